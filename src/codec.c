@@ -1,0 +1,532 @@
+/*
+ * codec.c - the frame codec: a reversible prediction filter followed by zstd.
+ *
+ * Filter MED16 (REEL__FILTER_MED16)
+ *   Packed RGB/BGR is first split into three planes G, R-G, B-G (mod 256), which removes most
+ *   of the correlation between channels. Each plane (w x h samples) is then cut into 16
+ *   horizontal strips of hs = ceil(h / 16) rows; strip s holds rows s*hs .. s*hs+hs-1 (rows
+ *   past h are virtual and hold 0). The strips are interleaved sample by sample, so that
+ *   position (r, x) of all 16 strips forms one 16-byte vector: I[(r * w + x) * 16 + s].
+ *   Each sample is predicted from its left (a), upper (b) and upper-left (c) neighbours in its
+ *   own strip with the LOCO-I median predictor MED(a, b, c); the first row of a strip uses a,
+ *   the first column uses b, sample (0, 0) uses 0. The residual (sample - prediction, mod 2^8
+ *   or 2^16) is what zstd compresses. 16-bit samples store all low bytes, then all high bytes.
+ *
+ *   Why strips: MED reconstruction is a serial chain along each row (every sample needs its
+ *   reconstructed left neighbour). Interleaving 16 independent strips turns that chain into
+ *   one SIMD lane each, so unfiltering runs 16 samples per step and costs far less than
+ *   zstd's own decompression. A 16x16 byte transpose writes the strips back as plain rows.
+ *
+ * Every blob is untrusted: the zstd frame must declare exactly the filtered size, decompress
+ * to exactly that size, and the pixels must match the stored checksum.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define REEL_HAVE_SSE2 1
+#endif
+
+#include "internal.h"
+
+#define LANES 16
+
+struct reel__codec {
+    ZSTD_CCtx *cctx;
+    ZSTD_DCtx *dctx;
+    uint8_t *scratch;     /* filtered frame */
+    size_t scratch_cap;
+    uint8_t *planes;      /* RGB planes before/after the colour transform */
+    size_t planes_cap;
+    uint8_t *blob;        /* compressed output */
+    size_t blob_cap;
+};
+
+static int force_scalar;
+
+void reel__codec_force_scalar(int on) { force_scalar = on; }
+
+/* ---- formats ---------------------------------------------------------------------------- */
+
+int reel__planes(int fmt, int w, int h, reel__plane p[REEL__MAX_PLANES])
+{
+    int cw = (w + 1) / 2, ch = (h + 1) / 2, n = 0, i;
+    if (w < 1 || h < 1 || w > REEL__MAX_DIM || h > REEL__MAX_DIM)
+        return 0;
+    switch (fmt) {
+    case REEL_PIX_GRAY8:
+    case REEL_PIX_GRAY16LE:
+        p[n++] = (reel__plane){w, h, fmt == REEL_PIX_GRAY16LE ? 2 : 1};
+        break;
+    case REEL_PIX_RGB24:
+    case REEL_PIX_BGR24:
+    case REEL_PIX_YUV444P:
+        for (i = 0; i < 3; i++)
+            p[n++] = (reel__plane){w, h, 1};
+        break;
+    case REEL_PIX_YUV420P:
+    case REEL_PIX_YUV420P10LE: {
+        int b = fmt == REEL_PIX_YUV420P10LE ? 2 : 1;
+        p[n++] = (reel__plane){w, h, b};
+        p[n++] = (reel__plane){cw, ch, b};
+        p[n++] = (reel__plane){cw, ch, b};
+        break;
+    }
+    default:
+        return 0;
+    }
+    return n;
+}
+
+static size_t plane_bytes(const reel__plane *p)
+{
+    return (size_t)p->width * (size_t)p->height * (size_t)p->bytes;
+}
+
+static size_t strip_rows(const reel__plane *p) { return ((size_t)p->height + LANES - 1) / LANES; }
+
+static size_t plane_filtered_bytes(const reel__plane *p)
+{
+    return strip_rows(p) * (size_t)p->width * LANES * (size_t)p->bytes;
+}
+
+/* ---- buffers ---------------------------------------------------------------------------- */
+
+reel__codec *reel__codec_new(void)
+{
+    reel__codec *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->cctx = ZSTD_createCCtx();
+    c->dctx = ZSTD_createDCtx();
+    if (!c->cctx || !c->dctx) {
+        reel__codec_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void reel__codec_free(reel__codec *c)
+{
+    if (!c)
+        return;
+    ZSTD_freeCCtx(c->cctx);
+    ZSTD_freeDCtx(c->dctx);
+    free(c->scratch);
+    free(c->planes);
+    free(c->blob);
+    free(c);
+}
+
+static int reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+    uint8_t *p;
+    if (need <= *cap)
+        return 1;
+    p = malloc(need);
+    if (!p)
+        return 0;
+    free(*buf);
+    *buf = p;
+    *cap = need;
+    return 1;
+}
+
+/* ---- MED prediction, shared by encoder and scalar decoder --------------------------------- */
+
+/* MED(a, b, c) written without branches or overflow: clamp(a + b - c) to [min(a,b), max(a,b)]. */
+static inline unsigned med(unsigned a, unsigned b, unsigned c)
+{
+    unsigned lo = a < b ? a : b, hi = a < b ? b : a;
+    unsigned t = hi > c ? hi - c : 0, d = hi - lo;
+    return lo + (t < d ? t : d);
+}
+
+/* ---- encoder ---------------------------------------------------------------------------- */
+
+/* Residuals of one plane row y (its row above is prev, NULL for a strip's first row). */
+static void residual_row8(const uint8_t *cur, const uint8_t *prev, int w, uint8_t *out)
+{
+    int x;
+    if (!prev) {
+        out[0] = cur[0];
+        for (x = 1; x < w; x++)
+            out[x] = (uint8_t)(cur[x] - cur[x - 1]);
+        return;
+    }
+    out[0] = (uint8_t)(cur[0] - prev[0]);
+    for (x = 1; x < w; x++)
+        out[x] = (uint8_t)(cur[x] - med(cur[x - 1], prev[x], prev[x - 1]));
+}
+
+static void residual_row16(const uint16_t *cur, const uint16_t *prev, int w, uint16_t *out)
+{
+    int x;
+    if (!prev) {
+        out[0] = cur[0];
+        for (x = 1; x < w; x++)
+            out[x] = (uint16_t)(cur[x] - cur[x - 1]);
+        return;
+    }
+    out[0] = (uint16_t)(cur[0] - prev[0]);
+    for (x = 1; x < w; x++)
+        out[x] = (uint16_t)(cur[x] - med(cur[x - 1], prev[x], prev[x - 1]));
+}
+
+/*
+ * Filter one plane of 1- or 2-byte samples into out (plane_filtered_bytes). tmp holds two
+ * rows. Virtual rows (past the plane's height) are zero, so their residuals are zero too,
+ * except the first virtual row of a strip, predicted from a real row above it.
+ */
+static void filter_plane(const uint8_t *src, const reel__plane *p, uint8_t *out, uint8_t *tmp)
+{
+    size_t hs = strip_rows(p), w = (size_t)p->width, n = hs * w * LANES;
+    size_t rowb = w * (size_t)p->bytes, r, x;
+    int s;
+    uint8_t *zero = tmp + rowb * 2;
+    memset(zero, 0, rowb);
+    for (s = 0; s < LANES; s++) {
+        for (r = 0; r < hs; r++) {
+            size_t y = (size_t)s * hs + r;
+            const uint8_t *cur = y < (size_t)p->height ? src + y * rowb : zero;
+            const uint8_t *prev = r == 0 ? NULL
+                                  : (y - 1 < (size_t)p->height ? src + (y - 1) * rowb : zero);
+            size_t base = r * w * LANES + (size_t)s;
+            if (p->bytes == 1) {
+                residual_row8(cur, prev, (int)w, tmp);
+                for (x = 0; x < w; x++)
+                    out[base + x * LANES] = tmp[x];
+            } else {
+                uint16_t v[1];
+                residual_row16((const uint16_t *)(const void *)cur,
+                               (const uint16_t *)(const void *)prev, (int)w,
+                               (uint16_t *)(void *)tmp);
+                for (x = 0; x < w; x++) {
+                    memcpy(v, tmp + 2 * x, 2);
+                    out[base + x * LANES] = (uint8_t)(v[0] & 0xff);
+                    out[n + base + x * LANES] = (uint8_t)(v[0] >> 8);
+                }
+            }
+        }
+    }
+}
+
+/* Split packed RGB/BGR into planes G, R-G, B-G. */
+static void rgb_to_planes(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+{
+    uint8_t *g = dst, *rp = dst + npix, *bp = dst + 2 * npix;
+    int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
+    size_t i;
+    for (i = 0; i < npix; i++) {
+        const uint8_t *px = src + 3 * i;
+        g[i] = px[1];
+        rp[i] = (uint8_t)(px[ri] - px[1]);
+        bp[i] = (uint8_t)(px[bi] - px[1]);
+    }
+}
+
+static void planes_to_rgb(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+{
+    const uint8_t *g = src, *rp = src + npix, *bp = src + 2 * npix;
+    int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
+    size_t i;
+    for (i = 0; i < npix; i++) {
+        uint8_t *px = dst + 3 * i;
+        px[1] = g[i];
+        px[ri] = (uint8_t)(rp[i] + g[i]);
+        px[bi] = (uint8_t)(bp[i] + g[i]);
+    }
+}
+
+static int is_rgb(int fmt) { return fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR24; }
+
+int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
+                 const void *pixels, const void **out, size_t *out_len, uint64_t *checksum)
+{
+    reel__plane p[REEL__MAX_PLANES];
+    int np = reel__planes(fmt, w, h, p), i;
+    size_t raw = 0, filtered = 0, bound, n;
+    const uint8_t *src = pixels, *in;
+    uint8_t *tmp = NULL;
+
+    if (!np)
+        return reel__err(REEL_INVALID, "bad pixel format or size");
+    for (i = 0; i < np; i++) {
+        raw += plane_bytes(&p[i]);
+        filtered += plane_filtered_bytes(&p[i]);
+    }
+    *checksum = reel__checksum(pixels, raw);
+    if (filter == REEL__FILTER_NONE) {
+        in = src;
+        n = raw;
+    } else if (filter == REEL__FILTER_MED16) {
+        size_t off = 0;
+        if (!reserve(&c->scratch, &c->scratch_cap, filtered))
+            return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", filtered);
+        if (is_rgb(fmt)) {
+            if (!reserve(&c->planes, &c->planes_cap, raw))
+                return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", raw);
+            rgb_to_planes(src, (size_t)w * (size_t)h, fmt == REEL_PIX_BGR24, c->planes);
+            src = c->planes;
+        }
+        tmp = malloc((size_t)w * 2 * 3 + 16);
+        if (!tmp)
+            return reel__err(REEL_NOMEM, "out of memory");
+        for (i = 0; i < np; i++) {
+            filter_plane(src, &p[i], c->scratch + off, tmp);
+            src += plane_bytes(&p[i]);
+            off += plane_filtered_bytes(&p[i]);
+        }
+        free(tmp);
+        in = c->scratch;
+        n = filtered;
+    } else {
+        return reel__err(REEL_UNSUPPORTED, "unknown filter %d", filter);
+    }
+    bound = ZSTD_compressBound(n);
+    if (!reserve(&c->blob, &c->blob_cap, bound))
+        return reel__err(REEL_NOMEM, "out of memory for a %zu-byte blob", bound);
+    bound = ZSTD_compressCCtx(c->cctx, c->blob, c->blob_cap, in, n, level);
+    if (ZSTD_isError(bound))
+        return reel__err(REEL_ERROR, "zstd: %s", ZSTD_getErrorName(bound));
+    *out = c->blob;
+    *out_len = bound;
+    return REEL_OK;
+}
+
+/* ---- decoder ---------------------------------------------------------------------------- */
+
+/* Write strip row r (w vectors of 16 lanes at v) to the plane's real rows. */
+static void scatter_row8_scalar(const uint8_t *v, size_t r, size_t hs, const reel__plane *p,
+                                size_t x0, uint8_t *dst)
+{
+    size_t w = (size_t)p->width, x;
+    int s;
+    for (s = 0; s < LANES; s++) {
+        size_t y = (size_t)s * hs + r;
+        if (y >= (size_t)p->height)
+            break;
+        for (x = x0; x < w; x++)
+            dst[y * w + x] = v[x * LANES + (size_t)s];
+    }
+}
+
+static void unfilter_plane8_scalar(uint8_t *f, const reel__plane *p, uint8_t *dst)
+{
+    size_t hs = strip_rows(p), w = (size_t)p->width, r, x;
+    int s;
+    for (r = 0; r < hs; r++) {
+        uint8_t *row = f + r * w * LANES, *prev = row - w * LANES;
+        for (s = 0; s < LANES; s++) {
+            if (r == 0) {
+                for (x = 1; x < w; x++)
+                    row[x * LANES + s] += row[(x - 1) * LANES + s];
+            } else {
+                row[s] += prev[s];
+                for (x = 1; x < w; x++)
+                    row[x * LANES + s] += med(row[(x - 1) * LANES + s], prev[x * LANES + s],
+                                              prev[(x - 1) * LANES + s]);
+            }
+        }
+        scatter_row8_scalar(row, r, hs, p, 0, dst);
+    }
+}
+
+#ifdef REEL_HAVE_SSE2
+/* Transpose 16x16 bytes: four perfect shuffles rotate the 8-bit (row, column) address by 4. */
+static inline void transpose16(__m128i v[16])
+{
+    int round, i;
+    for (round = 0; round < 4; round++) {
+        __m128i t[16];
+        for (i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(v[i], v[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(v[i], v[i + 8]);
+        }
+        for (i = 0; i < 16; i++)
+            v[i] = t[i];
+    }
+}
+
+static void unfilter_plane8_sse2(uint8_t *f, const reel__plane *p, uint8_t *dst)
+{
+    size_t hs = strip_rows(p), w = (size_t)p->width, r, x;
+    size_t wfull = w & ~(size_t)15;
+    for (r = 0; r < hs; r++) {
+        __m128i *row = (__m128i *)(void *)(f + r * w * LANES);
+        __m128i left;
+        if (r == 0) {
+            left = _mm_loadu_si128(row);
+            for (x = 1; x < w; x++) {
+                left = _mm_add_epi8(_mm_loadu_si128(row + x), left);
+                _mm_storeu_si128(row + x, left);
+            }
+        } else {
+            const __m128i *prev = row - w;
+            __m128i c = _mm_loadu_si128(prev);
+            left = _mm_add_epi8(_mm_loadu_si128(row), c);
+            _mm_storeu_si128(row, left);
+            for (x = 1; x < w; x++) {
+                __m128i b = _mm_loadu_si128(prev + x);
+                __m128i lo = _mm_min_epu8(left, b), hi = _mm_max_epu8(left, b);
+                __m128i t = _mm_subs_epu8(hi, c), d = _mm_sub_epi8(hi, lo);
+                __m128i pred = _mm_add_epi8(lo, _mm_min_epu8(t, d));
+                left = _mm_add_epi8(_mm_loadu_si128(row + x), pred);
+                _mm_storeu_si128(row + x, left);
+                c = b;
+            }
+        }
+        for (x = 0; x < wfull; x += 16) {
+            __m128i v[16];
+            int s;
+            for (s = 0; s < 16; s++)
+                v[s] = _mm_loadu_si128(row + x + (size_t)s);
+            transpose16(v);
+            for (s = 0; s < LANES; s++) {
+                size_t y = (size_t)s * hs + r;
+                if (y >= (size_t)p->height)
+                    break;
+                _mm_storeu_si128((__m128i *)(void *)(dst + y * w + x), v[s]);
+            }
+        }
+        if (wfull < w)
+            scatter_row8_scalar((const uint8_t *)row, r, hs, p, wfull, dst);
+    }
+}
+#endif
+
+static void unfilter_plane16(uint8_t *f, const reel__plane *p, uint8_t *dst, uint16_t *rows)
+{
+    size_t hs = strip_rows(p), w = (size_t)p->width, n = hs * w * LANES, r, x;
+    uint16_t *cur = rows, *prev = rows + w * LANES, *swap;
+    int s;
+    for (r = 0; r < hs; r++) {
+        const uint8_t *lo = f + r * w * LANES, *hi = lo + n;
+        for (x = 0; x < w * LANES; x++)
+            cur[x] = (uint16_t)(lo[x] | (hi[x] << 8));
+        for (s = 0; s < LANES; s++) {
+            if (r == 0) {
+                for (x = 1; x < w; x++)
+                    cur[x * LANES + s] += cur[(x - 1) * LANES + s];
+            } else {
+                cur[s] += prev[s];
+                for (x = 1; x < w; x++)
+                    cur[x * LANES + s] += med(cur[(x - 1) * LANES + s], prev[x * LANES + s],
+                                              prev[(x - 1) * LANES + s]);
+            }
+            size_t y = (size_t)s * hs + r;
+            if (y < (size_t)p->height) {
+                uint8_t *out = dst + y * w * 2;
+                for (x = 0; x < w; x++) {
+                    out[2 * x] = (uint8_t)(cur[x * LANES + s] & 0xff);
+                    out[2 * x + 1] = (uint8_t)(cur[x * LANES + s] >> 8);
+                }
+            }
+        }
+        swap = prev;
+        prev = cur;
+        cur = swap;
+    }
+}
+
+static int unfilter(reel__codec *c, int fmt, const reel__plane *p, int np, uint8_t *dst,
+                    size_t raw)
+{
+    uint8_t *f = c->scratch, *out = dst;
+    uint16_t *rows = NULL;
+    int i;
+    if (is_rgb(fmt)) {
+        if (!reserve(&c->planes, &c->planes_cap, raw))
+            return REEL_NOMEM;
+        out = c->planes;
+    }
+    for (i = 0; i < np; i++) {
+        if (p[i].bytes == 2) {
+            if (!rows && !(rows = malloc((size_t)p[0].width * LANES * 2 * sizeof *rows)))
+                return REEL_NOMEM;
+            unfilter_plane16(f, &p[i], out, rows);
+        } else {
+#ifdef REEL_HAVE_SSE2
+            if (!force_scalar)
+                unfilter_plane8_sse2(f, &p[i], out);
+            else
+#endif
+                unfilter_plane8_scalar(f, &p[i], out);
+        }
+        f += plane_filtered_bytes(&p[i]);
+        out += plane_bytes(&p[i]);
+    }
+    free(rows);
+    if (is_rgb(fmt))
+        planes_to_rgb(c->planes, (size_t)p[0].width * (size_t)p[0].height,
+                      fmt == REEL_PIX_BGR24, dst);
+    return REEL_OK;
+}
+
+int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *blob,
+                 size_t blob_len, uint64_t checksum, void *dst, const char **why)
+{
+    reel__plane p[REEL__MAX_PLANES];
+    int np = reel__planes(fmt, w, h, p), i;
+    size_t raw = 0, filtered = 0, want, got;
+    unsigned long long declared;
+    void *target;
+
+    if (!np) {
+        *why = "bad pixel format or size in the sequence";
+        return REEL_CORRUPT;
+    }
+    for (i = 0; i < np; i++) {
+        raw += plane_bytes(&p[i]);
+        filtered += plane_filtered_bytes(&p[i]);
+    }
+    if (filter == REEL__FILTER_NONE) {
+        want = raw;
+        target = dst;
+    } else if (filter == REEL__FILTER_MED16) {
+        want = filtered;
+        if (!reserve(&c->scratch, &c->scratch_cap, filtered)) {
+            *why = "out of memory";
+            return REEL_NOMEM;
+        }
+        target = c->scratch;
+    } else {
+        *why = "unknown filter id (written by a newer reel?)";
+        return REEL_UNSUPPORTED;
+    }
+    if (!blob || blob_len == 0) {
+        *why = "empty blob";
+        return REEL_CORRUPT;
+    }
+    declared = ZSTD_getFrameContentSize(blob, blob_len);
+    if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN) {
+        *why = "blob is not a zstd frame with a declared size";
+        return REEL_CORRUPT;
+    }
+    if (declared != want) {
+        *why = "zstd frame declares the wrong decompressed size";
+        return REEL_CORRUPT;
+    }
+    if (ZSTD_findFrameCompressedSize(blob, blob_len) != blob_len) {
+        *why = "blob is truncated or has trailing bytes";
+        return REEL_CORRUPT;
+    }
+    got = ZSTD_decompressDCtx(c->dctx, target, want, blob, blob_len);
+    if (ZSTD_isError(got) || got != want) {
+        *why = "zstd data is damaged";
+        return REEL_CORRUPT;
+    }
+    if (filter == REEL__FILTER_MED16 && unfilter(c, fmt, p, np, dst, raw) != REEL_OK) {
+        *why = "out of memory";
+        return REEL_NOMEM;
+    }
+    if (reel__checksum(dst, raw) != checksum) {
+        *why = "checksum mismatch";
+        return REEL_CORRUPT;
+    }
+    return REEL_OK;
+}

@@ -1,0 +1,64 @@
+/* error.c - result codes, their text, and the thread-local detailed message. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static _Thread_local char errmsg[512];
+
+const char *reel_errstr(int code)
+{
+    switch (code) {
+    case REEL_OK: return "not an error";
+    case REEL_ERROR: return "error";
+    case REEL_NOTFOUND: return "not found";
+    case REEL_CORRUPT: return "corrupt data";
+    case REEL_NOMEM: return "out of memory";
+    case REEL_IO: return "input/output error";
+    case REEL_MISUSE: return "library misuse";
+    case REEL_INVALID: return "invalid argument";
+    case REEL_UNSUPPORTED: return "not supported";
+    case REEL_READONLY: return "store is read-only";
+    case REEL_EXISTS: return "already exists";
+    case REEL_BUSY: return "store is locked";
+    case REEL_FULL: return "no room";
+    case REEL_NODATA: return "frame has no pixels";
+    default: return "unknown error code";
+    }
+}
+
+const char *reel_errmsg(void) { return errmsg; }
+
+int reel__err(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int reel__sqlerr(sqlite3 *db, int rc, const char *what)
+{
+    int code;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: code = REEL_NOMEM; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: code = REEL_BUSY; break;
+    case SQLITE_READONLY: code = REEL_READONLY; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: code = REEL_CORRUPT; break;
+    case SQLITE_CANTOPEN: code = REEL_NOTFOUND; break;
+    case SQLITE_IOERR:
+    case SQLITE_FULL: code = REEL_IO; break;
+    case SQLITE_CONSTRAINT: code = REEL_INVALID; break;
+    default: code = REEL_ERROR; break;
+    }
+    return reel__err(code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+int reel_version_number(void) { return REEL_VERSION_NUMBER; }
+
+const char *reel_version_string(void) { return REEL_VERSION_STRING; }

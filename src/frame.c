@@ -1,0 +1,370 @@
+/* frame.c - appending frames and reading them back (by index, range or timestamp). */
+#include "config.h"
+
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- append ----------------------------------------------------------------------------- */
+
+static int check_frame(const reel_seq *q, const reel_frame_in *f, size_t i)
+{
+    if (f->status < REEL_STATUS_OK || f->status > REEL_STATUS_BLACK)
+        return reel__err(REEL_INVALID, "frame %zu: unknown status %d", i, f->status);
+    if (f->flags & ~(unsigned)REEL_FRAME_KEY)
+        return reel__err(REEL_INVALID, "frame %zu: unknown flags 0x%x", i, f->flags);
+    if (f->duration < 0)
+        return reel__err(REEL_INVALID, "frame %zu: negative duration", i);
+    if (!f->pixels) {
+        if (f->status != REEL_STATUS_SKIPPED || f->size != 0)
+            return reel__err(REEL_INVALID,
+                             "frame %zu: pixels may be NULL only for a skipped frame of size 0", i);
+        return REEL_OK;
+    }
+    if (f->size != q->frame_size)
+        return reel__err(REEL_INVALID, "frame %zu: %zu bytes given, sequence '%s' frames are %zu",
+                         i, f->size, q->name, q->frame_size);
+    return REEL_OK;
+}
+
+typedef struct appender {
+    reel_seq *q;
+    sqlite3 *db;
+    sqlite3_stmt *blob, *frame;
+    int64_t next, last_pts, raw, stored;
+    int have_last;
+} appender;
+
+/* Read where the sequence ends, inside the write transaction. */
+static int append_begin(appender *a)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(a->db,
+                                "SELECT s.frames, (SELECT pts FROM reel_frame WHERE seq_id = s.id "
+                                "ORDER BY idx DESC LIMIT 1) FROM reel_sequence s WHERE s.id = ?1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, a->q->id);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        a->next = sqlite3_column_int64(st, 0);
+        a->have_last = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        a->last_pts = sqlite3_column_int64(st, 1);
+        rc = REEL_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = reel__err(REEL_NOTFOUND, "sequence '%s' was removed", a->q->name);
+    } else {
+        rc = reel__sqlerr(a->db, rc, "appending frames");
+    }
+    sqlite3_finalize(st);
+    if (rc != REEL_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(a->db, "INSERT INTO reel_blob(data) VALUES(?1)", -1, &a->blob, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(a->db,
+                                "INSERT INTO reel_frame(seq_id, idx, pts, duration, flags, status, "
+                                "filter, level, checksum, raw_bytes, stored_bytes, blob_id) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                -1, &a->frame, NULL);
+    return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(a->db, rc, "appending frames");
+}
+
+static int append_one(appender *a, const reel_frame_in *f)
+{
+    reel_store *s = a->q->store;
+    const void *blob = NULL;
+    size_t len = 0;
+    uint64_t sum = 0;
+    int rc, filter = REEL__FILTER_DEFAULT;
+    sqlite3_int64 blob_id = 0;
+
+    if (a->have_last && f->pts <= a->last_pts)
+        return reel__err(REEL_INVALID,
+                         "sequence '%s' frame %lld: pts %lld is not after the previous pts %lld",
+                         a->q->name, (long long)a->next, (long long)f->pts,
+                         (long long)a->last_pts);
+    if (f->pixels) {
+        rc = reel__encode(s->wcodec, filter, s->level, a->q->pix_fmt, a->q->width, a->q->height,
+                          f->pixels, &blob, &len, &sum);
+        if (rc != REEL_OK)
+            return rc;
+        sqlite3_reset(a->blob);
+        sqlite3_bind_blob64(a->blob, 1, blob, len, SQLITE_STATIC);
+        if ((rc = sqlite3_step(a->blob)) != SQLITE_DONE)
+            return reel__sqlerr(a->db, rc, "storing a frame");
+        blob_id = sqlite3_last_insert_rowid(a->db);
+    }
+    sqlite3_reset(a->frame);
+    sqlite3_bind_int64(a->frame, 1, a->q->id);
+    sqlite3_bind_int64(a->frame, 2, a->next);
+    sqlite3_bind_int64(a->frame, 3, f->pts);
+    sqlite3_bind_int64(a->frame, 4, f->duration);
+    sqlite3_bind_int(a->frame, 5, (int)f->flags);
+    sqlite3_bind_int(a->frame, 6, f->status);
+    sqlite3_bind_int(a->frame, 7, filter);
+    sqlite3_bind_int(a->frame, 8, s->level);
+    sqlite3_bind_int64(a->frame, 9, (sqlite3_int64)sum);
+    sqlite3_bind_int64(a->frame, 10, f->pixels ? (sqlite3_int64)a->q->frame_size : 0);
+    sqlite3_bind_int64(a->frame, 11, (sqlite3_int64)len);
+    if (f->pixels)
+        sqlite3_bind_int64(a->frame, 12, blob_id);
+    else
+        sqlite3_bind_null(a->frame, 12);
+    if ((rc = sqlite3_step(a->frame)) != SQLITE_DONE)
+        return reel__sqlerr(a->db, rc, "storing frame metadata");
+    a->raw += f->pixels ? (int64_t)a->q->frame_size : 0;
+    a->stored += (int64_t)len;
+    a->last_pts = f->pts;
+    a->have_last = 1;
+    a->next++;
+    return REEL_OK;
+}
+
+static int append_end(appender *a, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(a->db,
+                                "UPDATE reel_sequence SET frames = frames + ?2, "
+                                "raw_bytes = raw_bytes + ?3, stored_bytes = stored_bytes + ?4 "
+                                "WHERE id = ?1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, a->q->id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+        sqlite3_bind_int64(st, 3, a->raw);
+        sqlite3_bind_int64(st, 4, a->stored);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(a->db, rc, "updating sequence totals");
+}
+
+int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64_t *first)
+{
+    appender a;
+    size_t i;
+    int rc;
+    if (reel__seq_check(q) != REEL_OK || (!frames && n))
+        return reel__err(REEL_MISUSE, "reel_frames_append: NULL or closed argument");
+    for (i = 0; i < n; i++)
+        if ((rc = check_frame(q, &frames[i], i)) != REEL_OK)
+            return rc;
+    if ((rc = reel__writer_lock(q->store)) != REEL_OK)
+        return rc;
+    memset(&a, 0, sizeof a);
+    a.q = q;
+    a.db = q->store->wdb;
+    rc = reel__exec(a.db, "BEGIN IMMEDIATE");
+    if (rc == REEL_OK) {
+        rc = append_begin(&a);
+        for (i = 0; rc == REEL_OK && i < n; i++)
+            rc = append_one(&a, &frames[i]);
+        if (rc == REEL_OK)
+            rc = append_end(&a, n);
+        sqlite3_finalize(a.blob);
+        sqlite3_finalize(a.frame);
+        if (rc == REEL_OK)
+            rc = reel__exec(a.db, "COMMIT");
+        if (rc != REEL_OK)
+            sqlite3_exec(a.db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    reel__writer_unlock(q->store);
+    if (rc == REEL_OK && first)
+        *first = a.next - (int64_t)n;
+    return rc;
+}
+
+int reel_frame_append(reel_seq *q, const reel_frame_in *f, int64_t *index)
+{
+    if (!f)
+        return reel__err(REEL_MISUSE, "reel_frame_append: frame must not be NULL");
+    return reel_frames_append(q, f, 1, index);
+}
+
+/* ---- read ------------------------------------------------------------------------------- */
+
+/*
+ * Validate and decode the blob in column col of st (status, filter, checksum, raw_bytes and
+ * stored_bytes at the columns given by c[0..4]) into dst.
+ */
+static int decode_row(reel_seq *q, reel__reader *r, sqlite3_stmt *st, const int c[5], int col,
+                      int64_t index, void *dst)
+{
+    const void *blob;
+    size_t len;
+    int64_t raw = sqlite3_column_int64(st, c[3]), stored = sqlite3_column_int64(st, c[4]);
+    const char *why = NULL;
+    int rc;
+
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        if (sqlite3_column_int(st, c[0]) == REEL_STATUS_SKIPPED)
+            return reel__err(REEL_NODATA, "sequence '%s' frame %lld: skipped at import, no pixels",
+                             q->name, (long long)index);
+        return reel__err(REEL_CORRUPT, "sequence '%s' frame %lld: pixel blob is missing", q->name,
+                         (long long)index);
+    }
+    if (raw != (int64_t)q->frame_size)
+        return reel__err(REEL_CORRUPT,
+                         "sequence '%s' frame %lld: recorded size %lld, expected %zu for %dx%d %s",
+                         q->name, (long long)index, (long long)raw, q->frame_size, q->width,
+                         q->height, reel_pix_fmt_name(q->pix_fmt));
+    blob = sqlite3_column_blob(st, col);
+    len = (size_t)sqlite3_column_bytes(st, col);
+    if (!blob && len)
+        return reel__err(REEL_NOMEM, "out of memory reading a blob");
+    if ((int64_t)len != stored)
+        return reel__err(REEL_CORRUPT,
+                         "sequence '%s' frame %lld: blob has %zu bytes, %lld were recorded",
+                         q->name, (long long)index, len, (long long)stored);
+    rc = reel__decode(r->codec, sqlite3_column_int(st, c[1]), q->pix_fmt, q->width, q->height,
+                      blob, len, (uint64_t)sqlite3_column_int64(st, c[2]), dst, &why);
+    if (rc != REEL_OK)
+        return reel__err(rc, "sequence '%s' frame %lld: %s", q->name, (long long)index, why);
+    return REEL_OK;
+}
+
+static int not_found(reel_seq *q, int64_t index)
+{
+    return reel__err(REEL_NOTFOUND, "sequence '%s' has no frame %lld", q->name, (long long)index);
+}
+
+static void fill_info(sqlite3_stmt *st, int64_t index, int stored_col, reel_frame_info *info)
+{
+    info->index = index;
+    info->pts = sqlite3_column_int64(st, 0);
+    info->duration = sqlite3_column_int64(st, 1);
+    info->flags = (unsigned)sqlite3_column_int(st, 2);
+    info->status = sqlite3_column_int(st, 3);
+    info->stored_bytes = (size_t)sqlite3_column_int64(st, stored_col);
+}
+
+int reel_frame_read(reel_seq *q, int64_t index, void *dst, size_t cap, reel_frame_info *info)
+{
+    static const int cols[5] = {3, 4, 5, 6, 7};
+    reel__reader *r;
+    int rc;
+    if (reel__seq_check(q) != REEL_OK || !dst)
+        return reel__err(REEL_MISUSE, "reel_frame_read: NULL or closed argument");
+    if (cap < q->frame_size)
+        return reel__err(REEL_FULL, "reel_frame_read: buffer of %zu bytes, frames need %zu", cap,
+                         q->frame_size);
+    if ((rc = reel__reader_get(q->store, &r)) != REEL_OK)
+        return rc;
+    sqlite3_bind_int64(r->frame, 1, q->id);
+    sqlite3_bind_int64(r->frame, 2, index);
+    rc = sqlite3_step(r->frame);
+    if (rc == SQLITE_ROW) {
+        rc = decode_row(q, r, r->frame, cols, 8, index, dst);
+        if (rc == REEL_OK && info)
+            fill_info(r->frame, index, 7, info);
+    } else if (rc == SQLITE_DONE) {
+        rc = not_found(q, index);
+    } else {
+        rc = reel__sqlerr(r->db, rc, "reading a frame");
+    }
+    sqlite3_reset(r->frame);
+    reel__reader_put(q->store, r);
+    return rc;
+}
+
+int reel_frame_read_range(reel_seq *q, int64_t first, size_t n, void *dst, size_t cap)
+{
+    static const int cols[5] = {1, 2, 3, 4, 5};
+    reel__reader *r;
+    int64_t expect = first;
+    int rc;
+    if (reel__seq_check(q) != REEL_OK || (!dst && n))
+        return reel__err(REEL_MISUSE, "reel_frame_read_range: NULL or closed argument");
+    if (first < 0 || n > (size_t)INT64_MAX - (size_t)first)
+        return reel__err(REEL_INVALID, "reel_frame_read_range: bad range");
+    if (n && cap / n < q->frame_size)
+        return reel__err(REEL_FULL, "reel_frame_read_range: buffer of %zu bytes, %zu frames need %zu",
+                         cap, n, n * q->frame_size);
+    if (n == 0)
+        return REEL_OK;
+    if ((rc = reel__reader_get(q->store, &r)) != REEL_OK)
+        return rc;
+    sqlite3_bind_int64(r->range, 1, q->id);
+    sqlite3_bind_int64(r->range, 2, first);
+    sqlite3_bind_int64(r->range, 3, first + (int64_t)n);
+    rc = REEL_OK;
+    while (rc == REEL_OK) {
+        int step = sqlite3_step(r->range);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = reel__sqlerr(r->db, step, "reading frames");
+            break;
+        }
+        if (sqlite3_column_int64(r->range, 0) != expect) {
+            rc = not_found(q, expect);
+            break;
+        }
+        rc = decode_row(q, r, r->range, cols, 6, expect,
+                        (uint8_t *)dst + (size_t)(expect - first) * q->frame_size);
+        expect++;
+    }
+    if (rc == REEL_OK && expect != first + (int64_t)n)
+        rc = not_found(q, expect);
+    sqlite3_reset(r->range);
+    reel__reader_put(q->store, r);
+    return rc;
+}
+
+int reel_frame_info_get(reel_seq *q, int64_t index, reel_frame_info *info)
+{
+    reel__reader *r;
+    int rc;
+    if (reel__seq_check(q) != REEL_OK || !info)
+        return reel__err(REEL_MISUSE, "reel_frame_info_get: NULL or closed argument");
+    if ((rc = reel__reader_get(q->store, &r)) != REEL_OK)
+        return rc;
+    sqlite3_bind_int64(r->info, 1, q->id);
+    sqlite3_bind_int64(r->info, 2, index);
+    rc = sqlite3_step(r->info);
+    if (rc == SQLITE_ROW) {
+        fill_info(r->info, index, 4, info);
+        rc = REEL_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = not_found(q, index);
+    } else {
+        rc = reel__sqlerr(r->db, rc, "reading frame metadata");
+    }
+    sqlite3_reset(r->info);
+    reel__reader_put(q->store, r);
+    return rc;
+}
+
+int reel_seq_find_pts(reel_seq *q, int64_t pts, int64_t *index)
+{
+    reel__reader *r;
+    int rc;
+    if (reel__seq_check(q) != REEL_OK || !index)
+        return reel__err(REEL_MISUSE, "reel_seq_find_pts: NULL or closed argument");
+    if ((rc = reel__reader_get(q->store, &r)) != REEL_OK)
+        return rc;
+    sqlite3_bind_int64(r->find, 1, q->id);
+    sqlite3_bind_int64(r->find, 2, pts);
+    rc = sqlite3_step(r->find);
+    if (rc == SQLITE_ROW) {
+        int64_t idx = sqlite3_column_int64(r->find, 0), start = sqlite3_column_int64(r->find, 1);
+        int64_t dur = sqlite3_column_int64(r->find, 2), frames = sqlite3_column_int64(r->find, 3);
+        int last = idx == frames - 1;
+        if (last && pts != start && (uint64_t)pts - (uint64_t)start >= (uint64_t)dur)
+            rc = reel__err(REEL_NOTFOUND, "sequence '%s': pts %lld is after its last frame",
+                           q->name, (long long)pts);
+        else {
+            *index = idx;
+            rc = REEL_OK;
+        }
+    } else if (rc == SQLITE_DONE) {
+        rc = reel__err(REEL_NOTFOUND, "sequence '%s': no frame at or before pts %lld", q->name,
+                       (long long)pts);
+    } else {
+        rc = reel__sqlerr(r->db, rc, "looking up a timestamp");
+    }
+    sqlite3_reset(r->find);
+    reel__reader_put(q->store, r);
+    return rc;
+}

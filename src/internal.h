@@ -1,0 +1,138 @@
+/* internal.h - declarations shared by libreel's source files; not installed. */
+#ifndef REEL_INTERNAL_H
+#define REEL_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "reel.h"
+
+#define REEL__HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- errors (error.c) ---- */
+
+/* Record a detailed message for this thread and return code. */
+REEL__HIDDEN int reel__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Map a SQLite result code to a reel code and record "what: sqlite message". */
+REEL__HIDDEN int reel__sqlerr(sqlite3 *db, int rc, const char *what);
+
+/* ---- pixel formats and the frame codec (codec.c) ---- */
+
+#define REEL__MAX_DIM 65535
+#define REEL__MAX_PLANES 3
+
+/* Per-frame filter ids, recorded in reel_frame.filter. Never renumber. */
+#define REEL__FILTER_NONE 0 /* zstd of the raw frame */
+#define REEL__FILTER_MED16 1 /* colour transform for RGB, MED prediction in 16 strips, zstd */
+#define REEL__FILTER_DEFAULT REEL__FILTER_MED16
+
+typedef struct reel__plane {
+    int width, height; /* in samples */
+    int bytes;         /* bytes per sample: 1 or 2 */
+} reel__plane;
+
+/* Planes of a format as the codec filters them (packed RGB counts as 3 planes). */
+REEL__HIDDEN int reel__planes(int fmt, int width, int height, reel__plane planes[REEL__MAX_PLANES]);
+
+/* Reusable encoder/decoder state (zstd contexts, scratch). One thread at a time. */
+typedef struct reel__codec reel__codec;
+REEL__HIDDEN reel__codec *reel__codec_new(void);
+REEL__HIDDEN void reel__codec_free(reel__codec *c);
+
+/*
+ * Compress one frame. On success *out points to the blob inside c (valid until the next call
+ * on c) and *checksum is reel__checksum() of the raw pixels.
+ */
+REEL__HIDDEN int reel__encode(reel__codec *c, int filter, int level, int fmt, int width,
+                              int height, const void *pixels, const void **out, size_t *out_len,
+                              uint64_t *checksum);
+
+/*
+ * Validate and decompress one untrusted blob into dst (frame_size bytes). Returns REEL_OK or
+ * REEL_CORRUPT / REEL_UNSUPPORTED / REEL_NOMEM with *why set to a static reason.
+ */
+REEL__HIDDEN int reel__decode(reel__codec *c, int filter, int fmt, int width, int height,
+                              const void *blob, size_t blob_len, uint64_t checksum, void *dst,
+                              const char **why);
+
+/* 64-bit checksum of raw pixels (XXH64, seed 0). */
+REEL__HIDDEN uint64_t reel__checksum(const void *data, size_t len);
+
+/* Force the portable scalar unfilter (tests compare it with the SIMD one). */
+REEL__HIDDEN void reel__codec_force_scalar(int on);
+
+/* ---- schema (schema.c, schema_sql.c generated from schema/NNN_*.sql) ---- */
+
+typedef struct reel__migration {
+    int version;
+    const char *name;
+    const char *sql;
+} reel__migration;
+REEL__HIDDEN extern const reel__migration reel__migrations[];
+REEL__HIDDEN extern const int reel__migration_count;
+
+/* The schema version this library writes. */
+REEL__HIDDEN int reel__schema_latest(void);
+/* Bring db (opened read-write) to schema version target, each step in a transaction. */
+REEL__HIDDEN int reel__schema_migrate(sqlite3 *db, int target);
+/* Read the store's schema version: 0 for an empty database. */
+REEL__HIDDEN int reel__schema_version(sqlite3 *db, int *version);
+
+/* ---- store (store.c) ---- */
+
+#define REEL__MAGIC_STORE 0x7265656cu /* "reel" */
+#define REEL__MAGIC_SEQ 0x72736571u   /* "rseq" */
+#define REEL__MAGIC_DEAD 0xdeadbeefu
+
+/* A read connection with its prepared statements and codec; owned by the store's pool. */
+typedef struct reel__reader {
+    sqlite3 *db;
+    sqlite3_stmt *frame;   /* metadata + blob of (seq_id, idx) */
+    sqlite3_stmt *info;    /* metadata of (seq_id, idx) */
+    sqlite3_stmt *find;    /* last frame with pts <= ? */
+    sqlite3_stmt *range;   /* metadata + blobs of [first, end) */
+    reel__codec *codec;
+    struct reel__reader *next;
+} reel__reader;
+
+struct reel_store {
+    uint32_t magic;
+    int flags;
+    int level;
+    int busy_ms;
+    char *path;
+    pthread_mutex_t lock;   /* guards pool, open_seqs */
+    reel__reader *pool;     /* idle read connections */
+    int open_seqs;
+    pthread_mutex_t wlock;  /* serialises every use of wdb and wcodec */
+    sqlite3 *wdb;           /* the writer; NULL when read-only */
+    reel__codec *wcodec;
+};
+
+REEL__HIDDEN int reel__store_check(const reel_store *s);
+/* Take an idle read connection (opening one if none), and give it back. */
+REEL__HIDDEN int reel__reader_get(reel_store *s, reel__reader **r);
+REEL__HIDDEN void reel__reader_put(reel_store *s, reel__reader *r);
+/* Lock the writer; REEL_READONLY on a read-only store. */
+REEL__HIDDEN int reel__writer_lock(reel_store *s);
+REEL__HIDDEN void reel__writer_unlock(reel_store *s);
+/* Run one SQL statement with no result rows on db. */
+REEL__HIDDEN int reel__exec(sqlite3 *db, const char *sql);
+
+/* ---- sequences (sequence.c) ---- */
+
+struct reel_seq {
+    uint32_t magic;
+    reel_store *store;
+    int64_t id;
+    char *name;
+    char *source;
+    int width, height, pix_fmt;
+    size_t frame_size;
+    reel_rational time_base;
+};
+
+REEL__HIDDEN int reel__seq_check(const reel_seq *q);
+
+#endif /* REEL_INTERNAL_H */

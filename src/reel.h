@@ -1,0 +1,280 @@
+/*
+ * reel.h - the public API of libreel, a store of decoded video frames.
+ *
+ * A store is one SQLite file. It holds sequences (one per video); a sequence holds frames of
+ * one size and pixel format, each compressed losslessly (prediction filter + zstd) and
+ * addressed by index (0, 1, 2, ... in presentation order) or by timestamp.
+ *
+ * Conventions
+ *   - Every function returns an int result code: REEL_OK (0) or one of the REEL_* codes below.
+ *     Results are passed back through OUT parameters, which are written only on success.
+ *   - reel_errstr(code) gives static text for a code; reel_errmsg() gives the calling thread's
+ *     detailed message for its most recent failure (thread-local, like errno).
+ *   - Handles are opaque. Destructors accept NULL. A NULL or foreign handle gives REEL_MISUSE.
+ *   - Sizes are size_t; indexes, timestamps and durations are int64_t.
+ *
+ * Threads
+ *   A reel_store and the reel_seq handles opened from it may be used from any number of threads
+ *   at once. Reads run concurrently, each on its own SQLite read connection taken from a pool
+ *   owned by the store; writes (sequence create/remove, frame append) are serialised on one
+ *   writer connection. A reader sees every frame committed before its call started.
+ *   Closing a handle while another thread still uses it is a caller error.
+ */
+#ifndef REEL_H
+#define REEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define REEL_API __attribute__((visibility("default")))
+#else
+#define REEL_API
+#endif
+
+/* ---- version ---------------------------------------------------------------------------- */
+
+#define REEL_VERSION_MAJOR 0
+#define REEL_VERSION_MINOR 1
+#define REEL_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, as ZSTD_VERSION_NUMBER. */
+#define REEL_VERSION_NUMBER \
+    (REEL_VERSION_MAJOR * 10000 + REEL_VERSION_MINOR * 100 + REEL_VERSION_PATCH)
+#define REEL_VERSION_STRING "0.1.0"
+
+/* The version of the library actually linked, as REEL_VERSION_NUMBER. Thread-safe. */
+REEL_API int reel_version_number(void);
+/* The same as a static string, e.g. "0.1.0". Thread-safe. */
+REEL_API const char *reel_version_string(void);
+
+/* ---- result codes (stable: values never change meaning) ---------------------------------- */
+
+#define REEL_OK 0           /* success */
+#define REEL_ERROR 1        /* an error with no better code */
+#define REEL_NOTFOUND 2     /* no such sequence, frame or timestamp */
+#define REEL_CORRUPT 3      /* stored data fails validation (size, checksum, zstd) */
+#define REEL_NOMEM 4        /* out of memory */
+#define REEL_IO 5           /* the file system or SQLite reported an I/O error */
+#define REEL_MISUSE 6       /* NULL or closed handle, NULL required pointer */
+#define REEL_INVALID 7      /* an argument out of range or inconsistent */
+#define REEL_UNSUPPORTED 8  /* pixel format, schema version or feature not supported */
+#define REEL_READONLY 9     /* a write on a store opened read-only */
+#define REEL_EXISTS 10      /* a sequence of that name exists already */
+#define REEL_BUSY 11        /* the database stayed locked past the busy timeout */
+#define REEL_FULL 12        /* a capacity limit was reached (buffer too small, cache full) */
+#define REEL_NODATA 13      /* the frame is recorded but has no pixels (see its status) */
+
+/* Static English text for a result code ("corrupt data", ...). Never NULL. Thread-safe. */
+REEL_API const char *reel_errstr(int code);
+
+/*
+ * The calling thread's detailed message for its most recent failed call, naming what failed
+ * and where (e.g. "sequence 'walk' frame 42: checksum mismatch"). "" if none yet.
+ * The pointer is owned by the library and valid until this thread's next reel_* call.
+ */
+REEL_API const char *reel_errmsg(void);
+
+/* ---- pixel formats ------------------------------------------------------------------------ */
+
+/* Stored pixel formats. Values are stable. Names are FFmpeg's (see reel_pix_fmt_name). */
+typedef enum reel_pix_fmt {
+    REEL_PIX_NONE = 0,
+    REEL_PIX_GRAY8 = 1,       /* 1 plane, 8 bits */
+    REEL_PIX_RGB24 = 2,       /* packed R,G,B, 8 bits each */
+    REEL_PIX_BGR24 = 3,       /* packed B,G,R, 8 bits each */
+    REEL_PIX_YUV420P = 4,     /* Y plane, then U and V at ceil(w/2) x ceil(h/2) */
+    REEL_PIX_YUV444P = 5,     /* Y, U, V planes, all w x h */
+    REEL_PIX_GRAY16LE = 6,    /* 1 plane, 16-bit little-endian samples */
+    REEL_PIX_YUV420P10LE = 7  /* as yuv420p, 16-bit little-endian samples holding 10 bits */
+} reel_pix_fmt;
+
+/* FFmpeg's name of a format ("rgb24", "yuv420p", ...), or NULL if fmt is not a format. */
+REEL_API const char *reel_pix_fmt_name(int fmt);
+
+/* Parse an FFmpeg format name. Returns REEL_OK and sets *fmt, or REEL_UNSUPPORTED. */
+REEL_API int reel_pix_fmt_from_name(const char *name, int *fmt);
+
+/*
+ * Bytes of one width x height frame in format fmt, planes stored one after another with no
+ * padding (rows of a plane are contiguous; chroma planes round up odd sizes).
+ * Returns REEL_INVALID for a bad format or a size outside 1..65535.
+ */
+REEL_API int reel_frame_size(int fmt, int width, int height, size_t *size);
+
+/* ---- store -------------------------------------------------------------------------------- */
+
+typedef struct reel_store reel_store;
+
+#define REEL_OPEN_READONLY 0x1 /* never write; refuse appends, creates and removes */
+#define REEL_OPEN_CREATE 0x2   /* create the file if it does not exist */
+
+/* Options for reel_open(). Zero-initialise (or pass NULL) for the defaults. */
+typedef struct reel_open_options {
+    int compression_level; /* zstd level for frames appended through this handle; 0 = 3 */
+    int busy_timeout_ms;   /* how long to wait for a lock held by another process; 0 = 5000 */
+    int page_size;         /* SQLite page size used when the file is created; 0 = 65536 */
+    int reserved[8];       /* must be zero */
+} reel_open_options;
+
+/*
+ * Open (and with REEL_OPEN_CREATE, create) the store at path. An older store is migrated to
+ * the current schema in one transaction (never on a read-only open, which then fails with
+ * REEL_UNSUPPORTED); a store written by a newer libreel is refused with REEL_UNSUPPORTED.
+ * A file that is not a reel store gives REEL_CORRUPT; a missing file without
+ * REEL_OPEN_CREATE gives REEL_NOTFOUND.
+ * opts may be NULL. On success *store is a new handle, freed with reel_close().
+ */
+REEL_API int reel_open(const char *path, int flags, const reel_open_options *opts,
+                       reel_store **store);
+
+/*
+ * Close the store and every resource it owns. Sequence handles opened from it must be closed
+ * first (REEL_MISUSE otherwise, and the store stays open). NULL is accepted (REEL_OK).
+ */
+REEL_API int reel_close(reel_store *store);
+
+/* ---- sequences ---------------------------------------------------------------------------- */
+
+typedef struct reel_seq reel_seq;
+
+typedef struct reel_rational {
+    int32_t num;
+    int32_t den;
+} reel_rational;
+
+/* What a new sequence looks like. */
+typedef struct reel_seq_params {
+    int width;               /* 1 .. 65535 */
+    int height;              /* 1 .. 65535 */
+    int pix_fmt;             /* a reel_pix_fmt */
+    reel_rational time_base; /* seconds per pts unit, e.g. {1, 25} or {1, 90000}; both > 0 */
+    const char *source;      /* free text describing where the frames came from; may be NULL */
+} reel_seq_params;
+
+/* A snapshot of a sequence's metadata (reel_seq_info). */
+typedef struct reel_seq_info {
+    const char *name;        /* owned by the reel_seq handle, valid until reel_seq_close */
+    const char *source;      /* likewise; NULL when none was given */
+    int width, height, pix_fmt;
+    size_t frame_size;       /* bytes of one decoded frame (reel_frame_size) */
+    reel_rational time_base;
+    int64_t frame_count;     /* frames committed so far */
+    int64_t duration;        /* end of the last frame (pts + duration) minus the first pts,
+                                in time_base units; 0 when empty */
+    int64_t raw_bytes;       /* frame_count * frame_size, of frames that have pixels */
+    int64_t stored_bytes;    /* compressed bytes on disk (blob payload) */
+} reel_seq_info;
+
+/*
+ * Create an empty sequence called name (1..255 bytes of UTF-8) and open it.
+ * REEL_EXISTS if the name is taken; REEL_INVALID / REEL_UNSUPPORTED for bad params;
+ * REEL_READONLY on a read-only store. *seq is freed with reel_seq_close().
+ */
+REEL_API int reel_seq_create(reel_store *store, const char *name, const reel_seq_params *params,
+                             reel_seq **seq);
+
+/* Open the sequence called name. REEL_NOTFOUND if there is none. Free with reel_seq_close(). */
+REEL_API int reel_seq_open(reel_store *store, const char *name, reel_seq **seq);
+
+/* Close a sequence handle. NULL is accepted. */
+REEL_API int reel_seq_close(reel_seq *seq);
+
+/*
+ * Delete the sequence called name with all its frames and access counts, in one transaction.
+ * Handles still open on it fail with REEL_NOTFOUND afterwards. REEL_NOTFOUND if none.
+ */
+REEL_API int reel_seq_remove(reel_store *store, const char *name);
+
+/*
+ * Call cb(ctx, name) for every sequence, in name order. name is valid during the call only.
+ * A non-zero return from cb stops the listing and is returned.
+ */
+REEL_API int reel_seq_list(reel_store *store, int (*cb)(void *ctx, const char *name), void *ctx);
+
+/* Fill *info with the sequence's metadata; frame_count and duration are read live. */
+REEL_API int reel_seq_info_get(reel_seq *seq, reel_seq_info *info);
+
+/* The number of frames committed so far (a live count). */
+REEL_API int reel_seq_frame_count(reel_seq *seq, int64_t *count);
+
+/* ---- frames: writing ---------------------------------------------------------------------- */
+
+#define REEL_FRAME_KEY 0x1 /* the frame was a keyframe in the source */
+
+/* Per-frame status, shown in reel_frames.status. Values are stable. */
+#define REEL_STATUS_OK 0       /* decoded normally */
+#define REEL_STATUS_SKIPPED 1  /* could not be decoded; no pixels stored */
+#define REEL_STATUS_REPEATED 2 /* could not be decoded; pixels repeat the previous frame */
+#define REEL_STATUS_BLACK 3    /* could not be decoded; pixels are black */
+
+/* One frame to append. */
+typedef struct reel_frame_in {
+    const void *pixels; /* frame_size bytes in the sequence's format; NULL only when status
+                           is REEL_STATUS_SKIPPED. Borrowed: read during the call only. */
+    size_t size;        /* must equal the sequence's frame_size (0 when pixels is NULL) */
+    int64_t pts;        /* presentation timestamp in time_base units */
+    int64_t duration;   /* display duration in time_base units, >= 0 */
+    unsigned flags;     /* REEL_FRAME_* */
+    int status;         /* REEL_STATUS_* */
+} reel_frame_in;
+
+/*
+ * Append one frame at the end of the sequence, committed before return. *index (may be NULL)
+ * receives its index. pts must be greater than the previous frame's pts (REEL_INVALID).
+ */
+REEL_API int reel_frame_append(reel_seq *seq, const reel_frame_in *frame, int64_t *index);
+
+/*
+ * Append n frames in one transaction: all are committed or none. *first_index (may be NULL)
+ * receives the index of frames[0].
+ */
+REEL_API int reel_frames_append(reel_seq *seq, const reel_frame_in *frames, size_t n,
+                                int64_t *first_index);
+
+/* ---- frames: reading ---------------------------------------------------------------------- */
+
+/* Metadata of one stored frame. */
+typedef struct reel_frame_info {
+    int64_t index;
+    int64_t pts;
+    int64_t duration;
+    unsigned flags;      /* REEL_FRAME_* */
+    int status;          /* REEL_STATUS_* */
+    size_t stored_bytes; /* compressed size; 0 when the frame has no pixels */
+} reel_frame_info;
+
+/* Metadata of frame index. REEL_NOTFOUND if index is not in [0, frame_count). */
+REEL_API int reel_frame_info_get(reel_seq *seq, int64_t index, reel_frame_info *info);
+
+/*
+ * Decode frame index into dst (dst_capacity >= frame_size, else REEL_FULL). The pixels are
+ * validated against the stored size and checksum: REEL_CORRUPT names sequence and index on
+ * any mismatch. A frame with status SKIPPED gives REEL_NODATA. info may be NULL.
+ */
+REEL_API int reel_frame_read(reel_seq *seq, int64_t index, void *dst, size_t dst_capacity,
+                             reel_frame_info *info);
+
+/*
+ * Decode the n frames [first, first + n) into dst, one after another (frame k at
+ * dst + k * frame_size; dst_capacity >= n * frame_size). Reads one consistent snapshot.
+ * All must exist (REEL_NOTFOUND) and have pixels (REEL_NODATA); on error dst is unspecified.
+ */
+REEL_API int reel_frame_read_range(reel_seq *seq, int64_t first, size_t n, void *dst,
+                                   size_t dst_capacity);
+
+/*
+ * The index of the frame shown at timestamp pts (time_base units): the last frame whose pts
+ * is <= pts (a frame stays shown until the next one starts, whatever its duration).
+ * REEL_NOTFOUND if pts is before the first frame or at or after the end of the last one
+ * (its pts + duration; a last frame of duration 0 covers its own pts only).
+ */
+REEL_API int reel_seq_find_pts(reel_seq *seq, int64_t pts, int64_t *index);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* REEL_H */
