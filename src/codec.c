@@ -337,60 +337,90 @@ static void unfilter_plane8_scalar(uint8_t *f, const reel__plane *p, uint8_t *ds
 }
 
 #ifdef REEL_HAVE_SSE2
-/* Transpose 16x16 bytes: four perfect shuffles rotate the 8-bit (row, column) address by 4. */
+/* One perfect shuffle: interleave the bytes of rows i and i + 8. */
+static inline void shuffle16(const __m128i *in, __m128i *out)
+{
+    out[0] = _mm_unpacklo_epi8(in[0], in[8]);
+    out[1] = _mm_unpackhi_epi8(in[0], in[8]);
+    out[2] = _mm_unpacklo_epi8(in[1], in[9]);
+    out[3] = _mm_unpackhi_epi8(in[1], in[9]);
+    out[4] = _mm_unpacklo_epi8(in[2], in[10]);
+    out[5] = _mm_unpackhi_epi8(in[2], in[10]);
+    out[6] = _mm_unpacklo_epi8(in[3], in[11]);
+    out[7] = _mm_unpackhi_epi8(in[3], in[11]);
+    out[8] = _mm_unpacklo_epi8(in[4], in[12]);
+    out[9] = _mm_unpackhi_epi8(in[4], in[12]);
+    out[10] = _mm_unpacklo_epi8(in[5], in[13]);
+    out[11] = _mm_unpackhi_epi8(in[5], in[13]);
+    out[12] = _mm_unpacklo_epi8(in[6], in[14]);
+    out[13] = _mm_unpackhi_epi8(in[6], in[14]);
+    out[14] = _mm_unpacklo_epi8(in[7], in[15]);
+    out[15] = _mm_unpackhi_epi8(in[7], in[15]);
+}
+
+/*
+ * Transpose 16x16 bytes. A perfect shuffle moves byte (row i, column j) - an 8-bit address
+ * i3 i2 i1 i0 j3 j2 j1 j0 - to its address rotated left by one bit; four of them swap i and j.
+ */
 static inline void transpose16(__m128i v[16])
 {
-    int round, i;
-    for (round = 0; round < 4; round++) {
-        __m128i t[16];
-        for (i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(v[i], v[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(v[i], v[i + 8]);
-        }
-        for (i = 0; i < 16; i++)
-            v[i] = t[i];
-    }
+    __m128i t[16];
+    shuffle16(v, t);
+    shuffle16(t, v);
+    shuffle16(v, t);
+    shuffle16(t, v);
 }
+
+/* LANES / 16 vectors per position, reconstructed side by side: independent dependency chains. */
+#define VEC (LANES / 16)
 
 static void unfilter_plane8_sse2(uint8_t *f, const reel__plane *p, uint8_t *dst)
 {
     size_t hs = strip_rows(p), w = (size_t)p->width, r, x;
     size_t wfull = w & ~(size_t)15;
+    int k;
     for (r = 0; r < hs; r++) {
         __m128i *row = (__m128i *)(void *)(f + r * w * LANES);
-        __m128i left;
+        __m128i left[VEC], c[VEC];
         if (r == 0) {
-            left = _mm_loadu_si128(row);
-            for (x = 1; x < w; x++) {
-                left = _mm_add_epi8(_mm_loadu_si128(row + x), left);
-                _mm_storeu_si128(row + x, left);
-            }
+            for (k = 0; k < VEC; k++)
+                left[k] = _mm_loadu_si128(row + k);
+            for (x = 1; x < w; x++)
+                for (k = 0; k < VEC; k++) {
+                    left[k] = _mm_add_epi8(_mm_loadu_si128(row + x * VEC + k), left[k]);
+                    _mm_storeu_si128(row + x * VEC + k, left[k]);
+                }
         } else {
-            const __m128i *prev = row - w;
-            __m128i c = _mm_loadu_si128(prev);
-            left = _mm_add_epi8(_mm_loadu_si128(row), c);
-            _mm_storeu_si128(row, left);
-            for (x = 1; x < w; x++) {
-                __m128i b = _mm_loadu_si128(prev + x);
-                __m128i lo = _mm_min_epu8(left, b), hi = _mm_max_epu8(left, b);
-                __m128i t = _mm_subs_epu8(hi, c), d = _mm_sub_epi8(hi, lo);
-                __m128i pred = _mm_add_epi8(lo, _mm_min_epu8(t, d));
-                left = _mm_add_epi8(_mm_loadu_si128(row + x), pred);
-                _mm_storeu_si128(row + x, left);
-                c = b;
+            const __m128i *prev = row - w * VEC;
+            for (k = 0; k < VEC; k++) {
+                c[k] = _mm_loadu_si128(prev + k);
+                left[k] = _mm_add_epi8(_mm_loadu_si128(row + k), c[k]);
+                _mm_storeu_si128(row + k, left[k]);
             }
+            for (x = 1; x < w; x++)
+                for (k = 0; k < VEC; k++) {
+                    __m128i b = _mm_loadu_si128(prev + x * VEC + k);
+                    __m128i lo = _mm_min_epu8(left[k], b), hi = _mm_max_epu8(left[k], b);
+                    __m128i t = _mm_subs_epu8(hi, c[k]), d = _mm_sub_epi8(hi, lo);
+                    __m128i pred = _mm_add_epi8(lo, _mm_min_epu8(t, d));
+                    left[k] = _mm_add_epi8(_mm_loadu_si128(row + x * VEC + k), pred);
+                    _mm_storeu_si128(row + x * VEC + k, left[k]);
+                    c[k] = b;
+                }
         }
         for (x = 0; x < wfull; x += 16) {
-            __m128i v[16];
-            int s;
-            for (s = 0; s < 16; s++)
-                v[s] = _mm_loadu_si128(row + x + (size_t)s);
-            transpose16(v);
-            for (s = 0; s < LANES; s++) {
-                size_t y = (size_t)s * hs + r;
-                if (y >= (size_t)p->height)
-                    break;
-                _mm_storeu_si128((__m128i *)(void *)(dst + y * w + x), v[s]);
+            for (k = 0; k < VEC; k++) {
+                __m128i v[16];
+                int s;
+                for (s = 0; s < 16; s++)
+                    v[s] = _mm_loadu_si128(row + (x + (size_t)s) * VEC + k);
+                transpose16(v);
+                for (s = 0; s < 16; s++) {
+                    size_t y = (size_t)(k * 16 + s) * hs + r;
+                    if (y >= (size_t)p->height)
+                        break;
+                    _mm_storeu_si128((__m128i *)(void *)(dst + y * w + x), v[s]);
+                }
             }
         }
         if (wfull < w)

@@ -1,1 +1,219 @@
-int main(void) { return 0; }
+/*
+ * reel-codec-bench - the frame codec against plain zstd, and store page sizes, in one run.
+ *
+ *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--level N] [--frames N]
+ *                    [--reps N] [--pages]
+ *
+ * RAWFILE holds frames of the given size and format back to back (e.g. made with
+ * `ffmpeg -i IN -f rawvideo -pix_fmt yuv420p OUT.yuv`). It prints:
+ *   - size: raw bytes against plain zstd (same level) of the raw frames, and against reel's codec;
+ *   - decode speed: reel's decode (decompress + unfilter + checksum check) against plain
+ *     ZSTD_decompress of the unfiltered frames, alternating the two in each repetition;
+ *   - with --pages: stores written with 4K, 16K and 64K pages: write time, file size and
+ *     random-read time.
+ * This grows into `reel bench`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "internal.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *msg)
+{
+    fprintf(stderr, "reel-codec-bench: %s\n", msg);
+    exit(1);
+}
+
+typedef struct blob {
+    void *data;
+    size_t len;
+    uint64_t sum;
+} blob;
+
+static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h, int level,
+                        int reps)
+{
+    reel__codec *c = reel__codec_new();
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    blob *plain = calloc(n, sizeof *plain), *med = calloc(n, sizeof *med);
+    uint8_t *out = malloc(fs);
+    size_t i, plain_total = 0, med_total = 0;
+    size_t scap = fs * 2;
+    uint8_t *scratch = malloc(scap);
+    double t_zmed = 0, t_plain = 0, t_med = 0, t0, best_plain = 1e9, best_med = 1e9;
+    int r;
+    if (!c || !dctx || !plain || !med || !out)
+        die("out of memory");
+    for (i = 0; i < n; i++) {
+        const void *b;
+        size_t len;
+        if (reel__encode(c, REEL__FILTER_NONE, level, fmt, w, h, raw + i * fs, &b, &len,
+                         &plain[i].sum) != REEL_OK)
+            die(reel_errmsg());
+        plain[i].data = malloc(len);
+        memcpy(plain[i].data, b, len);
+        plain[i].len = len;
+        plain_total += len;
+        if (reel__encode(c, REEL__FILTER_MED16, level, fmt, w, h, raw + i * fs, &b, &len,
+                         &med[i].sum) != REEL_OK)
+            die(reel_errmsg());
+        med[i].data = malloc(len);
+        memcpy(med[i].data, b, len);
+        med[i].len = len;
+        med_total += len;
+    }
+    for (r = 0; r < reps; r++) {
+        double a, b;
+        t0 = now();
+        for (i = 0; i < n; i++)
+            if (ZSTD_decompressDCtx(dctx, out, fs, plain[i].data, plain[i].len) != fs)
+                die("plain zstd decode failed");
+        a = now() - t0;
+        t0 = now();
+        for (i = 0; i < n; i++) {
+            const char *why;
+            if (reel__decode(c, REEL__FILTER_MED16, fmt, w, h, med[i].data, med[i].len,
+                             med[i].sum, out, &why) != REEL_OK)
+                die(why);
+            if (memcmp(out, raw + i * fs, fs) != 0)
+                die("roundtrip differs");
+        }
+        b = now() - t0;
+        t0 = now();
+        for (i = 0; i < n; i++)
+            if (ZSTD_isError(ZSTD_decompressDCtx(dctx, scratch, scap, med[i].data, med[i].len)))
+                die("zstd part of reel decode failed");
+        t_zmed += now() - t0;
+        t_plain += a;
+        t_med += b;
+        best_plain = a < best_plain ? a : best_plain;
+        best_med = b < best_med ? b : best_med;
+    }
+    printf("frames            %zu of %dx%d %s, zstd level %d, %d repetitions\n", n, w, h,
+           reel_pix_fmt_name(fmt), level, reps);
+    printf("size  plain zstd  %.3f of raw (ratio %.3f)\n", (double)plain_total / (n * fs),
+           (double)(n * fs) / plain_total);
+    printf("size  reel MED16  %.3f of raw (ratio %.3f)   target ratio >= 2.2\n",
+           (double)med_total / (n * fs), (double)(n * fs) / med_total);
+    printf("decode plain zstd %.0f MB/s (best rep %.0f MB/s)\n", n * fs * reps / t_plain / 1e6,
+           n * fs / best_plain / 1e6);
+    printf("decode reel       %.0f MB/s (best rep %.0f MB/s), incl. unfilter + checksum\n",
+           n * fs * reps / t_med / 1e6, n * fs / best_med / 1e6);
+    printf("  of which zstd   %.0f%% of reel's decode time; unfilter + checksum %.0f MB/s\n",
+           100 * t_zmed / t_med, n * fs * reps / (t_med - t_zmed) / 1e6);
+    printf("speed reel / plain zstd: %.2fx (all reps), %.2fx (best reps)   target >= 0.8x\n",
+           t_plain / t_med, best_plain / best_med);
+    for (i = 0; i < n; i++) {
+        free(plain[i].data);
+        free(med[i].data);
+    }
+    free(plain);
+    free(med);
+    free(out);
+    free(scratch);
+    ZSTD_freeDCtx(dctx);
+    reel__codec_free(c);
+}
+
+static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h)
+{
+    static const int sizes[] = {4096, 16384, 65536};
+    size_t k, i;
+    uint8_t *out = malloc(fs);
+    printf("page size   write MB/s   file MB   random read ms/frame\n");
+    for (k = 0; k < 3; k++) {
+        char path[64];
+        reel_open_options o;
+        reel_store *s;
+        reel_seq *q;
+        reel_seq_params p = {w, h, fmt, {1, 25}, NULL};
+        reel_frame_in *in = calloc(n, sizeof *in);
+        double t0, tw, tr;
+        FILE *f;
+        long bytes;
+        memset(&o, 0, sizeof o);
+        o.page_size = sizes[k];
+        snprintf(path, sizeof path, "/tmp/reel-pagebench-%d.reel", (int)getpid());
+        unlink(path);
+        if (reel_open(path, REEL_OPEN_CREATE, &o, &s) || reel_seq_create(s, "b", &p, &q))
+            die(reel_errmsg());
+        for (i = 0; i < n; i++)
+            in[i] = (reel_frame_in){raw + i * fs, fs, (int64_t)i, 1, 0, 0};
+        t0 = now();
+        if (reel_frames_append(q, in, n, NULL))
+            die(reel_errmsg());
+        tw = now() - t0;
+        srand(1);
+        t0 = now();
+        for (i = 0; i < 4 * n; i++)
+            if (reel_frame_read(q, rand() % (int)n, out, fs, NULL))
+                die(reel_errmsg());
+        tr = now() - t0;
+        reel_seq_close(q);
+        reel_close(s);
+        f = fopen(path, "rb");
+        fseek(f, 0, SEEK_END);
+        bytes = ftell(f);
+        fclose(f);
+        printf("%9d   %10.0f   %7.2f   %.3f\n", sizes[k], n * fs / tw / 1e6, bytes / 1e6,
+               tr * 1e3 / (4 * n));
+        unlink(path);
+        free(in);
+    }
+    free(out);
+}
+
+int main(int argc, char **argv)
+{
+    int w, h, fmt = REEL_PIX_YUV420P, level = 3, reps = 5, pages = 0, i;
+    size_t max_frames = 200, fs, n;
+    uint8_t *raw;
+    FILE *f;
+    if (argc < 3 || sscanf(argv[2], "%dx%d", &w, &h) != 2) {
+        fprintf(stderr, "usage: reel-codec-bench RAWFILE WxH [--pix-fmt FMT] [--level N] "
+                        "[--frames N] [--reps N] [--pages]\n");
+        return 2;
+    }
+    for (i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--pix-fmt") && i + 1 < argc) {
+            if (reel_pix_fmt_from_name(argv[++i], &fmt))
+                die(reel_errmsg());
+        } else if (!strcmp(argv[i], "--level") && i + 1 < argc)
+            level = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
+            max_frames = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--pages"))
+            pages = 1;
+        else
+            die("unknown option");
+    }
+    if (reel_frame_size(fmt, w, h, &fs))
+        die(reel_errmsg());
+    if (!(f = fopen(argv[1], "rb")))
+        die("cannot open the raw file");
+    raw = malloc(fs * max_frames);
+    if (!raw)
+        die("out of memory");
+    n = fread(raw, fs, max_frames, f);
+    fclose(f);
+    if (n == 0)
+        die("no complete frame in the raw file");
+    bench_codec(raw, n, fs, fmt, w, h, level, reps);
+    if (pages)
+        bench_pages(raw, n, fs, fmt, w, h);
+    free(raw);
+    return 0;
+}
