@@ -150,6 +150,8 @@ int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64
     for (i = 0; i < n; i++)
         if ((rc = check_frame(q, &frames[i], i)) != REEL_OK)
             return rc;
+    if (n == 0)
+        return REEL_OK;
     if ((rc = reel__writer_lock(q->store)) != REEL_OK)
         return rc;
     memset(&a, 0, sizeof a);

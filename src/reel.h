@@ -230,7 +230,7 @@ REEL_API int reel_frame_append(reel_seq *seq, const reel_frame_in *frame, int64_
 
 /*
  * Append n frames in one transaction: all are committed or none. *first_index (may be NULL)
- * receives the index of frames[0].
+ * receives the index of frames[0]. n == 0 does nothing and leaves *first_index alone.
  */
 REEL_API int reel_frames_append(reel_seq *seq, const reel_frame_in *frames, size_t n,
                                 int64_t *first_index);

@@ -1,1 +1,288 @@
-int main(void){return 0;}
+/* check_codec.c - the frame codec: roundtrips, the SIMD path against the scalar one,
+ * untrusted blobs, the checksum, and pixel-format geometry. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static const int formats[] = {REEL_PIX_GRAY8,   REEL_PIX_RGB24,    REEL_PIX_BGR24,
+                              REEL_PIX_YUV420P, REEL_PIX_YUV444P,  REEL_PIX_GRAY16LE,
+                              REEL_PIX_YUV420P10LE};
+#define NFORMATS (int)(sizeof formats / sizeof formats[0])
+
+static const int sizes[][2] = {{1, 1}, {2, 1}, {1, 2}, {3, 5}, {15, 17}, {16, 16},
+                               {17, 33}, {33, 31}, {64, 48}, {127, 95}, {320, 1}};
+#define NSIZES (int)(sizeof sizes / sizeof sizes[0])
+
+/* Encode then decode one frame; return the blob for further abuse (caller frees). */
+static void *roundtrip(reel__codec *c, int filter, int fmt, int w, int h, uint32_t seed,
+                       size_t *blob_len, uint64_t *sum)
+{
+    size_t fs;
+    uint8_t *in, *out;
+    const void *blob;
+    const char *why = NULL;
+    void *copy;
+    ck_assert_int_eq(reel_frame_size(fmt, w, h, &fs), REEL_OK);
+    in = malloc(fs);
+    out = malloc(fs);
+    tu_fill(in, fmt, w, h, seed);
+    ck_assert_int_eq(reel__encode(c, filter, 1, fmt, w, h, in, &blob, blob_len, sum), REEL_OK);
+    ck_assert_uint_eq(*sum, reel__checksum(in, fs));
+    copy = malloc(*blob_len);
+    memcpy(copy, blob, *blob_len);
+    memset(out, 0xa5, fs);
+    ck_assert_msg(reel__decode(c, filter, fmt, w, h, copy, *blob_len, *sum, out, &why) == REEL_OK,
+                  "decode %s %dx%d filter %d: %s", reel_pix_fmt_name(fmt), w, h, filter, why);
+    ck_assert_msg(memcmp(in, out, fs) == 0, "roundtrip differs: %s %dx%d filter %d",
+                  reel_pix_fmt_name(fmt), w, h, filter);
+    free(in);
+    free(out);
+    return copy;
+}
+
+START_TEST(test_roundtrip_all_formats_and_sizes)
+{
+    reel__codec *c = reel__codec_new();
+    int f, s, filter;
+    for (filter = REEL__FILTER_NONE; filter <= REEL__FILTER_MED16; filter++)
+        for (f = 0; f < NFORMATS; f++)
+            for (s = 0; s < NSIZES; s++) {
+                size_t len;
+                uint64_t sum;
+                free(roundtrip(c, filter, formats[f], sizes[s][0], sizes[s][1], (uint32_t)s, &len,
+                               &sum));
+            }
+    reel__codec_free(c);
+}
+END_TEST
+
+/* Extreme values exercise the MED clamp and the mod-256 / mod-65536 residual arithmetic. */
+START_TEST(test_roundtrip_extremes)
+{
+    reel__codec *c = reel__codec_new();
+    int f, pattern;
+    for (f = 0; f < NFORMATS; f++)
+        for (pattern = 0; pattern < 3; pattern++) {
+            int w = 37, h = 41;
+            size_t fs, len, i;
+            uint8_t *in, *out;
+            const void *blob;
+            uint64_t sum;
+            const char *why;
+            reel_frame_size(formats[f], w, h, &fs);
+            in = malloc(fs);
+            out = malloc(fs);
+            for (i = 0; i < fs; i++)
+                in[i] = pattern == 0 ? 0xff : pattern == 1 ? (uint8_t)((i / 3) % 2 ? 0xff : 0)
+                                                           : (uint8_t)(rand() & 0xff);
+            ck_assert_int_eq(reel__encode(c, REEL__FILTER_MED16, 1, formats[f], w, h, in, &blob,
+                                          &len, &sum),
+                             REEL_OK);
+            ck_assert_int_eq(reel__decode(c, REEL__FILTER_MED16, formats[f], w, h, blob, len, sum,
+                                          out, &why),
+                             REEL_OK);
+            ck_assert_mem_eq(in, out, fs);
+            free(in);
+            free(out);
+        }
+    reel__codec_free(c);
+}
+END_TEST
+
+START_TEST(test_scalar_matches_simd)
+{
+    reel__codec *c = reel__codec_new();
+    int s;
+    for (s = 0; s < NSIZES; s++) {
+        size_t len;
+        uint64_t sum;
+        void *b;
+        reel__codec_force_scalar(1);
+        b = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, sizes[s][0] * 3, sizes[s][1] + 20,
+                      7, &len, &sum);
+        free(b);
+        b = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_RGB24, sizes[s][0] + 40, sizes[s][1], 7,
+                      &len, &sum);
+        free(b);
+        reel__codec_force_scalar(0);
+    }
+    reel__codec_free(c);
+}
+END_TEST
+
+/* A smooth image must compress well: the filter is doing its job. */
+START_TEST(test_filter_compresses)
+{
+    reel__codec *c = reel__codec_new();
+    int w = 320, h = 240, x, y;
+    size_t fs, med_len, plain_len;
+    uint8_t *in;
+    const void *blob;
+    uint64_t sum;
+    reel_frame_size(REEL_PIX_GRAY8, w, h, &fs);
+    in = malloc(fs);
+    for (y = 0; y < h; y++)
+        for (x = 0; x < w; x++)
+            in[y * w + x] = (uint8_t)((x * 7 + y * 3) / 5 + ((x * y) % 3));
+    ck_assert_int_eq(reel__encode(c, REEL__FILTER_NONE, 1, REEL_PIX_GRAY8, w, h, in, &blob,
+                                  &plain_len, &sum),
+                     REEL_OK);
+    ck_assert_int_eq(reel__encode(c, REEL__FILTER_MED16, 1, REEL_PIX_GRAY8, w, h, in, &blob,
+                                  &med_len, &sum),
+                     REEL_OK);
+    ck_assert_msg(med_len * 2 < plain_len, "MED16 %zu bytes, plain %zu", med_len, plain_len);
+    free(in);
+    reel__codec_free(c);
+}
+END_TEST
+
+static int decode_bad(reel__codec *c, const void *blob, size_t len, uint64_t sum, const char **why)
+{
+    size_t fs;
+    uint8_t *out;
+    int rc;
+    reel_frame_size(REEL_PIX_YUV420P, 64, 48, &fs);
+    out = malloc(fs);
+    *why = NULL;
+    rc = reel__decode(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, 64, 48, blob, len, sum, out, why);
+    free(out);
+    return rc;
+}
+
+START_TEST(test_untrusted_blobs)
+{
+    reel__codec *c = reel__codec_new();
+    size_t len, i;
+    uint64_t sum;
+    const char *why;
+    uint8_t *b = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, 64, 48, 3, &len, &sum);
+    uint8_t *big = malloc(len + 16), junk[64];
+
+    /* truncated at every length, including empty */
+    for (i = 0; i < len; i += 1 + i / 8) {
+        ck_assert_int_eq(decode_bad(c, b, i, sum, &why), REEL_CORRUPT);
+        ck_assert_ptr_nonnull(why);
+    }
+    ck_assert_int_eq(decode_bad(c, NULL, 0, sum, &why), REEL_CORRUPT);
+    /* trailing bytes */
+    memcpy(big, b, len);
+    memset(big + len, 0, 16);
+    ck_assert_int_eq(decode_bad(c, big, len + 16, sum, &why), REEL_CORRUPT);
+    /* every byte flipped in turn: never a crash, and corrupt unless the flip is harmless */
+    for (i = 0; i < len; i++) {
+        int rc;
+        b[i] ^= 0x5a;
+        rc = decode_bad(c, b, len, sum, &why);
+        b[i] ^= 0x5a;
+        ck_assert_msg(rc == REEL_CORRUPT || rc == REEL_OK, "flip at %zu gave %d", i, rc);
+    }
+    /* a flip in the payload's last byte changes pixels: the checksum catches it */
+    b[len - 1] ^= 0x01;
+    ck_assert_int_eq(decode_bad(c, b, len, sum, &why), REEL_CORRUPT);
+    b[len - 1] ^= 0x01;
+    /* wrong checksum */
+    ck_assert_int_eq(decode_bad(c, b, len, sum ^ 1, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "checksum mismatch");
+    /* random junk */
+    for (i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i * 37);
+    ck_assert_int_eq(decode_bad(c, junk, sizeof junk, sum, &why), REEL_CORRUPT);
+    /* a valid zstd frame of the wrong size (another geometry's blob) */
+    {
+        size_t len2;
+        uint64_t sum2;
+        uint8_t *other = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, 64, 64, 3, &len2,
+                                   &sum2);
+        ck_assert_int_eq(decode_bad(c, other, len2, sum2, &why), REEL_CORRUPT);
+        ck_assert_str_eq(why, "zstd frame declares the wrong decompressed size");
+        free(other);
+    }
+    /* unknown filter */
+    {
+        uint8_t out[64 * 48 * 2];
+        ck_assert_int_eq(reel__decode(c, 99, REEL_PIX_YUV420P, 64, 48, b, len, sum, out, &why),
+                         REEL_UNSUPPORTED);
+    }
+    free(b);
+    free(big);
+    reel__codec_free(c);
+}
+END_TEST
+
+START_TEST(test_checksum_vectors)
+{
+    char x100[100];
+    memset(x100, 'x', sizeof x100);
+    /* XXH64 reference values (xxhsum -H1) */
+    ck_assert_uint_eq(reel__checksum("", 0), 0xef46db3751d8e999ULL);
+    ck_assert_uint_eq(reel__checksum("abc", 3), 0x44bc2cf5ad770999ULL);
+    ck_assert_uint_eq(reel__checksum(x100, 100), 0x92f0de5a88a3c094ULL);
+}
+END_TEST
+
+START_TEST(test_pix_fmt)
+{
+    size_t size;
+    int fmt, i;
+    for (i = 0; i < NFORMATS; i++) {
+        ck_assert_ptr_nonnull(reel_pix_fmt_name(formats[i]));
+        ck_assert_int_eq(reel_pix_fmt_from_name(reel_pix_fmt_name(formats[i]), &fmt), REEL_OK);
+        ck_assert_int_eq(fmt, formats[i]);
+    }
+    ck_assert_ptr_null(reel_pix_fmt_name(0));
+    ck_assert_ptr_null(reel_pix_fmt_name(99));
+    ck_assert_ptr_null(reel_pix_fmt_name(-1));
+    ck_assert_int_eq(reel_pix_fmt_from_name("nv12", &fmt), REEL_UNSUPPORTED);
+    ck_assert_int_eq(reel_pix_fmt_from_name(NULL, &fmt), REEL_MISUSE);
+    ck_assert_int_eq(reel_pix_fmt_from_name("rgb24", NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_size(REEL_PIX_YUV420P, 5, 3, &size), REEL_OK);
+    ck_assert_uint_eq(size, 15 + 2 * 3 * 2);
+    ck_assert_int_eq(reel_frame_size(REEL_PIX_YUV420P10LE, 5, 3, &size), REEL_OK);
+    ck_assert_uint_eq(size, 2 * (15 + 2 * 3 * 2));
+    ck_assert_int_eq(reel_frame_size(REEL_PIX_RGB24, 7, 3, &size), REEL_OK);
+    ck_assert_uint_eq(size, 63);
+    ck_assert_int_eq(reel_frame_size(REEL_PIX_GRAY16LE, 7, 3, &size), REEL_OK);
+    ck_assert_uint_eq(size, 42);
+    ck_assert_int_eq(reel_frame_size(REEL_PIX_RGB24, 0, 3, &size), REEL_INVALID);
+    ck_assert_int_eq(reel_frame_size(REEL_PIX_RGB24, 3, 65536, &size), REEL_INVALID);
+    ck_assert_int_eq(reel_frame_size(42, 3, 3, &size), REEL_INVALID);
+    ck_assert_int_eq(reel_frame_size(REEL_PIX_RGB24, 3, 3, NULL), REEL_MISUSE);
+}
+END_TEST
+
+START_TEST(test_errstr_and_version)
+{
+    int code;
+    for (code = REEL_OK; code <= REEL_NODATA; code++)
+        ck_assert_str_ne(reel_errstr(code), "unknown error code");
+    ck_assert_str_eq(reel_errstr(-5), "unknown error code");
+    ck_assert_int_eq(reel_version_number(), REEL_VERSION_NUMBER);
+    ck_assert_str_eq(reel_version_string(), REEL_VERSION_STRING);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("codec");
+    TCase *tc = tcase_create("codec");
+    SRunner *sr;
+    int failed;
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_roundtrip_all_formats_and_sizes);
+    tcase_add_test(tc, test_roundtrip_extremes);
+    tcase_add_test(tc, test_scalar_matches_simd);
+    tcase_add_test(tc, test_filter_compresses);
+    tcase_add_test(tc, test_untrusted_blobs);
+    tcase_add_test(tc, test_checksum_vectors);
+    tcase_add_test(tc, test_pix_fmt);
+    tcase_add_test(tc, test_errstr_and_version);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,1 +1,104 @@
+/* testutil.c - helpers shared by the libcheck suites. */
+#include "testutil.h"
 
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[256];
+static char path[512];
+
+const char *tu_dir(void)
+{
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/reel-test-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+    }
+    return dir;
+}
+
+const char *tu_path(const char *name)
+{
+    snprintf(path, sizeof path, "%s/%s", tu_dir(), name);
+    return path;
+}
+
+void tu_cleanup(void)
+{
+    char cmd[300];
+    if (!dir[0])
+        return;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    dir[0] = 0;
+}
+
+void tu_fill(uint8_t *buf, int fmt, int w, int h, uint32_t seed)
+{
+    size_t size, i;
+    uint32_t rng = seed * 2654435761u + 1;
+    int wide = fmt == REEL_PIX_GRAY16LE || fmt == REEL_PIX_YUV420P10LE;
+    ck_assert_int_eq(reel_frame_size(fmt, w, h, &size), REEL_OK);
+    for (i = 0; i < (wide ? size / 2 : size); i++) {
+        size_t x = i % (size_t)w, y = i / (size_t)w;
+        int v = (int)((x * 3 + y * 2 + seed * 5) & 0xff) + (x > (size_t)w / 2 ? 60 : 0);
+        rng = rng * 1664525u + 1013904223u;
+        v += (int)(rng >> 28) - 8;
+        if (wide) {
+            unsigned s = (unsigned)(v * 4 + (int)(rng >> 30)) & 0x3ff;
+            buf[2 * i] = (uint8_t)(s & 0xff);
+            buf[2 * i + 1] = (uint8_t)(s >> 8);
+        } else {
+            buf[i] = (uint8_t)v;
+        }
+    }
+}
+
+void tu_make_store(const char *name, int fmt, int w, int h, int n, reel_store **store,
+                   reel_seq **seq)
+{
+    reel_seq_params p = {w, h, fmt, {1, 25}, "test pattern"};
+    size_t fs;
+    uint8_t *buf;
+    int i;
+    ck_assert_int_eq(reel_frame_size(fmt, w, h, &fs), REEL_OK);
+    buf = malloc(fs);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(reel_open(tu_path(name), REEL_OPEN_CREATE, NULL, store), REEL_OK);
+    ck_assert_int_eq(reel_seq_create(*store, "s", &p, seq), REEL_OK);
+    for (i = 0; i < n; i++) {
+        reel_frame_in in = {buf, fs, i, 1, i == 0 ? REEL_FRAME_KEY : 0, REEL_STATUS_OK};
+        tu_fill(buf, fmt, w, h, (uint32_t)i);
+        ck_assert_int_eq(reel_frame_append(*seq, &in, NULL), REEL_OK);
+    }
+    free(buf);
+}
+
+void tu_sql(const char *file, const char *sql)
+{
+    sqlite3 *db;
+    char *err = NULL;
+    ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        ck_abort_msg("%s: %s", sql, err);
+    sqlite3_close(db);
+}
+
+long long tu_sql_int(const char *file, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long v = -1;
+    ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}

@@ -1,1 +1,32 @@
+/* testutil.h - helpers shared by the libcheck suites. */
+#ifndef REEL_TESTUTIL_H
+#define REEL_TESTUTIL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reel.h"
+
+/* A fresh empty directory under /tmp for this process; removed by tu_cleanup(). */
+const char *tu_dir(void);
+/* tu_dir()/name, in a static buffer (valid until the next call). */
+const char *tu_path(const char *name);
+/* Remove tu_dir() and everything in it. */
+void tu_cleanup(void);
+
+/*
+ * Deterministic test pixels for frame number seed: a moving gradient with an edge and noise,
+ * so that prediction has real work to do. 16-bit formats get values below 1024 for 10-bit.
+ */
+void tu_fill(uint8_t *buf, int fmt, int width, int height, uint32_t seed);
+
+/* Create a store at tu_path(name) and a sequence "s" in it with n frames from tu_fill. */
+void tu_make_store(const char *name, int fmt, int width, int height, int n, reel_store **store,
+                   reel_seq **seq);
+
+/* Run one SQL statement on the store file through a separate sqlite3 connection. */
+void tu_sql(const char *path, const char *sql);
+/* The first column of the first row of sql as an integer (or -1 when there is none). */
+long long tu_sql_int(const char *path, const char *sql);
+
+#endif
