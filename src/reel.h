@@ -116,7 +116,7 @@ typedef struct reel_store reel_store;
 typedef struct reel_open_options {
     int compression_level; /* zstd level for frames appended through this handle; 0 = 1 */
     int busy_timeout_ms;   /* how long to wait for a lock held by another process; 0 = 5000 */
-    int page_size;         /* SQLite page size used when the file is created; 0 = 65536 */
+    int page_size;         /* SQLite page size used when the file is created; 0 = 16384 */
     int reserved[8];       /* must be zero */
 } reel_open_options;
 

@@ -153,7 +153,7 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     s->flags = flags;
     s->level = opts && opts->compression_level ? opts->compression_level : 1;
     s->busy_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 5000;
-    page_size = opts && opts->page_size ? opts->page_size : 65536;
+    page_size = opts && opts->page_size ? opts->page_size : 16384;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->wlock, NULL);
 

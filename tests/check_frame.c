@@ -2,6 +2,7 @@
  * timestamps, skipped frames, damaged blobs, concurrent readers and a writer. */
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,7 +336,7 @@ enum { TW = 64, TH = 48, NPRE = 20, NAPPEND = 30, NREADERS = 3 };
 
 typedef struct shared {
     reel_store *store;
-    volatile int done;
+    atomic_int done;
     int errors;
     pthread_mutex_t lock;
 } shared;
@@ -353,7 +354,7 @@ static void *reader_main(void *arg)
     want = malloc(fs);
     if (reel_seq_open(sh->store, "s", &q) != REEL_OK)
         bad++;
-    while (!bad && (!sh->done || reads < 50)) {
+    while (!bad && (!atomic_load(&sh->done) || reads < 50)) {
         int64_t n, idx;
         if (reel_seq_frame_count(q, &n) != REEL_OK || n < NPRE) {
             bad++;
@@ -399,7 +400,7 @@ START_TEST(test_concurrent_readers_and_writer)
         tu_fill(b, REEL_PIX_YUV420P, TW, TH, (uint32_t)i);
         ck_assert_int_eq(reel_frame_append(q, &in, NULL), REEL_OK);
     }
-    sh.done = 1;
+    atomic_store(&sh.done, 1);
     for (i = 0; i < NREADERS; i++)
         pthread_join(t[i], NULL);
     ck_assert_int_eq(sh.errors, 0);

@@ -1,12 +1,13 @@
 /*
  * reel-codec-bench - the frame codec against plain zstd, and store page sizes, in one run.
  *
- *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--level N] [--frames N]
- *                    [--reps N] [--pages]
+ *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--level N] [--baseline-level N]
+ *                    [--frames N] [--reps N] [--pages]
+ * Defaults: reel at zstd level 1 (the store's default), the plain-zstd baseline at level 3.
  *
  * RAWFILE holds frames of the given size and format back to back (e.g. made with
  * `ffmpeg -i IN -f rawvideo -pix_fmt yuv420p OUT.yuv`). It prints:
- *   - size: raw bytes against plain zstd (same level) of the raw frames, and against reel's codec;
+ *   - size: raw bytes against plain zstd of the raw frames, and against reel's codec;
  *   - decode speed: reel's decode (decompress + unfilter + checksum check) against plain
  *     ZSTD_decompress of the unfiltered frames, alternating the two in each repetition;
  *   - with --pages: stores written with 4K, 16K and 64K pages: write time, file size and
@@ -42,7 +43,7 @@ typedef struct blob {
 } blob;
 
 static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h, int level,
-                        int reps)
+                        int base_level, int reps)
 {
     reel__codec *c = reel__codec_new();
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
@@ -58,7 +59,7 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     for (i = 0; i < n; i++) {
         const void *b;
         size_t len;
-        if (reel__encode(c, REEL__FILTER_NONE, level, fmt, w, h, raw + i * fs, &b, &len,
+        if (reel__encode(c, REEL__FILTER_NONE, base_level, fmt, w, h, raw + i * fs, &b, &len,
                          &plain[i].sum) != REEL_OK)
             die(reel_errmsg());
         plain[i].data = malloc(len);
@@ -100,8 +101,10 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         best_plain = a < best_plain ? a : best_plain;
         best_med = b < best_med ? b : best_med;
     }
-    printf("frames            %zu of %dx%d %s, zstd level %d, %d repetitions\n", n, w, h,
-           reel_pix_fmt_name(fmt), level, reps);
+    printf("frames            %zu of %dx%d %s, %d repetitions\n", n, w, h,
+           reel_pix_fmt_name(fmt), reps);
+    printf("baseline          plain zstd level %d on raw frames; reel: MED16 + zstd level %d\n",
+           base_level, level);
     printf("size  plain zstd  %.3f of raw (ratio %.3f)\n", (double)plain_total / (n * fs),
            (double)(n * fs) / plain_total);
     printf("size  reel MED16  %.3f of raw (ratio %.3f)   target ratio >= 2.2\n",
@@ -126,12 +129,37 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     reel__codec_free(c);
 }
 
+/* Seconds to fetch 8n random blobs with plain SQLite (no decoding). */
+static double fetch_time(const char *path, size_t n)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    size_t i, sink = 0;
+    double t0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT data FROM reel_blob WHERE id = ?", -1, &st, NULL))
+        die("cannot reopen the page-size store");
+    srand(2);
+    t0 = now();
+    for (i = 0; i < 8 * n; i++) {
+        sqlite3_bind_int64(st, 1, 1 + rand() % (int)n);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            die("blob fetch failed");
+        sink += (size_t)sqlite3_column_bytes(st, 0);
+        sqlite3_reset(st);
+    }
+    t0 = now() - t0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return sink ? t0 : 0;
+}
+
 static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h)
 {
     static const int sizes[] = {4096, 16384, 65536};
     size_t k, i;
     uint8_t *out = malloc(fs);
-    printf("page size   write MB/s   file MB   random read ms/frame\n");
+    printf("page size   write MB/s   file MB   random read ms/frame   blob fetch ms/frame\n");
     for (k = 0; k < 3; k++) {
         char path[64];
         reel_open_options o;
@@ -139,7 +167,7 @@ static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         reel_seq *q;
         reel_seq_params p = {w, h, fmt, {1, 25}, NULL};
         reel_frame_in *in = calloc(n, sizeof *in);
-        double t0, tw, tr;
+        double t0, tw, tr, tf;
         FILE *f;
         long bytes;
         memset(&o, 0, sizeof o);
@@ -162,12 +190,13 @@ static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         tr = now() - t0;
         reel_seq_close(q);
         reel_close(s);
+        tf = fetch_time(path, n);
         f = fopen(path, "rb");
         fseek(f, 0, SEEK_END);
         bytes = ftell(f);
         fclose(f);
-        printf("%9d   %10.0f   %7.2f   %.3f\n", sizes[k], n * fs / tw / 1e6, bytes / 1e6,
-               tr * 1e3 / (4 * n));
+        printf("%9d   %10.0f   %7.2f   %20.3f   %19.3f\n", sizes[k], n * fs / tw / 1e6,
+               bytes / 1e6, tr * 1e3 / (4 * n), tf * 1e3 / (8 * n));
         unlink(path);
         free(in);
     }
@@ -176,13 +205,13 @@ static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
 
 int main(int argc, char **argv)
 {
-    int w, h, fmt = REEL_PIX_YUV420P, level = 3, reps = 5, pages = 0, i;
+    int w, h, fmt = REEL_PIX_YUV420P, level = 1, base_level = 3, reps = 5, pages = 0, i;
     size_t max_frames = 200, fs, n;
     uint8_t *raw;
     FILE *f;
     if (argc < 3 || sscanf(argv[2], "%dx%d", &w, &h) != 2) {
         fprintf(stderr, "usage: reel-codec-bench RAWFILE WxH [--pix-fmt FMT] [--level N] "
-                        "[--frames N] [--reps N] [--pages]\n");
+                        "[--baseline-level N] [--frames N] [--reps N] [--pages]\n");
         return 2;
     }
     for (i = 3; i < argc; i++) {
@@ -191,6 +220,8 @@ int main(int argc, char **argv)
                 die(reel_errmsg());
         } else if (!strcmp(argv[i], "--level") && i + 1 < argc)
             level = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--baseline-level") && i + 1 < argc)
+            base_level = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
             max_frames = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
@@ -211,7 +242,7 @@ int main(int argc, char **argv)
     fclose(f);
     if (n == 0)
         die("no complete frame in the raw file");
-    bench_codec(raw, n, fs, fmt, w, h, level, reps);
+    bench_codec(raw, n, fs, fmt, w, h, level, base_level, reps);
     if (pages)
         bench_pages(raw, n, fs, fmt, w, h);
     free(raw);

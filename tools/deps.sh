@@ -1,0 +1,19 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages reel needs to build, test and run, if any are missing.
+# Uses apt-get directly as root, sudo otherwise. Prints what it installs; silent when all are there.
+set -eu
+PACKAGES="gcc make autoconf automake libtool pkg-config libsqlite3-dev libzstd-dev check
+sqlite3 ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev"
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+echo "deps.sh: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
