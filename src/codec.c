@@ -1,27 +1,34 @@
 /*
  * codec.c - the frame codec: a reversible prediction filter followed by zstd.
  *
- * Filter MED16 (REEL__FILTER_MED16)
+ * Filter STRIP16 (REEL__FILTER_STRIP16, id 1 | mask << 4)
  *   Packed RGB/BGR is first split into three planes G, R-G, B-G (mod 256), which removes most
  *   of the correlation between channels. Each plane (w x h samples) is then cut into 16
  *   horizontal strips of hs = ceil(h / 16) rows; strip s holds rows s*hs .. s*hs+hs-1 (rows
  *   past h are virtual and hold 0). The strips are interleaved sample by sample, so that
  *   position (r, x) of all 16 strips forms one 16-byte vector: I[(r * w + x) * 16 + s].
- *   Each sample is predicted from its left (a), upper (b) and upper-left (c) neighbours in its
- *   own strip with the LOCO-I median predictor MED(a, b, c); the first row of a strip uses a,
- *   the first column uses b, sample (0, 0) uses 0. The residual (sample - prediction, mod 2^8
- *   or 2^16) is what zstd compresses. 16-bit samples store all low bytes, then all high bytes.
+ *   Each sample is predicted from neighbours in its own strip: left a, up b, up-left c and
+ *   up-right d (b again at the right edge). Plane i uses MED(a, b, c), the LOCO-I median
+ *   predictor, or - when bit i of mask is set - AVG = avg(a, avg(b, d)) with avg(x, y) =
+ *   (x + y + 1) >> 1, which wins where sensor noise dominates. The encoder picks per plane
+ *   from the residual entropy of a sample of rows. The first row of a strip uses a, the first
+ *   column b, sample (0, 0) 0. The residual (sample - prediction, mod 2^8 or 2^16) is what
+ *   zstd compresses, at level 1: higher levels find short false matches in residual noise
+ *   and end up both larger and slower to decode. 16-bit samples store all low bytes, then
+ *   all high bytes.
  *
- *   Why strips: MED reconstruction is a serial chain along each row (every sample needs its
+ *   Why strips: reconstruction is a serial chain along each row (every sample needs its
  *   reconstructed left neighbour). Interleaving 16 independent strips turns that chain into
  *   one SIMD lane each, so unfiltering runs 16 samples per step and costs far less than
  *   zstd's own decompression. A 16x16 byte transpose writes the strips back as plain rows.
  *
- * Every blob is untrusted: the zstd frame must declare exactly the filtered size, decompress
- * to exactly that size, and the pixels must match the stored checksum.
+ * Every blob is untrusted: the filter id must be known, the zstd frame must declare exactly
+ * the filtered size and decompress to exactly that size, and the pixels must match the stored
+ * checksum.
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -136,7 +143,11 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need)
     return 1;
 }
 
-/* ---- MED prediction, shared by encoder and scalar decoder --------------------------------- */
+/* ---- prediction, shared by encoder and scalar decoder ------------------------------------ */
+
+/* Per-plane predictors (bit i of a strip filter's mask selects AVG for plane i). */
+#define PRED_MED 0 /* LOCO-I median of left a, up b, up-left c: best on clean edges */
+#define PRED_AVG 1 /* avg(a, avg(b, d)), d up-right: best where sensor noise dominates */
 
 /* MED(a, b, c) written without branches or overflow: clamp(a + b - c) to [min(a,b), max(a,b)]. */
 static inline unsigned med(unsigned a, unsigned b, unsigned c)
@@ -146,35 +157,83 @@ static inline unsigned med(unsigned a, unsigned b, unsigned c)
     return lo + (t < d ? t : d);
 }
 
+/* Rounding-up average, as SSE2's pavgb. */
+static inline unsigned avg(unsigned a, unsigned b) { return (a + b + 1) >> 1; }
+
+/* Prediction of the sample at x >= 1 of a row with an upper row: a left, row above prev. */
+#define PREDICT(kind, a, prev, x, w)                                                             \
+    ((kind) == PRED_MED ? med((a), (prev)[x], (prev)[(x) - 1])                                     \
+                        : avg((a), avg((prev)[x], (prev)[(x) + 1 < (w) ? (x) + 1 : (x)])))
+
 /* ---- encoder ---------------------------------------------------------------------------- */
 
-/* Residuals of one plane row y (its row above is prev, NULL for a strip's first row). */
-static void residual_row8(const uint8_t *cur, const uint8_t *prev, int w, uint8_t *out)
+/* Residuals of one plane row (its row above is prev, NULL for a strip's first row). */
+#define RESIDUAL_ROW(T, kind, cur, prev, w, out)                                                 \
+    do {                                                                                         \
+        int x_;                                                                                  \
+        if (!(prev)) {                                                                           \
+            (out)[0] = (cur)[0];                                                                 \
+            for (x_ = 1; x_ < (w); x_++)                                                         \
+                (out)[x_] = (T)((cur)[x_] - (cur)[x_ - 1]);                                      \
+        } else {                                                                                 \
+            (out)[0] = (T)((cur)[0] - (prev)[0]);                                                \
+            for (x_ = 1; x_ < (w); x_++)                                                         \
+                (out)[x_] = (T)((cur)[x_] - PREDICT(kind, (cur)[x_ - 1], prev, x_, w));          \
+        }                                                                                        \
+    } while (0)
+
+static void residual_row8(int kind, const uint8_t *cur, const uint8_t *prev, int w, uint8_t *out)
 {
-    int x;
-    if (!prev) {
-        out[0] = cur[0];
-        for (x = 1; x < w; x++)
-            out[x] = (uint8_t)(cur[x] - cur[x - 1]);
-        return;
-    }
-    out[0] = (uint8_t)(cur[0] - prev[0]);
-    for (x = 1; x < w; x++)
-        out[x] = (uint8_t)(cur[x] - med(cur[x - 1], prev[x], prev[x - 1]));
+    RESIDUAL_ROW(uint8_t, kind, cur, prev, w, out);
 }
 
-static void residual_row16(const uint16_t *cur, const uint16_t *prev, int w, uint16_t *out)
+static void residual_row16(int kind, const uint16_t *cur, const uint16_t *prev, int w,
+                           uint16_t *out)
 {
-    int x;
-    if (!prev) {
-        out[0] = cur[0];
-        for (x = 1; x < w; x++)
-            out[x] = (uint16_t)(cur[x] - cur[x - 1]);
-        return;
+    RESIDUAL_ROW(uint16_t, kind, cur, prev, w, out);
+}
+
+/* Sample of a plane as an unsigned value (1- or 2-byte samples). */
+static inline unsigned sample(const uint8_t *row, int bytes, size_t x)
+{
+    return bytes == 1 ? row[x] : (unsigned)(row[2 * x] | (row[2 * x + 1] << 8));
+}
+
+/* Bits an order-0 entropy coder would spend on the residual bytes counted in h. */
+static double cost(const uint32_t h[256])
+{
+    double n = 0, bits = 0;
+    int i;
+    for (i = 0; i < 256; i++)
+        n += h[i];
+    for (i = 0; i < 256; i++)
+        if (h[i])
+            bits += h[i] * log2(n / h[i]);
+    return bits;
+}
+
+/* Pick the predictor for a plane from the residual entropy of every 4th row. */
+static int choose_predictor(const uint8_t *src, const reel__plane *p)
+{
+    uint32_t h[2][256];
+    size_t w = (size_t)p->width, rowb = w * (size_t)p->bytes, y, x;
+    int k;
+    memset(h, 0, sizeof h);
+    for (y = 1; y < (size_t)p->height; y += 4) {
+        const uint8_t *cur = src + y * rowb, *prev = cur - rowb;
+        for (x = 1; x + 1 < w; x++) {
+            unsigned a = sample(cur, p->bytes, x - 1), v = sample(cur, p->bytes, x);
+            unsigned b = sample(prev, p->bytes, x), c = sample(prev, p->bytes, x - 1);
+            unsigned d = sample(prev, p->bytes, x + 1);
+            unsigned r[2] = {v - med(a, b, c), v - avg(a, avg(b, d))};
+            for (k = 0; k < 2; k++) {
+                h[k][r[k] & 0xff]++;
+                if (p->bytes == 2)
+                    h[k][(r[k] >> 8) & 0xff]++;
+            }
+        }
     }
-    out[0] = (uint16_t)(cur[0] - prev[0]);
-    for (x = 1; x < w; x++)
-        out[x] = (uint16_t)(cur[x] - med(cur[x - 1], prev[x], prev[x - 1]));
+    return cost(h[PRED_AVG]) < cost(h[PRED_MED]) ? PRED_AVG : PRED_MED;
 }
 
 /*
@@ -182,7 +241,8 @@ static void residual_row16(const uint16_t *cur, const uint16_t *prev, int w, uin
  * rows. Virtual rows (past the plane's height) are zero, so their residuals are zero too,
  * except the first virtual row of a strip, predicted from a real row above it.
  */
-static void filter_plane(const uint8_t *src, const reel__plane *p, uint8_t *out, uint8_t *tmp)
+static void filter_plane(int kind, const uint8_t *src, const reel__plane *p, uint8_t *out,
+                         uint8_t *tmp)
 {
     size_t hs = strip_rows(p), w = (size_t)p->width, n = hs * w * LANES;
     size_t rowb = w * (size_t)p->bytes, r, x;
@@ -197,12 +257,12 @@ static void filter_plane(const uint8_t *src, const reel__plane *p, uint8_t *out,
                                   : (y - 1 < (size_t)p->height ? src + (y - 1) * rowb : zero);
             size_t base = r * w * LANES + (size_t)s;
             if (p->bytes == 1) {
-                residual_row8(cur, prev, (int)w, tmp);
+                residual_row8(kind, cur, prev, (int)w, tmp);
                 for (x = 0; x < w; x++)
                     out[base + x * LANES] = tmp[x];
             } else {
                 uint16_t v[1];
-                residual_row16((const uint16_t *)(const void *)cur,
+                residual_row16(kind, (const uint16_t *)(const void *)cur,
                                (const uint16_t *)(const void *)prev, (int)w,
                                (uint16_t *)(void *)tmp);
                 for (x = 0; x < w; x++) {
@@ -244,17 +304,33 @@ static void planes_to_rgb(const uint8_t *src, size_t npix, int bgr, uint8_t *dst
 
 static int is_rgb(int fmt) { return fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR24; }
 
+/* Validate a recorded filter id; *mask gets the per-plane predictor bits. */
+static int parse_filter(int id, int np, unsigned *mask)
+{
+    if (id == REEL__FILTER_NONE) {
+        *mask = 0;
+        return 1;
+    }
+    if (id < 0 || (id & 0xf) != REEL__FILTER_STRIP16 || (id >> 4) >= (1 << np))
+        return 0;
+    *mask = (unsigned)id >> 4;
+    return 1;
+}
+
 int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
-                 const void *pixels, const void **out, size_t *out_len, uint64_t *checksum)
+                 const void *pixels, const void **out, size_t *out_len, uint64_t *checksum,
+                 int *filter_used)
 {
     reel__plane p[REEL__MAX_PLANES];
     int np = reel__planes(fmt, w, h, p), i;
     size_t raw = 0, filtered = 0, bound, n;
     const uint8_t *src = pixels, *in;
-    uint8_t *tmp = NULL;
+    unsigned mask = 0;
 
     if (!np)
         return reel__err(REEL_INVALID, "bad pixel format or size");
+    if (filter != REEL__FILTER_AUTO && !parse_filter(filter, np, &mask))
+        return reel__err(REEL_UNSUPPORTED, "unknown filter %d", filter);
     for (i = 0; i < np; i++) {
         raw += plane_bytes(&p[i]);
         filtered += plane_filtered_bytes(&p[i]);
@@ -263,8 +339,9 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
     if (filter == REEL__FILTER_NONE) {
         in = src;
         n = raw;
-    } else if (filter == REEL__FILTER_MED16) {
+    } else {
         size_t off = 0;
+        uint8_t *tmp;
         if (!reserve(&c->scratch, &c->scratch_cap, filtered))
             return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", filtered);
         if (is_rgb(fmt)) {
@@ -273,19 +350,20 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
             rgb_to_planes(src, (size_t)w * (size_t)h, fmt == REEL_PIX_BGR24, c->planes);
             src = c->planes;
         }
-        tmp = malloc((size_t)w * 2 * 3 + 16);
-        if (!tmp)
+        if (!(tmp = malloc((size_t)w * 2 * 3 + 16)))
             return reel__err(REEL_NOMEM, "out of memory");
         for (i = 0; i < np; i++) {
-            filter_plane(src, &p[i], c->scratch + off, tmp);
+            int kind = filter == REEL__FILTER_AUTO ? choose_predictor(src, &p[i])
+                                                   : (int)((mask >> i) & 1);
+            mask |= (unsigned)kind << i;
+            filter_plane(kind, src, &p[i], c->scratch + off, tmp);
             src += plane_bytes(&p[i]);
             off += plane_filtered_bytes(&p[i]);
         }
         free(tmp);
         in = c->scratch;
         n = filtered;
-    } else {
-        return reel__err(REEL_UNSUPPORTED, "unknown filter %d", filter);
+        filter = REEL__FILTER_STRIP16 | (int)(mask << 4);
     }
     bound = ZSTD_compressBound(n);
     if (!reserve(&c->blob, &c->blob_cap, bound))
@@ -295,6 +373,7 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
         return reel__err(REEL_ERROR, "zstd: %s", ZSTD_getErrorName(bound));
     *out = c->blob;
     *out_len = bound;
+    *filter_used = filter;
     return REEL_OK;
 }
 
@@ -315,7 +394,23 @@ static void scatter_row8_scalar(const uint8_t *v, size_t r, size_t hs, const ree
     }
 }
 
-static void unfilter_plane8_scalar(uint8_t *f, const reel__plane *p, uint8_t *dst)
+/* Prediction for lane sample x >= 1 of a strip row: left a, upper strip row prev (stride LANES). */
+static inline unsigned predict_lane(int kind, unsigned a, const void *prev, int wide, size_t x,
+                                    size_t w)
+{
+    size_t xd = x + 1 < w ? x + 1 : x;
+    unsigned b, c, d;
+    if (wide) {
+        const uint16_t *p16 = prev;
+        b = p16[x * LANES], c = p16[(x - 1) * LANES], d = p16[xd * LANES];
+    } else {
+        const uint8_t *p8 = prev;
+        b = p8[x * LANES], c = p8[(x - 1) * LANES], d = p8[xd * LANES];
+    }
+    return kind == PRED_MED ? med(a, b, c) : avg(a, avg(b, d));
+}
+
+static void unfilter_plane8_scalar(int kind, uint8_t *f, const reel__plane *p, uint8_t *dst)
 {
     size_t hs = strip_rows(p), w = (size_t)p->width, r, x;
     int s;
@@ -328,8 +423,8 @@ static void unfilter_plane8_scalar(uint8_t *f, const reel__plane *p, uint8_t *ds
             } else {
                 row[s] += prev[s];
                 for (x = 1; x < w; x++)
-                    row[x * LANES + s] += med(row[(x - 1) * LANES + s], prev[x * LANES + s],
-                                              prev[(x - 1) * LANES + s]);
+                    row[x * LANES + s] +=
+                        predict_lane(kind, row[(x - 1) * LANES + s], prev + s, 0, x, w);
             }
         }
         scatter_row8_scalar(row, r, hs, p, 0, dst);
@@ -371,56 +466,59 @@ static inline void transpose16(__m128i v[16])
     shuffle16(t, v);
 }
 
-/* LANES / 16 vectors per position, reconstructed side by side: independent dependency chains. */
-#define VEC (LANES / 16)
+/* Rebuild strip row r > 0 in place: MED or AVG prediction from the row above, 16 lanes a step. */
+static void unfilter_row8_sse2(int kind, __m128i *row, const __m128i *prev, size_t w)
+{
+    __m128i left = _mm_add_epi8(_mm_loadu_si128(row), _mm_loadu_si128(prev));
+    size_t x;
+    _mm_storeu_si128(row, left);
+    if (kind == PRED_MED) {
+        __m128i c = _mm_loadu_si128(prev);
+        for (x = 1; x < w; x++) {
+            __m128i b = _mm_loadu_si128(prev + x);
+            __m128i lo = _mm_min_epu8(left, b), hi = _mm_max_epu8(left, b);
+            __m128i t = _mm_subs_epu8(hi, c), d = _mm_sub_epi8(hi, lo);
+            __m128i pred = _mm_add_epi8(lo, _mm_min_epu8(t, d));
+            left = _mm_add_epi8(_mm_loadu_si128(row + x), pred);
+            _mm_storeu_si128(row + x, left);
+            c = b;
+        }
+        return;
+    }
+    for (x = 1; x < w; x++) {
+        __m128i bd = _mm_avg_epu8(_mm_loadu_si128(prev + x),
+                                  _mm_loadu_si128(prev + (x + 1 < w ? x + 1 : x)));
+        left = _mm_add_epi8(_mm_loadu_si128(row + x), _mm_avg_epu8(left, bd));
+        _mm_storeu_si128(row + x, left);
+    }
+}
 
-static void unfilter_plane8_sse2(uint8_t *f, const reel__plane *p, uint8_t *dst)
+static void unfilter_plane8_sse2(int kind, uint8_t *f, const reel__plane *p, uint8_t *dst)
 {
     size_t hs = strip_rows(p), w = (size_t)p->width, r, x;
     size_t wfull = w & ~(size_t)15;
-    int k;
     for (r = 0; r < hs; r++) {
         __m128i *row = (__m128i *)(void *)(f + r * w * LANES);
-        __m128i left[VEC], c[VEC];
         if (r == 0) {
-            for (k = 0; k < VEC; k++)
-                left[k] = _mm_loadu_si128(row + k);
-            for (x = 1; x < w; x++)
-                for (k = 0; k < VEC; k++) {
-                    left[k] = _mm_add_epi8(_mm_loadu_si128(row + x * VEC + k), left[k]);
-                    _mm_storeu_si128(row + x * VEC + k, left[k]);
-                }
-        } else {
-            const __m128i *prev = row - w * VEC;
-            for (k = 0; k < VEC; k++) {
-                c[k] = _mm_loadu_si128(prev + k);
-                left[k] = _mm_add_epi8(_mm_loadu_si128(row + k), c[k]);
-                _mm_storeu_si128(row + k, left[k]);
+            __m128i left = _mm_loadu_si128(row);
+            for (x = 1; x < w; x++) {
+                left = _mm_add_epi8(_mm_loadu_si128(row + x), left);
+                _mm_storeu_si128(row + x, left);
             }
-            for (x = 1; x < w; x++)
-                for (k = 0; k < VEC; k++) {
-                    __m128i b = _mm_loadu_si128(prev + x * VEC + k);
-                    __m128i lo = _mm_min_epu8(left[k], b), hi = _mm_max_epu8(left[k], b);
-                    __m128i t = _mm_subs_epu8(hi, c[k]), d = _mm_sub_epi8(hi, lo);
-                    __m128i pred = _mm_add_epi8(lo, _mm_min_epu8(t, d));
-                    left[k] = _mm_add_epi8(_mm_loadu_si128(row + x * VEC + k), pred);
-                    _mm_storeu_si128(row + x * VEC + k, left[k]);
-                    c[k] = b;
-                }
+        } else {
+            unfilter_row8_sse2(kind, row, row - w, w);
         }
         for (x = 0; x < wfull; x += 16) {
-            for (k = 0; k < VEC; k++) {
-                __m128i v[16];
-                int s;
-                for (s = 0; s < 16; s++)
-                    v[s] = _mm_loadu_si128(row + (x + (size_t)s) * VEC + k);
-                transpose16(v);
-                for (s = 0; s < 16; s++) {
-                    size_t y = (size_t)(k * 16 + s) * hs + r;
-                    if (y >= (size_t)p->height)
-                        break;
-                    _mm_storeu_si128((__m128i *)(void *)(dst + y * w + x), v[s]);
-                }
+            __m128i v[16];
+            int s;
+            for (s = 0; s < 16; s++)
+                v[s] = _mm_loadu_si128(row + x + (size_t)s);
+            transpose16(v);
+            for (s = 0; s < LANES; s++) {
+                size_t y = (size_t)s * hs + r;
+                if (y >= (size_t)p->height)
+                    break;
+                _mm_storeu_si128((__m128i *)(void *)(dst + y * w + x), v[s]);
             }
         }
         if (wfull < w)
@@ -429,7 +527,8 @@ static void unfilter_plane8_sse2(uint8_t *f, const reel__plane *p, uint8_t *dst)
 }
 #endif
 
-static void unfilter_plane16(uint8_t *f, const reel__plane *p, uint8_t *dst, uint16_t *rows)
+static void unfilter_plane16(int kind, uint8_t *f, const reel__plane *p, uint8_t *dst,
+                             uint16_t *rows)
 {
     size_t hs = strip_rows(p), w = (size_t)p->width, n = hs * w * LANES, r, x;
     uint16_t *cur = rows, *prev = rows + w * LANES, *swap;
@@ -439,16 +538,16 @@ static void unfilter_plane16(uint8_t *f, const reel__plane *p, uint8_t *dst, uin
         for (x = 0; x < w * LANES; x++)
             cur[x] = (uint16_t)(lo[x] | (hi[x] << 8));
         for (s = 0; s < LANES; s++) {
+            size_t y = (size_t)s * hs + r;
             if (r == 0) {
                 for (x = 1; x < w; x++)
                     cur[x * LANES + s] += cur[(x - 1) * LANES + s];
             } else {
                 cur[s] += prev[s];
                 for (x = 1; x < w; x++)
-                    cur[x * LANES + s] += med(cur[(x - 1) * LANES + s], prev[x * LANES + s],
-                                              prev[(x - 1) * LANES + s]);
+                    cur[x * LANES + s] +=
+                        predict_lane(kind, cur[(x - 1) * LANES + s], prev + s, 1, x, w);
             }
-            size_t y = (size_t)s * hs + r;
             if (y < (size_t)p->height) {
                 uint8_t *out = dst + y * w * 2;
                 for (x = 0; x < w; x++) {
@@ -463,8 +562,8 @@ static void unfilter_plane16(uint8_t *f, const reel__plane *p, uint8_t *dst, uin
     }
 }
 
-static int unfilter(reel__codec *c, int fmt, const reel__plane *p, int np, uint8_t *dst,
-                    size_t raw)
+static int unfilter(reel__codec *c, unsigned mask, int fmt, const reel__plane *p, int np,
+                    uint8_t *dst, size_t raw)
 {
     uint8_t *f = c->scratch, *out = dst;
     uint16_t *rows = NULL;
@@ -475,17 +574,18 @@ static int unfilter(reel__codec *c, int fmt, const reel__plane *p, int np, uint8
         out = c->planes;
     }
     for (i = 0; i < np; i++) {
+        int kind = (int)((mask >> i) & 1);
         if (p[i].bytes == 2) {
             if (!rows && !(rows = malloc((size_t)p[0].width * LANES * 2 * sizeof *rows)))
                 return REEL_NOMEM;
-            unfilter_plane16(f, &p[i], out, rows);
+            unfilter_plane16(kind, f, &p[i], out, rows);
         } else {
 #ifdef REEL_HAVE_SSE2
             if (!force_scalar)
-                unfilter_plane8_sse2(f, &p[i], out);
+                unfilter_plane8_sse2(kind, f, &p[i], out);
             else
 #endif
-                unfilter_plane8_scalar(f, &p[i], out);
+                unfilter_plane8_scalar(kind, f, &p[i], out);
         }
         f += plane_filtered_bytes(&p[i]);
         out += plane_bytes(&p[i]);
@@ -505,6 +605,7 @@ int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *
     size_t raw = 0, filtered = 0, want, got;
     unsigned long long declared;
     void *target;
+    unsigned mask = 0;
 
     if (!np) {
         *why = "bad pixel format or size in the sequence";
@@ -514,19 +615,20 @@ int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *
         raw += plane_bytes(&p[i]);
         filtered += plane_filtered_bytes(&p[i]);
     }
+    if (!parse_filter(filter, np, &mask)) {
+        *why = "unknown filter id (written by a newer reel?)";
+        return REEL_UNSUPPORTED;
+    }
     if (filter == REEL__FILTER_NONE) {
         want = raw;
         target = dst;
-    } else if (filter == REEL__FILTER_MED16) {
+    } else {
         want = filtered;
         if (!reserve(&c->scratch, &c->scratch_cap, filtered)) {
             *why = "out of memory";
             return REEL_NOMEM;
         }
         target = c->scratch;
-    } else {
-        *why = "unknown filter id (written by a newer reel?)";
-        return REEL_UNSUPPORTED;
     }
     if (!blob || blob_len == 0) {
         *why = "empty blob";
@@ -550,7 +652,7 @@ int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *
         *why = "zstd data is damaged";
         return REEL_CORRUPT;
     }
-    if (filter == REEL__FILTER_MED16 && unfilter(c, fmt, p, np, dst, raw) != REEL_OK) {
+    if (filter != REEL__FILTER_NONE && unfilter(c, mask, fmt, p, np, dst, raw) != REEL_OK) {
         *why = "out of memory";
         return REEL_NOMEM;
     }

@@ -76,7 +76,7 @@ static int append_one(appender *a, const reel_frame_in *f)
     const void *blob = NULL;
     size_t len = 0;
     uint64_t sum = 0;
-    int rc, filter = REEL__FILTER_DEFAULT;
+    int rc, filter = REEL__FILTER_NONE;
     sqlite3_int64 blob_id = 0;
 
     if (a->have_last && f->pts <= a->last_pts)
@@ -85,8 +85,8 @@ static int append_one(appender *a, const reel_frame_in *f)
                          a->q->name, (long long)a->next, (long long)f->pts,
                          (long long)a->last_pts);
     if (f->pixels) {
-        rc = reel__encode(s->wcodec, filter, s->level, a->q->pix_fmt, a->q->width, a->q->height,
-                          f->pixels, &blob, &len, &sum);
+        rc = reel__encode(s->wcodec, REEL__FILTER_DEFAULT, s->level, a->q->pix_fmt, a->q->width,
+                          a->q->height, f->pixels, &blob, &len, &sum, &filter);
         if (rc != REEL_OK)
             return rc;
         sqlite3_reset(a->blob);

@@ -22,10 +22,15 @@ REEL__HIDDEN int reel__sqlerr(sqlite3 *db, int rc, const char *what);
 #define REEL__MAX_DIM 65535
 #define REEL__MAX_PLANES 3
 
-/* Per-frame filter ids, recorded in reel_frame.filter. Never renumber. */
-#define REEL__FILTER_NONE 0 /* zstd of the raw frame */
-#define REEL__FILTER_MED16 1 /* colour transform for RGB, MED prediction in 16 strips, zstd */
-#define REEL__FILTER_DEFAULT REEL__FILTER_MED16
+/*
+ * Filter ids, recorded per frame in reel_frame.filter. Never renumber.
+ * The low 4 bits name the family; for STRIP16, bit 4 + i set means plane i was predicted with
+ * AVG instead of MED (see codec.c).
+ */
+#define REEL__FILTER_NONE 0    /* zstd of the raw frame */
+#define REEL__FILTER_STRIP16 1 /* RGB colour transform, 16 interleaved strips, MED/AVG, zstd */
+#define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
+#define REEL__FILTER_DEFAULT REEL__FILTER_AUTO
 
 typedef struct reel__plane {
     int width, height; /* in samples */
@@ -41,12 +46,13 @@ REEL__HIDDEN reel__codec *reel__codec_new(void);
 REEL__HIDDEN void reel__codec_free(reel__codec *c);
 
 /*
- * Compress one frame. On success *out points to the blob inside c (valid until the next call
- * on c) and *checksum is reel__checksum() of the raw pixels.
+ * Compress one frame with filter (an id, or REEL__FILTER_AUTO). On success *out points to the
+ * blob inside c (valid until the next call on c), *checksum is reel__checksum() of the raw
+ * pixels and *filter_used the id to record with the blob.
  */
 REEL__HIDDEN int reel__encode(reel__codec *c, int filter, int level, int fmt, int width,
                               int height, const void *pixels, const void **out, size_t *out_len,
-                              uint64_t *checksum);
+                              uint64_t *checksum, int *filter_used);
 
 /*
  * Validate and decompress one untrusted blob into dst (frame_size bytes). Returns REEL_OK or

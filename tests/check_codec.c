@@ -16,9 +16,22 @@ static const int sizes[][2] = {{1, 1}, {2, 1}, {1, 2}, {3, 5}, {15, 17}, {16, 16
                                {17, 33}, {33, 31}, {64, 48}, {127, 95}, {320, 1}};
 #define NSIZES (int)(sizeof sizes / sizeof sizes[0])
 
+/* Filter ids to try on a format: none, all MED, all AVG, and the encoder's choice. */
+static int filter_id(int which, int fmt)
+{
+    reel__plane p[REEL__MAX_PLANES];
+    int np = reel__planes(fmt, 8, 8, p);
+    switch (which) {
+    case 0: return REEL__FILTER_NONE;
+    case 1: return REEL__FILTER_STRIP16;
+    case 2: return REEL__FILTER_STRIP16 | (((1 << np) - 1) << 4);
+    default: return REEL__FILTER_AUTO;
+    }
+}
+
 /* Encode then decode one frame; return the blob for further abuse (caller frees). */
-static void *roundtrip(reel__codec *c, int filter, int fmt, int w, int h, uint32_t seed,
-                       size_t *blob_len, uint64_t *sum)
+static void *roundtrip_used(reel__codec *c, int filter, int fmt, int w, int h, uint32_t seed,
+                            size_t *blob_len, uint64_t *sum, int *used)
 {
     size_t fs;
     uint8_t *in, *out;
@@ -29,12 +42,15 @@ static void *roundtrip(reel__codec *c, int filter, int fmt, int w, int h, uint32
     in = malloc(fs);
     out = malloc(fs);
     tu_fill(in, fmt, w, h, seed);
-    ck_assert_int_eq(reel__encode(c, filter, 1, fmt, w, h, in, &blob, blob_len, sum), REEL_OK);
+    ck_assert_int_eq(reel__encode(c, filter, 1, fmt, w, h, in, &blob, blob_len, sum, used),
+                     REEL_OK);
+    if (filter != REEL__FILTER_AUTO)
+        ck_assert_int_eq(*used, filter);
     ck_assert_uint_eq(*sum, reel__checksum(in, fs));
     copy = malloc(*blob_len);
     memcpy(copy, blob, *blob_len);
     memset(out, 0xa5, fs);
-    ck_assert_msg(reel__decode(c, filter, fmt, w, h, copy, *blob_len, *sum, out, &why) == REEL_OK,
+    ck_assert_msg(reel__decode(c, *used, fmt, w, h, copy, *blob_len, *sum, out, &why) == REEL_OK,
                   "decode %s %dx%d filter %d: %s", reel_pix_fmt_name(fmt), w, h, filter, why);
     ck_assert_msg(memcmp(in, out, fs) == 0, "roundtrip differs: %s %dx%d filter %d",
                   reel_pix_fmt_name(fmt), w, h, filter);
@@ -43,17 +59,24 @@ static void *roundtrip(reel__codec *c, int filter, int fmt, int w, int h, uint32
     return copy;
 }
 
+static void *roundtrip(reel__codec *c, int filter, int fmt, int w, int h, uint32_t seed,
+                       size_t *blob_len, uint64_t *sum)
+{
+    int used;
+    return roundtrip_used(c, filter, fmt, w, h, seed, blob_len, sum, &used);
+}
+
 START_TEST(test_roundtrip_all_formats_and_sizes)
 {
     reel__codec *c = reel__codec_new();
-    int f, s, filter;
-    for (filter = REEL__FILTER_NONE; filter <= REEL__FILTER_MED16; filter++)
+    int f, s, which;
+    for (which = 0; which < 4; which++)
         for (f = 0; f < NFORMATS; f++)
             for (s = 0; s < NSIZES; s++) {
                 size_t len;
                 uint64_t sum;
-                free(roundtrip(c, filter, formats[f], sizes[s][0], sizes[s][1], (uint32_t)s, &len,
-                               &sum));
+                free(roundtrip(c, filter_id(which, formats[f]), formats[f], sizes[s][0],
+                               sizes[s][1], (uint32_t)s, &len, &sum));
             }
     reel__codec_free(c);
 }
@@ -63,7 +86,8 @@ END_TEST
 START_TEST(test_roundtrip_extremes)
 {
     reel__codec *c = reel__codec_new();
-    int f, pattern;
+    int f, pattern, which;
+    for (which = 1; which < 4; which++)
     for (f = 0; f < NFORMATS; f++)
         for (pattern = 0; pattern < 3; pattern++) {
             int w = 37, h = 41;
@@ -72,17 +96,17 @@ START_TEST(test_roundtrip_extremes)
             const void *blob;
             uint64_t sum;
             const char *why;
+            int used;
             reel_frame_size(formats[f], w, h, &fs);
             in = malloc(fs);
             out = malloc(fs);
             for (i = 0; i < fs; i++)
                 in[i] = pattern == 0 ? 0xff : pattern == 1 ? (uint8_t)((i / 3) % 2 ? 0xff : 0)
                                                            : (uint8_t)(rand() & 0xff);
-            ck_assert_int_eq(reel__encode(c, REEL__FILTER_MED16, 1, formats[f], w, h, in, &blob,
-                                          &len, &sum),
+            ck_assert_int_eq(reel__encode(c, filter_id(which, formats[f]), 1, formats[f], w, h, in,
+                                          &blob, &len, &sum, &used),
                              REEL_OK);
-            ck_assert_int_eq(reel__decode(c, REEL__FILTER_MED16, formats[f], w, h, blob, len, sum,
-                                          out, &why),
+            ck_assert_int_eq(reel__decode(c, used, formats[f], w, h, blob, len, sum, out, &why),
                              REEL_OK);
             ck_assert_mem_eq(in, out, fs);
             free(in);
@@ -95,20 +119,19 @@ END_TEST
 START_TEST(test_scalar_matches_simd)
 {
     reel__codec *c = reel__codec_new();
-    int s;
-    for (s = 0; s < NSIZES; s++) {
-        size_t len;
-        uint64_t sum;
-        void *b;
-        reel__codec_force_scalar(1);
-        b = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, sizes[s][0] * 3, sizes[s][1] + 20,
-                      7, &len, &sum);
-        free(b);
-        b = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_RGB24, sizes[s][0] + 40, sizes[s][1], 7,
-                      &len, &sum);
-        free(b);
-        reel__codec_force_scalar(0);
-    }
+    int s, which, scalar;
+    for (scalar = 0; scalar < 2; scalar++)
+        for (which = 1; which < 3; which++)
+            for (s = 0; s < NSIZES; s++) {
+                size_t len;
+                uint64_t sum;
+                reel__codec_force_scalar(scalar);
+                free(roundtrip(c, filter_id(which, REEL_PIX_YUV420P), REEL_PIX_YUV420P,
+                               sizes[s][0] * 3, sizes[s][1] + 20, 7, &len, &sum));
+                free(roundtrip(c, filter_id(which, REEL_PIX_RGB24), REEL_PIX_RGB24,
+                               sizes[s][0] + 40, sizes[s][1], 7, &len, &sum));
+                reel__codec_force_scalar(0);
+            }
     reel__codec_free(c);
 }
 END_TEST
@@ -122,18 +145,56 @@ START_TEST(test_filter_compresses)
     uint8_t *in;
     const void *blob;
     uint64_t sum;
+    int used;
     reel_frame_size(REEL_PIX_GRAY8, w, h, &fs);
     in = malloc(fs);
     for (y = 0; y < h; y++)
         for (x = 0; x < w; x++)
             in[y * w + x] = (uint8_t)((x * 7 + y * 3) / 5 + ((x * y) % 3));
     ck_assert_int_eq(reel__encode(c, REEL__FILTER_NONE, 1, REEL_PIX_GRAY8, w, h, in, &blob,
-                                  &plain_len, &sum),
+                                  &plain_len, &sum, &used),
                      REEL_OK);
-    ck_assert_int_eq(reel__encode(c, REEL__FILTER_MED16, 1, REEL_PIX_GRAY8, w, h, in, &blob,
-                                  &med_len, &sum),
+    ck_assert_int_eq(reel__encode(c, REEL__FILTER_STRIP16, 1, REEL_PIX_GRAY8, w, h, in, &blob,
+                                  &med_len, &sum, &used),
                      REEL_OK);
     ck_assert_msg(med_len * 2 < plain_len, "MED16 %zu bytes, plain %zu", med_len, plain_len);
+    free(in);
+    reel__codec_free(c);
+}
+END_TEST
+
+/* The encoder picks MED for hard clean edges and AVG where noise dominates. */
+START_TEST(test_predictor_choice)
+{
+    reel__codec *c = reel__codec_new();
+    int w = 256, h = 64, x, y, used;
+    size_t len;
+    uint8_t *in = malloc((size_t)w * h);
+    const void *blob;
+    uint64_t sum;
+    uint32_t rng = 9;
+    for (y = 0; y < h; y++)
+        for (x = 0; x < w; x++)
+            in[y * w + x] = (uint8_t)(((x / 7 + y / 5) % 2) ? 200 : 30);
+    ck_assert_int_eq(reel__encode(c, REEL__FILTER_AUTO, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len,
+                                  &sum, &used),
+                     REEL_OK);
+    ck_assert_int_eq(used, REEL__FILTER_STRIP16);
+    for (y = 0; y < h; y++)
+        for (x = 0; x < w; x++) {
+            rng = rng * 1664525u + 1013904223u;
+            in[y * w + x] = (uint8_t)(100 + x / 4 + (int)(rng >> 28));
+        }
+    ck_assert_int_eq(reel__encode(c, REEL__FILTER_AUTO, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len,
+                                  &sum, &used),
+                     REEL_OK);
+    ck_assert_int_eq(used, REEL__FILTER_STRIP16 | (1 << 4));
+    /* ids that name no filter are refused by both sides */
+    ck_assert_int_eq(reel__encode(c, 2, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
+                     REEL_UNSUPPORTED);
+    ck_assert_int_eq(reel__encode(c, REEL__FILTER_STRIP16 | (2 << 4), 1, REEL_PIX_GRAY8, w, h, in,
+                                  &blob, &len, &sum, &used),
+                     REEL_UNSUPPORTED);
     free(in);
     reel__codec_free(c);
 }
@@ -147,7 +208,7 @@ static int decode_bad(reel__codec *c, const void *blob, size_t len, uint64_t sum
     reel_frame_size(REEL_PIX_YUV420P, 64, 48, &fs);
     out = malloc(fs);
     *why = NULL;
-    rc = reel__decode(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, 64, 48, blob, len, sum, out, why);
+    rc = reel__decode(c, REEL__FILTER_STRIP16, REEL_PIX_YUV420P, 64, 48, blob, len, sum, out, why);
     free(out);
     return rc;
 }
@@ -158,7 +219,7 @@ START_TEST(test_untrusted_blobs)
     size_t len, i;
     uint64_t sum;
     const char *why;
-    uint8_t *b = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, 64, 48, 3, &len, &sum);
+    uint8_t *b = roundtrip(c, REEL__FILTER_STRIP16, REEL_PIX_YUV420P, 64, 48, 3, &len, &sum);
     uint8_t *big = malloc(len + 16), junk[64];
 
     /* truncated at every length, including empty */
@@ -194,17 +255,20 @@ START_TEST(test_untrusted_blobs)
     {
         size_t len2;
         uint64_t sum2;
-        uint8_t *other = roundtrip(c, REEL__FILTER_MED16, REEL_PIX_YUV420P, 64, 64, 3, &len2,
+        uint8_t *other = roundtrip(c, REEL__FILTER_STRIP16, REEL_PIX_YUV420P, 64, 64, 3, &len2,
                                    &sum2);
         ck_assert_int_eq(decode_bad(c, other, len2, sum2, &why), REEL_CORRUPT);
         ck_assert_str_eq(why, "zstd frame declares the wrong decompressed size");
         free(other);
     }
-    /* unknown filter */
+    /* unknown filter ids: another family, a mask naming a fourth plane, negative */
     {
+        static const int bad_ids[] = {2, 99, REEL__FILTER_STRIP16 | (8 << 4), -1};
         uint8_t out[64 * 48 * 2];
-        ck_assert_int_eq(reel__decode(c, 99, REEL_PIX_YUV420P, 64, 48, b, len, sum, out, &why),
-                         REEL_UNSUPPORTED);
+        for (i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++)
+            ck_assert_int_eq(reel__decode(c, bad_ids[i], REEL_PIX_YUV420P, 64, 48, b, len, sum,
+                                          out, &why),
+                             REEL_UNSUPPORTED);
     }
     free(b);
     free(big);
@@ -275,6 +339,7 @@ int main(void)
     tcase_add_test(tc, test_roundtrip_extremes);
     tcase_add_test(tc, test_scalar_matches_simd);
     tcase_add_test(tc, test_filter_compresses);
+    tcase_add_test(tc, test_predictor_choice);
     tcase_add_test(tc, test_untrusted_blobs);
     tcase_add_test(tc, test_checksum_vectors);
     tcase_add_test(tc, test_pix_fmt);

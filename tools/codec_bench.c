@@ -1,7 +1,8 @@
 /*
  * reel-codec-bench - the frame codec against plain zstd, and store page sizes, in one run.
  *
- *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--level N] [--baseline-level N]
+ *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--filter auto|med|avg] [--level N]
+ *                    [--baseline-level N]
  *                    [--frames N] [--reps N] [--pages]
  * Defaults: reel at zstd level 1 (the store's default), the plain-zstd baseline at level 3.
  *
@@ -40,10 +41,11 @@ typedef struct blob {
     void *data;
     size_t len;
     uint64_t sum;
+    int filter;
 } blob;
 
-static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h, int level,
-                        int base_level, int reps)
+static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h, int filter,
+                        int level, int base_level, int reps)
 {
     reel__codec *c = reel__codec_new();
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
@@ -60,14 +62,14 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         const void *b;
         size_t len;
         if (reel__encode(c, REEL__FILTER_NONE, base_level, fmt, w, h, raw + i * fs, &b, &len,
-                         &plain[i].sum) != REEL_OK)
+                         &plain[i].sum, &plain[i].filter) != REEL_OK)
             die(reel_errmsg());
         plain[i].data = malloc(len);
         memcpy(plain[i].data, b, len);
         plain[i].len = len;
         plain_total += len;
-        if (reel__encode(c, REEL__FILTER_MED16, level, fmt, w, h, raw + i * fs, &b, &len,
-                         &med[i].sum) != REEL_OK)
+        if (reel__encode(c, filter, level, fmt, w, h, raw + i * fs, &b, &len, &med[i].sum,
+                         &med[i].filter) != REEL_OK)
             die(reel_errmsg());
         med[i].data = malloc(len);
         memcpy(med[i].data, b, len);
@@ -84,7 +86,7 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         t0 = now();
         for (i = 0; i < n; i++) {
             const char *why;
-            if (reel__decode(c, REEL__FILTER_MED16, fmt, w, h, med[i].data, med[i].len,
+            if (reel__decode(c, med[i].filter, fmt, w, h, med[i].data, med[i].len,
                              med[i].sum, out, &why) != REEL_OK)
                 die(why);
             if (memcmp(out, raw + i * fs, fs) != 0)
@@ -103,11 +105,18 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     }
     printf("frames            %zu of %dx%d %s, %d repetitions\n", n, w, h,
            reel_pix_fmt_name(fmt), reps);
-    printf("baseline          plain zstd level %d on raw frames; reel: MED16 + zstd level %d\n",
-           base_level, level);
+    printf("baseline          plain zstd level %d on raw frames; reel: filter %s + zstd level %d\n",
+           base_level, filter == REEL__FILTER_AUTO ? "auto" : filter == 1 ? "med" : "avg", level);
+    {
+        size_t k, avg_planes = 0;
+        for (k = 0; k < n; k++)
+            avg_planes += (size_t)__builtin_popcount((unsigned)med[k].filter >> 4);
+        printf("predictors        %zu of %zu planes AVG, the rest MED\n", avg_planes,
+               n * (size_t)reel__planes(fmt, w, h, (reel__plane[REEL__MAX_PLANES]){{0, 0, 0}}));
+    }
     printf("size  plain zstd  %.3f of raw (ratio %.3f)\n", (double)plain_total / (n * fs),
            (double)(n * fs) / plain_total);
-    printf("size  reel MED16  %.3f of raw (ratio %.3f)   target ratio >= 2.2\n",
+    printf("size  reel        %.3f of raw (ratio %.3f)   target ratio >= 2.2\n",
            (double)med_total / (n * fs), (double)(n * fs) / med_total);
     printf("decode plain zstd %.0f MB/s (best rep %.0f MB/s)\n", n * fs * reps / t_plain / 1e6,
            n * fs / best_plain / 1e6);
@@ -205,13 +214,13 @@ static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
 
 int main(int argc, char **argv)
 {
-    int w, h, fmt = REEL_PIX_YUV420P, level = 1, base_level = 3, reps = 5, pages = 0, i;
+    int w, h, fmt = REEL_PIX_YUV420P, filter = REEL__FILTER_AUTO, level = 1, base_level = 3, reps = 5, pages = 0, i;
     size_t max_frames = 200, fs, n;
     uint8_t *raw;
     FILE *f;
     if (argc < 3 || sscanf(argv[2], "%dx%d", &w, &h) != 2) {
-        fprintf(stderr, "usage: reel-codec-bench RAWFILE WxH [--pix-fmt FMT] [--level N] "
-                        "[--baseline-level N] [--frames N] [--reps N] [--pages]\n");
+        fprintf(stderr, "usage: reel-codec-bench RAWFILE WxH [--pix-fmt FMT] [--filter auto|med|avg] "
+                        "[--level N] [--baseline-level N] [--frames N] [--reps N] [--pages]\n");
         return 2;
     }
     for (i = 3; i < argc; i++) {
@@ -220,7 +229,12 @@ int main(int argc, char **argv)
                 die(reel_errmsg());
         } else if (!strcmp(argv[i], "--level") && i + 1 < argc)
             level = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--baseline-level") && i + 1 < argc)
+        else if (!strcmp(argv[i], "--filter") && i + 1 < argc) {
+            const char *f = argv[++i];
+            filter = !strcmp(f, "med") ? REEL__FILTER_STRIP16
+                     : !strcmp(f, "avg") ? REEL__FILTER_STRIP16 | (7 << 4)
+                     : REEL__FILTER_AUTO;
+        } else if (!strcmp(argv[i], "--baseline-level") && i + 1 < argc)
             base_level = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
             max_frames = (size_t)atol(argv[++i]);
@@ -242,7 +256,7 @@ int main(int argc, char **argv)
     fclose(f);
     if (n == 0)
         die("no complete frame in the raw file");
-    bench_codec(raw, n, fs, fmt, w, h, level, base_level, reps);
+    bench_codec(raw, n, fs, fmt, w, h, filter, level, base_level, reps);
     if (pages)
         bench_pages(raw, n, fs, fmt, w, h);
     free(raw);
