@@ -619,17 +619,7 @@ int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *
         *why = "unknown filter id (written by a newer reel?)";
         return REEL_UNSUPPORTED;
     }
-    if (filter == REEL__FILTER_NONE) {
-        want = raw;
-        target = dst;
-    } else {
-        want = filtered;
-        if (!reserve(&c->scratch, &c->scratch_cap, filtered)) {
-            *why = "out of memory";
-            return REEL_NOMEM;
-        }
-        target = c->scratch;
-    }
+    want = filter == REEL__FILTER_NONE ? raw : filtered;
     if (!blob || blob_len == 0) {
         *why = "empty blob";
         return REEL_CORRUPT;
@@ -646,6 +636,15 @@ int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *
     if (ZSTD_findFrameCompressedSize(blob, blob_len) != blob_len) {
         *why = "blob is truncated or has trailing bytes";
         return REEL_CORRUPT;
+    }
+    /* Only now, with the sizes checked, allocate the scratch for the filtered frame. */
+    target = dst;
+    if (filter != REEL__FILTER_NONE) {
+        if (!reserve(&c->scratch, &c->scratch_cap, filtered)) {
+            *why = "out of memory";
+            return REEL_NOMEM;
+        }
+        target = c->scratch;
     }
     got = ZSTD_decompressDCtx(c->dctx, target, want, blob, blob_len);
     if (ZSTD_isError(got) || got != want) {

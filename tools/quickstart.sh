@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 sh tools/deps.sh
-[ -x configure ] || ./autogen.sh >/dev/null
+[ -x configure ] || ./autogen.sh >/dev/null 2>&1
 mkdir -p _build/main
 cd _build/main
 [ -f Makefile ] || "$top/configure" -q
