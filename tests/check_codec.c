@@ -330,11 +330,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("codec");
-    TCase *tc = tcase_create("codec");
-    SRunner *sr;
-    int failed;
-    tcase_set_timeout(tc, 120);
+    TCase *tc = tu_tcase("codec", 120);
     tcase_add_test(tc, test_roundtrip_all_formats_and_sizes);
     tcase_add_test(tc, test_roundtrip_extremes);
     tcase_add_test(tc, test_scalar_matches_simd);
@@ -344,10 +340,5 @@ int main(void)
     tcase_add_test(tc, test_checksum_vectors);
     tcase_add_test(tc, test_pix_fmt);
     tcase_add_test(tc, test_errstr_and_version);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run("codec", tc);
 }

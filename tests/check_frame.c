@@ -10,9 +10,6 @@
 #include "internal.h"
 #include "testutil.h"
 
-static void setup(void) { tu_dir(); }
-static void teardown(void) { tu_cleanup(); }
-
 static uint8_t *frame_for(int fmt, int w, int h, uint32_t seed, size_t *fs)
 {
     uint8_t *b;
@@ -442,12 +439,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("frame");
-    TCase *tc = tcase_create("frame");
-    SRunner *sr;
-    int failed;
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    TCase *tc = tu_tcase("frame", 120);
     tcase_add_test(tc, test_roundtrip_formats_reopen);
     tcase_add_test(tc, test_batch_is_atomic_and_pts_increase);
     tcase_add_test(tc, test_window_reads);
@@ -456,10 +448,5 @@ int main(void)
     tcase_add_test(tc, test_corrupt_blobs);
     tcase_add_test(tc, test_concurrent_readers_and_writer);
     tcase_add_test(tc, test_misuse);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run("frame", tc);
 }

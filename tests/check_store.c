@@ -9,9 +9,6 @@
 #include "internal.h"
 #include "testutil.h"
 
-static void setup(void) { tu_dir(); }
-static void teardown(void) { tu_cleanup(); }
-
 static const reel_seq_params params = {64, 48, REEL_PIX_RGB24, {1, 30}, "unit test"};
 
 START_TEST(test_open_arguments)
@@ -357,12 +354,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("store");
-    TCase *tc = tcase_create("store");
-    SRunner *sr;
-    int failed;
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
+    TCase *tc = tu_tcase("store", 60);
     tcase_add_test(tc, test_open_arguments);
     tcase_add_test(tc, test_create_reopen_pragmas);
     tcase_add_test(tc, test_not_a_store);
@@ -373,10 +365,5 @@ int main(void)
     tcase_add_test(tc, test_misuse);
     tcase_add_test(tc, test_errmsg_thread_local);
     tcase_add_test(tc, test_views);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run("store", tc);
 }

@@ -102,3 +102,26 @@ long long tu_sql_int(const char *file, const char *sql)
     sqlite3_close(db);
     return v;
 }
+
+static void tu_setup(void) { tu_dir(); }
+
+TCase *tu_tcase(const char *name, int timeout)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, tu_setup, tu_cleanup);
+    tcase_set_timeout(tc, timeout);
+    return tc;
+}
+
+int tu_run(const char *name, TCase *tc)
+{
+    Suite *s = suite_create(name);
+    SRunner *sr;
+    int failed;
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

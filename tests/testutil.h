@@ -2,6 +2,7 @@
 #ifndef REEL_TESTUTIL_H
 #define REEL_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,10 @@ void tu_make_store(const char *name, int fmt, int width, int height, int n, reel
 void tu_sql(const char *path, const char *sql);
 /* The first column of the first row of sql as an integer (or -1 when there is none). */
 long long tu_sql_int(const char *path, const char *sql);
+
+/* A test case whose tests each get a fresh tu_dir(), removed afterwards; timeout in seconds. */
+TCase *tu_tcase(const char *name, int timeout);
+/* Run the case as a suite of the same name; the process exit status (0 when all passed). */
+int tu_run(const char *name, TCase *tc);
 
 #endif
