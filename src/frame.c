@@ -70,27 +70,19 @@ static int append_begin(appender *a)
     return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(a->db, rc, "appending frames");
 }
 
-static int append_one(appender *a, const reel_frame_in *f)
+/* Insert one encoded frame at the end of the sequence. */
+static int insert_encoded(appender *a, const reel__encoded *e)
 {
-    reel_store *s = a->q->store;
-    const void *blob = NULL;
-    size_t len = 0;
-    uint64_t sum = 0;
-    int rc, filter = REEL__FILTER_NONE;
     sqlite3_int64 blob_id = 0;
-
-    if (a->have_last && f->pts <= a->last_pts)
+    int rc;
+    if (a->have_last && e->pts <= a->last_pts)
         return reel__err(REEL_INVALID,
                          "sequence '%s' frame %lld: pts %lld is not after the previous pts %lld",
-                         a->q->name, (long long)a->next, (long long)f->pts,
+                         a->q->name, (long long)a->next, (long long)e->pts,
                          (long long)a->last_pts);
-    if (f->pixels) {
-        rc = reel__encode(s->wcodec, REEL__FILTER_DEFAULT, s->level, a->q->pix_fmt, a->q->width,
-                          a->q->height, f->pixels, &blob, &len, &sum, &filter);
-        if (rc != REEL_OK)
-            return rc;
+    if (e->blob) {
         sqlite3_reset(a->blob);
-        sqlite3_bind_blob64(a->blob, 1, blob, len, SQLITE_STATIC);
+        sqlite3_bind_blob64(a->blob, 1, e->blob, e->len, SQLITE_STATIC);
         if ((rc = sqlite3_step(a->blob)) != SQLITE_DONE)
             return reel__sqlerr(a->db, rc, "storing a frame");
         blob_id = sqlite3_last_insert_rowid(a->db);
@@ -98,27 +90,49 @@ static int append_one(appender *a, const reel_frame_in *f)
     sqlite3_reset(a->frame);
     sqlite3_bind_int64(a->frame, 1, a->q->id);
     sqlite3_bind_int64(a->frame, 2, a->next);
-    sqlite3_bind_int64(a->frame, 3, f->pts);
-    sqlite3_bind_int64(a->frame, 4, f->duration);
-    sqlite3_bind_int(a->frame, 5, (int)f->flags);
-    sqlite3_bind_int(a->frame, 6, f->status);
-    sqlite3_bind_int(a->frame, 7, filter);
-    sqlite3_bind_int(a->frame, 8, s->level);
-    sqlite3_bind_int64(a->frame, 9, (sqlite3_int64)sum);
-    sqlite3_bind_int64(a->frame, 10, f->pixels ? (sqlite3_int64)a->q->frame_size : 0);
-    sqlite3_bind_int64(a->frame, 11, (sqlite3_int64)len);
-    if (f->pixels)
+    sqlite3_bind_int64(a->frame, 3, e->pts);
+    sqlite3_bind_int64(a->frame, 4, e->duration);
+    sqlite3_bind_int(a->frame, 5, (int)e->flags);
+    sqlite3_bind_int(a->frame, 6, e->status);
+    sqlite3_bind_int(a->frame, 7, e->filter);
+    sqlite3_bind_int(a->frame, 8, e->level);
+    sqlite3_bind_int64(a->frame, 9, (sqlite3_int64)e->checksum);
+    sqlite3_bind_int64(a->frame, 10, e->blob ? (sqlite3_int64)a->q->frame_size : 0);
+    sqlite3_bind_int64(a->frame, 11, e->blob ? (sqlite3_int64)e->len : 0);
+    if (e->blob)
         sqlite3_bind_int64(a->frame, 12, blob_id);
     else
         sqlite3_bind_null(a->frame, 12);
     if ((rc = sqlite3_step(a->frame)) != SQLITE_DONE)
         return reel__sqlerr(a->db, rc, "storing frame metadata");
-    a->raw += f->pixels ? (int64_t)a->q->frame_size : 0;
-    a->stored += (int64_t)len;
-    a->last_pts = f->pts;
+    a->raw += e->blob ? (int64_t)a->q->frame_size : 0;
+    a->stored += e->blob ? (int64_t)e->len : 0;
+    a->last_pts = e->pts;
     a->have_last = 1;
     a->next++;
     return REEL_OK;
+}
+
+int reel__encode_frame(reel__codec *c, int level, const reel_seq *q, const reel_frame_in *f,
+                       reel__encoded *e)
+{
+    memset(e, 0, sizeof *e);
+    e->pts = f->pts;
+    e->duration = f->duration;
+    e->flags = f->flags;
+    e->status = f->status;
+    e->level = level;
+    if (!f->pixels)
+        return REEL_OK;
+    return reel__encode(c, REEL__FILTER_DEFAULT, level, q->pix_fmt, q->width, q->height,
+                        f->pixels, &e->blob, &e->len, &e->checksum, &e->filter);
+}
+
+static int append_one(appender *a, const reel_frame_in *f)
+{
+    reel__encoded e;
+    int rc = reel__encode_frame(a->q->store->wcodec, a->q->store->level, a->q, f, &e);
+    return rc == REEL_OK ? insert_encoded(a, &e) : rc;
 }
 
 static int append_end(appender *a, size_t n)
@@ -140,18 +154,13 @@ static int append_end(appender *a, size_t n)
     return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(a->db, rc, "updating sequence totals");
 }
 
-int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64_t *first)
+/* Run one append transaction of n frames: one(a, i) inserts frame i. */
+static int append_txn(reel_seq *q, size_t n, int (*one)(appender *, const void *, size_t),
+                      const void *frames, int64_t *first)
 {
     appender a;
     size_t i;
     int rc;
-    if (reel__seq_check(q) != REEL_OK || (!frames && n))
-        return reel__err(REEL_MISUSE, "reel_frames_append: NULL or closed argument");
-    for (i = 0; i < n; i++)
-        if ((rc = check_frame(q, &frames[i], i)) != REEL_OK)
-            return rc;
-    if (n == 0)
-        return REEL_OK;
     if ((rc = reel__writer_lock(q->store)) != REEL_OK)
         return rc;
     memset(&a, 0, sizeof a);
@@ -161,7 +170,7 @@ int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64
     if (rc == REEL_OK) {
         rc = append_begin(&a);
         for (i = 0; rc == REEL_OK && i < n; i++)
-            rc = append_one(&a, &frames[i]);
+            rc = one(&a, frames, i);
         if (rc == REEL_OK)
             rc = append_end(&a, n);
         sqlite3_finalize(a.blob);
@@ -175,6 +184,35 @@ int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64
     if (rc == REEL_OK && first)
         *first = a.next - (int64_t)n;
     return rc;
+}
+
+static int append_raw_at(appender *a, const void *frames, size_t i)
+{
+    return append_one(a, (const reel_frame_in *)frames + i);
+}
+
+static int append_encoded_at(appender *a, const void *frames, size_t i)
+{
+    return insert_encoded(a, (const reel__encoded *)frames + i);
+}
+
+int reel__append_encoded(reel_seq *q, const reel__encoded *frames, size_t n, int64_t *first)
+{
+    return n ? append_txn(q, n, append_encoded_at, frames, first) : REEL_OK;
+}
+
+int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64_t *first)
+{
+    size_t i;
+    int rc;
+    if (reel__seq_check(q) != REEL_OK || (!frames && n))
+        return reel__err(REEL_MISUSE, "reel_frames_append: NULL or closed argument");
+    for (i = 0; i < n; i++)
+        if ((rc = check_frame(q, &frames[i], i)) != REEL_OK)
+            return rc;
+    if (n == 0)
+        return REEL_OK;
+    return append_txn(q, n, append_raw_at, frames, first);
 }
 
 int reel_frame_append(reel_seq *q, const reel_frame_in *f, int64_t *index)

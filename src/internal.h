@@ -141,4 +141,24 @@ struct reel_seq {
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);
 
+/* ---- frames (frame.c) ---- */
+
+/* A frame compressed and ready to insert; blob NULL for a frame without pixels. */
+typedef struct reel__encoded {
+    const void *blob;
+    size_t len;
+    uint64_t checksum;
+    int filter, level;
+    int64_t pts, duration;
+    unsigned flags;
+    int status;
+} reel__encoded;
+
+/* Compress f (already checked) for q with c; e->blob points into c until its next use. */
+REEL__HIDDEN int reel__encode_frame(reel__codec *c, int level, const reel_seq *q,
+                                    const reel_frame_in *f, reel__encoded *e);
+/* Append n encoded frames at the end of q in one transaction. */
+REEL__HIDDEN int reel__append_encoded(reel_seq *q, const reel__encoded *frames, size_t n,
+                                      int64_t *first);
+
 #endif /* REEL_INTERNAL_H */
