@@ -25,6 +25,8 @@ const char *reel_errstr(int code)
     case REEL_BUSY: return "store is locked";
     case REEL_FULL: return "no room";
     case REEL_NODATA: return "frame has no pixels";
+    case REEL_INTERRUPTED: return "interrupted";
+    case REEL_DONE: return "nothing to do";
     default: return "unknown error code";
     }
 }

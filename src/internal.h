@@ -140,6 +140,12 @@ struct reel_seq {
 };
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);
+/* On the writer, inside a transaction: insert a sequence row (*id may be NULL), look one up by
+ * name (REEL_NOTFOUND), delete one with everything that belongs to it. */
+REEL__HIDDEN int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_params *p,
+                                  int64_t *id);
+REEL__HIDDEN int reel__seq_id(sqlite3 *db, const char *name, int64_t *id);
+REEL__HIDDEN int reel__seq_delete(sqlite3 *db, int64_t id);
 
 /* ---- frames (frame.c) ---- */
 
@@ -160,5 +166,32 @@ REEL__HIDDEN int reel__encode_frame(reel__codec *c, int level, const reel_seq *q
 /* Append n encoded frames at the end of q in one transaction. */
 REEL__HIDDEN int reel__append_encoded(reel_seq *q, const reel__encoded *frames, size_t n,
                                       int64_t *first);
+
+/* ---- import sources (source.c) ---- */
+
+typedef struct reel__source {
+    const char *path;
+    int64_t size;
+    char hash[17];
+    char options[256];
+    const char *codec;
+    int stream;
+    int rotation, rotated;
+    int64_t frames_expected; /* -1 when unknown */
+} reel__source;
+
+/* Size and content hash (hex XXH64 over the XXH64s of 1 MiB chunks) of a file. */
+REEL__HIDDEN int reel__file_hash(const char *path, int64_t *size, char hex[17]);
+/*
+ * Find or make the sequence an import of src goes into: REEL_OK with *seq open and *resume
+ * the frames already committed (0 for a new sequence); REEL_DONE (with *seq open) when a
+ * finished import of the same file and options is there; REEL_EXISTS on a conflict unless
+ * replace.
+ */
+REEL__HIDDEN int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p,
+                                    const reel__source *src, int replace, reel_seq **seq,
+                                    int64_t *resume);
+/* Mark the import of q complete. */
+REEL__HIDDEN int reel__source_finish(reel_seq *q, int truncated);
 
 #endif /* REEL_INTERNAL_H */

@@ -67,6 +67,8 @@ REEL_API const char *reel_version_string(void);
 #define REEL_BUSY 11        /* the database stayed locked past the busy timeout */
 #define REEL_FULL 12        /* a capacity limit was reached (buffer too small, cache full) */
 #define REEL_NODATA 13      /* the frame is recorded but has no pixels (see its status) */
+#define REEL_INTERRUPTED 14 /* stopped on request (progress callback); committed work is kept */
+#define REEL_DONE 15        /* nothing to do: the import finished before (not an error) */
 
 /* Static English text for a result code ("corrupt data", ...). Never NULL. Thread-safe. */
 REEL_API const char *reel_errstr(int code);
@@ -273,6 +275,88 @@ REEL_API int reel_frame_read_range(reel_seq *seq, int64_t first, size_t n, void 
  * (its pts + duration; a last frame of duration 0 covers its own pts only).
  */
 REEL_API int reel_seq_find_pts(reel_seq *seq, int64_t pts, int64_t *index);
+
+/* ---- video import ------------------------------------------------------------------------ */
+
+/* Stored format for reel_import(): any reel_pix_fmt, or the decoder's own (see below). */
+#define REEL_PIX_NATIVE (-1)
+
+/* What reel_import() does with a packet that fails to decode (every such index is recorded). */
+#define REEL_ON_ERROR_SKIP 0   /* a frame with status SKIPPED and no pixels (the default) */
+#define REEL_ON_ERROR_REPEAT 1 /* a copy of the previous frame, status REPEATED */
+#define REEL_ON_ERROR_BLACK 2  /* a black frame, status BLACK */
+#define REEL_ON_ERROR_FAIL 3   /* stop, remove the sequence, return REEL_CORRUPT */
+
+/* Progress of one import, passed to the progress callback. */
+typedef struct reel_import_progress {
+    const char *path;        /* the video being imported */
+    const char *sequence;    /* the sequence it goes into */
+    int64_t frames_done;     /* frames committed so far in this run, plus those resumed */
+    int64_t frames_expected; /* from the container; -1 when unknown */
+    int64_t bytes_in;        /* bytes of the video read so far */
+    int64_t bytes_out;       /* compressed bytes committed so far */
+    double seconds;          /* since this import started */
+} reel_import_progress;
+
+/* Called about every 100 ms and once at the end. Return non-zero to stop the import after
+ * committing what is done (reel_import then returns REEL_INTERRUPTED; rerun to resume). */
+typedef int (*reel_progress_fn)(void *ctx, const reel_import_progress *progress);
+
+/* Options of reel_import(). Zero-initialise (or pass NULL) for the defaults. */
+typedef struct reel_import_options {
+    const char *sequence; /* sequence name; NULL: the file name without directory/extension */
+    int pix_fmt;          /* REEL_PIX_* or REEL_PIX_NATIVE; 0 = rgb24. NATIVE keeps the
+                             decoder's format when reel supports it, else the nearest lossless
+                             one (deeper than 8 bits becomes gray16le or yuv420p10le) */
+    int width, height;    /* scale to this size; 0, 0 = the source size */
+    int stream;           /* video stream index; 0 = the best video stream (pass index + 1) */
+    int on_error;         /* REEL_ON_ERROR_* */
+    int autorotate;       /* non-zero: apply the stream's rotation metadata to the pixels */
+    int replace;          /* non-zero: replace a sequence of that name made from another file
+                             or with other options (otherwise REEL_EXISTS) */
+    int workers;          /* compression threads; 0 = one per core */
+    reel_progress_fn progress;
+    void *progress_ctx;
+    int reserved[8];      /* must be zero */
+} reel_import_options;
+
+/* What an import did. */
+typedef struct reel_import_result {
+    int64_t frames;         /* frames in the sequence at the end */
+    int64_t resumed_from;   /* frames already committed by an earlier, interrupted run */
+    int64_t skipped, repeated, black; /* frames recorded with those statuses */
+    int64_t stored_bytes;   /* compressed bytes of the whole sequence */
+    int64_t raw_bytes;      /* decoded bytes of the whole sequence */
+    int truncated;          /* the file ended before its declared end; its prefix was kept */
+    int rotation;           /* the stream's display rotation in degrees (0, 90, 180, 270) */
+    int pix_fmt;            /* the stored format */
+    int width, height;      /* the stored size */
+    double seconds;         /* wall time of this run */
+} reel_import_result;
+
+/*
+ * Decode the video at path once and store every frame in a sequence of store. Frame i is the
+ * i-th frame the decoder outputs in presentation order, with its pts, duration and keyframe
+ * flag in the stream's time base. Decoding runs on FFmpeg's frame threads while compression
+ * runs on opts->workers threads and one writer commits batches, so memory stays bounded
+ * whatever the video's length.
+ *
+ * The source's size, content hash and the options are recorded. Importing the same file with
+ * the same options into a finished sequence returns REEL_DONE and changes nothing; into a
+ * sequence left by an interrupted or killed import, it resumes after the last committed frame
+ * and ends with exactly the frames of an uninterrupted run. A sequence of that name made from
+ * another file, or with other options, gives REEL_EXISTS unless opts->replace.
+ *
+ * Errors (reel_errmsg() names the file and the reason): REEL_NOTFOUND (no such file),
+ * REEL_UNSUPPORTED (not a video FFmpeg can open, no video stream, no decoder), REEL_CORRUPT
+ * (no frame decodes, or a failed packet under REEL_ON_ERROR_FAIL), REEL_INTERRUPTED. A new
+ * sequence is removed again on any error but REEL_INTERRUPTED. A file that ends early keeps
+ * the frames of its prefix and sets result->truncated.
+ * opts and result may be NULL. Thread-safe as other writes: imports into one store serialise
+ * their commits.
+ */
+REEL_API int reel_import(reel_store *store, const char *path, const reel_import_options *opts,
+                         reel_import_result *result);
 
 #ifdef __cplusplus
 }

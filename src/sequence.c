@@ -90,18 +90,14 @@ static int open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **out)
     return rc;
 }
 
-int reel_seq_create(reel_store *s, const char *name, const reel_seq_params *p, reel_seq **out)
+int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_params *p, int64_t *id)
 {
     sqlite3_stmt *st = NULL;
     size_t fs;
     int rc;
-    if (reel__store_check(s) != REEL_OK || !name || !p || !out)
-        return reel__err(REEL_MISUSE, "reel_seq_create: NULL or closed argument");
     if ((rc = check_name(name)) != REEL_OK || (rc = check_params(p, &fs)) != REEL_OK)
         return rc;
-    if ((rc = reel__writer_lock(s)) != REEL_OK)
-        return rc;
-    rc = sqlite3_prepare_v2(s->wdb,
+    rc = sqlite3_prepare_v2(db,
                             "INSERT INTO reel_sequence(name, width, height, pix_fmt, tb_num, "
                             "tb_den, source) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                             -1, &st, NULL);
@@ -118,10 +114,26 @@ int reel_seq_create(reel_store *s, const char *name, const reel_seq_params *p, r
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE)
-        rc = reel__err(REEL_EXISTS, "a sequence named '%s' exists already", name);
-    else if (rc != SQLITE_DONE)
-        rc = reel__sqlerr(s->wdb, rc, "creating a sequence");
-    else
+        return reel__err(REEL_EXISTS, "a sequence named '%s' exists already", name);
+    if (rc != SQLITE_DONE)
+        return reel__sqlerr(db, rc, "creating a sequence");
+    if (id)
+        *id = sqlite3_last_insert_rowid(db);
+    return REEL_OK;
+}
+
+int reel_seq_create(reel_store *s, const char *name, const reel_seq_params *p, reel_seq **out)
+{
+    size_t fs;
+    int rc;
+    if (reel__store_check(s) != REEL_OK || !name || !p || !out)
+        return reel__err(REEL_MISUSE, "reel_seq_create: NULL or closed argument");
+    if ((rc = check_name(name)) != REEL_OK || (rc = check_params(p, &fs)) != REEL_OK)
+        return rc;
+    if ((rc = reel__writer_lock(s)) != REEL_OK)
+        return rc;
+    rc = reel__seq_insert(s->wdb, name, p, NULL);
+    if (rc == REEL_OK)
         rc = open_on(s, s->wdb, name, out);
     reel__writer_unlock(s);
     return rc;
@@ -168,17 +180,43 @@ static int run_bound(sqlite3 *db, const char *sql, int64_t id)
     return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(db, rc, "removing a sequence");
 }
 
-int reel_seq_remove(reel_store *s, const char *name)
+int reel__seq_delete(sqlite3 *db, int64_t id)
 {
     static const char *const steps[] = {
         "DELETE FROM reel_blob WHERE id IN (SELECT blob_id FROM reel_frame WHERE seq_id = ?1)",
         "DELETE FROM reel_frame WHERE seq_id = ?1",
         "DELETE FROM reel_access WHERE seq_id = ?1",
+        "DELETE FROM reel_source WHERE seq_id = ?1",
         "DELETE FROM reel_sequence WHERE id = ?1",
     };
-    sqlite3_stmt *st = NULL;
-    int64_t id = 0;
     size_t i;
+    int rc = REEL_OK;
+    for (i = 0; rc == REEL_OK && i < sizeof steps / sizeof steps[0]; i++)
+        rc = run_bound(db, steps[i], id);
+    return rc;
+}
+
+int reel__seq_id(sqlite3 *db, const char *name, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT id FROM reel_sequence WHERE name = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *id = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return REEL_OK;
+    if (rc == SQLITE_DONE)
+        return reel__err(REEL_NOTFOUND, "no sequence named '%s'", name);
+    return reel__sqlerr(db, rc, "looking up a sequence");
+}
+
+int reel_seq_remove(reel_store *s, const char *name)
+{
+    int64_t id = 0;
     int rc;
     if (reel__store_check(s) != REEL_OK || !name)
         return reel__err(REEL_MISUSE, "reel_seq_remove: NULL or closed argument");
@@ -188,22 +226,9 @@ int reel_seq_remove(reel_store *s, const char *name)
         reel__writer_unlock(s);
         return rc;
     }
-    rc = sqlite3_prepare_v2(s->wdb, "SELECT id FROM reel_sequence WHERE name = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            id = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        rc = reel__err(REEL_NOTFOUND, "no sequence named '%s'", name);
-    else if (rc != SQLITE_ROW)
-        rc = reel__sqlerr(s->wdb, rc, "removing a sequence");
-    else
-        rc = REEL_OK;
-    for (i = 0; rc == REEL_OK && i < sizeof steps / sizeof steps[0]; i++)
-        rc = run_bound(s->wdb, steps[i], id);
+    rc = reel__seq_id(s->wdb, name, &id);
+    if (rc == REEL_OK)
+        rc = reel__seq_delete(s->wdb, id);
     if (rc == REEL_OK)
         rc = reel__exec(s->wdb, "COMMIT");
     if (rc != REEL_OK)

@@ -320,7 +320,7 @@ END_TEST
 START_TEST(test_errstr_and_version)
 {
     int code;
-    for (code = REEL_OK; code <= REEL_NODATA; code++)
+    for (code = REEL_OK; code <= REEL_DONE; code++)
         ck_assert_str_ne(reel_errstr(code), "unknown error code");
     ck_assert_str_eq(reel_errstr(-5), "unknown error code");
     ck_assert_int_eq(reel_version_number(), REEL_VERSION_NUMBER);

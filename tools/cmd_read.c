@@ -1,0 +1,335 @@
+/* cmd_read.c - `reel cat` (frames to stdout, raw or y4m) and `reel export` (one frame to a
+ * PNG, PPM/PGM or raw file). */
+#include <libavcodec/avcodec.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static enum AVPixelFormat av_twin(int fmt)
+{
+    switch (fmt) {
+    case REEL_PIX_GRAY8: return AV_PIX_FMT_GRAY8;
+    case REEL_PIX_RGB24: return AV_PIX_FMT_RGB24;
+    case REEL_PIX_BGR24: return AV_PIX_FMT_BGR24;
+    case REEL_PIX_YUV420P: return AV_PIX_FMT_YUV420P;
+    case REEL_PIX_YUV444P: return AV_PIX_FMT_YUV444P;
+    case REEL_PIX_GRAY16LE: return AV_PIX_FMT_GRAY16LE;
+    case REEL_PIX_YUV420P10LE: return AV_PIX_FMT_YUV420P10LE;
+    default: return AV_PIX_FMT_NONE;
+    }
+}
+
+/* Convert one stored frame to a packed buffer of format to (allocated; free with av_free). */
+static uint8_t *convert(const uint8_t *src, int fmt, int w, int h, enum AVPixelFormat to,
+                        int *size)
+{
+    const uint8_t *sdata[4];
+    uint8_t *ddata[4], *out;
+    int slines[4], dlines[4];
+    struct SwsContext *sws = sws_getContext(w, h, av_twin(fmt), w, h, to,
+                                            SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
+                                            NULL, NULL, NULL);
+    if (!sws)
+        return NULL;
+    *size = av_image_get_buffer_size(to, w, h, 1);
+    out = av_malloc((size_t)*size);
+    if (out) {
+        av_image_fill_arrays((uint8_t **)sdata, slines, src, av_twin(fmt), w, h, 1);
+        av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
+        sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
+    }
+    sws_freeContext(sws);
+    return out;
+}
+
+/* ---- cat ---- */
+
+static const char *y4m_colorspace(int fmt)
+{
+    switch (fmt) {
+    case REEL_PIX_YUV420P: return "420jpeg";
+    case REEL_PIX_YUV444P: return "444";
+    case REEL_PIX_GRAY8: return "mono";
+    case REEL_PIX_GRAY16LE: return "mono16";
+    case REEL_PIX_YUV420P10LE: return "420p10";
+    default: return "444"; /* RGB is converted to yuv444p */
+    }
+}
+
+static long long gcd(long long a, long long b)
+{
+    while (b) {
+        long long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a ? a : 1;
+}
+
+typedef struct cat_args {
+    const char *store, *name;
+    long long from, count;
+    int y4m;
+} cat_args;
+
+static int cat_parse(int argc, char **argv, cat_args *a)
+{
+    int i;
+    memset(a, 0, sizeof *a);
+    a->count = -1;
+    for (i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--from") || !strcmp(argv[i], "--count")) {
+            long long *dst = argv[i][2] == 'f' ? &a->from : &a->count;
+            if (!v || cli_int64(v, dst))
+                return cli_usage_error(&cmd_cat, "%s wants a number >= 0", argv[i]);
+            i++;
+        } else if (!strcmp(argv[i], "--format")) {
+            if (!v || (strcmp(v, "raw") && strcmp(v, "y4m")))
+                return cli_usage_error(&cmd_cat, "--format wants raw or y4m");
+            a->y4m = !strcmp(v, "y4m");
+            i++;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error(&cmd_cat, "unknown option %s", argv[i]);
+        } else if (!a->store) {
+            a->store = argv[i];
+        } else if (!a->name) {
+            a->name = argv[i];
+        } else {
+            return cli_usage_error(&cmd_cat, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!a->name)
+        return cli_usage_error(&cmd_cat, "give a store and a sequence");
+    return EXIT_OK;
+}
+
+static int write_all(const void *p, size_t n)
+{
+    return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+}
+
+static int cat_run(int argc, char **argv)
+{
+    cat_args a;
+    reel_store *s;
+    reel_seq *q;
+    reel_seq_info info;
+    reel_frame_info fi;
+    uint8_t *buf;
+    long long i, end, warned = 0;
+    int rc = cat_parse(argc, argv, &a), rgb;
+    if (rc != EXIT_OK)
+        return rc;
+    if (isatty(1)) {
+        cli_error("refusing to write binary frames to a terminal; pipe or redirect stdout");
+        return EXIT_FAIL;
+    }
+    if (cli_open(a.store, 0, &s) != EXIT_OK)
+        return EXIT_FAIL;
+    if ((rc = reel_seq_open(s, a.name, &q)) != REEL_OK || (rc = reel_seq_info_get(q, &info))) {
+        rc = cli_fail(a.store, rc);
+        reel_close(s);
+        return rc;
+    }
+    end = a.count < 0 ? info.frame_count : a.from + a.count;
+    if (end > info.frame_count || a.from > info.frame_count) {
+        cli_error("sequence '%s' has %lld frames; asked for [%lld, %lld)", a.name,
+                  (long long)info.frame_count, a.from, end);
+        rc = EXIT_FAIL;
+        end = a.from; /* write nothing */
+    }
+    rgb = info.pix_fmt == REEL_PIX_RGB24 || info.pix_fmt == REEL_PIX_BGR24;
+    if (a.y4m && rc == REEL_OK) {
+        long long num = info.time_base.den, den = info.time_base.num;
+        if (reel_frame_info_get(q, a.from < end ? a.from : 0, &fi) == REEL_OK && fi.duration > 0)
+            den *= fi.duration;
+        else
+            num = 25, den = 1;
+        printf("YUV4MPEG2 W%d H%d F%lld:%lld Ip A1:1 C%s\n", info.width, info.height,
+               num / gcd(num, den), den / gcd(num, den), y4m_colorspace(info.pix_fmt));
+    }
+    buf = malloc(info.frame_size);
+    for (i = a.from; buf && i < end && rc == EXIT_OK; i++) {
+        int r = reel_frame_read(q, i, buf, info.frame_size, NULL);
+        const uint8_t *out = buf;
+        uint8_t *conv = NULL;
+        int size = (int)info.frame_size;
+        if (r == REEL_NODATA) {
+            if (!warned++)
+                cli_error("sequence '%s' frame %lld was skipped at import: writing a black frame "
+                          "(and the same for any other)",
+                          a.name, i);
+            memset(buf, 0, info.frame_size);
+            if (info.pix_fmt == REEL_PIX_YUV420P || info.pix_fmt == REEL_PIX_YUV444P)
+                memset(buf + (size_t)info.width * (size_t)info.height, 128,
+                       info.frame_size - (size_t)info.width * (size_t)info.height);
+        } else if (r != REEL_OK) {
+            rc = cli_fail(a.store, r);
+            break;
+        }
+        if (a.y4m && rgb) {
+            if (!(conv = convert(buf, info.pix_fmt, info.width, info.height, AV_PIX_FMT_YUV444P,
+                                 &size))) {
+                cli_error("cannot convert frames to yuv444p");
+                rc = EXIT_FAIL;
+                break;
+            }
+            out = conv;
+        }
+        if ((a.y4m && write_all("FRAME\n", 6)) || write_all(out, (size_t)size)) {
+            av_free(conv);
+            cli_error("writing frames: the output was closed");
+            rc = EXIT_FAIL;
+            break;
+        }
+        av_free(conv);
+    }
+    free(buf);
+    reel_seq_close(q);
+    reel_close(s);
+    return rc;
+}
+
+const command cmd_cat = {"cat", "write frames to stdout, raw or as a y4m stream",
+                         "cat STORE SEQUENCE [--from I] [--count N] [--format raw|y4m]\n\n"
+                         "  --from I        first frame (default 0)\n"
+                         "  --count N       number of frames (default: to the end)\n"
+                         "  --format raw    the stored bytes, frame after frame (default)\n"
+                         "  --format y4m    a YUV4MPEG2 stream for ffmpeg -i - or ffplay -\n"
+                         "                  (RGB sequences are converted to yuv444p)",
+                         cat_run};
+
+/* ---- export ---- */
+
+static int write_file(const char *path, const void *head, size_t hn, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(head, 1, hn, f) == hn && fwrite(data, 1, n, f) == n;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        cli_error("%s: cannot write the file", path);
+    return ok ? EXIT_OK : EXIT_FAIL;
+}
+
+static int write_png(const char *path, const uint8_t *buf, const reel_seq_info *info)
+{
+    int gray = info->pix_fmt == REEL_PIX_GRAY8, size = 0, rc = EXIT_FAIL;
+    enum AVPixelFormat to = gray ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
+    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
+    AVCodecContext *ctx = codec ? avcodec_alloc_context3(codec) : NULL;
+    AVFrame *frame = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
+    uint8_t *pix = convert(buf, info->pix_fmt, info->width, info->height, to, &size);
+    if (ctx && frame && pkt && pix) {
+        ctx->width = info->width;
+        ctx->height = info->height;
+        ctx->pix_fmt = to;
+        ctx->time_base = (AVRational){1, 25};
+        frame->width = info->width;
+        frame->height = info->height;
+        frame->format = to;
+        av_image_fill_arrays(frame->data, frame->linesize, pix, to, info->width, info->height, 1);
+        if (avcodec_open2(ctx, codec, NULL) == 0 && avcodec_send_frame(ctx, frame) == 0 &&
+            avcodec_receive_packet(ctx, pkt) == 0)
+            rc = write_file(path, "", 0, pkt->data, (size_t)pkt->size);
+        else
+            cli_error("%s: the PNG encoder failed", path);
+    } else {
+        cli_error("%s: FFmpeg's PNG encoder is not available", path);
+    }
+    av_free(pix);
+    av_packet_free(&pkt);
+    av_frame_free(&frame);
+    avcodec_free_context(&ctx);
+    return rc;
+}
+
+static int write_pnm(const char *path, const uint8_t *buf, const reel_seq_info *info, int pgm)
+{
+    char head[64];
+    int size = 0, rc;
+    uint8_t *pix = convert(buf, info->pix_fmt, info->width, info->height,
+                           pgm ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24, &size);
+    if (!pix) {
+        cli_error("%s: cannot convert the frame", path);
+        return EXIT_FAIL;
+    }
+    snprintf(head, sizeof head, "P%c\n%d %d\n255\n", pgm ? '5' : '6', info->width, info->height);
+    rc = write_file(path, head, strlen(head), pix, (size_t)size);
+    av_free(pix);
+    return rc;
+}
+
+static int export_run(int argc, char **argv)
+{
+    const char *store = NULL, *name = NULL, *index = NULL, *out = NULL, *ext;
+    reel_store *s;
+    reel_seq *q;
+    reel_seq_info info;
+    long long idx;
+    uint8_t *buf;
+    int i, rc;
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+            if (i + 1 >= argc)
+                return cli_usage_error(&cmd_export, "-o needs a file name");
+            out = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error(&cmd_export, "unknown option %s", argv[i]);
+        } else if (!store) {
+            store = argv[i];
+        } else if (!name) {
+            name = argv[i];
+        } else if (!index) {
+            index = argv[i];
+        } else {
+            return cli_usage_error(&cmd_export, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!index || !out)
+        return cli_usage_error(&cmd_export, "give a store, a sequence, an index and -o FILE");
+    if (cli_int64(index, &idx))
+        return cli_usage_error(&cmd_export, "INDEX must be a frame number >= 0");
+    ext = strrchr(out, '.');
+    if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".ppm") && strcmp(ext, ".pgm") &&
+                 strcmp(ext, ".raw")))
+        return cli_usage_error(&cmd_export, "the output must end in .png, .ppm, .pgm or .raw");
+    if (cli_open(store, 0, &s) != EXIT_OK)
+        return EXIT_FAIL;
+    if ((rc = reel_seq_open(s, name, &q)) != REEL_OK || (rc = reel_seq_info_get(q, &info))) {
+        rc = cli_fail(store, rc);
+        reel_close(s);
+        return rc;
+    }
+    buf = malloc(info.frame_size);
+    rc = buf ? reel_frame_read(q, idx, buf, info.frame_size, NULL) : REEL_NOMEM;
+    if (rc != REEL_OK)
+        rc = cli_fail(store, rc);
+    else if (!strcmp(ext, ".png"))
+        rc = write_png(out, buf, &info);
+    else if (!strcmp(ext, ".raw"))
+        rc = write_file(out, "", 0, buf, info.frame_size);
+    else
+        rc = write_pnm(out, buf, &info, !strcmp(ext, ".pgm"));
+    if (rc == EXIT_OK)
+        fprintf(stderr, "wrote frame %lld of '%s' (%dx%d) to %s\n", idx, name, info.width,
+                info.height, out);
+    free(buf);
+    reel_seq_close(q);
+    reel_close(s);
+    return rc;
+}
+
+const command cmd_export = {"export", "write one frame to a .png, .ppm, .pgm or .raw file",
+                            "export STORE SEQUENCE INDEX -o FILE\n\n"
+                            "  FILE.png   an RGB (or grey) PNG, made with FFmpeg's PNG encoder\n"
+                            "  FILE.ppm   binary PPM (RGB);  FILE.pgm: binary PGM (grey)\n"
+                            "  FILE.raw   the stored bytes of the frame, unconverted",
+                            export_run};
