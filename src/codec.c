@@ -13,8 +13,9 @@
  *   (x + y + 1) >> 1, which wins where sensor noise dominates. The encoder picks per plane
  *   from the residual entropy of a sample of rows. The first row of a strip uses a, the first
  *   column b, sample (0, 0) 0. The residual (sample - prediction, mod 2^8 or 2^16) is what
- *   zstd compresses, at level 1: higher levels find short false matches in residual noise
- *   and end up both larger and slower to decode. 16-bit samples store all low bytes, then
+ *   zstd compresses, at level 1 with a 64 KiB window, a 1 KiB-entry hash table and matches
+ *   of 7 bytes or more: higher levels and bigger tables find short false matches in residual
+ *   noise and end up larger, slower to compress and slower to decode. 16-bit samples store all low bytes, then
  *   all high bytes.
  *
  *   Why strips: reconstruction is a serial chain along each row (every sample needs its
@@ -165,6 +166,42 @@ static inline unsigned avg(unsigned a, unsigned b) { return (a + b + 1) >> 1; }
     ((kind) == PRED_MED ? med((a), (prev)[x], (prev)[(x) - 1])                                     \
                         : avg((a), avg((prev)[x], (prev)[(x) + 1 < (w) ? (x) + 1 : (x)])))
 
+#ifdef REEL_HAVE_SSE2
+/* One perfect shuffle: interleave the bytes of rows i and i + 8. */
+static inline void shuffle16(const __m128i *in, __m128i *out)
+{
+    out[0] = _mm_unpacklo_epi8(in[0], in[8]);
+    out[1] = _mm_unpackhi_epi8(in[0], in[8]);
+    out[2] = _mm_unpacklo_epi8(in[1], in[9]);
+    out[3] = _mm_unpackhi_epi8(in[1], in[9]);
+    out[4] = _mm_unpacklo_epi8(in[2], in[10]);
+    out[5] = _mm_unpackhi_epi8(in[2], in[10]);
+    out[6] = _mm_unpacklo_epi8(in[3], in[11]);
+    out[7] = _mm_unpackhi_epi8(in[3], in[11]);
+    out[8] = _mm_unpacklo_epi8(in[4], in[12]);
+    out[9] = _mm_unpackhi_epi8(in[4], in[12]);
+    out[10] = _mm_unpacklo_epi8(in[5], in[13]);
+    out[11] = _mm_unpackhi_epi8(in[5], in[13]);
+    out[12] = _mm_unpacklo_epi8(in[6], in[14]);
+    out[13] = _mm_unpackhi_epi8(in[6], in[14]);
+    out[14] = _mm_unpacklo_epi8(in[7], in[15]);
+    out[15] = _mm_unpackhi_epi8(in[7], in[15]);
+}
+
+/*
+ * Transpose 16x16 bytes. A perfect shuffle moves byte (row i, column j) - an 8-bit address
+ * i3 i2 i1 i0 j3 j2 j1 j0 - to its address rotated left by one bit; four of them swap i and j.
+ */
+static inline void transpose16(__m128i v[16])
+{
+    __m128i t[16];
+    shuffle16(v, t);
+    shuffle16(t, v);
+    shuffle16(v, t);
+    shuffle16(t, v);
+}
+#endif
+
 /* ---- encoder ---------------------------------------------------------------------------- */
 
 /* Residuals of one plane row (its row above is prev, NULL for a strip's first row). */
@@ -184,6 +221,40 @@ static inline unsigned avg(unsigned a, unsigned b) { return (a + b + 1) >> 1; }
 
 static void residual_row8(int kind, const uint8_t *cur, const uint8_t *prev, int w, uint8_t *out)
 {
+#ifdef REEL_HAVE_SSE2
+    int x = 1;
+    if (!force_scalar && w > 17) {
+        if (!prev) {
+            out[0] = cur[0];
+            for (; x + 16 <= w; x += 16)
+                _mm_storeu_si128((__m128i *)(void *)(out + x),
+                                 _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(cur + x)),
+                                              _mm_loadu_si128((const __m128i *)(cur + x - 1))));
+            for (; x < w; x++)
+                out[x] = (uint8_t)(cur[x] - cur[x - 1]);
+            return;
+        }
+        out[0] = (uint8_t)(cur[0] - prev[0]);
+        /* AVG reads prev[x + 16]: stop one vector early so the last sample stays scalar. */
+        for (; x + 17 <= w; x += 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(cur + x - 1));
+            __m128i b = _mm_loadu_si128((const __m128i *)(prev + x)), pred;
+            if (kind == PRED_MED) {
+                __m128i c = _mm_loadu_si128((const __m128i *)(prev + x - 1));
+                __m128i lo = _mm_min_epu8(a, b), hi = _mm_max_epu8(a, b);
+                pred = _mm_add_epi8(lo, _mm_min_epu8(_mm_subs_epu8(hi, c), _mm_sub_epi8(hi, lo)));
+            } else {
+                __m128i d = _mm_loadu_si128((const __m128i *)(prev + x + 1));
+                pred = _mm_avg_epu8(a, _mm_avg_epu8(b, d));
+            }
+            _mm_storeu_si128((__m128i *)(void *)(out + x),
+                             _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(cur + x)), pred));
+        }
+        for (; x < w; x++)
+            out[x] = (uint8_t)(cur[x] - PREDICT(kind, cur[x - 1], prev, x, w));
+        return;
+    }
+#endif
     RESIDUAL_ROW(uint8_t, kind, cur, prev, w, out);
 }
 
@@ -212,14 +283,14 @@ static double cost(const uint32_t h[256])
     return bits;
 }
 
-/* Pick the predictor for a plane from the residual entropy of every 4th row. */
+/* Pick the predictor for a plane from the residual entropy of every 8th row. */
 static int choose_predictor(const uint8_t *src, const reel__plane *p)
 {
     uint32_t h[2][256];
     size_t w = (size_t)p->width, rowb = w * (size_t)p->bytes, y, x;
     int k;
     memset(h, 0, sizeof h);
-    for (y = 1; y < (size_t)p->height; y += 4) {
+    for (y = 1; y < (size_t)p->height; y += 8) {
         const uint8_t *cur = src + y * rowb, *prev = cur - rowb;
         for (x = 1; x + 1 < w; x++) {
             unsigned a = sample(cur, p->bytes, x - 1), v = sample(cur, p->bytes, x);
@@ -236,42 +307,70 @@ static int choose_predictor(const uint8_t *src, const reel__plane *p)
     return cost(h[PRED_AVG]) < cost(h[PRED_MED]) ? PRED_AVG : PRED_MED;
 }
 
+/* The row of strip s at strip row r (zero past the plane's height); NULL above a strip. */
+static const uint8_t *strip_row(const uint8_t *src, const reel__plane *p, size_t hs, int s,
+                                size_t r, const uint8_t *zero)
+{
+    size_t y = (size_t)s * hs + r, rowb = (size_t)p->width * (size_t)p->bytes;
+    return y < (size_t)p->height ? src + y * rowb : zero;
+}
+
+/* Interleave 16 residual rows (rows + s * w) into strip row r of out. */
+static void interleave8(const uint8_t *rows, size_t w, uint8_t *out)
+{
+    size_t x = 0;
+    int s;
+#ifdef REEL_HAVE_SSE2
+    if (!force_scalar)
+        for (; x + 16 <= w; x += 16) {
+            __m128i v[16];
+            for (s = 0; s < 16; s++)
+                v[s] = _mm_loadu_si128((const __m128i *)(rows + (size_t)s * w + x));
+            transpose16(v);
+            for (s = 0; s < 16; s++)
+                _mm_storeu_si128((__m128i *)(void *)(out + (x + (size_t)s) * LANES), v[s]);
+        }
+#endif
+    for (; x < w; x++)
+        for (s = 0; s < LANES; s++)
+            out[x * LANES + (size_t)s] = rows[(size_t)s * w + x];
+}
+
 /*
- * Filter one plane of 1- or 2-byte samples into out (plane_filtered_bytes). tmp holds two
- * rows. Virtual rows (past the plane's height) are zero, so their residuals are zero too,
- * except the first virtual row of a strip, predicted from a real row above it.
+ * Filter one plane of 1- or 2-byte samples into out (plane_filtered_bytes). tmp holds 17 rows.
+ * Virtual rows (past the plane's height) are zero, so their residuals are zero too, except
+ * the first virtual row of a strip, predicted from a real row above it.
  */
 static void filter_plane(int kind, const uint8_t *src, const reel__plane *p, uint8_t *out,
                          uint8_t *tmp)
 {
     size_t hs = strip_rows(p), w = (size_t)p->width, n = hs * w * LANES;
     size_t rowb = w * (size_t)p->bytes, r, x;
+    uint8_t *zero = tmp + LANES * rowb;
     int s;
-    uint8_t *zero = tmp + rowb * 2;
     memset(zero, 0, rowb);
-    for (s = 0; s < LANES; s++) {
-        for (r = 0; r < hs; r++) {
-            size_t y = (size_t)s * hs + r;
-            const uint8_t *cur = y < (size_t)p->height ? src + y * rowb : zero;
-            const uint8_t *prev = r == 0 ? NULL
-                                  : (y - 1 < (size_t)p->height ? src + (y - 1) * rowb : zero);
-            size_t base = r * w * LANES + (size_t)s;
-            if (p->bytes == 1) {
-                residual_row8(kind, cur, prev, (int)w, tmp);
-                for (x = 0; x < w; x++)
-                    out[base + x * LANES] = tmp[x];
-            } else {
-                uint16_t v[1];
+    for (r = 0; r < hs; r++) {
+        for (s = 0; s < LANES; s++) {
+            const uint8_t *cur = strip_row(src, p, hs, s, r, zero);
+            const uint8_t *prev = r ? strip_row(src, p, hs, s, r - 1, zero) : NULL;
+            if (p->bytes == 1)
+                residual_row8(kind, cur, prev, (int)w, tmp + (size_t)s * rowb);
+            else
                 residual_row16(kind, (const uint16_t *)(const void *)cur,
                                (const uint16_t *)(const void *)prev, (int)w,
-                               (uint16_t *)(void *)tmp);
-                for (x = 0; x < w; x++) {
-                    memcpy(v, tmp + 2 * x, 2);
-                    out[base + x * LANES] = (uint8_t)(v[0] & 0xff);
-                    out[n + base + x * LANES] = (uint8_t)(v[0] >> 8);
-                }
-            }
+                               (uint16_t *)(void *)(tmp + (size_t)s * rowb));
         }
+        if (p->bytes == 1) {
+            interleave8(tmp, w, out + r * w * LANES);
+            continue;
+        }
+        for (s = 0; s < LANES; s++)
+            for (x = 0; x < w; x++) {
+                uint16_t v;
+                memcpy(&v, tmp + (size_t)s * rowb + 2 * x, 2);
+                out[(r * w + x) * LANES + (size_t)s] = (uint8_t)(v & 0xff);
+                out[n + (r * w + x) * LANES + (size_t)s] = (uint8_t)(v >> 8);
+            }
     }
 }
 
@@ -350,7 +449,7 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
             rgb_to_planes(src, (size_t)w * (size_t)h, fmt == REEL_PIX_BGR24, c->planes);
             src = c->planes;
         }
-        if (!(tmp = malloc((size_t)w * 2 * 3 + 16)))
+        if (!(tmp = malloc((size_t)w * 2 * (LANES + 1))))
             return reel__err(REEL_NOMEM, "out of memory");
         for (i = 0; i < np; i++) {
             int kind = filter == REEL__FILTER_AUTO ? choose_predictor(src, &p[i])
@@ -368,7 +467,16 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
     bound = ZSTD_compressBound(n);
     if (!reserve(&c->blob, &c->blob_cap, bound))
         return reel__err(REEL_NOMEM, "out of memory for a %zu-byte blob", bound);
-    bound = ZSTD_compressCCtx(c->cctx, c->blob, c->blob_cap, in, n, level);
+    ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
+    if (filter != REEL__FILTER_NONE) {
+        /* Residuals hold few real matches: a small window and hash table with long minimum
+         * matches avoid false ones, which makes frames smaller and both directions faster. */
+        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_windowLog, 16);
+        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_hashLog, 10);
+        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_minMatch, 7);
+    }
+    bound = ZSTD_compress2(c->cctx, c->blob, c->blob_cap, in, n);
     if (ZSTD_isError(bound))
         return reel__err(REEL_ERROR, "zstd: %s", ZSTD_getErrorName(bound));
     *out = c->blob;
@@ -432,40 +540,6 @@ static void unfilter_plane8_scalar(int kind, uint8_t *f, const reel__plane *p, u
 }
 
 #ifdef REEL_HAVE_SSE2
-/* One perfect shuffle: interleave the bytes of rows i and i + 8. */
-static inline void shuffle16(const __m128i *in, __m128i *out)
-{
-    out[0] = _mm_unpacklo_epi8(in[0], in[8]);
-    out[1] = _mm_unpackhi_epi8(in[0], in[8]);
-    out[2] = _mm_unpacklo_epi8(in[1], in[9]);
-    out[3] = _mm_unpackhi_epi8(in[1], in[9]);
-    out[4] = _mm_unpacklo_epi8(in[2], in[10]);
-    out[5] = _mm_unpackhi_epi8(in[2], in[10]);
-    out[6] = _mm_unpacklo_epi8(in[3], in[11]);
-    out[7] = _mm_unpackhi_epi8(in[3], in[11]);
-    out[8] = _mm_unpacklo_epi8(in[4], in[12]);
-    out[9] = _mm_unpackhi_epi8(in[4], in[12]);
-    out[10] = _mm_unpacklo_epi8(in[5], in[13]);
-    out[11] = _mm_unpackhi_epi8(in[5], in[13]);
-    out[12] = _mm_unpacklo_epi8(in[6], in[14]);
-    out[13] = _mm_unpackhi_epi8(in[6], in[14]);
-    out[14] = _mm_unpacklo_epi8(in[7], in[15]);
-    out[15] = _mm_unpackhi_epi8(in[7], in[15]);
-}
-
-/*
- * Transpose 16x16 bytes. A perfect shuffle moves byte (row i, column j) - an 8-bit address
- * i3 i2 i1 i0 j3 j2 j1 j0 - to its address rotated left by one bit; four of them swap i and j.
- */
-static inline void transpose16(__m128i v[16])
-{
-    __m128i t[16];
-    shuffle16(v, t);
-    shuffle16(t, v);
-    shuffle16(v, t);
-    shuffle16(t, v);
-}
-
 /* Rebuild strip row r > 0 in place: MED or AVG prediction from the row above, 16 lanes a step. */
 static void unfilter_row8_sse2(int kind, __m128i *row, const __m128i *prev, size_t w)
 {

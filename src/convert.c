@@ -130,9 +130,7 @@ static int scale(reel__converter *c, const reel__convert *cv, const AVFrame *src
     struct SwsContext *ctx;
     ctx = sws_getCachedContext(c->sws, src->width, src->height, (enum AVPixelFormat)src->format,
                                cv->scaled_w, cv->scaled_h, cv->av_fmt,
-                               SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT |
-                                   SWS_FULL_CHR_H_INP,
-                               NULL, NULL, NULL);
+                               SWS_BICUBIC, NULL, NULL, NULL);
     if (!ctx)
         return reel__err(REEL_UNSUPPORTED, "cannot convert %s %dx%d to %s %dx%d",
                          av_get_pix_fmt_name((enum AVPixelFormat)src->format), src->width,

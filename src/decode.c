@@ -283,6 +283,9 @@ static int plan(reel__import *im, reel__source *src)
     cv->rotate = im->opts.autorotate ? rot : 0;
     cv->width = cv->rotate % 180 ? cv->scaled_h : cv->scaled_w;
     cv->height = cv->rotate % 180 ? cv->scaled_w : cv->scaled_h;
+    if (reel_frame_size(cv->fmt, cv->width, cv->height, &im->frame_size) != REEL_OK)
+        return reel__err(REEL_UNSUPPORTED, "%s: cannot store %dx%d frames", im->path, cv->width,
+                         cv->height);
     src->path = im->path;
     src->codec = avcodec_get_name(st->codecpar->codec_id);
     src->stream = im->stream;
@@ -351,13 +354,20 @@ static void fill_result(reel__import *im, reel_import_result *res, int rotation)
     res->seconds = reel__now() - im->t0;
 }
 
+static void set_workers(reel__import *im)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    im->workers = im->opts.workers ? im->opts.workers : (int)(cores > 0 ? cores : 1);
+    if (im->workers > 16)
+        im->workers = 16;
+}
+
 static int run(reel__import *im, reel_import_result *res)
 {
     reel__source src;
     reel_seq_params p;
     char name[256];
     int rc;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
     memset(&src, 0, sizeof src);
     if ((rc = reel__file_hash(im->path, &src.size, src.hash)) != REEL_OK)
@@ -380,9 +390,7 @@ static int run(reel__import *im, reel_import_result *res)
             fill_result(im, res, src.rotation);
         return rc;
     }
-    im->workers = im->opts.workers ? im->opts.workers : (int)(cores > 0 ? cores : 1);
-    if (im->workers > 16)
-        im->workers = 16;
+    set_workers(im);
     rc = reel__pipeline_run(im);
     if (rc == REEL_OK && im->committed == 0)
         rc = reel__err(REEL_CORRUPT, "%s: no frame could be decoded", im->path);
@@ -428,6 +436,32 @@ int reel_import(reel_store *store, const char *path, const reel_import_options *
     im.expected = -1;
     rc = run(&im, res);
     reel_seq_close(im.seq);
+    avcodec_free_context(&im.dec);
+    avformat_close_input(&im.fmt);
+    return rc;
+}
+
+int reel__decode_only(const char *path, const reel_import_options *opts, int64_t *frames,
+                      double *seconds)
+{
+    reel__import im;
+    reel__source src;
+    int rc;
+    memset(&im, 0, sizeof im);
+    memset(&src, 0, sizeof src);
+    if (opts)
+        im.opts = *opts;
+    im.opts.progress = NULL;
+    im.path = path;
+    im.expected = -1;
+    im.t0 = reel__now();
+    if ((rc = check_options(&im.opts)) == REEL_OK && (rc = open_video(&im)) == REEL_OK &&
+        (rc = plan(&im, &src)) == REEL_OK) {
+        set_workers(&im);
+        rc = reel__pipeline_run(&im);
+    }
+    *frames = im.yielded;
+    *seconds = reel__now() - im.t0;
     avcodec_free_context(&im.dec);
     avformat_close_input(&im.fmt);
     return rc;

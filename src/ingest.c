@@ -96,8 +96,8 @@ static int encode_slot(worker *w, slot *sl)
         reel__black_frame(&pl->conv, w->pixels);
         in.pixels = w->pixels;
     }
-    if (rc != REEL_OK)
-        return rc;
+    if (rc != REEL_OK || !pl->q)
+        return rc; /* decode-only runs stop here */
     in.size = in.pixels ? pl->q->frame_size : 0;
     if ((rc = reel__encode_frame(w->codec, pl->level, pl->q, &in, &e)) != REEL_OK)
         return rc;
@@ -174,7 +174,7 @@ static void *writer_main(void *arg)
         if (pl->failed || n == 0)
             break;
         pthread_mutex_unlock(&pl->lock);
-        rc = commit(pl, first, n);
+        rc = pl->q ? commit(pl, first, n) : REEL_OK;
         for (i = 0; i < n; i++)
             stored += (int64_t)pl->ring[(first + i) % pl->depth].blob_len;
         pthread_mutex_lock(&pl->lock);
@@ -233,9 +233,9 @@ int reel__pipeline_run(reel__import *im)
     int i, nw = im->workers, rc = REEL_OK, started = 0;
 
     memset(&pl, 0, sizeof pl);
-    pl.q = im->seq;
+    pl.q = im->seq; /* NULL: decode and convert only */
     pl.conv = im->conv;
-    pl.level = im->seq->store->level;
+    pl.level = im->store ? im->store->level : 1;
     pl.depth = 2 * BATCH + 2 * nw;
     pl.next_decode = pl.next_encode = pl.next_write = im->resume;
     pl.ring = calloc((size_t)pl.depth, sizeof *pl.ring);
@@ -247,10 +247,9 @@ int reel__pipeline_run(reel__import *im)
     for (i = 0; rc == REEL_OK && i < nw; i++) {
         w[i].pl = &pl;
         w[i].codec = reel__codec_new();
-        w[i].pixels = malloc(im->seq->frame_size);
+        w[i].pixels = malloc(im->frame_size);
         if (!w[i].codec || !w[i].pixels)
-            rc = reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame",
-                           im->seq->frame_size);
+            rc = reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", im->frame_size);
     }
     if (rc == REEL_OK && pthread_create(&writer, NULL, writer_main, &pl) != 0)
         rc = reel__err(REEL_NOMEM, "cannot start the writer thread");

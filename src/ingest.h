@@ -45,6 +45,7 @@ typedef struct reel__import {
     int stream;
     reel_seq *seq;
     reel__convert conv;
+    size_t frame_size;        /* stored frame bytes */
     int64_t resume;           /* frames committed by an earlier run */
     int64_t expected;         /* frames the container declares, -1 unknown */
     int workers;
@@ -64,6 +65,12 @@ REEL__HIDDEN int reel__push_frame(reel__import *im, AVFrame *src, int64_t pts, i
 /* ingest.c: frames committed so far (and im->bytes_out updated). */
 REEL__HIDDEN int64_t reel__committed(reel__import *im);
 REEL__HIDDEN double reel__now(void);
+/*
+ * decode.c: decode and convert every frame of path as reel_import() would, on the same
+ * threads, without compressing or storing anything (the baseline import is measured against).
+ */
+REEL__HIDDEN int reel__decode_only(const char *path, const reel_import_options *opts,
+                                   int64_t *frames, double *seconds);
 /* decode.c: demux and decode everything, pushing each frame; honours progress/interrupt. */
 REEL__HIDDEN int reel__decode_loop(reel__import *im);
 
