@@ -283,14 +283,14 @@ static double cost(const uint32_t h[256])
     return bits;
 }
 
-/* Pick the predictor for a plane from the residual entropy of every 8th row. */
+/* Pick the predictor for a plane from the residual entropy of every 16th row. */
 static int choose_predictor(const uint8_t *src, const reel__plane *p)
 {
     uint32_t h[2][256];
     size_t w = (size_t)p->width, rowb = w * (size_t)p->bytes, y, x;
     int k;
     memset(h, 0, sizeof h);
-    for (y = 1; y < (size_t)p->height; y += 8) {
+    for (y = 1; y < (size_t)p->height; y += 16) {
         const uint8_t *cur = src + y * rowb, *prev = cur - rowb;
         for (x = 1; x + 1 < w; x++) {
             unsigned a = sample(cur, p->bytes, x - 1), v = sample(cur, p->bytes, x);

@@ -236,7 +236,7 @@ int reel__pipeline_run(reel__import *im)
     pl.q = im->seq; /* NULL: decode and convert only */
     pl.conv = im->conv;
     pl.level = im->store ? im->store->level : 1;
-    pl.depth = 2 * BATCH + 2 * nw;
+    pl.depth = 4 * BATCH + 2 * nw;
     pl.next_decode = pl.next_encode = pl.next_write = im->resume;
     pl.ring = calloc((size_t)pl.depth, sizeof *pl.ring);
     w = calloc((size_t)nw, sizeof *w);

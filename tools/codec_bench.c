@@ -58,19 +58,24 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     int r;
     if (!c || !dctx || !plain || !med || !out)
         die("out of memory");
+    double t_enc_plain = 0, t_enc_reel = 0;
     for (i = 0; i < n; i++) {
         const void *b;
         size_t len;
+        t0 = now();
         if (reel__encode(c, REEL__FILTER_NONE, base_level, fmt, w, h, raw + i * fs, &b, &len,
                          &plain[i].sum, &plain[i].filter) != REEL_OK)
             die(reel_errmsg());
+        t_enc_plain += now() - t0;
         plain[i].data = malloc(len);
         memcpy(plain[i].data, b, len);
         plain[i].len = len;
         plain_total += len;
+        t0 = now();
         if (reel__encode(c, filter, level, fmt, w, h, raw + i * fs, &b, &len, &med[i].sum,
                          &med[i].filter) != REEL_OK)
             die(reel_errmsg());
+        t_enc_reel += now() - t0;
         med[i].data = malloc(len);
         memcpy(med[i].data, b, len);
         med[i].len = len;
@@ -118,6 +123,8 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
            (double)(n * fs) / plain_total);
     printf("size  reel        %.3f of raw (ratio %.3f)   target ratio >= 2.2\n",
            (double)med_total / (n * fs), (double)(n * fs) / med_total);
+    printf("encode plain zstd %.0f MB/s; reel %.0f MB/s (%.2f ms a frame, one thread)\n",
+           n * fs / t_enc_plain / 1e6, n * fs / t_enc_reel / 1e6, t_enc_reel * 1e3 / n);
     printf("decode plain zstd %.0f MB/s (best rep %.0f MB/s)\n", n * fs * reps / t_plain / 1e6,
            n * fs / best_plain / 1e6);
     printf("decode reel       %.0f MB/s (best rep %.0f MB/s), incl. unfilter + checksum\n",
