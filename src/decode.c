@@ -89,10 +89,13 @@ static int emit(reel__import *im, cursor *c, const AVFrame *f, int err)
     stamp(c, bad ? NULL : f, &pts, &dur);
     if (bad) {
         if (policy == REEL_ON_ERROR_FAIL) {
+            char why[AV_ERROR_MAX_STRING_SIZE] = "decoded with errors";
             if (err)
-                return averr(REEL_CORRUPT, im->path, "a packet failed to decode", err);
-            return reel__err(REEL_CORRUPT, "%s: frame %lld failed to decode (on-error fail)",
-                             im->path, (long long)idx);
+                av_strerror(err, why, sizeof why);
+            return reel__err(REEL_CORRUPT,
+                             "%s: frame %lld failed to decode (%s); with on-error fail the "
+                             "sequence is not kept",
+                             im->path, (long long)idx, why);
         }
         if (idx >= im->resume) {
             im->skipped += policy == REEL_ON_ERROR_SKIP;

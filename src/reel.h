@@ -328,7 +328,7 @@ typedef struct reel_import_result {
     int64_t stored_bytes;   /* compressed bytes of the whole sequence */
     int64_t raw_bytes;      /* decoded bytes of the whole sequence */
     int truncated;          /* the file ended before its declared end; its prefix was kept */
-    int rotation;           /* the stream's display rotation in degrees (0, 90, 180, 270) */
+    int rotation;           /* the stream's display rotation, degrees clockwise: 0/90/180/270 */
     int pix_fmt;            /* the stored format */
     int width, height;      /* the stored size */
     double seconds;         /* wall time of this run */

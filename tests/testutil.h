@@ -30,6 +30,11 @@ void tu_sql(const char *path, const char *sql);
 /* The first column of the first row of sql as an integer (or -1 when there is none). */
 long long tu_sql_int(const char *path, const char *sql);
 
+/* Run a shell command (printf-style); its exit status. */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run a shell command and return all of its stdout (malloc'd, NUL-terminated; *len bytes). */
+char *tu_slurp(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A test case whose tests each get a fresh tu_dir(), removed afterwards; timeout in seconds. */
 TCase *tu_tcase(const char *name, int timeout);
 /* Run the case as a suite of the same name; the process exit status (0 when all passed). */
