@@ -161,10 +161,13 @@ static int info_run(int argc, char **argv)
     if (cli_open(path, 0, &s) != EXIT_OK)
         return EXIT_FAIL;
     rc = reel_seq_open(s, name, &q);
+    if (rc != REEL_OK) {
+        rc = cli_fail(path, rc);
+        reel_close(s);
+        return rc;
+    }
     reel_seq_close(q);
     reel_close(s);
-    if (rc != REEL_OK)
-        return cli_fail(path, rc);
     if (c.json)
         printf("{");
     {
@@ -191,7 +194,7 @@ typedef struct verify_ctx {
 static int verify_seq(void *ctx, const char *name)
 {
     verify_ctx *v = ctx;
-    reel_seq *q;
+    reel_seq *q = NULL;
     reel_seq_info info;
     uint8_t *buf;
     int64_t i;
@@ -200,6 +203,7 @@ static int verify_seq(void *ctx, const char *name)
         rc = reel_seq_info_get(q, &info);
     if (rc != REEL_OK) {
         cli_fail(name, rc);
+        reel_seq_close(q);
         v->failed = 1;
         return 0;
     }

@@ -118,7 +118,7 @@ static int cat_run(int argc, char **argv)
 {
     cat_args a;
     reel_store *s;
-    reel_seq *q;
+    reel_seq *q = NULL;
     reel_seq_info info;
     reel_frame_info fi;
     uint8_t *buf;
@@ -134,6 +134,7 @@ static int cat_run(int argc, char **argv)
         return EXIT_FAIL;
     if ((rc = reel_seq_open(s, a.name, &q)) != REEL_OK || (rc = reel_seq_info_get(q, &info))) {
         rc = cli_fail(a.store, rc);
+        reel_seq_close(q);
         reel_close(s);
         return rc;
     }
@@ -271,7 +272,7 @@ static int export_run(int argc, char **argv)
 {
     const char *store = NULL, *name = NULL, *index = NULL, *out = NULL, *ext;
     reel_store *s;
-    reel_seq *q;
+    reel_seq *q = NULL;
     reel_seq_info info;
     long long idx;
     uint8_t *buf;
@@ -305,6 +306,7 @@ static int export_run(int argc, char **argv)
         return EXIT_FAIL;
     if ((rc = reel_seq_open(s, name, &q)) != REEL_OK || (rc = reel_seq_info_get(q, &info))) {
         rc = cli_fail(store, rc);
+        reel_seq_close(q);
         reel_close(s);
         return rc;
     }

@@ -1,0 +1,144 @@
+#!/bin/sh
+# check_cli.sh - the `reel` tool as a user runs it: exit codes, messages, --json, progress,
+# cat/export output checked with FFmpeg, verify on a damaged store, Ctrl-C and resume.
+set -u
+top=${top_builddir:-.}
+reel="$top/tools/reel"
+dir=$(mktemp -d /tmp/reel-cli-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect CODE DESCRIPTION COMMAND...: the command's exit status must be CODE
+expect() {
+    code=$1 what=$2
+    shift 2
+    "$@" >"$dir/out" 2>"$dir/err"
+    got=$?
+    if [ "$got" -eq "$code" ]; then ok; else bad "$what: exit $got, wanted $code"; cat "$dir/err"; fi
+}
+contains() { # FILE TEXT DESCRIPTION
+    if grep -q -- "$2" "$1"; then ok; else bad "$3: '$2' not in output"; cat "$1"; fi
+}
+json_ok() { # FILE DESCRIPTION
+    if python3 -m json.tool "$1" >/dev/null 2>&1; then ok; else bad "$2: not valid JSON"; cat "$1"; fi
+}
+
+ff="ffmpeg -nostdin -v error -y"
+$ff -f lavfi -i testsrc2=size=160x120:rate=25,noise=alls=8:allf=t -frames:v 40 \
+    -c:v libx264 -preset veryfast -pix_fmt yuv420p "$dir/clip.mp4" || exit 1
+$ff -f lavfi -i testsrc2=size=320x240:rate=25,noise=alls=8:allf=t -frames:v 400 \
+    -c:v libx264 -preset veryfast -pix_fmt yuv420p "$dir/long.mp4" || exit 1
+echo "not a video" >"$dir/text.mp4"
+S="$dir/s.reel"
+
+# usage and help
+expect 2 "no arguments" "$reel"
+expect 0 "--help" "$reel" --help
+contains "$dir/out" "import" "--help lists commands"
+expect 0 "--version" "$reel" --version
+expect 2 "unknown command" "$reel" frobnicate "$S"
+contains "$dir/err" "reel: unknown command" "unknown command message"
+for c in import ls info cat export verify rm; do
+    expect 0 "$c --help" "$reel" "$c" --help
+    contains "$dir/out" "usage: reel $c" "$c --help"
+done
+expect 2 "import without video" "$reel" import "$S"
+expect 2 "bad --on-error" "$reel" import "$S" "$dir/clip.mp4" --on-error sometimes
+expect 2 "bad --pix-fmt" "$reel" import "$S" "$dir/clip.mp4" --pix-fmt nv12
+expect 2 "bad --scale" "$reel" import "$S" "$dir/clip.mp4" --scale 12
+
+# import: summary on stderr, JSON on stdout, idempotent rerun
+expect 0 "import" "$reel" import "$S" "$dir/clip.mp4" --pix-fmt native
+contains "$dir/err" "clip.mp4: 40 frames 160x120 yuv420p" "import summary line"
+expect 0 "import again" "$reel" import "$S" "$dir/clip.mp4" --pix-fmt native
+contains "$dir/err" "nothing to do" "rerun says nothing to do"
+expect 0 "import --json --quiet" "$reel" import "$S" "$dir/clip.mp4" --sequence rgb --json --quiet
+json_ok "$dir/out" "import --json"
+if [ -s "$dir/err" ]; then bad "--quiet printed: $(cat "$dir/err")"; else ok; fi
+expect 1 "import a different file under a taken name" "$reel" import "$S" "$dir/long.mp4" --sequence rgb
+contains "$dir/err" "replace" "conflict message mentions replace"
+
+# hostile input: exit 1, a message naming the file, nothing left behind
+expect 1 "import a text file" "$reel" import "$S" "$dir/text.mp4"
+contains "$dir/err" "reel: .*text.mp4: not a video FFmpeg can read" "text file message"
+expect 1 "import a missing file" "$reel" import "$S" "$dir/nope.mp4"
+contains "$dir/err" "nope.mp4" "missing file message"
+expect 0 "ls --json" "$reel" ls "$S" --json
+json_ok "$dir/out" "ls --json"
+if grep -q '"text"' "$dir/out"; then bad "a failed import left a sequence"; else ok; fi
+expect 0 "ls" "$reel" ls "$S"
+contains "$dir/out" "clip" "ls shows the sequence"
+
+# info
+expect 0 "info --json" "$reel" info "$S" clip --json
+json_ok "$dir/out" "info --json"
+contains "$dir/out" '"status_ok": 40' "info status counts"
+expect 0 "info" "$reel" info "$S" clip
+contains "$dir/out" "import_complete    yes" "info import record"
+expect 1 "info on a missing sequence" "$reel" info "$S" nosuch
+contains "$dir/err" "reel: .*nosuch" "missing sequence message"
+
+# cat: raw is what ffmpeg decodes; y4m goes through ffmpeg unchanged
+"$reel" cat "$S" clip >"$dir/raw" 2>"$dir/err" && ok || bad "cat raw"
+$ff -i "$dir/clip.mp4" -f rawvideo -pix_fmt yuv420p - >"$dir/ref" 2>/dev/null
+if cmp -s "$dir/raw" "$dir/ref"; then ok; else bad "cat raw differs from ffmpeg's frames"; fi
+"$reel" cat "$S" clip --format y4m | $ff -f yuv4mpegpipe -i - -f rawvideo -pix_fmt yuv420p - >"$dir/y4m" 2>/dev/null
+if cmp -s "$dir/y4m" "$dir/ref"; then ok; else bad "cat --format y4m through ffmpeg differs"; fi
+"$reel" cat "$S" rgb --format y4m --from 5 --count 3 | $ff -f yuv4mpegpipe -i - -f null - 2>"$dir/err" && ok ||
+    bad "y4m of an rgb24 sequence does not play: $(cat "$dir/err")"
+n=$("$reel" cat "$S" clip --from 10 --count 5 | wc -c)
+if [ "$n" -eq $((5 * 160 * 120 * 3 / 2)) ]; then ok; else bad "cat --from/--count wrote $n bytes"; fi
+expect 1 "cat past the end" sh -c "'$reel' cat '$S' clip --from 39 --count 5 > /dev/null"
+
+# export: a PNG that decodes to the stored rgb24 pixels; PPM and PGM headers
+expect 0 "export png" "$reel" export "$S" rgb 7 -o "$dir/f.png"
+expect 0 "export raw" "$reel" export "$S" rgb 7 -o "$dir/f.raw"
+$ff -i "$dir/f.png" -f rawvideo -pix_fmt rgb24 - >"$dir/png.rgb" 2>/dev/null
+if cmp -s "$dir/png.rgb" "$dir/f.raw"; then ok; else bad "the PNG does not decode to the stored pixels"; fi
+expect 0 "export ppm" "$reel" export "$S" clip 3 -o "$dir/f.ppm"
+if [ "$(head -c 2 "$dir/f.ppm")" = "P6" ]; then ok; else bad "ppm header"; fi
+expect 0 "export pgm" "$reel" export "$S" clip 3 -o "$dir/f.pgm"
+if [ "$(head -c 2 "$dir/f.pgm")" = "P5" ]; then ok; else bad "pgm header"; fi
+expect 2 "export to an unknown type" "$reel" export "$S" clip 3 -o "$dir/f.gif"
+expect 1 "export a missing frame" "$reel" export "$S" clip 400 -o "$dir/g.png"
+
+# verify: clean, then a damaged blob named by sequence and frame
+expect 0 "verify" "$reel" verify "$S"
+contains "$dir/out" "0 bad" "verify summary"
+sqlite3 "$S" "UPDATE reel_blob SET data = substr(data, 1, 100) WHERE id = (SELECT blob_id FROM reel_frame f JOIN reel_sequence s ON s.id = f.seq_id WHERE s.name = 'clip' AND f.idx = 12)"
+expect 1 "verify a damaged store" "$reel" verify "$S" clip
+contains "$dir/err" "sequence 'clip' frame 12" "verify names the bad frame"
+
+# rm
+expect 0 "rm" "$reel" rm "$S" clip
+expect 1 "rm again" "$reel" rm "$S" clip
+contains "$dir/err" "reel: " "rm error prefix"
+
+# progress lines when stderr is not a terminal, Ctrl-C, and resume
+L="$dir/l.reel"
+"$reel" import "$L" "$dir/long.mp4" 2>"$dir/int.err" &
+pid=$!
+i=0
+while [ $i -lt 500 ]; do
+    n=$(sqlite3 "$L" "SELECT coalesce(max(frames), 0) FROM reel_sequence" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge 16 ] && break
+    sleep 0.01
+    i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+st=$?
+if [ "$st" -eq 1 ]; then ok; else bad "Ctrl-C: exit $st, wanted 1"; fi
+contains "$dir/int.err" "interrupted" "Ctrl-C message"
+expect 0 "resume after Ctrl-C" "$reel" import "$L" "$dir/long.mp4"
+contains "$dir/err" "400 frames.*resumed" "resumed import summary"
+"$reel" cat "$L" long | md5sum >"$dir/a.md5"
+expect 0 "clean import" "$reel" import "$dir/c.reel" "$dir/long.mp4"
+"$reel" cat "$dir/c.reel" long | md5sum >"$dir/b.md5"
+if cmp -s "$dir/a.md5" "$dir/b.md5"; then ok; else bad "resumed frames differ from a clean import"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
