@@ -327,6 +327,53 @@ START_TEST(test_corrupt_blobs)
 }
 END_TEST
 
+/* Random bytes of the store file overwritten: every call answers with a code, none crashes. */
+START_TEST(test_damaged_file_never_crashes)
+{
+    reel_store *s;
+    reel_seq *q;
+    size_t fs;
+    uint8_t *buf;
+    long size;
+    int round, i;
+    unsigned seed = 12345;
+    FILE *f;
+    tu_make_store("orig.reel", REEL_PIX_YUV420P, 48, 32, 6, &s, &q);
+    reel_seq_close(q);
+    reel_close(s);
+    reel_frame_size(REEL_PIX_YUV420P, 48, 32, &fs);
+    buf = malloc(fs * 6);
+    f = fopen(tu_path("orig.reel"), "rb");
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fclose(f);
+    for (round = 0; round < 40; round++) {
+        char cmd[600];
+        int64_t n;
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s/d.reel'", tu_path("orig.reel"), tu_dir());
+        ck_assert_int_eq(system(cmd), 0);
+        f = fopen(tu_path("d.reel"), "r+b");
+        for (i = 0; i < 1 + round; i++) {
+            long at = 100 + (long)(rand_r(&seed) % (unsigned)(size - 100));
+            fseek(f, at, SEEK_SET);
+            fputc(rand_r(&seed) & 0xff, f);
+        }
+        fclose(f);
+        if (reel_open(tu_path("d.reel"), REEL_OPEN_READONLY, NULL, &s) != REEL_OK)
+            continue;
+        if (reel_seq_open(s, "s", &q) == REEL_OK) {
+            if (reel_seq_frame_count(q, &n) == REEL_OK && n >= 0 && n <= 6)
+                reel_frame_read_range(q, 0, (size_t)n, buf, fs * 6);
+            for (i = 0; i < 8; i++)
+                reel_frame_read(q, i, buf, fs, NULL);
+            reel_seq_close(q);
+        }
+        ck_assert_int_eq(reel_close(s), REEL_OK);
+    }
+    free(buf);
+}
+END_TEST
+
 /* ---- threads ---- */
 
 enum { TW = 64, TH = 48, NPRE = 20, NAPPEND = 30, NREADERS = 3 };
@@ -446,6 +493,7 @@ int main(void)
     tcase_add_test(tc, test_timestamps_variable_durations);
     tcase_add_test(tc, test_skipped_frames);
     tcase_add_test(tc, test_corrupt_blobs);
+    tcase_add_test(tc, test_damaged_file_never_crashes);
     tcase_add_test(tc, test_concurrent_readers_and_writer);
     tcase_add_test(tc, test_misuse);
     return tu_run("frame", tc);
