@@ -386,6 +386,22 @@ START_TEST(test_idempotent_and_replace)
 }
 END_TEST
 
+/* Import long.mp4 again without interruption and compare every frame with sequence name. */
+static void expect_same_as_clean(reel_store *s, const char *name)
+{
+    reel_import_result clean;
+    size_t la, lb;
+    int64_t na, nb;
+    uint8_t *a, *b;
+    ck_assert_int_eq(import(s, fixture("long.mp4"), "clean", 0, &clean), REEL_OK);
+    a = read_all(s, name, &la, &na);
+    b = read_all(s, "clean", &lb, &nb);
+    ck_assert_uint_eq(la, lb);
+    ck_assert_int_eq(memcmp(a, b, la), 0);
+    free(a);
+    free(b);
+}
+
 static int stop_now(void *ctx, const reel_import_progress *p)
 {
     int *calls = ctx;
@@ -396,13 +412,10 @@ static int stop_now(void *ctx, const reel_import_progress *p)
 START_TEST(test_interrupt_and_resume)
 {
     reel_store *s;
-    reel_import_result r, clean;
+    reel_import_result r;
     reel_import_options o;
     int calls = 0;
     int64_t kept;
-    size_t la, lb;
-    int64_t na, nb;
-    uint8_t *a, *b;
     ck_assert_int_eq(reel_open(tu_path("in.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
     memset(&o, 0, sizeof o);
     o.sequence = "x";
@@ -416,13 +429,7 @@ START_TEST(test_interrupt_and_resume)
     ck_assert_int_eq(reel_import(s, fixture("long.mp4"), &o, &r), REEL_OK);
     ck_assert_int_eq(r.resumed_from, kept);
     ck_assert_int_eq(r.frames, 300);
-    ck_assert_int_eq(import(s, fixture("long.mp4"), "clean", 0, &clean), REEL_OK);
-    a = read_all(s, "x", &la, &na);
-    b = read_all(s, "clean", &lb, &nb);
-    ck_assert_uint_eq(la, lb);
-    ck_assert_int_eq(memcmp(a, b, la), 0);
-    free(a);
-    free(b);
+    expect_same_as_clean(s, "x");
     reel_close(s);
 }
 END_TEST
@@ -451,10 +458,7 @@ START_TEST(test_resume_after_kill)
 {
     const char *path = tu_path("kill.reel");
     reel_store *s;
-    reel_import_result r, clean;
-    size_t la, lb;
-    int64_t na, nb;
-    uint8_t *a, *b;
+    reel_import_result r;
     int status, tries;
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -480,13 +484,7 @@ START_TEST(test_resume_after_kill)
     ck_assert_msg(r.resumed_from > 0 && r.resumed_from < 300,
                   "resumed from %lld: the kill came too late", (long long)r.resumed_from);
     ck_assert_int_eq(r.frames, 300);
-    ck_assert_int_eq(import(s, fixture("long.mp4"), "clean", 0, &clean), REEL_OK);
-    a = read_all(s, "k", &la, &na);
-    b = read_all(s, "clean", &lb, &nb);
-    ck_assert_uint_eq(la, lb);
-    ck_assert_int_eq(memcmp(a, b, la), 0);
-    free(a);
-    free(b);
+    expect_same_as_clean(s, "k");
     reel_close(s);
 }
 END_TEST

@@ -32,6 +32,9 @@ int cli_usage_error(const command *cmd, const char *fmt, ...) __attribute__((for
 
 /* Open a store (read-only unless write) or report why not. */
 int cli_open(const char *path, int write, reel_store **store);
+/* Open a store read-only and one of its sequences with its info, or report why not. */
+int cli_open_seq(const char *path, const char *name, reel_store **store, reel_seq **seq,
+                 reel_seq_info *info);
 /* Parse a whole non-negative integer; 0 on success. */
 int cli_int64(const char *s, long long *out);
 /* Write s as a JSON string literal. */

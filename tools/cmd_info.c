@@ -154,18 +154,13 @@ static int info_run(int argc, char **argv)
     const char *path, *name;
     reel_store *s;
     reel_seq *q;
+    reel_seq_info info;
     kv_ctx c = {0, 0};
     int rc = store_args(&cmd_info, argc, argv, 1, 0, &path, &name, &c.json);
     if (rc != EXIT_OK)
         return rc;
-    if (cli_open(path, 0, &s) != EXIT_OK)
+    if (cli_open_seq(path, name, &s, &q, &info) != EXIT_OK)
         return EXIT_FAIL;
-    rc = reel_seq_open(s, name, &q);
-    if (rc != REEL_OK) {
-        rc = cli_fail(path, rc);
-        reel_close(s);
-        return rc;
-    }
     reel_seq_close(q);
     reel_close(s);
     if (c.json)

@@ -118,7 +118,7 @@ static int cat_run(int argc, char **argv)
 {
     cat_args a;
     reel_store *s;
-    reel_seq *q = NULL;
+    reel_seq *q;
     reel_seq_info info;
     reel_frame_info fi;
     uint8_t *buf;
@@ -130,14 +130,8 @@ static int cat_run(int argc, char **argv)
         cli_error("refusing to write binary frames to a terminal; pipe or redirect stdout");
         return EXIT_FAIL;
     }
-    if (cli_open(a.store, 0, &s) != EXIT_OK)
+    if (cli_open_seq(a.store, a.name, &s, &q, &info) != EXIT_OK)
         return EXIT_FAIL;
-    if ((rc = reel_seq_open(s, a.name, &q)) != REEL_OK || (rc = reel_seq_info_get(q, &info))) {
-        rc = cli_fail(a.store, rc);
-        reel_seq_close(q);
-        reel_close(s);
-        return rc;
-    }
     end = a.count < 0 ? info.frame_count : a.from + a.count;
     if (end > info.frame_count || a.from > info.frame_count) {
         cli_error("sequence '%s' has %lld frames; asked for [%lld, %lld)", a.name,
@@ -272,7 +266,7 @@ static int export_run(int argc, char **argv)
 {
     const char *store = NULL, *name = NULL, *index = NULL, *out = NULL, *ext;
     reel_store *s;
-    reel_seq *q = NULL;
+    reel_seq *q;
     reel_seq_info info;
     long long idx;
     uint8_t *buf;
@@ -302,14 +296,8 @@ static int export_run(int argc, char **argv)
     if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".ppm") && strcmp(ext, ".pgm") &&
                  strcmp(ext, ".raw")))
         return cli_usage_error(&cmd_export, "the output must end in .png, .ppm, .pgm or .raw");
-    if (cli_open(store, 0, &s) != EXIT_OK)
+    if (cli_open_seq(store, name, &s, &q, &info) != EXIT_OK)
         return EXIT_FAIL;
-    if ((rc = reel_seq_open(s, name, &q)) != REEL_OK || (rc = reel_seq_info_get(q, &info))) {
-        rc = cli_fail(store, rc);
-        reel_seq_close(q);
-        reel_close(s);
-        return rc;
-    }
     buf = malloc(info.frame_size);
     rc = buf ? reel_frame_read(q, idx, buf, info.frame_size, NULL) : REEL_NOMEM;
     if (rc != REEL_OK)

@@ -59,6 +59,23 @@ int cli_open(const char *path, int write, reel_store **store)
     return EXIT_OK;
 }
 
+int cli_open_seq(const char *path, const char *name, reel_store **store, reel_seq **seq,
+                 reel_seq_info *info)
+{
+    int rc;
+    *seq = NULL;
+    if (cli_open(path, 0, store) != EXIT_OK)
+        return EXIT_FAIL;
+    if ((rc = reel_seq_open(*store, name, seq)) != REEL_OK ||
+        (rc = reel_seq_info_get(*seq, info)) != REEL_OK) {
+        rc = cli_fail(path, rc);
+        reel_seq_close(*seq);
+        reel_close(*store);
+        return rc;
+    }
+    return EXIT_OK;
+}
+
 int cli_int64(const char *s, long long *out)
 {
     char *end;
