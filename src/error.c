@@ -42,25 +42,6 @@ int reel__err(int code, const char *fmt, ...)
     return code;
 }
 
-int reel__sqlerr(sqlite3 *db, int rc, const char *what)
-{
-    int code;
-    switch (rc & 0xff) {
-    case SQLITE_NOMEM: code = REEL_NOMEM; break;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: code = REEL_BUSY; break;
-    case SQLITE_READONLY: code = REEL_READONLY; break;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: code = REEL_CORRUPT; break;
-    case SQLITE_CANTOPEN: code = REEL_NOTFOUND; break;
-    case SQLITE_IOERR:
-    case SQLITE_FULL: code = REEL_IO; break;
-    case SQLITE_CONSTRAINT: code = REEL_INVALID; break;
-    default: code = REEL_ERROR; break;
-    }
-    return reel__err(code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
 int reel_version_number(void) { return REEL_VERSION_NUMBER; }
 
 const char *reel_version_string(void) { return REEL_VERSION_STRING; }

@@ -276,6 +276,19 @@ REEL_API int reel_frame_read_range(reel_seq *seq, int64_t first, size_t n, void 
  */
 REEL_API int reel_seq_find_pts(reel_seq *seq, int64_t pts, int64_t *index);
 
+/* ---- images ------------------------------------------------------------------------------ */
+
+/*
+ * Encode one frame (size bytes of pixels in fmt, width x height) as a PNG image with FFmpeg's
+ * encoder: grey formats stay grey (16-bit for gray16le), the others become 8-bit RGB.
+ * On success *png is a new buffer of *png_size bytes, freed with reel_free(). Thread-safe.
+ */
+REEL_API int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t size,
+                             void **png, size_t *png_size);
+
+/* Free a buffer the library returned (reel_png_encode). NULL is accepted. */
+REEL_API void reel_free(void *p);
+
 /* ---- video import ------------------------------------------------------------------------ */
 
 /* Stored format for reel_import(): any reel_pix_fmt, or the decoder's own (see below). */

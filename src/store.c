@@ -20,6 +20,25 @@ int reel__store_check(const reel_store *s)
     return REEL_OK;
 }
 
+int reel__sqlerr(sqlite3 *db, int rc, const char *what)
+{
+    int code;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: code = REEL_NOMEM; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: code = REEL_BUSY; break;
+    case SQLITE_READONLY: code = REEL_READONLY; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: code = REEL_CORRUPT; break;
+    case SQLITE_CANTOPEN: code = REEL_NOTFOUND; break;
+    case SQLITE_IOERR:
+    case SQLITE_FULL: code = REEL_IO; break;
+    case SQLITE_CONSTRAINT: code = REEL_INVALID; break;
+    default: code = REEL_ERROR; break;
+    }
+    return reel__err(code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
 int reel__exec(sqlite3 *db, const char *sql)
 {
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);

@@ -1,6 +1,5 @@
 /* cmd_read.c - `reel cat` (frames to stdout, raw or y4m) and `reel export` (one frame to a
  * PNG, PPM/PGM or raw file). */
-#include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 #include <stdio.h>
@@ -215,34 +214,14 @@ static int write_file(const char *path, const void *head, size_t hn, const void 
 
 static int write_png(const char *path, const uint8_t *buf, const reel_seq_info *info)
 {
-    int gray = info->pix_fmt == REEL_PIX_GRAY8, size = 0, rc = EXIT_FAIL;
-    enum AVPixelFormat to = gray ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
-    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
-    AVCodecContext *ctx = codec ? avcodec_alloc_context3(codec) : NULL;
-    AVFrame *frame = av_frame_alloc();
-    AVPacket *pkt = av_packet_alloc();
-    uint8_t *pix = convert(buf, info->pix_fmt, info->width, info->height, to, &size);
-    if (ctx && frame && pkt && pix) {
-        ctx->width = info->width;
-        ctx->height = info->height;
-        ctx->pix_fmt = to;
-        ctx->time_base = (AVRational){1, 25};
-        frame->width = info->width;
-        frame->height = info->height;
-        frame->format = to;
-        av_image_fill_arrays(frame->data, frame->linesize, pix, to, info->width, info->height, 1);
-        if (avcodec_open2(ctx, codec, NULL) == 0 && avcodec_send_frame(ctx, frame) == 0 &&
-            avcodec_receive_packet(ctx, pkt) == 0)
-            rc = write_file(path, "", 0, pkt->data, (size_t)pkt->size);
-        else
-            cli_error("%s: the PNG encoder failed", path);
-    } else {
-        cli_error("%s: FFmpeg's PNG encoder is not available", path);
-    }
-    av_free(pix);
-    av_packet_free(&pkt);
-    av_frame_free(&frame);
-    avcodec_free_context(&ctx);
+    void *png;
+    size_t n;
+    int rc = reel_png_encode(info->pix_fmt, info->width, info->height, buf, info->frame_size, &png,
+                             &n);
+    if (rc != REEL_OK)
+        return cli_fail(path, rc);
+    rc = write_file(path, "", 0, png, n);
+    reel_free(png);
     return rc;
 }
 

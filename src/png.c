@@ -1,0 +1,83 @@
+/* png.c - one stored frame as a PNG image (FFmpeg's PNG encoder), for export and the sqlite3
+ * extension. */
+#include "config.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+
+void reel_free(void *p) { free(p); }
+
+/* Convert the stored frame to the PNG's format (packed, no padding); av_free the result. */
+static uint8_t *to_png_format(const uint8_t *src, int fmt, int w, int h, enum AVPixelFormat to)
+{
+    const uint8_t *sdata[4];
+    uint8_t *ddata[4], *out;
+    int slines[4], dlines[4], size = av_image_get_buffer_size(to, w, h, 1);
+    struct SwsContext *sws = sws_getContext(w, h, reel__av_format(fmt), w, h, to,
+                                            SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
+                                            NULL, NULL, NULL);
+    if (!sws || size <= 0 || !(out = av_malloc((size_t)size))) {
+        sws_freeContext(sws);
+        return NULL;
+    }
+    av_image_fill_arrays((uint8_t **)sdata, slines, src, reel__av_format(fmt), w, h, 1);
+    av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
+    sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
+    sws_freeContext(sws);
+    return out;
+}
+
+int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t size, void **png,
+                    size_t *png_size)
+{
+    enum AVPixelFormat to = fmt == REEL_PIX_GRAY8      ? AV_PIX_FMT_GRAY8
+                            : fmt == REEL_PIX_GRAY16LE ? AV_PIX_FMT_GRAY16BE
+                                                       : AV_PIX_FMT_RGB24;
+    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
+    AVCodecContext *ctx = NULL;
+    AVFrame *frame = NULL;
+    AVPacket *pkt = NULL;
+    uint8_t *pix = NULL;
+    size_t want;
+    int rc = REEL_OK;
+    if (!pixels || !png || !png_size)
+        return reel__err(REEL_MISUSE, "reel_png_encode: NULL argument");
+    if (reel_frame_size(fmt, width, height, &want) != REEL_OK || size != want)
+        return reel__err(REEL_INVALID, "reel_png_encode: %zu bytes is not one %dx%d frame", size,
+                         width, height);
+    if (!codec)
+        return reel__err(REEL_UNSUPPORTED, "FFmpeg has no PNG encoder");
+    ctx = avcodec_alloc_context3(codec);
+    frame = av_frame_alloc();
+    pkt = av_packet_alloc();
+    pix = to_png_format(pixels, fmt, width, height, to);
+    if (!ctx || !frame || !pkt || !pix) {
+        rc = reel__err(REEL_NOMEM, "out of memory encoding a PNG");
+    } else {
+        ctx->width = frame->width = width;
+        ctx->height = frame->height = height;
+        ctx->pix_fmt = to;
+        frame->format = to;
+        ctx->time_base = (AVRational){1, 25};
+        av_image_fill_arrays(frame->data, frame->linesize, pix, to, width, height, 1);
+        if (avcodec_open2(ctx, codec, NULL) < 0 || avcodec_send_frame(ctx, frame) < 0 ||
+            avcodec_receive_packet(ctx, pkt) < 0)
+            rc = reel__err(REEL_ERROR, "the PNG encoder failed");
+        else if (!(*png = malloc((size_t)pkt->size)))
+            rc = reel__err(REEL_NOMEM, "out of memory encoding a PNG");
+        else {
+            memcpy(*png, pkt->data, (size_t)pkt->size);
+            *png_size = (size_t)pkt->size;
+        }
+    }
+    av_free(pix);
+    av_packet_free(&pkt);
+    av_frame_free(&frame);
+    avcodec_free_context(&ctx);
+    return rc;
+}
