@@ -19,7 +19,8 @@ typedef struct command {
     int (*run)(int argc, char **argv);
 } command;
 
-extern const command cmd_import, cmd_ls, cmd_info, cmd_cat, cmd_export, cmd_verify, cmd_rm;
+extern const command cmd_import, cmd_ls, cmd_info, cmd_cat, cmd_export, cmd_verify, cmd_rm,
+    cmd_stats;
 
 /* "reel: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 static const command *const commands[] = {&cmd_import, &cmd_ls,     &cmd_info, &cmd_cat,
-                                          &cmd_export, &cmd_verify, &cmd_rm};
+                                          &cmd_export, &cmd_verify, &cmd_rm,   &cmd_stats};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 void cli_error(const char *fmt, ...)
