@@ -102,8 +102,37 @@ typedef struct reel__reader {
     struct reel__reader *next;
 } reel__reader;
 
+/* ---- the RAM tier (cache.c, access.c) ---- */
+
+#define REEL_DEFAULT_CACHE_BUDGET ((size_t)1 << 30)
+
+/* Decode one frame into pixels and fill *info; REEL_OK or an error code (message set). */
+typedef int (*reel__loader)(void *ctx, uint8_t *pixels, reel_frame_info *info);
+
+REEL__HIDDEN uint64_t reel__cache_serial(void);
+REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
+/* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. */
+REEL__HIDDEN int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
+                                 size_t size, reel__loader load, void *ctx, void **entry,
+                                 const void **pixels, reel_frame_info *info);
+REEL__HIDDEN void reel__cache_unpin(reel_cache *c, void *entry);
+REEL__HIDDEN void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq);
+
+typedef struct reel__access reel__access; /* in-memory access counts of a store */
+REEL__HIDDEN reel__access *reel__access_new(void);
+REEL__HIDDEN void reel__access_free(reel__access *a);
+REEL__HIDDEN void reel__access_count(reel__access *a, int64_t seq, int64_t idx);
+/* Write the counts with the writer db (caller holds the writer lock); kept on failure. */
+REEL__HIDDEN int reel__access_flush(reel__access *a, sqlite3 *db);
+REEL__HIDDEN void reel__access_forget(reel__access *a, int64_t seq);
+
 struct reel_store {
     uint32_t magic;
+    uint64_t serial;        /* this open's key in shared caches */
+    reel_cache *cache;
+    reel__access *access;
+    pthread_mutex_t pins_lock;
+    int64_t pinned;         /* frames of this store pinned now */
     int flags;
     int level;
     int busy_ms;
@@ -137,6 +166,7 @@ struct reel_seq {
     int width, height, pix_fmt;
     size_t frame_size;
     reel_rational time_base;
+    int64_t pinned; /* frame handles of this sequence not yet released (store->pins_lock) */
 };
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);
@@ -146,6 +176,8 @@ REEL__HIDDEN int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_
                                   int64_t *id);
 REEL__HIDDEN int reel__seq_id(sqlite3 *db, const char *name, int64_t *id);
 REEL__HIDDEN int reel__seq_delete(sqlite3 *db, int64_t id);
+/* After a sequence was deleted: drop its cached frames and unflushed access counts. */
+REEL__HIDDEN void reel__seq_forget(reel_store *s, int64_t id);
 
 /* ---- frames (frame.c) ---- */
 

@@ -276,6 +276,76 @@ REEL_API int reel_frame_read_range(reel_seq *seq, int64_t first, size_t n, void 
  */
 REEL_API int reel_seq_find_pts(reel_seq *seq, int64_t pts, int64_t *index);
 
+/* ---- the RAM tier: frame handles and caches ----------------------------------------------- */
+
+/*
+ * A cache holds decoded frames in RAM within a byte budget (pixel bytes plus a small overhead
+ * per frame), dropping the least recently used unpinned frames first. Frames handed out by
+ * reel_frame_get() are pinned: their pixels stay valid until reel_frame_release(), whatever
+ * else happens; resident bytes exceed the budget only by the bytes of pinned frames.
+ * All stores of a process share the default cache unless given their own
+ * (reel_store_set_cache). Every function here is thread-safe.
+ */
+typedef struct reel_cache reel_cache;
+typedef struct reel_frame reel_frame;
+
+/* The process-wide default cache (budget 1 GiB until changed), created on first use. The one
+ * global of the library; never freed. NULL only if it could not be allocated. */
+REEL_API reel_cache *reel_cache_default(void);
+
+/* A new private cache with the given budget in bytes. Free with reel_cache_free(). */
+REEL_API int reel_cache_new(size_t budget, reel_cache **cache);
+
+/* Free a private cache. REEL_MISUSE while a store uses it or a frame from it is pinned, and
+ * for the default cache. NULL is accepted. */
+REEL_API int reel_cache_free(reel_cache *cache);
+
+/* Change the budget; a smaller one evicts unpinned frames at once. */
+REEL_API int reel_cache_set_budget(reel_cache *cache, size_t budget);
+REEL_API int reel_cache_get_budget(reel_cache *cache, size_t *budget);
+
+/* Evict unpinned frames until the resident bytes are at most target (the budget stays). */
+REEL_API int reel_cache_trim(reel_cache *cache, size_t target);
+
+/* Counters of a cache, all since it was made. */
+typedef struct reel_cache_stats {
+    size_t budget, resident_bytes, pinned_bytes;
+    uint64_t resident_frames;
+    uint64_t hits, misses, loads, evictions;
+    uint64_t bytes_decompressed;
+    double load_seconds_total, load_seconds_max;
+} reel_cache_stats;
+REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);
+
+/* Give store its own cache (NULL: back to the default). Only while none of its frames is
+ * pinned (REEL_MISUSE otherwise); its frames in the previous cache are dropped. */
+REEL_API int reel_store_set_cache(reel_store *store, reel_cache *cache);
+
+#define REEL_GET_LAZY 0x1 /* the handle holds metadata only; pixels load on reel_frame_pixels */
+
+/*
+ * Get frame index of seq through the store's cache: a hit pins the resident frame, a miss
+ * decodes it (once, however many threads ask at the same time) and pins it. Each successful
+ * get counts one access of the frame (kept in memory, written to the store by reel_flush()
+ * and reel_close()). *frame is released with reel_frame_release(). Errors as
+ * reel_frame_read(); with REEL_GET_LAZY only the metadata is read here.
+ */
+REEL_API int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **frame);
+
+/* The frame's pixels (reel_frame_size bytes, planes packed), loading them if the handle is
+ * lazy. The pointer is owned by the cache and valid until reel_frame_release(frame). */
+REEL_API int reel_frame_pixels(reel_frame *frame, const void **pixels, size_t *size);
+
+/* Metadata of the frame: index, pts, duration, flags, status, stored bytes. */
+REEL_API int reel_frame_meta(const reel_frame *frame, reel_frame_info *info);
+
+/* Unpin and free the handle. NULL is accepted. */
+REEL_API int reel_frame_release(reel_frame *frame);
+
+/* Write the access counts gathered in memory to the store (reel_access), in one transaction.
+ * REEL_READONLY on a read-only store, whose counts stay in memory and are lost at close. */
+REEL_API int reel_flush(reel_store *store);
+
 /* ---- images ------------------------------------------------------------------------------ */
 
 /*

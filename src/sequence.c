@@ -158,6 +158,14 @@ int reel_seq_close(reel_seq *q)
         return REEL_OK;
     if (reel__seq_check(q) != REEL_OK)
         return REEL_MISUSE;
+    pthread_mutex_lock(&q->store->pins_lock);
+    if (q->pinned > 0) {
+        int64_t n = q->pinned;
+        pthread_mutex_unlock(&q->store->pins_lock);
+        return reel__err(REEL_MISUSE, "reel_seq_close: %lld frame handle(s) not released",
+                         (long long)n);
+    }
+    pthread_mutex_unlock(&q->store->pins_lock);
     q->magic = REEL__MAGIC_DEAD;
     pthread_mutex_lock(&q->store->lock);
     q->store->open_seqs--;
@@ -214,6 +222,12 @@ int reel__seq_id(sqlite3 *db, const char *name, int64_t *id)
     return reel__sqlerr(db, rc, "looking up a sequence");
 }
 
+void reel__seq_forget(reel_store *s, int64_t id)
+{
+    reel__cache_purge(s->cache, s->serial, id);
+    reel__access_forget(s->access, id);
+}
+
 int reel_seq_remove(reel_store *s, const char *name)
 {
     int64_t id = 0;
@@ -234,6 +248,8 @@ int reel_seq_remove(reel_store *s, const char *name)
     if (rc != REEL_OK)
         sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
     reel__writer_unlock(s);
+    if (rc == REEL_OK)
+        reel__seq_forget(s, id);
     return rc;
 }
 

@@ -125,7 +125,7 @@ static int insert_source(sqlite3 *db, int64_t id, const reel__source *src)
 
 /* Inside the writer's transaction: decide, and create when needed. */
 static int decide(sqlite3 *db, const char *name, const reel_seq_params *p,
-                  const reel__source *src, int replace)
+                  const reel__source *src, int replace, int64_t *replaced)
 {
     int64_t id = 0, size = 0;
     char hash[17], options[256];
@@ -150,6 +150,7 @@ static int decide(sqlite3 *db, const char *name, const reel_seq_params *p,
                                  : "the same file with other options");
         if ((rc = reel__seq_delete(db, id)) != REEL_OK)
             return rc;
+        *replaced = id;
     } else if (rc != REEL_NOTFOUND) {
         return rc;
     }
@@ -162,17 +163,20 @@ int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p
                        const reel__source *src, int replace, reel_seq **seq, int64_t *resume)
 {
     int rc, done;
+    int64_t replaced = -1;
     if ((rc = reel__writer_lock(s)) != REEL_OK)
         return rc;
     rc = reel__exec(s->wdb, "BEGIN IMMEDIATE");
     if (rc == REEL_OK) {
-        rc = decide(s->wdb, name, p, src, replace);
+        rc = decide(s->wdb, name, p, src, replace, &replaced);
         if (rc == REEL_OK)
             rc = reel__exec(s->wdb, "COMMIT");
         if (rc != REEL_OK)
             sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
     }
     reel__writer_unlock(s);
+    if (rc == REEL_OK && replaced >= 0)
+        reel__seq_forget(s, replaced);
     if (rc != REEL_OK && rc != REEL_DONE)
         return rc;
     done = rc == REEL_DONE;

@@ -169,6 +169,17 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
         return reel__err(REEL_NOMEM, "out of memory");
     }
     s->magic = REEL__MAGIC_STORE;
+    s->serial = reel__cache_serial();
+    s->cache = reel_cache_default();
+    s->access = reel__access_new();
+    pthread_mutex_init(&s->pins_lock, NULL);
+    if (!s->cache || !s->access) {
+        reel__access_free(s->access);
+        free(s->path);
+        free(s);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    reel__cache_use(s->cache, 1);
     s->flags = flags;
     s->level = opts && opts->compression_level ? opts->compression_level : 1;
     s->busy_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 5000;
@@ -224,7 +235,13 @@ int reel_close(reel_store *s)
         return reel__err(REEL_MISUSE, "reel_close: %d sequence handle(s) still open", n);
     }
     pthread_mutex_unlock(&s->lock);
+    if (s->wdb) /* best effort: a failure keeps the error message, the close goes on */
+        reel_flush(s);
     s->magic = REEL__MAGIC_DEAD;
+    reel__cache_purge(s->cache, s->serial, -1);
+    reel__cache_use(s->cache, -1);
+    reel__access_free(s->access);
+    pthread_mutex_destroy(&s->pins_lock);
     while ((r = s->pool)) {
         s->pool = r->next;
         reader_free(r);

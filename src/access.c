@@ -1,0 +1,225 @@
+/*
+ * access.c - access counts: every successful frame get adds one to its frame's count in
+ * memory (a sharded hash, no SQLite on the hot path); reel_flush() and reel_close() add the
+ * gathered counts to reel_access in one transaction, a table of their own, so no pixel row is
+ * ever rewritten.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define SHARDS 16
+
+typedef struct counter {
+    int64_t seq, idx, count, last_ms;
+    struct counter *next;
+} counter;
+
+typedef struct ashard {
+    pthread_mutex_t lock;
+    counter **table;
+    size_t nbuckets, count;
+} ashard;
+
+struct reel__access {
+    ashard shards[SHARDS];
+};
+
+static uint64_t key_hash(int64_t seq, int64_t idx)
+{
+    uint64_t h = (uint64_t)seq * 0x9E3779B97F4A7C15ULL ^ (uint64_t)idx * 0xC2B2AE3D27D4EB4FULL;
+    return h ^ (h >> 31);
+}
+
+reel__access *reel__access_new(void)
+{
+    reel__access *a = calloc(1, sizeof *a);
+    int i;
+    if (!a)
+        return NULL;
+    for (i = 0; i < SHARDS; i++) {
+        a->shards[i].nbuckets = 64;
+        a->shards[i].table = calloc(64, sizeof(counter *));
+        if (!a->shards[i].table) {
+            reel__access_free(a);
+            return NULL;
+        }
+        pthread_mutex_init(&a->shards[i].lock, NULL);
+    }
+    return a;
+}
+
+static void clear(ashard *s)
+{
+    size_t b;
+    for (b = 0; b < s->nbuckets; b++) {
+        counter *c = s->table[b], *next;
+        for (; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+        s->table[b] = NULL;
+    }
+    s->count = 0;
+}
+
+void reel__access_free(reel__access *a)
+{
+    int i;
+    if (!a)
+        return;
+    for (i = 0; i < SHARDS; i++) {
+        if (!a->shards[i].table)
+            continue;
+        clear(&a->shards[i]);
+        free(a->shards[i].table);
+        pthread_mutex_destroy(&a->shards[i].lock);
+    }
+    free(a);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void grow(ashard *s)
+{
+    size_t n = s->nbuckets * 2, b;
+    counter **t = calloc(n, sizeof *t);
+    if (!t)
+        return;
+    for (b = 0; b < s->nbuckets; b++) {
+        counter *c = s->table[b], *next;
+        for (; c; c = next) {
+            size_t k = (key_hash(c->seq, c->idx) >> 4) & (n - 1);
+            next = c->next;
+            c->next = t[k];
+            t[k] = c;
+        }
+    }
+    free(s->table);
+    s->table = t;
+    s->nbuckets = n;
+}
+
+/* Add n accesses at time ms (a count that cannot be recorded for lack of memory is dropped). */
+static void add(reel__access *a, int64_t seq, int64_t idx, int64_t n, int64_t ms)
+{
+    uint64_t h = key_hash(seq, idx);
+    ashard *s = &a->shards[h % SHARDS];
+    counter *c;
+    pthread_mutex_lock(&s->lock);
+    for (c = s->table[(h >> 4) & (s->nbuckets - 1)]; c; c = c->next)
+        if (c->seq == seq && c->idx == idx)
+            break;
+    if (!c && (c = calloc(1, sizeof *c))) {
+        size_t b = (h >> 4) & (s->nbuckets - 1);
+        c->seq = seq;
+        c->idx = idx;
+        c->next = s->table[b];
+        s->table[b] = c;
+        if (++s->count > 2 * s->nbuckets)
+            grow(s);
+    }
+    if (c) {
+        c->count += n;
+        c->last_ms = ms > c->last_ms ? ms : c->last_ms;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void reel__access_count(reel__access *a, int64_t seq, int64_t idx)
+{
+    add(a, seq, idx, 1, now_ms());
+}
+
+void reel__access_forget(reel__access *a, int64_t seq)
+{
+    int i;
+    size_t b;
+    for (i = 0; i < SHARDS; i++) {
+        ashard *s = &a->shards[i];
+        pthread_mutex_lock(&s->lock);
+        for (b = 0; b < s->nbuckets; b++) {
+            counter **p = &s->table[b], *c;
+            while ((c = *p)) {
+                if (c->seq == seq) {
+                    *p = c->next;
+                    free(c);
+                    s->count--;
+                } else {
+                    p = &c->next;
+                }
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* Take every counter out of the table, as one list. */
+static counter *take_all(reel__access *a)
+{
+    counter *list = NULL;
+    int i;
+    size_t b;
+    for (i = 0; i < SHARDS; i++) {
+        ashard *s = &a->shards[i];
+        pthread_mutex_lock(&s->lock);
+        for (b = 0; b < s->nbuckets; b++) {
+            counter *c = s->table[b], *next;
+            for (; c; c = next) {
+                next = c->next;
+                c->next = list;
+                list = c;
+            }
+            s->table[b] = NULL;
+        }
+        s->count = 0;
+        pthread_mutex_unlock(&s->lock);
+    }
+    return list;
+}
+
+int reel__access_flush(reel__access *a, sqlite3 *db)
+{
+    static const char sql[] =
+        "INSERT INTO reel_access(seq_id, idx, count, last_access) "
+        "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM reel_frame WHERE seq_id = ?1 AND "
+        "idx = ?2) ON CONFLICT(seq_id, idx) DO UPDATE SET count = count + excluded.count, "
+        "last_access = max(last_access, excluded.last_access)";
+    counter *list = take_all(a), *c, *next;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!list)
+        return REEL_OK;
+    rc = reel__exec(db, "BEGIN IMMEDIATE");
+    if (rc == REEL_OK) {
+        int s = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        for (c = list; s == SQLITE_OK && c; c = c->next) {
+            sqlite3_bind_int64(st, 1, c->seq);
+            sqlite3_bind_int64(st, 2, c->idx);
+            sqlite3_bind_int64(st, 3, c->count);
+            sqlite3_bind_int64(st, 4, c->last_ms);
+            s = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        rc = s == SQLITE_OK ? reel__exec(db, "COMMIT") : reel__sqlerr(db, s, "writing access counts");
+        if (rc != REEL_OK)
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    for (c = list; c; c = next) {
+        next = c->next;
+        if (rc != REEL_OK) /* keep them for the next flush */
+            add(a, c->seq, c->idx, c->count, c->last_ms);
+        free(c);
+    }
+    return rc;
+}

@@ -1,0 +1,414 @@
+/*
+ * cache.c - the RAM tier: decoded frames in a sharded hash with per-shard LRU lists and one
+ * byte budget.
+ *
+ * An entry is keyed by (store serial, sequence id, frame index). A pinned entry (pins > 0) is
+ * never on an LRU list and never freed; the last unpin puts it at the hot end of its shard's
+ * list. Every insert, unpin and budget change evicts unpinned entries from the cold ends until
+ * the resident bytes (pixels plus per-entry overhead) fit the budget, so they exceed it only by
+ * the bytes of pinned frames. A frame being loaded is in the table already (state LOADING,
+ * pinned by its loader): a second thread asking for it waits for that load instead of
+ * decoding it again. Shard locks are never held two at a time, nor during a load.
+ */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define SHARDS 16
+#define MAGIC_CACHE 0x72636368u /* "rchh" */
+#define ENTRY_OVERHEAD (sizeof(centry) + 64)
+
+enum { LOADING, READY };
+
+typedef struct centry {
+    uint64_t store;
+    int64_t seq, idx;
+    uint8_t *pixels;
+    size_t size;
+    int pins, state, rc;
+    int orphan; /* purged while pinned: out of the table, freed by its last unpin */
+    reel_frame_info info;
+    struct centry *hnext, *prev, *next;
+} centry;
+
+typedef struct shard {
+    pthread_mutex_t lock;
+    pthread_cond_t loaded;
+    centry **table;
+    size_t nbuckets, count;
+    centry lru; /* sentinel: lru.next is the hottest, lru.prev the coldest */
+} shard;
+
+struct reel_cache {
+    uint32_t magic;
+    atomic_size_t budget, resident, pinned;
+    atomic_int users;
+    atomic_uint_fast64_t hits, misses, loads, evictions, bytes_decompressed, load_ns, load_ns_max,
+        frames;
+    shard shards[SHARDS];
+};
+
+static atomic_uint_fast64_t next_serial = 1;
+
+uint64_t reel__cache_serial(void) { return atomic_fetch_add(&next_serial, 1); }
+
+static uint64_t hash_key(uint64_t store, int64_t seq, int64_t idx)
+{
+    uint64_t h = store * 0x9E3779B97F4A7C15ULL ^ (uint64_t)seq * 0xC2B2AE3D27D4EB4FULL;
+    h ^= (uint64_t)idx * 0x165667B19E3779F9ULL;
+    return h ^ (h >> 29);
+}
+
+static size_t cost(const centry *e) { return e->size + ENTRY_OVERHEAD; }
+
+static int check(const reel_cache *c)
+{
+    return c && c->magic == MAGIC_CACHE ? REEL_OK
+                                        : reel__err(REEL_MISUSE, "not a reel_cache handle");
+}
+
+/* ---- lists and table (shard lock held) --------------------------------------------------- */
+
+static void lru_unlink(centry *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_hot(shard *s, centry *e)
+{
+    e->next = s->lru.next;
+    e->prev = &s->lru;
+    s->lru.next->prev = e;
+    s->lru.next = e;
+}
+
+static centry **slot(shard *s, uint64_t h, uint64_t store, int64_t seq, int64_t idx)
+{
+    centry **p = &s->table[(h >> 4) & (s->nbuckets - 1)];
+    while (*p && !((*p)->store == store && (*p)->seq == seq && (*p)->idx == idx))
+        p = &(*p)->hnext;
+    return p;
+}
+
+static void grow(shard *s)
+{
+    size_t n = s->nbuckets * 2, i;
+    centry **t = calloc(n, sizeof *t);
+    if (!t)
+        return; /* keep the longer chains */
+    for (i = 0; i < s->nbuckets; i++) {
+        centry *e = s->table[i], *next;
+        for (; e; e = next) {
+            size_t b = (hash_key(e->store, e->seq, e->idx) >> 4) & (n - 1);
+            next = e->hnext;
+            e->hnext = t[b];
+            t[b] = e;
+        }
+    }
+    free(s->table);
+    s->table = t;
+    s->nbuckets = n;
+}
+
+static void unhash(shard *s, centry *e)
+{
+    centry **p = slot(s, hash_key(e->store, e->seq, e->idx), e->store, e->seq, e->idx);
+    *p = e->hnext;
+    s->count--;
+}
+
+static void drop(reel_cache *c, centry *e)
+{
+    atomic_fetch_sub(&c->resident, cost(e));
+    atomic_fetch_sub(&c->frames, 1);
+    free(e->pixels);
+    free(e);
+}
+
+/* ---- eviction ----------------------------------------------------------------------------- */
+
+/* Evict cold unpinned entries, starting at shard first, until resident <= target. */
+static void shrink(reel_cache *c, size_t target, unsigned first)
+{
+    unsigned k;
+    for (k = 0; k < SHARDS && atomic_load(&c->resident) > target; k++) {
+        shard *s = &c->shards[(first + k) % SHARDS];
+        pthread_mutex_lock(&s->lock);
+        while (atomic_load(&c->resident) > target && s->lru.prev != &s->lru) {
+            centry *e = s->lru.prev;
+            lru_unlink(e);
+            unhash(s, e);
+            atomic_fetch_add(&c->evictions, 1);
+            drop(c, e);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* ---- public: cache objects ---------------------------------------------------------------- */
+
+static int cache_init(reel_cache *c, size_t budget)
+{
+    int i;
+    memset(c, 0, sizeof *c);
+    atomic_store(&c->budget, budget);
+    for (i = 0; i < SHARDS; i++) {
+        shard *s = &c->shards[i];
+        s->nbuckets = 256;
+        if (!(s->table = calloc(s->nbuckets, sizeof *s->table)))
+            return REEL_NOMEM;
+        s->lru.next = s->lru.prev = &s->lru;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->loaded, NULL);
+    }
+    c->magic = MAGIC_CACHE;
+    return REEL_OK;
+}
+
+int reel_cache_new(size_t budget, reel_cache **out)
+{
+    reel_cache *c;
+    int i;
+    if (!out)
+        return reel__err(REEL_MISUSE, "reel_cache_new: cache must not be NULL");
+    if (!(c = malloc(sizeof *c)) || cache_init(c, budget) != REEL_OK) {
+        for (i = 0; c && i < SHARDS; i++)
+            free(c->shards[i].table);
+        free(c);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    *out = c;
+    return REEL_OK;
+}
+
+static reel_cache default_cache;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static int default_ok;
+
+static void default_init(void)
+{
+    default_ok = cache_init(&default_cache, REEL_DEFAULT_CACHE_BUDGET) == REEL_OK;
+}
+
+reel_cache *reel_cache_default(void)
+{
+    pthread_once(&default_once, default_init);
+    return default_ok ? &default_cache : NULL;
+}
+
+int reel_cache_free(reel_cache *c)
+{
+    int i;
+    if (!c)
+        return REEL_OK;
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    if (c == &default_cache)
+        return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
+    if (atomic_load(&c->users) > 0 || atomic_load(&c->pinned) > 0)
+        return reel__err(REEL_MISUSE, "reel_cache_free: stores or pinned frames still use it");
+    shrink(c, 0, 0);
+    c->magic = 0;
+    for (i = 0; i < SHARDS; i++) {
+        free(c->shards[i].table);
+        pthread_mutex_destroy(&c->shards[i].lock);
+        pthread_cond_destroy(&c->shards[i].loaded);
+    }
+    free(c);
+    return REEL_OK;
+}
+
+int reel_cache_set_budget(reel_cache *c, size_t budget)
+{
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    atomic_store(&c->budget, budget);
+    shrink(c, budget, 0);
+    return REEL_OK;
+}
+
+int reel_cache_get_budget(reel_cache *c, size_t *budget)
+{
+    if (check(c) != REEL_OK || !budget)
+        return reel__err(REEL_MISUSE, "reel_cache_get_budget: NULL argument");
+    *budget = atomic_load(&c->budget);
+    return REEL_OK;
+}
+
+int reel_cache_trim(reel_cache *c, size_t target)
+{
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    shrink(c, target, 0);
+    return REEL_OK;
+}
+
+int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
+{
+    if (check(c) != REEL_OK || !st)
+        return reel__err(REEL_MISUSE, "reel_cache_stats_get: NULL argument");
+    memset(st, 0, sizeof *st);
+    st->budget = atomic_load(&c->budget);
+    st->resident_bytes = atomic_load(&c->resident);
+    st->pinned_bytes = atomic_load(&c->pinned);
+    st->resident_frames = atomic_load(&c->frames);
+    st->hits = atomic_load(&c->hits);
+    st->misses = atomic_load(&c->misses);
+    st->loads = atomic_load(&c->loads);
+    st->evictions = atomic_load(&c->evictions);
+    st->bytes_decompressed = atomic_load(&c->bytes_decompressed);
+    st->load_seconds_total = (double)atomic_load(&c->load_ns) / 1e9;
+    st->load_seconds_max = (double)atomic_load(&c->load_ns_max) / 1e9;
+    return REEL_OK;
+}
+
+/* ---- internal: pin, unpin, purge ---------------------------------------------------------- */
+
+void reel__cache_use(reel_cache *c, int delta) { atomic_fetch_add(&c->users, delta); }
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void pin_locked(reel_cache *c, centry *e)
+{
+    if (e->pins++ == 0) {
+        if (e->prev)
+            lru_unlink(e);
+        atomic_fetch_add(&c->pinned, cost(e));
+    }
+}
+
+int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t size,
+                    reel__loader load, void *ctx, void **entry, const void **pixels,
+                    reel_frame_info *info)
+{
+    uint64_t h = hash_key(store, seq, idx), t0;
+    shard *s = &c->shards[h % SHARDS];
+    centry **p, *e;
+    int rc;
+    pthread_mutex_lock(&s->lock);
+    p = slot(s, h, store, seq, idx);
+    if ((e = *p)) {
+        pin_locked(c, e);
+        while (e->state == LOADING)
+            pthread_cond_wait(&s->loaded, &s->lock);
+        rc = e->rc;
+        pthread_mutex_unlock(&s->lock);
+        if (rc != REEL_OK) {
+            reel__cache_unpin(c, e);
+            return reel__err(rc, "%s", "frame failed to load in another thread");
+        }
+        atomic_fetch_add(&c->hits, 1);
+        *entry = e;
+        *pixels = e->pixels;
+        *info = e->info;
+        return REEL_OK;
+    }
+    /* A miss: enter the frame as LOADING, pinned by us, then load without the lock. */
+    if (!(e = calloc(1, sizeof *e)) || !(e->pixels = malloc(size ? size : 1))) {
+        pthread_mutex_unlock(&s->lock);
+        free(e);
+        return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", size);
+    }
+    e->store = store, e->seq = seq, e->idx = idx, e->size = size, e->state = LOADING;
+    *p = e;
+    if (++s->count > s->nbuckets)
+        grow(s);
+    atomic_fetch_add(&c->resident, cost(e));
+    atomic_fetch_add(&c->frames, 1);
+    pin_locked(c, e);
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add(&c->misses, 1);
+
+    t0 = now_ns();
+    rc = load(ctx, e->pixels, &e->info);
+    t0 = now_ns() - t0;
+    atomic_fetch_add(&c->load_ns, t0);
+    {
+        uint_fast64_t max = atomic_load(&c->load_ns_max);
+        while (t0 > max && !atomic_compare_exchange_weak(&c->load_ns_max, &max, t0))
+            ;
+    }
+    pthread_mutex_lock(&s->lock);
+    e->state = READY;
+    e->rc = rc;
+    pthread_cond_broadcast(&s->loaded);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != REEL_OK) {
+        reel__cache_unpin(c, e); /* failed entries leave at once (see unpin) */
+        return rc;
+    }
+    atomic_fetch_add(&c->loads, 1);
+    atomic_fetch_add(&c->bytes_decompressed, size);
+    shrink(c, atomic_load(&c->budget), (unsigned)(h % SHARDS));
+    *entry = e;
+    *pixels = e->pixels;
+    *info = e->info;
+    return REEL_OK;
+}
+
+void reel__cache_unpin(reel_cache *c, void *entry)
+{
+    centry *e = entry;
+    uint64_t h = hash_key(e->store, e->seq, e->idx);
+    shard *s = &c->shards[h % SHARDS];
+    int gone = 0;
+    pthread_mutex_lock(&s->lock);
+    if (--e->pins == 0) {
+        atomic_fetch_sub(&c->pinned, cost(e));
+        if (e->orphan) {
+            gone = 1;
+        } else if (e->rc != REEL_OK) {
+            unhash(s, e);
+            gone = 1;
+        } else {
+            lru_push_hot(s, e);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (gone)
+        drop(c, e);
+    if (atomic_load(&c->resident) > atomic_load(&c->budget))
+        shrink(c, atomic_load(&c->budget), (unsigned)(h % SHARDS));
+}
+
+/* Forget the entries of a store (seq < 0: all its sequences). Unpinned ones are freed now;
+ * pinned ones leave the table at once and are freed by their last unpin. */
+void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
+{
+    int i;
+    size_t b;
+    for (i = 0; i < SHARDS; i++) {
+        shard *s = &c->shards[i];
+        pthread_mutex_lock(&s->lock);
+        for (b = 0; b < s->nbuckets; b++) {
+            centry **p = &s->table[b], *e;
+            while ((e = *p)) {
+                if (e->store != store || (seq >= 0 && e->seq != seq)) {
+                    p = &e->hnext;
+                    continue;
+                }
+                *p = e->hnext;
+                s->count--;
+                if (e->pins > 0 || e->state == LOADING) {
+                    e->orphan = 1;
+                } else {
+                    lru_unlink(e);
+                    drop(c, e);
+                }
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}

@@ -1,0 +1,157 @@
+/* handle.c - frame handles: reel_frame_get() through the store's cache, lazy pixels, release;
+ * and the store's cache and access-count settings. */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAGIC_FRAME 0x7266726du /* "rfrm" */
+
+struct reel_frame {
+    uint32_t magic;
+    reel_seq *seq;
+    reel_cache *cache;
+    int64_t index;
+    void *entry; /* pinned cache entry; NULL while a lazy handle has no pixels */
+    const void *pixels;
+    reel_frame_info info;
+    pthread_mutex_t lock;
+};
+
+typedef struct load_ctx {
+    reel_seq *seq;
+    int64_t index;
+} load_ctx;
+
+static int load(void *ctx, uint8_t *pixels, reel_frame_info *info)
+{
+    load_ctx *l = ctx;
+    return reel_frame_read(l->seq, l->index, pixels, l->seq->frame_size, info);
+}
+
+static int pin(reel_frame *f)
+{
+    load_ctx l = {f->seq, f->index};
+    reel_store *s = f->seq->store;
+    return reel__cache_pin(f->cache, s->serial, f->seq->id, f->index, f->seq->frame_size, load,
+                           &l, &f->entry, &f->pixels, &f->info);
+}
+
+static void pinned_delta(reel_frame *f, int delta)
+{
+    reel_store *s = f->seq->store;
+    pthread_mutex_lock(&s->pins_lock);
+    s->pinned += delta;
+    f->seq->pinned += delta;
+    pthread_mutex_unlock(&s->pins_lock);
+}
+
+int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **out)
+{
+    reel_frame *f;
+    int rc;
+    if (reel__seq_check(seq) != REEL_OK || !out)
+        return reel__err(REEL_MISUSE, "reel_frame_get: NULL or closed argument");
+    if (flags & ~(unsigned)REEL_GET_LAZY)
+        return reel__err(REEL_INVALID, "reel_frame_get: unknown flags 0x%x", flags);
+    if (!(f = calloc(1, sizeof *f)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    f->seq = seq;
+    f->cache = seq->store->cache;
+    f->index = index;
+    pthread_mutex_init(&f->lock, NULL);
+    pinned_delta(f, 1);
+    rc = (flags & REEL_GET_LAZY) ? reel_frame_info_get(seq, index, &f->info) : pin(f);
+    if (rc != REEL_OK) {
+        pinned_delta(f, -1);
+        pthread_mutex_destroy(&f->lock);
+        free(f);
+        return rc;
+    }
+    reel__access_count(seq->store->access, seq->id, index);
+    f->magic = MAGIC_FRAME;
+    *out = f;
+    return REEL_OK;
+}
+
+static int frame_check(const reel_frame *f)
+{
+    return f && f->magic == MAGIC_FRAME ? REEL_OK
+                                        : reel__err(REEL_MISUSE, "not a reel_frame handle");
+}
+
+int reel_frame_pixels(reel_frame *f, const void **pixels, size_t *size)
+{
+    int rc = REEL_OK;
+    if (frame_check(f) != REEL_OK || !pixels)
+        return reel__err(REEL_MISUSE, "reel_frame_pixels: NULL or released argument");
+    pthread_mutex_lock(&f->lock);
+    if (!f->entry)
+        rc = pin(f);
+    pthread_mutex_unlock(&f->lock);
+    if (rc != REEL_OK)
+        return rc;
+    *pixels = f->pixels;
+    if (size)
+        *size = f->seq->frame_size;
+    return REEL_OK;
+}
+
+int reel_frame_meta(const reel_frame *f, reel_frame_info *info)
+{
+    if (frame_check(f) != REEL_OK || !info)
+        return reel__err(REEL_MISUSE, "reel_frame_meta: NULL or released argument");
+    *info = f->info;
+    return REEL_OK;
+}
+
+int reel_frame_release(reel_frame *f)
+{
+    if (!f)
+        return REEL_OK;
+    if (frame_check(f) != REEL_OK)
+        return REEL_MISUSE;
+    f->magic = REEL__MAGIC_DEAD;
+    if (f->entry)
+        reel__cache_unpin(f->cache, f->entry);
+    pinned_delta(f, -1);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    return REEL_OK;
+}
+
+int reel_store_set_cache(reel_store *s, reel_cache *cache)
+{
+    int64_t pinned;
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    if (!cache && !(cache = reel_cache_default()))
+        return reel__err(REEL_NOMEM, "no default cache");
+    pthread_mutex_lock(&s->pins_lock);
+    pinned = s->pinned;
+    if (pinned == 0) {
+        reel__cache_purge(s->cache, s->serial, -1);
+        reel__cache_use(s->cache, -1);
+        reel__cache_use(cache, 1);
+        s->cache = cache;
+    }
+    pthread_mutex_unlock(&s->pins_lock);
+    return pinned ? reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
+                              (long long)pinned)
+                  : REEL_OK;
+}
+
+int reel_flush(reel_store *s)
+{
+    int rc;
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    if ((rc = reel__writer_lock(s)) != REEL_OK)
+        return rc;
+    rc = reel__access_flush(s->access, s->wdb);
+    reel__writer_unlock(s);
+    return rc;
+}
