@@ -32,6 +32,7 @@ typedef struct centry {
     size_t size;
     int pins, state, rc;
     int orphan; /* purged while pinned: out of the table, freed by its last unpin */
+    uint64_t tick; /* when it was last released: the global LRU order across shards */
     reel_frame_info info;
     struct centry *hnext, *prev, *next;
 } centry;
@@ -48,6 +49,7 @@ struct reel_cache {
     uint32_t magic;
     atomic_size_t budget, resident, pinned;
     atomic_int users;
+    atomic_uint_fast64_t tick;
     atomic_uint_fast64_t hits, misses, loads, evictions, bytes_decompressed, load_ns, load_ns_max,
         frames;
     shard shards[SHARDS];
@@ -134,21 +136,35 @@ static void drop(reel_cache *c, centry *e)
 
 /* ---- eviction ----------------------------------------------------------------------------- */
 
-/* Evict cold unpinned entries, starting at shard first, until resident <= target. */
-static void shrink(reel_cache *c, size_t target, unsigned first)
+/* Evict unpinned entries, least recently released first across all shards, until
+ * resident <= target. Each step peeks at every shard's cold end (one lock at a time) and
+ * evicts the oldest; a concurrent release at worst makes that choice slightly stale. */
+static void shrink(reel_cache *c, size_t target)
 {
-    unsigned k;
-    for (k = 0; k < SHARDS && atomic_load(&c->resident) > target; k++) {
-        shard *s = &c->shards[(first + k) % SHARDS];
-        pthread_mutex_lock(&s->lock);
-        while (atomic_load(&c->resident) > target && s->lru.prev != &s->lru) {
-            centry *e = s->lru.prev;
+    while (atomic_load(&c->resident) > target) {
+        uint64_t oldest = UINT64_MAX;
+        int k, pick = -1;
+        centry *e;
+        for (k = 0; k < SHARDS; k++) {
+            shard *s = &c->shards[k];
+            pthread_mutex_lock(&s->lock);
+            if (s->lru.prev != &s->lru && s->lru.prev->tick < oldest) {
+                oldest = s->lru.prev->tick;
+                pick = k;
+            }
+            pthread_mutex_unlock(&s->lock);
+        }
+        if (pick < 0)
+            return; /* everything left is pinned */
+        pthread_mutex_lock(&c->shards[pick].lock);
+        e = c->shards[pick].lru.prev;
+        if (e != &c->shards[pick].lru) {
             lru_unlink(e);
-            unhash(s, e);
+            unhash(&c->shards[pick], e);
             atomic_fetch_add(&c->evictions, 1);
             drop(c, e);
         }
-        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&c->shards[pick].lock);
     }
 }
 
@@ -214,7 +230,7 @@ int reel_cache_free(reel_cache *c)
         return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
     if (atomic_load(&c->users) > 0 || atomic_load(&c->pinned) > 0)
         return reel__err(REEL_MISUSE, "reel_cache_free: stores or pinned frames still use it");
-    shrink(c, 0, 0);
+    shrink(c, 0);
     c->magic = 0;
     for (i = 0; i < SHARDS; i++) {
         free(c->shards[i].table);
@@ -230,7 +246,7 @@ int reel_cache_set_budget(reel_cache *c, size_t budget)
     if (check(c) != REEL_OK)
         return REEL_MISUSE;
     atomic_store(&c->budget, budget);
-    shrink(c, budget, 0);
+    shrink(c, budget);
     return REEL_OK;
 }
 
@@ -246,7 +262,7 @@ int reel_cache_trim(reel_cache *c, size_t target)
 {
     if (check(c) != REEL_OK)
         return REEL_MISUSE;
-    shrink(c, target, 0);
+    shrink(c, target);
     return REEL_OK;
 }
 
@@ -351,7 +367,7 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
     }
     atomic_fetch_add(&c->loads, 1);
     atomic_fetch_add(&c->bytes_decompressed, size);
-    shrink(c, atomic_load(&c->budget), (unsigned)(h % SHARDS));
+    shrink(c, atomic_load(&c->budget));
     *entry = e;
     *pixels = e->pixels;
     *info = e->info;
@@ -373,6 +389,7 @@ void reel__cache_unpin(reel_cache *c, void *entry)
             unhash(s, e);
             gone = 1;
         } else {
+            e->tick = atomic_fetch_add(&c->tick, 1);
             lru_push_hot(s, e);
         }
     }
@@ -380,7 +397,7 @@ void reel__cache_unpin(reel_cache *c, void *entry)
     if (gone)
         drop(c, e);
     if (atomic_load(&c->resident) > atomic_load(&c->budget))
-        shrink(c, atomic_load(&c->budget), (unsigned)(h % SHARDS));
+        shrink(c, atomic_load(&c->budget));
 }
 
 /* Forget the entries of a store (seq < 0: all its sequences). Unpinned ones are freed now;

@@ -1,0 +1,380 @@
+/* check_cache.c - the RAM tier: budget, pins, eviction and trim, lazy handles, shared and
+ * private caches, access counts persisted, and a threaded stress test (run under TSan in CI). */
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+enum { W = 40, H = 30, N = 64 };
+#define FS ((size_t)W * H)             /* gray8 */
+#define COST (FS + 256)                /* an upper bound of a frame's cost in the budget */
+
+static void open_store(const char *name, reel_store **s, reel_seq **q)
+{
+    tu_make_store(name, REEL_PIX_GRAY8, W, H, N, s, q);
+}
+
+static int expect_pixels(reel_frame *f, int64_t idx)
+{
+    const void *px;
+    size_t size;
+    uint8_t want[FS];
+    if (reel_frame_pixels(f, &px, &size) != REEL_OK || size != FS)
+        return 0;
+    tu_fill(want, REEL_PIX_GRAY8, W, H, (uint32_t)idx);
+    return memcmp(px, want, FS) == 0;
+}
+
+/* Random gets and releases against the invariant: resident <= budget + pinned, always. */
+START_TEST(test_budget_never_exceeded)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c;
+    reel_cache_stats st;
+    reel_frame *held[8] = {0};
+    unsigned seed = 7;
+    int i;
+    open_store("b.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(10 * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    for (i = 0; i < 3000; i++) {
+        int slot = (int)(rand_r(&seed) % 8);
+        int64_t idx = rand_r(&seed) % N;
+        if (held[slot]) {
+            ck_assert_int_eq(reel_frame_release(held[slot]), REEL_OK);
+            held[slot] = NULL;
+        } else {
+            ck_assert_int_eq(reel_frame_get(q, idx, 0, &held[slot]), REEL_OK);
+            ck_assert(expect_pixels(held[slot], idx));
+        }
+        if (i % 500 == 250)
+            ck_assert_int_eq(reel_cache_set_budget(c, (size_t)(rand_r(&seed) % 12) * COST),
+                             REEL_OK);
+        ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+        ck_assert_msg(st.resident_bytes <= st.budget + st.pinned_bytes,
+                      "op %d: resident %zu > budget %zu + pinned %zu", i, st.resident_bytes,
+                      st.budget, st.pinned_bytes);
+    }
+    for (i = 0; i < 8; i++)
+        reel_frame_release(held[i]);
+    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_uint_eq(st.pinned_bytes, 0);
+    ck_assert_uint_le(st.resident_bytes, st.budget);
+    ck_assert_uint_eq(st.misses, st.loads); /* every miss loaded, none failed */
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+END_TEST
+
+/* Pinned frames survive eviction, trim to zero and budget zero, byte for byte. */
+START_TEST(test_pins_survive)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c;
+    reel_cache_stats st;
+    reel_frame *keep[3], *f;
+    int64_t i;
+    open_store("p.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(4 * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(reel_frame_get(q, i, 0, &keep[i]), REEL_OK);
+    for (i = 3; i < N; i++) {
+        ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
+        reel_frame_release(f);
+    }
+    ck_assert_int_eq(reel_cache_trim(c, 0), REEL_OK);
+    ck_assert_int_eq(reel_cache_set_budget(c, 0), REEL_OK);
+    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_uint_eq(st.resident_frames, 3);
+    ck_assert_uint_eq(st.resident_bytes, st.pinned_bytes);
+    for (i = 0; i < 3; i++)
+        ck_assert(expect_pixels(keep[i], i));
+    /* closing with pinned frames is refused, then works once they are released */
+    ck_assert_int_eq(reel_seq_close(q), REEL_MISUSE);
+    ck_assert_int_eq(reel_store_set_cache(s, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_free(c), REEL_MISUSE);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(reel_frame_release(keep[i]), REEL_OK);
+    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_uint_eq(st.resident_frames, 0); /* budget 0: released frames leave at once */
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+END_TEST
+
+/* With room for everything, the second pass only hits; trimming makes it miss again; the
+ * least recently used frame is the one that goes first. */
+START_TEST(test_hits_and_lru_order)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c;
+    reel_cache_stats st;
+    reel_frame *f;
+    int64_t i;
+    open_store("h.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(2 * N * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    for (i = 0; i < 2 * N; i++) {
+        ck_assert_int_eq(reel_frame_get(q, i % N, 0, &f), REEL_OK);
+        ck_assert(expect_pixels(f, i % N));
+        reel_frame_release(f);
+    }
+    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_uint_eq(st.misses, N);
+    ck_assert_uint_eq(st.hits, N);
+    ck_assert_uint_eq(st.resident_frames, N);
+    ck_assert_uint_eq(st.bytes_decompressed, N * FS);
+    /* touch frame 0 again, then squeeze out one frame: the least recently used, frame 1, goes */
+    ck_assert_int_eq(reel_frame_get(q, 0, 0, &f), REEL_OK);
+    reel_frame_release(f);
+    ck_assert_int_eq(reel_cache_trim(c, st.resident_bytes - st.resident_bytes / N), REEL_OK);
+    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_uint_eq(st.resident_frames, N - 1);
+    {
+        uint64_t hits = st.hits, misses = st.misses;
+        ck_assert_int_eq(reel_frame_get(q, 0, 0, &f), REEL_OK);
+        reel_frame_release(f);
+        ck_assert_int_eq(reel_frame_get(q, 2, 0, &f), REEL_OK);
+        reel_frame_release(f);
+        ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+        ck_assert_uint_eq(st.hits, hits + 2);
+        ck_assert_int_eq(reel_frame_get(q, 1, 0, &f), REEL_OK);
+        reel_frame_release(f);
+        ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+        ck_assert_uint_eq(st.misses, misses + 1);
+    }
+    ck_assert_int_eq(reel_cache_trim(c, 0), REEL_OK);
+    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_uint_eq(st.resident_bytes, 0);
+    ck_assert_uint_eq(st.evictions, N + 1);
+    reel_seq_close(q);
+    reel_close(s);
+    reel_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_lazy_and_errors)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_frame *f;
+    reel_frame_info fi;
+    reel_cache_stats before, after;
+    const void *px;
+    open_store("l.reel", &s, &q);
+    reel_cache_stats_get(reel_cache_default(), &before);
+    ck_assert_int_eq(reel_frame_get(q, 5, REEL_GET_LAZY, &f), REEL_OK);
+    ck_assert_int_eq(reel_frame_meta(f, &fi), REEL_OK);
+    ck_assert_int_eq(fi.index, 5);
+    ck_assert_int_eq(fi.pts, 5);
+    reel_cache_stats_get(reel_cache_default(), &after);
+    ck_assert_uint_eq(after.loads, before.loads); /* nothing decoded yet */
+    ck_assert(expect_pixels(f, 5));
+    ck_assert_int_eq(reel_frame_pixels(f, &px, NULL), REEL_OK); /* second call: same pin */
+    reel_cache_stats_get(reel_cache_default(), &after);
+    ck_assert_uint_eq(after.loads, before.loads + 1);
+    ck_assert_int_eq(reel_frame_release(f), REEL_OK);
+    /* errors */
+    ck_assert_int_eq(reel_frame_get(q, N, 0, &f), REEL_NOTFOUND);
+    ck_assert_int_eq(reel_frame_get(q, N, REEL_GET_LAZY, &f), REEL_NOTFOUND);
+    ck_assert_int_eq(reel_frame_get(q, 0, 0x80, &f), REEL_INVALID);
+    ck_assert_int_eq(reel_frame_get(NULL, 0, 0, &f), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_get(q, 0, 0, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_pixels(NULL, &px, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_meta(NULL, &fi), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_release(NULL), REEL_OK);
+    ck_assert_int_eq(reel_cache_new(1, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_set_budget(NULL, 1), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_trim(NULL, 1), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_stats_get(NULL, &before), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_free(reel_cache_default()), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_free(NULL), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(NULL, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_flush(NULL), REEL_MISUSE);
+    reel_seq_close(q);
+    reel_close(s);
+}
+END_TEST
+
+/* Two stores on one cache keep their frames apart; a private cache is separate. */
+START_TEST(test_shared_and_private)
+{
+    reel_store *a, *b;
+    reel_seq *qa, *qb;
+    reel_cache *shared, *priv;
+    reel_cache_stats st;
+    reel_frame *fa, *fb;
+    const void *pa, *pb;
+    open_store("a.reel", &a, &qa);
+    tu_make_store("b.reel", REEL_PIX_GRAY8, W, H, 3, &b, &qb);
+    ck_assert_int_eq(reel_cache_new(100 * COST, &shared), REEL_OK);
+    ck_assert_int_eq(reel_cache_new(100 * COST, &priv), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(a, shared), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(b, shared), REEL_OK);
+    /* same sequence id, same index, different stores: two entries */
+    ck_assert_int_eq(reel_frame_get(qa, 1, 0, &fa), REEL_OK);
+    ck_assert_int_eq(reel_frame_get(qb, 1, 0, &fb), REEL_OK);
+    reel_frame_pixels(fa, &pa, NULL);
+    reel_frame_pixels(fb, &pb, NULL);
+    ck_assert_ptr_ne(pa, pb);
+    reel_cache_stats_get(shared, &st);
+    ck_assert_uint_eq(st.misses, 2);
+    ck_assert_uint_eq(st.resident_frames, 2);
+    reel_frame_release(fa);
+    reel_frame_release(fb);
+    ck_assert_int_eq(reel_cache_free(shared), REEL_MISUSE); /* stores still use it */
+    ck_assert_int_eq(reel_store_set_cache(b, priv), REEL_OK);
+    reel_cache_stats_get(shared, &st);
+    ck_assert_uint_eq(st.resident_frames, 1); /* b's frame left with it */
+    ck_assert_int_eq(reel_frame_get(qb, 1, 0, &fb), REEL_OK);
+    reel_frame_release(fb);
+    reel_cache_stats_get(priv, &st);
+    ck_assert_uint_eq(st.misses, 1);
+    reel_seq_close(qa);
+    reel_seq_close(qb);
+    reel_close(a);
+    reel_close(b);
+    ck_assert_int_eq(reel_cache_free(shared), REEL_OK);
+    ck_assert_int_eq(reel_cache_free(priv), REEL_OK);
+}
+END_TEST
+
+/* Counts survive close and reopen and show in reel_frames; a removed sequence's go with it. */
+START_TEST(test_access_counts_persist)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_frame *f;
+    int i;
+    const char *p;
+    open_store("c.reel", &s, &q);
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(reel_frame_get(q, 7, 0, &f), REEL_OK);
+        reel_frame_release(f);
+    }
+    ck_assert_int_eq(reel_frame_get(q, 9, REEL_GET_LAZY, &f), REEL_OK);
+    reel_frame_release(f);
+    ck_assert_int_eq(reel_flush(s), REEL_OK);
+    ck_assert_int_eq(reel_frame_get(q, 7, 0, &f), REEL_OK); /* counted, written at close */
+    reel_frame_release(f);
+    reel_seq_close(q);
+    reel_close(s);
+    p = tu_path("c.reel");
+    ck_assert_int_eq(tu_sql_int(p, "SELECT access_count FROM reel_frames WHERE idx = 7"), 6);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT access_count FROM reel_frames WHERE idx = 9"), 1);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frames WHERE access_count > 0"), 2);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT last_access LIKE '20%' FROM reel_frames WHERE idx = 7"),
+                     1);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT idx FROM reel_hot_frames LIMIT 1"), 7);
+    /* reopen, count more: added to what was stored */
+    ck_assert_int_eq(reel_open(p, 0, NULL, &s), REEL_OK);
+    ck_assert_int_eq(reel_seq_open(s, "s", &q), REEL_OK);
+    ck_assert_int_eq(reel_frame_get(q, 7, 0, &f), REEL_OK);
+    reel_frame_release(f);
+    reel_seq_close(q);
+    reel_close(s);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT access_count FROM reel_frames WHERE idx = 7"), 7);
+    /* read-only: counted in memory only */
+    ck_assert_int_eq(reel_open(p, REEL_OPEN_READONLY, NULL, &s), REEL_OK);
+    ck_assert_int_eq(reel_seq_open(s, "s", &q), REEL_OK);
+    ck_assert_int_eq(reel_frame_get(q, 7, 0, &f), REEL_OK);
+    reel_frame_release(f);
+    ck_assert_int_eq(reel_flush(s), REEL_READONLY);
+    reel_seq_close(q);
+    reel_close(s);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT access_count FROM reel_frames WHERE idx = 7"), 7);
+    /* removing the sequence removes its counts */
+    ck_assert_int_eq(reel_open(p, 0, NULL, &s), REEL_OK);
+    ck_assert_int_eq(reel_seq_remove(s, "s"), REEL_OK);
+    reel_close(s);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_access"), 0);
+}
+END_TEST
+
+/* ---- threads: readers on shared frames, budget changes and trims, all at once ---- */
+
+typedef struct stress {
+    reel_seq *q;
+    reel_cache *c;
+    atomic_int bad, stop;
+    unsigned seed;
+} stress;
+
+static void *reader(void *arg)
+{
+    stress *st = arg;
+    unsigned seed = (unsigned)atomic_fetch_add(&st->bad, 0) + (unsigned)(uintptr_t)&seed;
+    int i;
+    for (i = 0; i < 1500; i++) {
+        reel_frame *f;
+        int64_t idx = rand_r(&seed) % N;
+        if (reel_frame_get(st->q, idx, (i & 3) == 0 ? REEL_GET_LAZY : 0, &f) != REEL_OK ||
+            !expect_pixels(f, idx))
+            atomic_fetch_add(&st->bad, 1);
+        reel_frame_release(f);
+    }
+    return NULL;
+}
+
+static void *squeezer(void *arg)
+{
+    stress *st = arg;
+    unsigned seed = 3;
+    while (!atomic_load(&st->stop)) {
+        reel_cache_set_budget(st->c, (size_t)(rand_r(&seed) % 20) * COST);
+        reel_cache_trim(st->c, (size_t)(rand_r(&seed) % 10) * COST);
+    }
+    return NULL;
+}
+
+START_TEST(test_threads_stress)
+{
+    reel_store *s;
+    stress st;
+    pthread_t r[4], sq;
+    reel_cache_stats cs;
+    int i;
+    memset(&st, 0, sizeof st);
+    open_store("t.reel", &s, &st.q);
+    ck_assert_int_eq(reel_cache_new(8 * COST, &st.c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, st.c), REEL_OK);
+    pthread_create(&sq, NULL, squeezer, &st);
+    for (i = 0; i < 4; i++)
+        pthread_create(&r[i], NULL, reader, &st);
+    for (i = 0; i < 4; i++)
+        pthread_join(r[i], NULL);
+    atomic_store(&st.stop, 1);
+    pthread_join(sq, NULL);
+    ck_assert_int_eq(atomic_load(&st.bad), 0);
+    ck_assert_int_eq(reel_cache_stats_get(st.c, &cs), REEL_OK);
+    ck_assert_uint_eq(cs.pinned_bytes, 0);
+    ck_assert_uint_eq(cs.hits + cs.misses, 4 * 1500); /* one pin per get, lazy ones too */
+    reel_seq_close(st.q);
+    reel_close(s);
+    ck_assert_int_eq(tu_sql_int(tu_path("t.reel"), "SELECT sum(count) FROM reel_access"), 6000);
+    ck_assert_int_eq(reel_cache_free(st.c), REEL_OK);
+}
+END_TEST
+
+int main(void)
+{
+    TCase *tc = tu_tcase("cache", 120);
+    tcase_add_test(tc, test_budget_never_exceeded);
+    tcase_add_test(tc, test_pins_survive);
+    tcase_add_test(tc, test_hits_and_lru_order);
+    tcase_add_test(tc, test_lazy_and_errors);
+    tcase_add_test(tc, test_shared_and_private);
+    tcase_add_test(tc, test_access_counts_persist);
+    tcase_add_test(tc, test_threads_stress);
+    return tu_run("cache", tc);
+}
