@@ -1,8 +1,9 @@
 /*
- * access.c - access counts: every successful frame get adds one to its frame's count in
- * memory (a sharded hash, no SQLite on the hot path); reel_flush() and reel_close() add the
- * gathered counts to reel_access in one transaction, a table of their own, so no pixel row is
- * ever rewritten.
+ * access.c - access counts. A get through the cache counts in the cache entry itself, under
+ * the shard lock it takes anyway (cache.c); the counts move here when the entry leaves the
+ * cache or the store flushes. Lazy gets count here directly (a sharded hash). reel_flush() and
+ * reel_close() add the gathered counts to reel_access in one transaction, a table of their
+ * own, so no pixel row is ever rewritten. No SQLite call is ever on the hot path.
  */
 #include "config.h"
 
@@ -12,7 +13,7 @@
 
 #include "internal.h"
 
-#define SHARDS 16
+#define SHARDS 256
 
 typedef struct counter {
     int64_t seq, idx, count, last_ms;
@@ -20,7 +21,7 @@ typedef struct counter {
 } counter;
 
 typedef struct ashard {
-    pthread_mutex_t lock;
+    _Alignas(64) pthread_mutex_t lock;
     counter **table;
     size_t nbuckets, count;
 } ashard;
@@ -37,13 +38,14 @@ static uint64_t key_hash(int64_t seq, int64_t idx)
 
 reel__access *reel__access_new(void)
 {
-    reel__access *a = calloc(1, sizeof *a);
+    reel__access *a = aligned_alloc(64, sizeof *a);
     int i;
     if (!a)
         return NULL;
+    memset(a, 0, sizeof *a);
     for (i = 0; i < SHARDS; i++) {
-        a->shards[i].nbuckets = 64;
-        a->shards[i].table = calloc(64, sizeof(counter *));
+        a->shards[i].nbuckets = 16;
+        a->shards[i].table = calloc(16, sizeof(counter *));
         if (!a->shards[i].table) {
             reel__access_free(a);
             return NULL;
@@ -82,10 +84,10 @@ void reel__access_free(reel__access *a)
     free(a);
 }
 
-static int64_t now_ms(void)
+int64_t reel__now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts); /* ms resolution is plenty, and cheaper */
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -98,7 +100,7 @@ static void grow(ashard *s)
     for (b = 0; b < s->nbuckets; b++) {
         counter *c = s->table[b], *next;
         for (; c; c = next) {
-            size_t k = (key_hash(c->seq, c->idx) >> 4) & (n - 1);
+            size_t k = (key_hash(c->seq, c->idx) >> 8) & (n - 1);
             next = c->next;
             c->next = t[k];
             t[k] = c;
@@ -110,17 +112,17 @@ static void grow(ashard *s)
 }
 
 /* Add n accesses at time ms (a count that cannot be recorded for lack of memory is dropped). */
-static void add(reel__access *a, int64_t seq, int64_t idx, int64_t n, int64_t ms)
+void reel__access_add(reel__access *a, int64_t seq, int64_t idx, int64_t n, int64_t ms)
 {
     uint64_t h = key_hash(seq, idx);
     ashard *s = &a->shards[h % SHARDS];
     counter *c;
     pthread_mutex_lock(&s->lock);
-    for (c = s->table[(h >> 4) & (s->nbuckets - 1)]; c; c = c->next)
+    for (c = s->table[(h >> 8) & (s->nbuckets - 1)]; c; c = c->next)
         if (c->seq == seq && c->idx == idx)
             break;
     if (!c && (c = calloc(1, sizeof *c))) {
-        size_t b = (h >> 4) & (s->nbuckets - 1);
+        size_t b = (h >> 8) & (s->nbuckets - 1);
         c->seq = seq;
         c->idx = idx;
         c->next = s->table[b];
@@ -137,7 +139,7 @@ static void add(reel__access *a, int64_t seq, int64_t idx, int64_t n, int64_t ms
 
 void reel__access_count(reel__access *a, int64_t seq, int64_t idx)
 {
-    add(a, seq, idx, 1, now_ms());
+    reel__access_add(a, seq, idx, 1, reel__now_ms());
 }
 
 void reel__access_forget(reel__access *a, int64_t seq)
@@ -218,7 +220,7 @@ int reel__access_flush(reel__access *a, sqlite3 *db)
     for (c = list; c; c = next) {
         next = c->next;
         if (rc != REEL_OK) /* keep them for the next flush */
-            add(a, c->seq, c->idx, c->count, c->last_ms);
+            reel__access_add(a, c->seq, c->idx, c->count, c->last_ms);
         free(c);
     }
     return rc;

@@ -19,7 +19,7 @@
 
 #include "internal.h"
 
-#define SHARDS 16
+#define SHARDS 1024
 #define MAGIC_CACHE 0x72636368u /* "rchh" */
 #define ENTRY_OVERHEAD (sizeof(centry) + 64)
 
@@ -32,32 +32,43 @@ typedef struct centry {
     size_t size;
     int pins, state, rc;
     int orphan; /* purged while pinned: out of the table, freed by its last unpin */
-    uint64_t tick; /* when it was last released: the global LRU order across shards */
+    uint64_t tick; /* monotonic ns when last released: the LRU order across shards */
+    reel__access *access; /* where this frame's access counts go when it leaves */
+    int64_t count, last_ms; /* accesses not yet handed to access (under the shard lock) */
     reel_frame_info info;
     struct centry *hnext, *prev, *next;
 } centry;
 
+/* Each shard on cache lines of its own: the hit path touches nothing shared between shards. */
 typedef struct shard {
-    pthread_mutex_t lock;
+    _Alignas(64) pthread_mutex_t lock;
     pthread_cond_t loaded;
     centry **table;
     size_t nbuckets, count;
-    centry lru; /* sentinel: lru.next is the hottest, lru.prev the coldest */
+    centry lru;          /* sentinel: lru.next is the hottest, lru.prev the coldest */
+    uint64_t hits, misses; /* under lock */
+    size_t pinned;       /* bytes of pinned entries, under lock */
 } shard;
 
 struct reel_cache {
     uint32_t magic;
-    atomic_size_t budget, resident, pinned;
+    atomic_size_t budget, resident;
     atomic_int users;
-    atomic_uint_fast64_t tick;
-    atomic_uint_fast64_t hits, misses, loads, evictions, bytes_decompressed, load_ns, load_ns_max,
-        frames;
+    /* changed on misses and evictions only, never on the hit path */
+    atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames;
     shard shards[SHARDS];
 };
 
 static atomic_uint_fast64_t next_serial = 1;
 
 uint64_t reel__cache_serial(void) { return atomic_fetch_add(&next_serial, 1); }
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t hash_key(uint64_t store, int64_t seq, int64_t idx)
 {
@@ -67,6 +78,18 @@ static uint64_t hash_key(uint64_t store, int64_t seq, int64_t idx)
 }
 
 static size_t cost(const centry *e) { return e->size + ENTRY_OVERHEAD; }
+
+static size_t pinned_bytes(reel_cache *c)
+{
+    size_t n = 0;
+    int i;
+    for (i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&c->shards[i].lock);
+        n += c->shards[i].pinned;
+        pthread_mutex_unlock(&c->shards[i].lock);
+    }
+    return n;
+}
 
 static int check(const reel_cache *c)
 {
@@ -93,7 +116,7 @@ static void lru_push_hot(shard *s, centry *e)
 
 static centry **slot(shard *s, uint64_t h, uint64_t store, int64_t seq, int64_t idx)
 {
-    centry **p = &s->table[(h >> 4) & (s->nbuckets - 1)];
+    centry **p = &s->table[(h >> 8) & (s->nbuckets - 1)];
     while (*p && !((*p)->store == store && (*p)->seq == seq && (*p)->idx == idx))
         p = &(*p)->hnext;
     return p;
@@ -108,7 +131,7 @@ static void grow(shard *s)
     for (i = 0; i < s->nbuckets; i++) {
         centry *e = s->table[i], *next;
         for (; e; e = next) {
-            size_t b = (hash_key(e->store, e->seq, e->idx) >> 4) & (n - 1);
+            size_t b = (hash_key(e->store, e->seq, e->idx) >> 8) & (n - 1);
             next = e->hnext;
             e->hnext = t[b];
             t[b] = e;
@@ -126,8 +149,18 @@ static void unhash(shard *s, centry *e)
     s->count--;
 }
 
+/* Hand the entry's pending access counts to its store (the shard lock may be held: the lock
+ * order is cache shard, then access shard). */
+static void hand_over(centry *e)
+{
+    if (e->count > 0 && e->access && !e->orphan)
+        reel__access_add(e->access, e->seq, e->idx, e->count, e->last_ms);
+    e->count = 0;
+}
+
 static void drop(reel_cache *c, centry *e)
 {
+    hand_over(e);
     atomic_fetch_sub(&c->resident, cost(e));
     atomic_fetch_sub(&c->frames, 1);
     free(e->pixels);
@@ -177,7 +210,7 @@ static int cache_init(reel_cache *c, size_t budget)
     atomic_store(&c->budget, budget);
     for (i = 0; i < SHARDS; i++) {
         shard *s = &c->shards[i];
-        s->nbuckets = 256;
+        s->nbuckets = 16;
         if (!(s->table = calloc(s->nbuckets, sizeof *s->table)))
             return REEL_NOMEM;
         s->lru.next = s->lru.prev = &s->lru;
@@ -194,7 +227,7 @@ int reel_cache_new(size_t budget, reel_cache **out)
     int i;
     if (!out)
         return reel__err(REEL_MISUSE, "reel_cache_new: cache must not be NULL");
-    if (!(c = malloc(sizeof *c)) || cache_init(c, budget) != REEL_OK) {
+    if (!(c = aligned_alloc(64, sizeof *c)) || cache_init(c, budget) != REEL_OK) {
         for (i = 0; c && i < SHARDS; i++)
             free(c->shards[i].table);
         free(c);
@@ -228,7 +261,7 @@ int reel_cache_free(reel_cache *c)
         return REEL_MISUSE;
     if (c == &default_cache)
         return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
-    if (atomic_load(&c->users) > 0 || atomic_load(&c->pinned) > 0)
+    if (atomic_load(&c->users) > 0 || pinned_bytes(c) > 0)
         return reel__err(REEL_MISUSE, "reel_cache_free: stores or pinned frames still use it");
     shrink(c, 0);
     c->magic = 0;
@@ -268,15 +301,20 @@ int reel_cache_trim(reel_cache *c, size_t target)
 
 int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
 {
+    int i;
     if (check(c) != REEL_OK || !st)
         return reel__err(REEL_MISUSE, "reel_cache_stats_get: NULL argument");
     memset(st, 0, sizeof *st);
     st->budget = atomic_load(&c->budget);
     st->resident_bytes = atomic_load(&c->resident);
-    st->pinned_bytes = atomic_load(&c->pinned);
     st->resident_frames = atomic_load(&c->frames);
-    st->hits = atomic_load(&c->hits);
-    st->misses = atomic_load(&c->misses);
+    for (i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&c->shards[i].lock);
+        st->pinned_bytes += c->shards[i].pinned;
+        st->hits += c->shards[i].hits;
+        st->misses += c->shards[i].misses;
+        pthread_mutex_unlock(&c->shards[i].lock);
+    }
     st->loads = atomic_load(&c->loads);
     st->evictions = atomic_load(&c->evictions);
     st->bytes_decompressed = atomic_load(&c->bytes_decompressed);
@@ -289,25 +327,19 @@ int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
 
 void reel__cache_use(reel_cache *c, int delta) { atomic_fetch_add(&c->users, delta); }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
-static void pin_locked(reel_cache *c, centry *e)
+static void pin_locked(shard *s, centry *e)
 {
     if (e->pins++ == 0) {
         if (e->prev)
             lru_unlink(e);
-        atomic_fetch_add(&c->pinned, cost(e));
+        s->pinned += cost(e);
     }
 }
 
 int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t size,
-                    reel__loader load, void *ctx, void **entry, const void **pixels,
-                    reel_frame_info *info)
+                    reel__loader load, void *ctx, reel__access *access, int count,
+                    void **entry, const void **pixels, reel_frame_info *info)
 {
     uint64_t h = hash_key(store, seq, idx), t0;
     shard *s = &c->shards[h % SHARDS];
@@ -316,7 +348,12 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
     pthread_mutex_lock(&s->lock);
     p = slot(s, h, store, seq, idx);
     if ((e = *p)) {
-        pin_locked(c, e);
+        pin_locked(s, e);
+        s->hits++;
+        if (count) {
+            e->count++;
+            e->last_ms = reel__now_ms();
+        }
         while (e->state == LOADING)
             pthread_cond_wait(&s->loaded, &s->lock);
         rc = e->rc;
@@ -325,7 +362,6 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
             reel__cache_unpin(c, e);
             return reel__err(rc, "%s", "frame failed to load in another thread");
         }
-        atomic_fetch_add(&c->hits, 1);
         *entry = e;
         *pixels = e->pixels;
         *info = e->info;
@@ -338,14 +374,17 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
         return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", size);
     }
     e->store = store, e->seq = seq, e->idx = idx, e->size = size, e->state = LOADING;
+    e->access = access;
+    e->count = count;
+    e->last_ms = count ? reel__now_ms() : 0;
     *p = e;
     if (++s->count > s->nbuckets)
         grow(s);
     atomic_fetch_add(&c->resident, cost(e));
     atomic_fetch_add(&c->frames, 1);
-    pin_locked(c, e);
+    pin_locked(s, e);
+    s->misses++;
     pthread_mutex_unlock(&s->lock);
-    atomic_fetch_add(&c->misses, 1);
 
     t0 = now_ns();
     rc = load(ctx, e->pixels, &e->info);
@@ -382,14 +421,14 @@ void reel__cache_unpin(reel_cache *c, void *entry)
     int gone = 0;
     pthread_mutex_lock(&s->lock);
     if (--e->pins == 0) {
-        atomic_fetch_sub(&c->pinned, cost(e));
+        s->pinned -= cost(e);
         if (e->orphan) {
             gone = 1;
         } else if (e->rc != REEL_OK) {
             unhash(s, e);
             gone = 1;
         } else {
-            e->tick = atomic_fetch_add(&c->tick, 1);
+            e->tick = now_ns();
             lru_push_hot(s, e);
         }
     }
@@ -404,6 +443,7 @@ void reel__cache_unpin(reel_cache *c, void *entry)
  * pinned ones leave the table at once and are freed by their last unpin. */
 void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
 {
+    int discard = seq >= 0; /* a removed sequence's counts go with it */
     int i;
     size_t b;
     for (i = 0; i < SHARDS; i++) {
@@ -418,6 +458,10 @@ void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
                 }
                 *p = e->hnext;
                 s->count--;
+                if (discard)
+                    e->count = 0;
+                else
+                    hand_over(e);
                 if (e->pins > 0 || e->state == LOADING) {
                     e->orphan = 1;
                 } else {
@@ -425,6 +469,23 @@ void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
                     drop(c, e);
                 }
             }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+void reel__cache_harvest(reel_cache *c, uint64_t store)
+{
+    int i;
+    size_t b;
+    for (i = 0; i < SHARDS; i++) {
+        shard *s = &c->shards[i];
+        pthread_mutex_lock(&s->lock);
+        for (b = 0; b < s->nbuckets; b++) {
+            centry *e;
+            for (e = s->table[b]; e; e = e->hnext)
+                if (e->store == store)
+                    hand_over(e);
         }
         pthread_mutex_unlock(&s->lock);
     }

@@ -16,6 +16,7 @@ struct reel_frame {
     reel_cache *cache;
     int64_t index;
     void *entry; /* pinned cache entry; NULL while a lazy handle has no pixels */
+    int slot;    /* the pins slot of the thread that got it */
     const void *pixels;
     reel_frame_info info;
     pthread_mutex_t lock;
@@ -32,21 +33,28 @@ static int load(void *ctx, uint8_t *pixels, reel_frame_info *info)
     return reel_frame_read(l->seq, l->index, pixels, l->seq->frame_size, info);
 }
 
-static int pin(reel_frame *f)
+/* Pin the frame's pixels; count is 1 when this pin is the access to count. */
+static int pin(reel_frame *f, int count)
 {
     load_ctx l = {f->seq, f->index};
     reel_store *s = f->seq->store;
     return reel__cache_pin(f->cache, s->serial, f->seq->id, f->index, f->seq->frame_size, load,
-                           &l, &f->entry, &f->pixels, &f->info);
+                           &l, s->access, count, &f->entry, &f->pixels, &f->info);
+}
+
+int reel__pins_slot(void)
+{
+    static atomic_int next;
+    static _Thread_local int slot = -1;
+    if (slot < 0)
+        slot = atomic_fetch_add(&next, 1) % REEL__PIN_SLOTS;
+    return slot;
 }
 
 static void pinned_delta(reel_frame *f, int delta)
 {
-    reel_store *s = f->seq->store;
-    pthread_mutex_lock(&s->pins_lock);
-    s->pinned += delta;
-    f->seq->pinned += delta;
-    pthread_mutex_unlock(&s->pins_lock);
+    reel__pins_add(&f->seq->store->pins, f->slot, delta);
+    reel__pins_add(&f->seq->pins, f->slot, delta);
 }
 
 int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **out)
@@ -62,16 +70,18 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     f->seq = seq;
     f->cache = seq->store->cache;
     f->index = index;
+    f->slot = reel__pins_slot();
     pthread_mutex_init(&f->lock, NULL);
     pinned_delta(f, 1);
-    rc = (flags & REEL_GET_LAZY) ? reel_frame_info_get(seq, index, &f->info) : pin(f);
+    rc = (flags & REEL_GET_LAZY) ? reel_frame_info_get(seq, index, &f->info) : pin(f, 1);
     if (rc != REEL_OK) {
         pinned_delta(f, -1);
         pthread_mutex_destroy(&f->lock);
         free(f);
         return rc;
     }
-    reel__access_count(seq->store->access, seq->id, index);
+    if (flags & REEL_GET_LAZY)
+        reel__access_count(seq->store->access, seq->id, index);
     f->magic = MAGIC_FRAME;
     *out = f;
     return REEL_OK;
@@ -90,7 +100,7 @@ int reel_frame_pixels(reel_frame *f, const void **pixels, size_t *size)
         return reel__err(REEL_MISUSE, "reel_frame_pixels: NULL or released argument");
     pthread_mutex_lock(&f->lock);
     if (!f->entry)
-        rc = pin(f);
+        rc = pin(f, 0); /* the get counted already */
     pthread_mutex_unlock(&f->lock);
     if (rc != REEL_OK)
         return rc;
@@ -130,15 +140,13 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
         return REEL_MISUSE;
     if (!cache && !(cache = reel_cache_default()))
         return reel__err(REEL_NOMEM, "no default cache");
-    pthread_mutex_lock(&s->pins_lock);
-    pinned = s->pinned;
+    pinned = reel__pins_total(&s->pins);
     if (pinned == 0) {
         reel__cache_purge(s->cache, s->serial, -1);
         reel__cache_use(s->cache, -1);
         reel__cache_use(cache, 1);
         s->cache = cache;
     }
-    pthread_mutex_unlock(&s->pins_lock);
     return pinned ? reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
                               (long long)pinned)
                   : REEL_OK;
@@ -149,6 +157,7 @@ int reel_flush(reel_store *s)
     int rc;
     if (reel__store_check(s) != REEL_OK)
         return REEL_MISUSE;
+    reel__cache_harvest(s->cache, s->serial);
     if ((rc = reel__writer_lock(s)) != REEL_OK)
         return rc;
     rc = reel__access_flush(s->access, s->wdb);

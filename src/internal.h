@@ -4,6 +4,9 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "reel.h"
@@ -106,33 +109,77 @@ typedef struct reel__reader {
 
 #define REEL_DEFAULT_CACHE_BUDGET ((size_t)1 << 30)
 
+typedef struct reel__access reel__access; /* in-memory access counts of a store */
+
 /* Decode one frame into pixels and fill *info; REEL_OK or an error code (message set). */
 typedef int (*reel__loader)(void *ctx, uint8_t *pixels, reel_frame_info *info);
 
 REEL__HIDDEN uint64_t reel__cache_serial(void);
 REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
 /* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. */
+/* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss; count (0 or
+ * 1) accesses are recorded in the entry and handed to access when it leaves the cache. */
 REEL__HIDDEN int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
-                                 size_t size, reel__loader load, void *ctx, void **entry,
+                                 size_t size, reel__loader load, void *ctx,
+                                 reel__access *access, int count, void **entry,
                                  const void **pixels, reel_frame_info *info);
+/* Hand the pending access counts of a store's entries to their access tables. */
+REEL__HIDDEN void reel__cache_harvest(reel_cache *c, uint64_t store);
 REEL__HIDDEN void reel__cache_unpin(reel_cache *c, void *entry);
 REEL__HIDDEN void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq);
 
-typedef struct reel__access reel__access; /* in-memory access counts of a store */
 REEL__HIDDEN reel__access *reel__access_new(void);
 REEL__HIDDEN void reel__access_free(reel__access *a);
 REEL__HIDDEN void reel__access_count(reel__access *a, int64_t seq, int64_t idx);
+REEL__HIDDEN void reel__access_add(reel__access *a, int64_t seq, int64_t idx, int64_t n,
+                                   int64_t ms);
+/* Wall-clock milliseconds, coarse (a few ms) and cheap. */
+REEL__HIDDEN int64_t reel__now_ms(void);
 /* Write the counts with the writer db (caller holds the writer lock); kept on failure. */
 REEL__HIDDEN int reel__access_flush(reel__access *a, sqlite3 *db);
 REEL__HIDDEN void reel__access_forget(reel__access *a, int64_t seq);
+
+/* A count of pinned frame handles spread over cache lines, so that threads do not contend on
+ * one counter: each thread has its slot (reel__pins_slot), remembered by the handle so that a
+ * release on another thread undoes the same slot. */
+#define REEL__PIN_SLOTS 16
+typedef struct reel__pins {
+    struct {
+        _Alignas(64) atomic_llong n;
+    } slot[REEL__PIN_SLOTS];
+} reel__pins;
+
+REEL__HIDDEN int reel__pins_slot(void);
+
+/* Zeroed memory aligned to a cache line, for objects holding reel__pins; free() frees it. */
+static inline void *reel__zalloc64(size_t size)
+{
+    void *p = aligned_alloc(64, (size + 63) & ~(size_t)63);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+static inline void reel__pins_add(reel__pins *p, int slot, int delta)
+{
+    atomic_fetch_add_explicit(&p->slot[slot].n, delta, memory_order_relaxed);
+}
+
+static inline int64_t reel__pins_total(reel__pins *p)
+{
+    int64_t n = 0;
+    int i;
+    for (i = 0; i < REEL__PIN_SLOTS; i++)
+        n += atomic_load(&p->slot[i].n);
+    return n;
+}
 
 struct reel_store {
     uint32_t magic;
     uint64_t serial;        /* this open's key in shared caches */
     reel_cache *cache;
     reel__access *access;
-    pthread_mutex_t pins_lock;
-    int64_t pinned;         /* frames of this store pinned now */
+    reel__pins pins;        /* frame handles of this store not yet released */
     int flags;
     int level;
     int busy_ms;
@@ -166,7 +213,7 @@ struct reel_seq {
     int width, height, pix_fmt;
     size_t frame_size;
     reel_rational time_base;
-    int64_t pinned; /* frame handles of this sequence not yet released (store->pins_lock) */
+    reel__pins pins; /* frame handles of this sequence not yet released */
 };
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);

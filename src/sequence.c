@@ -36,7 +36,7 @@ static int check_params(const reel_seq_params *p, size_t *frame_size)
 /* Build a handle from a reel_sequence row (id, width, height, pix_fmt, tb_num, tb_den, source). */
 static int handle_from_row(reel_store *s, const char *name, sqlite3_stmt *st, reel_seq **out)
 {
-    reel_seq *q = calloc(1, sizeof *q);
+    reel_seq *q = reel__zalloc64(sizeof *q);
     const char *fmt = (const char *)sqlite3_column_text(st, 3);
     const char *src = (const char *)sqlite3_column_text(st, 6);
     if (!q)
@@ -158,14 +158,9 @@ int reel_seq_close(reel_seq *q)
         return REEL_OK;
     if (reel__seq_check(q) != REEL_OK)
         return REEL_MISUSE;
-    pthread_mutex_lock(&q->store->pins_lock);
-    if (q->pinned > 0) {
-        int64_t n = q->pinned;
-        pthread_mutex_unlock(&q->store->pins_lock);
+    if (reel__pins_total(&q->pins) > 0)
         return reel__err(REEL_MISUSE, "reel_seq_close: %lld frame handle(s) not released",
-                         (long long)n);
-    }
-    pthread_mutex_unlock(&q->store->pins_lock);
+                         (long long)reel__pins_total(&q->pins));
     q->magic = REEL__MAGIC_DEAD;
     pthread_mutex_lock(&q->store->lock);
     q->store->open_seqs--;

@@ -164,7 +164,7 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     if (!(flags & REEL_OPEN_CREATE) && access(path, F_OK) != 0)
         return reel__err(REEL_NOTFOUND, "%s: no such store (pass REEL_OPEN_CREATE to create it)",
                          path);
-    if (!(s = calloc(1, sizeof *s)) || !(s->path = strdup(path))) {
+    if (!(s = reel__zalloc64(sizeof *s)) || !(s->path = strdup(path))) {
         free(s);
         return reel__err(REEL_NOMEM, "out of memory");
     }
@@ -172,7 +172,6 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     s->serial = reel__cache_serial();
     s->cache = reel_cache_default();
     s->access = reel__access_new();
-    pthread_mutex_init(&s->pins_lock, NULL);
     if (!s->cache || !s->access) {
         reel__access_free(s->access);
         free(s->path);
@@ -241,7 +240,6 @@ int reel_close(reel_store *s)
     reel__cache_purge(s->cache, s->serial, -1);
     reel__cache_use(s->cache, -1);
     reel__access_free(s->access);
-    pthread_mutex_destroy(&s->pins_lock);
     while ((r = s->pool)) {
         s->pool = r->next;
         reader_free(r);
