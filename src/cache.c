@@ -50,8 +50,13 @@ typedef struct shard {
     size_t pinned;       /* bytes of pinned entries, under lock */
 } shard;
 
+#define PUSH_DEPTH 16
+
 struct reel_cache {
     uint32_t magic;
+    pthread_mutex_t push_lock;
+    size_t pushed[PUSH_DEPTH]; /* budgets to restore, innermost last */
+    int npushed;
     atomic_size_t budget, resident;
     atomic_int users;
     /* changed on misses and evictions only, never on the hit path */
@@ -208,6 +213,7 @@ static int cache_init(reel_cache *c, size_t budget)
     int i;
     memset(c, 0, sizeof *c);
     atomic_store(&c->budget, budget);
+    pthread_mutex_init(&c->push_lock, NULL);
     for (i = 0; i < SHARDS; i++) {
         shard *s = &c->shards[i];
         s->nbuckets = 16;
@@ -270,6 +276,7 @@ int reel_cache_free(reel_cache *c)
         pthread_mutex_destroy(&c->shards[i].lock);
         pthread_cond_destroy(&c->shards[i].loaded);
     }
+    pthread_mutex_destroy(&c->push_lock);
     free(c);
     return REEL_OK;
 }
@@ -289,6 +296,39 @@ int reel_cache_get_budget(reel_cache *c, size_t *budget)
         return reel__err(REEL_MISUSE, "reel_cache_get_budget: NULL argument");
     *budget = atomic_load(&c->budget);
     return REEL_OK;
+}
+
+int reel_cache_push_budget(reel_cache *c, size_t budget)
+{
+    int rc = REEL_OK;
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->push_lock);
+    if (c->npushed == PUSH_DEPTH)
+        rc = reel__err(REEL_FULL, "reel_cache_push_budget: %d pushes deep already", PUSH_DEPTH);
+    else
+        c->pushed[c->npushed++] = atomic_exchange(&c->budget, budget);
+    pthread_mutex_unlock(&c->push_lock);
+    if (rc == REEL_OK)
+        shrink(c, budget);
+    return rc;
+}
+
+int reel_cache_pop(reel_cache *c)
+{
+    size_t budget = 0;
+    int rc = REEL_OK;
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->push_lock);
+    if (c->npushed == 0)
+        rc = reel__err(REEL_MISUSE, "reel_cache_pop: nothing was pushed");
+    else
+        atomic_store(&c->budget, budget = c->pushed[--c->npushed]);
+    pthread_mutex_unlock(&c->push_lock);
+    if (rc == REEL_OK)
+        shrink(c, budget);
+    return rc;
 }
 
 int reel_cache_trim(reel_cache *c, size_t target)
@@ -359,7 +399,7 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
         rc = e->rc;
         pthread_mutex_unlock(&s->lock);
         if (rc != REEL_OK) {
-            reel__cache_unpin(c, e);
+            reel__cache_unpin(c, e, 0);
             return reel__err(rc, "%s", "frame failed to load in another thread");
         }
         *entry = e;
@@ -401,7 +441,7 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
     pthread_cond_broadcast(&s->loaded);
     pthread_mutex_unlock(&s->lock);
     if (rc != REEL_OK) {
-        reel__cache_unpin(c, e); /* failed entries leave at once (see unpin) */
+        reel__cache_unpin(c, e, 0); /* failed entries leave at once (see unpin) */
         return rc;
     }
     atomic_fetch_add(&c->loads, 1);
@@ -413,7 +453,7 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
     return REEL_OK;
 }
 
-void reel__cache_unpin(reel_cache *c, void *entry)
+void reel__cache_unpin(reel_cache *c, void *entry, int once)
 {
     centry *e = entry;
     uint64_t h = hash_key(e->store, e->seq, e->idx);
@@ -427,6 +467,12 @@ void reel__cache_unpin(reel_cache *c, void *entry)
         } else if (e->rc != REEL_OK) {
             unhash(s, e);
             gone = 1;
+        } else if (once) {
+            e->tick = 0; /* a one-pass read: the first to go */
+            e->prev = s->lru.prev;
+            e->next = &s->lru;
+            s->lru.prev->next = e;
+            s->lru.prev = e;
         } else {
             e->tick = now_ns();
             lru_push_hot(s, e);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ struct reel_frame {
     int64_t index;
     void *entry; /* pinned cache entry; NULL while a lazy handle has no pixels */
     int slot;    /* the pins slot of the thread that got it */
+    unsigned flags;
     const void *pixels;
     reel_frame_info info;
     pthread_mutex_t lock;
@@ -63,7 +65,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     int rc;
     if (reel__seq_check(seq) != REEL_OK || !out)
         return reel__err(REEL_MISUSE, "reel_frame_get: NULL or closed argument");
-    if (flags & ~(unsigned)REEL_GET_LAZY)
+    if (flags & ~(unsigned)(REEL_GET_LAZY | REEL_GET_ONCE))
         return reel__err(REEL_INVALID, "reel_frame_get: unknown flags 0x%x", flags);
     if (!(f = calloc(1, sizeof *f)))
         return reel__err(REEL_NOMEM, "out of memory");
@@ -71,6 +73,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     f->cache = seq->store->cache;
     f->index = index;
     f->slot = reel__pins_slot();
+    f->flags = flags;
     pthread_mutex_init(&f->lock, NULL);
     pinned_delta(f, 1);
     rc = (flags & REEL_GET_LAZY) ? reel_frame_info_get(seq, index, &f->info) : pin(f, 1);
@@ -126,11 +129,90 @@ int reel_frame_release(reel_frame *f)
         return REEL_MISUSE;
     f->magic = REEL__MAGIC_DEAD;
     if (f->entry)
-        reel__cache_unpin(f->cache, f->entry);
+        reel__cache_unpin(f->cache, f->entry, (f->flags & REEL_GET_ONCE) != 0);
     pinned_delta(f, -1);
     pthread_mutex_destroy(&f->lock);
     free(f);
     return REEL_OK;
+}
+
+int reel_frames_release(reel_frame **frames, size_t n)
+{
+    size_t i;
+    if (!frames && n)
+        return reel__err(REEL_MISUSE, "reel_frames_release: NULL array");
+    for (i = 0; i < n; i++) {
+        reel_frame_release(frames[i]);
+        frames[i] = NULL;
+    }
+    return REEL_OK;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    int64_t x = **(const int64_t *const *)a, y = **(const int64_t *const *)b;
+    return (x > y) - (x < y);
+}
+
+int reel_frames_get(reel_seq *seq, const int64_t *indexes, size_t n, unsigned flags,
+                    reel_frame **frames)
+{
+    const int64_t **order;
+    size_t i;
+    int rc = REEL_OK;
+    if (reel__seq_check(seq) != REEL_OK || ((!indexes || !frames) && n))
+        return reel__err(REEL_MISUSE, "reel_frames_get: NULL or closed argument");
+    if (n == 0)
+        return REEL_OK;
+    if (!(order = malloc(n * sizeof *order)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    /* load in index order (sequential blobs, one load per distinct frame); hand out in the
+     * caller's order */
+    for (i = 0; i < n; i++) {
+        order[i] = &indexes[i];
+        frames[i] = NULL;
+    }
+    qsort(order, n, sizeof *order, by_index);
+    for (i = 0; i < n && rc == REEL_OK; i++)
+        rc = reel_frame_get(seq, *order[i], flags, &frames[order[i] - indexes]);
+    free(order);
+    if (rc != REEL_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", reel_errmsg());
+        reel_frames_release(frames, n);
+        return reel__err(rc, "%s", msg);
+    }
+    return REEL_OK;
+}
+
+int reel_frames_get_window(reel_seq *seq, int64_t center, int64_t radius, unsigned flags,
+                           reel_frame **frames, size_t *count, int64_t *first)
+{
+    int64_t total, lo, hi, *idx, i;
+    int rc;
+    if (reel__seq_check(seq) != REEL_OK || !frames || !count)
+        return reel__err(REEL_MISUSE, "reel_frames_get_window: NULL or closed argument");
+    if (radius < 0 || radius > (int64_t)1 << 30)
+        return reel__err(REEL_INVALID, "reel_frames_get_window: radius %lld", (long long)radius);
+    if ((rc = reel_seq_frame_count(seq, &total)) != REEL_OK)
+        return rc;
+    if (center < 0 || center >= total)
+        return reel__err(REEL_NOTFOUND, "sequence '%s' has no frame %lld", seq->name,
+                         (long long)center);
+    lo = center - radius < 0 ? 0 : center - radius;
+    hi = center + radius >= total ? total - 1 : center + radius;
+    if (!(idx = malloc((size_t)(hi - lo + 1) * sizeof *idx)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    for (i = lo; i <= hi; i++)
+        idx[i - lo] = i;
+    rc = reel_frames_get(seq, idx, (size_t)(hi - lo + 1), flags, frames);
+    free(idx);
+    if (rc == REEL_OK) {
+        *count = (size_t)(hi - lo + 1);
+        if (first)
+            *first = lo;
+    }
+    return rc;
 }
 
 int reel_store_set_cache(reel_store *s, reel_cache *cache)

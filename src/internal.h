@@ -125,7 +125,8 @@ REEL__HIDDEN int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int
                                  const void **pixels, reel_frame_info *info);
 /* Hand the pending access counts of a store's entries to their access tables. */
 REEL__HIDDEN void reel__cache_harvest(reel_cache *c, uint64_t store);
-REEL__HIDDEN void reel__cache_unpin(reel_cache *c, void *entry);
+/* Unpin; once puts the entry at the cold end (a one-pass read). */
+REEL__HIDDEN void reel__cache_unpin(reel_cache *c, void *entry, int once);
 REEL__HIDDEN void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq);
 
 REEL__HIDDEN reel__access *reel__access_new(void);

@@ -322,6 +322,8 @@ REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);
 REEL_API int reel_store_set_cache(reel_store *store, reel_cache *cache);
 
 #define REEL_GET_LAZY 0x1 /* the handle holds metadata only; pixels load on reel_frame_pixels */
+#define REEL_GET_ONCE 0x2 /* a one-pass read: on release the frame goes to the cold end of the
+                             LRU, so a scan over a long sequence does not flush the hot set */
 
 /*
  * Get frame index of seq through the store's cache: a hit pins the resident frame, a miss
@@ -341,6 +343,33 @@ REEL_API int reel_frame_meta(const reel_frame *frame, reel_frame_info *info);
 
 /* Unpin and free the handle. NULL is accepted. */
 REEL_API int reel_frame_release(reel_frame *frame);
+
+/*
+ * Get n frames at once: frames[k] is the handle of indexes[k]. Indexes may come in any order
+ * and repeat (each frame is loaded once). All or nothing: on an error no handle is left
+ * pinned and frames[] is unspecified.
+ */
+REEL_API int reel_frames_get(reel_seq *seq, const int64_t *indexes, size_t n, unsigned flags,
+                             reel_frame **frames);
+
+/*
+ * The window of frames [center - radius, center + radius], clipped to the sequence: *count
+ * handles are written to frames (room for 2 * radius + 1), *first is the index of frames[0].
+ */
+REEL_API int reel_frames_get_window(reel_seq *seq, int64_t center, int64_t radius,
+                                    unsigned flags, reel_frame **frames, size_t *count,
+                                    int64_t *first);
+
+/* Release n handles (NULL entries are skipped). */
+REEL_API int reel_frames_release(reel_frame **frames, size_t n);
+
+/*
+ * Scoped settings: push a temporary budget on the cache, and pop it to restore the previous
+ * one exactly. Pushes nest up to 16 deep (REEL_FULL beyond); a pop with nothing pushed gives
+ * REEL_MISUSE. Meant to bracket a phase of work: push, work, pop.
+ */
+REEL_API int reel_cache_push_budget(reel_cache *cache, size_t budget);
+REEL_API int reel_cache_pop(reel_cache *cache);
 
 /* Write the access counts gathered in memory to the store (reel_access), in one transaction.
  * REEL_READONLY on a read-only store, whose counts stay in memory and are lost at close. */

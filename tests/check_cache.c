@@ -301,6 +301,131 @@ START_TEST(test_access_counts_persist)
 }
 END_TEST
 
+/* A one-pass scan with REEL_GET_ONCE leaves the hot set resident; without it, flushes it. */
+START_TEST(test_scan_resistance)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c;
+    reel_cache_stats st;
+    reel_frame *f;
+    int64_t i;
+    int pass;
+    open_store("sr.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(12 * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    for (pass = 0; pass < 2; pass++) {
+        uint64_t misses;
+        for (i = 0; i < 8; i++) { /* the hot set */
+            ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
+            reel_frame_release(f);
+        }
+        for (i = 8; i < N; i++) { /* one pass over the rest */
+            ck_assert_int_eq(reel_frame_get(q, i, pass == 0 ? REEL_GET_ONCE : 0, &f), REEL_OK);
+            reel_frame_release(f);
+        }
+        reel_cache_stats_get(c, &st);
+        misses = st.misses;
+        for (i = 0; i < 8; i++) {
+            ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
+            reel_frame_release(f);
+        }
+        reel_cache_stats_get(c, &st);
+        if (pass == 0)
+            ck_assert_uint_eq(st.misses, misses); /* the hot set survived the scan */
+        else
+            ck_assert_uint_eq(st.misses, misses + 8); /* a plain scan evicted it */
+        reel_cache_trim(c, 0);
+    }
+    reel_seq_close(q);
+    reel_close(s);
+    reel_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_batch_and_window)
+{
+    static const int64_t want[] = {9, 3, 9, 40, 3, 0};
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c;
+    reel_cache_stats st;
+    reel_frame *fr[16];
+    reel_frame_info fi;
+    size_t n, k;
+    int64_t first, bad[] = {1, 2, N + 5};
+    open_store("bw.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(100 * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    ck_assert_int_eq(reel_frames_get(q, want, 6, 0, fr), REEL_OK);
+    for (k = 0; k < 6; k++) {
+        ck_assert_int_eq(reel_frame_meta(fr[k], &fi), REEL_OK);
+        ck_assert_int_eq(fi.index, want[k]);
+        ck_assert(expect_pixels(fr[k], want[k]));
+    }
+    reel_cache_stats_get(c, &st);
+    ck_assert_uint_eq(st.loads, 4); /* 9, 3, 40, 0: duplicates loaded once */
+    reel_frames_release(fr, 6);
+    /* all or nothing */
+    ck_assert_int_eq(reel_frames_get(q, bad, 3, 0, fr), REEL_NOTFOUND);
+    reel_cache_stats_get(c, &st);
+    ck_assert_uint_eq(st.pinned_bytes, 0);
+    /* windows, clipped at both ends */
+    ck_assert_int_eq(reel_frames_get_window(q, 10, 3, 0, fr, &n, &first), REEL_OK);
+    ck_assert_uint_eq(n, 7);
+    ck_assert_int_eq(first, 7);
+    for (k = 0; k < n; k++)
+        ck_assert(expect_pixels(fr[k], first + (int64_t)k));
+    reel_frames_release(fr, n);
+    ck_assert_int_eq(reel_frames_get_window(q, 1, 3, 0, fr, &n, &first), REEL_OK);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_int_eq(first, 0);
+    reel_frames_release(fr, n);
+    ck_assert_int_eq(reel_frames_get_window(q, N - 1, 2, 0, fr, &n, &first), REEL_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(first, N - 3);
+    reel_frames_release(fr, n);
+    ck_assert_int_eq(reel_frames_get_window(q, N, 2, 0, fr, &n, &first), REEL_NOTFOUND);
+    ck_assert_int_eq(reel_frames_get_window(q, 3, -1, 0, fr, &n, &first), REEL_INVALID);
+    ck_assert_int_eq(reel_frames_get(q, NULL, 2, 0, fr), REEL_MISUSE);
+    reel_seq_close(q);
+    reel_close(s);
+    reel_cache_free(c);
+}
+END_TEST
+
+/* Scoped budgets nest and restore the previous values exactly. */
+START_TEST(test_scoped_budget)
+{
+    reel_cache *c;
+    size_t b;
+    int i;
+    ck_assert_int_eq(reel_cache_new(1000, &c), REEL_OK);
+    ck_assert_int_eq(reel_cache_push_budget(c, 10), REEL_OK);
+    ck_assert_int_eq(reel_cache_push_budget(c, 20), REEL_OK);
+    reel_cache_get_budget(c, &b);
+    ck_assert_uint_eq(b, 20);
+    ck_assert_int_eq(reel_cache_set_budget(c, 25), REEL_OK); /* changed inside the scope */
+    ck_assert_int_eq(reel_cache_pop(c), REEL_OK);
+    reel_cache_get_budget(c, &b);
+    ck_assert_uint_eq(b, 10);
+    ck_assert_int_eq(reel_cache_pop(c), REEL_OK);
+    reel_cache_get_budget(c, &b);
+    ck_assert_uint_eq(b, 1000);
+    ck_assert_int_eq(reel_cache_pop(c), REEL_MISUSE);
+    for (i = 0; i < 16; i++)
+        ck_assert_int_eq(reel_cache_push_budget(c, (size_t)i), REEL_OK);
+    ck_assert_int_eq(reel_cache_push_budget(c, 99), REEL_FULL);
+    for (i = 0; i < 16; i++)
+        ck_assert_int_eq(reel_cache_pop(c), REEL_OK);
+    reel_cache_get_budget(c, &b);
+    ck_assert_uint_eq(b, 1000);
+    ck_assert_int_eq(reel_cache_push_budget(NULL, 1), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_pop(NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+END_TEST
+
 /* ---- threads: readers on shared frames, budget changes and trims, all at once ---- */
 
 typedef struct stress {
@@ -375,6 +500,9 @@ int main(void)
     tcase_add_test(tc, test_lazy_and_errors);
     tcase_add_test(tc, test_shared_and_private);
     tcase_add_test(tc, test_access_counts_persist);
+    tcase_add_test(tc, test_scan_resistance);
+    tcase_add_test(tc, test_batch_and_window);
+    tcase_add_test(tc, test_scoped_budget);
     tcase_add_test(tc, test_threads_stress);
     return tu_run("cache", tc);
 }

@@ -92,6 +92,9 @@ if cmp -s "$dir/y4m" "$dir/ref"; then ok; else bad "cat --format y4m through ffm
 n=$("$reel" cat "$S" clip --from 10 --count 5 | wc -c)
 if [ "$n" -eq $((5 * 160 * 120 * 3 / 2)) ]; then ok; else bad "cat --from/--count wrote $n bytes"; fi
 expect 1 "cat past the end" sh -c "'$reel' cat '$S' clip --from 39 --count 5 > /dev/null"
+# reads by cat and export are counted once per frame; verify's are not
+n=$(sqlite3 "$S" "SELECT group_concat(access_count) FROM reel_frames WHERE sequence = 'clip' AND idx IN (9, 10, 14, 15)")
+if [ "$n" = "2,3,3,2" ]; then ok; else bad "access counts after cat: $n, wanted 2,3,3,2"; fi
 
 # export: a PNG that decodes to the stored rgb24 pixels; PPM and PGM headers
 expect 0 "export png" "$reel" export "$S" rgb 7 -o "$dir/f.png"

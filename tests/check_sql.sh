@@ -69,7 +69,7 @@ same "$(sqlite3 "$M" "SELECT group_concat(x, ',') FROM (SELECT l.label || ':' ||
 same "$(sqlite3 "$M" "SELECT frames, ok FROM reel_sequence_stats WHERE sequence = 'yuv'")" "20|20" "reel_sequence_stats after migration"
 
 # reel stats and the access views on known counts
-sqlite3 "$S" "WITH RECURSIVE n(v) AS (SELECT 0 UNION ALL SELECT v + 1 FROM n WHERE v < 9) INSERT INTO reel_access(seq_id, idx, count, last_access) SELECT (SELECT id FROM reel_sequence WHERE name = 'yuv'), v, v * 10, 1700000000000 + v FROM n"
+sqlite3 "$S" "DELETE FROM reel_access; WITH RECURSIVE n(v) AS (SELECT 0 UNION ALL SELECT v + 1 FROM n WHERE v < 9) INSERT INTO reel_access(seq_id, idx, count, last_access) SELECT (SELECT id FROM reel_sequence WHERE name = 'yuv'), v, v * 10, 1700000000000 + v FROM n"
 same "$(sqlite3 "$S" "SELECT sequence, idx, access_count FROM reel_hot_frames LIMIT 1")" "yuv|9|90" "reel_hot_frames order"
 same "$(sqlite3 "$S" "SELECT accesses, frames_read, share_read FROM reel_sequence_stats WHERE sequence = 'yuv'")" "450|9|0.45" "reel_sequence_stats accesses"
 "$reel" stats "$S" yuv --top 3 >"$dir/stats" 2>&1 || bad "reel stats failed"

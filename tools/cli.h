@@ -33,9 +33,12 @@ int cli_usage_error(const command *cmd, const char *fmt, ...) __attribute__((for
 
 /* Open a store (read-only unless write) or report why not. */
 int cli_open(const char *path, int write, reel_store **store);
-/* Open a store read-only and one of its sequences with its info, or report why not. */
-int cli_open_seq(const char *path, const char *name, reel_store **store, reel_seq **seq,
-                 reel_seq_info *info);
+/* Open a store and one of its sequences with its info, or report why not. With counted, the
+ * store is opened read-write when the file allows it, so that reads are counted. */
+int cli_open_seq(const char *path, const char *name, int counted, reel_store **store,
+                 reel_seq **seq, reel_seq_info *info);
+/* Read frame idx into dst through the cache, counting the access (once: a one-pass read). */
+int cli_read_counted(reel_seq *seq, int64_t idx, int once, void *dst, size_t size);
 /* Parse a whole non-negative integer; 0 on success. */
 int cli_int64(const char *s, long long *out);
 /* Write s as a JSON string literal. */

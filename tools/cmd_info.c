@@ -159,7 +159,7 @@ static int info_run(int argc, char **argv)
     int rc = store_args(&cmd_info, argc, argv, 1, 0, &path, &name, &c.json);
     if (rc != EXIT_OK)
         return rc;
-    if (cli_open_seq(path, name, &s, &q, &info) != EXIT_OK)
+    if (cli_open_seq(path, name, 0, &s, &q, &info) != EXIT_OK)
         return EXIT_FAIL;
     reel_seq_close(q);
     reel_close(s);

@@ -129,7 +129,7 @@ static int cat_run(int argc, char **argv)
         cli_error("refusing to write binary frames to a terminal; pipe or redirect stdout");
         return EXIT_FAIL;
     }
-    if (cli_open_seq(a.store, a.name, &s, &q, &info) != EXIT_OK)
+    if (cli_open_seq(a.store, a.name, 1, &s, &q, &info) != EXIT_OK)
         return EXIT_FAIL;
     end = a.count < 0 ? info.frame_count : a.from + a.count;
     if (end > info.frame_count || a.from > info.frame_count) {
@@ -150,7 +150,7 @@ static int cat_run(int argc, char **argv)
     }
     buf = malloc(info.frame_size);
     for (i = a.from; buf && i < end && rc == EXIT_OK; i++) {
-        int r = reel_frame_read(q, i, buf, info.frame_size, NULL);
+        int r = cli_read_counted(q, i, 1, buf, info.frame_size);
         const uint8_t *out = buf;
         uint8_t *conv = NULL;
         int size = (int)info.frame_size;
@@ -275,10 +275,10 @@ static int export_run(int argc, char **argv)
     if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".ppm") && strcmp(ext, ".pgm") &&
                  strcmp(ext, ".raw")))
         return cli_usage_error(&cmd_export, "the output must end in .png, .ppm, .pgm or .raw");
-    if (cli_open_seq(store, name, &s, &q, &info) != EXIT_OK)
+    if (cli_open_seq(store, name, 1, &s, &q, &info) != EXIT_OK)
         return EXIT_FAIL;
     buf = malloc(info.frame_size);
-    rc = buf ? reel_frame_read(q, idx, buf, info.frame_size, NULL) : REEL_NOMEM;
+    rc = buf ? cli_read_counted(q, idx, 0, buf, info.frame_size) : REEL_NOMEM;
     if (rc != REEL_OK)
         rc = cli_fail(store, rc);
     else if (!strcmp(ext, ".png"))

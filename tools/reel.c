@@ -59,13 +59,15 @@ int cli_open(const char *path, int write, reel_store **store)
     return EXIT_OK;
 }
 
-int cli_open_seq(const char *path, const char *name, reel_store **store, reel_seq **seq,
-                 reel_seq_info *info)
+int cli_open_seq(const char *path, const char *name, int counted, reel_store **store,
+                 reel_seq **seq, reel_seq_info *info)
 {
     int rc;
     *seq = NULL;
-    if (cli_open(path, 0, store) != EXIT_OK)
-        return EXIT_FAIL;
+    if (!counted || reel_open(path, 0, NULL, store) != REEL_OK) {
+        if (cli_open(path, 0, store) != EXIT_OK)
+            return EXIT_FAIL;
+    }
     if ((rc = reel_seq_open(*store, name, seq)) != REEL_OK ||
         (rc = reel_seq_info_get(*seq, info)) != REEL_OK) {
         rc = cli_fail(path, rc);
@@ -74,6 +76,20 @@ int cli_open_seq(const char *path, const char *name, reel_store **store, reel_se
         return rc;
     }
     return EXIT_OK;
+}
+
+int cli_read_counted(reel_seq *seq, int64_t idx, int once, void *dst, size_t size)
+{
+    reel_frame *f;
+    const void *px;
+    size_t n;
+    int rc = reel_frame_get(seq, idx, once ? REEL_GET_ONCE : 0, &f);
+    if (rc != REEL_OK)
+        return rc;
+    if ((rc = reel_frame_pixels(f, &px, &n)) == REEL_OK)
+        memcpy(dst, px, n < size ? n : size);
+    reel_frame_release(f);
+    return rc;
 }
 
 int cli_int64(const char *s, long long *out)
