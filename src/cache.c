@@ -98,7 +98,7 @@ static size_t pinned_bytes(reel_cache *c)
 
 static int check(const reel_cache *c)
 {
-    return c && c->magic == MAGIC_CACHE ? REEL_OK
+    return c && reel__magic(c) == MAGIC_CACHE ? REEL_OK
                                         : reel__err(REEL_MISUSE, "not a reel_cache handle");
 }
 

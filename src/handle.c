@@ -92,7 +92,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
 
 static int frame_check(const reel_frame *f)
 {
-    return f && f->magic == MAGIC_FRAME ? REEL_OK
+    return f && reel__magic(f) == MAGIC_FRAME ? REEL_OK
                                         : reel__err(REEL_MISUSE, "not a reel_frame handle");
 }
 

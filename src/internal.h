@@ -152,6 +152,15 @@ typedef struct reel__pins {
 
 REEL__HIDDEN int reel__pins_slot(void);
 
+/* The magic number at the start of a handle, read without assuming the pointer is really of
+ * that (over-aligned) type: misuse checks must not themselves misbehave on a foreign pointer. */
+static inline uint32_t reel__magic(const void *handle)
+{
+    uint32_t m;
+    memcpy(&m, handle, sizeof m);
+    return m;
+}
+
 /* Zeroed memory aligned to a cache line, for objects holding reel__pins; free() frees it. */
 static inline void *reel__zalloc64(size_t size)
 {

@@ -10,7 +10,7 @@
 
 int reel__seq_check(const reel_seq *q)
 {
-    if (!q || q->magic != REEL__MAGIC_SEQ)
+    if (!q || reel__magic(q) != REEL__MAGIC_SEQ)
         return reel__err(REEL_MISUSE, "not an open reel_seq handle");
     return REEL_OK;
 }

@@ -15,7 +15,7 @@
 
 int reel__store_check(const reel_store *s)
 {
-    if (!s || s->magic != REEL__MAGIC_STORE)
+    if (!s || reel__magic(s) != REEL__MAGIC_STORE)
         return reel__err(REEL_MISUSE, "not an open reel_store handle");
     return REEL_OK;
 }
