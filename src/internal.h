@@ -43,6 +43,30 @@ typedef struct reel__plane {
 /* Planes of a format as the codec filters them (packed RGB counts as 3 planes). */
 REEL__HIDDEN int reel__planes(int fmt, int width, int height, reel__plane planes[REEL__MAX_PLANES]);
 
+static inline size_t reel__plane_bytes(const reel__plane *p)
+{
+    return (size_t)p->width * (size_t)p->height * (size_t)p->bytes;
+}
+
+/* ---- the prediction filter (filter.c) ---- */
+
+#define REEL__LANES 16 /* strips per plane, filtered side by side */
+
+/* Bytes of a plane once filtered (its strips, virtual rows included). */
+REEL__HIDDEN size_t reel__filtered_bytes(const reel__plane *p);
+/*
+ * Filter a frame of fmt (planes p[0..np)) into out. choose: pick each plane's predictor and
+ * return the choice in *mask, else use *mask. planes: raw-frame-sized scratch (RGB only);
+ * tmp: 17 rows of the widest plane in 2-byte samples.
+ */
+REEL__HIDDEN void reel__filter(const uint8_t *pixels, int fmt, const reel__plane *p, int np,
+                               int choose, unsigned *mask, uint8_t *out, uint8_t *planes,
+                               uint8_t *tmp);
+/* Undo reel__filter: f (overwritten) into dst. rows: 2 x 16 strips of the widest plane in
+ * 16-bit samples. */
+REEL__HIDDEN void reel__unfilter(uint8_t *f, unsigned mask, int fmt, const reel__plane *p,
+                                 int np, uint8_t *dst, uint8_t *planes, uint16_t *rows);
+
 /* Reusable encoder/decoder state (zstd contexts, scratch). One thread at a time. */
 typedef struct reel__codec reel__codec;
 REEL__HIDDEN reel__codec *reel__codec_new(void);
