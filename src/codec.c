@@ -1,32 +1,15 @@
 /*
- * codec.c - the frame codec: a reversible prediction filter (filter.c) followed by zstd, and
- * the checks every stored blob goes through before its pixels are trusted.
+ * codec.c - the frame codec: the prediction filter (filter.c, where the STRIP16 layout is
+ * described) followed by zstd, and the checks every stored blob goes through before its
+ * pixels are trusted.
  *
- * Filter STRIP16 (REEL__FILTER_STRIP16, id 1 | mask << 4)
- *   Packed RGB/BGR is first split into three planes G, R-G, B-G (mod 256), which removes most
- *   of the correlation between channels. Each plane (w x h samples) is then cut into 16
- *   horizontal strips of hs = ceil(h / 16) rows; strip s holds rows s*hs .. s*hs+hs-1 (rows
- *   past h are virtual and hold 0). The strips are interleaved sample by sample, so that
- *   position (r, x) of all 16 strips forms one 16-byte vector: I[(r * w + x) * 16 + s].
- *   Each sample is predicted from neighbours in its own strip: left a, up b, up-left c and
- *   up-right d (b again at the right edge). Plane i uses MED(a, b, c), the LOCO-I median
- *   predictor, or - when bit i of mask is set - AVG = avg(a, avg(b, d)) with avg(x, y) =
- *   (x + y + 1) >> 1, which wins where sensor noise dominates. The encoder picks per plane
- *   from the residual entropy of a sample of rows. The first row of a strip uses a, the first
- *   column b, sample (0, 0) 0. The residual (sample - prediction, mod 2^8 or 2^16) is what
- *   zstd compresses, at level 1 with a 64 KiB window, a 1 KiB-entry hash table and matches
- *   of 7 bytes or more: higher levels and bigger tables find short false matches in residual
- *   noise and end up larger, slower to compress and slower to decode. 16-bit samples store all low bytes, then
- *   all high bytes.
- *
- *   Why strips: reconstruction is a serial chain along each row (every sample needs its
- *   reconstructed left neighbour). Interleaving 16 independent strips turns that chain into
- *   one SIMD lane each, so unfiltering runs 16 samples per step and costs far less than
- *   zstd's own decompression. A 16x16 byte transpose writes the strips back as plain rows.
+ * Residuals are compressed at zstd level 1 with a 64 KiB window, a 1 Ki-entry hash table and
+ * matches of 7 bytes or more: higher levels and bigger tables find short false matches in
+ * residual noise and end up larger, slower to compress and slower to decode.
  *
  * Every blob is untrusted: the filter id must be known, the zstd frame must declare exactly
  * the filtered size and decompress to exactly that size, and the pixels must match the stored
- * checksum.
+ * checksum (XXH64 of the raw frame). Scratch memory is allocated only after those size checks.
  */
 #include "config.h"
 

@@ -14,10 +14,7 @@
  *   (x + y + 1) >> 1, which wins where sensor noise dominates. The encoder picks per plane
  *   from the residual entropy of a sample of rows. The first row of a strip uses a, the first
  *   column b, sample (0, 0) 0. The residual (sample - prediction, mod 2^8 or 2^16) is what
- *   zstd compresses, at level 1 with a 64 KiB window, a 1 KiB-entry hash table and matches
- *   of 7 bytes or more: higher levels and bigger tables find short false matches in residual
- *   noise and end up larger, slower to compress and slower to decode. 16-bit samples store all low bytes, then
- *   all high bytes.
+ *   zstd compresses (codec.c). 16-bit samples store all low bytes, then all high bytes.
  *
  *   Why strips: reconstruction is a serial chain along each row (every sample needs its
  *   reconstructed left neighbour). Interleaving 16 independent strips turns that chain into
