@@ -142,31 +142,9 @@ void reel__access_count(reel__access *a, int64_t seq, int64_t idx)
     reel__access_add(a, seq, idx, 1, reel__now_ms());
 }
 
-void reel__access_forget(reel__access *a, int64_t seq)
-{
-    int i;
-    size_t b;
-    for (i = 0; i < SHARDS; i++) {
-        ashard *s = &a->shards[i];
-        pthread_mutex_lock(&s->lock);
-        for (b = 0; b < s->nbuckets; b++) {
-            counter **p = &s->table[b], *c;
-            while ((c = *p)) {
-                if (c->seq == seq) {
-                    *p = c->next;
-                    free(c);
-                    s->count--;
-                } else {
-                    p = &c->next;
-                }
-            }
-        }
-        pthread_mutex_unlock(&s->lock);
-    }
-}
-
-/* Take every counter out of the table, as one list. */
-static counter *take_all(reel__access *a)
+/* Take out every counter (seq < 0) or those of one sequence, as a list, each shard locked in
+ * turn. */
+static counter *take(reel__access *a, int64_t seq)
 {
     counter *list = NULL;
     int i;
@@ -175,18 +153,30 @@ static counter *take_all(reel__access *a)
         ashard *s = &a->shards[i];
         pthread_mutex_lock(&s->lock);
         for (b = 0; b < s->nbuckets; b++) {
-            counter *c = s->table[b], *next;
-            for (; c; c = next) {
-                next = c->next;
+            counter **p = &s->table[b], *c;
+            while ((c = *p)) {
+                if (seq >= 0 && c->seq != seq) {
+                    p = &c->next;
+                    continue;
+                }
+                *p = c->next;
+                s->count--;
                 c->next = list;
                 list = c;
             }
-            s->table[b] = NULL;
         }
-        s->count = 0;
         pthread_mutex_unlock(&s->lock);
     }
     return list;
+}
+
+void reel__access_forget(reel__access *a, int64_t seq)
+{
+    counter *c = take(a, seq), *next;
+    for (; c; c = next) {
+        next = c->next;
+        free(c);
+    }
 }
 
 int reel__access_flush(reel__access *a, sqlite3 *db)
@@ -196,7 +186,7 @@ int reel__access_flush(reel__access *a, sqlite3 *db)
         "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM reel_frame WHERE seq_id = ?1 AND "
         "idx = ?2) ON CONFLICT(seq_id, idx) DO UPDATE SET count = count + excluded.count, "
         "last_access = max(last_access, excluded.last_access)";
-    counter *list = take_all(a), *c, *next;
+    counter *list = take(a, -1), *c, *next;
     sqlite3_stmt *st = NULL;
     int rc;
     if (!list)

@@ -485,11 +485,13 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
         shrink(c, atomic_load(&c->budget));
 }
 
-/* Forget the entries of a store (seq < 0: all its sequences). Unpinned ones are freed now;
- * pinned ones leave the table at once and are freed by their last unpin. */
-void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
+/*
+ * Call fn on every entry of store (seq < 0: of all its sequences), each shard locked in turn.
+ * When fn returns non-zero the entry has been taken out of the table (fn owns it now).
+ */
+static void each_entry(reel_cache *c, uint64_t store, int64_t seq,
+                       int (*fn)(reel_cache *, shard *, centry *, void *), void *ctx)
 {
-    int discard = seq >= 0; /* a removed sequence's counts go with it */
     int i;
     size_t b;
     for (i = 0; i < SHARDS; i++) {
@@ -498,21 +500,16 @@ void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
         for (b = 0; b < s->nbuckets; b++) {
             centry **p = &s->table[b], *e;
             while ((e = *p)) {
+                centry *next = e->hnext;
                 if (e->store != store || (seq >= 0 && e->seq != seq)) {
                     p = &e->hnext;
                     continue;
                 }
-                *p = e->hnext;
-                s->count--;
-                if (discard)
-                    e->count = 0;
-                else
-                    hand_over(e);
-                if (e->pins > 0 || e->state == LOADING) {
-                    e->orphan = 1;
+                if (fn(c, s, e, ctx)) {
+                    *p = next;
+                    s->count--;
                 } else {
-                    lru_unlink(e);
-                    drop(c, e);
+                    p = &e->hnext;
                 }
             }
         }
@@ -520,19 +517,36 @@ void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
     }
 }
 
-void reel__cache_harvest(reel_cache *c, uint64_t store)
+/* Take an entry out: unpinned ones are freed now, pinned ones by their last unpin. */
+static int forget(reel_cache *c, shard *s, centry *e, void *discard)
 {
-    int i;
-    size_t b;
-    for (i = 0; i < SHARDS; i++) {
-        shard *s = &c->shards[i];
-        pthread_mutex_lock(&s->lock);
-        for (b = 0; b < s->nbuckets; b++) {
-            centry *e;
-            for (e = s->table[b]; e; e = e->hnext)
-                if (e->store == store)
-                    hand_over(e);
-        }
-        pthread_mutex_unlock(&s->lock);
+    (void)s;
+    if (*(int *)discard)
+        e->count = 0; /* a removed sequence's counts go with it */
+    else
+        hand_over(e);
+    if (e->pins > 0 || e->state == LOADING) {
+        e->orphan = 1;
+    } else {
+        lru_unlink(e);
+        drop(c, e);
     }
+    return 1;
 }
+
+static int harvest(reel_cache *c, shard *s, centry *e, void *ctx)
+{
+    (void)c, (void)s, (void)ctx;
+    hand_over(e);
+    return 0;
+}
+
+/* Forget the entries of a store (seq < 0: all its sequences, counts kept; else one removed
+ * sequence, counts dropped). */
+void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
+{
+    int discard = seq >= 0;
+    each_entry(c, store, seq, forget, &discard);
+}
+
+void reel__cache_harvest(reel_cache *c, uint64_t store) { each_entry(c, store, -1, harvest, NULL); }
