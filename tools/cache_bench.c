@@ -17,18 +17,8 @@
 
 #include "internal.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *msg)
-{
-    fprintf(stderr, "reel-cache-bench: %s\n", msg);
-    exit(1);
-}
+#define BENCH_NAME "reel-cache-bench"
+#include "bench.h"
 
 typedef struct hit_job {
     reel_seq *q;
@@ -40,7 +30,7 @@ typedef struct hit_job {
 static void *hits(void *arg)
 {
     hit_job *j = arg;
-    double t0 = now(), end = t0 + j->seconds;
+    double t0 = bench_now(), end = t0 + j->seconds;
     long long ops = 0;
     int64_t i = 0;
     while (1) {
@@ -54,11 +44,11 @@ static void *hits(void *arg)
                 i = 0;
         }
         ops += 1000;
-        if (now() >= end)
+        if (bench_now() >= end)
             break;
     }
     j->ops = ops;
-    j->seconds = now() - t0;
+    j->seconds = bench_now() - t0;
     return NULL;
 }
 
@@ -109,7 +99,7 @@ int main(int argc, char **argv)
 
     /* cold reads through an empty cache, then the codec alone on the same blobs */
     reel_cache_trim(c, 0);
-    t_cache = now();
+    t_cache = bench_now();
     for (i = 0; i < n; i++) {
         reel_frame *f;
         if (reel_frame_get(q, i, 0, &f))
@@ -117,7 +107,7 @@ int main(int argc, char **argv)
         reel_frame_release(f);
         reel_cache_trim(c, 0);
     }
-    t_cache = now() - t_cache;
+    t_cache = bench_now() - t_cache;
     {
         sqlite3 *db;
         sqlite3_stmt *stm;
@@ -148,12 +138,12 @@ int main(int argc, char **argv)
         }
         sqlite3_finalize(stm);
         sqlite3_close(db);
-        t_codec = now();
+        t_codec = bench_now();
         for (i = 0; i < n; i++)
             if (blobs[i] && reel__decode(codec, filters[i], info.pix_fmt, info.width, info.height,
                                          blobs[i], lens[i], sums[i], out, &why))
                 die(why);
-        t_codec = now() - t_codec;
+        t_codec = bench_now() - t_codec;
         for (i = 0; i < n; i++)
             free(blobs[i]);
         free(blobs);

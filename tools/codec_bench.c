@@ -24,18 +24,8 @@
 
 #include "internal.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *msg)
-{
-    fprintf(stderr, "reel-codec-bench: %s\n", msg);
-    exit(1);
-}
+#define BENCH_NAME "reel-codec-bench"
+#include "bench.h"
 
 typedef struct blob {
     void *data;
@@ -62,20 +52,20 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     for (i = 0; i < n; i++) {
         const void *b;
         size_t len;
-        t0 = now();
+        t0 = bench_now();
         if (reel__encode(c, REEL__FILTER_NONE, base_level, fmt, w, h, raw + i * fs, &b, &len,
                          &plain[i].sum, &plain[i].filter) != REEL_OK)
             die(reel_errmsg());
-        t_enc_plain += now() - t0;
+        t_enc_plain += bench_now() - t0;
         plain[i].data = malloc(len);
         memcpy(plain[i].data, b, len);
         plain[i].len = len;
         plain_total += len;
-        t0 = now();
+        t0 = bench_now();
         if (reel__encode(c, filter, level, fmt, w, h, raw + i * fs, &b, &len, &med[i].sum,
                          &med[i].filter) != REEL_OK)
             die(reel_errmsg());
-        t_enc_reel += now() - t0;
+        t_enc_reel += bench_now() - t0;
         med[i].data = malloc(len);
         memcpy(med[i].data, b, len);
         med[i].len = len;
@@ -83,12 +73,12 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     }
     for (r = 0; r < reps; r++) {
         double a, b;
-        t0 = now();
+        t0 = bench_now();
         for (i = 0; i < n; i++)
             if (ZSTD_decompressDCtx(dctx, out, fs, plain[i].data, plain[i].len) != fs)
                 die("plain zstd decode failed");
-        a = now() - t0;
-        t0 = now();
+        a = bench_now() - t0;
+        t0 = bench_now();
         for (i = 0; i < n; i++) {
             const char *why;
             if (reel__decode(c, med[i].filter, fmt, w, h, med[i].data, med[i].len,
@@ -97,12 +87,12 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
             if (memcmp(out, raw + i * fs, fs) != 0)
                 die("roundtrip differs");
         }
-        b = now() - t0;
-        t0 = now();
+        b = bench_now() - t0;
+        t0 = bench_now();
         for (i = 0; i < n; i++)
             if (ZSTD_isError(ZSTD_decompressDCtx(dctx, scratch, scap, med[i].data, med[i].len)))
                 die("zstd part of reel decode failed");
-        t_zmed += now() - t0;
+        t_zmed += bench_now() - t0;
         t_plain += a;
         t_med += b;
         best_plain = a < best_plain ? a : best_plain;
@@ -156,7 +146,7 @@ static double fetch_time(const char *path, size_t n)
         sqlite3_prepare_v2(db, "SELECT data FROM reel_blob WHERE id = ?", -1, &st, NULL))
         die("cannot reopen the page-size store");
     srand(2);
-    t0 = now();
+    t0 = bench_now();
     for (i = 0; i < 8 * n; i++) {
         sqlite3_bind_int64(st, 1, 1 + rand() % (int)n);
         if (sqlite3_step(st) != SQLITE_ROW)
@@ -164,7 +154,7 @@ static double fetch_time(const char *path, size_t n)
         sink += (size_t)sqlite3_column_bytes(st, 0);
         sqlite3_reset(st);
     }
-    t0 = now() - t0;
+    t0 = bench_now() - t0;
     sqlite3_finalize(st);
     sqlite3_close(db);
     return sink ? t0 : 0;
@@ -194,16 +184,16 @@ static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
             die(reel_errmsg());
         for (i = 0; i < n; i++)
             in[i] = (reel_frame_in){raw + i * fs, fs, (int64_t)i, 1, 0, 0};
-        t0 = now();
+        t0 = bench_now();
         if (reel_frames_append(q, in, n, NULL))
             die(reel_errmsg());
-        tw = now() - t0;
+        tw = bench_now() - t0;
         srand(1);
-        t0 = now();
+        t0 = bench_now();
         for (i = 0; i < 4 * n; i++)
             if (reel_frame_read(q, rand() % (int)n, out, fs, NULL))
                 die(reel_errmsg());
-        tr = now() - t0;
+        tr = bench_now() - t0;
         reel_seq_close(q);
         reel_close(s);
         tf = fetch_time(path, n);

@@ -21,18 +21,8 @@
 
 #include "ingest.h"
 
-static void die(const char *msg)
-{
-    fprintf(stderr, "reel-import-bench: %s\n", msg);
-    exit(1);
-}
-
-static double clock_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#define BENCH_NAME "reel-import-bench"
+#include "bench.h"
 
 /* Decode the frame with presentation timestamp pts by seeking to the keyframe before it and
  * decoding forward; convert it to the stored format into out. */
@@ -93,11 +83,11 @@ static void random_reads(const char *video, const char *store, int n)
     srand(42);
     for (i = 0; i < n; i++)
         idx[i] = rand() % info.frame_count;
-    t0 = clock_now();
+    t0 = bench_now();
     for (i = 0; i < n; i++)
         if (reel_frame_read(q, idx[i], a, info.frame_size, NULL))
             die(reel_errmsg());
-    t_reel = clock_now() - t0;
+    t_reel = bench_now() - t0;
     /* FFmpeg: the same frames by seeking, each checked against reel's pixels */
     memset(&im, 0, sizeof im);
     memset(&src, 0, sizeof src);
@@ -118,14 +108,14 @@ static void random_reads(const char *video, const char *store, int n)
     im.conv.av_fmt = reel__av_format(info.pix_fmt);
     im.conv.width = im.conv.scaled_w = info.width;
     im.conv.height = im.conv.scaled_h = info.height;
-    t0 = clock_now();
+    t0 = bench_now();
     for (i = 0; i < n; i++) {
         reel_frame_info fi;
         if (reel_frame_info_get(q, idx[i], &fi))
             die(reel_errmsg());
         seek_decode(im.fmt, im.dec, im.stream, fi.pts, &im.conv, &conv, b);
     }
-    t_ff = clock_now() - t0;
+    t_ff = bench_now() - t0;
     for (i = 0; i < n; i++) { /* check outside the timed loops */
         reel_frame_info fi;
         reel_frame_read(q, idx[i], a, info.frame_size, &fi);
