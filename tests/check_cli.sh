@@ -1,30 +1,8 @@
 #!/bin/sh
 # check_cli.sh - the `reel` tool as a user runs it: exit codes, messages, --json, progress,
 # cat/export output checked with FFmpeg, verify on a damaged store, Ctrl-C and resume.
-set -u
-top=${top_builddir:-.}
-reel="$top/tools/reel"
-dir=$(mktemp -d /tmp/reel-cli-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# expect CODE DESCRIPTION COMMAND...: the command's exit status must be CODE
-expect() {
-    code=$1 what=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    got=$?
-    if [ "$got" -eq "$code" ]; then ok; else bad "$what: exit $got, wanted $code"; cat "$dir/err"; fi
-}
-contains() { # FILE TEXT DESCRIPTION
-    if grep -q -- "$2" "$1"; then ok; else bad "$3: '$2' not in output"; cat "$1"; fi
-}
-json_ok() { # FILE DESCRIPTION
-    if python3 -m json.tool "$1" >/dev/null 2>&1; then ok; else bad "$2: not valid JSON"; cat "$1"; fi
-}
+. "$(dirname "$0")/testlib.sh"
+testlib_init cli
 
 ff="ffmpeg -nostdin -v error -y"
 $ff -f lavfi -i testsrc2=size=160x120:rate=25,noise=alls=8:allf=t -frames:v 40 \
@@ -143,5 +121,4 @@ expect 0 "clean import" "$reel" import "$dir/c.reel" "$dir/long.mp4"
 "$reel" cat "$dir/c.reel" long | md5sum >"$dir/b.md5"
 if cmp -s "$dir/a.md5" "$dir/b.md5"; then ok; else bad "resumed frames differ from a clean import"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+testlib_done

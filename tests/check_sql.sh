@@ -1,19 +1,9 @@
 #!/bin/sh
 # check_sql.sh - the store from the sqlite3 shell: the loadable extension in a real sqlite3
 # process, the views (empty, migrated, with user tables, 1,000,000 frames), and `reel stats`.
-set -u
-top=${top_builddir:-.}
-reel="$top/tools/reel"
+. "$(dirname "$0")/testlib.sh"
+testlib_init sql
 ext="$top/src/.libs/reel"
-dir=$(mktemp -d /tmp/reel-sql-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-same() { # GOT WANT DESCRIPTION
-    if [ "$1" = "$2" ]; then ok; else bad "$3: got '$1', wanted '$2'"; fi
-}
 # A sanitizer build's extension needs its runtime loaded first into the (plain) sqlite3 shell;
 # leaks are not checked there, as the shell itself is not ours.
 pre=$(ldd "$ext.so" 2>/dev/null | awk '/lib(asan|ubsan|tsan)\.so/ {print $3}' | tr '\n' ' ')
@@ -97,5 +87,4 @@ sqlite3 "$B" "SELECT * FROM reel_sequence_stats" >/dev/null
 t1=$(date +%s%N)
 echo "reel_sequence_stats over 1,000,040 frames: $(((t1 - t0) / 1000000)) ms (information, not asserted)"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+testlib_done
