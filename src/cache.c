@@ -60,7 +60,8 @@ struct reel_cache {
     atomic_size_t budget, resident;
     atomic_int users;
     /* changed on misses and evictions only, never on the hit path */
-    atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames;
+    atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames,
+        prefetched;
     shard shards[SHARDS];
 };
 
@@ -358,6 +359,7 @@ int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
     st->loads = atomic_load(&c->loads);
     st->evictions = atomic_load(&c->evictions);
     st->bytes_decompressed = atomic_load(&c->bytes_decompressed);
+    st->prefetch_loads = atomic_load(&c->prefetched);
     st->load_seconds_total = (double)atomic_load(&c->load_ns) / 1e9;
     st->load_seconds_max = (double)atomic_load(&c->load_ns_max) / 1e9;
     return REEL_OK;
@@ -389,8 +391,8 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
     p = slot(s, h, store, seq, idx);
     if ((e = *p)) {
         pin_locked(s, e);
-        s->hits++;
-        if (count) {
+        s->hits += count >= 0; /* read-ahead (count < 0) is not a reader's hit */
+        if (count > 0) {
             e->count++;
             e->last_ms = reel__now_ms();
         }
@@ -415,15 +417,15 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
     }
     e->store = store, e->seq = seq, e->idx = idx, e->size = size, e->state = LOADING;
     e->access = access;
-    e->count = count;
-    e->last_ms = count ? reel__now_ms() : 0;
+    e->count = count > 0 ? count : 0;
+    e->last_ms = count > 0 ? reel__now_ms() : 0;
     *p = e;
     if (++s->count > s->nbuckets)
         grow(s);
     atomic_fetch_add(&c->resident, cost(e));
     atomic_fetch_add(&c->frames, 1);
     pin_locked(s, e);
-    s->misses++;
+    s->misses += count >= 0;
     pthread_mutex_unlock(&s->lock);
 
     t0 = now_ns();
@@ -445,6 +447,8 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
         return rc;
     }
     atomic_fetch_add(&c->loads, 1);
+    if (count < 0)
+        atomic_fetch_add(&c->prefetched, 1);
     atomic_fetch_add(&c->bytes_decompressed, size);
     shrink(c, atomic_load(&c->budget));
     *entry = e;

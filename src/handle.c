@@ -85,6 +85,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     }
     if (flags & REEL_GET_LAZY)
         reel__access_count(seq->store->access, seq->id, index);
+    reel__prefetch_saw(seq, index);
     f->magic = MAGIC_FRAME;
     *out = f;
     return REEL_OK;

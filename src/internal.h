@@ -141,8 +141,9 @@ typedef int (*reel__loader)(void *ctx, uint8_t *pixels, reel_frame_info *info);
 REEL__HIDDEN uint64_t reel__cache_serial(void);
 REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
 /* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. */
-/* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss; count (0 or
- * 1) accesses are recorded in the entry and handed to access when it leaves the cache. */
+/* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. count 1: a
+ * counted access (recorded in the entry, handed to access when it leaves the cache); 0: an
+ * uncounted one; -1: read-ahead (neither counted nor a hit or miss in the statistics). */
 REEL__HIDDEN int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
                                  size_t size, reel__loader load, void *ctx,
                                  reel__access *access, int count, void **entry,
@@ -208,9 +209,20 @@ static inline int64_t reel__pins_total(reel__pins *p)
     return n;
 }
 
+/* ---- read-ahead (prefetch.c) ---- */
+
+typedef struct reel__prefetch reel__prefetch;
+REEL__HIDDEN reel__prefetch *reel__prefetch_new(void);
+REEL__HIDDEN void reel__prefetch_free(reel__prefetch *p);
+/* Called by every successful get: detects sequential reading on this thread, queues ahead. */
+REEL__HIDDEN void reel__prefetch_saw(reel_seq *seq, int64_t idx);
+/* Before a sequence handle goes: drop its queued loads, wait for those in flight. */
+REEL__HIDDEN void reel__prefetch_forget(reel_seq *seq);
+
 struct reel_store {
     uint32_t magic;
     uint64_t serial;        /* this open's key in shared caches */
+    reel__prefetch *prefetch;
     reel_cache *cache;
     reel__access *access;
     reel__pins pins;        /* frame handles of this store not yet released */
@@ -248,6 +260,7 @@ struct reel_seq {
     size_t frame_size;
     reel_rational time_base;
     reel__pins pins; /* frame handles of this sequence not yet released */
+    int ra_inflight; /* read-ahead loads running on it (under the prefetch lock) */
 };
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);

@@ -311,7 +311,8 @@ REEL_API int reel_cache_trim(reel_cache *cache, size_t target);
 typedef struct reel_cache_stats {
     size_t budget, resident_bytes, pinned_bytes;
     uint64_t resident_frames;
-    uint64_t hits, misses, loads, evictions;
+    uint64_t hits, misses, loads, evictions; /* hits and misses of readers' gets */
+    uint64_t prefetch_loads;                 /* loads done by read-ahead (part of loads) */
     uint64_t bytes_decompressed;
     double load_seconds_total, load_seconds_max;
 } reel_cache_stats;
@@ -370,6 +371,33 @@ REEL_API int reel_frames_release(reel_frame **frames, size_t n);
  */
 REEL_API int reel_cache_push_budget(reel_cache *cache, size_t budget);
 REEL_API int reel_cache_pop(reel_cache *cache);
+
+/*
+ * Read-ahead: workers per store (default 1, 0 turns read-ahead off) and how many frames ahead
+ * of a sequential reader they load (default 8). A thread that reads one index after another,
+ * forward or backward, gets the next frames loaded into the cache while it works; loading
+ * follows the reader and stops when it stops. Read-ahead never pins and stays in the budget.
+ */
+REEL_API int reel_store_set_readahead(reel_store *store, int workers, int window);
+
+/* Ask the read-ahead workers to load frames [first, first + count) into the cache (at most
+ * 1024 at a time); returns at once. Frames past the end are ignored. */
+REEL_API int reel_seq_prefetch(reel_seq *seq, int64_t first, size_t count);
+
+/* Called by reel_seq_foreach with a batch of pinned frames in index order. A non-zero return
+ * stops the iteration and is returned by reel_seq_foreach. */
+typedef int (*reel_foreach_fn)(void *ctx, reel_frame **frames, size_t n);
+
+#define REEL_FOREACH_RELEASE 0x1 /* release each batch after its callback */
+
+/*
+ * Hand frames [first, first + count) (count < 0: to the end) to cb in batches of batch_size
+ * (1..512), loading the next batch while cb works on the current one. With
+ * REEL_FOREACH_RELEASE the batch is released after cb, so memory stays at about two batches;
+ * otherwise cb owns the handles and releases them.
+ */
+REEL_API int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_t batch_size,
+                              reel_foreach_fn cb, void *ctx, unsigned flags);
 
 /* Write the access counts gathered in memory to the store (reel_access), in one transaction.
  * REEL_READONLY on a read-only store, whose counts stay in memory and are lost at close. */

@@ -161,6 +161,7 @@ int reel_seq_close(reel_seq *q)
     if (reel__pins_total(&q->pins) > 0)
         return reel__err(REEL_MISUSE, "reel_seq_close: %lld frame handle(s) not released",
                          (long long)reel__pins_total(&q->pins));
+    reel__prefetch_forget(q);
     q->magic = REEL__MAGIC_DEAD;
     pthread_mutex_lock(&q->store->lock);
     q->store->open_seqs--;

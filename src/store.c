@@ -172,8 +172,10 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     s->serial = reel__cache_serial();
     s->cache = reel_cache_default();
     s->access = reel__access_new();
-    if (!s->cache || !s->access) {
+    s->prefetch = reel__prefetch_new();
+    if (!s->cache || !s->access || !s->prefetch) {
         reel__access_free(s->access);
+        reel__prefetch_free(s->prefetch);
         free(s->path);
         free(s);
         return reel__err(REEL_NOMEM, "out of memory");
@@ -234,6 +236,7 @@ int reel_close(reel_store *s)
         return reel__err(REEL_MISUSE, "reel_close: %d sequence handle(s) still open", n);
     }
     pthread_mutex_unlock(&s->lock);
+    reel__prefetch_free(s->prefetch); /* no sequence is open: no queued or running loads */
     if (s->wdb) /* best effort: a failure keeps the error message, the close goes on */
         reel_flush(s);
     s->magic = REEL__MAGIC_DEAD;

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -13,9 +14,11 @@ enum { W = 40, H = 30, N = 64 };
 #define FS ((size_t)W * H)             /* gray8 */
 #define COST (FS + 256)                /* an upper bound of a frame's cost in the budget */
 
+/* A store whose cache behaviour is deterministic: read-ahead off (tested on its own below). */
 static void open_store(const char *name, reel_store **s, reel_seq **q)
 {
     tu_make_store(name, REEL_PIX_GRAY8, W, H, N, s, q);
+    ck_assert_int_eq(reel_store_set_readahead(*s, 0, 1), REEL_OK);
 }
 
 static int expect_pixels(reel_frame *f, int64_t idx)
@@ -426,6 +429,115 @@ START_TEST(test_scoped_budget)
 }
 END_TEST
 
+/* Sequential reading is detected and read ahead; an explicit prefetch loads a range. */
+START_TEST(test_readahead)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c;
+    reel_cache_stats st;
+    reel_frame *f;
+    int64_t i;
+    int tries;
+    open_store("ra.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(100 * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_readahead(s, 1, 8), REEL_OK);
+    for (i = 0; i < 4; i++) { /* at frame 2 (two forward steps) frames 3..10 are queued */
+        ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
+        reel_frame_release(f);
+    }
+    for (tries = 0; tries < 2000; tries++) { /* wait for the worker */
+        reel_cache_stats_get(c, &st);
+        if (st.resident_frames >= 11)
+            break;
+        usleep(1000);
+    }
+    ck_assert_uint_ge(st.resident_frames, 11);
+    ck_assert_uint_ge(st.prefetch_loads, 7);
+    for (i = 4; i < 11; i++) { /* now hits */
+        uint64_t misses = st.misses;
+        ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
+        ck_assert(expect_pixels(f, i));
+        reel_frame_release(f);
+        reel_cache_stats_get(c, &st);
+        ck_assert_uint_eq(st.misses, misses);
+    }
+    /* explicit prefetch of a range far away */
+    ck_assert_int_eq(reel_seq_prefetch(q, 40, 5), REEL_OK);
+    for (tries = 0; tries < 2000; tries++) {
+        reel_cache_stats_get(c, &st);
+        /* 0..18 (the reader at 6 and 10 queued 11..14 and 15..18) and 40..44 */
+        if (st.resident_frames >= 24)
+            break;
+        usleep(1000);
+    }
+    reel_cache_stats_get(c, &st);
+    {
+        uint64_t misses = st.misses;
+        ck_assert_int_eq(reel_frame_get(q, 42, 0, &f), REEL_OK);
+        reel_frame_release(f);
+        reel_cache_stats_get(c, &st);
+        ck_assert_uint_eq(st.misses, misses);
+    }
+    ck_assert_int_eq(reel_seq_prefetch(q, -1, 5), REEL_INVALID);
+    ck_assert_int_eq(reel_store_set_readahead(s, -1, 8), REEL_INVALID);
+    ck_assert_int_eq(reel_store_set_readahead(s, 1, 0), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+END_TEST
+
+typedef struct each_ctx {
+    int64_t next;
+    size_t batches, max_batch;
+    int stop_at;
+} each_ctx;
+
+static int each(void *ctx, reel_frame **frames, size_t n)
+{
+    each_ctx *e = ctx;
+    size_t k;
+    for (k = 0; k < n; k++) {
+        reel_frame_info fi;
+        reel_frame_meta(frames[k], &fi);
+        if (fi.index != e->next++ || !expect_pixels(frames[k], fi.index))
+            return -1;
+    }
+    e->batches++;
+    e->max_batch = n > e->max_batch ? n : e->max_batch;
+    return e->stop_at && (int)e->batches == e->stop_at ? 7 : 0;
+}
+
+START_TEST(test_foreach)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache_stats st;
+    reel_cache *c;
+    each_ctx e = {5, 0, 0, 0};
+    open_store("fe.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(100 * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_readahead(s, 1, 8), REEL_OK);
+    ck_assert_int_eq(reel_seq_foreach(q, 5, -1, 10, each, &e, REEL_FOREACH_RELEASE), REEL_OK);
+    ck_assert_int_eq(e.next, N);
+    ck_assert_uint_eq(e.batches, 6); /* 59 frames in batches of 10 */
+    ck_assert_uint_eq(e.max_batch, 10);
+    reel_cache_stats_get(c, &st);
+    ck_assert_uint_eq(st.pinned_bytes, 0);
+    e = (each_ctx){0, 0, 0, 2};
+    ck_assert_int_eq(reel_seq_foreach(q, 0, 30, 4, each, &e, REEL_FOREACH_RELEASE), 7);
+    ck_assert_uint_eq(e.batches, 2);
+    ck_assert_int_eq(reel_seq_foreach(q, 0, 10, 0, each, &e, 0), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_foreach(q, 0, 10, 4, NULL, &e, 0), REEL_MISUSE);
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+END_TEST
+
 /* ---- threads: readers on shared frames, budget changes and trims, all at once ---- */
 
 typedef struct stress {
@@ -503,6 +615,8 @@ int main(void)
     tcase_add_test(tc, test_scan_resistance);
     tcase_add_test(tc, test_batch_and_window);
     tcase_add_test(tc, test_scoped_budget);
+    tcase_add_test(tc, test_readahead);
+    tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_threads_stress);
     return tu_run("cache", tc);
 }

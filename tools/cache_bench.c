@@ -6,7 +6,9 @@
  *   hit path   get+release of resident frames per second, on 1 thread and on 2 threads
  *              (different frames), and the 2-thread speed-up (targets: >= 5 M/s, >= 1.6x);
  *   cold read  frames per second through an empty cache (store file in the OS page cache)
- *              against the codec decoding the same blobs already in memory (target >= 0.9x).
+ *              against the codec decoding the same blobs already in memory (target >= 0.9x);
+ *   read-ahead the share of sequential gets that never wait for a load when the caller does
+ *              1 ms of its own work per frame (target > 95%).
  * This grows into `reel bench`.
  */
 #include <pthread.h>
@@ -75,7 +77,8 @@ int main(int argc, char **argv)
     if (reel_cache_new((size_t)1 << 34, &c) || reel_store_set_cache(s, c))
         die(reel_errmsg());
 
-    /* hit path: 2 x 64 resident frames (or fewer) */
+    /* hit path: 2 x 64 resident frames (or fewer), read-ahead off: it measures the cache */
+    reel_store_set_readahead(s, 0, 1);
     warm = n < 128 ? n : 128;
     for (i = 0; i < warm; i++) {
         reel_frame *f;
@@ -152,6 +155,30 @@ int main(int argc, char **argv)
         free(sums);
         free(out);
         reel__codec_free(codec);
+    }
+    /* sequential reading with read-ahead (1 worker, 8 ahead) and 1 ms of the caller's own work
+     * per frame: how many gets had to wait for a load (took over 0.2 ms)? */
+    reel_store_set_readahead(s, 1, 8);
+    reel_cache_trim(c, 0);
+    {
+        int64_t waited = 0, m = n < 600 ? n : 600;
+        double worst = 0;
+        for (i = 0; i < m; i++) {
+            reel_frame *f;
+            double t0 = bench_now(), dt;
+            if (reel_frame_get(q, i, 0, &f))
+                die(reel_errmsg());
+            dt = bench_now() - t0;
+            waited += dt > 0.0002;
+            worst = dt > worst ? dt : worst;
+            reel_frame_release(f);
+            while (bench_now() - t0 < 0.001 + dt)
+                ; /* the caller's own work */
+        }
+        printf("read-ahead %lld of %lld sequential gets did not wait (%.1f%%), longest wait %.2f "
+               "ms   target: > 95%% never wait\n",
+               (long long)(m - waited), (long long)m, 100.0 * (double)(m - waited) / (double)m,
+               worst * 1e3);
     }
     printf("cold read  through the cache %.0f frames/s   codec alone %.0f frames/s   %.2fx   "
            "target >= 0.9x\n",
