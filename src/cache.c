@@ -46,6 +46,8 @@ typedef struct shard {
     centry **table;
     size_t nbuckets, count;
     centry lru;          /* sentinel: lru.next is the hottest, lru.prev the coldest */
+    atomic_uint_fast64_t tail_tick; /* tick of lru.prev, UINT64_MAX when empty: read unlocked
+                                       by eviction to find the oldest shard */
     uint64_t hits, misses; /* under lock */
     size_t pinned;       /* bytes of pinned entries, under lock */
 } shard;
@@ -105,11 +107,18 @@ static int check(const reel_cache *c)
 
 /* ---- lists and table (shard lock held) --------------------------------------------------- */
 
-static void lru_unlink(centry *e)
+static void update_tail(shard *s)
+{
+    atomic_store_explicit(&s->tail_tick, s->lru.prev != &s->lru ? s->lru.prev->tick : UINT64_MAX,
+                          memory_order_relaxed);
+}
+
+static void lru_unlink(shard *s, centry *e)
 {
     e->prev->next = e->next;
     e->next->prev = e->prev;
     e->prev = e->next = NULL;
+    update_tail(s);
 }
 
 static void lru_push_hot(shard *s, centry *e)
@@ -118,6 +127,16 @@ static void lru_push_hot(shard *s, centry *e)
     e->prev = &s->lru;
     s->lru.next->prev = e;
     s->lru.next = e;
+    update_tail(s);
+}
+
+static void lru_push_cold(shard *s, centry *e)
+{
+    e->prev = s->lru.prev;
+    e->next = &s->lru;
+    s->lru.prev->next = e;
+    s->lru.prev = e;
+    update_tail(s);
 }
 
 static centry **slot(shard *s, uint64_t h, uint64_t store, int64_t seq, int64_t idx)
@@ -175,35 +194,43 @@ static void drop(reel_cache *c, centry *e)
 
 /* ---- eviction ----------------------------------------------------------------------------- */
 
-/* Evict unpinned entries, least recently released first across all shards, until
- * resident <= target. Each step peeks at every shard's cold end (one lock at a time) and
- * evicts the oldest; a concurrent release at worst makes that choice slightly stale. */
+/*
+ * Evict unpinned entries, least recently released first across all shards, until
+ * resident <= target. Each round reads every shard's tail tick without locking, then evicts
+ * from the oldest shard as long as its cold end stays older than the runner-up's; a concurrent
+ * release at worst makes a choice slightly stale.
+ */
 static void shrink(reel_cache *c, size_t target)
 {
     while (atomic_load(&c->resident) > target) {
-        uint64_t oldest = UINT64_MAX;
+        uint64_t oldest = UINT64_MAX, second = UINT64_MAX;
         int k, pick = -1;
-        centry *e;
+        shard *s;
         for (k = 0; k < SHARDS; k++) {
-            shard *s = &c->shards[k];
-            pthread_mutex_lock(&s->lock);
-            if (s->lru.prev != &s->lru && s->lru.prev->tick < oldest) {
-                oldest = s->lru.prev->tick;
+            uint64_t t = atomic_load_explicit(&c->shards[k].tail_tick, memory_order_relaxed);
+            if (t < oldest) {
+                second = oldest;
+                oldest = t;
                 pick = k;
+            } else if (t < second) {
+                second = t;
             }
-            pthread_mutex_unlock(&s->lock);
         }
         if (pick < 0)
             return; /* everything left is pinned */
-        pthread_mutex_lock(&c->shards[pick].lock);
-        e = c->shards[pick].lru.prev;
-        if (e != &c->shards[pick].lru) {
-            lru_unlink(e);
-            unhash(&c->shards[pick], e);
+        s = &c->shards[pick];
+        pthread_mutex_lock(&s->lock);
+        do {
+            centry *e = s->lru.prev;
+            if (e == &s->lru)
+                break;
+            lru_unlink(s, e);
+            unhash(s, e);
             atomic_fetch_add(&c->evictions, 1);
             drop(c, e);
-        }
-        pthread_mutex_unlock(&c->shards[pick].lock);
+        } while (atomic_load(&c->resident) > target && s->lru.prev != &s->lru &&
+                 s->lru.prev->tick <= second);
+        pthread_mutex_unlock(&s->lock);
     }
 }
 
@@ -221,6 +248,7 @@ static int cache_init(reel_cache *c, size_t budget)
         if (!(s->table = calloc(s->nbuckets, sizeof *s->table)))
             return REEL_NOMEM;
         s->lru.next = s->lru.prev = &s->lru;
+        atomic_store(&s->tail_tick, UINT64_MAX);
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->loaded, NULL);
     }
@@ -374,7 +402,7 @@ static void pin_locked(shard *s, centry *e)
 {
     if (e->pins++ == 0) {
         if (e->prev)
-            lru_unlink(e);
+            lru_unlink(s, e);
         s->pinned += cost(e);
     }
 }
@@ -473,10 +501,7 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
             gone = 1;
         } else if (once) {
             e->tick = 0; /* a one-pass read: the first to go */
-            e->prev = s->lru.prev;
-            e->next = &s->lru;
-            s->lru.prev->next = e;
-            s->lru.prev = e;
+            lru_push_cold(s, e);
         } else {
             e->tick = now_ns();
             lru_push_hot(s, e);
@@ -524,7 +549,6 @@ static void each_entry(reel_cache *c, uint64_t store, int64_t seq,
 /* Take an entry out: unpinned ones are freed now, pinned ones by their last unpin. */
 static int forget(reel_cache *c, shard *s, centry *e, void *discard)
 {
-    (void)s;
     if (*(int *)discard)
         e->count = 0; /* a removed sequence's counts go with it */
     else
@@ -532,7 +556,7 @@ static int forget(reel_cache *c, shard *s, centry *e, void *discard)
     if (e->pins > 0 || e->state == LOADING) {
         e->orphan = 1;
     } else {
-        lru_unlink(e);
+        lru_unlink(s, e);
         drop(c, e);
     }
     return 1;
