@@ -225,6 +225,7 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
         return reel__err(REEL_NOMEM, "no default cache");
     pinned = reel__pins_total(&s->pins);
     if (pinned == 0) {
+        reel__prefetch_quiesce(s->prefetch); /* no read-ahead still loading into the old one */
         reel__cache_purge(s->cache, s->serial, -1);
         reel__cache_use(s->cache, -1);
         reel__cache_use(cache, 1);

@@ -218,6 +218,8 @@ REEL__HIDDEN void reel__prefetch_free(reel__prefetch *p);
 REEL__HIDDEN void reel__prefetch_saw(reel_seq *seq, int64_t idx);
 /* Before a sequence handle goes: drop its queued loads, wait for those in flight. */
 REEL__HIDDEN void reel__prefetch_forget(reel_seq *seq);
+/* Drop every queued load and wait for those in flight (before the store changes cache). */
+REEL__HIDDEN void reel__prefetch_quiesce(reel__prefetch *p);
 
 struct reel_store {
     uint32_t magic;

@@ -31,7 +31,9 @@ struct reel__prefetch {
     job queue[QCAP];
     size_t head, count;
     pthread_t threads[MAX_WORKERS];
-    int nthreads, workers, window, stop;
+    int nthreads, stop;
+    int inflight;             /* loads running, all sequences */
+    atomic_int workers, window; /* read by readers without the lock */
 };
 
 reel__prefetch *reel__prefetch_new(void)
@@ -104,6 +106,7 @@ static void *worker(void *arg)
         p->head = (p->head + 1) % QCAP;
         p->count--;
         j.seq->ra_inflight++;
+        p->inflight++;
         pthread_mutex_unlock(&p->lock);
 
         s = j.seq->store;
@@ -114,6 +117,7 @@ static void *worker(void *arg)
 
         pthread_mutex_lock(&p->lock);
         j.seq->ra_inflight--;
+        p->inflight--;
         pthread_cond_broadcast(&p->idle);
     }
     pthread_mutex_unlock(&p->lock);
@@ -124,7 +128,7 @@ static void *worker(void *arg)
 static void enqueue_locked(reel__prefetch *p, reel_seq *seq, int64_t first, int64_t n, int step)
 {
     int64_t k;
-    while (p->nthreads < p->workers &&
+    while (p->nthreads < atomic_load(&p->workers) &&
            pthread_create(&p->threads[p->nthreads], NULL, worker, p) == 0)
         p->nthreads++;
     if (p->nthreads == 0)
@@ -182,9 +186,9 @@ void reel__prefetch_saw(reel_seq *seq, int64_t idx)
         ra.frontier = idx;
         return;
     }
-    if (++ra.run < 2 || p->workers == 0)
+    if (++ra.run < 2 || atomic_load_explicit(&p->workers, memory_order_relaxed) == 0)
         return;
-    window = p->window;
+    window = atomic_load_explicit(&p->window, memory_order_relaxed);
     /* refill when the reader is within half a window of what was queued */
     if ((idx - ra.frontier) * dir + window / 2 < 0)
         return;
@@ -232,12 +236,21 @@ int reel_store_set_readahead(reel_store *s, int workers, int window)
     p = s->prefetch;
     stop_workers(p); /* restarted on demand with the new count */
     pthread_mutex_lock(&p->lock);
-    p->workers = workers;
-    p->window = window;
+    atomic_store(&p->workers, workers);
+    atomic_store(&p->window, window);
     if (workers == 0)
         p->count = 0;
     pthread_mutex_unlock(&p->lock);
     return REEL_OK;
+}
+
+void reel__prefetch_quiesce(reel__prefetch *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->count = 0;
+    while (p->inflight > 0)
+        pthread_cond_wait(&p->idle, &p->lock);
+    pthread_mutex_unlock(&p->lock);
 }
 
 int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_t batch,
