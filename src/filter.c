@@ -280,12 +280,14 @@ static void filter_plane(int kind, const uint8_t *src, const reel__plane *p, uin
 }
 
 /* Split packed RGB/BGR into planes G, R-G, B-G. */
-static void rgb_to_planes(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+/* Packed RGB/BGR <-> planes G, R-G, B-G; pixels [from, npix) one at a time. */
+static void rgb_to_planes_scalar(const uint8_t *src, size_t from, size_t npix, int bgr,
+                                 uint8_t *dst)
 {
     uint8_t *g = dst, *rp = dst + npix, *bp = dst + 2 * npix;
     int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
     size_t i;
-    for (i = 0; i < npix; i++) {
+    for (i = from; i < npix; i++) {
         const uint8_t *px = src + 3 * i;
         g[i] = px[1];
         rp[i] = (uint8_t)(px[ri] - px[1]);
@@ -293,17 +295,130 @@ static void rgb_to_planes(const uint8_t *src, size_t npix, int bgr, uint8_t *dst
     }
 }
 
-static void planes_to_rgb(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+static void planes_to_rgb_scalar(const uint8_t *src, size_t from, size_t npix, int bgr,
+                                 uint8_t *dst)
 {
     const uint8_t *g = src, *rp = src + npix, *bp = src + 2 * npix;
     int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
     size_t i;
-    for (i = 0; i < npix; i++) {
+    for (i = from; i < npix; i++) {
         uint8_t *px = dst + 3 * i;
         px[1] = g[i];
         px[ri] = (uint8_t)(rp[i] + g[i]);
         px[bi] = (uint8_t)(bp[i] + g[i]);
     }
+}
+
+#if defined(REEL_HAVE_SSE2) && defined(__GNUC__)
+#include <tmmintrin.h>
+#define REEL_HAVE_SSSE3_DISPATCH 1
+
+/*
+ * SSSE3 byte shuffles move 16 pixels between 3 planes and 48 packed bytes. mask[k][c] picks,
+ * for packed block k (bytes 16k..16k+15), the bytes that come from plane c (0 first byte of a
+ * pixel, 1 second, 2 third), 0x80 elsewhere; gather[c][k] is its inverse.
+ */
+static void rgb_masks(uint8_t pack[3][3][16], uint8_t gather[3][3][16])
+{
+    int k, c, j;
+    for (k = 0; k < 3; k++)
+        for (c = 0; c < 3; c++)
+            for (j = 0; j < 16; j++) {
+                int pos = 16 * k + j;
+                pack[k][c][j] = pos % 3 == c ? (uint8_t)(pos / 3) : 0x80;
+                gather[c][k][j] = 3 * j + c >= 16 * k && 3 * j + c < 16 * k + 16
+                                      ? (uint8_t)(3 * j + c - 16 * k)
+                                      : 0x80;
+            }
+}
+
+__attribute__((target("ssse3"))) static size_t planes_to_rgb_ssse3(const uint8_t *src,
+                                                                   size_t npix, int bgr,
+                                                                   uint8_t *dst)
+{
+    uint8_t pack[3][3][16], gather[3][3][16];
+    __m128i m[3][3];
+    const uint8_t *g = src, *rp = src + npix, *bp = src + 2 * npix;
+    size_t i;
+    int k, c;
+    rgb_masks(pack, gather);
+    for (k = 0; k < 3; k++)
+        for (c = 0; c < 3; c++)
+            m[k][c] = _mm_loadu_si128((const __m128i *)(const void *)pack[k][c]);
+    for (i = 0; i + 16 <= npix; i += 16) {
+        __m128i vg = _mm_loadu_si128((const __m128i *)(g + i)), v[3];
+        __m128i vr = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(rp + i)), vg);
+        __m128i vb = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(bp + i)), vg);
+        v[0] = bgr ? vb : vr;
+        v[1] = vg;
+        v[2] = bgr ? vr : vb;
+        for (k = 0; k < 3; k++)
+            _mm_storeu_si128((__m128i *)(void *)(dst + 3 * i + 16 * (size_t)k),
+                             _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(v[0], m[k][0]),
+                                                       _mm_shuffle_epi8(v[1], m[k][1])),
+                                          _mm_shuffle_epi8(v[2], m[k][2])));
+    }
+    return i;
+}
+
+__attribute__((target("ssse3"))) static size_t rgb_to_planes_ssse3(const uint8_t *src,
+                                                                   size_t npix, int bgr,
+                                                                   uint8_t *dst)
+{
+    uint8_t pack[3][3][16], gather[3][3][16];
+    __m128i m[3][3];
+    uint8_t *g = dst, *rp = dst + npix, *bp = dst + 2 * npix;
+    size_t i;
+    int k, c;
+    rgb_masks(pack, gather);
+    for (c = 0; c < 3; c++)
+        for (k = 0; k < 3; k++)
+            m[c][k] = _mm_loadu_si128((const __m128i *)(const void *)gather[c][k]);
+    for (i = 0; i + 16 <= npix; i += 16) {
+        __m128i in[3], v[3];
+        for (k = 0; k < 3; k++)
+            in[k] = _mm_loadu_si128((const __m128i *)(src + 3 * i + 16 * (size_t)k));
+        for (c = 0; c < 3; c++)
+            v[c] = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(in[0], m[c][0]),
+                                             _mm_shuffle_epi8(in[1], m[c][1])),
+                                _mm_shuffle_epi8(in[2], m[c][2]));
+        _mm_storeu_si128((__m128i *)(void *)(g + i), v[1]);
+        _mm_storeu_si128((__m128i *)(void *)(rp + i), _mm_sub_epi8(v[bgr ? 2 : 0], v[1]));
+        _mm_storeu_si128((__m128i *)(void *)(bp + i), _mm_sub_epi8(v[bgr ? 0 : 2], v[1]));
+    }
+    return i;
+}
+
+static int have_ssse3(void)
+{
+    static atomic_int known = -1; /* every thread computes the same answer */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k < 0) {
+        k = __builtin_cpu_supports("ssse3") != 0;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k && !force_scalar;
+}
+#endif
+
+static void rgb_to_planes(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+{
+    size_t done = 0;
+#ifdef REEL_HAVE_SSSE3_DISPATCH
+    if (have_ssse3())
+        done = rgb_to_planes_ssse3(src, npix, bgr, dst);
+#endif
+    rgb_to_planes_scalar(src, done, npix, bgr, dst);
+}
+
+static void planes_to_rgb(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+{
+    size_t done = 0;
+#ifdef REEL_HAVE_SSSE3_DISPATCH
+    if (have_ssse3())
+        done = planes_to_rgb_ssse3(src, npix, bgr, dst);
+#endif
+    planes_to_rgb_scalar(src, done, npix, bgr, dst);
 }
 
 /* ---- decoder ---------------------------------------------------------------------------- */
