@@ -60,7 +60,7 @@ struct reel_cache {
     size_t pushed[PUSH_DEPTH]; /* budgets to restore, innermost last */
     int npushed;
     atomic_size_t budget, resident;
-    atomic_int users;
+    atomic_int users, strict;
     /* changed on misses and evictions only, never on the hit path */
     atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames,
         prefetched;
@@ -319,6 +319,14 @@ int reel_cache_set_budget(reel_cache *c, size_t budget)
     return REEL_OK;
 }
 
+int reel_cache_set_strict(reel_cache *c, int on)
+{
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    atomic_store(&c->strict, on != 0);
+    return REEL_OK;
+}
+
 int reel_cache_get_budget(reel_cache *c, size_t *budget)
 {
     if (check(c) != REEL_OK || !budget)
@@ -415,6 +423,8 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
     shard *s = &c->shards[h % SHARDS];
     centry **p, *e;
     int rc;
+    int room_checked = 0;
+again:
     pthread_mutex_lock(&s->lock);
     p = slot(s, h, store, seq, idx);
     if ((e = *p)) {
@@ -436,6 +446,18 @@ int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, siz
         *pixels = e->pixels;
         *info = e->info;
         return REEL_OK;
+    }
+    if (atomic_load(&c->strict) && !room_checked) {
+        /* Strict: a new frame must fit beside the pinned ones, or the pin is refused. */
+        size_t need = size + ENTRY_OVERHEAD, budget = atomic_load(&c->budget);
+        pthread_mutex_unlock(&s->lock);
+        shrink(c, budget > need ? budget - need : 0);
+        if (atomic_load(&c->resident) + need > budget)
+            return reel__err(REEL_FULL, "cache full: pinned frames leave no room for a %zu-byte "
+                                        "frame (strict mode)",
+                             size);
+        room_checked = 1;
+        goto again; /* another thread may have loaded it meanwhile */
     }
     /* A miss: enter the frame as LOADING, pinned by us, then load without the lock. */
     if (!(e = calloc(1, sizeof *e)) || !(e->pixels = malloc(size ? size : 1))) {

@@ -304,6 +304,10 @@ REEL_API int reel_cache_free(reel_cache *cache);
 REEL_API int reel_cache_set_budget(reel_cache *cache, size_t budget);
 REEL_API int reel_cache_get_budget(reel_cache *cache, size_t *budget);
 
+/* Strict mode (off by default): a get that would need room the pinned frames leave no more
+ * of fails with REEL_FULL instead of going over the budget; read-ahead loads only what fits. */
+REEL_API int reel_cache_set_strict(reel_cache *cache, int on);
+
 /* Evict unpinned frames until the resident bytes are at most target (the budget stays). */
 REEL_API int reel_cache_trim(reel_cache *cache, size_t target);
 

@@ -397,6 +397,40 @@ START_TEST(test_batch_and_window)
 }
 END_TEST
 
+/* Strict mode refuses a pin that does not fit, and accepts it once a frame is released. */
+START_TEST(test_strict_mode)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c;
+    reel_cache_stats st;
+    reel_frame *f[4], *g;
+    int i;
+    open_store("st.reel", &s, &q);
+    ck_assert_int_eq(reel_cache_new(3 * COST, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    ck_assert_int_eq(reel_cache_set_strict(c, 1), REEL_OK);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(reel_frame_get(q, i, 0, &f[i]), REEL_OK);
+    ck_assert_int_eq(reel_frame_get(q, 3, 0, &f[3]), REEL_FULL);
+    ck_assert_int_eq(reel_frame_get(q, 1, 0, &g), REEL_OK); /* resident already: fine */
+    reel_frame_release(g);
+    reel_cache_stats_get(c, &st);
+    ck_assert_uint_le(st.resident_bytes, st.budget);
+    reel_frame_release(f[0]);
+    ck_assert_int_eq(reel_frame_get(q, 3, 0, &f[3]), REEL_OK); /* frame 0 made room */
+    ck_assert(expect_pixels(f[3], 3));
+    reel_cache_stats_get(c, &st);
+    ck_assert_uint_le(st.resident_bytes, st.budget);
+    for (i = 1; i < 4; i++)
+        reel_frame_release(f[i]);
+    ck_assert_int_eq(reel_cache_set_strict(NULL, 1), REEL_MISUSE);
+    reel_seq_close(q);
+    reel_close(s);
+    reel_cache_free(c);
+}
+END_TEST
+
 /* Scoped budgets nest and restore the previous values exactly. */
 START_TEST(test_scoped_budget)
 {
@@ -615,6 +649,7 @@ int main(void)
     tcase_add_test(tc, test_scan_resistance);
     tcase_add_test(tc, test_batch_and_window);
     tcase_add_test(tc, test_scoped_budget);
+    tcase_add_test(tc, test_strict_mode);
     tcase_add_test(tc, test_readahead);
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_threads_stress);
