@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -86,6 +87,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     if (flags & REEL_GET_LAZY)
         reel__access_count(seq->store->access, seq->id, index);
     reel__prefetch_saw(seq, index);
+    reel__flusher_start(seq->store);
     f->magic = MAGIC_FRAME;
     *out = f;
     return REEL_OK;
@@ -234,6 +236,69 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
     return pinned ? reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
                               (long long)pinned)
                   : REEL_OK;
+}
+
+static void *flusher_main(void *arg)
+{
+    reel_store *s = arg;
+    pthread_mutex_lock(&s->flush_lock);
+    while (!s->flush_stop) {
+        struct timespec until;
+        int ms = s->flush_ms;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ms / 1000;
+        until.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (ms <= 0) {
+            pthread_cond_wait(&s->flush_cond, &s->flush_lock);
+            continue;
+        }
+        if (pthread_cond_timedwait(&s->flush_cond, &s->flush_lock, &until) == 0)
+            continue; /* woken: the interval changed or we stop */
+        pthread_mutex_unlock(&s->flush_lock);
+        reel_flush(s); /* a failure keeps the counts for the next round */
+        pthread_mutex_lock(&s->flush_lock);
+    }
+    pthread_mutex_unlock(&s->flush_lock);
+    return NULL;
+}
+
+void reel__flusher_start(reel_store *s)
+{
+    if (!s->wdb || atomic_load_explicit(&s->flusher_started, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&s->flush_lock);
+    if (!atomic_load(&s->flusher_started) && !s->flush_stop &&
+        pthread_create(&s->flusher, NULL, flusher_main, s) == 0)
+        atomic_store_explicit(&s->flusher_started, 1, memory_order_release);
+    pthread_mutex_unlock(&s->flush_lock);
+}
+
+void reel__flusher_stop(reel_store *s)
+{
+    pthread_mutex_lock(&s->flush_lock);
+    s->flush_stop = 1;
+    pthread_cond_broadcast(&s->flush_cond);
+    pthread_mutex_unlock(&s->flush_lock);
+    if (atomic_load(&s->flusher_started))
+        pthread_join(s->flusher, NULL);
+    atomic_store(&s->flusher_started, 0);
+}
+
+int reel_store_set_flush_interval(reel_store *s, int ms)
+{
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    if (ms < 0)
+        return reel__err(REEL_INVALID, "flush interval %d ms: must be >= 0", ms);
+    pthread_mutex_lock(&s->flush_lock);
+    s->flush_ms = ms;
+    pthread_cond_broadcast(&s->flush_cond);
+    pthread_mutex_unlock(&s->flush_lock);
+    return REEL_OK;
 }
 
 int reel_flush(reel_store *s)

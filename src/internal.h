@@ -228,6 +228,12 @@ struct reel_store {
     reel_cache *cache;
     reel__access *access;
     reel__pins pins;        /* frame handles of this store not yet released */
+    /* the access-count flusher thread (handle.c), started by the first counted access */
+    pthread_mutex_t flush_lock;
+    pthread_cond_t flush_cond;
+    pthread_t flusher;
+    atomic_int flusher_started;
+    int flush_ms, flush_stop;
     int flags;
     int level;
     int busy_ms;
@@ -241,6 +247,10 @@ struct reel_store {
 };
 
 REEL__HIDDEN int reel__store_check(const reel_store *s);
+/* Start the access-count flusher of a read-write store if it is not running (cheap when it
+ * is), and stop it (at close). */
+REEL__HIDDEN void reel__flusher_start(reel_store *s);
+REEL__HIDDEN void reel__flusher_stop(reel_store *s);
 /* Take an idle read connection (opening one if none), and give it back. */
 REEL__HIDDEN int reel__reader_get(reel_store *s, reel__reader **r);
 REEL__HIDDEN void reel__reader_put(reel_store *s, reel__reader *r);

@@ -305,7 +305,8 @@ REEL_API int reel_cache_set_budget(reel_cache *cache, size_t budget);
 REEL_API int reel_cache_get_budget(reel_cache *cache, size_t *budget);
 
 /* Strict mode (off by default): a get that would need room the pinned frames leave no more
- * of fails with REEL_FULL instead of going over the budget; read-ahead loads only what fits. */
+ * of fails with REEL_FULL instead of going over the budget; read-ahead loads only what
+ * fits. */
 REEL_API int reel_cache_set_strict(reel_cache *cache, int on);
 
 /* Evict unpinned frames until the resident bytes are at most target (the budget stays). */
@@ -323,7 +324,8 @@ typedef struct reel_cache_stats {
 REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);
 
 /* Give store its own cache (NULL: back to the default). Only while none of its frames is
- * pinned (REEL_MISUSE otherwise); its frames in the previous cache are dropped. */
+ * pinned (REEL_MISUSE otherwise); its frames in the previous cache are dropped. Meant for
+ * set-up: not while other threads read through the store. */
 REEL_API int reel_store_set_cache(reel_store *store, reel_cache *cache);
 
 #define REEL_GET_LAZY 0x1 /* the handle holds metadata only; pixels load on reel_frame_pixels */
@@ -402,6 +404,13 @@ typedef int (*reel_foreach_fn)(void *ctx, reel_frame **frames, size_t n);
  */
 REEL_API int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_t batch_size,
                               reel_foreach_fn cb, void *ctx, unsigned flags);
+
+/*
+ * How often a background thread writes the access counts of a read-write store (default
+ * 5000 ms; 0: only reel_flush and reel_close do). The thread starts with the first counted
+ * access.
+ */
+REEL_API int reel_store_set_flush_interval(reel_store *store, int milliseconds);
 
 /* Write the access counts gathered in memory to the store (reel_access), in one transaction.
  * REEL_READONLY on a read-only store, whose counts stay in memory and are lost at close. */

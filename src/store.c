@@ -175,12 +175,17 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     s->prefetch = reel__prefetch_new();
     if (!s->cache || !s->access || !s->prefetch) {
         reel__access_free(s->access);
+    pthread_mutex_destroy(&s->flush_lock);
+    pthread_cond_destroy(&s->flush_cond);
         reel__prefetch_free(s->prefetch);
         free(s->path);
         free(s);
         return reel__err(REEL_NOMEM, "out of memory");
     }
     reel__cache_use(s->cache, 1);
+    pthread_mutex_init(&s->flush_lock, NULL);
+    pthread_cond_init(&s->flush_cond, NULL);
+    s->flush_ms = 5000;
     s->flags = flags;
     s->level = opts && opts->compression_level ? opts->compression_level : 1;
     s->busy_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 5000;
@@ -237,6 +242,7 @@ int reel_close(reel_store *s)
     }
     pthread_mutex_unlock(&s->lock);
     reel__prefetch_free(s->prefetch); /* no sequence is open: no queued or running loads */
+    reel__flusher_stop(s);
     if (s->wdb) /* best effort: a failure keeps the error message, the close goes on */
         reel_flush(s);
     s->magic = REEL__MAGIC_DEAD;

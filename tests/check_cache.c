@@ -397,6 +397,30 @@ START_TEST(test_batch_and_window)
 }
 END_TEST
 
+/* The background flusher writes counts while the store stays open. */
+START_TEST(test_timed_flush)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_frame *f;
+    int tries;
+    long long n = 0;
+    open_store("tf.reel", &s, &q);
+    ck_assert_int_eq(reel_store_set_flush_interval(s, 20), REEL_OK);
+    ck_assert_int_eq(reel_store_set_flush_interval(s, -1), REEL_INVALID);
+    ck_assert_int_eq(reel_frame_get(q, 3, 0, &f), REEL_OK);
+    reel_frame_release(f);
+    for (tries = 0; tries < 500 && n != 1; tries++) {
+        usleep(10000);
+        n = tu_sql_int(tu_path("tf.reel"), "SELECT coalesce(sum(count), 0) FROM reel_access");
+    }
+    ck_assert_int_eq(n, 1); /* written without reel_flush or reel_close */
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(tu_sql_int(tu_path("tf.reel"), "SELECT sum(count) FROM reel_access"), 1);
+}
+END_TEST
+
 /* Strict mode refuses a pin that does not fit, and accepts it once a frame is released. */
 START_TEST(test_strict_mode)
 {
@@ -650,6 +674,7 @@ int main(void)
     tcase_add_test(tc, test_batch_and_window);
     tcase_add_test(tc, test_scoped_budget);
     tcase_add_test(tc, test_strict_mode);
+    tcase_add_test(tc, test_timed_flush);
     tcase_add_test(tc, test_readahead);
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_threads_stress);
