@@ -25,24 +25,20 @@ struct reel_frame {
     pthread_mutex_t lock;
 };
 
-typedef struct load_ctx {
-    reel_seq *seq;
-    int64_t index;
-} load_ctx;
-
-static int load(void *ctx, uint8_t *pixels, reel_frame_info *info)
+int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info)
 {
-    load_ctx *l = ctx;
-    return reel_frame_read(l->seq, l->index, pixels, l->seq->frame_size, info);
+    reel__frame_ref *r = ctx;
+    return reel_frame_read(r->seq, r->idx, pixels, r->seq->frame_size, info);
 }
 
 /* Pin the frame's pixels; count is 1 when this pin is the access to count. */
 static int pin(reel_frame *f, int count)
 {
-    load_ctx l = {f->seq, f->index};
+    reel__frame_ref r = {f->seq, f->index};
     reel_store *s = f->seq->store;
-    return reel__cache_pin(f->cache, s->serial, f->seq->id, f->index, f->seq->frame_size, load,
-                           &l, s->access, count, &f->entry, &f->pixels, &f->info);
+    return reel__cache_pin(f->cache, s->serial, f->seq->id, f->index, f->seq->frame_size,
+                           reel__load_frame, &r, s->access, count, &f->entry, &f->pixels,
+                           &f->info);
 }
 
 int reel__pins_slot(void)

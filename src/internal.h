@@ -138,6 +138,13 @@ typedef struct reel__access reel__access; /* in-memory access counts of a store 
 /* Decode one frame into pixels and fill *info; REEL_OK or an error code (message set). */
 typedef int (*reel__loader)(void *ctx, uint8_t *pixels, reel_frame_info *info);
 
+/* The loader of frames into a cache: ctx is a reel__frame_ref. */
+typedef struct reel__frame_ref {
+    reel_seq *seq;
+    int64_t idx;
+} reel__frame_ref;
+REEL__HIDDEN int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info);
+
 REEL__HIDDEN uint64_t reel__cache_serial(void);
 REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
 /* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. */

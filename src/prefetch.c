@@ -76,17 +76,6 @@ void reel__prefetch_free(reel__prefetch *p)
     free(p);
 }
 
-typedef struct load_ctx {
-    reel_seq *seq;
-    int64_t idx;
-} load_ctx;
-
-static int load(void *ctx, uint8_t *pixels, reel_frame_info *info)
-{
-    load_ctx *l = ctx;
-    return reel_frame_read(l->seq, l->idx, pixels, l->seq->frame_size, info);
-}
-
 static void *worker(void *arg)
 {
     reel__prefetch *p = arg;
@@ -96,7 +85,7 @@ static void *worker(void *arg)
         void *entry;
         const void *px;
         reel_frame_info info;
-        load_ctx l;
+        reel__frame_ref r;
         reel_store *s;
         while (!p->stop && p->count == 0)
             pthread_cond_wait(&p->work, &p->lock);
@@ -110,9 +99,9 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         s = j.seq->store;
-        l = (load_ctx){j.seq, j.idx};
-        if (reel__cache_pin(s->cache, s->serial, j.seq->id, j.idx, j.seq->frame_size, load, &l,
-                            s->access, -1, &entry, &px, &info) == REEL_OK)
+        r = (reel__frame_ref){j.seq, j.idx};
+        if (reel__cache_pin(s->cache, s->serial, j.seq->id, j.idx, j.seq->frame_size,
+                            reel__load_frame, &r, s->access, -1, &entry, &px, &info) == REEL_OK)
             reel__cache_unpin(s->cache, entry, 0);
 
         pthread_mutex_lock(&p->lock);
