@@ -583,8 +583,11 @@ START_TEST(test_foreach)
     ck_assert_int_eq(e.next, N);
     ck_assert_uint_eq(e.batches, 6); /* 59 frames in batches of 10 */
     ck_assert_uint_eq(e.max_batch, 10);
+    /* every batch was released; read-ahead may still hold a load's transient pin: stop it */
+    ck_assert_int_eq(reel_store_set_readahead(s, 0, 1), REEL_OK);
     reel_cache_stats_get(c, &st);
     ck_assert_uint_eq(st.pinned_bytes, 0);
+    ck_assert_int_eq(reel_store_set_readahead(s, 1, 8), REEL_OK);
     e = (each_ctx){0, 0, 0, 2};
     ck_assert_int_eq(reel_seq_foreach(q, 0, 30, 4, each, &e, REEL_FOREACH_RELEASE), 7);
     ck_assert_uint_eq(e.batches, 2);
