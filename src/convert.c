@@ -63,36 +63,6 @@ void reel__converter_free(reel__converter *c)
     memset(c, 0, sizeof *c);
 }
 
-/* Bytes per element and size of each physical plane of a stored frame. */
-static int phys_planes(int fmt, int w, int h, int pw[3], int ph[3], int es[3])
-{
-    int cw = (w + 1) / 2, ch = (h + 1) / 2, b = 1, i;
-    switch (fmt) {
-    case REEL_PIX_RGB24:
-    case REEL_PIX_BGR24:
-        pw[0] = w, ph[0] = h, es[0] = 3;
-        return 1;
-    case REEL_PIX_GRAY16LE:
-        b = 2;
-        /* fall through */
-    case REEL_PIX_GRAY8:
-        pw[0] = w, ph[0] = h, es[0] = b;
-        return 1;
-    case REEL_PIX_YUV444P:
-        for (i = 0; i < 3; i++)
-            pw[i] = w, ph[i] = h, es[i] = 1;
-        return 3;
-    case REEL_PIX_YUV420P10LE:
-        b = 2;
-        /* fall through */
-    default:
-        pw[0] = w, ph[0] = h, es[0] = b;
-        for (i = 1; i < 3; i++)
-            pw[i] = cw, ph[i] = ch, es[i] = b;
-        return 3;
-    }
-}
-
 /* Rotate a w x h plane of es-byte elements by deg clockwise into dst. */
 static void rotate_plane(const uint8_t *src, int w, int h, int es, int deg, uint8_t *dst)
 {
@@ -113,10 +83,12 @@ static void rotate_plane(const uint8_t *src, int w, int h, int es, int deg, uint
 
 static void rotate_frame(const reel__convert *cv, const uint8_t *src, uint8_t *dst)
 {
-    int pw[3], ph[3], es[3], n = phys_planes(cv->fmt, cv->scaled_w, cv->scaled_h, pw, ph, es), i;
+    reel_plane_layout pl[3];
+    int n, i;
+    reel_pix_fmt_layout(cv->fmt, cv->scaled_w, cv->scaled_h, pl, &n);
     for (i = 0; i < n; i++) {
-        size_t bytes = (size_t)pw[i] * (size_t)ph[i] * (size_t)es[i];
-        rotate_plane(src, pw[i], ph[i], es[i], cv->rotate, dst);
+        size_t bytes = pl[i].stride * (size_t)pl[i].height;
+        rotate_plane(src, pl[i].width, pl[i].height, pl[i].bytes_per_pixel, cv->rotate, dst);
         src += bytes;
         dst += bytes;
     }
@@ -190,14 +162,16 @@ int reel__convert_frame(reel__converter *c, const reel__convert *cv, const AVFra
 
 void reel__black_frame(const reel__convert *cv, uint8_t *dst)
 {
-    int pw[3], ph[3], es[3], n = phys_planes(cv->fmt, cv->width, cv->height, pw, ph, es), i;
+    reel_plane_layout pl[3];
+    int n, i;
     int yuv = cv->fmt == REEL_PIX_YUV420P || cv->fmt == REEL_PIX_YUV444P ||
               cv->fmt == REEL_PIX_YUV420P10LE;
+    reel_pix_fmt_layout(cv->fmt, cv->width, cv->height, pl, &n);
     for (i = 0; i < n; i++) {
-        size_t count = (size_t)pw[i] * (size_t)ph[i], k;
+        size_t count = (size_t)pl[i].width * (size_t)pl[i].height, k;
         if (!yuv) {
-            memset(dst, 0, count * (size_t)es[i]);
-        } else if (es[i] == 1) {
+            memset(dst, 0, count * (size_t)pl[i].bytes_per_pixel);
+        } else if (pl[i].bytes_per_pixel == 1) {
             memset(dst, i == 0 ? 16 : 128, count);
         } else {
             unsigned v = i == 0 ? 64 : 512;
@@ -206,6 +180,6 @@ void reel__black_frame(const reel__convert *cv, uint8_t *dst)
                 dst[2 * k + 1] = (uint8_t)(v >> 8);
             }
         }
-        dst += count * (size_t)es[i];
+        dst += count * (size_t)pl[i].bytes_per_pixel;
     }
 }

@@ -120,6 +120,23 @@ int reel_frame_meta(const reel_frame *f, reel_frame_info *info)
     return REEL_OK;
 }
 
+int reel_frame_describe(const reel_frame *f, reel_frame_desc *d)
+{
+    const reel_seq *q;
+    if (frame_check(f) != REEL_OK || !d)
+        return reel__err(REEL_MISUSE, "reel_frame_describe: NULL or released argument");
+    q = f->seq;
+    memset(d, 0, sizeof *d);
+    d->index = f->index;
+    d->pts = f->info.pts;
+    d->time_s = (double)f->info.pts * q->time_base.num / q->time_base.den;
+    d->width = q->width;
+    d->height = q->height;
+    d->pix_fmt = q->pix_fmt;
+    d->size = q->frame_size;
+    return reel_pix_fmt_layout(q->pix_fmt, q->width, q->height, d->planes, &d->nplanes);
+}
+
 int reel_frame_release(reel_frame *f)
 {
     if (!f)

@@ -52,3 +52,48 @@ int reel_frame_size(int fmt, int width, int height, size_t *size)
     *size = total;
     return REEL_OK;
 }
+
+int reel_pix_fmt_layout(int fmt, int w, int h, reel_plane_layout planes[3], int *nplanes)
+{
+    int cw = (w + 1) / 2, ch = (h + 1) / 2, b = 1, n, i;
+    size_t off = 0;
+    if (!planes || !nplanes)
+        return reel__err(REEL_MISUSE, "reel_pix_fmt_layout: NULL argument");
+    if (!reel__planes(fmt, w, h, (reel__plane[REEL__MAX_PLANES]){{0, 0, 0}}))
+        return reel__err(REEL_INVALID, "bad frame geometry: format %d, %dx%d", fmt, w, h);
+    switch (fmt) {
+    case REEL_PIX_RGB24:
+    case REEL_PIX_BGR24:
+        planes[0] = (reel_plane_layout){0, w, h, 0, 3};
+        n = 1;
+        break;
+    case REEL_PIX_GRAY16LE:
+        b = 2;
+        /* fall through */
+    case REEL_PIX_GRAY8:
+        planes[0] = (reel_plane_layout){0, w, h, 0, b};
+        n = 1;
+        break;
+    case REEL_PIX_YUV444P:
+        for (i = 0; i < 3; i++)
+            planes[i] = (reel_plane_layout){0, w, h, 0, 1};
+        n = 3;
+        break;
+    case REEL_PIX_YUV420P10LE:
+        b = 2;
+        /* fall through */
+    default:
+        planes[0] = (reel_plane_layout){0, w, h, 0, b};
+        for (i = 1; i < 3; i++)
+            planes[i] = (reel_plane_layout){0, cw, ch, 0, b};
+        n = 3;
+        break;
+    }
+    for (i = 0; i < n; i++) {
+        planes[i].offset = off;
+        planes[i].stride = (size_t)planes[i].width * (size_t)planes[i].bytes_per_pixel;
+        off += planes[i].stride * (size_t)planes[i].height;
+    }
+    *nplanes = n;
+    return REEL_OK;
+}

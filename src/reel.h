@@ -107,6 +107,19 @@ REEL_API int reel_pix_fmt_from_name(const char *name, int *fmt);
  */
 REEL_API int reel_frame_size(int fmt, int width, int height, size_t *size);
 
+/* Where one plane of a frame lies in its bytes. Packed RGB/BGR is a single plane of 3-byte
+ * pixels; planar formats have 1 or 3 planes one after another, rows without padding. */
+typedef struct reel_plane_layout {
+    size_t offset;       /* from the start of the frame */
+    int width, height;   /* in pixels of this plane */
+    size_t stride;       /* bytes from one row to the next */
+    int bytes_per_pixel; /* 1, 2 (16-bit samples, little-endian) or 3 (packed RGB) */
+} reel_plane_layout;
+
+/* The planes of a width x height frame in fmt: *nplanes (1 or 3) entries of planes[3]. */
+REEL_API int reel_pix_fmt_layout(int fmt, int width, int height, reel_plane_layout planes[3],
+                                 int *nplanes);
+
 /* ---- store -------------------------------------------------------------------------------- */
 
 typedef struct reel_store reel_store;
@@ -347,6 +360,17 @@ REEL_API int reel_frame_pixels(reel_frame *frame, const void **pixels, size_t *s
 
 /* Metadata of the frame: index, pts, duration, flags, status, stored bytes. */
 REEL_API int reel_frame_meta(const reel_frame *frame, reel_frame_info *info);
+
+/* What the pixels of a handle look like. */
+typedef struct reel_frame_desc {
+    int64_t index, pts;
+    double time_s;        /* pts in seconds */
+    int width, height, pix_fmt;
+    size_t size;          /* bytes of the frame */
+    int nplanes;
+    reel_plane_layout planes[3];
+} reel_frame_desc;
+REEL_API int reel_frame_describe(const reel_frame *frame, reel_frame_desc *desc);
 
 /* Unpin and free the handle. NULL is accepted. */
 REEL_API int reel_frame_release(reel_frame *frame);

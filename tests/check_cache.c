@@ -180,6 +180,18 @@ START_TEST(test_lazy_and_errors)
     ck_assert_int_eq(reel_frame_meta(f, &fi), REEL_OK);
     ck_assert_int_eq(fi.index, 5);
     ck_assert_int_eq(fi.pts, 5);
+    {
+        reel_frame_desc d;
+        ck_assert_int_eq(reel_frame_describe(f, &d), REEL_OK);
+        ck_assert_int_eq(d.index, 5);
+        ck_assert(d.time_s > 0.199 && d.time_s < 0.201); /* pts 5 at 1/25 s */
+        ck_assert_int_eq(d.width, W);
+        ck_assert_int_eq(d.pix_fmt, REEL_PIX_GRAY8);
+        ck_assert_uint_eq(d.size, FS);
+        ck_assert_int_eq(d.nplanes, 1);
+        ck_assert_uint_eq(d.planes[0].stride, W);
+        ck_assert_int_eq(reel_frame_describe(NULL, &d), REEL_MISUSE);
+    }
     reel_cache_stats_get(reel_cache_default(), &after);
     ck_assert_uint_eq(after.loads, before.loads); /* nothing decoded yet */
     ck_assert(expect_pixels(f, 5));

@@ -349,6 +349,36 @@ START_TEST(test_pix_fmt)
 }
 END_TEST
 
+START_TEST(test_plane_layout)
+{
+    reel_plane_layout pl[3];
+    size_t size;
+    int n, f;
+    ck_assert_int_eq(reel_pix_fmt_layout(REEL_PIX_YUV420P, 5, 3, pl, &n), REEL_OK);
+    ck_assert_int_eq(n, 3);
+    ck_assert_uint_eq(pl[1].offset, 15);
+    ck_assert_int_eq(pl[1].width, 3);
+    ck_assert_int_eq(pl[1].height, 2);
+    ck_assert_uint_eq(pl[2].offset, 21);
+    ck_assert_int_eq(reel_pix_fmt_layout(REEL_PIX_RGB24, 7, 3, pl, &n), REEL_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_uint_eq(pl[0].stride, 21);
+    ck_assert_int_eq(reel_pix_fmt_layout(REEL_PIX_YUV420P10LE, 5, 3, pl, &n), REEL_OK);
+    ck_assert_uint_eq(pl[0].stride, 10);
+    ck_assert_uint_eq(pl[2].offset, 30 + 12);
+    /* the planes always add up to the frame size */
+    for (f = REEL_PIX_GRAY8; f <= REEL_PIX_YUV420P10LE; f++) {
+        size_t end;
+        ck_assert_int_eq(reel_pix_fmt_layout(f, 33, 17, pl, &n), REEL_OK);
+        reel_frame_size(f, 33, 17, &size);
+        end = pl[n - 1].offset + pl[n - 1].stride * (size_t)pl[n - 1].height;
+        ck_assert_uint_eq(end, size);
+    }
+    ck_assert_int_eq(reel_pix_fmt_layout(99, 5, 3, pl, &n), REEL_INVALID);
+    ck_assert_int_eq(reel_pix_fmt_layout(REEL_PIX_RGB24, 5, 3, NULL, &n), REEL_MISUSE);
+}
+END_TEST
+
 START_TEST(test_errstr_and_version)
 {
     int code;
@@ -371,6 +401,7 @@ int main(void)
     tcase_add_test(tc, test_untrusted_blobs);
     tcase_add_test(tc, test_checksum_vectors);
     tcase_add_test(tc, test_pix_fmt);
+    tcase_add_test(tc, test_plane_layout);
     tcase_add_test(tc, test_errstr_and_version);
     return tu_run("codec", tc);
 }
