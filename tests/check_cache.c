@@ -21,6 +21,16 @@ static void open_store(const char *name, reel_store **s, reel_seq **q)
     ck_assert_int_eq(reel_store_set_readahead(*s, 0, 1), REEL_OK);
 }
 
+/* open_store with a private cache of the given budget. */
+static reel_cache *open_cached(const char *name, size_t budget, reel_store **s, reel_seq **q)
+{
+    reel_cache *c;
+    open_store(name, s, q);
+    ck_assert_int_eq(reel_cache_new(budget, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(*s, c), REEL_OK);
+    return c;
+}
+
 static int expect_pixels(reel_frame *f, int64_t idx)
 {
     const void *px;
@@ -42,9 +52,7 @@ START_TEST(test_budget_never_exceeded)
     reel_frame *held[8] = {0};
     unsigned seed = 7;
     int i;
-    open_store("b.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(10 * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("b.reel", 10 * COST, &s, &q);
     for (i = 0; i < 3000; i++) {
         int slot = (int)(rand_r(&seed) % 8);
         int64_t idx = rand_r(&seed) % N;
@@ -84,9 +92,7 @@ START_TEST(test_pins_survive)
     reel_cache_stats st;
     reel_frame *keep[3], *f;
     int64_t i;
-    open_store("p.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(4 * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("p.reel", 4 * COST, &s, &q);
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(reel_frame_get(q, i, 0, &keep[i]), REEL_OK);
     for (i = 3; i < N; i++) {
@@ -124,9 +130,7 @@ START_TEST(test_hits_and_lru_order)
     reel_cache_stats st;
     reel_frame *f;
     int64_t i;
-    open_store("h.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(2 * N * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("h.reel", 2 * N * COST, &s, &q);
     for (i = 0; i < 2 * N; i++) {
         ck_assert_int_eq(reel_frame_get(q, i % N, 0, &f), REEL_OK);
         ck_assert(expect_pixels(f, i % N));
@@ -326,9 +330,7 @@ START_TEST(test_scan_resistance)
     reel_frame *f;
     int64_t i;
     int pass;
-    open_store("sr.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(12 * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("sr.reel", 12 * COST, &s, &q);
     for (pass = 0; pass < 2; pass++) {
         uint64_t misses;
         for (i = 0; i < 8; i++) { /* the hot set */
@@ -369,9 +371,7 @@ START_TEST(test_batch_and_window)
     reel_frame_info fi;
     size_t n, k;
     int64_t first, bad[] = {1, 2, N + 5};
-    open_store("bw.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(100 * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("bw.reel", 100 * COST, &s, &q);
     ck_assert_int_eq(reel_frames_get(q, want, 6, 0, fr), REEL_OK);
     for (k = 0; k < 6; k++) {
         ck_assert_int_eq(reel_frame_meta(fr[k], &fi), REEL_OK);
@@ -442,9 +442,7 @@ START_TEST(test_strict_mode)
     reel_cache_stats st;
     reel_frame *f[4], *g;
     int i;
-    open_store("st.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(3 * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("st.reel", 3 * COST, &s, &q);
     ck_assert_int_eq(reel_cache_set_strict(c, 1), REEL_OK);
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(reel_frame_get(q, i, 0, &f[i]), REEL_OK);
@@ -509,9 +507,7 @@ START_TEST(test_readahead)
     reel_frame *f;
     int64_t i;
     int tries;
-    open_store("ra.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(100 * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("ra.reel", 100 * COST, &s, &q);
     ck_assert_int_eq(reel_store_set_readahead(s, 1, 8), REEL_OK);
     for (i = 0; i < 4; i++) { /* at frame 2 (two forward steps) frames 3..10 are queued */
         ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
@@ -587,9 +583,7 @@ START_TEST(test_foreach)
     reel_cache_stats st;
     reel_cache *c;
     each_ctx e = {5, 0, 0, 0};
-    open_store("fe.reel", &s, &q);
-    ck_assert_int_eq(reel_cache_new(100 * COST, &c), REEL_OK);
-    ck_assert_int_eq(reel_store_set_cache(s, c), REEL_OK);
+    c = open_cached("fe.reel", 100 * COST, &s, &q);
     ck_assert_int_eq(reel_store_set_readahead(s, 1, 8), REEL_OK);
     ck_assert_int_eq(reel_seq_foreach(q, 5, -1, 10, each, &e, REEL_FOREACH_RELEASE), REEL_OK);
     ck_assert_int_eq(e.next, N);
