@@ -215,3 +215,74 @@ int reel__access_flush(reel__access *a, sqlite3 *db)
     }
     return rc;
 }
+
+int64_t reel__access_peek(reel__access *a, int64_t seq, int64_t idx)
+{
+    uint64_t h = key_hash(seq, idx);
+    ashard *s = &a->shards[h % SHARDS];
+    counter *c;
+    int64_t n = 0;
+    pthread_mutex_lock(&s->lock);
+    for (c = s->table[(h >> 8) & (s->nbuckets - 1)]; c; c = c->next)
+        if (c->seq == seq && c->idx == idx) {
+            n = c->count;
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* Run a query of the access table on a read connection: bind (seq, arg), call row(ctx, st)
+ * for each row. */
+static int query(reel_store *s, const char *sql, int64_t seq, int64_t arg,
+                 void (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
+{
+    reel__reader *r;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = reel__reader_get(s, &r)) != REEL_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_int64(st, 2, arg);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            row(ctx, st);
+    }
+    rc = rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(r->db, rc, "reading access counts");
+    sqlite3_finalize(st);
+    reel__reader_put(s, r);
+    return rc;
+}
+
+static void add_count(void *ctx, sqlite3_stmt *st) { *(int64_t *)ctx += sqlite3_column_int64(st, 0); }
+
+int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, int64_t *count)
+{
+    *count = 0;
+    return query(s, "SELECT count FROM reel_access WHERE seq_id = ?1 AND idx = ?2", seq, idx,
+                 add_count, count);
+}
+
+typedef struct top {
+    int64_t *idx;
+    size_t n;
+} top;
+
+static void add_index(void *ctx, sqlite3_stmt *st)
+{
+    top *t = ctx;
+    t->idx[t->n++] = sqlite3_column_int64(st, 0);
+}
+
+int reel__access_top(reel_store *s, int64_t seq, size_t limit, int64_t *idx, size_t *n)
+{
+    top t = {idx, 0};
+    int rc = query(s,
+                   "SELECT a.idx FROM reel_access a JOIN reel_frame f ON f.seq_id = a.seq_id AND "
+                   "f.idx = a.idx AND f.blob_id IS NOT NULL WHERE a.seq_id = ?1 "
+                   "ORDER BY a.count DESC, a.last_access DESC LIMIT ?2",
+                   seq, (int64_t)limit, add_index, &t);
+    *n = t.n;
+    return rc;
+}

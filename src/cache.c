@@ -32,6 +32,9 @@ typedef struct centry {
     size_t size;
     int pins, state, rc;
     int orphan; /* purged while pinned: out of the table, freed by its last unpin */
+    int dirty;  /* put through the cache and not yet written to the store: off the LRU list */
+    int prefetched; /* loaded by read-ahead and not read since */
+    reel__seqstat *stat; /* the sequence's counters */
     uint64_t tick; /* monotonic ns when last released: the LRU order across shards */
     reel__access *access; /* where this frame's access counts go when it leaves */
     int64_t count, last_ms; /* accesses not yet handed to access (under the shard lock) */
@@ -54,16 +57,25 @@ typedef struct shard {
 
 #define PUSH_DEPTH 16
 
+/* A store that may hold dirty frames or unflushed counts, written back by fn(ctx). */
+typedef struct sink {
+    int (*fn)(void *ctx);
+    void *ctx;
+    struct sink *next;
+} sink;
+
 struct reel_cache {
     uint32_t magic;
     pthread_mutex_t push_lock;
     size_t pushed[PUSH_DEPTH]; /* budgets to restore, innermost last */
     int npushed;
-    atomic_size_t budget, resident;
+    atomic_size_t budget, resident, dirty;
     atomic_int users, strict;
     /* changed on misses and evictions only, never on the hit path */
     atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames,
-        prefetched;
+        prefetched, prefetch_hits, prefetch_wasted, written_back, pressure_events;
+    pthread_mutex_t sink_lock; /* taken before any store's writer lock */
+    sink *sinks;
     shard shards[SHARDS];
 };
 
@@ -186,6 +198,15 @@ static void hand_over(centry *e)
 static void drop(reel_cache *c, centry *e)
 {
     hand_over(e);
+    if (e->prefetched) {
+        atomic_fetch_add(&c->prefetch_wasted, 1);
+        reel__seqstat_add(e->stat, REEL__STAT_PREFETCH_WASTED, 1);
+    }
+    if (e->dirty) {
+        atomic_fetch_sub(&c->dirty, cost(e));
+        reel__seqstat_add(e->stat, REEL__STAT_DIRTY, -(int64_t)cost(e));
+    }
+    reel__seqstat_resident(e->stat, -(int64_t)cost(e));
     atomic_fetch_sub(&c->resident, cost(e));
     atomic_fetch_sub(&c->frames, 1);
     free(e->pixels);
@@ -227,10 +248,63 @@ static void shrink(reel_cache *c, size_t target)
             lru_unlink(s, e);
             unhash(s, e);
             atomic_fetch_add(&c->evictions, 1);
+            reel__seqstat_add(e->stat, REEL__STAT_EVICTIONS, 1);
             drop(c, e);
         } while (atomic_load(&c->resident) > target && s->lru.prev != &s->lru &&
                  s->lru.prev->tick <= second);
         pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* ---- write-back: stores with dirty state ---------------------------------------------------- */
+
+void reel__cache_add_sink(reel_cache *c, int (*fn)(void *ctx), void *ctx)
+{
+    sink *k = malloc(sizeof *k);
+    if (!k)
+        return; /* its dirty frames are then written by batches, flushes and closes only */
+    k->fn = fn;
+    k->ctx = ctx;
+    pthread_mutex_lock(&c->sink_lock);
+    k->next = c->sinks;
+    c->sinks = k;
+    pthread_mutex_unlock(&c->sink_lock);
+}
+
+void reel__cache_remove_sink(reel_cache *c, void *ctx)
+{
+    sink **p, *k;
+    pthread_mutex_lock(&c->sink_lock);
+    for (p = &c->sinks; (k = *p); p = &k->next)
+        if (k->ctx == ctx) {
+            *p = k->next;
+            free(k);
+            break;
+        }
+    pthread_mutex_unlock(&c->sink_lock);
+}
+
+/* Write back every store's dirty frames and access counts; the first error is returned (the
+ * state of a store that failed stays in memory for the next try). */
+static int write_back(reel_cache *c)
+{
+    sink *k;
+    int rc = REEL_OK, r;
+    pthread_mutex_lock(&c->sink_lock);
+    for (k = c->sinks; k; k = k->next)
+        if ((r = k->fn(k->ctx)) != REEL_OK && rc == REEL_OK)
+            rc = r;
+    pthread_mutex_unlock(&c->sink_lock);
+    return rc;
+}
+
+/* Evict down to target; when dirty frames stand in the way, write them back and go on. */
+static void make_room(reel_cache *c, size_t target)
+{
+    shrink(c, target);
+    if (atomic_load(&c->resident) > target && atomic_load(&c->dirty) > 0) {
+        write_back(c);
+        shrink(c, target);
     }
 }
 
@@ -242,6 +316,7 @@ static int cache_init(reel_cache *c, size_t budget)
     memset(c, 0, sizeof *c);
     atomic_store(&c->budget, budget);
     pthread_mutex_init(&c->push_lock, NULL);
+    pthread_mutex_init(&c->sink_lock, NULL);
     for (i = 0; i < SHARDS; i++) {
         shard *s = &c->shards[i];
         s->nbuckets = 16;
@@ -306,6 +381,7 @@ int reel_cache_free(reel_cache *c)
         pthread_cond_destroy(&c->shards[i].loaded);
     }
     pthread_mutex_destroy(&c->push_lock);
+    pthread_mutex_destroy(&c->sink_lock);
     free(c);
     return REEL_OK;
 }
@@ -315,7 +391,7 @@ int reel_cache_set_budget(reel_cache *c, size_t budget)
     if (check(c) != REEL_OK)
         return REEL_MISUSE;
     atomic_store(&c->budget, budget);
-    shrink(c, budget);
+    make_room(c, budget);
     return REEL_OK;
 }
 
@@ -347,7 +423,7 @@ int reel_cache_push_budget(reel_cache *c, size_t budget)
         c->pushed[c->npushed++] = atomic_exchange(&c->budget, budget);
     pthread_mutex_unlock(&c->push_lock);
     if (rc == REEL_OK)
-        shrink(c, budget);
+        make_room(c, budget);
     return rc;
 }
 
@@ -364,16 +440,41 @@ int reel_cache_pop(reel_cache *c)
         atomic_store(&c->budget, budget = c->pushed[--c->npushed]);
     pthread_mutex_unlock(&c->push_lock);
     if (rc == REEL_OK)
-        shrink(c, budget);
+        make_room(c, budget);
     return rc;
 }
 
 int reel_cache_trim(reel_cache *c, size_t target)
 {
+    int rc;
     if (check(c) != REEL_OK)
         return REEL_MISUSE;
+    rc = write_back(c); /* nothing unsaved stays behind what is dropped */
     shrink(c, target);
-    return REEL_OK;
+    return rc;
+}
+
+/* The share of the budget each pressure level leaves the cache. */
+static size_t pressure_target(size_t budget, int level)
+{
+    return level == REEL_PRESSURE_NONE ? budget
+           : level == REEL_PRESSURE_MODERATE ? budget / 2
+                                             : 0;
+}
+
+int reel_cache_pressure(reel_cache *c, int level)
+{
+    int rc;
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    if (level < REEL_PRESSURE_NONE || level > REEL_PRESSURE_CRITICAL)
+        return reel__err(REEL_INVALID, "reel_cache_pressure: unknown level %d", level);
+    if (level == REEL_PRESSURE_NONE)
+        return REEL_OK;
+    atomic_fetch_add(&c->pressure_events, 1);
+    rc = write_back(c);
+    shrink(c, pressure_target(atomic_load(&c->budget), level));
+    return rc;
 }
 
 int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
@@ -396,6 +497,11 @@ int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
     st->evictions = atomic_load(&c->evictions);
     st->bytes_decompressed = atomic_load(&c->bytes_decompressed);
     st->prefetch_loads = atomic_load(&c->prefetched);
+    st->prefetch_hits = atomic_load(&c->prefetch_hits);
+    st->prefetch_wasted = atomic_load(&c->prefetch_wasted);
+    st->dirty_bytes = atomic_load(&c->dirty);
+    st->written_back = atomic_load(&c->written_back);
+    st->pressure_events = atomic_load(&c->pressure_events);
     st->load_seconds_total = (double)atomic_load(&c->load_ns) / 1e9;
     st->load_seconds_max = (double)atomic_load(&c->load_ns_max) / 1e9;
     return REEL_OK;
@@ -412,12 +518,32 @@ static void pin_locked(shard *s, centry *e)
         if (e->prev)
             lru_unlink(s, e);
         s->pinned += cost(e);
+        reel__seqstat_pinned(e->stat, (int64_t)cost(e));
     }
 }
 
+/* A new entry of the table (shard lock held), counted as resident; NULL when out of memory. */
+static centry *enter(reel_cache *c, shard *s, centry **p, uint64_t store, int64_t seq,
+                     int64_t idx, size_t size, reel__seqstat *stat)
+{
+    centry *e = calloc(1, sizeof *e);
+    if (!e || !(e->pixels = malloc(size ? size : 1))) {
+        free(e);
+        return NULL;
+    }
+    e->store = store, e->seq = seq, e->idx = idx, e->size = size, e->stat = stat;
+    *p = e;
+    if (++s->count > s->nbuckets)
+        grow(s);
+    atomic_fetch_add(&c->resident, cost(e));
+    atomic_fetch_add(&c->frames, 1);
+    reel__seqstat_resident(stat, (int64_t)cost(e));
+    return e;
+}
+
 int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t size,
-                    reel__loader load, void *ctx, reel__access *access, int count,
-                    void **entry, const void **pixels, reel_frame_info *info)
+                    reel__loader load, void *ctx, reel__access *access, reel__seqstat *stat,
+                    int count, void **entry, const void **pixels, reel_frame_info *info)
 {
     uint64_t h = hash_key(store, seq, idx), t0;
     shard *s = &c->shards[h % SHARDS];
@@ -429,7 +555,15 @@ again:
     p = slot(s, h, store, seq, idx);
     if ((e = *p)) {
         pin_locked(s, e);
-        s->hits += count >= 0; /* read-ahead (count < 0) is not a reader's hit */
+        if (count >= 0) { /* read-ahead (count < 0) is not a reader's hit */
+            s->hits++;
+            reel__seqstat_hit(stat, 1);
+            if (e->prefetched) {
+                e->prefetched = 0;
+                atomic_fetch_add(&c->prefetch_hits, 1);
+                reel__seqstat_add(stat, REEL__STAT_PREFETCH_HITS, 1);
+            }
+        }
         if (count > 0) {
             e->count++;
             e->last_ms = reel__now_ms();
@@ -437,6 +571,7 @@ again:
         while (e->state == LOADING)
             pthread_cond_wait(&s->loaded, &s->lock);
         rc = e->rc;
+        *info = e->info; /* under the lock: a write-back updates it */
         pthread_mutex_unlock(&s->lock);
         if (rc != REEL_OK) {
             reel__cache_unpin(c, e, 0);
@@ -444,14 +579,13 @@ again:
         }
         *entry = e;
         *pixels = e->pixels;
-        *info = e->info;
         return REEL_OK;
     }
     if (atomic_load(&c->strict) && !room_checked) {
         /* Strict: a new frame must fit beside the pinned ones, or the pin is refused. */
         size_t need = size + ENTRY_OVERHEAD, budget = atomic_load(&c->budget);
         pthread_mutex_unlock(&s->lock);
-        shrink(c, budget > need ? budget - need : 0);
+        make_room(c, budget > need ? budget - need : 0);
         if (atomic_load(&c->resident) + need > budget)
             return reel__err(REEL_FULL, "cache full: pinned frames leave no room for a %zu-byte "
                                         "frame (strict mode)",
@@ -460,22 +594,20 @@ again:
         goto again; /* another thread may have loaded it meanwhile */
     }
     /* A miss: enter the frame as LOADING, pinned by us, then load without the lock. */
-    if (!(e = calloc(1, sizeof *e)) || !(e->pixels = malloc(size ? size : 1))) {
+    if (!(e = enter(c, s, p, store, seq, idx, size, stat))) {
         pthread_mutex_unlock(&s->lock);
-        free(e);
         return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", size);
     }
-    e->store = store, e->seq = seq, e->idx = idx, e->size = size, e->state = LOADING;
+    e->state = LOADING;
     e->access = access;
     e->count = count > 0 ? count : 0;
     e->last_ms = count > 0 ? reel__now_ms() : 0;
-    *p = e;
-    if (++s->count > s->nbuckets)
-        grow(s);
-    atomic_fetch_add(&c->resident, cost(e));
-    atomic_fetch_add(&c->frames, 1);
+    e->prefetched = count < 0;
     pin_locked(s, e);
-    s->misses += count >= 0;
+    if (count >= 0) {
+        s->misses++;
+        reel__seqstat_hit(stat, 0);
+    }
     pthread_mutex_unlock(&s->lock);
 
     t0 = now_ns();
@@ -500,7 +632,8 @@ again:
     if (count < 0)
         atomic_fetch_add(&c->prefetched, 1);
     atomic_fetch_add(&c->bytes_decompressed, size);
-    shrink(c, atomic_load(&c->budget));
+    reel__seqstat_load(stat, size, t0, count < 0);
+    make_room(c, atomic_load(&c->budget));
     *entry = e;
     *pixels = e->pixels;
     *info = e->info;
@@ -516,11 +649,14 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
     pthread_mutex_lock(&s->lock);
     if (--e->pins == 0) {
         s->pinned -= cost(e);
+        reel__seqstat_pinned(e->stat, -(int64_t)cost(e));
         if (e->orphan) {
             gone = 1;
         } else if (e->rc != REEL_OK) {
             unhash(s, e);
             gone = 1;
+        } else if (e->dirty) {
+            /* stays off the LRU list until written back */
         } else if (once) {
             e->tick = 0; /* a one-pass read: the first to go */
             lru_push_cold(s, e);
@@ -533,8 +669,69 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
     if (gone)
         drop(c, e);
     if (atomic_load(&c->resident) > atomic_load(&c->budget))
-        shrink(c, atomic_load(&c->budget));
+        make_room(c, atomic_load(&c->budget));
 }
+
+int reel__cache_put_dirty(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t size,
+                          const void *pixels, const reel_frame_info *info, reel__access *access,
+                          reel__seqstat *stat, void **entry)
+{
+    uint64_t h = hash_key(store, seq, idx);
+    shard *s = &c->shards[h % SHARDS];
+    centry **p, *e;
+    int rc = REEL_OK;
+    pthread_mutex_lock(&s->lock);
+    p = slot(s, h, store, seq, idx);
+    if (*p) /* a frame of a sequence removed and made again under the same id: out of date */
+        rc = reel__err(REEL_EXISTS, "frame %lld is in the cache already", (long long)idx);
+    else if (!(e = enter(c, s, p, store, seq, idx, size, stat)))
+        rc = reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", size);
+    if (rc == REEL_OK) {
+        memcpy(e->pixels, pixels, size);
+        e->state = READY;
+        e->info = *info;
+        e->access = access;
+        e->dirty = 1;
+        atomic_fetch_add(&c->dirty, cost(e));
+        reel__seqstat_add(stat, REEL__STAT_DIRTY, (int64_t)cost(e));
+        *entry = e;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+const void *reel__cache_entry_pixels(const void *entry) { return ((const centry *)entry)->pixels; }
+
+void reel__cache_clean(reel_cache *c, void *entry, size_t stored_bytes)
+{
+    centry *e = entry;
+    shard *s = &c->shards[hash_key(e->store, e->seq, e->idx) % SHARDS];
+    pthread_mutex_lock(&s->lock);
+    if (e->dirty) {
+        e->dirty = 0;
+        e->info.stored_bytes = stored_bytes;
+        atomic_fetch_sub(&c->dirty, cost(e));
+        reel__seqstat_add(e->stat, REEL__STAT_DIRTY, -(int64_t)cost(e));
+        atomic_fetch_add(&c->written_back, 1);
+        reel__seqstat_add(e->stat, REEL__STAT_WRITTEN_BACK, 1);
+        if (e->pins == 0 && !e->orphan) {
+            e->tick = now_ns();
+            lru_push_hot(s, e);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void reel__cache_hand_over(reel_cache *c, void *entry)
+{
+    centry *e = entry;
+    shard *s = &c->shards[hash_key(e->store, e->seq, e->idx) % SHARDS];
+    pthread_mutex_lock(&s->lock);
+    hand_over(e);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void reel__cache_fit(reel_cache *c) { make_room(c, atomic_load(&c->budget)); }
 
 /*
  * Call fn on every entry of store (seq < 0: of all its sequences), each shard locked in turn.
@@ -578,7 +775,8 @@ static int forget(reel_cache *c, shard *s, centry *e, void *discard)
     if (e->pins > 0 || e->state == LOADING) {
         e->orphan = 1;
     } else {
-        lru_unlink(s, e);
+        if (e->prev) /* dirty entries are not on the list */
+            lru_unlink(s, e);
         drop(c, e);
     }
     return 1;

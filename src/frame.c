@@ -7,7 +7,7 @@
 
 /* ---- append ----------------------------------------------------------------------------- */
 
-static int check_frame(const reel_seq *q, const reel_frame_in *f, size_t i)
+int reel__check_frame(const reel_seq *q, const reel_frame_in *f, size_t i)
 {
     if (f->status < REEL_STATUS_OK || f->status > REEL_STATUS_BLACK)
         return reel__err(REEL_INVALID, "frame %zu: unknown status %d", i, f->status);
@@ -33,6 +33,7 @@ typedef struct appender {
     sqlite3_stmt *blob, *frame;
     int64_t next, last_pts, raw, stored;
     int have_last;
+    size_t *lens, nlens; /* when lens is set: the stored size of each frame inserted */
 } appender;
 
 /* Read where the sequence ends, inside the write transaction. */
@@ -109,6 +110,8 @@ static int insert_encoded(appender *a, const reel__encoded *e)
     a->stored += e->blob ? (int64_t)e->len : 0;
     a->last_pts = e->pts;
     a->have_last = 1;
+    if (a->lens)
+        a->lens[a->nlens++] = e->blob ? e->len : 0;
     a->next++;
     return REEL_OK;
 }
@@ -154,21 +157,27 @@ static int append_end(appender *a, size_t n)
     return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(a->db, rc, "updating sequence totals");
 }
 
-/* Run one append transaction of n frames: one(a, i) inserts frame i. */
-static int append_txn(reel_seq *q, size_t n, int (*one)(appender *, const void *, size_t),
-                      const void *frames, int64_t *first)
+/* Run one append transaction of n frames, the writer locked: one(a, i) inserts frame i.
+ * expect >= 0: the index the first frame must get (else nothing is written). */
+static int append_locked(reel_seq *q, size_t n, int (*one)(appender *, const void *, size_t),
+                         const void *frames, int64_t expect, int64_t *first, size_t *lens)
 {
     appender a;
     size_t i;
     int rc;
-    if ((rc = reel__writer_lock(q->store)) != REEL_OK)
-        return rc;
     memset(&a, 0, sizeof a);
     a.q = q;
+    a.lens = lens;
     a.db = q->store->wdb;
     rc = reel__exec(a.db, "BEGIN IMMEDIATE");
     if (rc == REEL_OK) {
         rc = append_begin(&a);
+        if (rc == REEL_OK && expect >= 0 && a.next != expect)
+            rc = reel__err(REEL_MISUSE,
+                           "sequence '%s' has %lld frames where %lld were expected: frames were "
+                           "appended through another handle while frames put through the cache "
+                           "waited",
+                           q->name, (long long)a.next, (long long)expect);
         for (i = 0; rc == REEL_OK && i < n; i++)
             rc = one(&a, frames, i);
         if (rc == REEL_OK)
@@ -180,9 +189,22 @@ static int append_txn(reel_seq *q, size_t n, int (*one)(appender *, const void *
         if (rc != REEL_OK)
             sqlite3_exec(a.db, "ROLLBACK", NULL, NULL, NULL);
     }
-    reel__writer_unlock(q->store);
     if (rc == REEL_OK && first)
         *first = a.next - (int64_t)n;
+    return rc;
+}
+
+/* The same with the writer locked here; frames put through the cache go first. */
+static int append_txn(reel_seq *q, size_t n, int (*one)(appender *, const void *, size_t),
+                      const void *frames, int64_t *first)
+{
+    int rc;
+    if ((rc = reel__writer_lock(q->store)) != REEL_OK)
+        return rc;
+    rc = reel__wb_flush_locked(q->store);
+    if (rc == REEL_OK)
+        rc = append_locked(q, n, one, frames, -1, first, NULL);
+    reel__writer_unlock(q->store);
     return rc;
 }
 
@@ -194,6 +216,12 @@ static int append_raw_at(appender *a, const void *frames, size_t i)
 static int append_encoded_at(appender *a, const void *frames, size_t i)
 {
     return insert_encoded(a, (const reel__encoded *)frames + i);
+}
+
+int reel__append_frames_locked(reel_seq *q, const reel_frame_in *frames, size_t n,
+                               int64_t expect, size_t *stored)
+{
+    return append_locked(q, n, append_raw_at, frames, expect, NULL, stored);
 }
 
 int reel__append_encoded(reel_seq *q, const reel__encoded *frames, size_t n, int64_t *first)
@@ -208,7 +236,7 @@ int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64
     if (reel__seq_check(q) != REEL_OK || (!frames && n))
         return reel__err(REEL_MISUSE, "reel_frames_append: NULL or closed argument");
     for (i = 0; i < n; i++)
-        if ((rc = check_frame(q, &frames[i], i)) != REEL_OK)
+        if ((rc = reel__check_frame(q, &frames[i], i)) != REEL_OK)
             return rc;
     if (n == 0)
         return REEL_OK;

@@ -37,8 +37,8 @@ static int pin(reel_frame *f, int count)
     reel__frame_ref r = {f->seq, f->index};
     reel_store *s = f->seq->store;
     return reel__cache_pin(f->cache, s->serial, f->seq->id, f->index, f->seq->frame_size,
-                           reel__load_frame, &r, s->access, count, &f->entry, &f->pixels,
-                           &f->info);
+                           reel__load_frame, &r, s->access, f->seq->stat, count, &f->entry,
+                           &f->pixels, &f->info);
 }
 
 int reel__pins_slot(void)
@@ -73,6 +73,8 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     f->flags = flags;
     pthread_mutex_init(&f->lock, NULL);
     pinned_delta(f, 1);
+    if ((flags & REEL_GET_LAZY) && reel__wb_pending(seq, index))
+        f->flags = flags &= ~(unsigned)REEL_GET_LAZY; /* not stored yet: its pixels are here */
     rc = (flags & REEL_GET_LAZY) ? reel_frame_info_get(seq, index, &f->info) : pin(f, 1);
     if (rc != REEL_OK) {
         pinned_delta(f, -1);
@@ -135,6 +137,24 @@ int reel_frame_describe(const reel_frame *f, reel_frame_desc *d)
     d->pix_fmt = q->pix_fmt;
     d->size = q->frame_size;
     return reel_pix_fmt_layout(q->pix_fmt, q->width, q->height, d->planes, &d->nplanes);
+}
+
+int reel_frame_access_count(const reel_frame *f, int64_t *count)
+{
+    reel_store *s;
+    int64_t stored = 0;
+    int rc, locked;
+    if (frame_check(f) != REEL_OK || !count)
+        return reel__err(REEL_MISUSE, "reel_frame_access_count: NULL or released argument");
+    s = f->seq->store;
+    if (f->entry) /* the entry's own counts join the store's table first */
+        reel__cache_hand_over(f->cache, f->entry);
+    locked = s->wdb && reel__writer_lock(s) == REEL_OK; /* no flush moves counts meanwhile */
+    rc = reel__access_stored(s, f->seq->id, f->index, &stored);
+    *count = stored + reel__access_peek(s->access, f->seq->id, f->index);
+    if (locked)
+        reel__writer_unlock(s);
+    return rc;
 }
 
 int reel_frame_release(reel_frame *f)
@@ -239,12 +259,20 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
     if (!cache && !(cache = reel_cache_default()))
         return reel__err(REEL_NOMEM, "no default cache");
     pinned = reel__pins_total(&s->pins);
+    if (pinned == 0 && s->wdb) {
+        int rc = reel_flush(s); /* queued frames are stored before their entries go */
+        if (rc != REEL_OK)
+            return rc;
+        reel__cache_remove_sink(s->cache, s);
+    }
     if (pinned == 0) {
         reel__prefetch_quiesce(s->prefetch); /* no read-ahead still loading into the old one */
         reel__cache_purge(s->cache, s->serial, -1);
         reel__cache_use(s->cache, -1);
         reel__cache_use(cache, 1);
         s->cache = cache;
+        if (s->wdb)
+            reel__cache_add_sink(cache, reel__store_sink, s);
     }
     return pinned ? reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
                               (long long)pinned)
@@ -314,15 +342,23 @@ int reel_store_set_flush_interval(reel_store *s, int ms)
     return REEL_OK;
 }
 
-int reel_flush(reel_store *s)
+int reel__store_sink(void *store)
 {
-    int rc;
-    if (reel__store_check(s) != REEL_OK)
-        return REEL_MISUSE;
+    reel_store *s = store;
+    int rc, r;
     reel__cache_harvest(s->cache, s->serial);
     if ((rc = reel__writer_lock(s)) != REEL_OK)
         return rc;
-    rc = reel__access_flush(s->access, s->wdb);
+    rc = reel__wb_flush_locked(s);
+    if ((r = reel__access_flush(s->access, s->wdb)) != REEL_OK && rc == REEL_OK)
+        rc = r;
     reel__writer_unlock(s);
     return rc;
+}
+
+int reel_flush(reel_store *s)
+{
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    return reel__store_sink(s);
 }

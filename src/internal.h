@@ -134,6 +134,7 @@ typedef struct reel__reader {
 #define REEL_DEFAULT_CACHE_BUDGET ((size_t)1 << 30)
 
 typedef struct reel__access reel__access; /* in-memory access counts of a store */
+typedef struct reel__wb reel__wb;         /* a store's frames waiting for write-back */
 
 /* Decode one frame into pixels and fill *info; REEL_OK or an error code (message set). */
 typedef int (*reel__loader)(void *ctx, uint8_t *pixels, reel_frame_info *info);
@@ -145,6 +146,21 @@ typedef struct reel__frame_ref {
 } reel__frame_ref;
 REEL__HIDDEN int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info);
 
+/* Counters of one sequence of one open store (stats.c), shared by its handles; the cache
+ * updates them through the entries' pointers. Functions accept NULL. */
+typedef struct reel__seqstat reel__seqstat;
+enum {
+    REEL__STAT_LOADS, REEL__STAT_EVICTIONS, REEL__STAT_BYTES, REEL__STAT_LOAD_NS,
+    REEL__STAT_LOAD_NS_MAX, REEL__STAT_PREFETCH, REEL__STAT_WRITTEN_BACK,
+    REEL__STAT_RESIDENT_FRAMES, REEL__STAT_RESIDENT_BYTES, REEL__STAT_DIRTY,
+    REEL__STAT_PREFETCH_HITS, REEL__STAT_PREFETCH_WASTED, REEL__STAT_N
+};
+REEL__HIDDEN void reel__seqstat_add(reel__seqstat *st, int which, int64_t n);
+REEL__HIDDEN void reel__seqstat_hit(reel__seqstat *st, int hit); /* 0: a miss */
+REEL__HIDDEN void reel__seqstat_pinned(reel__seqstat *st, int64_t bytes);
+REEL__HIDDEN void reel__seqstat_resident(reel__seqstat *st, int64_t bytes);
+REEL__HIDDEN void reel__seqstat_load(reel__seqstat *st, size_t bytes, uint64_t ns, int prefetch);
+
 REEL__HIDDEN uint64_t reel__cache_serial(void);
 REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
 /* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. */
@@ -153,8 +169,25 @@ REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
  * uncounted one; -1: read-ahead (neither counted nor a hit or miss in the statistics). */
 REEL__HIDDEN int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
                                  size_t size, reel__loader load, void *ctx,
-                                 reel__access *access, int count, void **entry,
-                                 const void **pixels, reel_frame_info *info);
+                                 reel__access *access, reel__seqstat *stat, int count,
+                                 void **entry, const void **pixels, reel_frame_info *info);
+/* Enter a frame put by the application as dirty (resident, off the LRU list, never evicted)
+ * with a copy of its pixels; *entry stays valid until the sequence is removed or its store
+ * closed. reel__cache_clean marks it written (it becomes evictable). */
+REEL__HIDDEN int reel__cache_put_dirty(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
+                                       size_t size, const void *pixels,
+                                       const reel_frame_info *info, reel__access *access,
+                                       reel__seqstat *stat, void **entry);
+REEL__HIDDEN const void *reel__cache_entry_pixels(const void *entry);
+REEL__HIDDEN void reel__cache_clean(reel_cache *c, void *entry, size_t stored_bytes);
+/* Evict down to the budget, writing dirty frames back first when they stand in the way. */
+REEL__HIDDEN void reel__cache_fit(reel_cache *c);
+/* Move the entry's pending access counts to its store's table now. */
+REEL__HIDDEN void reel__cache_hand_over(reel_cache *c, void *entry);
+/* Stores with dirty state register fn(ctx), which writes it back; the cache calls it (with no
+ * lock of its own held but the sink lock) before dropping what would otherwise be lost. */
+REEL__HIDDEN void reel__cache_add_sink(reel_cache *c, int (*fn)(void *ctx), void *ctx);
+REEL__HIDDEN void reel__cache_remove_sink(reel_cache *c, void *ctx);
 /* Hand the pending access counts of a store's entries to their access tables. */
 REEL__HIDDEN void reel__cache_harvest(reel_cache *c, uint64_t store);
 /* Unpin; once puts the entry at the cold end (a one-pass read). */
@@ -171,6 +204,13 @@ REEL__HIDDEN int64_t reel__now_ms(void);
 /* Write the counts with the writer db (caller holds the writer lock); kept on failure. */
 REEL__HIDDEN int reel__access_flush(reel__access *a, sqlite3 *db);
 REEL__HIDDEN void reel__access_forget(reel__access *a, int64_t seq);
+/* The count gathered in memory for one frame. */
+REEL__HIDDEN int64_t reel__access_peek(reel__access *a, int64_t seq, int64_t idx);
+/* From the file: the stored count of one frame; the limit most accessed frames with pixels
+ * of a sequence, most accessed first (idx has room for limit). */
+REEL__HIDDEN int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, int64_t *count);
+REEL__HIDDEN int reel__access_top(reel_store *s, int64_t seq, size_t limit, int64_t *idx,
+                                  size_t *n);
 
 /* A count of pinned frame handles spread over cache lines, so that threads do not contend on
  * one counter: each thread has its slot (reel__pins_slot), remembered by the handle so that a
@@ -251,6 +291,8 @@ struct reel_store {
     pthread_mutex_t wlock;  /* serialises every use of wdb and wcodec */
     sqlite3 *wdb;           /* the writer; NULL when read-only */
     reel__codec *wcodec;
+    reel__seqstat *stats;   /* per sequence, under lock; freed at close */
+    reel__wb *wb;           /* frames put through the cache, not yet written */
 };
 
 REEL__HIDDEN int reel__store_check(const reel_store *s);
@@ -258,6 +300,8 @@ REEL__HIDDEN int reel__store_check(const reel_store *s);
  * is), and stop it (at close). */
 REEL__HIDDEN void reel__flusher_start(reel_store *s);
 REEL__HIDDEN void reel__flusher_stop(reel_store *s);
+/* The cache's write-back callback of a read-write store: reel_flush without the checks. */
+REEL__HIDDEN int reel__store_sink(void *store);
 /* Take an idle read connection (opening one if none), and give it back. */
 REEL__HIDDEN int reel__reader_get(reel_store *s, reel__reader **r);
 REEL__HIDDEN void reel__reader_put(reel_store *s, reel__reader *r);
@@ -280,9 +324,29 @@ struct reel_seq {
     reel_rational time_base;
     reel__pins pins; /* frame handles of this sequence not yet released */
     int ra_inflight; /* read-ahead loads running on it (under the prefetch lock) */
+    reel__seqstat *stat; /* the store's counters of this sequence; NULL if out of memory */
+    /* frames put through the cache (writeback.c, under the store's wb lock) */
+    int64_t wb_next;     /* index of the next put; valid while wb_pending > 0 */
+    int64_t wb_last_pts;
+    int wb_have_last;
+    size_t wb_pending;
 };
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);
+/* The store's counters of sequence id (made on first use; NULL when out of memory), and
+ * freeing them all at close (stats.c). */
+REEL__HIDDEN reel__seqstat *reel__seqstat_for(reel_store *s, int64_t seq);
+REEL__HIDDEN void reel__seqstat_free_all(reel_store *s);
+
+/* ---- write-back (writeback.c) ---- */
+REEL__HIDDEN int reel__wb_new(reel_store *s);
+REEL__HIDDEN void reel__wb_free(reel_store *s);
+/* Write every pending frame of the store; the caller holds the writer lock. */
+REEL__HIDDEN int reel__wb_flush_locked(reel_store *s);
+/* Forget the pending frames of a removed sequence (writer lock held). */
+REEL__HIDDEN void reel__wb_forget_locked(reel_store *s, int64_t seq);
+/* Non-zero when q has frames waiting for write-back (idx < 0: any; else that one). */
+REEL__HIDDEN int reel__wb_pending(reel_seq *q, int64_t idx);
 /* On the writer, inside a transaction: insert a sequence row (*id may be NULL), look one up by
  * name (REEL_NOTFOUND), delete one with everything that belongs to it. */
 REEL__HIDDEN int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_params *p,
@@ -309,6 +373,12 @@ typedef struct reel__encoded {
 REEL__HIDDEN int reel__encode_frame(reel__codec *c, int level, const reel_seq *q,
                                     const reel_frame_in *f, reel__encoded *e);
 /* Append n encoded frames at the end of q in one transaction. */
+/* Check one frame to append (i names it in the message). */
+REEL__HIDDEN int reel__check_frame(const reel_seq *q, const reel_frame_in *f, size_t i);
+/* Append n frames in one transaction, the writer locked; the first must get index expect.
+ * stored[i] receives the compressed size of frame i. */
+REEL__HIDDEN int reel__append_frames_locked(reel_seq *q, const reel_frame_in *frames, size_t n,
+                                            int64_t expect, size_t *stored);
 REEL__HIDDEN int reel__append_encoded(reel_seq *q, const reel__encoded *frames, size_t n,
                                       int64_t *first);
 

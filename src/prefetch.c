@@ -101,7 +101,8 @@ static void *worker(void *arg)
         s = j.seq->store;
         r = (reel__frame_ref){j.seq, j.idx};
         if (reel__cache_pin(s->cache, s->serial, j.seq->id, j.idx, j.seq->frame_size,
-                            reel__load_frame, &r, s->access, -1, &entry, &px, &info) == REEL_OK)
+                            reel__load_frame, &r, s->access, j.seq->stat, -1, &entry, &px,
+                            &info) == REEL_OK)
             reel__cache_unpin(s->cache, entry, 0);
 
         pthread_mutex_lock(&p->lock);
@@ -281,5 +282,55 @@ int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_t batch,
     }
     free(frames);
     free(idx);
+    return rc;
+}
+
+/* Load the frames of idx[] (most accessed first) into the cache, least accessed first. */
+static size_t warm(reel_seq *q, const int64_t *idx, size_t n)
+{
+    reel_store *s = q->store;
+    size_t loaded = 0;
+    while (n-- > 0) {
+        reel__frame_ref r = {q, idx[n]};
+        reel_frame_info info;
+        const void *px;
+        void *entry;
+        if (reel__cache_pin(s->cache, s->serial, q->id, idx[n], q->frame_size, reel__load_frame,
+                            &r, s->access, q->stat, -1, &entry, &px, &info) == REEL_OK) {
+            reel__cache_unpin(s->cache, entry, 0);
+            loaded++;
+        }
+    }
+    return loaded;
+}
+
+int reel_seq_open_warm(reel_store *s, const char *name, double share, reel_seq **out,
+                       size_t *loaded)
+{
+    reel_seq *q;
+    int64_t *idx = NULL;
+    size_t budget = 0, limit, n = 0;
+    int rc;
+    if (!(share >= 0.0 && share <= 1.0)) /* NaN too */
+        return reel__err(REEL_INVALID, "reel_seq_open_warm: share %g is not in 0..1", share);
+    if ((rc = reel_seq_open(s, name, out)) != REEL_OK)
+        return rc;
+    q = *out;
+    reel_cache_get_budget(s->cache, &budget);
+    limit = (size_t)((double)budget * share) / (q->frame_size + 256);
+    if (limit > 0 && !(idx = malloc(limit * sizeof *idx)))
+        rc = reel__err(REEL_NOMEM, "out of memory");
+    if (rc == REEL_OK && limit > 0)
+        rc = reel__access_top(s, q->id, limit, idx, &n);
+    if (rc == REEL_OK) {
+        n = warm(q, idx, n);
+        if (loaded)
+            *loaded = n;
+    }
+    free(idx);
+    if (rc != REEL_OK) {
+        reel_seq_close(q);
+        *out = NULL;
+    }
     return rc;
 }

@@ -322,19 +322,43 @@ REEL_API int reel_cache_get_budget(reel_cache *cache, size_t *budget);
  * fits. */
 REEL_API int reel_cache_set_strict(reel_cache *cache, int on);
 
-/* Evict unpinned frames until the resident bytes are at most target (the budget stays). */
+/* Evict unpinned frames until the resident bytes are at most target (the budget stays).
+ * Everything unsaved of the stores using the cache (frames put with reel_frame_put, access
+ * counts) is written to them first; a failure to write is returned after the trim, and what
+ * could not be written stays in memory. */
 REEL_API int reel_cache_trim(reel_cache *cache, size_t target);
 
-/* Counters of a cache, all since it was made. */
+/* Memory pressure levels, as a monitor (or the application) reports them. */
+#define REEL_PRESSURE_NONE 0     /* nothing to do */
+#define REEL_PRESSURE_MODERATE 1 /* shrink to half the budget */
+#define REEL_PRESSURE_CRITICAL 2 /* keep only pinned frames */
+
+/*
+ * Report memory pressure to the cache: one pressure event. Unsaved state of its stores is
+ * written back, then unpinned frames are dropped down to the level's target. The budget
+ * stays: the cache grows again as frames are read. Errors as reel_cache_trim().
+ */
+REEL_API int reel_cache_pressure(reel_cache *cache, int level);
+
+/* Counters of a cache (or of one sequence, reel_seq_cache_stats), all since it was made. */
 typedef struct reel_cache_stats {
     size_t budget, resident_bytes, pinned_bytes;
+    size_t dirty_bytes;                      /* put and not yet written to the store */
     uint64_t resident_frames;
     uint64_t hits, misses, loads, evictions; /* hits and misses of readers' gets */
     uint64_t prefetch_loads;                 /* loads done by read-ahead (part of loads) */
+    uint64_t prefetch_hits;                  /* read-ahead loads a reader then got */
+    uint64_t prefetch_wasted;                /* read-ahead loads dropped before any read */
     uint64_t bytes_decompressed;
+    uint64_t written_back;                   /* frames written back from the cache */
+    uint64_t pressure_events;                /* reel_cache_pressure calls (cache only) */
     double load_seconds_total, load_seconds_max;
 } reel_cache_stats;
 REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);
+
+/* The same counters for the frames of one sequence in its store's cache, summed over every
+ * handle of the sequence in this open store (budget is the cache's). */
+REEL_API int reel_seq_cache_stats(reel_seq *seq, reel_cache_stats *stats);
 
 /* Give store its own cache (NULL: back to the default). Only while none of its frames is
  * pinned (REEL_MISUSE otherwise); its frames in the previous cache are dropped. Meant for
@@ -371,6 +395,10 @@ typedef struct reel_frame_desc {
     reel_plane_layout planes[3];
 } reel_frame_desc;
 REEL_API int reel_frame_describe(const reel_frame *frame, reel_frame_desc *desc);
+
+/* How many times the frame was accessed, this get included: the count stored in the file
+ * plus those not yet flushed. */
+REEL_API int reel_frame_access_count(const reel_frame *frame, int64_t *count);
 
 /* Unpin and free the handle. NULL is accepted. */
 REEL_API int reel_frame_release(reel_frame *frame);
@@ -436,9 +464,38 @@ REEL_API int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_
  */
 REEL_API int reel_store_set_flush_interval(reel_store *store, int milliseconds);
 
-/* Write the access counts gathered in memory to the store (reel_access), in one transaction.
- * REEL_READONLY on a read-only store, whose counts stay in memory and are lost at close. */
+/* Write what the store holds only in memory: frames put with reel_frame_put (one transaction
+ * per sequence), then the access counts (reel_access, one transaction). Once it returns
+ * REEL_OK, all of it survives a crash. REEL_READONLY on a read-only store, whose counts stay
+ * in memory and are lost at close. */
 REEL_API int reel_flush(reel_store *store);
+
+/*
+ * Append one frame through the RAM tier (write-back): the pixels are copied into the store's
+ * cache and the frame gets its index at once (*index, may be NULL); reel_frame_get finds it
+ * there. It is written to the store with the other queued frames when the queue reaches the
+ * batch size (reel_store_set_writeback), on reel_flush() (also run by the flush timer),
+ * reel_cache_trim() and reel_cache_pressure(), at reel_seq_close(), and whenever the cache
+ * needs the room: a queued frame is never dropped before it is stored. Until then it counts
+ * against the budget and is not seen by reel_frame_read(), reel_frame_info_get(), the frame
+ * count or other connections. The frame is checked as reel_frame_append() checks it (pts
+ * increasing) and must have pixels. Mixing puts with appends through another handle of the
+ * same sequence is refused at write-back (REEL_MISUSE). Thread-safe.
+ */
+REEL_API int reel_frame_put(reel_seq *seq, const reel_frame_in *frame, int64_t *index);
+
+/* How many frames reel_frame_put queues before writing them in one transaction (1..4096,
+ * default 32). */
+REEL_API int reel_store_set_writeback(reel_store *store, size_t batch);
+
+/*
+ * Open a sequence as reel_seq_open() and warm its RAM tier: its most accessed frames (by the
+ * counts stored in the file) are loaded, up to share (0..1) of the cache's budget, most
+ * accessed last so that they are the last to be evicted. *loaded (may be NULL) gets the
+ * number of frames loaded. Warm-up loads are not counted as accesses.
+ */
+REEL_API int reel_seq_open_warm(reel_store *store, const char *name, double share,
+                                reel_seq **seq, size_t *loaded);
 
 /* ---- images ------------------------------------------------------------------------------ */
 

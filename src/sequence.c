@@ -60,6 +60,7 @@ static int handle_from_row(reel_store *s, const char *name, sqlite3_stmt *st, re
         free(q);
         return reel__err(REEL_NOMEM, "out of memory");
     }
+    q->stat = reel__seqstat_for(s, q->id);
     q->magic = REEL__MAGIC_SEQ;
     pthread_mutex_lock(&s->lock);
     s->open_seqs++;
@@ -161,6 +162,15 @@ int reel_seq_close(reel_seq *q)
     if (reel__pins_total(&q->pins) > 0)
         return reel__err(REEL_MISUSE, "reel_seq_close: %lld frame handle(s) not released",
                          (long long)reel__pins_total(&q->pins));
+    if (reel__wb_pending(q, -1)) { /* its frames put through the cache are stored first */
+        int rc = reel__writer_lock(q->store);
+        if (rc == REEL_OK) {
+            rc = reel__wb_flush_locked(q->store);
+            reel__writer_unlock(q->store);
+        }
+        if (rc != REEL_OK)
+            return rc; /* the handle stays open: nothing is lost, the caller may retry */
+    }
     reel__prefetch_forget(q);
     q->magic = REEL__MAGIC_DEAD;
     pthread_mutex_lock(&q->store->lock);
@@ -220,6 +230,10 @@ int reel__seq_id(sqlite3 *db, const char *name, int64_t *id)
 
 void reel__seq_forget(reel_store *s, int64_t id)
 {
+    if (reel__writer_lock(s) == REEL_OK) { /* its queued frames are gone with it */
+        reel__wb_forget_locked(s, id);
+        reel__writer_unlock(s);
+    }
     reel__cache_purge(s->cache, s->serial, id);
     reel__access_forget(s->access, id);
 }

@@ -202,8 +202,10 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
         rc = db_connect(s, 0, &s->wdb);
         if (rc == REEL_OK)
             rc = prepare_schema(s, s->wdb, page_size);
-        if (rc == REEL_OK && !(s->wcodec = reel__codec_new()))
+        if (rc == REEL_OK && (!(s->wcodec = reel__codec_new()) || reel__wb_new(s) != REEL_OK))
             rc = reel__err(REEL_NOMEM, "out of memory");
+        if (rc == REEL_OK)
+            reel__cache_add_sink(s->cache, reel__store_sink, s);
     }
     if (rc != REEL_OK) {
         s->open_seqs = 0;
@@ -243,12 +245,17 @@ int reel_close(reel_store *s)
     pthread_mutex_unlock(&s->lock);
     reel__prefetch_free(s->prefetch); /* no sequence is open: no queued or running loads */
     reel__flusher_stop(s);
-    if (s->wdb) /* best effort: a failure keeps the error message, the close goes on */
+    if (s->wdb) { /* no frame is queued (sequences flush theirs at close); the counts are
+                     written best effort: a failure keeps the error message, the close goes on */
         reel_flush(s);
+        reel__cache_remove_sink(s->cache, s);
+    }
     s->magic = REEL__MAGIC_DEAD;
     reel__cache_purge(s->cache, s->serial, -1);
     reel__cache_use(s->cache, -1);
     reel__access_free(s->access);
+    reel__seqstat_free_all(s);
+    reel__wb_free(s);
     while ((r = s->pool)) {
         s->pool = r->next;
         reader_free(r);

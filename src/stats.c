@@ -1,0 +1,126 @@
+/*
+ * stats.c - the RAM tier's counters of one sequence (reel_seq_cache_stats).
+ *
+ * A store keeps one reel__seqstat per sequence it has opened, shared by every handle of that
+ * sequence and freed with the store. The cache updates it through its entries' pointers.
+ * Hits, misses and pinned bytes change on the hit path, so they are spread over per-thread
+ * slots on cache lines of their own, as the pin counts are; the rest changes on loads and
+ * evictions only.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct reel__seqstat {
+    struct {
+        _Alignas(64) atomic_llong hits, misses, pinned;
+    } slot[REEL__PIN_SLOTS];
+    _Alignas(64) atomic_llong v[REEL__STAT_N];
+    int64_t seq;
+    struct reel__seqstat *next;
+};
+
+void reel__seqstat_add(reel__seqstat *st, int which, int64_t n)
+{
+    if (st)
+        atomic_fetch_add_explicit(&st->v[which], n, memory_order_relaxed);
+}
+
+void reel__seqstat_hit(reel__seqstat *st, int hit)
+{
+    if (st) {
+        int k = reel__pins_slot();
+        atomic_fetch_add_explicit(hit ? &st->slot[k].hits : &st->slot[k].misses, 1,
+                                  memory_order_relaxed);
+    }
+}
+
+void reel__seqstat_pinned(reel__seqstat *st, int64_t bytes)
+{
+    if (st)
+        atomic_fetch_add_explicit(&st->slot[reel__pins_slot()].pinned, bytes,
+                                  memory_order_relaxed);
+}
+
+void reel__seqstat_resident(reel__seqstat *st, int64_t bytes)
+{
+    reel__seqstat_add(st, REEL__STAT_RESIDENT_BYTES, bytes);
+    reel__seqstat_add(st, REEL__STAT_RESIDENT_FRAMES, bytes > 0 ? 1 : -1);
+}
+
+void reel__seqstat_load(reel__seqstat *st, size_t bytes, uint64_t ns, int prefetch)
+{
+    long long max;
+    if (!st)
+        return;
+    reel__seqstat_add(st, REEL__STAT_LOADS, 1);
+    reel__seqstat_add(st, REEL__STAT_BYTES, (int64_t)bytes);
+    reel__seqstat_add(st, REEL__STAT_LOAD_NS, (int64_t)ns);
+    reel__seqstat_add(st, REEL__STAT_PREFETCH, prefetch != 0);
+    max = atomic_load(&st->v[REEL__STAT_LOAD_NS_MAX]);
+    while ((long long)ns > max &&
+           !atomic_compare_exchange_weak(&st->v[REEL__STAT_LOAD_NS_MAX], &max, (long long)ns))
+        ;
+}
+
+reel__seqstat *reel__seqstat_for(reel_store *s, int64_t seq)
+{
+    reel__seqstat *st;
+    pthread_mutex_lock(&s->lock);
+    for (st = s->stats; st && st->seq != seq; st = st->next)
+        ;
+    if (!st && (st = reel__zalloc64(sizeof *st))) {
+        st->seq = seq;
+        st->next = s->stats;
+        s->stats = st;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+void reel__seqstat_free_all(reel_store *s)
+{
+    reel__seqstat *st, *next;
+    for (st = s->stats; st; st = next) {
+        next = st->next;
+        free(st);
+    }
+    s->stats = NULL;
+}
+
+int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
+{
+    reel__seqstat *st;
+    long long hits = 0, misses = 0, pinned = 0;
+    int k;
+    if (reel__seq_check(q) != REEL_OK || !out)
+        return reel__err(REEL_MISUSE, "reel_seq_cache_stats: NULL or closed argument");
+    memset(out, 0, sizeof *out);
+    reel_cache_get_budget(q->store->cache, &out->budget);
+    if (!(st = q->stat))
+        return REEL_OK; /* its counters could not be allocated: nothing was counted */
+    for (k = 0; k < REEL__PIN_SLOTS; k++) {
+        hits += atomic_load(&st->slot[k].hits);
+        misses += atomic_load(&st->slot[k].misses);
+        pinned += atomic_load(&st->slot[k].pinned);
+    }
+    out->hits = (uint64_t)hits;
+    out->misses = (uint64_t)misses;
+    out->pinned_bytes = pinned > 0 ? (size_t)pinned : 0;
+    out->resident_bytes = (size_t)atomic_load(&st->v[REEL__STAT_RESIDENT_BYTES]);
+    out->resident_frames = (uint64_t)atomic_load(&st->v[REEL__STAT_RESIDENT_FRAMES]);
+    out->loads = (uint64_t)atomic_load(&st->v[REEL__STAT_LOADS]);
+    out->evictions = (uint64_t)atomic_load(&st->v[REEL__STAT_EVICTIONS]);
+    out->prefetch_loads = (uint64_t)atomic_load(&st->v[REEL__STAT_PREFETCH]);
+    out->bytes_decompressed = (uint64_t)atomic_load(&st->v[REEL__STAT_BYTES]);
+    out->written_back = (uint64_t)atomic_load(&st->v[REEL__STAT_WRITTEN_BACK]);
+    out->dirty_bytes = (size_t)atomic_load(&st->v[REEL__STAT_DIRTY]);
+    out->prefetch_hits = (uint64_t)atomic_load(&st->v[REEL__STAT_PREFETCH_HITS]);
+    out->prefetch_wasted = (uint64_t)atomic_load(&st->v[REEL__STAT_PREFETCH_WASTED]);
+    out->load_seconds_total = (double)atomic_load(&st->v[REEL__STAT_LOAD_NS]) / 1e9;
+    out->load_seconds_max = (double)atomic_load(&st->v[REEL__STAT_LOAD_NS_MAX]) / 1e9;
+    return REEL_OK;
+}

@@ -1,0 +1,238 @@
+/*
+ * writeback.c - frames put through the RAM tier (reel_frame_put) and their write-back.
+ *
+ * A put copies the frame into the store's cache as a dirty entry (readable at once, never
+ * evicted while dirty) and queues it here. The queue is written to the store, in one
+ * transaction per sequence, when it reaches the batch size, on reel_flush() (and so on the
+ * flusher's timer, reel_cache_trim() and reel_cache_pressure()), before reel_seq_close() and
+ * whenever the cache needs the room its dirty frames take. Entries become clean (evictable)
+ * only after their transaction committed, so a frame leaves memory only once it is stored.
+ *
+ * Locks: the writer lock, then the queue lock, then the cache's shard locks.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_BATCH 32
+#define MAX_BATCH 4096
+
+typedef struct pending {
+    reel_seq *q;
+    void *entry;      /* the dirty cache entry, holding the pixels */
+    reel_frame_in in; /* metadata; in.pixels points into the entry */
+} pending;
+
+struct reel__wb {
+    pthread_mutex_t lock;
+    pending *v;
+    size_t n, cap, batch;
+};
+
+int reel__wb_new(reel_store *s)
+{
+    reel__wb *w = calloc(1, sizeof *w);
+    if (!w)
+        return REEL_NOMEM;
+    pthread_mutex_init(&w->lock, NULL);
+    w->batch = DEFAULT_BATCH;
+    s->wb = w;
+    return REEL_OK;
+}
+
+void reel__wb_free(reel_store *s)
+{
+    if (!s->wb)
+        return;
+    pthread_mutex_destroy(&s->wb->lock);
+    free(s->wb->v);
+    free(s->wb);
+    s->wb = NULL;
+}
+
+int reel__wb_pending(reel_seq *q, int64_t idx)
+{
+    reel__wb *w = q->store->wb;
+    int yes;
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    yes = q->wb_pending > 0 &&
+          (idx < 0 || (idx < q->wb_next && idx >= q->wb_next - (int64_t)q->wb_pending));
+    pthread_mutex_unlock(&w->lock);
+    return yes;
+}
+
+/* Write the queued frames of w->v[0].q (queue locked); they leave the queue on success. */
+static int flush_first_seq(reel_store *s, reel__wb *w)
+{
+    reel_seq *q = w->v[0].q;
+    reel_frame_in *in;
+    size_t *stored, n = 0, i, k;
+    int rc;
+    if (!(in = malloc(q->wb_pending * sizeof *in)) ||
+        !(stored = malloc(q->wb_pending * sizeof *stored))) {
+        free(in);
+        return reel__err(REEL_NOMEM, "out of memory writing back %zu frames", q->wb_pending);
+    }
+    for (i = 0; i < w->n; i++)
+        if (w->v[i].q == q)
+            in[n++] = w->v[i].in;
+    rc = reel__append_frames_locked(q, in, n, q->wb_next - (int64_t)n, stored);
+    if (rc == REEL_OK) {
+        for (i = k = n = 0; i < w->n; i++) {
+            if (w->v[i].q == q)
+                reel__cache_clean(s->cache, w->v[i].entry, stored[n++]);
+            else
+                w->v[k++] = w->v[i];
+        }
+        w->n = k;
+        q->wb_pending = 0;
+    }
+    free(in);
+    free(stored);
+    return rc;
+}
+
+int reel__wb_flush_locked(reel_store *s)
+{
+    reel__wb *w = s->wb;
+    int rc = REEL_OK;
+    if (!w)
+        return REEL_OK;
+    pthread_mutex_lock(&w->lock);
+    while (rc == REEL_OK && w->n > 0)
+        rc = flush_first_seq(s, w);
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+void reel__wb_forget_locked(reel_store *s, int64_t seq)
+{
+    reel__wb *w = s->wb;
+    size_t i, k = 0;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    for (i = 0; i < w->n; i++) {
+        if (w->v[i].q->id == seq)
+            w->v[i].q->wb_pending = 0; /* the entries go with the cache purge that follows */
+        else
+            w->v[k++] = w->v[i];
+    }
+    w->n = k;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Where the sequence ends, to number the first put after a write-back (queue locked). */
+static int find_end(reel_seq *q)
+{
+    reel_frame_info last;
+    int64_t n;
+    int rc = reel_seq_frame_count(q, &n);
+    if (rc != REEL_OK)
+        return rc;
+    q->wb_next = n;
+    q->wb_have_last = 0;
+    if (n > 0) {
+        if ((rc = reel_frame_info_get(q, n - 1, &last)) != REEL_OK)
+            return rc;
+        q->wb_last_pts = last.pts;
+        q->wb_have_last = 1;
+    }
+    return REEL_OK;
+}
+
+/* Queue f as the next frame of q (queue locked); *full when the batch is complete. */
+static int enqueue(reel_seq *q, reel__wb *w, const reel_frame_in *f, int64_t *index, int *full)
+{
+    reel_store *s = q->store;
+    reel_frame_info info;
+    pending *p;
+    int rc;
+    if (q->wb_pending == 0 && (rc = find_end(q)) != REEL_OK)
+        return rc;
+    if (q->wb_have_last && f->pts <= q->wb_last_pts)
+        return reel__err(REEL_INVALID,
+                         "sequence '%s' frame %lld: pts %lld is not after the previous pts %lld",
+                         q->name, (long long)q->wb_next, (long long)f->pts,
+                         (long long)q->wb_last_pts);
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        if (!(p = realloc(w->v, cap * sizeof *p)))
+            return reel__err(REEL_NOMEM, "out of memory");
+        w->v = p;
+        w->cap = cap;
+    }
+    p = &w->v[w->n];
+    memset(&info, 0, sizeof info);
+    info.index = q->wb_next;
+    info.pts = f->pts;
+    info.duration = f->duration;
+    info.flags = f->flags;
+    info.status = f->status;
+    rc = reel__cache_put_dirty(s->cache, s->serial, q->id, q->wb_next, q->frame_size, f->pixels,
+                               &info, s->access, q->stat, &p->entry);
+    if (rc != REEL_OK)
+        return rc;
+    p->q = q;
+    p->in = *f;
+    p->in.pixels = reel__cache_entry_pixels(p->entry);
+    w->n++;
+    q->wb_pending++;
+    q->wb_last_pts = f->pts;
+    q->wb_have_last = 1;
+    *index = q->wb_next++;
+    *full = w->n >= w->batch;
+    return REEL_OK;
+}
+
+int reel_frame_put(reel_seq *q, const reel_frame_in *f, int64_t *index)
+{
+    reel_store *s;
+    int64_t idx = -1;
+    int rc, full = 0;
+    if (reel__seq_check(q) != REEL_OK || !f)
+        return reel__err(REEL_MISUSE, "reel_frame_put: NULL or closed argument");
+    s = q->store;
+    if (!s->wdb)
+        return reel__err(REEL_READONLY, "reel_frame_put: the store is read-only");
+    if ((rc = reel__check_frame(q, f, 0)) != REEL_OK)
+        return rc;
+    if (!f->pixels)
+        return reel__err(REEL_INVALID, "reel_frame_put: a frame without pixels goes through "
+                                       "reel_frame_append");
+    pthread_mutex_lock(&s->wb->lock);
+    rc = enqueue(q, s->wb, f, &idx, &full);
+    pthread_mutex_unlock(&s->wb->lock);
+    if (rc != REEL_OK)
+        return rc;
+    if (index)
+        *index = idx;
+    reel__flusher_start(s);
+    if (full) { /* a failed batch stays queued for the next try; the put itself succeeded */
+        if (reel__writer_lock(s) == REEL_OK) {
+            reel__wb_flush_locked(s);
+            reel__writer_unlock(s);
+        }
+    }
+    reel__cache_fit(s->cache);
+    return REEL_OK;
+}
+
+int reel_store_set_writeback(reel_store *s, size_t batch)
+{
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    if (batch < 1 || batch > MAX_BATCH)
+        return reel__err(REEL_INVALID, "write-back batch %zu: must be 1..%d", batch, MAX_BATCH);
+    if (!s->wb)
+        return reel__err(REEL_READONLY, "the store is read-only");
+    pthread_mutex_lock(&s->wb->lock);
+    s->wb->batch = batch;
+    pthread_mutex_unlock(&s->wb->lock);
+    return REEL_OK;
+}
