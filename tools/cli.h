@@ -20,7 +20,7 @@ typedef struct command {
 } command;
 
 extern const command cmd_import, cmd_ls, cmd_info, cmd_cat, cmd_export, cmd_verify, cmd_rm,
-    cmd_stats;
+    cmd_stats, cmd_bench;
 
 /* "reel: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

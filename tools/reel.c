@@ -9,8 +9,9 @@
 
 #include "cli.h"
 
-static const command *const commands[] = {&cmd_import, &cmd_ls,     &cmd_info, &cmd_cat,
-                                          &cmd_export, &cmd_verify, &cmd_rm,   &cmd_stats};
+static const command *const commands[] = {&cmd_import, &cmd_ls,  &cmd_info,  &cmd_cat,
+                                          &cmd_export, &cmd_verify, &cmd_rm, &cmd_stats,
+                                          &cmd_bench};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 void cli_error(const char *fmt, ...)

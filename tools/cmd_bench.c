@@ -1,0 +1,844 @@
+/*
+ * cmd_bench.c - `reel bench`: every performance figure of reel in one run, each against the
+ * baseline a user would otherwise use, measured in the same process on the same data, and
+ * printed as ratios (this machine is shared and noisy: absolute times drift, ratios less).
+ *
+ * Phases, in order: import (into STORE when SEQUENCE is missing, else into a scratch store
+ * beside it) against decode+convert alone; random access through a cold RAM tier with a byte
+ * budget (peak RSS sampled meanwhile) against FFmpeg seeking; cold reads against plain zstd
+ * and pread of raw frames; cache hits on 1 and 2 threads; read-ahead against a caller's 1 ms
+ * of work per frame; a sequential scan against decoding the video on 1 and all threads; and
+ * sizes against zstd -3 and FFV1. Reads go through a read-only handle: they are not counted.
+ */
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "bench_video.h"
+#include "cli.h"
+
+#define MIB (1024.0 * 1024.0)
+#define MAX_FIGS 16
+
+typedef struct figure {
+    const char *key, *what, *unit, *baseline, *target;
+    double reel, base, ratio;
+    const char *ratio_fmt; /* printf format of the ratio column */
+    int met;               /* 1 met, 0 missed, -1 no target */
+} figure;
+
+typedef struct bench {
+    const char *path, *name, *video;
+    char scratch[4096];
+    int json, pix_fmt;
+    long long nrandom, nseek, nsample;
+    size_t budget;
+    reel_store *s;
+    reel_seq *q;
+    reel_seq_info info;
+    reel_cache *cache;
+    int64_t gop, keyframes;
+    int mismatches, checked;
+    double rss_before; /* MiB, when the random reads start */
+    char video_desc[128], cpu[128];
+    long cores;
+    double mem_gib;
+    figure fig[MAX_FIGS];
+    int nfig;
+} bench;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void say(const bench *b, const char *what)
+{
+    (void)b;
+    fprintf(stderr, "reel: bench: %s\n", what);
+}
+
+static figure *add(bench *b, const char *key, const char *what, const char *unit)
+{
+    figure *f = &b->fig[b->nfig++];
+    memset(f, 0, sizeof *f);
+    f->key = key;
+    f->what = what;
+    f->unit = unit;
+    f->ratio_fmt = "%.2fx";
+    f->met = -1;
+    f->baseline = "";
+    f->target = "";
+    return f;
+}
+
+static void remove_store(const char *path)
+{
+    char p[4200];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+/* ---- machine and video ------------------------------------------------------------------ */
+
+static void describe_machine(bench *b)
+{
+    char line[256];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    snprintf(b->cpu, sizeof b->cpu, "unknown CPU");
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!strncmp(line, "model name", 10) && colon) {
+            snprintf(b->cpu, sizeof b->cpu, "%s", colon + 2);
+            b->cpu[strcspn(b->cpu, "\n")] = 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    b->cores = sysconf(_SC_NPROCESSORS_ONLN);
+    b->mem_gib = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (MIB * 1024);
+}
+
+/* GOP: the longest run of frames from one keyframe to the next. */
+static int measure_gop(bench *b)
+{
+    int64_t i, last = -1;
+    b->gop = 0;
+    b->keyframes = 0;
+    for (i = 0; i < b->info.frame_count; i++) {
+        reel_frame_info fi;
+        int rc = reel_frame_info_get(b->q, i, &fi);
+        if (rc != REEL_OK)
+            return cli_fail(b->path, rc);
+        if (fi.flags & REEL_FRAME_KEY) {
+            if (last >= 0 && i - last > b->gop)
+                b->gop = i - last;
+            last = i;
+            b->keyframes++;
+        }
+    }
+    if (b->info.frame_count - (last < 0 ? 0 : last) > b->gop)
+        b->gop = b->info.frame_count - (last < 0 ? 0 : last);
+    return EXIT_OK;
+}
+
+/* ---- 5. import against decode+convert ------------------------------------------------------ */
+
+static int import_into(bench *b, const char *path, int pix_fmt, double *seconds)
+{
+    reel_store *s;
+    reel_import_options o;
+    reel_import_result r;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.sequence = b->name;
+    o.pix_fmt = pix_fmt;
+    if ((rc = reel_open(path, REEL_OPEN_CREATE, NULL, &s)) != REEL_OK)
+        return cli_fail(path, rc);
+    rc = reel_import(s, b->video, &o, &r);
+    reel_close(s);
+    if (rc != REEL_OK)
+        return cli_fail(b->video, rc);
+    *seconds = r.seconds;
+    return EXIT_OK;
+}
+
+/* Import (the sequence itself when missing), then decode+convert alone into the same format. */
+static int phase_import(bench *b)
+{
+    reel_import_options o;
+    reel_store *s;
+    reel_seq *q;
+    double t_import = 0, t_decode = 0;
+    int64_t frames;
+    int have, rc;
+    figure *f;
+    if ((rc = reel_open(b->path, REEL_OPEN_CREATE, NULL, &s)) != REEL_OK)
+        return cli_fail(b->path, rc);
+    have = reel_seq_open(s, b->name, &q) == REEL_OK;
+    if (have) {
+        reel_seq_info_get(q, &b->info);
+        b->pix_fmt = b->info.pix_fmt;
+        reel_seq_close(q);
+    }
+    reel_close(s);
+    say(b, have ? "import into a scratch store" : "import");
+    snprintf(b->scratch, sizeof b->scratch, "%s.bench-import", b->path);
+    remove_store(b->scratch);
+    rc = import_into(b, have ? b->scratch : b->path, b->pix_fmt, &t_import);
+    remove_store(b->scratch);
+    if (rc != EXIT_OK)
+        return rc;
+    say(b, "decode+convert alone");
+    memset(&o, 0, sizeof o);
+    o.pix_fmt = b->pix_fmt;
+    if (!have || b->pix_fmt == REEL_PIX_NATIVE) { /* the stored format, now known */
+        if ((rc = reel_open(b->path, REEL_OPEN_READONLY, NULL, &s)) != REEL_OK ||
+            (rc = reel_seq_open(s, b->name, &q)) != REEL_OK)
+            return cli_fail(b->path, rc);
+        reel_seq_info_get(q, &b->info);
+        o.pix_fmt = b->pix_fmt = b->info.pix_fmt;
+        reel_seq_close(q);
+        reel_close(s);
+    }
+    if ((rc = reel__decode_only(b->video, &o, &frames, &t_decode)) != REEL_OK)
+        return cli_fail(b->video, rc);
+    f = add(b, "import", "import, whole video", "s");
+    f->reel = t_import;
+    f->base = t_decode;
+    f->baseline = "decode+convert alone";
+    f->ratio = t_import / t_decode;
+    f->target = "<= 1.5x";
+    f->met = f->ratio <= 1.5;
+    return EXIT_OK;
+}
+
+/* ---- 1 and 7. random access through a budget, against FFmpeg seeking ------------------------ */
+
+typedef struct rss_sampler {
+    atomic_int stop;
+    atomic_long peak; /* bytes */
+    pthread_t thread;
+} rss_sampler;
+
+static long rss_now(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%ld %ld", &pages, &rss) != 2)
+        rss = 0;
+    if (f)
+        fclose(f);
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static void *sample_rss(void *arg)
+{
+    rss_sampler *r = arg;
+    while (!atomic_load(&r->stop)) {
+        long v = rss_now();
+        if (v > atomic_load(&r->peak))
+            atomic_store(&r->peak, v);
+        usleep(1000);
+    }
+    return NULL;
+}
+
+/* Read idx[0..n) through reel, each a get that loads (cold tier). */
+static int reel_random(bench *b, const int64_t *idx, long long n, double *seconds)
+{
+    double t0 = now();
+    long long i;
+    for (i = 0; i < n; i++) {
+        reel_frame *f;
+        const void *px;
+        int rc = reel_frame_get(b->q, idx[i], 0, &f);
+        if (rc == REEL_OK)
+            rc = reel_frame_pixels(f, &px, NULL);
+        reel_frame_release(f);
+        if (rc != REEL_OK)
+            return cli_fail(b->path, rc);
+    }
+    *seconds = now() - t0;
+    return EXIT_OK;
+}
+
+/* FFmpeg seeks to the first n of idx; each frame is checked against reel's pixels. */
+static int ffmpeg_random(bench *b, const int64_t *idx, long long n, double *seconds)
+{
+    bench_video v;
+    uint8_t *got = malloc(b->info.frame_size), *want = malloc(b->info.frame_size);
+    double t = 0;
+    long long i;
+    int rc = EXIT_OK;
+    if (!got || !want || bv_open(&v, b->video, 0, &b->info) != 0) {
+        free(got);
+        free(want);
+        return EXIT_FAIL;
+    }
+    for (i = 0; i < n && rc == EXIT_OK; i++) {
+        reel_frame_info fi;
+        double t0;
+        if (reel_frame_read(b->q, idx[i], want, b->info.frame_size, &fi) != REEL_OK) {
+            rc = cli_fail(b->path, REEL_ERROR);
+            break;
+        }
+        t0 = now();
+        if (bv_seek_decode(&v, fi.pts, got) != 0) {
+            cli_error("%s: FFmpeg could not seek to frame %lld", b->video, (long long)idx[i]);
+            rc = EXIT_FAIL;
+        }
+        t += now() - t0;
+        b->checked++;
+        b->mismatches += memcmp(got, want, b->info.frame_size) != 0;
+    }
+    bv_close(&v);
+    free(got);
+    free(want);
+    *seconds = t;
+    return rc;
+}
+
+static int phase_random(bench *b)
+{
+    rss_sampler r;
+    int64_t *idx = malloc((size_t)b->nrandom * sizeof *idx);
+    unsigned seed = 42;
+    double t_reel = 0, t_ff = 0;
+    long long i, nseek = b->nseek < b->nrandom ? b->nseek : b->nrandom;
+    long before;
+    int rc;
+    figure *f;
+    if (!idx)
+        return cli_fail("bench", REEL_NOMEM);
+    for (i = 0; i < b->nrandom; i++)
+        idx[i] = (int64_t)(rand_r(&seed) % (unsigned)b->info.frame_count);
+    reel_cache_set_budget(b->cache, b->budget);
+    reel_cache_trim(b->cache, 0);
+    reel_store_set_readahead(b->s, 0, 1); /* random reads: nothing to read ahead */
+    malloc_trim(0);                       /* what the import freed goes back to the system */
+    before = rss_now();
+    memset(&r, 0, sizeof r);
+    pthread_create(&r.thread, NULL, sample_rss, &r);
+    say(b, "random access through reel");
+    rc = reel_random(b, idx, b->nrandom, &t_reel);
+    atomic_store(&r.stop, 1);
+    pthread_join(r.thread, NULL);
+    if (rc == EXIT_OK) {
+        say(b, "random access by FFmpeg seeking");
+        rc = ffmpeg_random(b, idx, nseek, &t_ff);
+    }
+    free(idx);
+    if (rc != EXIT_OK)
+        return rc;
+    f = add(b, "random_access", "random access", "frames/s");
+    f->reel = (double)b->nrandom / t_reel;
+    f->base = (double)nseek / t_ff;
+    f->baseline = "FFmpeg seek + decode";
+    f->ratio = f->reel / f->base;
+    f->target = b->gop >= 250 ? ">= 100x" : ">= 100x (GOP 250)";
+    f->met = b->gop >= 250 ? f->ratio >= 100 : -1;
+    f = add(b, "peak_rss", "peak RSS, random access", "MiB");
+    f->reel = (double)atomic_load(&r.peak) / MIB;
+    f->base = (double)b->budget / MIB;
+    f->baseline = "cache budget";
+    f->ratio = f->reel - f->base;
+    f->ratio_fmt = "%+.1f MiB";
+    f->target = "<= budget + 32 MiB";
+    f->met = f->ratio <= 32;
+    b->rss_before = (double)before / MIB;
+    return EXIT_OK;
+}
+
+/* ---- 3. cold reads, against plain zstd and pread ------------------------------------------- */
+
+/* The first n frames' raw pixels, read once (not through the cache, not counted). */
+static uint8_t *sample_frames(bench *b, size_t n)
+{
+    uint8_t *raw = malloc(n * b->info.frame_size);
+    if (raw && reel_frame_read_range(b->q, 0, n, raw, n * b->info.frame_size) != REEL_OK) {
+        cli_fail(b->path, REEL_ERROR);
+        free(raw);
+        return NULL;
+    }
+    return raw;
+}
+
+static double time_zstd(const uint8_t *raw, size_t n, size_t fs, int level, size_t *total)
+{
+    size_t cap = ZSTD_compressBound(fs), i;
+    uint8_t *z = malloc(n * cap), *out = malloc(fs);
+    size_t *len = malloc(n * sizeof *len);
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    double t = -1;
+    *total = 0;
+    if (z && out && len && d) {
+        for (i = 0; i < n; i++) {
+            len[i] = ZSTD_compress(z + i * cap, cap, raw + i * fs, fs, level);
+            *total += len[i];
+        }
+        t = now();
+        for (i = 0; i < n; i++)
+            if (ZSTD_decompressDCtx(d, out, fs, z + i * cap, len[i]) != fs)
+                t = -1e9;
+        t = now() - t;
+    }
+    ZSTD_freeDCtx(d);
+    free(len);
+    free(out);
+    free(z);
+    return t;
+}
+
+/* Write the frames to a flat file beside the store, read it once, then time pread of each. */
+static double time_pread(bench *b, const uint8_t *raw, size_t n)
+{
+    size_t fs = b->info.frame_size, i;
+    uint8_t *out = malloc(fs);
+    double t = -1;
+    FILE *f;
+    int fd;
+    snprintf(b->scratch, sizeof b->scratch, "%s.bench-raw", b->path);
+    if (!out || !(f = fopen(b->scratch, "wb"))) {
+        free(out);
+        return -1;
+    }
+    fwrite(raw, fs, n, f);
+    fclose(f);
+    if ((fd = open(b->scratch, O_RDONLY)) >= 0) {
+        int pass;
+        for (pass = 0; pass < 2; pass++) { /* the first pass brings it into the page cache */
+            t = now();
+            for (i = 0; i < n; i++)
+                if (pread(fd, out, fs, (off_t)(i * fs)) != (ssize_t)fs)
+                    t = -1e9;
+            t = now() - t;
+        }
+        close(fd);
+    }
+    unlink(b->scratch);
+    free(out);
+    return t;
+}
+
+static int phase_cold(bench *b, const uint8_t *raw, size_t n)
+{
+    size_t fs = b->info.frame_size, zbytes, i;
+    double t_reel, t_zstd, t_pread, mb = (double)(n * fs) / 1e6;
+    figure *f;
+    say(b, "cold reads");
+    reel_cache_set_budget(b->cache, (size_t)4 << 30);
+    reel_cache_trim(b->cache, 0);
+    reel_store_set_readahead(b->s, 0, 1);
+    t_reel = now();
+    for (i = 0; i < n; i++) {
+        reel_frame *fr;
+        int rc = reel_frame_get(b->q, (int64_t)i, REEL_GET_ONCE, &fr);
+        reel_frame_release(fr);
+        if (rc != REEL_OK)
+            return cli_fail(b->path, rc);
+    }
+    t_reel = now() - t_reel;
+    t_zstd = time_zstd(raw, n, fs, 1, &zbytes);
+    t_pread = time_pread(b, raw, n);
+    if (t_zstd <= 0 || t_pread <= 0) {
+        cli_error("bench: the zstd or pread baseline failed");
+        return EXIT_FAIL;
+    }
+    f = add(b, "cold_read_zstd", "cold read (MB/s)", "MB/s");
+    f->reel = mb / t_reel;
+    f->base = mb / t_zstd;
+    f->baseline = "plain zstd -1, no filter";
+    f->ratio = f->reel / f->base;
+    f = add(b, "cold_read_pread", "cold read (MB/s)", "MB/s");
+    f->reel = mb / t_reel;
+    f->base = mb / t_pread;
+    f->baseline = "pread of raw frames";
+    f->ratio = f->reel / f->base;
+    f->ratio_fmt = "%.3fx";
+    return EXIT_OK;
+}
+
+/* ---- 4. cache hits on 1 and 2 threads --------------------------------------------------------- */
+
+typedef struct hit_job {
+    reel_seq *q;
+    int64_t first, count;
+    double seconds;
+    long long ops;
+    int rc;
+} hit_job;
+
+static void *hits(void *arg)
+{
+    hit_job *j = arg;
+    double t0 = now(), end = t0 + j->seconds;
+    int64_t i = 0;
+    do {
+        int k;
+        for (k = 0; k < 1000; k++) {
+            reel_frame *f;
+            if ((j->rc = reel_frame_get(j->q, j->first + i, 0, &f)) != REEL_OK)
+                return NULL;
+            reel_frame_release(f);
+            i = i + 1 == j->count ? 0 : i + 1;
+        }
+        j->ops += 1000;
+    } while (now() < end);
+    j->seconds = now() - t0;
+    return NULL;
+}
+
+static int phase_hits(bench *b)
+{
+    int64_t warm = b->info.frame_count < 128 ? b->info.frame_count : 128, i;
+    hit_job one, two[2];
+    pthread_t t[2];
+    figure *f;
+    int k;
+    say(b, "cache hits");
+    for (i = 0; i < warm; i++) {
+        reel_frame *fr;
+        if (reel_frame_get(b->q, i, 0, &fr) != REEL_OK)
+            return cli_fail(b->path, REEL_ERROR);
+        reel_frame_release(fr);
+    }
+    one = (hit_job){b->q, 0, warm, 1.0, 0, 0};
+    hits(&one);
+    for (k = 0; k < 2; k++) {
+        two[k] = (hit_job){b->q, k * (warm / 2), warm / 2 ? warm / 2 : 1, 1.0, 0, 0};
+        pthread_create(&t[k], NULL, hits, &two[k]);
+    }
+    for (k = 0; k < 2; k++)
+        pthread_join(t[k], NULL);
+    if (one.rc || two[0].rc || two[1].rc)
+        return cli_fail(b->path, REEL_ERROR);
+    f = add(b, "hits_1", "cache hits, 1 thread", "M/s");
+    f->reel = (double)one.ops / one.seconds / 1e6;
+    f->target = ">= 5 M/s";
+    f->met = f->reel >= 5;
+    f->baseline = "-";
+    f->ratio_fmt = NULL;
+    f = add(b, "hits_2", "cache hits, 2 threads", "M/s");
+    f->reel = ((double)two[0].ops / two[0].seconds + (double)two[1].ops / two[1].seconds) / 1e6;
+    f->base = b->fig[b->nfig - 2].reel;
+    f->baseline = "1 thread";
+    f->ratio = f->reel / f->base;
+    f->target = ">= 1.6x";
+    f->met = f->ratio >= 1.6;
+    return EXIT_OK;
+}
+
+/* ---- read-ahead and 2. the sequential scan ----------------------------------------------------- */
+
+/* Sequential gets with 1 ms of the caller's own work each: the share that did not wait. */
+static int phase_readahead(bench *b)
+{
+    int64_t n = b->info.frame_count < 300 ? b->info.frame_count : 300, i, waited = 0;
+    figure *f;
+    say(b, "read-ahead");
+    reel_cache_trim(b->cache, 0);
+    reel_store_set_readahead(b->s, 1, 8);
+    for (i = 0; i < n; i++) {
+        reel_frame *fr;
+        double t0 = now(), dt;
+        if (reel_frame_get(b->q, i, 0, &fr) != REEL_OK)
+            return cli_fail(b->path, REEL_ERROR);
+        dt = now() - t0;
+        waited += dt > 0.0002;
+        reel_frame_release(fr);
+        while (now() - t0 < 0.001 + dt)
+            ; /* the caller's own work */
+    }
+    f = add(b, "readahead", "read-ahead, 1 ms work/frame", "% no wait");
+    f->reel = 100.0 * (double)(n - waited) / (double)n;
+    f->baseline = "-";
+    f->ratio_fmt = NULL;
+    f->target = "> 95%";
+    f->met = f->reel > 95;
+    return EXIT_OK;
+}
+
+static int ffmpeg_scan(bench *b, int threads, double *fps)
+{
+    bench_video v;
+    uint8_t *scratch = malloc(b->info.frame_size);
+    int64_t frames = 0;
+    double t0;
+    int rc = -1;
+    if (scratch && bv_open(&v, b->video, threads, &b->info) == 0) {
+        t0 = now();
+        rc = bv_decode_all(&v, scratch, &frames);
+        *fps = (double)frames / (now() - t0);
+        bv_close(&v);
+    }
+    free(scratch);
+    if (rc != 0)
+        cli_error("%s: FFmpeg could not decode it", b->video);
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int phase_scan(bench *b)
+{
+    double t, fps1, fpsn;
+    int64_t i;
+    figure *f;
+    say(b, "sequential scan through reel");
+    reel_cache_trim(b->cache, 0);
+    reel_store_set_readahead(b->s, 1, 8);
+    t = now();
+    for (i = 0; i < b->info.frame_count; i++) {
+        reel_frame *fr;
+        if (reel_frame_get(b->q, i, REEL_GET_ONCE, &fr) != REEL_OK)
+            return cli_fail(b->path, REEL_ERROR);
+        reel_frame_release(fr);
+    }
+    t = now() - t;
+    say(b, "decoding the video on 1 thread, then on all");
+    if (ffmpeg_scan(b, 1, &fps1) != EXIT_OK || ffmpeg_scan(b, 0, &fpsn) != EXIT_OK)
+        return EXIT_FAIL;
+    f = add(b, "scan_1", "sequential scan", "frames/s");
+    f->reel = (double)b->info.frame_count / t;
+    f->base = fps1;
+    f->baseline = "FFmpeg decode, 1 thread";
+    f->ratio = f->reel / f->base;
+    f->target = ">= 2x";
+    f->met = f->ratio >= 2;
+    f = add(b, "scan_all", "sequential scan", "frames/s");
+    f->reel = (double)b->info.frame_count / t;
+    f->base = fpsn;
+    f->baseline = "FFmpeg decode, all threads";
+    f->ratio = f->reel / f->base;
+    return EXIT_OK;
+}
+
+/* ---- 6. sizes ------------------------------------------------------------------------------ */
+
+static int phase_size(bench *b, const uint8_t *raw, size_t n)
+{
+    size_t fs = b->info.frame_size, zbytes = 0, i;
+    int64_t stored = 0, ffv1 = 0;
+    double rawb = (double)(n * fs);
+    figure *f;
+    say(b, "sizes: zstd -3 and FFV1 on the same frames");
+    for (i = 0; i < n; i++) {
+        reel_frame_info fi;
+        if (reel_frame_info_get(b->q, (int64_t)i, &fi) != REEL_OK)
+            return cli_fail(b->path, REEL_ERROR);
+        stored += (int64_t)fi.stored_bytes;
+    }
+    time_zstd(raw, n, fs, 3, &zbytes);
+    if (bv_ffv1_size(raw, n, &b->info, &ffv1) != 0) {
+        cli_error("bench: FFV1 could not encode %s frames", reel_pix_fmt_name(b->info.pix_fmt));
+        return EXIT_FAIL;
+    }
+    f = add(b, "size_zstd", "compression ratio (raw/stored)", "x");
+    f->reel = rawb / (double)stored;
+    f->base = rawb / (double)zbytes;
+    f->baseline = "zstd -3 on raw frames";
+    f->ratio = f->reel / f->base;
+    f->target = ">= 2.2x (camera)";
+    f->met = f->reel >= 2.2;
+    f = add(b, "size_ffv1", "compression ratio (raw/stored)", "x");
+    f->reel = rawb / (double)stored;
+    f->base = rawb / (double)ffv1;
+    f->baseline = "FFV1 level 3";
+    f->ratio = f->reel / f->base;
+    return EXIT_OK;
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+static void print_table(const bench *b, size_t sample)
+{
+    int i;
+    printf("machine   %ld cores, %s, %.1f GiB RAM\n", b->cores, b->cpu, b->mem_gib);
+    printf("video     %s: %s, %lld frames, GOP %lld (%lld keyframes)\n", b->video, b->video_desc,
+           (long long)b->info.frame_count, (long long)b->gop, (long long)b->keyframes);
+    printf("stored    %s %dx%d as %s, zstd level 1, cache budget %.0f MiB for random access\n",
+           b->path, b->info.width, b->info.height, reel_pix_fmt_name(b->info.pix_fmt),
+           (double)b->budget / MIB);
+    printf("settings  %lld random reads (FFmpeg seeks to the first %lld), %zu-frame sample for "
+           "cold reads and sizes, read-ahead 1 worker / 8 frames\n\n",
+           b->nrandom, b->nseek < b->nrandom ? b->nseek : b->nrandom, sample);
+    printf("%-32s %12s  %-28s %12s %10s  %-18s %s\n", "figure", "reel", "baseline", "", "ratio",
+           "target", "met");
+    for (i = 0; i < b->nfig; i++) {
+        const figure *f = &b->fig[i];
+        char r[32] = "", rv[32], bv[32] = "";
+        if (f->ratio_fmt)
+            snprintf(r, sizeof r, f->ratio_fmt, f->ratio);
+        snprintf(rv, sizeof rv, "%.*f %s", f->reel < 10 ? 2 : 0, f->reel, f->unit);
+        if (f->base > 0)
+            snprintf(bv, sizeof bv, "%.*f", f->base < 10 ? 2 : 0, f->base);
+        printf("%-32s %12s  %-28s %12s %10s  %-18s %s\n", f->what, rv, f->baseline, bv, r,
+               f->target, f->met < 0 ? "" : f->met ? "yes" : "NO");
+    }
+    printf("\nprocess RSS when the random reads began: %.1f MiB (FFmpeg's and SQLite's code and "
+           "state, before any frame)\n",
+           b->rss_before);
+    printf("pixels: %d of %d frames read by FFmpeg seeking equal reel's%s\n",
+           b->checked - b->mismatches, b->checked,
+           b->mismatches ? " (differences: was the sequence scaled or rotated?)" : "");
+}
+
+static void print_json(const bench *b, size_t sample)
+{
+    int i;
+    printf("{\"machine\": {\"cores\": %ld, \"cpu\": ", b->cores);
+    json_string(stdout, b->cpu);
+    printf(", \"ram_gib\": %.1f},\n \"video\": {\"path\": ", b->mem_gib);
+    json_string(stdout, b->video);
+    printf(", \"stream\": ");
+    json_string(stdout, b->video_desc);
+    printf(", \"frames\": %lld, \"gop\": %lld, \"keyframes\": %lld},\n",
+           (long long)b->info.frame_count, (long long)b->gop, (long long)b->keyframes);
+    printf(" \"settings\": {\"store\": ");
+    json_string(stdout, b->path);
+    printf(", \"sequence\": ");
+    json_string(stdout, b->name);
+    printf(", \"pix_fmt\": \"%s\", \"width\": %d, \"height\": %d, \"budget_bytes\": %zu, "
+           "\"random_reads\": %lld, \"seeks\": %lld, \"sample_frames\": %zu},\n",
+           reel_pix_fmt_name(b->info.pix_fmt), b->info.width, b->info.height, b->budget,
+           b->nrandom, b->nseek < b->nrandom ? b->nseek : b->nrandom, sample);
+    printf(" \"rss_before_mib\": %.1f, \"pixels_checked\": %d, \"pixels_mismatched\": %d,\n"
+           " \"figures\": [\n",
+           b->rss_before, b->checked, b->mismatches);
+    for (i = 0; i < b->nfig; i++) {
+        const figure *f = &b->fig[i];
+        printf("  {\"key\": \"%s\", \"figure\": ", f->key);
+        json_string(stdout, f->what);
+        printf(", \"unit\": \"%s\", \"reel\": %.6g, \"baseline\": ", f->unit, f->reel);
+        json_string(stdout, f->baseline);
+        printf(", \"baseline_value\": %.6g, \"ratio\": %.6g, \"target\": ", f->base, f->ratio);
+        json_string(stdout, f->target);
+        printf(", \"met\": %s}%s\n", f->met < 0 ? "null" : f->met ? "true" : "false",
+               i + 1 < b->nfig ? "," : "");
+    }
+    printf(" ]}\n");
+}
+
+/* ---- the command ------------------------------------------------------------------------------ */
+
+static int parse(bench *b, int argc, char **argv)
+{
+    int i, pos = 0;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        long long v;
+        if (!strcmp(a, "--json")) {
+            b->json = 1;
+        } else if (!strcmp(a, "--video") && i + 1 < argc) {
+            b->video = argv[++i];
+        } else if (!strcmp(a, "--pix-fmt") && i + 1 < argc) {
+            if (!strcmp(argv[++i], "native"))
+                b->pix_fmt = REEL_PIX_NATIVE;
+            else if (reel_pix_fmt_from_name(argv[i], &b->pix_fmt) != REEL_OK)
+                return cli_usage_error(&cmd_bench, "unknown pixel format '%s'", argv[i]);
+        } else if ((!strcmp(a, "--random") || !strcmp(a, "--seeks") || !strcmp(a, "--sample") ||
+                    !strcmp(a, "--budget")) &&
+                   i + 1 < argc) {
+            if (cli_int64(argv[++i], &v) != 0 || v < 1)
+                return cli_usage_error(&cmd_bench, "%s wants a number >= 1", a);
+            if (!strcmp(a, "--random"))
+                b->nrandom = v;
+            else if (!strcmp(a, "--seeks"))
+                b->nseek = v;
+            else if (!strcmp(a, "--sample"))
+                b->nsample = v;
+            else
+                b->budget = (size_t)v << 20;
+        } else if (a[0] == '-') {
+            return cli_usage_error(&cmd_bench, "unknown option %s", a);
+        } else if (pos == 0) {
+            b->path = a, pos++;
+        } else if (pos == 1) {
+            b->name = a, pos++;
+        } else {
+            return cli_usage_error(&cmd_bench, "unexpected argument '%s'", a);
+        }
+    }
+    if (!b->path || !b->name || !b->video)
+        return cli_usage_error(&cmd_bench, "give a store, a sequence and --video SOURCE");
+    return EXIT_OK;
+}
+
+/* Open STORE read-only (reads are measurements, not counted) with a private cache. */
+static int open_reader(bench *b)
+{
+    bench_video v;
+    int rc;
+    if ((rc = reel_open(b->path, REEL_OPEN_READONLY, NULL, &b->s)) != REEL_OK ||
+        (rc = reel_seq_open(b->s, b->name, &b->q)) != REEL_OK ||
+        (rc = reel_seq_info_get(b->q, &b->info)) != REEL_OK ||
+        (rc = reel_cache_new(b->budget, &b->cache)) != REEL_OK ||
+        (rc = reel_store_set_cache(b->s, b->cache)) != REEL_OK)
+        return cli_fail(b->path, rc);
+    if (b->info.frame_count < 2) {
+        cli_error("%s: sequence '%s' has %lld frames; the bench needs at least 2", b->path,
+                  b->name, (long long)b->info.frame_count);
+        return EXIT_FAIL;
+    }
+    if (bv_open(&v, b->video, 1, &b->info) != 0)
+        return EXIT_FAIL;
+    bv_describe(&v, b->video_desc, sizeof b->video_desc);
+    bv_close(&v);
+    return measure_gop(b);
+}
+
+static int run(int argc, char **argv)
+{
+    bench b;
+    uint8_t *raw = NULL;
+    size_t sample;
+    int rc;
+    memset(&b, 0, sizeof b);
+    b.nrandom = 1000;
+    b.nseek = 30;
+    b.nsample = 200;
+    b.budget = (size_t)64 << 20;
+    b.pix_fmt = 0; /* as reel import: rgb24 */
+    if ((rc = parse(&b, argc, argv)) != EXIT_OK)
+        return rc;
+    av_log_set_level(AV_LOG_ERROR);
+    describe_machine(&b);
+    if ((rc = phase_import(&b)) != EXIT_OK || (rc = open_reader(&b)) != EXIT_OK)
+        goto out;
+    sample = (size_t)(b.nsample < b.info.frame_count ? b.nsample : b.info.frame_count);
+    if ((rc = phase_random(&b)) != EXIT_OK)
+        goto out;
+    if (!(raw = sample_frames(&b, sample))) {
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    if ((rc = phase_cold(&b, raw, sample)) != EXIT_OK || (rc = phase_hits(&b)) != EXIT_OK ||
+        (rc = phase_readahead(&b)) != EXIT_OK || (rc = phase_scan(&b)) != EXIT_OK ||
+        (rc = phase_size(&b, raw, sample)) != EXIT_OK)
+        goto out;
+    if (b.json)
+        print_json(&b, sample);
+    else
+        print_table(&b, sample);
+out:
+    free(raw);
+    reel_seq_close(b.q);
+    reel_close(b.s);
+    reel_cache_free(b.cache);
+    return rc;
+}
+
+const command cmd_bench = {
+    "bench", "measure reel against FFmpeg, zstd, FFV1 and pread on one video, in one run",
+    "bench STORE SEQUENCE --video SOURCE [--json] [--pix-fmt FMT] [--random N] [--seeks N]\n"
+    "            [--sample N] [--budget MIB]\n\n"
+    "  Imports SOURCE into STORE as SEQUENCE if it is not there (with --pix-fmt, default rgb24;\n"
+    "  else into a scratch store beside STORE, removed after), then measures, each against its\n"
+    "  baseline in the same run:\n"
+    "    import          whole import vs decoding and converting alone (target <= 1.5x)\n"
+    "    random access   --random N (1000) cold reads through a --budget MIB (64) cache vs\n"
+    "                    FFmpeg seeking to the keyframe before and decoding forward, on the\n"
+    "                    first --seeks N (30), pixels checked equal (target >= 100x at GOP 250)\n"
+    "    peak RSS        during the random reads (target <= budget + 32 MiB)\n"
+    "    cold read       first --sample N (200) frames vs plain zstd -1 and pread of raw frames\n"
+    "    cache hits      get+release of resident frames, 1 and 2 threads\n"
+    "    read-ahead      sequential gets with 1 ms of work each that never wait (> 95%)\n"
+    "    sequential scan whole sequence with read-ahead vs FFmpeg decoding on 1 and all\n"
+    "                    threads (target >= 2x the 1-thread rate)\n"
+    "    size            the sample vs zstd -3 and libavcodec's FFV1 (target >= 2.2x on camera\n"
+    "                    footage)\n"
+    "  Reads are not counted as accesses. Progress goes to stderr; --json prints the figures\n"
+    "  for scripts.",
+    run};
