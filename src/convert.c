@@ -4,9 +4,6 @@
  */
 #include "config.h"
 
-#include <libavutil/imgutils.h>
-#include <libavutil/pixdesc.h>
-#include <libswscale/swscale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +55,8 @@ int reel__stored_format(enum AVPixelFormat decoded, int want)
 
 void reel__converter_free(reel__converter *c)
 {
-    sws_freeContext(c->sws);
+    if (c->sws) /* never made when FFmpeg was not loaded */
+        sws_freeContext(c->sws);
     free(c->tmp);
     memset(c, 0, sizeof *c);
 }

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <libavutil/display.h>
-#include <libavutil/pixdesc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +45,7 @@ static int report(reel__import *im, cursor *c, int final)
     p.sequence = im->seq ? im->seq->name : NULL;
     p.frames_done = im->push_ctx ? reel__committed(im) : im->committed;
     p.frames_expected = im->expected;
-    p.bytes_in = im->fmt && im->fmt->pb ? avio_tell(im->fmt->pb) : 0;
+    p.bytes_in = im->fmt && im->fmt->pb ? avio_seek(im->fmt->pb, 0, SEEK_CUR) /* avio_tell */ : 0;
     p.bytes_out = im->bytes_out;
     p.seconds = t - im->t0;
     return im->opts.progress(im->opts.progress_ctx, &p);
@@ -429,7 +427,7 @@ int reel_import(reel_store *store, const char *path, const reel_import_options *
     memset(&im, 0, sizeof im);
     if (opts)
         im.opts = *opts;
-    if ((rc = check_options(&im.opts)) != REEL_OK)
+    if ((rc = check_options(&im.opts)) != REEL_OK || (rc = reel__av_load()) != REEL_OK)
         return rc;
     if (!store->wdb)
         return reel__err(REEL_READONLY, "%s: store was opened read-only", store->path);
@@ -458,7 +456,8 @@ int reel__decode_only(const char *path, const reel_import_options *opts, int64_t
     im.path = path;
     im.expected = -1;
     im.t0 = reel__now();
-    if ((rc = check_options(&im.opts)) == REEL_OK && (rc = open_video(&im)) == REEL_OK &&
+    if ((rc = check_options(&im.opts)) == REEL_OK && (rc = reel__av_load()) == REEL_OK &&
+        (rc = open_video(&im)) == REEL_OK &&
         (rc = plan(&im, &src)) == REEL_OK) {
         set_workers(&im);
         rc = reel__pipeline_run(&im);

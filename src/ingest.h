@@ -2,10 +2,8 @@
 #ifndef REEL_INGEST_H
 #define REEL_INGEST_H
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
 
-#include "internal.h"
+#include "av.h"
 
 /* How decoded frames become stored frames. */
 typedef struct reel__convert {

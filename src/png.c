@@ -2,9 +2,6 @@
  * extension. */
 #include "config.h"
 
-#include <libavcodec/avcodec.h>
-#include <libavutil/imgutils.h>
-#include <libswscale/swscale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +35,7 @@ int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t s
     enum AVPixelFormat to = fmt == REEL_PIX_GRAY8      ? AV_PIX_FMT_GRAY8
                             : fmt == REEL_PIX_GRAY16LE ? AV_PIX_FMT_GRAY16BE
                                                        : AV_PIX_FMT_RGB24;
-    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
+    const AVCodec *codec;
     AVCodecContext *ctx = NULL;
     AVFrame *frame = NULL;
     AVPacket *pkt = NULL;
@@ -50,7 +47,9 @@ int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t s
     if (reel_frame_size(fmt, width, height, &want) != REEL_OK || size != want)
         return reel__err(REEL_INVALID, "reel_png_encode: %zu bytes is not one %dx%d frame", size,
                          width, height);
-    if (!codec)
+    if ((rc = reel__av_load()) != REEL_OK)
+        return rc;
+    if (!(codec = avcodec_find_encoder(AV_CODEC_ID_PNG)))
         return reel__err(REEL_UNSUPPORTED, "FFmpeg has no PNG encoder");
     ctx = avcodec_alloc_context3(codec);
     frame = av_frame_alloc();

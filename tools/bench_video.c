@@ -3,15 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libavutil/imgutils.h>
-#include <libswscale/swscale.h>
-
 #include "bench_video.h"
 
 int bv_open(bench_video *v, const char *path, int threads, const reel_seq_info *info)
 {
     const AVCodec *codec;
     memset(v, 0, sizeof *v);
+    if (reel__av_load() != REEL_OK) {
+        fprintf(stderr, "reel: %s\n", reel_errmsg());
+        return -1;
+    }
     if (avformat_open_input(&v->fmt, path, NULL, NULL) < 0 ||
         avformat_find_stream_info(v->fmt, NULL) < 0) {
         fprintf(stderr, "reel: %s: FFmpeg cannot open it\n", path);
@@ -147,10 +148,10 @@ static int encode(AVCodecContext *c, AVFrame *frame, AVPacket *pkt, int64_t *byt
 
 int bv_ffv1_size(const uint8_t *frames, size_t n, const reel_seq_info *info, int64_t *bytes)
 {
-    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_FFV1);
+    const AVCodec *codec = reel__av_load() == REEL_OK ? avcodec_find_encoder(AV_CODEC_ID_FFV1) : NULL;
     AVCodecContext *c = codec ? avcodec_alloc_context3(codec) : NULL;
-    AVFrame *f = av_frame_alloc();
-    AVPacket *pkt = av_packet_alloc();
+    AVFrame *f = codec ? av_frame_alloc() : NULL;
+    AVPacket *pkt = codec ? av_packet_alloc() : NULL;
     struct SwsContext *sws = NULL;
     size_t i;
     int rc = -1;

@@ -793,7 +793,8 @@ static int run(int argc, char **argv)
     b.pix_fmt = 0; /* as reel import: rgb24 */
     if ((rc = parse(&b, argc, argv)) != EXIT_OK)
         return rc;
-    av_log_set_level(AV_LOG_ERROR);
+    if (reel__av_load() == REEL_OK)
+        av_log_set_level(AV_LOG_ERROR);
     describe_machine(&b);
     if ((rc = phase_import(&b)) != EXIT_OK || (rc = open_reader(&b)) != EXIT_OK)
         goto out;

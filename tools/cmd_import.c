@@ -1,5 +1,4 @@
 /* cmd_import.c - `reel import`: videos into sequences, with progress and a summary line. */
-#include <libavutil/log.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "av.h"
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;
@@ -203,7 +203,8 @@ static int run(int argc, char **argv)
         free(a.videos);
         return EXIT_FAIL;
     }
-    av_log_set_level(AV_LOG_QUIET);
+    if (reel__av_load() == REEL_OK) /* else the import says why */
+        av_log_set_level(AV_LOG_QUIET);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);

@@ -1,44 +1,31 @@
 /* cmd_read.c - `reel cat` (frames to stdout, raw or y4m) and `reel export` (one frame to a
  * PNG, PPM/PGM or raw file). */
-#include <libavutil/imgutils.h>
-#include <libswscale/swscale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "ingest.h"
 
-static enum AVPixelFormat av_twin(int fmt)
-{
-    switch (fmt) {
-    case REEL_PIX_GRAY8: return AV_PIX_FMT_GRAY8;
-    case REEL_PIX_RGB24: return AV_PIX_FMT_RGB24;
-    case REEL_PIX_BGR24: return AV_PIX_FMT_BGR24;
-    case REEL_PIX_YUV420P: return AV_PIX_FMT_YUV420P;
-    case REEL_PIX_YUV444P: return AV_PIX_FMT_YUV444P;
-    case REEL_PIX_GRAY16LE: return AV_PIX_FMT_GRAY16LE;
-    case REEL_PIX_YUV420P10LE: return AV_PIX_FMT_YUV420P10LE;
-    default: return AV_PIX_FMT_NONE;
-    }
-}
-
-/* Convert one stored frame to a packed buffer of format to (allocated; free with av_free). */
+/* Convert one stored frame to a packed buffer of format to (allocated; free with free). */
 static uint8_t *convert(const uint8_t *src, int fmt, int w, int h, enum AVPixelFormat to,
                         int *size)
 {
     const uint8_t *sdata[4];
     uint8_t *ddata[4], *out;
     int slines[4], dlines[4];
-    struct SwsContext *sws = sws_getContext(w, h, av_twin(fmt), w, h, to,
-                                            SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
-                                            NULL, NULL, NULL);
+    struct SwsContext *sws;
+    if (reel__av_load() != REEL_OK)
+        return NULL;
+    sws = sws_getContext(w, h, reel__av_format(fmt), w, h, to,
+                         SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
     if (!sws)
         return NULL;
     *size = av_image_get_buffer_size(to, w, h, 1);
-    out = av_malloc((size_t)*size);
+    out = malloc((size_t)*size);
     if (out) {
-        av_image_fill_arrays((uint8_t **)sdata, slines, src, av_twin(fmt), w, h, 1);
+        av_image_fill_arrays((uint8_t **)sdata, slines, src, reel__av_format(fmt), w, h, 1);
         av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
         sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
     }
@@ -177,12 +164,12 @@ static int cat_run(int argc, char **argv)
             out = conv;
         }
         if ((a.y4m && write_all("FRAME\n", 6)) || write_all(out, (size_t)size)) {
-            av_free(conv);
+            free(conv);
             cli_error("writing frames: the output was closed");
             rc = EXIT_FAIL;
             break;
         }
-        av_free(conv);
+        free(conv);
     }
     free(buf);
     reel_seq_close(q);
@@ -237,7 +224,7 @@ static int write_pnm(const char *path, const uint8_t *buf, const reel_seq_info *
     }
     snprintf(head, sizeof head, "P%c\n%d %d\n255\n", pgm ? '5' : '6', info->width, info->height);
     rc = write_file(path, head, strlen(head), pix, (size_t)size);
-    av_free(pix);
+    free(pix);
     return rc;
 }
 
