@@ -35,7 +35,7 @@ typedef struct centry {
     int dirty;  /* put through the cache and not yet written to the store: off the LRU list */
     int prefetched; /* loaded by read-ahead and not read since */
     reel__seqstat *stat; /* the sequence's counters */
-    uint64_t tick; /* monotonic ns when last released: the LRU order across shards */
+    uint64_t tick; /* lru_tick() when last released: the LRU order across shards */
     reel__access *access; /* where this frame's access counts go when it leaves */
     int64_t count, last_ms; /* accesses not yet handed to access (under the shard lock) */
     reel_frame_info info;
@@ -88,6 +88,21 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The LRU clock: milliseconds of the coarse monotonic clock (a few ns to read, where the
+ * precise one costs ~40 ns in a VM), then a per-thread count. Releases by one thread are
+ * ordered exactly; between threads, within the same millisecond or so, the order is arbitrary:
+ * eviction across shards is least-recently-used to that precision.
+ */
+static uint64_t lru_tick(void)
+{
+    static _Thread_local uint64_t count;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) << 20 |
+           (++count & 0xFFFFFu);
 }
 
 static uint64_t hash_key(uint64_t store, int64_t seq, int64_t idx)
@@ -518,7 +533,6 @@ static void pin_locked(shard *s, centry *e)
         if (e->prev)
             lru_unlink(s, e);
         s->pinned += cost(e);
-        reel__seqstat_pinned(e->stat, (int64_t)cost(e));
     }
 }
 
@@ -649,7 +663,6 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
     pthread_mutex_lock(&s->lock);
     if (--e->pins == 0) {
         s->pinned -= cost(e);
-        reel__seqstat_pinned(e->stat, -(int64_t)cost(e));
         if (e->orphan) {
             gone = 1;
         } else if (e->rc != REEL_OK) {
@@ -661,7 +674,7 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
             e->tick = 0; /* a one-pass read: the first to go */
             lru_push_cold(s, e);
         } else {
-            e->tick = now_ns();
+            e->tick = lru_tick();
             lru_push_hot(s, e);
         }
     }
@@ -715,7 +728,7 @@ void reel__cache_clean(reel_cache *c, void *entry, size_t stored_bytes)
         atomic_fetch_add(&c->written_back, 1);
         reel__seqstat_add(e->stat, REEL__STAT_WRITTEN_BACK, 1);
         if (e->pins == 0 && !e->orphan) {
-            e->tick = now_ns();
+            e->tick = lru_tick();
             lru_push_hot(s, e);
         }
     }
@@ -798,3 +811,18 @@ void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
 }
 
 void reel__cache_harvest(reel_cache *c, uint64_t store) { each_entry(c, store, -1, harvest, NULL); }
+
+static int add_pinned(reel_cache *c, shard *s, centry *e, void *ctx)
+{
+    (void)c, (void)s;
+    if (e->pins > 0)
+        *(size_t *)ctx += cost(e);
+    return 0;
+}
+
+size_t reel__cache_pinned(reel_cache *c, uint64_t store, int64_t seq)
+{
+    size_t n = 0;
+    each_entry(c, store, seq, add_pinned, &n);
+    return n;
+}

@@ -157,7 +157,6 @@ enum {
 };
 REEL__HIDDEN void reel__seqstat_add(reel__seqstat *st, int which, int64_t n);
 REEL__HIDDEN void reel__seqstat_hit(reel__seqstat *st, int hit); /* 0: a miss */
-REEL__HIDDEN void reel__seqstat_pinned(reel__seqstat *st, int64_t bytes);
 REEL__HIDDEN void reel__seqstat_resident(reel__seqstat *st, int64_t bytes);
 REEL__HIDDEN void reel__seqstat_load(reel__seqstat *st, size_t bytes, uint64_t ns, int prefetch);
 
@@ -182,6 +181,8 @@ REEL__HIDDEN const void *reel__cache_entry_pixels(const void *entry);
 REEL__HIDDEN void reel__cache_clean(reel_cache *c, void *entry, size_t stored_bytes);
 /* Evict down to the budget, writing dirty frames back first when they stand in the way. */
 REEL__HIDDEN void reel__cache_fit(reel_cache *c);
+/* Bytes of the pinned frames of one sequence of a store (a scan of the whole cache). */
+REEL__HIDDEN size_t reel__cache_pinned(reel_cache *c, uint64_t store, int64_t seq);
 /* Move the entry's pending access counts to its store's table now. */
 REEL__HIDDEN void reel__cache_hand_over(reel_cache *c, void *entry);
 /* Stores with dirty state register fn(ctx), which writes it back; the cache calls it (with no

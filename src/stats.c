@@ -3,9 +3,9 @@
  *
  * A store keeps one reel__seqstat per sequence it has opened, shared by every handle of that
  * sequence and freed with the store. The cache updates it through its entries' pointers.
- * Hits, misses and pinned bytes change on the hit path, so they are spread over per-thread
- * slots on cache lines of their own, as the pin counts are; the rest changes on loads and
- * evictions only.
+ * Hits and misses change on the hit path, so they are spread over per-thread slots on cache
+ * lines of their own, as the pin counts are; the rest changes on loads and evictions only, and
+ * pinned bytes are summed from the cache when asked for.
  */
 #include "config.h"
 
@@ -16,7 +16,7 @@
 
 struct reel__seqstat {
     struct {
-        _Alignas(64) atomic_llong hits, misses, pinned;
+        _Alignas(64) atomic_llong hits, misses;
     } slot[REEL__PIN_SLOTS];
     _Alignas(64) atomic_llong v[REEL__STAT_N];
     int64_t seq;
@@ -36,13 +36,6 @@ void reel__seqstat_hit(reel__seqstat *st, int hit)
         atomic_fetch_add_explicit(hit ? &st->slot[k].hits : &st->slot[k].misses, 1,
                                   memory_order_relaxed);
     }
-}
-
-void reel__seqstat_pinned(reel__seqstat *st, int64_t bytes)
-{
-    if (st)
-        atomic_fetch_add_explicit(&st->slot[reel__pins_slot()].pinned, bytes,
-                                  memory_order_relaxed);
 }
 
 void reel__seqstat_resident(reel__seqstat *st, int64_t bytes)
@@ -94,7 +87,7 @@ void reel__seqstat_free_all(reel_store *s)
 int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
 {
     reel__seqstat *st;
-    long long hits = 0, misses = 0, pinned = 0;
+    long long hits = 0, misses = 0;
     int k;
     if (reel__seq_check(q) != REEL_OK || !out)
         return reel__err(REEL_MISUSE, "reel_seq_cache_stats: NULL or closed argument");
@@ -105,11 +98,10 @@ int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
     for (k = 0; k < REEL__PIN_SLOTS; k++) {
         hits += atomic_load(&st->slot[k].hits);
         misses += atomic_load(&st->slot[k].misses);
-        pinned += atomic_load(&st->slot[k].pinned);
     }
     out->hits = (uint64_t)hits;
     out->misses = (uint64_t)misses;
-    out->pinned_bytes = pinned > 0 ? (size_t)pinned : 0;
+    out->pinned_bytes = reel__cache_pinned(q->store->cache, q->store->serial, q->id);
     out->resident_bytes = (size_t)atomic_load(&st->v[REEL__STAT_RESIDENT_BYTES]);
     out->resident_frames = (uint64_t)atomic_load(&st->v[REEL__STAT_RESIDENT_FRAMES]);
     out->loads = (uint64_t)atomic_load(&st->v[REEL__STAT_LOADS]);
