@@ -5,8 +5,11 @@
  * into its cache. Detection is per thread: a thread reading a sequence one index after another
  * (forward or backward) for two steps gets the next `window` frames queued, and again whenever
  * it comes within half a window of what was queued, so prefetching stops when the reader
- * stops. Workers load without keeping pins (the frame is released at once, within the
- * budget like any other) and never block a reader: a full queue drops requests.
+ * stops. Workers take the newest request first, which is the farthest ahead: a reader that
+ * outruns them loads the frames next to it itself while they load further on, so a scan runs
+ * on two threads instead of waiting behind the worker frame by frame. Workers load without
+ * keeping pins (the frame is released at once, within the budget like any other) and never
+ * block a reader: a full queue drops requests.
  * reel_seq_close() takes a sequence's requests out of the queue and waits for the ones in
  * flight, so no worker ever touches a closed sequence.
  */
@@ -91,8 +94,7 @@ static void *worker(void *arg)
             pthread_cond_wait(&p->work, &p->lock);
         if (p->stop)
             break;
-        j = p->queue[p->head];
-        p->head = (p->head + 1) % QCAP;
+        j = p->queue[(p->head + p->count - 1) % QCAP]; /* the newest: the farthest ahead */
         p->count--;
         j.seq->ra_inflight++;
         p->inflight++;
