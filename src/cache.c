@@ -76,6 +76,8 @@ struct reel_cache {
         prefetched, prefetch_hits, prefetch_wasted, written_back, pressure_events;
     pthread_mutex_t sink_lock; /* taken before any store's writer lock */
     sink *sinks;
+    pthread_mutex_t monitor_lock;
+    reel__monitor *monitor; /* the memory-pressure monitor, if one runs */
     shard shards[SHARDS];
 };
 
@@ -332,6 +334,7 @@ static int cache_init(reel_cache *c, size_t budget)
     atomic_store(&c->budget, budget);
     pthread_mutex_init(&c->push_lock, NULL);
     pthread_mutex_init(&c->sink_lock, NULL);
+    pthread_mutex_init(&c->monitor_lock, NULL);
     for (i = 0; i < SHARDS; i++) {
         shard *s = &c->shards[i];
         s->nbuckets = 16;
@@ -369,6 +372,8 @@ static int default_ok;
 static void default_init(void)
 {
     default_ok = cache_init(&default_cache, REEL_DEFAULT_CACHE_BUDGET) == REEL_OK;
+    if (default_ok) /* the default cache gives memory back when the system runs short */
+        reel__monitor_start(&default_cache, &default_cache.monitor, NULL);
 }
 
 reel_cache *reel_cache_default(void)
@@ -388,6 +393,9 @@ int reel_cache_free(reel_cache *c)
         return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
     if (atomic_load(&c->users) > 0 || pinned_bytes(c) > 0)
         return reel__err(REEL_MISUSE, "reel_cache_free: stores or pinned frames still use it");
+    pthread_mutex_lock(&c->monitor_lock);
+    reel__monitor_stop(&c->monitor);
+    pthread_mutex_unlock(&c->monitor_lock);
     shrink(c, 0);
     c->magic = 0;
     for (i = 0; i < SHARDS; i++) {
@@ -397,6 +405,7 @@ int reel_cache_free(reel_cache *c)
     }
     pthread_mutex_destroy(&c->push_lock);
     pthread_mutex_destroy(&c->sink_lock);
+    pthread_mutex_destroy(&c->monitor_lock);
     free(c);
     return REEL_OK;
 }
@@ -492,6 +501,27 @@ int reel_cache_pressure(reel_cache *c, int level)
     return rc;
 }
 
+int reel_cache_monitor_pressure(reel_cache *c, const reel_pressure_options *opts)
+{
+    int rc;
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->monitor_lock);
+    rc = reel__monitor_start(c, &c->monitor, opts);
+    pthread_mutex_unlock(&c->monitor_lock);
+    return rc;
+}
+
+int reel_cache_stop_pressure_monitor(reel_cache *c)
+{
+    if (check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->monitor_lock);
+    reel__monitor_stop(&c->monitor);
+    pthread_mutex_unlock(&c->monitor_lock);
+    return REEL_OK;
+}
+
 int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
 {
     int i;
@@ -517,6 +547,9 @@ int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
     st->dirty_bytes = atomic_load(&c->dirty);
     st->written_back = atomic_load(&c->written_back);
     st->pressure_events = atomic_load(&c->pressure_events);
+    pthread_mutex_lock(&c->monitor_lock);
+    st->pressure_level = reel__monitor_level(c->monitor);
+    pthread_mutex_unlock(&c->monitor_lock);
     st->load_seconds_total = (double)atomic_load(&c->load_ns) / 1e9;
     st->load_seconds_max = (double)atomic_load(&c->load_ns_max) / 1e9;
     return REEL_OK;

@@ -181,6 +181,14 @@ REEL__HIDDEN const void *reel__cache_entry_pixels(const void *entry);
 REEL__HIDDEN void reel__cache_clean(reel_cache *c, void *entry, size_t stored_bytes);
 /* Evict down to the budget, writing dirty frames back first when they stand in the way. */
 REEL__HIDDEN void reel__cache_fit(reel_cache *c);
+/* The memory-pressure monitor of a cache (pressure.c): start one (replacing *slot's), stop it,
+ * and the level it saw last (-1 without a monitor). The caller serialises calls per slot. */
+typedef struct reel__monitor reel__monitor;
+REEL__HIDDEN int reel__monitor_start(reel_cache *c, reel__monitor **slot,
+                                     const reel_pressure_options *opts);
+REEL__HIDDEN void reel__monitor_stop(reel__monitor **slot);
+REEL__HIDDEN int reel__monitor_level(reel__monitor *m);
+
 /* Bytes of the pinned frames of one sequence of a store (a scan of the whole cache). */
 REEL__HIDDEN size_t reel__cache_pinned(reel_cache *c, uint64_t store, int64_t seq);
 /* Move the entry's pending access counts to its store's table now. */

@@ -340,6 +340,32 @@ REEL_API int reel_cache_trim(reel_cache *cache, size_t target);
  */
 REEL_API int reel_cache_pressure(reel_cache *cache, int level);
 
+/* Options of the memory-pressure monitor. Zero-initialise (or pass NULL) for the defaults. */
+typedef struct reel_pressure_options {
+    int interval_ms;       /* how often to look; 0 = 1000 */
+    int moderate_percent;  /* free memory below this share of the total is moderate; 0 = 10 */
+    int critical_percent;  /* ... and below this one critical; 0 = 5 */
+    double psi_moderate;   /* PSI "some avg10" (% of time stalled on memory) at which pressure
+                              is moderate; 0 = 10 */
+    double psi_critical;   /* ... and critical; 0 = 40 */
+    const char *root;      /* directory holding proc/ and sys/ to read; NULL = "/" (tests
+                              point it at files of their own); copied */
+    int reserved[8];       /* must be zero */
+} reel_pressure_options;
+
+/*
+ * Watch the system's memory on a thread of the cache's own: every interval it reads free
+ * memory (MemAvailable of /proc/meminfo, and the headroom under the process's cgroup v2 or v1
+ * memory limit, the smaller share counting) and the kernel's pressure stall information
+ * (/proc/pressure/memory), and while memory is short calls reel_cache_pressure() with the
+ * level found. Sources a system lacks are skipped. The default cache runs a monitor with the
+ * default options from its creation; a private cache runs one after this call. Calling it
+ * again replaces the monitor; reel_cache_free() stops it.
+ */
+REEL_API int reel_cache_monitor_pressure(reel_cache *cache, const reel_pressure_options *opts);
+/* Stop the cache's monitor (a no-op without one). */
+REEL_API int reel_cache_stop_pressure_monitor(reel_cache *cache);
+
 /* Counters of a cache (or of one sequence, reel_seq_cache_stats), all since it was made. */
 typedef struct reel_cache_stats {
     size_t budget, resident_bytes, pinned_bytes;
@@ -352,6 +378,8 @@ typedef struct reel_cache_stats {
     uint64_t bytes_decompressed;
     uint64_t written_back;                   /* frames written back from the cache */
     uint64_t pressure_events;                /* reel_cache_pressure calls (cache only) */
+    int pressure_level;                      /* the level the monitor saw last; -1 without
+                                                a monitor (cache only) */
     double load_seconds_total, load_seconds_max;
 } reel_cache_stats;
 REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);

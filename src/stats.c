@@ -93,6 +93,7 @@ int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
         return reel__err(REEL_MISUSE, "reel_seq_cache_stats: NULL or closed argument");
     memset(out, 0, sizeof *out);
     reel_cache_get_budget(q->store->cache, &out->budget);
+    out->pressure_level = -1; /* a property of the cache, not of a sequence */
     if (!(st = q->stat))
         return REEL_OK; /* its counters could not be allocated: nothing was counted */
     for (k = 0; k < REEL__PIN_SLOTS; k++) {
