@@ -19,7 +19,7 @@ contains "$dir/out" "import" "--help lists commands"
 expect 0 "--version" "$reel" --version
 expect 2 "unknown command" "$reel" frobnicate "$S"
 contains "$dir/err" "reel: unknown command" "unknown command message"
-for c in import ls info cat export verify rm; do
+for c in import ls info cat export verify rm stats bench; do
     expect 0 "$c --help" "$reel" "$c" --help
     contains "$dir/out" "usage: reel $c" "$c --help"
 done
@@ -92,6 +92,33 @@ contains "$dir/out" "0 bad" "verify summary"
 sqlite3 "$S" "UPDATE reel_blob SET data = substr(data, 1, 100) WHERE id = (SELECT blob_id FROM reel_frame f JOIN reel_sequence s ON s.id = f.seq_id WHERE s.name = 'clip' AND f.idx = 12)"
 expect 1 "verify a damaged store" "$reel" verify "$S" clip
 contains "$dir/err" "sequence 'clip' frame 12" "verify names the bad frame"
+
+# bench: usage errors, a bad video, then a small run with --json and one as a table
+B="$dir/b.reel"
+small="--random 20 --seeks 3 --sample 10"
+expect 2 "bench without --video" "$reel" bench "$B" clip
+expect 2 "bench --random 0" "$reel" bench "$B" clip --video "$dir/clip.mp4" --random 0
+expect 1 "bench on a text file" "$reel" bench "$B" t --video "$dir/text.mp4" $small
+contains "$dir/err" "reel: .*text.mp4" "bench names the bad video"
+expect 0 "bench --json" "$reel" bench "$B" clip --video "$dir/clip.mp4" --pix-fmt native $small --json
+json_ok "$dir/out" "bench --json"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+keys = [f["key"] for f in d["figures"]]
+want = ["import", "random_access", "peak_rss", "cold_read_zstd", "cold_read_pread", "hits_1",
+        "hits_2", "readahead", "scan_1", "scan_all", "size_zstd", "size_ffv1"]
+assert keys == want, keys
+assert d["pixels_checked"] == 3 and d["pixels_mismatched"] == 0
+assert d["video"]["frames"] == 40 and d["machine"]["cores"] >= 1
+assert all(f["reel"] > 0 for f in d["figures"])
+' "$dir/out"; then ok; else bad "bench --json figures"; fi
+expect 0 "bench on an imported sequence" "$reel" bench "$B" clip --video "$dir/clip.mp4" $small
+contains "$dir/out" "random access" "bench table"
+contains "$dir/out" "pixels: 3 of 3" "bench checks FFmpeg's pixels against reel's"
+contains "$dir/err" "scratch store" "bench imports into a scratch store"
+if ls "$dir" | grep -q bench-; then bad "bench left scratch files: $(ls "$dir")"; else ok; fi
+same "$(sqlite3 "$B" 'SELECT coalesce(sum(count), 0) FROM reel_access')" 0 "bench reads are not counted"
 
 # rm
 expect 0 "rm" "$reel" rm "$S" clip
