@@ -64,9 +64,14 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
         return reel__err(REEL_MISUSE, "reel_frame_get: NULL or closed argument");
     if (flags & ~(unsigned)(REEL_GET_LAZY | REEL_GET_ONCE))
         return reel__err(REEL_INVALID, "reel_frame_get: unknown flags 0x%x", flags);
-    if (!(f = malloc(sizeof *f))) /* malloc: glibc serves it from the thread cache, calloc not */
+    /* Every field is set here rather than zeroed as a whole: GCC turns malloc + memset into
+     * calloc, which glibc never serves from its per-thread cache. */
+    if (!(f = malloc(sizeof *f)))
         return reel__err(REEL_NOMEM, "out of memory");
-    memset(f, 0, sizeof *f);
+    f->magic = 0;
+    f->entry = NULL;
+    f->pixels = NULL;
+    memset(&f->info, 0, sizeof f->info);
     f->seq = seq;
     f->cache = seq->store->cache;
     f->index = index;
