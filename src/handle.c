@@ -25,6 +25,62 @@ struct reel_frame {
     pthread_mutex_t lock;
 };
 
+/*
+ * Handles come from a small per-thread free list of cache-line-aligned blocks: no allocator on
+ * the hit path, and no two threads' handles on one cache line (malloc'd handles of two
+ * threads sharing an arena can sit side by side, and both write theirs on every get). A
+ * thread's list is freed when the thread exits.
+ */
+#define HANDLE_SIZE ((sizeof(reel_frame) + 63) & ~(size_t)63)
+#define HANDLE_CACHE 32
+
+typedef struct handle_cache {
+    int n;
+    reel_frame *free[HANDLE_CACHE];
+} handle_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static int key_ok;
+static _Thread_local handle_cache *tl_cache;
+
+static void cache_destroy(void *p)
+{
+    handle_cache *hc = p;
+    while (hc->n > 0)
+        free(hc->free[--hc->n]);
+    free(hc);
+    tl_cache = NULL;
+}
+
+static void key_init(void) { key_ok = pthread_key_create(&cache_key, cache_destroy) == 0; }
+
+static reel_frame *handle_alloc(void)
+{
+    handle_cache *hc = tl_cache;
+    if (hc && hc->n > 0)
+        return hc->free[--hc->n];
+    return aligned_alloc(64, HANDLE_SIZE);
+}
+
+static void handle_free(reel_frame *f)
+{
+    handle_cache *hc = tl_cache;
+    if (!hc) {
+        pthread_once(&key_once, key_init);
+        if (key_ok && (hc = calloc(1, sizeof *hc)) && pthread_setspecific(cache_key, hc) == 0) {
+            tl_cache = hc;
+        } else {
+            free(hc);
+            hc = NULL;
+        }
+    }
+    if (hc && hc->n < HANDLE_CACHE)
+        hc->free[hc->n++] = f;
+    else
+        free(f);
+}
+
 int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info)
 {
     reel__frame_ref *r = ctx;
@@ -64,9 +120,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
         return reel__err(REEL_MISUSE, "reel_frame_get: NULL or closed argument");
     if (flags & ~(unsigned)(REEL_GET_LAZY | REEL_GET_ONCE))
         return reel__err(REEL_INVALID, "reel_frame_get: unknown flags 0x%x", flags);
-    /* Every field is set here rather than zeroed as a whole: GCC turns malloc + memset into
-     * calloc, which glibc never serves from its per-thread cache. */
-    if (!(f = malloc(sizeof *f)))
+    if (!(f = handle_alloc()))
         return reel__err(REEL_NOMEM, "out of memory");
     f->magic = 0;
     f->entry = NULL;
@@ -85,7 +139,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     if (rc != REEL_OK) {
         pinned_delta(f, -1);
         pthread_mutex_destroy(&f->lock);
-        free(f);
+        handle_free(f);
         return rc;
     }
     if (flags & REEL_GET_LAZY)
@@ -174,7 +228,7 @@ int reel_frame_release(reel_frame *f)
         reel__cache_unpin(f->cache, f->entry, (f->flags & REEL_GET_ONCE) != 0);
     pinned_delta(f, -1);
     pthread_mutex_destroy(&f->lock);
-    free(f);
+    handle_free(f);
     return REEL_OK;
 }
 
