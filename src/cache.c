@@ -38,6 +38,7 @@ typedef struct centry {
     uint64_t tick; /* lru_tick() when last released: the LRU order across shards */
     reel__access *access; /* where this frame's access counts go when it leaves */
     int64_t count, last_ms; /* accesses not yet handed to access (under the shard lock) */
+    uint64_t hits;          /* readers' hits on it, for its sequence's statistics */
     reel_frame_info info;
     struct centry *hnext, *prev, *next;
 } centry;
@@ -215,6 +216,7 @@ static void hand_over(centry *e)
 static void drop(reel_cache *c, centry *e)
 {
     hand_over(e);
+    reel__seqstat_add(e->stat, REEL__STAT_HITS_GONE, (int64_t)e->hits);
     if (e->prefetched) {
         atomic_fetch_add(&c->prefetch_wasted, 1);
         reel__seqstat_add(e->stat, REEL__STAT_PREFETCH_WASTED, 1);
@@ -604,7 +606,7 @@ again:
         pin_locked(s, e);
         if (count >= 0) { /* read-ahead (count < 0) is not a reader's hit */
             s->hits++;
-            reel__seqstat_hit(stat, 1);
+            e->hits++; /* no shared counter on the hit path: summed when asked for */
             if (e->prefetched) {
                 e->prefetched = 0;
                 atomic_fetch_add(&c->prefetch_hits, 1);
@@ -653,7 +655,7 @@ again:
     pin_locked(s, e);
     if (count >= 0) {
         s->misses++;
-        reel__seqstat_hit(stat, 0);
+        reel__seqstat_add(stat, REEL__STAT_MISSES, 1);
     }
     pthread_mutex_unlock(&s->lock);
 
@@ -845,17 +847,26 @@ void reel__cache_purge(reel_cache *c, uint64_t store, int64_t seq)
 
 void reel__cache_harvest(reel_cache *c, uint64_t store) { each_entry(c, store, -1, harvest, NULL); }
 
-static int add_pinned(reel_cache *c, shard *s, centry *e, void *ctx)
+typedef struct seq_scan {
+    size_t pinned;
+    uint64_t hits;
+} seq_scan;
+
+static int add_up(reel_cache *c, shard *s, centry *e, void *ctx)
 {
+    seq_scan *t = ctx;
     (void)c, (void)s;
     if (e->pins > 0)
-        *(size_t *)ctx += cost(e);
+        t->pinned += cost(e);
+    t->hits += e->hits;
     return 0;
 }
 
-size_t reel__cache_pinned(reel_cache *c, uint64_t store, int64_t seq)
+void reel__cache_seq_scan(reel_cache *c, uint64_t store, int64_t seq, size_t *pinned,
+                          uint64_t *hits)
 {
-    size_t n = 0;
-    each_entry(c, store, seq, add_pinned, &n);
-    return n;
+    seq_scan t = {0, 0};
+    each_entry(c, store, seq, add_up, &t);
+    *pinned = t.pinned;
+    *hits = t.hits;
 }

@@ -68,7 +68,8 @@ static void handle_free(reel_frame *f)
     handle_cache *hc = tl_cache;
     if (!hc) {
         pthread_once(&key_once, key_init);
-        if (key_ok && (hc = calloc(1, sizeof *hc)) && pthread_setspecific(cache_key, hc) == 0) {
+        /* on a cache line of its own: it changes on every get and release */
+        if (key_ok && (hc = reel__zalloc64(sizeof *hc)) && pthread_setspecific(cache_key, hc) == 0) {
             tl_cache = hc;
         } else {
             free(hc);
@@ -108,7 +109,6 @@ int reel__pins_slot(void)
 
 static void pinned_delta(reel_frame *f, int delta)
 {
-    reel__pins_add(&f->seq->store->pins, f->slot, delta);
     reel__pins_add(&f->seq->pins, f->slot, delta);
 }
 
@@ -318,7 +318,7 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
         return REEL_MISUSE;
     if (!cache && !(cache = reel_cache_default()))
         return reel__err(REEL_NOMEM, "no default cache");
-    pinned = reel__pins_total(&s->pins);
+    pinned = reel__store_pinned(s);
     if (pinned == 0 && s->wdb) {
         int rc = reel_flush(s); /* queued frames are stored before their entries go */
         if (rc != REEL_OK)

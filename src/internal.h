@@ -153,10 +153,11 @@ enum {
     REEL__STAT_LOADS, REEL__STAT_EVICTIONS, REEL__STAT_BYTES, REEL__STAT_LOAD_NS,
     REEL__STAT_LOAD_NS_MAX, REEL__STAT_PREFETCH, REEL__STAT_WRITTEN_BACK,
     REEL__STAT_RESIDENT_FRAMES, REEL__STAT_RESIDENT_BYTES, REEL__STAT_DIRTY,
-    REEL__STAT_PREFETCH_HITS, REEL__STAT_PREFETCH_WASTED, REEL__STAT_N
+    REEL__STAT_PREFETCH_HITS, REEL__STAT_PREFETCH_WASTED, REEL__STAT_MISSES,
+    REEL__STAT_HITS_GONE, /* hits of frames no longer resident (resident ones count their own) */
+    REEL__STAT_N
 };
 REEL__HIDDEN void reel__seqstat_add(reel__seqstat *st, int which, int64_t n);
-REEL__HIDDEN void reel__seqstat_hit(reel__seqstat *st, int hit); /* 0: a miss */
 REEL__HIDDEN void reel__seqstat_resident(reel__seqstat *st, int64_t bytes);
 REEL__HIDDEN void reel__seqstat_load(reel__seqstat *st, size_t bytes, uint64_t ns, int prefetch);
 
@@ -189,8 +190,10 @@ REEL__HIDDEN int reel__monitor_start(reel_cache *c, reel__monitor **slot,
 REEL__HIDDEN void reel__monitor_stop(reel__monitor **slot);
 REEL__HIDDEN int reel__monitor_level(reel__monitor *m);
 
-/* Bytes of the pinned frames of one sequence of a store (a scan of the whole cache). */
-REEL__HIDDEN size_t reel__cache_pinned(reel_cache *c, uint64_t store, int64_t seq);
+/* Pinned bytes and hits of the resident frames of one sequence of a store (a scan of the
+ * whole cache). */
+REEL__HIDDEN void reel__cache_seq_scan(reel_cache *c, uint64_t store, int64_t seq,
+                                       size_t *pinned, uint64_t *hits);
 /* Move the entry's pending access counts to its store's table now. */
 REEL__HIDDEN void reel__cache_hand_over(reel_cache *c, void *entry);
 /* Stores with dirty state register fn(ctx), which writes it back; the cache calls it (with no
@@ -283,7 +286,6 @@ struct reel_store {
     reel__prefetch *prefetch;
     reel_cache *cache;
     reel__access *access;
-    reel__pins pins;        /* frame handles of this store not yet released */
     /* the access-count flusher thread (handle.c), started by the first counted access */
     pthread_mutex_t flush_lock;
     pthread_cond_t flush_cond;
@@ -297,6 +299,7 @@ struct reel_store {
     pthread_mutex_t lock;   /* guards pool, open_seqs */
     reel__reader *pool;     /* idle read connections */
     int open_seqs;
+    reel_seq *seqs;         /* the open sequence handles, under lock */
     pthread_mutex_t wlock;  /* serialises every use of wdb and wcodec */
     sqlite3 *wdb;           /* the writer; NULL when read-only */
     reel__codec *wcodec;
@@ -305,6 +308,8 @@ struct reel_store {
 };
 
 REEL__HIDDEN int reel__store_check(const reel_store *s);
+/* Frame handles not yet released, over all open sequence handles of the store. */
+REEL__HIDDEN int64_t reel__store_pinned(reel_store *s);
 /* Start the access-count flusher of a read-write store if it is not running (cheap when it
  * is), and stop it (at close). */
 REEL__HIDDEN void reel__flusher_start(reel_store *s);
@@ -332,6 +337,7 @@ struct reel_seq {
     size_t frame_size;
     reel_rational time_base;
     reel__pins pins; /* frame handles of this sequence not yet released */
+    reel_seq *next_open; /* in the store's list of open handles (under the store's lock) */
     int ra_inflight; /* read-ahead loads running on it (under the prefetch lock) */
     reel__seqstat *stat; /* the store's counters of this sequence; NULL if out of memory */
     /* frames put through the cache (writeback.c, under the store's wb lock) */

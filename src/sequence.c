@@ -64,6 +64,8 @@ static int handle_from_row(reel_store *s, const char *name, sqlite3_stmt *st, re
     q->magic = REEL__MAGIC_SEQ;
     pthread_mutex_lock(&s->lock);
     s->open_seqs++;
+    q->next_open = s->seqs;
+    s->seqs = q;
     pthread_mutex_unlock(&s->lock);
     *out = q;
     return REEL_OK;
@@ -175,6 +177,12 @@ int reel_seq_close(reel_seq *q)
     q->magic = REEL__MAGIC_DEAD;
     pthread_mutex_lock(&q->store->lock);
     q->store->open_seqs--;
+    {
+        reel_seq **p = &q->store->seqs;
+        while (*p != q)
+            p = &(*p)->next_open;
+        *p = q->next_open;
+    }
     pthread_mutex_unlock(&q->store->lock);
     free(q->name);
     free(q->source);

@@ -2,10 +2,10 @@
  * stats.c - the RAM tier's counters of one sequence (reel_seq_cache_stats).
  *
  * A store keeps one reel__seqstat per sequence it has opened, shared by every handle of that
- * sequence and freed with the store. The cache updates it through its entries' pointers.
- * Hits and misses change on the hit path, so they are spread over per-thread slots on cache
- * lines of their own, as the pin counts are; the rest changes on loads and evictions only, and
- * pinned bytes are summed from the cache when asked for.
+ * sequence and freed with the store. The cache updates it through its entries' pointers, on
+ * loads and evictions only: nothing shared is written on the hit path. Hits are counted in
+ * each entry under its shard lock and added here when the entry leaves; pinned bytes and the
+ * hits of resident frames are summed from the cache when asked for.
  */
 #include "config.h"
 
@@ -15,9 +15,6 @@
 #include "internal.h"
 
 struct reel__seqstat {
-    struct {
-        _Alignas(64) atomic_llong hits, misses;
-    } slot[REEL__PIN_SLOTS];
     _Alignas(64) atomic_llong v[REEL__STAT_N];
     int64_t seq;
     struct reel__seqstat *next;
@@ -25,17 +22,8 @@ struct reel__seqstat {
 
 void reel__seqstat_add(reel__seqstat *st, int which, int64_t n)
 {
-    if (st)
+    if (st && n)
         atomic_fetch_add_explicit(&st->v[which], n, memory_order_relaxed);
-}
-
-void reel__seqstat_hit(reel__seqstat *st, int hit)
-{
-    if (st) {
-        int k = reel__pins_slot();
-        atomic_fetch_add_explicit(hit ? &st->slot[k].hits : &st->slot[k].misses, 1,
-                                  memory_order_relaxed);
-    }
 }
 
 void reel__seqstat_resident(reel__seqstat *st, int64_t bytes)
@@ -87,8 +75,7 @@ void reel__seqstat_free_all(reel_store *s)
 int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
 {
     reel__seqstat *st;
-    long long hits = 0, misses = 0;
-    int k;
+    uint64_t hits;
     if (reel__seq_check(q) != REEL_OK || !out)
         return reel__err(REEL_MISUSE, "reel_seq_cache_stats: NULL or closed argument");
     memset(out, 0, sizeof *out);
@@ -96,13 +83,9 @@ int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
     out->pressure_level = -1; /* a property of the cache, not of a sequence */
     if (!(st = q->stat))
         return REEL_OK; /* its counters could not be allocated: nothing was counted */
-    for (k = 0; k < REEL__PIN_SLOTS; k++) {
-        hits += atomic_load(&st->slot[k].hits);
-        misses += atomic_load(&st->slot[k].misses);
-    }
-    out->hits = (uint64_t)hits;
-    out->misses = (uint64_t)misses;
-    out->pinned_bytes = reel__cache_pinned(q->store->cache, q->store->serial, q->id);
+    reel__cache_seq_scan(q->store->cache, q->store->serial, q->id, &out->pinned_bytes, &hits);
+    out->hits = hits + (uint64_t)atomic_load(&st->v[REEL__STAT_HITS_GONE]);
+    out->misses = (uint64_t)atomic_load(&st->v[REEL__STAT_MISSES]);
     out->resident_bytes = (size_t)atomic_load(&st->v[REEL__STAT_RESIDENT_BYTES]);
     out->resident_frames = (uint64_t)atomic_load(&st->v[REEL__STAT_RESIDENT_FRAMES]);
     out->loads = (uint64_t)atomic_load(&st->v[REEL__STAT_LOADS]);

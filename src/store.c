@@ -229,6 +229,17 @@ static void reader_free(reel__reader *r)
     free(r);
 }
 
+int64_t reel__store_pinned(reel_store *s)
+{
+    int64_t n = 0;
+    reel_seq *q;
+    pthread_mutex_lock(&s->lock);
+    for (q = s->seqs; q; q = q->next_open)
+        n += reel__pins_total(&q->pins);
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 int reel_close(reel_store *s)
 {
     reel__reader *r;
