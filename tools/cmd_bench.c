@@ -742,8 +742,8 @@ static void print_table(const bench *b, size_t sample)
     printf("settings  %lld random reads (FFmpeg seeks to the first %lld), %zu-frame sample for "
            "cold reads and sizes, read-ahead 1 worker / 8 frames\n\n",
            b->nrandom, b->nseek < b->nrandom ? b->nseek : b->nrandom, sample);
-    printf("%-32s %12s  %-28s %12s %10s  %-18s %s\n", "figure", "reel", "baseline", "", "ratio",
-           "target", "met");
+    printf("%-32s %12s  %-28s %12s %10s  %-18s %s\n", "figure", "reel", "baseline", "its value",
+           "ratio", "target", "met");
     for (i = 0; i < b->nfig; i++) {
         const figure *f = &b->fig[i];
         char r[32] = "", rv[32], bv[32] = "";
