@@ -106,8 +106,9 @@ if python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 keys = [f["key"] for f in d["figures"]]
-want = ["import", "random_access", "peak_rss", "cold_read_zstd", "cold_read_pread", "hits_1",
-        "hits_2", "readahead", "scan_1", "scan_all", "size_zstd", "size_ffv1"]
+want = ["import", "random_access", "peak_rss", "cold_read_codec", "cold_read_fill",
+        "cold_read_zstd", "cold_read_pread", "hits_1",
+        "hits_2", "cpu_scaling", "readahead", "scan_1", "scan_all", "size_zstd", "size_ffv1"]
 assert keys == want, keys
 assert d["pixels_checked"] == 3 and d["pixels_mismatched"] == 0
 assert d["video"]["frames"] == 40 and d["machine"]["cores"] >= 1
