@@ -605,6 +605,65 @@ START_TEST(test_foreach)
 }
 END_TEST
 
+/* ---- lazy handles asked for their pixels by several threads at once: one load ---- */
+
+typedef struct lazy_race {
+    reel_seq *q;
+    reel_frame *shared; /* one lazy handle all threads ask */
+    pthread_barrier_t go;
+    atomic_int bad;
+} lazy_race;
+
+static void *lazy_racer(void *arg)
+{
+    lazy_race *r = arg;
+    reel_frame *own;
+    const void *a, *b;
+    if (reel_frame_get(r->q, 7, REEL_GET_LAZY, &own) != REEL_OK) {
+        atomic_fetch_add(&r->bad, 1);
+        return NULL;
+    }
+    pthread_barrier_wait(&r->go);
+    if (reel_frame_pixels(own, &a, NULL) != REEL_OK || reel_frame_pixels(r->shared, &b, NULL) !=
+        REEL_OK || a != b || !expect_pixels(own, 7))
+        atomic_fetch_add(&r->bad, 1);
+    reel_frame_release(own);
+    return NULL;
+}
+
+START_TEST(test_lazy_race)
+{
+    reel_store *s;
+    reel_cache *c;
+    reel_cache_stats st;
+    lazy_race r;
+    pthread_t t[4];
+    int i, round;
+    memset(&r, 0, sizeof r);
+    c = open_cached("z.reel", 100 * COST, &s, &r.q);
+    for (round = 0; round < 20; round++) {
+        uint64_t loads;
+        ck_assert_int_eq(reel_cache_trim(c, 0), REEL_OK);
+        reel_cache_stats_get(c, &st);
+        loads = st.loads;
+        ck_assert_int_eq(reel_frame_get(r.q, 7, REEL_GET_LAZY, &r.shared), REEL_OK);
+        pthread_barrier_init(&r.go, NULL, 4);
+        for (i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, lazy_racer, &r);
+        for (i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&r.go);
+        ck_assert_int_eq(reel_frame_release(r.shared), REEL_OK);
+        reel_cache_stats_get(c, &st);
+        ck_assert_uint_eq(st.loads, loads + 1); /* 5 handles, 8 asks, one decode */
+    }
+    ck_assert_int_eq(atomic_load(&r.bad), 0);
+    reel_seq_close(r.q);
+    reel_close(s);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+END_TEST
+
 /* ---- threads: readers on shared frames, budget changes and trims, all at once ---- */
 
 typedef struct stress {
@@ -686,6 +745,7 @@ int main(void)
     tcase_add_test(tc, test_timed_flush);
     tcase_add_test(tc, test_readahead);
     tcase_add_test(tc, test_foreach);
+    tcase_add_test(tc, test_lazy_race);
     tcase_add_test(tc, test_threads_stress);
     return tu_run("cache", tc);
 }
