@@ -344,7 +344,7 @@ struct reel_seq {
     int64_t wb_next;     /* index of the next put; valid while wb_pending > 0 */
     int64_t wb_last_pts;
     int wb_have_last;
-    size_t wb_pending;
+    atomic_size_t wb_pending; /* written under the wb lock; read without it to skip the lock */
 };
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);

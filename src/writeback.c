@@ -57,8 +57,8 @@ int reel__wb_pending(reel_seq *q, int64_t idx)
 {
     reel__wb *w = q->store->wb;
     int yes;
-    if (!w)
-        return 0;
+    if (!w || atomic_load_explicit(&q->wb_pending, memory_order_acquire) == 0)
+        return 0; /* the common case, without the lock */
     pthread_mutex_lock(&w->lock);
     yes = q->wb_pending > 0 &&
           (idx < 0 || (idx < q->wb_next && idx >= q->wb_next - (int64_t)q->wb_pending));
