@@ -119,6 +119,8 @@ contains "$dir/out" "random access" "bench table"
 contains "$dir/out" "pixels: 3 of 3" "bench checks FFmpeg's pixels against reel's"
 contains "$dir/err" "scratch store" "bench imports into a scratch store"
 if ls "$dir" | grep -q bench-; then bad "bench left scratch files: $(ls "$dir")"; else ok; fi
+expect 1 "bench with another video than the sequence's" "$reel" bench "$B" clip --video "$dir/long.mp4" $small
+contains "$dir/err" "was imported from .*clip.mp4" "bench names the sequence's own video"
 same "$(sqlite3 "$B" 'SELECT coalesce(sum(count), 0) FROM reel_access')" 0 "bench reads are not counted"
 
 # rm

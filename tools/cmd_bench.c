@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -136,6 +137,48 @@ static int measure_gop(bench *b)
     return EXIT_OK;
 }
 
+/* The sequence must have been imported from SOURCE (same size in bytes), or the random-access
+ * and pixel comparisons would compare two different videos. A sequence made through the API
+ * has no record: it is taken on trust. */
+typedef struct source_row {
+    int found;
+    long long size;
+    char path[1024];
+} source_row;
+
+static void on_source(void *ctx, int n, const char *const *v)
+{
+    source_row *r = ctx;
+    if (n < 2 || !v[0] || !v[1])
+        return;
+    r->found = 1;
+    r->size = atoll(v[1]);
+    snprintf(r->path, sizeof r->path, "%s", v[0]);
+}
+
+static int check_source(const bench *b)
+{
+    source_row r;
+    struct stat st;
+    memset(&r, 0, sizeof r);
+    if (cli_query(b->path,
+                  "SELECT r.path, r.size FROM reel_source r JOIN reel_sequence s ON "
+                  "s.id = r.seq_id WHERE s.name = ?1",
+                  b->name, on_source, &r) != 0)
+        return EXIT_FAIL;
+    if (stat(b->video, &st) != 0) {
+        cli_error("%s: cannot read it", b->video);
+        return EXIT_FAIL;
+    }
+    if (r.found && r.size != (long long)st.st_size) {
+        cli_error("%s: sequence '%s' was imported from %s (%lld bytes), not from %s (%lld "
+                  "bytes); give its source video or another sequence name",
+                  b->path, b->name, r.path, r.size, b->video, (long long)st.st_size);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 /* ---- 5. import against decode+convert ------------------------------------------------------ */
 
 static int import_into(bench *b, const char *path, int pix_fmt, double *seconds)
@@ -170,6 +213,11 @@ static int phase_import(bench *b)
     if ((rc = reel_open(b->path, REEL_OPEN_CREATE, NULL, &s)) != REEL_OK)
         return cli_fail(b->path, rc);
     have = reel_seq_open(s, b->name, &q) == REEL_OK;
+    if (have && check_source(b) != EXIT_OK) {
+        reel_seq_close(q);
+        reel_close(s);
+        return EXIT_FAIL;
+    }
     if (have) {
         reel_seq_info_get(q, &b->info);
         b->pix_fmt = b->info.pix_fmt;
@@ -896,7 +944,9 @@ static void print_table(const bench *b, size_t sample)
            b->rss_before, b->nrandom);
     printf("pixels: %d of %d frames read by FFmpeg seeking equal reel's%s\n",
            b->checked - b->mismatches, b->checked,
-           b->mismatches ? " (differences: was the sequence scaled or rotated?)" : "");
+           b->mismatches ? " (the sequence was scaled or rotated at import, or made from other "
+                            "frames)"
+                          : "");
 }
 
 static void print_json(const bench *b, size_t sample)
