@@ -201,7 +201,7 @@ static int append_txn(reel_seq *q, size_t n, int (*one)(appender *, const void *
     int rc;
     if ((rc = reel__writer_lock(q->store)) != REEL_OK)
         return rc;
-    rc = reel__wb_flush_locked(q->store);
+    rc = reel__wb_flush_locked(q->store, q); /* its own queued frames go first */
     if (rc == REEL_OK)
         rc = append_locked(q, n, one, frames, -1, first, NULL);
     reel__writer_unlock(q->store);

@@ -409,7 +409,7 @@ int reel__store_sink(void *store)
     reel__cache_harvest(s->cache, s->serial);
     if ((rc = reel__writer_lock(s)) != REEL_OK)
         return rc;
-    rc = reel__wb_flush_locked(s);
+    rc = reel__wb_flush_locked(s, NULL);
     if ((r = reel__access_flush(s->access, s->wdb)) != REEL_OK && rc == REEL_OK)
         rc = r;
     reel__writer_unlock(s);

@@ -356,8 +356,9 @@ REEL__HIDDEN void reel__seqstat_free_all(reel_store *s);
 /* ---- write-back (writeback.c) ---- */
 REEL__HIDDEN int reel__wb_new(reel_store *s);
 REEL__HIDDEN void reel__wb_free(reel_store *s);
-/* Write every pending frame of the store; the caller holds the writer lock. */
-REEL__HIDDEN int reel__wb_flush_locked(reel_store *s);
+/* Write the pending frames of the store (only != NULL: of that sequence handle only); the
+ * caller holds the writer lock. The first error is returned; what failed stays queued. */
+REEL__HIDDEN int reel__wb_flush_locked(reel_store *s, reel_seq *only);
 /* Forget the pending frames of a removed sequence (writer lock held). */
 REEL__HIDDEN void reel__wb_forget_locked(reel_store *s, int64_t seq);
 /* Non-zero when q has frames waiting for write-back (idx < 0: any; else that one). */

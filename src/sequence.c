@@ -167,7 +167,7 @@ int reel_seq_close(reel_seq *q)
     if (reel__wb_pending(q, -1)) { /* its frames put through the cache are stored first */
         int rc = reel__writer_lock(q->store);
         if (rc == REEL_OK) {
-            rc = reel__wb_flush_locked(q->store);
+            rc = reel__wb_flush_locked(q->store, q);
             reel__writer_unlock(q->store);
         }
         if (rc != REEL_OK)

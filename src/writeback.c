@@ -66,13 +66,14 @@ int reel__wb_pending(reel_seq *q, int64_t idx)
     return yes;
 }
 
-/* Write the queued frames of w->v[0].q (queue locked); they leave the queue on success. */
-static int flush_first_seq(reel_store *s, reel__wb *w)
+/* Write the queued frames of q (queue locked); they leave the queue on success. */
+static int flush_seq(reel_store *s, reel__wb *w, reel_seq *q)
 {
-    reel_seq *q = w->v[0].q;
     reel_frame_in *in;
     size_t *stored, n = 0, i, k;
     int rc;
+    if (q->wb_pending == 0)
+        return REEL_OK;
     if (!(in = malloc(q->wb_pending * sizeof *in)) ||
         !(stored = malloc(q->wb_pending * sizeof *stored))) {
         free(in);
@@ -97,16 +98,34 @@ static int flush_first_seq(reel_store *s, reel__wb *w)
     return rc;
 }
 
-int reel__wb_flush_locked(reel_store *s)
+/* Every sequence with queued frames is tried once, in queue order, even after one fails: a
+ * sequence whose frames cannot be written does not hold back the others. */
+int reel__wb_flush_locked(reel_store *s, reel_seq *only)
 {
     reel__wb *w = s->wb;
-    int rc = REEL_OK;
+    reel_seq **seqs = NULL;
+    size_t i, k, m = 0;
+    int rc = REEL_OK, r;
     if (!w)
         return REEL_OK;
     pthread_mutex_lock(&w->lock);
-    while (rc == REEL_OK && w->n > 0)
-        rc = flush_first_seq(s, w);
+    if (only) {
+        rc = flush_seq(s, w, only);
+    } else if (w->n > 0 && !(seqs = malloc(w->n * sizeof *seqs))) {
+        rc = reel__err(REEL_NOMEM, "out of memory writing back frames");
+    } else {
+        for (i = 0; i < w->n; i++) { /* the distinct sequences, in queue order */
+            for (k = 0; k < m && seqs[k] != w->v[i].q; k++)
+                ;
+            if (k == m)
+                seqs[m++] = w->v[i].q;
+        }
+        for (k = 0; k < m; k++)
+            if ((r = flush_seq(s, w, seqs[k])) != REEL_OK && rc == REEL_OK)
+                rc = r;
+    }
     pthread_mutex_unlock(&w->lock);
+    free(seqs);
     return rc;
 }
 
@@ -215,7 +234,7 @@ int reel_frame_put(reel_seq *q, const reel_frame_in *f, int64_t *index)
     reel__flusher_start(s);
     if (full) { /* a failed batch stays queued for the next try; the put itself succeeded */
         if (reel__writer_lock(s) == REEL_OK) {
-            reel__wb_flush_locked(s);
+            reel__wb_flush_locked(s, NULL);
             reel__writer_unlock(s);
         }
     }

@@ -171,6 +171,47 @@ START_TEST(test_put_errors)
 }
 END_TEST
 
+/* Frames queued on one handle while another handle appends to the same sequence cannot go to
+ * their indexes: the write-back refuses them (and keeps them), and other sequences are still
+ * written. */
+START_TEST(test_writeback_conflict)
+{
+    reel_store *s;
+    reel_seq *q, *p, *p_other, *p2;
+    reel_seq_params params = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL};
+    reel_cache *c = setup("c.reel", 100 * COST, &s, &q, &p);
+    uint8_t px[FS] = {0};
+    reel_frame_in in = {px, FS, 1000, 1, 0, REEL_STATUS_OK};
+    reel_frame *f;
+    ck_assert_int_eq(reel_store_set_writeback(s, 1000), REEL_OK);
+    ck_assert_int_eq(reel_seq_create(s, "p2", &params, &p2), REEL_OK);
+    ck_assert_int_eq(reel_seq_open(s, "p", &p_other), REEL_OK);
+    ck_assert_int_eq(put(p, 0, NULL), REEL_OK);
+    ck_assert_int_eq(reel_frame_append(p_other, &in, NULL), REEL_OK); /* takes index 0 */
+    ck_assert_int_eq(put(p2, 0, NULL), REEL_OK);
+    ck_assert_int_eq(reel_flush(s), REEL_MISUSE);
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "another handle"));
+    ck_assert_int_eq(tu_sql_int(tu_path("c.reel"),
+                                "SELECT frames FROM reel_sequences WHERE name = 'p2'"),
+                     1); /* not held back */
+    ck_assert_int_eq(reel_seq_close(p), REEL_MISUSE); /* would lose its frame: stays open */
+    ck_assert_int_eq(reel_frame_get(p, 0, 0, &f), REEL_OK); /* still in RAM, intact */
+    {
+        const void *got;
+        ck_assert_int_eq(reel_frame_pixels(f, &got, NULL), REEL_OK);
+        ck_assert(same(got, SEED(0)));
+    }
+    reel_frame_release(f);
+    ck_assert_int_eq(reel_seq_remove(s, "p"), REEL_OK); /* the way out: its frames go with it */
+    ck_assert_int_eq(reel_seq_close(p), REEL_OK);
+    ck_assert_int_eq(reel_seq_close(p_other), REEL_OK);
+    ck_assert_int_eq(reel_seq_close(p2), REEL_OK);
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+END_TEST
+
 /* A budget of 4 frames and a batch of 1000: the cache writes frames back to make room, never
  * drops one unstored, and stays within the budget after every put. */
 START_TEST(test_writeback_before_eviction)
@@ -649,6 +690,7 @@ int main(void)
     tcase_add_test(tc, test_put_get_flush);
     tcase_add_test(tc, test_put_errors);
     tcase_add_test(tc, test_writeback_before_eviction);
+    tcase_add_test(tc, test_writeback_conflict);
     tcase_add_test(tc, test_kill_after_flush);
     tcase_add_test(tc, test_trim_and_pressure);
     tcase_add_test(tc, test_seq_stats);
