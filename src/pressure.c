@@ -95,7 +95,9 @@ static double cgroup_free(const monitor *m)
         const char *at = strstr(buf, l[0]);
         double limit, usage, inactive;
         int tries;
-        if (!at || (k == 0 && at != buf && at[-1] != '\n'))
+        while (k == 0 && at && at != buf && at[-1] != '\n') /* "0::" must start its line */
+            at = strstr(at + 1, l[0]);
+        if (!at)
             continue;
         at += strlen(l[0]);
         /* inside a container the controller is often mounted at its own cgroup: try the
