@@ -108,10 +108,11 @@ int bv_decode_all(bench_video *v, uint8_t *scratch, int64_t *frames)
     }
 }
 
-/* FFV1's twin of a reel format (RGB goes planar). */
+/* FFV1's twin of a reel format: 8-bit RGB goes in as bgr0 (FFV1 takes no packed 24-bit RGB
+ * and no 8-bit planar GBR; it applies its own reversible colour transform). */
 static enum AVPixelFormat ffv1_format(int fmt)
 {
-    return fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR24 ? AV_PIX_FMT_GBRP : reel__av_format(fmt);
+    return fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR24 ? AV_PIX_FMT_BGR0 : reel__av_format(fmt);
 }
 
 /* Fill f (of ffv1_format) from one stored frame. */
@@ -169,7 +170,7 @@ int bv_ffv1_size(const uint8_t *frames, size_t n, const reel_seq_info *info, int
         sws = sws_getContext(info->width, info->height, reel__av_format(info->pix_fmt),
                              info->width, info->height, c->pix_fmt, SWS_POINT, NULL, NULL, NULL);
     if (avcodec_open2(c, codec, NULL) < 0 || av_frame_get_buffer(f, 0) < 0 ||
-        (c->pix_fmt == AV_PIX_FMT_GBRP && !sws))
+        (c->pix_fmt == AV_PIX_FMT_BGR0 && !sws))
         goto out;
     for (i = 0; i < n; i++) {
         if (av_frame_make_writable(f) < 0 ||

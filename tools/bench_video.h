@@ -30,7 +30,7 @@ int bv_decode_all(bench_video *v, uint8_t *scratch, int64_t *frames);
 
 /* Encode n frames of info's format (back to back in frames) with libavcodec's FFV1 (level
  * 3, range coder), the lossless video codec reel is compared with; *bytes gets the total
- * size of the packets. RGB is handed to FFV1 as planar GBR (a lossless rearrangement).
+ * size of the packets. RGB is handed to FFV1 as bgr0 (a lossless rearrangement).
  * 0 or -1. */
 int bv_ffv1_size(const uint8_t *frames, size_t n, const reel_seq_info *info, int64_t *bytes);
 
