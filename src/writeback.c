@@ -195,6 +195,11 @@ static int enqueue(reel_seq *q, reel__wb *w, const reel_frame_in *f, int64_t *in
     info.status = f->status;
     rc = reel__cache_put_dirty(s->cache, s->serial, q->id, q->wb_next, q->frame_size, f->pixels,
                                &info, s->access, q->stat, &p->entry);
+    if (rc == REEL_EXISTS)
+        return reel__err(REEL_MISUSE,
+                         "sequence '%s' frame %lld: another handle of this sequence has frames "
+                         "waiting for write-back; put through one handle (or flush first)",
+                         q->name, (long long)q->wb_next);
     if (rc != REEL_OK)
         return rc;
     p->q = q;

@@ -187,6 +187,8 @@ START_TEST(test_writeback_conflict)
     ck_assert_int_eq(reel_seq_create(s, "p2", &params, &p2), REEL_OK);
     ck_assert_int_eq(reel_seq_open(s, "p", &p_other), REEL_OK);
     ck_assert_int_eq(put(p, 0, NULL), REEL_OK);
+    ck_assert_int_eq(put(p_other, 5, NULL), REEL_MISUSE); /* index 0 is queued on p */
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "another handle"));
     ck_assert_int_eq(reel_frame_append(p_other, &in, NULL), REEL_OK); /* takes index 0 */
     ck_assert_int_eq(put(p2, 0, NULL), REEL_OK);
     ck_assert_int_eq(reel_flush(s), REEL_MISUSE);
