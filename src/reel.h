@@ -507,8 +507,10 @@ REEL_API int reel_flush(reel_store *store);
  * needs the room: a queued frame is never dropped before it is stored. Until then it counts
  * against the budget and is not seen by reel_frame_read(), reel_frame_info_get(), the frame
  * count or other connections. The frame is checked as reel_frame_append() checks it (pts
- * increasing) and must have pixels. Mixing puts with appends through another handle of the
- * same sequence is refused at write-back (REEL_MISUSE). Thread-safe.
+ * increasing) and must have pixels. Put through one handle per sequence: a put through a
+ * second handle while the first has frames waiting is refused (REEL_MISUSE), and so is the
+ * write-back of frames whose indexes another handle's appends took meanwhile (they stay in
+ * RAM; removing the sequence drops them). Thread-safe.
  */
 REEL_API int reel_frame_put(reel_seq *seq, const reel_frame_in *frame, int64_t *index);
 
