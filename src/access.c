@@ -21,7 +21,7 @@ typedef struct counter {
 } counter;
 
 typedef struct ashard {
-    _Alignas(64) pthread_mutex_t lock;
+    _Alignas(REEL__SPACING) pthread_mutex_t lock;
     counter **table;
     size_t nbuckets, count;
 } ashard;
@@ -38,7 +38,7 @@ static uint64_t key_hash(int64_t seq, int64_t idx)
 
 reel__access *reel__access_new(void)
 {
-    reel__access *a = aligned_alloc(64, sizeof *a);
+    reel__access *a = aligned_alloc(REEL__SPACING, sizeof *a);
     int i;
     if (!a)
         return NULL;

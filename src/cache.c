@@ -45,7 +45,7 @@ typedef struct centry {
 
 /* Each shard on cache lines of its own: the hit path touches nothing shared between shards. */
 typedef struct shard {
-    _Alignas(64) pthread_mutex_t lock;
+    _Alignas(REEL__SPACING) pthread_mutex_t lock;
     pthread_cond_t loaded;
     centry **table;
     size_t nbuckets, count;
@@ -357,7 +357,7 @@ int reel_cache_new(size_t budget, reel_cache **out)
     int i;
     if (!out)
         return reel__err(REEL_MISUSE, "reel_cache_new: cache must not be NULL");
-    if (!(c = aligned_alloc(64, sizeof *c)) || cache_init(c, budget) != REEL_OK) {
+    if (!(c = aligned_alloc(REEL__SPACING, sizeof *c)) || cache_init(c, budget) != REEL_OK) {
         for (i = 0; c && i < SHARDS; i++)
             free(c->shards[i].table);
         free(c);

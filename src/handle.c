@@ -31,7 +31,7 @@ struct reel_frame {
  * threads sharing an arena can sit side by side, and both write theirs on every get). A
  * thread's list is freed when the thread exits.
  */
-#define HANDLE_SIZE ((sizeof(reel_frame) + 63) & ~(size_t)63)
+#define HANDLE_SIZE ((sizeof(reel_frame) + REEL__SPACING - 1) & ~(size_t)(REEL__SPACING - 1))
 #define HANDLE_CACHE 32
 
 typedef struct handle_cache {
@@ -60,7 +60,7 @@ static reel_frame *handle_alloc(void)
     handle_cache *hc = tl_cache;
     if (hc && hc->n > 0)
         return hc->free[--hc->n];
-    return aligned_alloc(64, HANDLE_SIZE);
+    return aligned_alloc(REEL__SPACING, HANDLE_SIZE);
 }
 
 static void handle_free(reel_frame *f)
@@ -69,7 +69,7 @@ static void handle_free(reel_frame *f)
     if (!hc) {
         pthread_once(&key_once, key_init);
         /* on a cache line of its own: it changes on every get and release */
-        if (key_ok && (hc = reel__zalloc64(sizeof *hc)) && pthread_setspecific(cache_key, hc) == 0) {
+        if (key_ok && (hc = reel__zalloc_spaced(sizeof *hc)) && pthread_setspecific(cache_key, hc) == 0) {
             tl_cache = hc;
         } else {
             free(hc);

@@ -224,13 +224,18 @@ REEL__HIDDEN int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, in
 REEL__HIDDEN int reel__access_top(reel_store *s, int64_t seq, size_t limit, int64_t *idx,
                                   size_t *n);
 
-/* A count of pinned frame handles spread over cache lines, so that threads do not contend on
- * one counter: each thread has its slot (reel__pins_slot), remembered by the handle so that a
- * release on another thread undoes the same slot. */
+/* Memory that one thread writes and others must not slow down is kept 128 bytes apart: x86
+ * CPUs fetch cache lines in aligned pairs (the adjacent-line prefetcher), so two threads writing
+ * neighbouring 64-byte lines still contend. */
+#define REEL__SPACING 128
+
+/* A count of pinned frame handles spread over cache-line pairs, so that threads do not contend
+ * on one counter: each thread has its slot (reel__pins_slot), remembered by the handle so that
+ * a release on another thread undoes the same slot. */
 #define REEL__PIN_SLOTS 16
 typedef struct reel__pins {
     struct {
-        _Alignas(64) atomic_llong n;
+        _Alignas(REEL__SPACING) atomic_llong n;
     } slot[REEL__PIN_SLOTS];
 } reel__pins;
 
@@ -245,10 +250,11 @@ static inline uint32_t reel__magic(const void *handle)
     return m;
 }
 
-/* Zeroed memory aligned to a cache line, for objects holding reel__pins; free() frees it. */
-static inline void *reel__zalloc64(size_t size)
+/* Zeroed memory aligned to REEL__SPACING, for objects holding reel__pins or written by one
+ * thread at a time; free() frees it. */
+static inline void *reel__zalloc_spaced(size_t size)
 {
-    void *p = aligned_alloc(64, (size + 63) & ~(size_t)63);
+    void *p = aligned_alloc(REEL__SPACING, (size + REEL__SPACING - 1) & ~(size_t)(REEL__SPACING - 1));
     if (p)
         memset(p, 0, size);
     return p;

@@ -36,7 +36,7 @@ static int check_params(const reel_seq_params *p, size_t *frame_size)
 /* Build a handle from a reel_sequence row (id, width, height, pix_fmt, tb_num, tb_den, source). */
 static int handle_from_row(reel_store *s, const char *name, sqlite3_stmt *st, reel_seq **out)
 {
-    reel_seq *q = reel__zalloc64(sizeof *q);
+    reel_seq *q = reel__zalloc_spaced(sizeof *q);
     const char *fmt = (const char *)sqlite3_column_text(st, 3);
     const char *src = (const char *)sqlite3_column_text(st, 6);
     if (!q)

@@ -53,7 +53,7 @@ reel__seqstat *reel__seqstat_for(reel_store *s, int64_t seq)
     pthread_mutex_lock(&s->lock);
     for (st = s->stats; st && st->seq != seq; st = st->next)
         ;
-    if (!st && (st = reel__zalloc64(sizeof *st))) {
+    if (!st && (st = reel__zalloc_spaced(sizeof *st))) {
         st->seq = seq;
         st->next = s->stats;
         s->stats = st;

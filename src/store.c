@@ -164,7 +164,7 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     if (!(flags & REEL_OPEN_CREATE) && access(path, F_OK) != 0)
         return reel__err(REEL_NOTFOUND, "%s: no such store (pass REEL_OPEN_CREATE to create it)",
                          path);
-    if (!(s = reel__zalloc64(sizeof *s)) || !(s->path = strdup(path))) {
+    if (!(s = reel__zalloc_spaced(sizeof *s)) || !(s->path = strdup(path))) {
         free(s);
         return reel__err(REEL_NOMEM, "out of memory");
     }

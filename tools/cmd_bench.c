@@ -662,9 +662,9 @@ static int phase_cold(bench *b, const uint8_t *raw, size_t n)
 
 /* ---- 4. cache hits on 1 and 2 threads --------------------------------------------------------- */
 
-/* One thread's job, on cache lines of its own: the two jobs of a round sit side by side. */
+/* One thread's job, on a cache-line pair of its own: the two jobs of a round sit side by side. */
 typedef struct hit_job {
-    _Alignas(64) reel_seq *q;
+    _Alignas(128) reel_seq *q;
     int64_t first, count;
     double seconds;
     long long ops;
