@@ -1,0 +1,212 @@
+/* bench_probe.c - `reel bench`, random access: reel in a reader process of its own (its
+ * peak RSS is a reader's), FFmpeg seeking in this one, every seeked frame compared. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_run.h"
+
+/* ---- 1 and 7. random access through a budget, against FFmpeg seeking ------------------------ */
+
+/*
+ * The reel side of random access runs in a reader process of its own, forked when the bench
+ * starts (before FFmpeg is loaded or anything imported), so that its peak RSS (VmHWM) is what
+ * a program reading frames through reel would have: the library, SQLite, zstd and the cache.
+ */
+typedef struct probe_result {
+    double seconds;
+    long hwm_kib, start_kib; /* peak RSS of the reader, and its RSS before the first read */
+    int rc;
+} probe_result;
+
+static long status_kib(const char *field)
+{
+    char line[256];
+    long v = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, field, strlen(field)))
+            v = atol(line + strlen(field) + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* The random indexes, the same in the reader and in the FFmpeg run. */
+static int64_t *random_indexes(long long n, int64_t frames)
+{
+    int64_t *idx = malloc((size_t)n * sizeof *idx);
+    unsigned seed = 42;
+    long long i;
+    for (i = 0; idx && i < n; i++)
+        idx[i] = (int64_t)(rand_r(&seed) % (unsigned)frames);
+    return idx;
+}
+
+/* In the reader: open the store with a private cache of the budget, read n random frames. */
+static void probe_read(const bench *b, probe_result *r)
+{
+    reel_store *s = NULL;
+    reel_seq *q = NULL;
+    reel_cache *c = NULL;
+    reel_seq_info info;
+    int64_t *idx = NULL;
+    long long i;
+    double t0;
+    r->start_kib = status_kib("VmRSS:");
+    if ((r->rc = reel_open(b->path, REEL_OPEN_READONLY, NULL, &s)) != REEL_OK ||
+        (r->rc = reel_cache_new(b->budget, &c)) != REEL_OK ||
+        (r->rc = reel_store_set_cache(s, c)) != REEL_OK ||
+        (r->rc = reel_store_set_readahead(s, 0, 1)) != REEL_OK ||
+        (r->rc = reel_seq_open(s, b->name, &q)) != REEL_OK ||
+        (r->rc = reel_seq_info_get(q, &info)) != REEL_OK)
+        goto out;
+    if (!(idx = random_indexes(b->nrandom, info.frame_count))) {
+        r->rc = REEL_NOMEM;
+        goto out;
+    }
+    t0 = bench_now();
+    for (i = 0; i < b->nrandom && r->rc == REEL_OK; i++) {
+        reel_frame *f;
+        const void *px;
+        if ((r->rc = reel_frame_get(q, idx[i], 0, &f)) == REEL_OK)
+            r->rc = reel_frame_pixels(f, &px, NULL);
+        reel_frame_release(f);
+    }
+    r->seconds = bench_now() - t0;
+    r->hwm_kib = status_kib("VmHWM:");
+out:
+    free(idx);
+    reel_seq_close(q);
+    reel_close(s);
+    reel_cache_free(c);
+}
+
+void bench_probe_start(const bench *b, bench_probe *p)
+{
+    int go[2], res[2];
+    p->pid = -1;
+    if (pipe(go) != 0 || pipe(res) != 0)
+        return;
+    if ((p->pid = fork()) == 0) {
+        probe_result r;
+        char c;
+        close(go[1]);
+        close(res[0]);
+        memset(&r, 0, sizeof r);
+        if (read(go[0], &c, 1) == 1 && c == 'g') {
+            probe_read(b, &r);
+            if (write(res[1], &r, sizeof r) != (ssize_t)sizeof r)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(go[0]);
+    close(res[1]);
+    p->go = go[1];
+    p->result = res[0];
+}
+
+/* Run the reader (once the sequence exists) and collect what it measured. */
+static int probe_run(bench *b, bench_probe *p, probe_result *r)
+{
+    int ok = p->pid > 0 && write(p->go, "g", 1) == 1 &&
+             read(p->result, r, sizeof *r) == (ssize_t)sizeof *r;
+    close(p->go);
+    close(p->result);
+    if (p->pid > 0)
+        waitpid(p->pid, NULL, 0);
+    p->pid = -1;
+    if (!ok) {
+        cli_error("bench: the reader process failed");
+        return EXIT_FAIL;
+    }
+    if (r->rc != REEL_OK) {
+        cli_error("bench: the reader process: %s: %s", b->path, reel_errstr(r->rc));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+void bench_probe_stop(bench_probe *p)
+{
+    if (p->pid <= 0)
+        return;
+    close(p->go); /* the reader sees no go and leaves */
+    close(p->result);
+    waitpid(p->pid, NULL, 0);
+    p->pid = -1;
+}
+
+/* FFmpeg seeks to the first n of idx; each frame is checked against reel's pixels. */
+static int ffmpeg_random(bench *b, const int64_t *idx, long long n, double *seconds)
+{
+    bench_video v;
+    uint8_t *got = malloc(b->info.frame_size), *want = malloc(b->info.frame_size);
+    double t = 0;
+    long long i;
+    int rc = EXIT_OK;
+    if (!got || !want || bv_open(&v, b->video, 0, &b->info) != 0) {
+        free(got);
+        free(want);
+        return EXIT_FAIL;
+    }
+    for (i = 0; i < n && rc == EXIT_OK; i++) {
+        reel_frame_info fi;
+        double t0;
+        if (reel_frame_read(b->q, idx[i], want, b->info.frame_size, &fi) != REEL_OK) {
+            rc = cli_fail(b->path, REEL_ERROR);
+            break;
+        }
+        t0 = bench_now();
+        if (bv_seek_decode(&v, fi.pts, got) != 0) {
+            cli_error("%s: FFmpeg could not seek to frame %lld", b->video, (long long)idx[i]);
+            rc = EXIT_FAIL;
+        }
+        t += bench_now() - t0;
+        b->checked++;
+        b->mismatches += memcmp(got, want, b->info.frame_size) != 0;
+    }
+    bv_close(&v);
+    free(got);
+    free(want);
+    *seconds = t;
+    return rc;
+}
+
+int bench_random(bench *b, bench_probe *p)
+{
+    probe_result r;
+    int64_t *idx;
+    double t_ff = 0;
+    long long nseek = b->nseek < b->nrandom ? b->nseek : b->nrandom;
+    int rc;
+    figure *f;
+    bench_say(b, "random access through reel, in a reader process");
+    if ((rc = probe_run(b, p, &r)) != EXIT_OK)
+        return rc;
+    if (!(idx = random_indexes(nseek, b->info.frame_count)))
+        return cli_fail("bench", REEL_NOMEM);
+    bench_say(b, "random access by FFmpeg seeking");
+    rc = ffmpeg_random(b, idx, nseek, &t_ff);
+    free(idx);
+    if (rc != EXIT_OK)
+        return rc;
+    f = bench_versus(b, "random_access", "random access", "frames/s",
+                     (double)b->nrandom / r.seconds, "FFmpeg seek + decode", (double)nseek / t_ff);
+    f->target = b->gop >= 250 ? ">= 100x" : ">= 100x (GOP 250)";
+    f->met = b->gop >= 250 ? f->ratio >= 100 : -1;
+    f = bench_figure(b, "peak_rss", "peak RSS of the reader", "MiB");
+    f->reel = (double)r.hwm_kib / 1024;
+    f->base = (double)b->budget / MIB;
+    f->baseline = "cache budget";
+    f->ratio = f->reel - f->base;
+    f->ratio_fmt = "%+.1f MiB";
+    f->target = "<= budget + 32 MiB";
+    f->met = f->ratio <= 32;
+    b->rss_before = (double)r.start_kib / 1024;
+    return EXIT_OK;
+}
+

@@ -1,0 +1,77 @@
+/* bench_run.h - `reel bench`: one run's state and its phases. cmd_bench.c parses, imports,
+ * runs the phases and prints; bench_probe.c measures random access (in a reader process of its
+ * own) against FFmpeg seeking; bench_read.c measures cold reads, hits, read-ahead, the scan
+ * and sizes. */
+#ifndef REEL_BENCH_RUN_H
+#define REEL_BENCH_RUN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bench_video.h"
+#include "cli.h"
+
+#define BENCH_NAME "reel bench"
+#include "bench.h"
+
+#define MIB (1024.0 * 1024.0)
+#define MAX_FIGS 20
+
+/* One row of the table. */
+typedef struct figure {
+    const char *key, *what, *unit, *baseline, *target;
+    double reel, base, ratio;
+    const char *ratio_fmt; /* printf format of the ratio column; NULL: no ratio */
+    int met;               /* 1 met, 0 missed, -1 no target */
+} figure;
+
+typedef struct bench {
+    const char *path, *name, *video;
+    char scratch[4096];
+    int json, pix_fmt;
+    long long nrandom, nseek, nsample;
+    size_t budget;
+    reel_store *s; /* read-only: the bench's reads are not counted */
+    reel_seq *q;
+    reel_seq_info info;
+    reel_cache *cache;
+    int64_t gop, keyframes;
+    int mismatches, checked;
+    double rss_before; /* MiB: the reader process before it opened the store */
+    char video_desc[128], cpu[128];
+    long cores;
+    double mem_gib;
+    figure fig[MAX_FIGS];
+    int nfig;
+} bench;
+
+/* A progress line on stderr. */
+void bench_say(const bench *b, const char *what);
+/* A new row, no baseline, no target. */
+figure *bench_figure(bench *b, const char *key, const char *what, const char *unit);
+/* A new row of reel against a baseline: ratio = reel / base. */
+figure *bench_versus(bench *b, const char *key, const char *what, const char *unit, double reel,
+                     const char *baseline, double base);
+/* Get and release frames [0, n) of the sequence in order with flags; EXIT_OK or EXIT_FAIL
+ * (reported). */
+int bench_read_frames(bench *b, int64_t n, unsigned flags);
+
+/* bench_probe.c: the reader process, forked before FFmpeg is loaded. */
+typedef struct bench_probe {
+    pid_t pid;
+    int go, result; /* pipe ends: the parent writes go, reads result */
+} bench_probe;
+void bench_probe_start(const bench *b, bench_probe *p);
+void bench_probe_stop(bench_probe *p);
+/* Random access and the reader's peak RSS (once the sequence exists). */
+int bench_random(bench *b, bench_probe *p);
+
+/* bench_read.c */
+uint8_t *bench_sample_frames(bench *b, size_t n);
+int bench_cold(bench *b, const uint8_t *raw, size_t n);
+int bench_hits(bench *b);
+int bench_readahead(bench *b);
+int bench_scan(bench *b);
+int bench_size(bench *b, const uint8_t *raw, size_t n);
+
+#endif
