@@ -9,6 +9,8 @@
  * the bytes of pinned frames. A frame being loaded is in the table already (state LOADING,
  * pinned by its loader): a second thread asking for it waits for that load instead of
  * decoding it again. Shard locks are never held two at a time, nor during a load.
+ * Cache objects, their settings and statistics are in cache_admin.c; the structures both
+ * share in cache_impl.h.
  */
 #include "config.h"
 
@@ -17,70 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
-
-#define SHARDS 1024
-#define MAGIC_CACHE 0x72636368u /* "rchh" */
-#define ENTRY_OVERHEAD (sizeof(centry) + 64)
-
-enum { LOADING, READY };
-
-typedef struct centry {
-    uint64_t store;
-    int64_t seq, idx;
-    uint8_t *pixels;
-    size_t size;
-    int pins, state, rc;
-    int orphan; /* purged while pinned: out of the table, freed by its last unpin */
-    int dirty;  /* put through the cache and not yet written to the store: off the LRU list */
-    int prefetched; /* loaded by read-ahead and not read since */
-    reel__seqstat *stat; /* the sequence's counters */
-    uint64_t tick; /* lru_tick() when last released: the LRU order across shards */
-    reel__access *access; /* where this frame's access counts go when it leaves */
-    int64_t count, last_ms; /* accesses not yet handed to access (under the shard lock) */
-    uint64_t hits;          /* readers' hits on it, for its sequence's statistics */
-    reel_frame_info info;
-    struct centry *hnext, *prev, *next;
-} centry;
-
-/* Each shard on cache lines of its own: the hit path touches nothing shared between shards. */
-typedef struct shard {
-    _Alignas(REEL__SPACING) pthread_mutex_t lock;
-    pthread_cond_t loaded;
-    centry **table;
-    size_t nbuckets, count;
-    centry lru;          /* sentinel: lru.next is the hottest, lru.prev the coldest */
-    atomic_uint_fast64_t tail_tick; /* tick of lru.prev, UINT64_MAX when empty: read unlocked
-                                       by eviction to find the oldest shard */
-    uint64_t hits, misses; /* under lock */
-    size_t pinned;       /* bytes of pinned entries, under lock */
-} shard;
-
-#define PUSH_DEPTH 16
-
-/* A store that may hold dirty frames or unflushed counts, written back by fn(ctx). */
-typedef struct sink {
-    int (*fn)(void *ctx);
-    void *ctx;
-    struct sink *next;
-} sink;
-
-struct reel_cache {
-    uint32_t magic;
-    pthread_mutex_t push_lock;
-    size_t pushed[PUSH_DEPTH]; /* budgets to restore, innermost last */
-    int npushed;
-    atomic_size_t budget, resident, dirty;
-    atomic_int users, strict;
-    /* changed on misses and evictions only, never on the hit path */
-    atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames,
-        prefetched, prefetch_hits, prefetch_wasted, written_back, pressure_events;
-    pthread_mutex_t sink_lock; /* taken before any store's writer lock */
-    sink *sinks;
-    pthread_mutex_t monitor_lock;
-    reel__monitor *monitor; /* the memory-pressure monitor, if one runs */
-    shard shards[SHARDS];
-};
+#include "cache_impl.h"
 
 static atomic_uint_fast64_t next_serial = 1;
 
@@ -116,24 +55,6 @@ static uint64_t hash_key(uint64_t store, int64_t seq, int64_t idx)
 }
 
 static size_t cost(const centry *e) { return e->size + ENTRY_OVERHEAD; }
-
-static size_t pinned_bytes(reel_cache *c)
-{
-    size_t n = 0;
-    int i;
-    for (i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&c->shards[i].lock);
-        n += c->shards[i].pinned;
-        pthread_mutex_unlock(&c->shards[i].lock);
-    }
-    return n;
-}
-
-static int check(const reel_cache *c)
-{
-    return c && reel__magic(c) == MAGIC_CACHE ? REEL_OK
-                                        : reel__err(REEL_MISUSE, "not a reel_cache handle");
-}
 
 /* ---- lists and table (shard lock held) --------------------------------------------------- */
 
@@ -240,7 +161,7 @@ static void drop(reel_cache *c, centry *e)
  * from the oldest shard as long as its cold end stays older than the runner-up's; a concurrent
  * release at worst makes a choice slightly stale.
  */
-static void shrink(reel_cache *c, size_t target)
+void reel__cache_shrink(reel_cache *c, size_t target)
 {
     while (atomic_load(&c->resident) > target) {
         uint64_t oldest = UINT64_MAX, second = UINT64_MAX;
@@ -277,35 +198,8 @@ static void shrink(reel_cache *c, size_t target)
 
 /* ---- write-back: stores with dirty state ---------------------------------------------------- */
 
-void reel__cache_add_sink(reel_cache *c, int (*fn)(void *ctx), void *ctx)
-{
-    sink *k = malloc(sizeof *k);
-    if (!k)
-        return; /* its dirty frames are then written by batches, flushes and closes only */
-    k->fn = fn;
-    k->ctx = ctx;
-    pthread_mutex_lock(&c->sink_lock);
-    k->next = c->sinks;
-    c->sinks = k;
-    pthread_mutex_unlock(&c->sink_lock);
-}
-
-void reel__cache_remove_sink(reel_cache *c, void *ctx)
-{
-    sink **p, *k;
-    pthread_mutex_lock(&c->sink_lock);
-    for (p = &c->sinks; (k = *p); p = &k->next)
-        if (k->ctx == ctx) {
-            *p = k->next;
-            free(k);
-            break;
-        }
-    pthread_mutex_unlock(&c->sink_lock);
-}
-
-/* Write back every store's dirty frames and access counts; the first error is returned (the
- * state of a store that failed stays in memory for the next try). */
-static int write_back(reel_cache *c)
+/* The state of a store that failed to write stays in memory for the next try. */
+int reel__cache_write_back(reel_cache *c)
 {
     sink *k;
     int rc = REEL_OK, r;
@@ -318,248 +212,17 @@ static int write_back(reel_cache *c)
 }
 
 /* Evict down to target; when dirty frames stand in the way, write them back and go on. */
-static void make_room(reel_cache *c, size_t target)
+void reel__cache_make_room(reel_cache *c, size_t target)
 {
-    shrink(c, target);
+    reel__cache_shrink(c, target);
     if (atomic_load(&c->resident) > target && atomic_load(&c->dirty) > 0) {
-        write_back(c);
-        shrink(c, target);
+        reel__cache_write_back(c);
+        reel__cache_shrink(c, target);
     }
-}
-
-/* ---- public: cache objects ---------------------------------------------------------------- */
-
-static int cache_init(reel_cache *c, size_t budget)
-{
-    int i;
-    memset(c, 0, sizeof *c);
-    atomic_store(&c->budget, budget);
-    pthread_mutex_init(&c->push_lock, NULL);
-    pthread_mutex_init(&c->sink_lock, NULL);
-    pthread_mutex_init(&c->monitor_lock, NULL);
-    for (i = 0; i < SHARDS; i++) {
-        shard *s = &c->shards[i];
-        s->nbuckets = 16;
-        if (!(s->table = calloc(s->nbuckets, sizeof *s->table)))
-            return REEL_NOMEM;
-        s->lru.next = s->lru.prev = &s->lru;
-        atomic_store(&s->tail_tick, UINT64_MAX);
-        pthread_mutex_init(&s->lock, NULL);
-        pthread_cond_init(&s->loaded, NULL);
-    }
-    c->magic = MAGIC_CACHE;
-    return REEL_OK;
-}
-
-int reel_cache_new(size_t budget, reel_cache **out)
-{
-    reel_cache *c;
-    int i;
-    if (!out)
-        return reel__err(REEL_MISUSE, "reel_cache_new: cache must not be NULL");
-    if (!(c = aligned_alloc(REEL__SPACING, sizeof *c)) || cache_init(c, budget) != REEL_OK) {
-        for (i = 0; c && i < SHARDS; i++)
-            free(c->shards[i].table);
-        free(c);
-        return reel__err(REEL_NOMEM, "out of memory");
-    }
-    *out = c;
-    return REEL_OK;
-}
-
-static reel_cache default_cache;
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static int default_ok;
-
-static void default_init(void)
-{
-    default_ok = cache_init(&default_cache, REEL_DEFAULT_CACHE_BUDGET) == REEL_OK;
-    if (default_ok) /* the default cache gives memory back when the system runs short */
-        reel__monitor_start(&default_cache, &default_cache.monitor, NULL);
-}
-
-reel_cache *reel_cache_default(void)
-{
-    pthread_once(&default_once, default_init);
-    return default_ok ? &default_cache : NULL;
-}
-
-int reel_cache_free(reel_cache *c)
-{
-    int i;
-    if (!c)
-        return REEL_OK;
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    if (c == &default_cache)
-        return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
-    if (atomic_load(&c->users) > 0 || pinned_bytes(c) > 0)
-        return reel__err(REEL_MISUSE, "reel_cache_free: stores or pinned frames still use it");
-    pthread_mutex_lock(&c->monitor_lock);
-    reel__monitor_stop(&c->monitor);
-    pthread_mutex_unlock(&c->monitor_lock);
-    shrink(c, 0);
-    c->magic = 0;
-    for (i = 0; i < SHARDS; i++) {
-        free(c->shards[i].table);
-        pthread_mutex_destroy(&c->shards[i].lock);
-        pthread_cond_destroy(&c->shards[i].loaded);
-    }
-    pthread_mutex_destroy(&c->push_lock);
-    pthread_mutex_destroy(&c->sink_lock);
-    pthread_mutex_destroy(&c->monitor_lock);
-    free(c);
-    return REEL_OK;
-}
-
-int reel_cache_set_budget(reel_cache *c, size_t budget)
-{
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    atomic_store(&c->budget, budget);
-    make_room(c, budget);
-    return REEL_OK;
-}
-
-int reel_cache_set_strict(reel_cache *c, int on)
-{
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    atomic_store(&c->strict, on != 0);
-    return REEL_OK;
-}
-
-int reel_cache_get_budget(reel_cache *c, size_t *budget)
-{
-    if (check(c) != REEL_OK || !budget)
-        return reel__err(REEL_MISUSE, "reel_cache_get_budget: NULL argument");
-    *budget = atomic_load(&c->budget);
-    return REEL_OK;
-}
-
-int reel_cache_push_budget(reel_cache *c, size_t budget)
-{
-    int rc = REEL_OK;
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    pthread_mutex_lock(&c->push_lock);
-    if (c->npushed == PUSH_DEPTH)
-        rc = reel__err(REEL_FULL, "reel_cache_push_budget: %d pushes deep already", PUSH_DEPTH);
-    else
-        c->pushed[c->npushed++] = atomic_exchange(&c->budget, budget);
-    pthread_mutex_unlock(&c->push_lock);
-    if (rc == REEL_OK)
-        make_room(c, budget);
-    return rc;
-}
-
-int reel_cache_pop(reel_cache *c)
-{
-    size_t budget = 0;
-    int rc = REEL_OK;
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    pthread_mutex_lock(&c->push_lock);
-    if (c->npushed == 0)
-        rc = reel__err(REEL_MISUSE, "reel_cache_pop: nothing was pushed");
-    else
-        atomic_store(&c->budget, budget = c->pushed[--c->npushed]);
-    pthread_mutex_unlock(&c->push_lock);
-    if (rc == REEL_OK)
-        make_room(c, budget);
-    return rc;
-}
-
-int reel_cache_trim(reel_cache *c, size_t target)
-{
-    int rc;
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    rc = write_back(c); /* nothing unsaved stays behind what is dropped */
-    shrink(c, target);
-    return rc;
-}
-
-/* The share of the budget each pressure level leaves the cache. */
-static size_t pressure_target(size_t budget, int level)
-{
-    return level == REEL_PRESSURE_NONE ? budget
-           : level == REEL_PRESSURE_MODERATE ? budget / 2
-                                             : 0;
-}
-
-int reel_cache_pressure(reel_cache *c, int level)
-{
-    int rc;
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    if (level < REEL_PRESSURE_NONE || level > REEL_PRESSURE_CRITICAL)
-        return reel__err(REEL_INVALID, "reel_cache_pressure: unknown level %d", level);
-    if (level == REEL_PRESSURE_NONE)
-        return REEL_OK;
-    atomic_fetch_add(&c->pressure_events, 1);
-    rc = write_back(c);
-    shrink(c, pressure_target(atomic_load(&c->budget), level));
-    return rc;
-}
-
-int reel_cache_monitor_pressure(reel_cache *c, const reel_pressure_options *opts)
-{
-    int rc;
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    pthread_mutex_lock(&c->monitor_lock);
-    rc = reel__monitor_start(c, &c->monitor, opts);
-    pthread_mutex_unlock(&c->monitor_lock);
-    return rc;
-}
-
-int reel_cache_stop_pressure_monitor(reel_cache *c)
-{
-    if (check(c) != REEL_OK)
-        return REEL_MISUSE;
-    pthread_mutex_lock(&c->monitor_lock);
-    reel__monitor_stop(&c->monitor);
-    pthread_mutex_unlock(&c->monitor_lock);
-    return REEL_OK;
-}
-
-int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
-{
-    int i;
-    if (check(c) != REEL_OK || !st)
-        return reel__err(REEL_MISUSE, "reel_cache_stats_get: NULL argument");
-    memset(st, 0, sizeof *st);
-    st->budget = atomic_load(&c->budget);
-    st->resident_bytes = atomic_load(&c->resident);
-    st->resident_frames = atomic_load(&c->frames);
-    for (i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&c->shards[i].lock);
-        st->pinned_bytes += c->shards[i].pinned;
-        st->hits += c->shards[i].hits;
-        st->misses += c->shards[i].misses;
-        pthread_mutex_unlock(&c->shards[i].lock);
-    }
-    st->loads = atomic_load(&c->loads);
-    st->evictions = atomic_load(&c->evictions);
-    st->bytes_decompressed = atomic_load(&c->bytes_decompressed);
-    st->prefetch_loads = atomic_load(&c->prefetched);
-    st->prefetch_hits = atomic_load(&c->prefetch_hits);
-    st->prefetch_wasted = atomic_load(&c->prefetch_wasted);
-    st->dirty_bytes = atomic_load(&c->dirty);
-    st->written_back = atomic_load(&c->written_back);
-    st->pressure_events = atomic_load(&c->pressure_events);
-    pthread_mutex_lock(&c->monitor_lock);
-    st->pressure_level = reel__monitor_level(c->monitor);
-    pthread_mutex_unlock(&c->monitor_lock);
-    st->load_seconds_total = (double)atomic_load(&c->load_ns) / 1e9;
-    st->load_seconds_max = (double)atomic_load(&c->load_ns_max) / 1e9;
-    return REEL_OK;
 }
 
 /* ---- internal: pin, unpin, purge ---------------------------------------------------------- */
 
-void reel__cache_use(reel_cache *c, int delta) { atomic_fetch_add(&c->users, delta); }
 
 
 static void pin_locked(shard *s, centry *e)
@@ -634,7 +297,7 @@ again:
         /* Strict: a new frame must fit beside the pinned ones, or the pin is refused. */
         size_t need = size + ENTRY_OVERHEAD, budget = atomic_load(&c->budget);
         pthread_mutex_unlock(&s->lock);
-        make_room(c, budget > need ? budget - need : 0);
+        reel__cache_make_room(c, budget > need ? budget - need : 0);
         if (atomic_load(&c->resident) + need > budget)
             return reel__err(REEL_FULL, "cache full: pinned frames leave no room for a %zu-byte "
                                         "frame (strict mode)",
@@ -682,7 +345,7 @@ again:
         atomic_fetch_add(&c->prefetched, 1);
     atomic_fetch_add(&c->bytes_decompressed, size);
     reel__seqstat_load(stat, size, t0, count < 0);
-    make_room(c, atomic_load(&c->budget));
+    reel__cache_make_room(c, atomic_load(&c->budget));
     *entry = e;
     *pixels = e->pixels;
     *info = e->info;
@@ -717,7 +380,7 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
     if (gone)
         drop(c, e);
     if (atomic_load(&c->resident) > atomic_load(&c->budget))
-        make_room(c, atomic_load(&c->budget));
+        reel__cache_make_room(c, atomic_load(&c->budget));
 }
 
 int reel__cache_put_dirty(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t size,
@@ -779,7 +442,7 @@ void reel__cache_hand_over(reel_cache *c, void *entry)
     pthread_mutex_unlock(&s->lock);
 }
 
-void reel__cache_fit(reel_cache *c) { make_room(c, atomic_load(&c->budget)); }
+void reel__cache_fit(reel_cache *c) { reel__cache_make_room(c, atomic_load(&c->budget)); }
 
 /*
  * Call fn on every entry of store (seq < 0: of all its sequences), each shard locked in turn.

@@ -1,0 +1,291 @@
+/*
+ * cache_admin.c - cache objects and what users set on them: making and freeing caches (and the
+ * process-wide default one), budgets (set, pushed and popped), strict mode, trims, memory
+ * pressure and its monitor, statistics, and the stores that register to write their unsaved
+ * state back before anything is dropped. The mechanism itself is in cache.c.
+ */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_impl.h"
+
+int reel__cache_check(const reel_cache *c)
+{
+    return c && reel__magic(c) == MAGIC_CACHE ? REEL_OK
+                                        : reel__err(REEL_MISUSE, "not a reel_cache handle");
+}
+
+size_t reel__cache_pinned_bytes(reel_cache *c)
+{
+    size_t n = 0;
+    int i;
+    for (i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&c->shards[i].lock);
+        n += c->shards[i].pinned;
+        pthread_mutex_unlock(&c->shards[i].lock);
+    }
+    return n;
+}
+
+/* ---- stores with unsaved state ---------------------------------------------------------- */
+
+void reel__cache_add_sink(reel_cache *c, int (*fn)(void *ctx), void *ctx)
+{
+    sink *k = malloc(sizeof *k);
+    if (!k)
+        return; /* its dirty frames are then written by batches, flushes and closes only */
+    k->fn = fn;
+    k->ctx = ctx;
+    pthread_mutex_lock(&c->sink_lock);
+    k->next = c->sinks;
+    c->sinks = k;
+    pthread_mutex_unlock(&c->sink_lock);
+}
+
+void reel__cache_remove_sink(reel_cache *c, void *ctx)
+{
+    sink **p, *k;
+    pthread_mutex_lock(&c->sink_lock);
+    for (p = &c->sinks; (k = *p); p = &k->next)
+        if (k->ctx == ctx) {
+            *p = k->next;
+            free(k);
+            break;
+        }
+    pthread_mutex_unlock(&c->sink_lock);
+}
+
+/* ---- public: cache objects ---------------------------------------------------------------- */
+
+static int cache_init(reel_cache *c, size_t budget)
+{
+    int i;
+    memset(c, 0, sizeof *c);
+    atomic_store(&c->budget, budget);
+    pthread_mutex_init(&c->push_lock, NULL);
+    pthread_mutex_init(&c->sink_lock, NULL);
+    pthread_mutex_init(&c->monitor_lock, NULL);
+    for (i = 0; i < SHARDS; i++) {
+        shard *s = &c->shards[i];
+        s->nbuckets = 16;
+        if (!(s->table = calloc(s->nbuckets, sizeof *s->table)))
+            return REEL_NOMEM;
+        s->lru.next = s->lru.prev = &s->lru;
+        atomic_store(&s->tail_tick, UINT64_MAX);
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->loaded, NULL);
+    }
+    c->magic = MAGIC_CACHE;
+    return REEL_OK;
+}
+
+int reel_cache_new(size_t budget, reel_cache **out)
+{
+    reel_cache *c;
+    int i;
+    if (!out)
+        return reel__err(REEL_MISUSE, "reel_cache_new: cache must not be NULL");
+    if (!(c = aligned_alloc(REEL__SPACING, sizeof *c)) || cache_init(c, budget) != REEL_OK) {
+        for (i = 0; c && i < SHARDS; i++)
+            free(c->shards[i].table);
+        free(c);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    *out = c;
+    return REEL_OK;
+}
+
+static reel_cache default_cache;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static int default_ok;
+
+static void default_init(void)
+{
+    default_ok = cache_init(&default_cache, REEL_DEFAULT_CACHE_BUDGET) == REEL_OK;
+    if (default_ok) /* the default cache gives memory back when the system runs short */
+        reel__monitor_start(&default_cache, &default_cache.monitor, NULL);
+}
+
+reel_cache *reel_cache_default(void)
+{
+    pthread_once(&default_once, default_init);
+    return default_ok ? &default_cache : NULL;
+}
+
+int reel_cache_free(reel_cache *c)
+{
+    int i;
+    if (!c)
+        return REEL_OK;
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    if (c == &default_cache)
+        return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
+    if (atomic_load(&c->users) > 0 || reel__cache_pinned_bytes(c) > 0)
+        return reel__err(REEL_MISUSE, "reel_cache_free: stores or pinned frames still use it");
+    pthread_mutex_lock(&c->monitor_lock);
+    reel__monitor_stop(&c->monitor);
+    pthread_mutex_unlock(&c->monitor_lock);
+    reel__cache_shrink(c, 0);
+    c->magic = 0;
+    for (i = 0; i < SHARDS; i++) {
+        free(c->shards[i].table);
+        pthread_mutex_destroy(&c->shards[i].lock);
+        pthread_cond_destroy(&c->shards[i].loaded);
+    }
+    pthread_mutex_destroy(&c->push_lock);
+    pthread_mutex_destroy(&c->sink_lock);
+    pthread_mutex_destroy(&c->monitor_lock);
+    free(c);
+    return REEL_OK;
+}
+
+int reel_cache_set_budget(reel_cache *c, size_t budget)
+{
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    atomic_store(&c->budget, budget);
+    reel__cache_make_room(c, budget);
+    return REEL_OK;
+}
+
+int reel_cache_set_strict(reel_cache *c, int on)
+{
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    atomic_store(&c->strict, on != 0);
+    return REEL_OK;
+}
+
+int reel_cache_get_budget(reel_cache *c, size_t *budget)
+{
+    if (reel__cache_check(c) != REEL_OK || !budget)
+        return reel__err(REEL_MISUSE, "reel_cache_get_budget: NULL argument");
+    *budget = atomic_load(&c->budget);
+    return REEL_OK;
+}
+
+int reel_cache_push_budget(reel_cache *c, size_t budget)
+{
+    int rc = REEL_OK;
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->push_lock);
+    if (c->npushed == PUSH_DEPTH)
+        rc = reel__err(REEL_FULL, "reel_cache_push_budget: %d pushes deep already", PUSH_DEPTH);
+    else
+        c->pushed[c->npushed++] = atomic_exchange(&c->budget, budget);
+    pthread_mutex_unlock(&c->push_lock);
+    if (rc == REEL_OK)
+        reel__cache_make_room(c, budget);
+    return rc;
+}
+
+int reel_cache_pop(reel_cache *c)
+{
+    size_t budget = 0;
+    int rc = REEL_OK;
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->push_lock);
+    if (c->npushed == 0)
+        rc = reel__err(REEL_MISUSE, "reel_cache_pop: nothing was pushed");
+    else
+        atomic_store(&c->budget, budget = c->pushed[--c->npushed]);
+    pthread_mutex_unlock(&c->push_lock);
+    if (rc == REEL_OK)
+        reel__cache_make_room(c, budget);
+    return rc;
+}
+
+int reel_cache_trim(reel_cache *c, size_t target)
+{
+    int rc;
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    rc = reel__cache_write_back(c); /* nothing unsaved stays behind what is dropped */
+    reel__cache_shrink(c, target);
+    return rc;
+}
+
+/* The share of the budget each pressure level leaves the cache. */
+static size_t pressure_target(size_t budget, int level)
+{
+    return level == REEL_PRESSURE_NONE ? budget
+           : level == REEL_PRESSURE_MODERATE ? budget / 2
+                                             : 0;
+}
+
+int reel_cache_pressure(reel_cache *c, int level)
+{
+    int rc;
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    if (level < REEL_PRESSURE_NONE || level > REEL_PRESSURE_CRITICAL)
+        return reel__err(REEL_INVALID, "reel_cache_pressure: unknown level %d", level);
+    if (level == REEL_PRESSURE_NONE)
+        return REEL_OK;
+    atomic_fetch_add(&c->pressure_events, 1);
+    rc = reel__cache_write_back(c);
+    reel__cache_shrink(c, pressure_target(atomic_load(&c->budget), level));
+    return rc;
+}
+
+int reel_cache_monitor_pressure(reel_cache *c, const reel_pressure_options *opts)
+{
+    int rc;
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->monitor_lock);
+    rc = reel__monitor_start(c, &c->monitor, opts);
+    pthread_mutex_unlock(&c->monitor_lock);
+    return rc;
+}
+
+int reel_cache_stop_pressure_monitor(reel_cache *c)
+{
+    if (reel__cache_check(c) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&c->monitor_lock);
+    reel__monitor_stop(&c->monitor);
+    pthread_mutex_unlock(&c->monitor_lock);
+    return REEL_OK;
+}
+
+int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
+{
+    int i;
+    if (reel__cache_check(c) != REEL_OK || !st)
+        return reel__err(REEL_MISUSE, "reel_cache_stats_get: NULL argument");
+    memset(st, 0, sizeof *st);
+    st->budget = atomic_load(&c->budget);
+    st->resident_bytes = atomic_load(&c->resident);
+    st->resident_frames = atomic_load(&c->frames);
+    for (i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&c->shards[i].lock);
+        st->pinned_bytes += c->shards[i].pinned;
+        st->hits += c->shards[i].hits;
+        st->misses += c->shards[i].misses;
+        pthread_mutex_unlock(&c->shards[i].lock);
+    }
+    st->loads = atomic_load(&c->loads);
+    st->evictions = atomic_load(&c->evictions);
+    st->bytes_decompressed = atomic_load(&c->bytes_decompressed);
+    st->prefetch_loads = atomic_load(&c->prefetched);
+    st->prefetch_hits = atomic_load(&c->prefetch_hits);
+    st->prefetch_wasted = atomic_load(&c->prefetch_wasted);
+    st->dirty_bytes = atomic_load(&c->dirty);
+    st->written_back = atomic_load(&c->written_back);
+    st->pressure_events = atomic_load(&c->pressure_events);
+    pthread_mutex_lock(&c->monitor_lock);
+    st->pressure_level = reel__monitor_level(c->monitor);
+    pthread_mutex_unlock(&c->monitor_lock);
+    st->load_seconds_total = (double)atomic_load(&c->load_ns) / 1e9;
+    st->load_seconds_max = (double)atomic_load(&c->load_ns_max) / 1e9;
+    return REEL_OK;
+}
+
+void reel__cache_use(reel_cache *c, int delta) { atomic_fetch_add(&c->users, delta); }

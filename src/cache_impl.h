@@ -1,0 +1,86 @@
+/* cache_impl.h - the RAM tier's structures, shared by cache.c (entries, LRU lists, eviction,
+ * pin and unpin) and cache_admin.c (cache objects, settings, statistics). Nothing else
+ * includes it. */
+#ifndef REEL_CACHE_IMPL_H
+#define REEL_CACHE_IMPL_H
+
+#include <stdatomic.h>
+
+#include "internal.h"
+
+#define SHARDS 1024
+#define MAGIC_CACHE 0x72636368u /* "rchh" */
+#define ENTRY_OVERHEAD (sizeof(centry) + 64)
+
+enum { LOADING, READY };
+
+typedef struct centry {
+    uint64_t store;
+    int64_t seq, idx;
+    uint8_t *pixels;
+    size_t size;
+    int pins, state, rc;
+    int orphan; /* purged while pinned: out of the table, freed by its last unpin */
+    int dirty;  /* put through the cache and not yet written to the store: off the LRU list */
+    int prefetched; /* loaded by read-ahead and not read since */
+    reel__seqstat *stat; /* the sequence's counters */
+    uint64_t tick; /* lru_tick() when last released: the LRU order across shards */
+    reel__access *access; /* where this frame's access counts go when it leaves */
+    int64_t count, last_ms; /* accesses not yet handed to access (under the shard lock) */
+    uint64_t hits;          /* readers' hits on it, for its sequence's statistics */
+    reel_frame_info info;
+    struct centry *hnext, *prev, *next;
+} centry;
+
+/* Each shard on cache lines of its own: the hit path touches nothing shared between shards. */
+typedef struct shard {
+    _Alignas(REEL__SPACING) pthread_mutex_t lock;
+    pthread_cond_t loaded;
+    centry **table;
+    size_t nbuckets, count;
+    centry lru;          /* sentinel: lru.next is the hottest, lru.prev the coldest */
+    atomic_uint_fast64_t tail_tick; /* tick of lru.prev, UINT64_MAX when empty: read unlocked
+                                       by eviction to find the oldest shard */
+    uint64_t hits, misses; /* under lock */
+    size_t pinned;       /* bytes of pinned entries, under lock */
+} shard;
+
+#define PUSH_DEPTH 16
+
+/* A store that may hold dirty frames or unflushed counts, written back by fn(ctx). */
+typedef struct sink {
+    int (*fn)(void *ctx);
+    void *ctx;
+    struct sink *next;
+} sink;
+
+struct reel_cache {
+    uint32_t magic;
+    pthread_mutex_t push_lock;
+    size_t pushed[PUSH_DEPTH]; /* budgets to restore, innermost last */
+    int npushed;
+    atomic_size_t budget, resident, dirty;
+    atomic_int users, strict;
+    /* changed on misses and evictions only, never on the hit path */
+    atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames,
+        prefetched, prefetch_hits, prefetch_wasted, written_back, pressure_events;
+    pthread_mutex_t sink_lock; /* taken before any store's writer lock */
+    sink *sinks;
+    pthread_mutex_t monitor_lock;
+    reel__monitor *monitor; /* the memory-pressure monitor, if one runs */
+    shard shards[SHARDS];
+};
+
+/* cache.c: evict unpinned frames down to target; write back every registered store's unsaved
+ * state (the first error is returned); evict, writing back first when dirty frames stand in
+ * the way. */
+REEL__HIDDEN void reel__cache_shrink(reel_cache *c, size_t target);
+REEL__HIDDEN int reel__cache_write_back(reel_cache *c);
+REEL__HIDDEN void reel__cache_make_room(reel_cache *c, size_t target);
+
+/* cache_admin.c: REEL_OK for a live cache handle (else REEL_MISUSE, message set); the bytes of
+ * pinned frames over all shards. */
+REEL__HIDDEN int reel__cache_check(const reel_cache *c);
+REEL__HIDDEN size_t reel__cache_pinned_bytes(reel_cache *c);
+
+#endif
