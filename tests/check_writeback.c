@@ -35,6 +35,15 @@ static reel_cache *setup(const char *name, size_t budget, reel_store **s, reel_s
     return c;
 }
 
+/* Close p, q, the store and the cache, each checked. */
+static void teardown(reel_store *s, reel_cache *c, reel_seq *q, reel_seq *p)
+{
+    ck_assert_int_eq(reel_seq_close(p), REEL_OK);
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+}
+
 static int put(reel_seq *p, int64_t i, int64_t *index)
 {
     uint8_t px[FS];
@@ -338,10 +347,7 @@ START_TEST(test_trim_and_pressure)
     ck_assert_uint_eq(st.resident_frames, 1);
     ck_assert_uint_eq(st.pressure_events, 2);
     reel_frame_release(f);
-    ck_assert_int_eq(reel_seq_close(p), REEL_OK);
-    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
-    ck_assert_int_eq(reel_close(s), REEL_OK);
-    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+    teardown(s, c, q, p);
 }
 END_TEST
 
@@ -384,10 +390,7 @@ START_TEST(test_seq_stats)
     ck_assert_uint_eq(a.pinned_bytes, 0);
     ck_assert_int_eq(reel_seq_cache_stats(NULL, &a), REEL_MISUSE);
     reel_seq_close(q2);
-    reel_seq_close(p);
-    reel_seq_close(q);
-    reel_close(s);
-    reel_cache_free(c);
+    teardown(s, c, q, p);
 }
 END_TEST
 
@@ -443,10 +446,7 @@ START_TEST(test_warm_start)
             ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
             reel_frame_release(f);
         }
-    reel_seq_close(p);
-    reel_seq_close(q);
-    reel_close(s);
-    reel_cache_free(c);
+    teardown(s, c, q, p);
 
     ck_assert_int_eq(reel_cache_new(100 * COST, &c), REEL_OK);
     ck_assert_int_eq(reel_open(tu_path("m.reel"), 0, NULL, &s), REEL_OK);
@@ -593,10 +593,7 @@ START_TEST(test_pressure_monitor)
     ck_assert_int_eq(reel_cache_monitor_pressure(NULL, NULL), REEL_MISUSE);
     o.moderate_percent = 0;
     ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_OK); /* freed with the cache */
-    reel_seq_close(p);
-    reel_seq_close(q);
-    reel_close(s);
-    ck_assert_int_eq(reel_cache_free(c), REEL_OK);
+    teardown(s, c, q, p);
 }
 END_TEST
 
