@@ -181,3 +181,27 @@ void reel__black_frame(const reel__convert *cv, uint8_t *dst)
         dst += count * (size_t)pl[i].bytes_per_pixel;
     }
 }
+
+uint8_t *reel__convert_packed(const uint8_t *src, int fmt, int w, int h, enum AVPixelFormat to,
+                              int *size)
+{
+    const uint8_t *sdata[4];
+    uint8_t *ddata[4], *out = NULL;
+    int slines[4], dlines[4], n;
+    struct SwsContext *sws;
+    if (reel__av_load() != REEL_OK)
+        return NULL;
+    n = av_image_get_buffer_size(to, w, h, 1);
+    sws = sws_getContext(w, h, reel__av_format(fmt), w, h, to,
+                         SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
+    if (sws && n > 0 && (out = malloc((size_t)n))) {
+        av_image_fill_arrays((uint8_t **)sdata, slines, src, reel__av_format(fmt), w, h, 1);
+        av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
+        sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
+        if (size)
+            *size = n;
+    }
+    if (sws)
+        sws_freeContext(sws);
+    return out;
+}

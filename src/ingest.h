@@ -29,6 +29,11 @@ REEL__HIDDEN enum AVPixelFormat reel__av_format(int fmt);
 /* Convert (copy, scale, rotate) src into dst of the stored frame size. */
 REEL__HIDDEN int reel__convert_frame(reel__converter *c, const reel__convert *cv,
                                      const AVFrame *src, uint8_t *dst);
+/* One stored frame (fmt, w x h) converted to the packed FFmpeg format to, with no padding:
+ * a new buffer freed with free(), *size (may be NULL) its bytes; NULL when FFmpeg cannot be
+ * loaded or memory runs out. For export, PNG and y4m output. */
+REEL__HIDDEN uint8_t *reel__convert_packed(const uint8_t *src, int fmt, int w, int h,
+                                          enum AVPixelFormat to, int *size);
 /* A black frame in the stored format. */
 REEL__HIDDEN void reel__black_frame(const reel__convert *cv, uint8_t *dst);
 REEL__HIDDEN void reel__converter_free(reel__converter *c);

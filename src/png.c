@@ -9,26 +9,6 @@
 
 void reel_free(void *p) { free(p); }
 
-/* Convert the stored frame to the PNG's format (packed, no padding); av_free the result. */
-static uint8_t *to_png_format(const uint8_t *src, int fmt, int w, int h, enum AVPixelFormat to)
-{
-    const uint8_t *sdata[4];
-    uint8_t *ddata[4], *out;
-    int slines[4], dlines[4], size = av_image_get_buffer_size(to, w, h, 1);
-    struct SwsContext *sws = sws_getContext(w, h, reel__av_format(fmt), w, h, to,
-                                            SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
-                                            NULL, NULL, NULL);
-    if (!sws || size <= 0 || !(out = av_malloc((size_t)size))) {
-        sws_freeContext(sws);
-        return NULL;
-    }
-    av_image_fill_arrays((uint8_t **)sdata, slines, src, reel__av_format(fmt), w, h, 1);
-    av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
-    sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
-    sws_freeContext(sws);
-    return out;
-}
-
 int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t size, void **png,
                     size_t *png_size)
 {
@@ -54,7 +34,7 @@ int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t s
     ctx = avcodec_alloc_context3(codec);
     frame = av_frame_alloc();
     pkt = av_packet_alloc();
-    pix = to_png_format(pixels, fmt, width, height, to);
+    pix = reel__convert_packed(pixels, fmt, width, height, to, NULL);
     if (!ctx || !frame || !pkt || !pix) {
         rc = reel__err(REEL_NOMEM, "out of memory encoding a PNG");
     } else {
@@ -74,7 +54,7 @@ int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t s
             *png_size = (size_t)pkt->size;
         }
     }
-    av_free(pix);
+    free(pix);
     av_packet_free(&pkt);
     av_frame_free(&frame);
     avcodec_free_context(&ctx);

@@ -8,31 +8,6 @@
 #include "cli.h"
 #include "ingest.h"
 
-/* Convert one stored frame to a packed buffer of format to (allocated; free with free). */
-static uint8_t *convert(const uint8_t *src, int fmt, int w, int h, enum AVPixelFormat to,
-                        int *size)
-{
-    const uint8_t *sdata[4];
-    uint8_t *ddata[4], *out;
-    int slines[4], dlines[4];
-    struct SwsContext *sws;
-    if (reel__av_load() != REEL_OK)
-        return NULL;
-    sws = sws_getContext(w, h, reel__av_format(fmt), w, h, to,
-                         SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
-    if (!sws)
-        return NULL;
-    *size = av_image_get_buffer_size(to, w, h, 1);
-    out = malloc((size_t)*size);
-    if (out) {
-        av_image_fill_arrays((uint8_t **)sdata, slines, src, reel__av_format(fmt), w, h, 1);
-        av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
-        sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
-    }
-    sws_freeContext(sws);
-    return out;
-}
-
 /* ---- cat ---- */
 
 static const char *y4m_colorspace(int fmt)
@@ -155,8 +130,8 @@ static int cat_run(int argc, char **argv)
             break;
         }
         if (a.y4m && rgb) {
-            if (!(conv = convert(buf, info.pix_fmt, info.width, info.height, AV_PIX_FMT_YUV444P,
-                                 &size))) {
+            if (!(conv = reel__convert_packed(buf, info.pix_fmt, info.width, info.height,
+                                              AV_PIX_FMT_YUV444P, &size))) {
                 cli_error("cannot convert frames to yuv444p");
                 rc = EXIT_FAIL;
                 break;
@@ -216,8 +191,8 @@ static int write_pnm(const char *path, const uint8_t *buf, const reel_seq_info *
 {
     char head[64];
     int size = 0, rc;
-    uint8_t *pix = convert(buf, info->pix_fmt, info->width, info->height,
-                           pgm ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24, &size);
+    uint8_t *pix = reel__convert_packed(buf, info->pix_fmt, info->width, info->height,
+                                        pgm ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24, &size);
     if (!pix) {
         cli_error("%s: cannot convert the frame", path);
         return EXIT_FAIL;
