@@ -216,16 +216,20 @@ int reel__access_flush(reel__access *a, sqlite3 *db)
     return rc;
 }
 
-int64_t reel__access_peek(reel__access *a, int64_t seq, int64_t idx)
+int64_t reel__access_peek(reel__access *a, int64_t seq, int64_t idx, int64_t *last_ms)
 {
     uint64_t h = key_hash(seq, idx);
     ashard *s = &a->shards[h % SHARDS];
     counter *c;
     int64_t n = 0;
+    if (last_ms)
+        *last_ms = 0;
     pthread_mutex_lock(&s->lock);
     for (c = s->table[(h >> 8) & (s->nbuckets - 1)]; c; c = c->next)
         if (c->seq == seq && c->idx == idx) {
             n = c->count;
+            if (last_ms)
+                *last_ms = c->last_ms;
             break;
         }
     pthread_mutex_unlock(&s->lock);
@@ -255,13 +259,23 @@ static int query(reel_store *s, const char *sql, int64_t seq, int64_t arg,
     return rc;
 }
 
-static void add_count(void *ctx, sqlite3_stmt *st) { *(int64_t *)ctx += sqlite3_column_int64(st, 0); }
-
-int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, int64_t *count)
+static void add_count(void *ctx, sqlite3_stmt *st)
 {
-    *count = 0;
-    return query(s, "SELECT count FROM reel_access WHERE seq_id = ?1 AND idx = ?2", seq, idx,
-                 add_count, count);
+    int64_t *v = ctx;
+    v[0] += sqlite3_column_int64(st, 0);
+    v[1] = sqlite3_column_int64(st, 1);
+}
+
+int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, int64_t *count,
+                        int64_t *last_ms)
+{
+    int64_t v[2] = {0, 0};
+    int rc = query(s, "SELECT count, last_access FROM reel_access WHERE seq_id = ?1 AND idx = ?2",
+                   seq, idx, add_count, v);
+    *count = v[0];
+    if (last_ms)
+        *last_ms = v[1];
+    return rc;
 }
 
 typedef struct top {

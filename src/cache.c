@@ -58,9 +58,10 @@ static size_t cost(const centry *e) { return e->size + ENTRY_OVERHEAD; }
 
 /* ---- lists and table (shard lock held) --------------------------------------------------- */
 
-static void update_tail(shard *s)
+static void update_tail(shard *s, int k)
 {
-    atomic_store_explicit(&s->tail_tick, s->lru.prev != &s->lru ? s->lru.prev->tick : UINT64_MAX,
+    centry *l = &s->lru[k];
+    atomic_store_explicit(&s->tail_tick[k], l->prev != l ? l->prev->tick : UINT64_MAX,
                           memory_order_relaxed);
 }
 
@@ -69,25 +70,27 @@ static void lru_unlink(shard *s, centry *e)
     e->prev->next = e->next;
     e->next->prev = e->prev;
     e->prev = e->next = NULL;
-    update_tail(s);
+    update_tail(s, e->prio);
 }
 
 static void lru_push_hot(shard *s, centry *e)
 {
-    e->next = s->lru.next;
-    e->prev = &s->lru;
-    s->lru.next->prev = e;
-    s->lru.next = e;
-    update_tail(s);
+    centry *l = &s->lru[e->prio];
+    e->next = l->next;
+    e->prev = l;
+    l->next->prev = e;
+    l->next = e;
+    update_tail(s, e->prio);
 }
 
 static void lru_push_cold(shard *s, centry *e)
 {
-    e->prev = s->lru.prev;
-    e->next = &s->lru;
-    s->lru.prev->next = e;
-    s->lru.prev = e;
-    update_tail(s);
+    centry *l = &s->lru[e->prio];
+    e->prev = l->prev;
+    e->next = l;
+    l->prev->next = e;
+    l->prev = e;
+    update_tail(s, e->prio);
 }
 
 static centry **slot(shard *s, uint64_t h, uint64_t store, int64_t seq, int64_t idx)
@@ -149,51 +152,68 @@ static void drop(reel_cache *c, centry *e)
     reel__seqstat_resident(e->stat, -(int64_t)cost(e));
     atomic_fetch_sub(&c->resident, cost(e));
     atomic_fetch_sub(&c->frames, 1);
-    free(e->pixels);
+    reel__fb_free(&c->mem, e->pixels, e->size);
     free(e);
 }
 
 /* ---- eviction ----------------------------------------------------------------------------- */
 
-/*
- * Evict unpinned entries, least recently released first across all shards, until
- * resident <= target. Each round reads every shard's tail tick without locking, then evicts
- * from the oldest shard as long as its cold end stays older than the runner-up's; a concurrent
- * release at worst makes a choice slightly stale.
- */
-void reel__cache_shrink(reel_cache *c, size_t target)
+/* The shard whose cold end in class k is the oldest (-1 when the class is empty everywhere),
+ * and the tick of the runner-up. Tail ticks are read without locking: a concurrent release
+ * at worst makes a choice slightly stale. */
+static int oldest_shard(reel_cache *c, int k, uint64_t *second)
 {
-    while (atomic_load(&c->resident) > target) {
-        uint64_t oldest = UINT64_MAX, second = UINT64_MAX;
-        int k, pick = -1;
-        shard *s;
-        for (k = 0; k < SHARDS; k++) {
-            uint64_t t = atomic_load_explicit(&c->shards[k].tail_tick, memory_order_relaxed);
-            if (t < oldest) {
-                second = oldest;
-                oldest = t;
-                pick = k;
-            } else if (t < second) {
-                second = t;
-            }
+    uint64_t oldest = UINT64_MAX;
+    int i, pick = -1;
+    *second = UINT64_MAX;
+    for (i = 0; i < SHARDS; i++) {
+        uint64_t t = atomic_load_explicit(&c->shards[i].tail_tick[k], memory_order_relaxed);
+        if (t < oldest) {
+            *second = oldest;
+            oldest = t;
+            pick = i;
+        } else if (t < *second) {
+            *second = t;
         }
-        if (pick < 0)
-            return; /* everything left is pinned */
+    }
+    return pick;
+}
+
+/*
+ * Evict unpinned entries until resident <= target: the low class first, then normal, then
+ * high; within a class least recently released first across all shards. Each round evicts
+ * from the oldest shard as long as its cold end stays older than the runner-up's.
+ */
+size_t reel__cache_shrink(reel_cache *c, size_t target)
+{
+    size_t before = atomic_load(&c->resident), after;
+    int k = 0;
+    while (k < NPRIO && atomic_load(&c->resident) > target) {
+        uint64_t second;
+        int pick = oldest_shard(c, k, &second);
+        shard *s;
+        centry *l;
+        if (pick < 0) {
+            k++; /* this class is empty, or all of it pinned */
+            continue;
+        }
         s = &c->shards[pick];
+        l = &s->lru[k];
         pthread_mutex_lock(&s->lock);
         do {
-            centry *e = s->lru.prev;
-            if (e == &s->lru)
+            centry *e = l->prev;
+            if (e == l)
                 break;
             lru_unlink(s, e);
             unhash(s, e);
             atomic_fetch_add(&c->evictions, 1);
             reel__seqstat_add(e->stat, REEL__STAT_EVICTIONS, 1);
             drop(c, e);
-        } while (atomic_load(&c->resident) > target && s->lru.prev != &s->lru &&
-                 s->lru.prev->tick <= second);
+        } while (atomic_load(&c->resident) > target && l->prev != l && l->prev->tick <= second);
         pthread_mutex_unlock(&s->lock);
     }
+    after = atomic_load(&c->resident);
+    return before > after ? before - after : 0;
 }
 
 /* ---- write-back: stores with dirty state ---------------------------------------------------- */
@@ -223,8 +243,6 @@ void reel__cache_make_room(reel_cache *c, size_t target)
 
 /* ---- internal: pin, unpin, purge ---------------------------------------------------------- */
 
-
-
 static void pin_locked(shard *s, centry *e)
 {
     if (e->pins++ == 0) {
@@ -234,121 +252,186 @@ static void pin_locked(shard *s, centry *e)
     }
 }
 
-/* A new entry of the table (shard lock held), counted as resident; NULL when out of memory. */
-static centry *enter(reel_cache *c, shard *s, centry **p, uint64_t store, int64_t seq,
-                     int64_t idx, size_t size, reel__seqstat *stat)
+/* A new entry of the table (shard lock held), counted as resident unless `counted` says its
+ * bytes were reserved already; NULL when out of memory. */
+static centry *enter(reel_cache *c, shard *s, centry **p, const reel__pin_req *r, int counted)
 {
     centry *e = calloc(1, sizeof *e);
-    if (!e || !(e->pixels = malloc(size ? size : 1))) {
+    if (!e || !(e->pixels = reel__fb_alloc(&c->mem, r->size))) {
         free(e);
         return NULL;
     }
-    e->store = store, e->seq = seq, e->idx = idx, e->size = size, e->stat = stat;
+    e->store = r->store, e->seq = r->seq, e->idx = r->idx, e->size = r->size;
+    e->stat = r->stat;
+    e->access = r->access;
+    e->prio = r->prio >= 0 && r->prio < NPRIO ? r->prio : 1;
     *p = e;
     if (++s->count > s->nbuckets)
         grow(s);
-    atomic_fetch_add(&c->resident, cost(e));
+    if (!counted)
+        atomic_fetch_add(&c->resident, cost(e));
     atomic_fetch_add(&c->frames, 1);
-    reel__seqstat_resident(stat, (int64_t)cost(e));
+    reel__seqstat_resident(e->stat, (int64_t)cost(e));
     return e;
 }
 
-int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t size,
-                    reel__loader load, void *ctx, reel__access *access, reel__seqstat *stat,
-                    int count, void **entry, const void **pixels, reel_frame_info *info)
+/* The hit: pin e (shard lock held, released here), wait for its load, hand it out. */
+static int pin_hit(reel_cache *c, shard *s, centry *e, reel__pin_kind kind, reel__pinned *out)
 {
-    uint64_t h = hash_key(store, seq, idx), t0;
-    shard *s = &c->shards[h % SHARDS];
-    centry **p, *e;
     int rc;
-    int room_checked = 0;
-again:
-    pthread_mutex_lock(&s->lock);
-    p = slot(s, h, store, seq, idx);
-    if ((e = *p)) {
-        pin_locked(s, e);
-        if (count >= 0) { /* read-ahead (count < 0) is not a reader's hit */
-            s->hits++;
-            e->hits++; /* no shared counter on the hit path: summed when asked for */
-            if (e->prefetched) {
-                e->prefetched = 0;
-                atomic_fetch_add(&c->prefetch_hits, 1);
-                reel__seqstat_add(stat, REEL__STAT_PREFETCH_HITS, 1);
-            }
-        }
-        if (count > 0) {
-            e->count++;
-            e->last_ms = reel__now_ms();
-        }
-        while (e->state == LOADING)
-            pthread_cond_wait(&s->loaded, &s->lock);
-        rc = e->rc;
-        *info = e->info; /* under the lock: a write-back updates it */
-        pthread_mutex_unlock(&s->lock);
-        if (rc != REEL_OK) {
-            reel__cache_unpin(c, e, 0);
-            return reel__err(rc, "%s", "frame failed to load in another thread");
-        }
-        *entry = e;
-        *pixels = e->pixels;
-        return REEL_OK;
-    }
-    if (atomic_load(&c->strict) && !room_checked) {
-        /* Strict: a new frame must fit beside the pinned ones, or the pin is refused. */
-        size_t need = size + ENTRY_OVERHEAD, budget = atomic_load(&c->budget);
-        pthread_mutex_unlock(&s->lock);
-        reel__cache_make_room(c, budget > need ? budget - need : 0);
-        if (atomic_load(&c->resident) + need > budget)
-            return reel__err(REEL_FULL, "cache full: pinned frames leave no room for a %zu-byte "
-                                        "frame (strict mode)",
-                             size);
-        room_checked = 1;
-        goto again; /* another thread may have loaded it meanwhile */
-    }
-    /* A miss: enter the frame as LOADING, pinned by us, then load without the lock. */
-    if (!(e = enter(c, s, p, store, seq, idx, size, stat))) {
-        pthread_mutex_unlock(&s->lock);
-        return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", size);
-    }
-    e->state = LOADING;
-    e->access = access;
-    e->count = count > 0 ? count : 0;
-    e->last_ms = count > 0 ? reel__now_ms() : 0;
-    e->prefetched = count < 0;
     pin_locked(s, e);
-    if (count >= 0) {
-        s->misses++;
-        reel__seqstat_add(stat, REEL__STAT_MISSES, 1);
+    if (kind != REEL__PIN_PREFETCH) { /* read-ahead is not a reader's hit */
+        s->hits++;
+        e->hits++; /* no shared counter on the hit path: summed when asked for */
+        if (e->prefetched) {
+            e->prefetched = 0;
+            atomic_fetch_add(&c->prefetch_hits, 1);
+            reel__seqstat_add(e->stat, REEL__STAT_PREFETCH_HITS, 1);
+        }
     }
+    if (kind == REEL__PIN_COUNTED) {
+        e->count++;
+        e->last_ms = reel__now_ms();
+    }
+    while (e->state == LOADING)
+        pthread_cond_wait(&s->loaded, &s->lock);
+    rc = e->rc;
+    out->info = e->info; /* under the lock: a write-back updates it */
     pthread_mutex_unlock(&s->lock);
+    if (rc != REEL_OK) {
+        reel__cache_unpin(c, e, 0);
+        return reel__err(rc, "%s", "frame failed to load in another thread");
+    }
+    out->entry = e;
+    out->pixels = e->pixels;
+    return REEL_OK;
+}
 
-    t0 = now_ns();
-    rc = load(ctx, e->pixels, &e->info);
+/*
+ * Every `grow_step` bytes loaded, ask the growth hook (the pressure monitor) to look at the
+ * headroom now, on this thread: a reader loading faster than the monitor's interval cannot
+ * outrun it. One thread checks at a time; the others go on.
+ */
+static void grew(reel_cache *c, size_t need)
+{
+    if (atomic_fetch_add(&c->grown, need) + need < atomic_load(&c->grow_step))
+        return;
+    atomic_store(&c->grown, 0);
+    if (pthread_mutex_trylock(&c->hook_lock) != 0)
+        return;
+    if (c->grow_fn) {
+        atomic_fetch_add(&c->growth_checks, 1);
+        c->grow_fn(c->grow_ctx);
+    }
+    pthread_mutex_unlock(&c->hook_lock);
+}
+
+/* Before a load: make room for need bytes under what the cache may hold now. A read-ahead
+ * load, and any load in strict mode, must fit beside the pinned frames or is refused. */
+static int reserve(reel_cache *c, size_t need, reel__pin_kind kind)
+{
+    size_t limit;
+    grew(c, need);
+    limit = reel__cache_limit(c);
+    reel__cache_make_room(c, limit > need ? limit - need : 0);
+    if ((kind == REEL__PIN_PREFETCH || atomic_load(&c->strict)) &&
+        atomic_load(&c->resident) + need > limit)
+        return kind == REEL__PIN_PREFETCH
+                   ? REEL_FULL
+                   : reel__err(REEL_FULL, "cache full: pinned frames leave no room for a "
+                                          "%zu-byte frame (strict mode)",
+                               need - ENTRY_OVERHEAD);
+    return REEL_OK;
+}
+
+/* Load e (entered LOADING and pinned by us) without any lock, then wake its waiters. */
+static int load_entry(reel_cache *c, shard *s, centry *e, const reel__pin_req *r,
+                      reel__pin_kind kind)
+{
+    uint64_t t0 = now_ns();
+    uint_fast64_t max;
+    int rc = r->load(r->ctx, e->pixels, &e->info);
     t0 = now_ns() - t0;
     atomic_fetch_add(&c->load_ns, t0);
-    {
-        uint_fast64_t max = atomic_load(&c->load_ns_max);
-        while (t0 > max && !atomic_compare_exchange_weak(&c->load_ns_max, &max, t0))
-            ;
-    }
+    max = atomic_load(&c->load_ns_max);
+    while (t0 > max && !atomic_compare_exchange_weak(&c->load_ns_max, &max, t0))
+        ;
     pthread_mutex_lock(&s->lock);
     e->state = READY;
     e->rc = rc;
     pthread_cond_broadcast(&s->loaded);
     pthread_mutex_unlock(&s->lock);
-    if (rc != REEL_OK) {
+    if (rc != REEL_OK)
+        return rc;
+    atomic_fetch_add(&c->loads, 1);
+    if (kind == REEL__PIN_PREFETCH)
+        atomic_fetch_add(&c->prefetched, 1);
+    atomic_fetch_add(&c->bytes_decompressed, r->size);
+    reel__seqstat_load(r->stat, r->size, t0, kind == REEL__PIN_PREFETCH);
+    return REEL_OK;
+}
+
+/* Count need bytes as resident if they fit under the limit: read-ahead never goes over, even
+ * for the moment between counting a frame and finding it too big. */
+static int take_room(reel_cache *c, size_t need)
+{
+    size_t limit = reel__cache_cap(c), r = atomic_load(&c->resident);
+    do {
+        if (r + need > limit)
+            return 0;
+    } while (!atomic_compare_exchange_weak(&c->resident, &r, r + need));
+    return 1;
+}
+
+int reel__cache_pin(reel_cache *c, const reel__pin_req *r, reel__pin_kind kind,
+                    reel__pinned *out)
+{
+    uint64_t h = hash_key(r->store, r->seq, r->idx);
+    shard *s = &c->shards[h % SHARDS];
+    size_t need = r->size + ENTRY_OVERHEAD;
+    centry **p, *e;
+    int rc, reserved = 0;
+again:
+    pthread_mutex_lock(&s->lock);
+    p = slot(s, h, r->store, r->seq, r->idx);
+    if ((e = *p))
+        return pin_hit(c, s, e, kind, out);
+    if (!reserved) {
+        /* Room first, then the load: the frame being loaded is inside the budget already. */
+        pthread_mutex_unlock(&s->lock);
+        if ((rc = reserve(c, need, kind)) != REEL_OK)
+            return rc;
+        reserved = 1;
+        goto again; /* another thread may have loaded it meanwhile */
+    }
+    if (kind == REEL__PIN_PREFETCH && !take_room(c, need)) {
+        pthread_mutex_unlock(&s->lock); /* another load took the room meanwhile */
+        return REEL_FULL;
+    }
+    if (!(e = enter(c, s, p, r, kind == REEL__PIN_PREFETCH))) {
+        if (kind == REEL__PIN_PREFETCH)
+            atomic_fetch_sub(&c->resident, need);
+        pthread_mutex_unlock(&s->lock);
+        return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", r->size);
+    }
+    e->state = LOADING;
+    e->count = kind == REEL__PIN_COUNTED;
+    e->last_ms = kind == REEL__PIN_COUNTED ? reel__now_ms() : 0;
+    e->prefetched = kind == REEL__PIN_PREFETCH;
+    pin_locked(s, e);
+    if (kind != REEL__PIN_PREFETCH) {
+        s->misses++;
+        reel__seqstat_add(r->stat, REEL__STAT_MISSES, 1);
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    if ((rc = load_entry(c, s, e, r, kind)) != REEL_OK) {
         reel__cache_unpin(c, e, 0); /* failed entries leave at once (see unpin) */
         return rc;
     }
-    atomic_fetch_add(&c->loads, 1);
-    if (count < 0)
-        atomic_fetch_add(&c->prefetched, 1);
-    atomic_fetch_add(&c->bytes_decompressed, size);
-    reel__seqstat_load(stat, size, t0, count < 0);
-    reel__cache_make_room(c, atomic_load(&c->budget));
-    *entry = e;
-    *pixels = e->pixels;
-    *info = e->info;
+    out->entry = e;
+    out->pixels = e->pixels;
+    out->info = e->info;
     return REEL_OK;
 }
 
@@ -379,32 +462,30 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
     pthread_mutex_unlock(&s->lock);
     if (gone)
         drop(c, e);
-    if (atomic_load(&c->resident) > atomic_load(&c->budget))
-        reel__cache_make_room(c, atomic_load(&c->budget));
+    if (atomic_load(&c->resident) > reel__cache_cap(c))
+        reel__cache_make_room(c, reel__cache_cap(c));
 }
 
-int reel__cache_put_dirty(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t size,
-                          const void *pixels, const reel_frame_info *info, reel__access *access,
-                          reel__seqstat *stat, void **entry)
+int reel__cache_put_dirty(reel_cache *c, const reel__pin_req *r, const void *pixels,
+                          const reel_frame_info *info, void **entry)
 {
-    uint64_t h = hash_key(store, seq, idx);
+    uint64_t h = hash_key(r->store, r->seq, r->idx);
     shard *s = &c->shards[h % SHARDS];
     centry **p, *e;
     int rc = REEL_OK;
     pthread_mutex_lock(&s->lock);
-    p = slot(s, h, store, seq, idx);
+    p = slot(s, h, r->store, r->seq, r->idx);
     if (*p) /* a frame of a sequence removed and made again under the same id: out of date */
-        rc = reel__err(REEL_EXISTS, "frame %lld is in the cache already", (long long)idx);
-    else if (!(e = enter(c, s, p, store, seq, idx, size, stat)))
-        rc = reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", size);
+        rc = reel__err(REEL_EXISTS, "frame %lld is in the cache already", (long long)r->idx);
+    else if (!(e = enter(c, s, p, r, 0)))
+        rc = reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", r->size);
     if (rc == REEL_OK) {
-        memcpy(e->pixels, pixels, size);
+        memcpy(e->pixels, pixels, r->size);
         e->state = READY;
         e->info = *info;
-        e->access = access;
         e->dirty = 1;
         atomic_fetch_add(&c->dirty, cost(e));
-        reel__seqstat_add(stat, REEL__STAT_DIRTY, (int64_t)cost(e));
+        reel__seqstat_add(e->stat, REEL__STAT_DIRTY, (int64_t)cost(e));
         *entry = e;
     }
     pthread_mutex_unlock(&s->lock);
@@ -442,7 +523,38 @@ void reel__cache_hand_over(reel_cache *c, void *entry)
     pthread_mutex_unlock(&s->lock);
 }
 
-void reel__cache_fit(reel_cache *c) { reel__cache_make_room(c, atomic_load(&c->budget)); }
+void reel__cache_fit(reel_cache *c, size_t added)
+{
+    if (added)
+        grew(c, added + ENTRY_OVERHEAD);
+    reel__cache_make_room(c, reel__cache_limit(c));
+}
+
+int reel__cache_unload(reel_cache *c, uint64_t store, int64_t seq, int64_t idx, size_t *freed)
+{
+    uint64_t h = hash_key(store, seq, idx);
+    shard *s = &c->shards[h % SHARDS];
+    centry *e;
+    int rc = REEL_OK;
+    *freed = 0;
+    pthread_mutex_lock(&s->lock);
+    e = *slot(s, h, store, seq, idx);
+    if (e && (e->pins > 0 || e->dirty || e->state == LOADING)) {
+        rc = REEL_BUSY;
+        e = NULL;
+    } else if (e) {
+        lru_unlink(s, e);
+        unhash(s, e);
+        *freed = cost(e);
+        atomic_fetch_add(&c->policy_evictions, 1);
+        atomic_fetch_add(&c->policy_bytes, cost(e));
+        reel__seqstat_add(e->stat, REEL__STAT_POLICY_EVICTIONS, 1);
+        reel__seqstat_add(e->stat, REEL__STAT_POLICY_BYTES, (int64_t)cost(e));
+        drop(c, e);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
 
 /*
  * Call fn on every entry of store (seq < 0: of all its sequences), each shard locked in turn.
@@ -532,4 +644,44 @@ void reel__cache_seq_scan(reel_cache *c, uint64_t store, int64_t seq, size_t *pi
     each_entry(c, store, seq, add_up, &t);
     *pinned = t.pinned;
     *hits = t.hits;
+}
+
+typedef struct seq_list {
+    reel__cframe *v;
+    size_t n, cap;
+    int nomem;
+} seq_list;
+
+static int collect(reel_cache *c, shard *s, centry *e, void *ctx)
+{
+    seq_list *l = ctx;
+    (void)c, (void)s;
+    if (e->pins > 0 || e->dirty || e->state == LOADING || e->orphan)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        reel__cframe *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->nomem = 1;
+            return 0;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (reel__cframe){e->idx, e->tick, cost(e)};
+    return 0;
+}
+
+int reel__cache_list_seq(reel_cache *c, uint64_t store, int64_t seq, reel__cframe **out,
+                         size_t *n)
+{
+    seq_list l = {NULL, 0, 0, 0};
+    each_entry(c, store, seq, collect, &l);
+    if (l.nomem) {
+        free(l.v);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    *out = l.v;
+    *n = l.n;
+    return REEL_OK;
 }

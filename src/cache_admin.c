@@ -7,10 +7,15 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cache_impl.h"
+
+#define DEFAULT_CALM_MS 2000
+#define DEFAULT_GROW_STEP ((size_t)16 << 20)
 
 int reel__cache_check(const reel_cache *c)
 {
@@ -62,9 +67,14 @@ void reel__cache_remove_sink(reel_cache *c, void *ctx)
 
 static int cache_init(reel_cache *c, size_t budget)
 {
-    int i;
+    int i, k;
     memset(c, 0, sizeof *c);
     atomic_store(&c->budget, budget);
+    atomic_store(&c->effective, SIZE_MAX);
+    atomic_store(&c->calm_ms, DEFAULT_CALM_MS);
+    atomic_store(&c->grow_step, DEFAULT_GROW_STEP);
+    reel__fb_init(&c->mem);
+    pthread_mutex_init(&c->hook_lock, NULL);
     pthread_mutex_init(&c->push_lock, NULL);
     pthread_mutex_init(&c->sink_lock, NULL);
     pthread_mutex_init(&c->monitor_lock, NULL);
@@ -73,8 +83,10 @@ static int cache_init(reel_cache *c, size_t budget)
         s->nbuckets = 16;
         if (!(s->table = calloc(s->nbuckets, sizeof *s->table)))
             return REEL_NOMEM;
-        s->lru.next = s->lru.prev = &s->lru;
-        atomic_store(&s->tail_tick, UINT64_MAX);
+        for (k = 0; k < NPRIO; k++) {
+            s->lru[k].next = s->lru[k].prev = &s->lru[k];
+            atomic_store(&s->tail_tick[k], UINT64_MAX);
+        }
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->loaded, NULL);
     }
@@ -130,6 +142,7 @@ int reel_cache_free(reel_cache *c)
     reel__monitor_stop(&c->monitor);
     pthread_mutex_unlock(&c->monitor_lock);
     reel__cache_shrink(c, 0);
+    reel__fb_destroy(&c->mem);
     c->magic = 0;
     for (i = 0; i < SHARDS; i++) {
         free(c->shards[i].table);
@@ -139,6 +152,7 @@ int reel_cache_free(reel_cache *c)
     pthread_mutex_destroy(&c->push_lock);
     pthread_mutex_destroy(&c->sink_lock);
     pthread_mutex_destroy(&c->monitor_lock);
+    pthread_mutex_destroy(&c->hook_lock);
     free(c);
     return REEL_OK;
 }
@@ -208,15 +222,87 @@ int reel_cache_trim(reel_cache *c, size_t target)
         return REEL_MISUSE;
     rc = reel__cache_write_back(c); /* nothing unsaved stays behind what is dropped */
     reel__cache_shrink(c, target);
+    reel__fb_release(&c->mem);
     return rc;
 }
 
-/* The share of the budget each pressure level leaves the cache. */
-static size_t pressure_target(size_t budget, int level)
+/* ---- memory pressure and the effective budget --------------------------------------------- */
+
+/*
+ * The effective budget is what memory pressure leaves the cache: every cut lowers it to the
+ * cut's target, and while the monitor finds headroom short it is held at what is resident,
+ * so a cache does not refill at full speed into memory the system needs. Once no pressure
+ * has been seen for calm_ms (2 s by default), each miss may raise it by 1/16 of the budget,
+ * at most every RAISE_MS (250 ms): from nothing back to the full budget in about 6 s, while
+ * the monitor, which checks the headroom on the growth path, holds it again the moment the
+ * headroom is short. SIZE_MAX: no pressure since the last full recovery.
+ */
+#define RAISE_MS 250
+
+static int64_t mono_ms(void)
 {
-    return level == REEL_PRESSURE_NONE ? budget
-           : level == REEL_PRESSURE_MODERATE ? budget / 2
-                                             : 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+size_t reel__cache_limit(reel_cache *c)
+{
+    size_t budget = atomic_load(&c->budget), eff = atomic_load(&c->effective), raised;
+    long long now, last;
+    if (eff >= budget)
+        return budget;
+    now = mono_ms();
+    last = atomic_load(&c->raised_ms);
+    if (now - atomic_load(&c->pressure_ms) < atomic_load(&c->calm_ms) || now - last < RAISE_MS ||
+        !atomic_compare_exchange_strong(&c->raised_ms, &last, now))
+        return eff;
+    raised = eff + (budget / 16 > 0 ? budget / 16 : 1);
+    /* a cut or hold in between wins: only raise what is still there */
+    if (atomic_compare_exchange_strong(&c->effective, &eff, raised >= budget ? SIZE_MAX : raised))
+        eff = raised;
+    return eff < budget ? eff : budget;
+}
+
+static void lower_effective(reel_cache *c, size_t to)
+{
+    size_t eff = atomic_load(&c->effective);
+    while (to < eff && !atomic_compare_exchange_weak(&c->effective, &eff, to))
+        ;
+    atomic_store(&c->pressure_ms, mono_ms());
+}
+
+size_t reel__cache_cut(reel_cache *c, size_t target, int *rc)
+{
+    int r = reel__cache_write_back(c); /* nothing unsaved is dropped */
+    size_t freed = reel__cache_shrink(c, target);
+    lower_effective(c, target);
+    reel__fb_release(&c->mem);
+    atomic_fetch_add(&c->pressure_events, 1);
+    if (freed > 0) {
+        atomic_fetch_add(&c->pressure_freed, 1);
+        atomic_fetch_add(&c->pressure_bytes, freed);
+    }
+    if (rc)
+        *rc = r;
+    return freed;
+}
+
+void reel__cache_hold(reel_cache *c) { lower_effective(c, atomic_load(&c->resident)); }
+
+size_t reel__cache_resident(reel_cache *c) { return atomic_load(&c->resident); }
+
+size_t reel__cache_effective(reel_cache *c) { return reel__cache_cap(c); }
+
+void reel__cache_set_calm(reel_cache *c, int ms) { atomic_store(&c->calm_ms, ms); }
+
+void reel__cache_set_grow_hook(reel_cache *c, void (*fn)(void *ctx), void *ctx, size_t step)
+{
+    pthread_mutex_lock(&c->hook_lock);
+    c->grow_fn = fn;
+    c->grow_ctx = ctx;
+    atomic_store(&c->grow_step, step ? step : DEFAULT_GROW_STEP);
+    pthread_mutex_unlock(&c->hook_lock);
 }
 
 int reel_cache_pressure(reel_cache *c, int level)
@@ -228,9 +314,7 @@ int reel_cache_pressure(reel_cache *c, int level)
         return reel__err(REEL_INVALID, "reel_cache_pressure: unknown level %d", level);
     if (level == REEL_PRESSURE_NONE)
         return REEL_OK;
-    atomic_fetch_add(&c->pressure_events, 1);
-    rc = reel__cache_write_back(c);
-    reel__cache_shrink(c, pressure_target(atomic_load(&c->budget), level));
+    reel__cache_cut(c, level == REEL_PRESSURE_MODERATE ? reel__cache_cap(c) / 2 : 0, &rc);
     return rc;
 }
 
@@ -262,6 +346,7 @@ int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
         return reel__err(REEL_MISUSE, "reel_cache_stats_get: NULL argument");
     memset(st, 0, sizeof *st);
     st->budget = atomic_load(&c->budget);
+    st->effective_budget = reel__cache_cap(c);
     st->resident_bytes = atomic_load(&c->resident);
     st->resident_frames = atomic_load(&c->frames);
     for (i = 0; i < SHARDS; i++) {
@@ -280,6 +365,12 @@ int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
     st->dirty_bytes = atomic_load(&c->dirty);
     st->written_back = atomic_load(&c->written_back);
     st->pressure_events = atomic_load(&c->pressure_events);
+    st->pressure_freed = atomic_load(&c->pressure_freed);
+    st->pressure_idle = st->pressure_events - st->pressure_freed;
+    st->pressure_bytes_freed = atomic_load(&c->pressure_bytes);
+    st->policy_evictions = atomic_load(&c->policy_evictions);
+    st->policy_bytes_freed = atomic_load(&c->policy_bytes);
+    st->growth_checks = atomic_load(&c->growth_checks);
     pthread_mutex_lock(&c->monitor_lock);
     st->pressure_level = reel__monitor_level(c->monitor);
     pthread_mutex_unlock(&c->monitor_lock);

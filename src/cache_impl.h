@@ -10,7 +10,8 @@
 
 #define SHARDS 1024
 #define MAGIC_CACHE 0x72636368u /* "rchh" */
-#define ENTRY_OVERHEAD (sizeof(centry) + 64)
+#define ENTRY_OVERHEAD ((size_t)REEL_CACHE_ENTRY_OVERHEAD)
+#define NPRIO 3 /* eviction classes: low (first to go), normal, high (last) */
 
 enum { LOADING, READY };
 
@@ -23,6 +24,7 @@ typedef struct centry {
     int orphan; /* purged while pinned: out of the table, freed by its last unpin */
     int dirty;  /* put through the cache and not yet written to the store: off the LRU list */
     int prefetched; /* loaded by read-ahead and not read since */
+    int prio;       /* its eviction class, 0..NPRIO-1 */
     reel__seqstat *stat; /* the sequence's counters */
     uint64_t tick; /* lru_tick() when last released: the LRU order across shards */
     reel__access *access; /* where this frame's access counts go when it leaves */
@@ -38,9 +40,9 @@ typedef struct shard {
     pthread_cond_t loaded;
     centry **table;
     size_t nbuckets, count;
-    centry lru;          /* sentinel: lru.next is the hottest, lru.prev the coldest */
-    atomic_uint_fast64_t tail_tick; /* tick of lru.prev, UINT64_MAX when empty: read unlocked
-                                       by eviction to find the oldest shard */
+    centry lru[NPRIO];   /* sentinels, one list per class: .next hottest, .prev coldest */
+    atomic_uint_fast64_t tail_tick[NPRIO]; /* tick of lru[k].prev, UINT64_MAX when empty: read
+                                              unlocked by eviction to find the oldest shard */
     uint64_t hits, misses; /* under lock */
     size_t pinned;       /* bytes of pinned entries, under lock */
 } shard;
@@ -54,27 +56,59 @@ typedef struct sink {
     struct sink *next;
 } sink;
 
+/* Frame memory (framebuf.c): large frames mapped and unmapped, with a few freed mappings kept
+ * for the next loads; reel__fb_release gives everything kept back to the system. */
+#define FB_POOL_SLOTS 8
+typedef struct reel__fbpool {
+    pthread_mutex_t lock;
+    struct {
+        void *ptr;
+        size_t len;
+    } slot[FB_POOL_SLOTS];
+    int n;
+    size_t bytes;
+    atomic_size_t small_freed; /* bytes of malloc'd frames freed since the last release */
+} reel__fbpool;
+REEL__HIDDEN void reel__fb_init(reel__fbpool *p);
+REEL__HIDDEN void reel__fb_destroy(reel__fbpool *p);
+REEL__HIDDEN void *reel__fb_alloc(reel__fbpool *p, size_t size);
+REEL__HIDDEN void reel__fb_free(reel__fbpool *p, void *ptr, size_t size);
+REEL__HIDDEN void reel__fb_release(reel__fbpool *p);
+
 struct reel_cache {
     uint32_t magic;
     pthread_mutex_t push_lock;
     size_t pushed[PUSH_DEPTH]; /* budgets to restore, innermost last */
     int npushed;
     atomic_size_t budget, resident, dirty;
+    /* What memory pressure leaves the cache (<= budget; see cache_admin.c for the rule):
+     * lowered by every cut, held while headroom is short, raised again once it is not. */
+    atomic_size_t effective;
+    atomic_llong pressure_ms; /* when pressure was last seen (monotonic ms), 0 never */
+    atomic_llong raised_ms;   /* when the effective budget was last raised */
+    atomic_int calm_ms;       /* how long pressure must be gone before it rises */
+    atomic_size_t grown;      /* bytes loaded since the last headroom check */
+    atomic_size_t grow_step;  /* ... and how many call for the next one */
+    pthread_mutex_t hook_lock; /* guards grow_fn/grow_ctx; held while the hook runs */
+    void (*grow_fn)(void *ctx);
+    void *grow_ctx;
     atomic_int users, strict;
     /* changed on misses and evictions only, never on the hit path */
     atomic_uint_fast64_t loads, evictions, bytes_decompressed, load_ns, load_ns_max, frames,
-        prefetched, prefetch_hits, prefetch_wasted, written_back, pressure_events;
+        prefetched, prefetch_hits, prefetch_wasted, written_back, pressure_events,
+        pressure_freed, pressure_bytes, policy_evictions, policy_bytes, growth_checks;
     pthread_mutex_t sink_lock; /* taken before any store's writer lock */
     sink *sinks;
     pthread_mutex_t monitor_lock;
     reel__monitor *monitor; /* the memory-pressure monitor, if one runs */
+    reel__fbpool mem;
     shard shards[SHARDS];
 };
 
-/* cache.c: evict unpinned frames down to target; write back every registered store's unsaved
- * state (the first error is returned); evict, writing back first when dirty frames stand in
- * the way. */
-REEL__HIDDEN void reel__cache_shrink(reel_cache *c, size_t target);
+/* cache.c: evict unpinned frames down to target (the bytes freed); write back every
+ * registered store's unsaved state (the first error is returned); evict, writing back first
+ * when dirty frames stand in the way. */
+REEL__HIDDEN size_t reel__cache_shrink(reel_cache *c, size_t target);
 REEL__HIDDEN int reel__cache_write_back(reel_cache *c);
 REEL__HIDDEN void reel__cache_make_room(reel_cache *c, size_t target);
 
@@ -82,5 +116,13 @@ REEL__HIDDEN void reel__cache_make_room(reel_cache *c, size_t target);
  * pinned frames over all shards. */
 REEL__HIDDEN int reel__cache_check(const reel_cache *c);
 REEL__HIDDEN size_t reel__cache_pinned_bytes(reel_cache *c);
+/* What the cache may fill now: min(budget, effective budget), after raising the effective
+ * budget if pressure has been gone long enough (on misses); the same without raising. */
+REEL__HIDDEN size_t reel__cache_limit(reel_cache *c);
+static inline size_t reel__cache_cap(reel_cache *c)
+{
+    size_t b = atomic_load(&c->budget), e = atomic_load(&c->effective);
+    return e < b ? e : b;
+}
 
 #endif

@@ -88,14 +88,20 @@ int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info)
     return reel_frame_read(r->seq, r->idx, pixels, r->seq->frame_size, info);
 }
 
-/* Pin the frame's pixels; count is 1 when this pin is the access to count. */
-static int pin(reel_frame *f, int count)
+/* Pin the frame's pixels, as kind. */
+static int pin(reel_frame *f, reel__pin_kind kind)
 {
-    reel__frame_ref r = {f->seq, f->index};
-    reel_store *s = f->seq->store;
-    return reel__cache_pin(f->cache, s->serial, f->seq->id, f->index, f->seq->frame_size,
-                           reel__load_frame, &r, s->access, f->seq->stat, count, &f->entry,
-                           &f->pixels, &f->info);
+    reel__frame_ref ref = {f->seq, f->index};
+    reel__pin_req r;
+    reel__pinned out;
+    int rc;
+    reel__seq_pin_req(f->seq, f->index, &ref, &r);
+    if ((rc = reel__cache_pin(f->cache, &r, kind, &out)) == REEL_OK) {
+        f->entry = out.entry;
+        f->pixels = out.pixels;
+        f->info = out.info;
+    }
+    return rc;
 }
 
 int reel__pins_slot(void)
@@ -135,7 +141,8 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     pinned_delta(f, 1);
     if ((flags & REEL_GET_LAZY) && reel__wb_pending(seq, index))
         f->flags = flags &= ~(unsigned)REEL_GET_LAZY; /* not stored yet: its pixels are here */
-    rc = (flags & REEL_GET_LAZY) ? reel_frame_info_get(seq, index, &f->info) : pin(f, 1);
+    rc = (flags & REEL_GET_LAZY) ? reel_frame_info_get(seq, index, &f->info)
+                                  : pin(f, REEL__PIN_COUNTED);
     if (rc != REEL_OK) {
         pinned_delta(f, -1);
         pthread_mutex_destroy(&f->lock);
@@ -145,6 +152,7 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     if (flags & REEL_GET_LAZY)
         reel__access_count(seq->store->access, seq->id, index);
     reel__prefetch_saw(seq, index);
+    reel__policy_after_get(seq, index);
     reel__flusher_start(seq->store);
     f->magic = MAGIC_FRAME;
     *out = f;
@@ -164,7 +172,7 @@ int reel_frame_pixels(reel_frame *f, const void **pixels, size_t *size)
         return reel__err(REEL_MISUSE, "reel_frame_pixels: NULL or released argument");
     pthread_mutex_lock(&f->lock);
     if (!f->entry)
-        rc = pin(f, 0); /* the get counted already */
+        rc = pin(f, REEL__PIN_UNCOUNTED); /* the get counted already */
     pthread_mutex_unlock(&f->lock);
     if (rc != REEL_OK)
         return rc;
@@ -199,22 +207,37 @@ int reel_frame_describe(const reel_frame *f, reel_frame_desc *d)
     return reel_pix_fmt_layout(q->pix_fmt, q->width, q->height, d->planes, &d->nplanes);
 }
 
-int reel_frame_access_count(const reel_frame *f, int64_t *count)
+/* The frame's count and latest access: in the file plus what is still in memory. */
+static int access_of(const reel_frame *f, int64_t *count, int64_t *last_ms)
 {
-    reel_store *s;
-    int64_t stored = 0;
+    reel_store *s = f->seq->store;
+    int64_t stored = 0, stored_ms = 0, mem_ms = 0;
     int rc, locked;
-    if (frame_check(f) != REEL_OK || !count)
-        return reel__err(REEL_MISUSE, "reel_frame_access_count: NULL or released argument");
-    s = f->seq->store;
     if (f->entry) /* the entry's own counts join the store's table first */
         reel__cache_hand_over(f->cache, f->entry);
     locked = s->wdb && reel__writer_lock(s) == REEL_OK; /* no flush moves counts meanwhile */
-    rc = reel__access_stored(s, f->seq->id, f->index, &stored);
-    *count = stored + reel__access_peek(s->access, f->seq->id, f->index);
+    rc = reel__access_stored(s, f->seq->id, f->index, &stored, &stored_ms);
+    *count = stored + reel__access_peek(s->access, f->seq->id, f->index, &mem_ms);
+    *last_ms = mem_ms > stored_ms ? mem_ms : stored_ms;
     if (locked)
         reel__writer_unlock(s);
     return rc;
+}
+
+int reel_frame_access_count(const reel_frame *f, int64_t *count)
+{
+    int64_t ms;
+    if (frame_check(f) != REEL_OK || !count)
+        return reel__err(REEL_MISUSE, "reel_frame_access_count: NULL or released argument");
+    return access_of(f, count, &ms);
+}
+
+int reel_frame_last_access(const reel_frame *f, int64_t *unix_ms)
+{
+    int64_t n;
+    if (frame_check(f) != REEL_OK || !unix_ms)
+        return reel__err(REEL_MISUSE, "reel_frame_last_access: NULL or released argument");
+    return access_of(f, &n, unix_ms);
 }
 
 int reel_frame_release(reel_frame *f)

@@ -155,33 +155,105 @@ enum {
     REEL__STAT_RESIDENT_FRAMES, REEL__STAT_RESIDENT_BYTES, REEL__STAT_DIRTY,
     REEL__STAT_PREFETCH_HITS, REEL__STAT_PREFETCH_WASTED, REEL__STAT_MISSES,
     REEL__STAT_HITS_GONE, /* hits of frames no longer resident (resident ones count their own) */
+    REEL__STAT_POLICY_EVICTIONS, REEL__STAT_POLICY_BYTES, /* dropped by policy or unload */
     REEL__STAT_N
 };
 REEL__HIDDEN void reel__seqstat_add(reel__seqstat *st, int which, int64_t n);
 REEL__HIDDEN void reel__seqstat_resident(reel__seqstat *st, int64_t bytes);
 REEL__HIDDEN void reel__seqstat_load(reel__seqstat *st, size_t bytes, uint64_t ns, int prefetch);
+/* Frames and bytes of the sequence resident now (pinned ones included). */
+REEL__HIDDEN void reel__seqstat_resident_now(reel__seqstat *st, uint64_t *frames,
+                                            uint64_t *bytes);
+
+/* The RAM-tier policy of one sequence of an open store (policy.c), kept with its counters. */
+typedef struct reel__seqpol {
+    pthread_mutex_t lock;   /* guards p and trimmed_ms; held while the policy is enforced */
+    reel_seq_policy p;
+    int64_t trimmed_ms;     /* when last trimmed (monotonic) */
+    atomic_int active;      /* any limit, window or trim set: gets look at the policy */
+    atomic_int priority;    /* p.priority, read by every load */
+    atomic_llong pos;       /* the latest index read */
+    atomic_llong enforced_pos; /* pos when the policy was last enforced */
+    atomic_ullong gets;
+} reel__seqpol;
+/* The policy of the sequence whose counters st are (NULL with st). */
+REEL__HIDDEN reel__seqpol *reel__seqstat_policy(reel__seqstat *st);
+/* After a get of frame idx of q: keep the sequence's policy (cheap without one). */
+REEL__HIDDEN void reel__policy_after_get(reel_seq *q, int64_t idx);
 
 REEL__HIDDEN uint64_t reel__cache_serial(void);
 REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
-/* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. */
-/* Pin frame (store, seq, idx) of size bytes, loading it with load(ctx) on a miss. count 1: a
- * counted access (recorded in the entry, handed to access when it leaves the cache); 0: an
- * uncounted one; -1: read-ahead (neither counted nor a hit or miss in the statistics). */
-REEL__HIDDEN int reel__cache_pin(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
-                                 size_t size, reel__loader load, void *ctx,
-                                 reel__access *access, reel__seqstat *stat, int count,
-                                 void **entry, const void **pixels, reel_frame_info *info);
+
+/* What a pin is for. */
+typedef enum reel__pin_kind {
+    REEL__PIN_COUNTED,   /* a reader's get: one access counted, a hit or a miss */
+    REEL__PIN_UNCOUNTED, /* a reader's pin whose access was counted already (lazy pixels) */
+    REEL__PIN_PREFETCH   /* read-ahead or warm-up: not counted, neither hit nor miss, and
+                            loaded only when it fits the budget (REEL_FULL otherwise) */
+} reel__pin_kind;
+
+/* The frame a pin asks for, and how to load it on a miss. */
+typedef struct reel__pin_req {
+    uint64_t store;        /* the store's serial */
+    int64_t seq, idx;      /* sequence id and frame index */
+    size_t size;           /* bytes of the frame */
+    reel__loader load;     /* decodes it into the cache's buffer; ctx is passed through */
+    void *ctx;
+    reel__access *access;  /* where its access counts go when it leaves */
+    reel__seqstat *stat;   /* its sequence's counters (may be NULL) */
+    int prio;              /* eviction class: 0 low, 1 normal, 2 high */
+} reel__pin_req;
+
+/* A pinned frame: the entry to unpin, its pixels (valid until then) and its metadata. */
+typedef struct reel__pinned {
+    void *entry;
+    const void *pixels;
+    reel_frame_info info;
+} reel__pinned;
+
+/* Pin the frame of r, loading it on a miss (once, however many threads ask). Room is made
+ * before the load, so a frame being loaded is inside the budget already. */
+REEL__HIDDEN int reel__cache_pin(reel_cache *c, const reel__pin_req *r, reel__pin_kind kind,
+                                 reel__pinned *out);
 /* Enter a frame put by the application as dirty (resident, off the LRU list, never evicted)
- * with a copy of its pixels; *entry stays valid until the sequence is removed or its store
- * closed. reel__cache_clean marks it written (it becomes evictable). */
-REEL__HIDDEN int reel__cache_put_dirty(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
-                                       size_t size, const void *pixels,
-                                       const reel_frame_info *info, reel__access *access,
-                                       reel__seqstat *stat, void **entry);
+ * with a copy of its pixels (r->load unused); *entry stays valid until the sequence is
+ * removed or its store closed. reel__cache_clean marks it written (it becomes evictable). */
+REEL__HIDDEN int reel__cache_put_dirty(reel_cache *c, const reel__pin_req *r, const void *pixels,
+                                       const reel_frame_info *info, void **entry);
 REEL__HIDDEN const void *reel__cache_entry_pixels(const void *entry);
 REEL__HIDDEN void reel__cache_clean(reel_cache *c, void *entry, size_t stored_bytes);
-/* Evict down to the budget, writing dirty frames back first when they stand in the way. */
-REEL__HIDDEN void reel__cache_fit(reel_cache *c);
+/* After a frame of added bytes was put (with no lock held: the growth hook may run), evict
+ * down to the budget, writing dirty frames back first when they stand in the way. */
+REEL__HIDDEN void reel__cache_fit(reel_cache *c, size_t added);
+/* Drop one frame when it is resident, unpinned and stored: REEL_OK (*freed: the bytes, 0 when
+ * it was not resident) or REEL_BUSY (pinned, loading or waiting for write-back). */
+REEL__HIDDEN int reel__cache_unload(reel_cache *c, uint64_t store, int64_t seq, int64_t idx,
+                                    size_t *freed);
+/* The frames of one sequence that could be dropped now (unpinned, stored): index, LRU tick
+ * and cost of each, in *out (malloc'd, the caller frees). */
+typedef struct reel__cframe {
+    int64_t idx;
+    uint64_t tick;
+    size_t cost;
+} reel__cframe;
+REEL__HIDDEN int reel__cache_list_seq(reel_cache *c, uint64_t store, int64_t seq,
+                                      reel__cframe **out, size_t *n);
+
+/* Memory pressure, as the monitor reports it to the cache. cut: write back, drop unpinned
+ * frames down to target bytes, lower the effective budget to target and give the freed memory
+ * back to the system; one pressure event; returns the bytes freed (*rc: the write-back's
+ * result, may be NULL). hold: headroom is short, do not grow (effective budget down to what
+ * is resident); not an event. */
+REEL__HIDDEN size_t reel__cache_cut(reel_cache *c, size_t target, int *rc);
+REEL__HIDDEN void reel__cache_hold(reel_cache *c);
+REEL__HIDDEN size_t reel__cache_resident(reel_cache *c);
+REEL__HIDDEN size_t reel__cache_effective(reel_cache *c);
+/* How long pressure must be gone before the effective budget rises again. */
+REEL__HIDDEN void reel__cache_set_calm(reel_cache *c, int ms);
+/* The growth hook: fn(ctx) runs on a loading thread whenever step bytes have been loaded
+ * since the last call (fn NULL: none). Setting it waits for a call in progress. */
+REEL__HIDDEN void reel__cache_set_grow_hook(reel_cache *c, void (*fn)(void *ctx), void *ctx,
+                                            size_t step);
 /* The memory-pressure monitor of a cache (pressure.c): start one (replacing *slot's), stop it,
  * and the level it saw last (-1 without a monitor). The caller serialises calls per slot. */
 typedef struct reel__monitor reel__monitor;
@@ -216,11 +288,13 @@ REEL__HIDDEN int64_t reel__now_ms(void);
 /* Write the counts with the writer db (caller holds the writer lock); kept on failure. */
 REEL__HIDDEN int reel__access_flush(reel__access *a, sqlite3 *db);
 REEL__HIDDEN void reel__access_forget(reel__access *a, int64_t seq);
-/* The count gathered in memory for one frame. */
-REEL__HIDDEN int64_t reel__access_peek(reel__access *a, int64_t seq, int64_t idx);
+/* The count gathered in memory for one frame, and (last_ms may be NULL) its latest time. */
+REEL__HIDDEN int64_t reel__access_peek(reel__access *a, int64_t seq, int64_t idx,
+                                       int64_t *last_ms);
 /* From the file: the stored count of one frame; the limit most accessed frames with pixels
  * of a sequence, most accessed first (idx has room for limit). */
-REEL__HIDDEN int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, int64_t *count);
+REEL__HIDDEN int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, int64_t *count,
+                                     int64_t *last_ms);
 REEL__HIDDEN int reel__access_top(reel_store *s, int64_t seq, size_t limit, int64_t *idx,
                                   size_t *n);
 
@@ -354,6 +428,10 @@ struct reel_seq {
 };
 
 REEL__HIDDEN int reel__seq_check(const reel_seq *q);
+/* The cache's request for frame idx of q, loaded with reel__load_frame(ref) (ref may be NULL
+ * for a put); its eviction class from the sequence's policy. */
+REEL__HIDDEN void reel__seq_pin_req(reel_seq *q, int64_t idx, reel__frame_ref *ref,
+                                    reel__pin_req *r);
 /* The store's counters of sequence id (made on first use; NULL when out of memory), and
  * freeing them all at close (stats.c). */
 REEL__HIDDEN reel__seqstat *reel__seqstat_for(reel_store *s, int64_t seq);

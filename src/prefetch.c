@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -85,10 +86,9 @@ static void *worker(void *arg)
     pthread_mutex_lock(&p->lock);
     for (;;) {
         job j;
-        void *entry;
-        const void *px;
-        reel_frame_info info;
-        reel__frame_ref r;
+        reel__pinned pinned;
+        reel__frame_ref ref;
+        reel__pin_req r;
         reel_store *s;
         while (!p->stop && p->count == 0)
             pthread_cond_wait(&p->work, &p->lock);
@@ -101,11 +101,10 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         s = j.seq->store;
-        r = (reel__frame_ref){j.seq, j.idx};
-        if (reel__cache_pin(s->cache, s->serial, j.seq->id, j.idx, j.seq->frame_size,
-                            reel__load_frame, &r, s->access, j.seq->stat, -1, &entry, &px,
-                            &info) == REEL_OK)
-            reel__cache_unpin(s->cache, entry, 0);
+        ref = (reel__frame_ref){j.seq, j.idx};
+        reel__seq_pin_req(j.seq, j.idx, &ref, &r);
+        if (reel__cache_pin(s->cache, &r, REEL__PIN_PREFETCH, &pinned) == REEL_OK)
+            reel__cache_unpin(s->cache, pinned.entry, 0);
 
         pthread_mutex_lock(&p->lock);
         j.seq->ra_inflight--;
@@ -236,6 +235,43 @@ int reel_store_set_readahead(reel_store *s, int workers, int window)
     return REEL_OK;
 }
 
+/* Requests of seq still queued (lock held). */
+static size_t queued_locked(reel__prefetch *p, const reel_seq *seq)
+{
+    size_t i, n = 0;
+    for (i = 0; i < p->count; i++)
+        n += p->queue[(p->head + i) % QCAP].seq == seq;
+    return n;
+}
+
+int reel_seq_prefetch_wait(reel_seq *seq, int timeout_ms)
+{
+    reel__prefetch *p;
+    struct timespec until;
+    int rc = REEL_OK;
+    if (reel__seq_check(seq) != REEL_OK)
+        return reel__err(REEL_MISUSE, "reel_seq_prefetch_wait: NULL or closed sequence");
+    p = seq->store->prefetch;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->lock);
+    while (rc == REEL_OK && (seq->ra_inflight > 0 || queued_locked(p, seq) > 0))
+        if (timeout_ms < 0)
+            pthread_cond_wait(&p->idle, &p->lock);
+        else if (pthread_cond_timedwait(&p->idle, &p->lock, &until) != 0)
+            rc = REEL_BUSY;
+    pthread_mutex_unlock(&p->lock);
+    return rc == REEL_OK ? REEL_OK
+                         : reel__err(REEL_BUSY, "sequence '%s': read-ahead still running after "
+                                                "%d ms",
+                                     seq->name, timeout_ms);
+}
+
 void reel__prefetch_quiesce(reel__prefetch *p)
 {
     pthread_mutex_lock(&p->lock);
@@ -293,15 +329,14 @@ static size_t warm(reel_seq *q, const int64_t *idx, size_t n)
     reel_store *s = q->store;
     size_t loaded = 0;
     while (n-- > 0) {
-        reel__frame_ref r = {q, idx[n]};
-        reel_frame_info info;
-        const void *px;
-        void *entry;
-        if (reel__cache_pin(s->cache, s->serial, q->id, idx[n], q->frame_size, reel__load_frame,
-                            &r, s->access, q->stat, -1, &entry, &px, &info) == REEL_OK) {
-            reel__cache_unpin(s->cache, entry, 0);
-            loaded++;
-        }
+        reel__frame_ref ref = {q, idx[n]};
+        reel__pin_req r;
+        reel__pinned pinned;
+        reel__seq_pin_req(q, idx[n], &ref, &r);
+        if (reel__cache_pin(s->cache, &r, REEL__PIN_PREFETCH, &pinned) != REEL_OK)
+            break; /* no room left (or a frame that does not load) */
+        reel__cache_unpin(s->cache, pinned.entry, 0);
+        loaded++;
     }
     return loaded;
 }
@@ -319,7 +354,7 @@ int reel_seq_open_warm(reel_store *s, const char *name, double share, reel_seq *
         return rc;
     q = *out;
     reel_cache_get_budget(s->cache, &budget);
-    limit = (size_t)((double)budget * share) / (q->frame_size + 256);
+    limit = (size_t)((double)budget * share) / (q->frame_size + REEL_CACHE_ENTRY_OVERHEAD);
     if (limit > 0 && !(idx = malloc(limit * sizeof *idx)))
         rc = reel__err(REEL_NOMEM, "out of memory");
     if (rc == REEL_OK && limit > 0)

@@ -292,8 +292,9 @@ REEL_API int reel_seq_find_pts(reel_seq *seq, int64_t pts, int64_t *index);
 /* ---- the RAM tier: frame handles and caches ----------------------------------------------- */
 
 /*
- * A cache holds decoded frames in RAM within a byte budget (pixel bytes plus a small overhead
- * per frame), dropping the least recently used unpinned frames first. Frames handed out by
+ * A cache holds decoded frames in RAM within a byte budget (pixel bytes plus
+ * REEL_CACHE_ENTRY_OVERHEAD per frame), dropping the least recently used unpinned frames first
+ * (sequences may set an eviction priority, reel_seq_set_policy). Frames handed out by
  * reel_frame_get() are pinned: their pixels stay valid until reel_frame_release(), whatever
  * else happens; resident bytes exceed the budget only by the bytes of pinned frames.
  * All stores of a process share the default cache unless given their own
@@ -301,6 +302,11 @@ REEL_API int reel_seq_find_pts(reel_seq *seq, int64_t pts, int64_t *index);
  */
 typedef struct reel_cache reel_cache;
 typedef struct reel_frame reel_frame;
+
+/* What one resident frame costs in a budget beyond its pixel bytes (the cache's bookkeeping
+ * and the allocator's). Frames of 64 KiB and more are mapped from the system page by page, so
+ * their pixels may take up to 4 KiB more than their size. */
+#define REEL_CACHE_ENTRY_OVERHEAD 256
 
 /* The process-wide default cache (budget 1 GiB until changed), created on first use. The one
  * global of the library; never freed. NULL only if it could not be allocated. */
@@ -330,37 +336,62 @@ REEL_API int reel_cache_trim(reel_cache *cache, size_t target);
 
 /* Memory pressure levels, as a monitor (or the application) reports them. */
 #define REEL_PRESSURE_NONE 0     /* nothing to do */
-#define REEL_PRESSURE_MODERATE 1 /* shrink to half the budget */
+#define REEL_PRESSURE_MODERATE 1 /* shrink to half the effective budget */
 #define REEL_PRESSURE_CRITICAL 2 /* keep only pinned frames */
 
 /*
  * Report memory pressure to the cache: one pressure event. Unsaved state of its stores is
- * written back, then unpinned frames are dropped down to the level's target. The budget
- * stays: the cache grows again as frames are read. Errors as reel_cache_trim().
+ * written back, then unpinned frames are dropped down to the level's target: half the
+ * effective budget (MODERATE) or nothing (CRITICAL), and the freed memory is given back to the
+ * system. The effective budget (reel_cache_stats.effective_budget) drops to that target, so
+ * the cache does not refill at once: it rises again by 1/16 of the budget every 250 ms once no
+ * pressure has been seen for 2 s. The configured budget stays. Errors as reel_cache_trim().
  */
 REEL_API int reel_cache_pressure(reel_cache *cache, int level);
 
-/* Options of the memory-pressure monitor. Zero-initialise (or pass NULL) for the defaults. */
+/* Options of the memory-pressure monitor. Zero-initialise (or pass NULL) for the defaults.
+ * Headroom is what the process may still use: the limit of its memory cgroup (the nearest
+ * one with a limit, v2 or v1) minus what is charged to it less its page cache (which the
+ * kernel can take back), or the system's MemAvailable against MemTotal, whichever share is
+ * smaller. Percentages are of that limit (or of MemTotal). */
 typedef struct reel_pressure_options {
-    int interval_ms;       /* how often to look; 0 = 1000 */
-    int moderate_percent;  /* free memory below this share of the total is moderate; 0 = 10 */
-    int critical_percent;  /* ... and below this one critical; 0 = 5 */
+    int interval_ms;       /* how often to look when no kernel event comes; 0 = 100 */
+    int moderate_percent;  /* headroom below this: cut (MODERATE); 0 = 15 */
+    int critical_percent;  /* headroom below this: drop every unpinned frame (CRITICAL); 0 = 5 */
     double psi_moderate;   /* PSI "some avg10" (% of time stalled on memory) at which pressure
                               is moderate; 0 = 10 */
     double psi_critical;   /* ... and critical; 0 = 40 */
     const char *root;      /* directory holding proc/ and sys/ to read; NULL = "/" (tests
                               point it at files of their own); copied */
-    int reserved[8];       /* must be zero */
+    int target_percent;    /* a MODERATE cut frees enough to bring the headroom back to this
+                              share, and below it the cache stops growing; 0 = 25 */
+    int calm_ms;           /* how long pressure must be gone before the effective budget
+                              rises again; 0 = 2000 */
+    int growth_check_kib;  /* the cache checks the headroom on the loading thread whenever it
+                              has loaded this much since the last check; 0 = a 32nd of the
+                              limit, at most 16 MiB */
+    int reserved[5];       /* must be zero */
 } reel_pressure_options;
 
 /*
- * Watch the system's memory on a thread of the cache's own: every interval it reads free
- * memory (MemAvailable of /proc/meminfo, and the headroom under the process's cgroup v2 or v1
- * memory limit, the smaller share counting) and the kernel's pressure stall information
- * (/proc/pressure/memory), and while memory is short calls reel_cache_pressure() with the
- * level found. Sources a system lacks are skipped. The default cache runs a monitor with the
- * default options from its creation; a private cache runs one after this call. Calling it
- * again replaces the monitor; reel_cache_free() stops it.
+ * Watch the process's memory on a thread of the cache's own and give memory back before the
+ * kernel has to take it. The thread wakes on kernel events where the kernel offers them
+ * (cgroup v1: memory.pressure_level "medium" and "critical" and usage thresholds, through
+ * cgroup.event_control and an eventfd; cgroup v2 and the system: PSI triggers and
+ * memory.events, where writable) and otherwise every interval; and the cache asks it to look
+ * whenever it has loaded growth_check_kib since the last look, so that a fast reader cannot
+ * outrun it. At each look:
+ *   - headroom below critical_percent (or PSI at psi_critical): CRITICAL, every unpinned
+ *     frame is dropped;
+ *   - below moderate_percent (or PSI at psi_moderate): MODERATE, enough frames are dropped to
+ *     bring the headroom back to target_percent (half of them when only PSI is high);
+ *   - below target_percent: the cache stops growing (effective budget held at what is
+ *     resident) and evicts its own frames to load new ones;
+ * whatever the configured budget. Each cut writes unsaved state back first, lowers the
+ * effective budget (see reel_cache_pressure) and gives the freed pages back to the system.
+ * Sources a system lacks are skipped. The default cache runs a monitor with the default
+ * options from its creation; a private cache runs one after this call. Calling it again
+ * replaces the monitor; reel_cache_free() stops it.
  */
 REEL_API int reel_cache_monitor_pressure(reel_cache *cache, const reel_pressure_options *opts);
 /* Stop the cache's monitor (a no-op without one). */
@@ -377,10 +408,21 @@ typedef struct reel_cache_stats {
     uint64_t prefetch_wasted;                /* read-ahead loads dropped before any read */
     uint64_t bytes_decompressed;
     uint64_t written_back;                   /* frames written back from the cache */
-    uint64_t pressure_events;                /* reel_cache_pressure calls (cache only) */
+    uint64_t pressure_events;                /* cuts: reel_cache_pressure calls and the
+                                                monitor's cuts (cache only) */
     int pressure_level;                      /* the level the monitor saw last; -1 without
                                                 a monitor (cache only) */
     double load_seconds_total, load_seconds_max;
+    size_t effective_budget;                 /* what the cache may fill now: the budget, or
+                                                less after memory pressure */
+    uint64_t pressure_freed;                 /* pressure events that freed memory ... */
+    uint64_t pressure_idle;                  /* ... and those that found nothing to free */
+    uint64_t pressure_bytes_freed;           /* bytes the pressure events freed */
+    uint64_t policy_evictions;               /* frames dropped by sequence policies and
+                                                reel_frame_unload */
+    uint64_t policy_bytes_freed;             /* their bytes */
+    uint64_t growth_checks;                  /* headroom checks made on the loading path
+                                                (cache only) */
 } reel_cache_stats;
 REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);
 
@@ -526,6 +568,55 @@ REEL_API int reel_store_set_writeback(reel_store *store, size_t batch);
  */
 REEL_API int reel_seq_open_warm(reel_store *store, const char *name, double share,
                                 reel_seq **seq, size_t *loaded);
+
+/* Eviction priorities of a sequence's frames (reel_seq_policy.priority). */
+#define REEL_PRIORITY_LOW (-1)  /* evicted before every normal and high frame */
+#define REEL_PRIORITY_NORMAL 0  /* the default */
+#define REEL_PRIORITY_HIGH 1    /* evicted after every low and normal frame */
+
+/* How much of the RAM tier one sequence may hold. Zero-initialise for no limits, normal
+ * priority and no trims. */
+typedef struct reel_seq_policy {
+    uint64_t max_frames;   /* at most this many frames resident; 0 = no limit */
+    uint64_t max_bytes;    /* at most this many bytes (as the budget counts them); 0 = none */
+    int64_t window;        /* > 0: keep only frames within window of the latest index read
+                              (read-ahead loads beyond it are dropped: make it wider than the
+                              read-ahead window); 0 = no window */
+    int priority;          /* REEL_PRIORITY_*: which frames the cache evicts first */
+    uint32_t trim_every;   /* trim the sequence after every this many gets; 0 = never */
+    uint32_t trim_ms;      /* trim it on the first get this many ms after the last trim;
+                              0 = never */
+    int reserved[7];       /* must be zero */
+} reel_seq_policy;
+
+/*
+ * Set the RAM-tier policy of a sequence in this open store (every handle of it shares it; it
+ * lasts until the store is closed). Limits are kept as frames are loaded: when the sequence
+ * goes over max_frames or max_bytes, its least recently used unpinned frames are dropped down
+ * to 7/8 of the limit (the work is amortised over several loads); a window drops the frames
+ * outside it. A trim drops every unpinned frame the limits and the window do not keep (all of
+ * them without limits or window). Pinned frames and frames waiting for write-back are never
+ * dropped. What the policy dropped shows in reel_seq_cache_stats().policy_evictions.
+ * REEL_INVALID for a bad priority or non-zero reserved fields. Thread-safe.
+ */
+REEL_API int reel_seq_set_policy(reel_seq *seq, const reel_seq_policy *policy);
+REEL_API int reel_seq_get_policy(reel_seq *seq, reel_seq_policy *policy);
+
+/* Apply the sequence's policy now (a trim as above); *freed (may be NULL) gets the bytes. */
+REEL_API int reel_seq_trim(reel_seq *seq, size_t *freed);
+
+/* Drop frame index of seq from the RAM tier if it is resident: REEL_OK (also when it was not
+ * resident), REEL_BUSY when it is pinned, being loaded or waiting for write-back (it stays).
+ * Its access counts are kept. */
+REEL_API int reel_frame_unload(reel_seq *seq, int64_t index);
+
+/* Wait until the read-ahead loads queued for seq (by reel_seq_prefetch or a sequential
+ * reader) are done: REEL_OK, or REEL_BUSY after timeout_ms (< 0: no limit). */
+REEL_API int reel_seq_prefetch_wait(reel_seq *seq, int timeout_ms);
+
+/* When the frame was last accessed, in Unix milliseconds, this get included: the time stored
+ * in the file or a later one not yet flushed (0 when never). */
+REEL_API int reel_frame_last_access(const reel_frame *frame, int64_t *unix_ms);
 
 /* ---- images ------------------------------------------------------------------------------ */
 

@@ -351,3 +351,23 @@ int reel_seq_frame_count(reel_seq *q, int64_t *count)
         *count = info.frame_count;
     return rc;
 }
+
+void reel__seq_pin_req(reel_seq *q, int64_t idx, reel__frame_ref *ref, reel__pin_req *r)
+{
+    reel__seqpol *pol = reel__seqstat_policy(q->stat);
+    reel_store *s = q->store;
+    if (ref) {
+        ref->seq = q;
+        ref->idx = idx;
+    }
+    r->store = s->serial;
+    r->seq = q->id;
+    r->idx = idx;
+    r->size = q->frame_size;
+    r->load = reel__load_frame;
+    r->ctx = ref;
+    r->access = s->access;
+    r->stat = q->stat;
+    r->prio = (pol ? atomic_load_explicit(&pol->priority, memory_order_relaxed) : 0) -
+              REEL_PRIORITY_LOW;
+}

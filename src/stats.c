@@ -18,7 +18,16 @@ struct reel__seqstat {
     _Alignas(64) atomic_llong v[REEL__STAT_N];
     int64_t seq;
     struct reel__seqstat *next;
+    _Alignas(REEL__SPACING) reel__seqpol pol; /* read by gets: apart from the counters */
 };
+
+reel__seqpol *reel__seqstat_policy(reel__seqstat *st) { return st ? &st->pol : NULL; }
+
+void reel__seqstat_resident_now(reel__seqstat *st, uint64_t *frames, uint64_t *bytes)
+{
+    *frames = st ? (uint64_t)atomic_load(&st->v[REEL__STAT_RESIDENT_FRAMES]) : 0;
+    *bytes = st ? (uint64_t)atomic_load(&st->v[REEL__STAT_RESIDENT_BYTES]) : 0;
+}
 
 void reel__seqstat_add(reel__seqstat *st, int which, int64_t n)
 {
@@ -54,6 +63,7 @@ reel__seqstat *reel__seqstat_for(reel_store *s, int64_t seq)
     for (st = s->stats; st && st->seq != seq; st = st->next)
         ;
     if (!st && (st = reel__zalloc_spaced(sizeof *st))) {
+        pthread_mutex_init(&st->pol.lock, NULL);
         st->seq = seq;
         st->next = s->stats;
         s->stats = st;
@@ -67,6 +77,7 @@ void reel__seqstat_free_all(reel_store *s)
     reel__seqstat *st, *next;
     for (st = s->stats; st; st = next) {
         next = st->next;
+        pthread_mutex_destroy(&st->pol.lock);
         free(st);
     }
     s->stats = NULL;
@@ -80,6 +91,7 @@ int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
         return reel__err(REEL_MISUSE, "reel_seq_cache_stats: NULL or closed argument");
     memset(out, 0, sizeof *out);
     reel_cache_get_budget(q->store->cache, &out->budget);
+    out->effective_budget = reel__cache_effective(q->store->cache);
     out->pressure_level = -1; /* a property of the cache, not of a sequence */
     if (!(st = q->stat))
         return REEL_OK; /* its counters could not be allocated: nothing was counted */
@@ -98,5 +110,7 @@ int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
     out->prefetch_wasted = (uint64_t)atomic_load(&st->v[REEL__STAT_PREFETCH_WASTED]);
     out->load_seconds_total = (double)atomic_load(&st->v[REEL__STAT_LOAD_NS]) / 1e9;
     out->load_seconds_max = (double)atomic_load(&st->v[REEL__STAT_LOAD_NS_MAX]) / 1e9;
+    out->policy_evictions = (uint64_t)atomic_load(&st->v[REEL__STAT_POLICY_EVICTIONS]);
+    out->policy_bytes_freed = (uint64_t)atomic_load(&st->v[REEL__STAT_POLICY_BYTES]);
     return REEL_OK;
 }

@@ -170,6 +170,7 @@ static int enqueue(reel_seq *q, reel__wb *w, const reel_frame_in *f, int64_t *in
 {
     reel_store *s = q->store;
     reel_frame_info info;
+    reel__pin_req r;
     pending *p;
     int rc;
     if (q->wb_pending == 0 && (rc = find_end(q)) != REEL_OK)
@@ -193,8 +194,8 @@ static int enqueue(reel_seq *q, reel__wb *w, const reel_frame_in *f, int64_t *in
     info.duration = f->duration;
     info.flags = f->flags;
     info.status = f->status;
-    rc = reel__cache_put_dirty(s->cache, s->serial, q->id, q->wb_next, q->frame_size, f->pixels,
-                               &info, s->access, q->stat, &p->entry);
+    reel__seq_pin_req(q, q->wb_next, NULL, &r);
+    rc = reel__cache_put_dirty(s->cache, &r, f->pixels, &info, &p->entry);
     if (rc == REEL_EXISTS)
         return reel__err(REEL_MISUSE,
                          "sequence '%s' frame %lld: another handle of this sequence has frames "
@@ -243,7 +244,7 @@ int reel_frame_put(reel_seq *q, const reel_frame_in *f, int64_t *index)
             reel__writer_unlock(s);
         }
     }
-    reel__cache_fit(s->cache);
+    reel__cache_fit(s->cache, q->frame_size);
     return REEL_OK;
 }
 

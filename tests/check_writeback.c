@@ -1,6 +1,7 @@
 /* check_writeback.c - frames put through the RAM tier and written back (before eviction, on
  * flush, trim, pressure and close, and after a kill -9), per-sequence statistics, access
- * counts of a handle, warm start, and a threaded stress test with a writer (TSan in CI). */
+ * counts of a handle, warm start, and a threaded stress test with a writer (TSan in CI).
+ * The pressure monitor is tested in check_pressure.c. */
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
@@ -473,130 +474,6 @@ START_TEST(test_warm_start)
 }
 END_TEST
 
-/* ---- the memory-pressure monitor, on /proc and /sys files of the test's own ---- */
-
-static void write_file(const char *rel, const char *text)
-{
-    char path[512], dir[512];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/root/%s", tu_dir(), rel);
-    snprintf(dir, sizeof dir, "%s", path);
-    *strrchr(dir, '/') = 0;
-    ck_assert_int_eq(tu_sh("mkdir -p '%s'", dir), 0);
-    ck_assert_ptr_nonnull(f = fopen(path, "w"));
-    fputs(text, f);
-    fclose(f);
-}
-
-static void set_meminfo(long total_kib, long avail_kib)
-{
-    char buf[200];
-    snprintf(buf, sizeof buf, "MemTotal: %ld kB\nMemFree: 1 kB\nMemAvailable: %ld kB\n",
-             total_kib, avail_kib);
-    write_file("proc/meminfo", buf);
-}
-
-static uint64_t events(reel_cache *c)
-{
-    reel_cache_stats st;
-    reel_cache_stats_get(c, &st);
-    return st.pressure_events;
-}
-
-/* Wait up to 5 s for the monitor to see level, and (for a level above none) to act on it in
- * two more rounds after this call: the second began after everything the test did before. */
-static int wait_level(reel_cache *c, int level)
-{
-    reel_cache_stats st;
-    uint64_t from = events(c);
-    int i;
-    for (i = 0; i < 500; i++) {
-        reel_cache_stats_get(c, &st);
-        if (st.pressure_level == level &&
-            (level == REEL_PRESSURE_NONE || st.pressure_events >= from + 2))
-            return 1;
-        usleep(10000);
-    }
-    return 0;
-}
-
-static void load_frames(reel_seq *q, int n)
-{
-    int i;
-    for (i = 0; i < n; i++) {
-        reel_frame *f;
-        ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
-        reel_frame_release(f);
-    }
-}
-
-START_TEST(test_pressure_monitor)
-{
-    reel_store *s;
-    reel_seq *q, *p;
-    reel_cache *c = setup("m.reel", 64 * COST, &s, &q, &p);
-    reel_pressure_options o;
-    reel_cache_stats st;
-    char root[300];
-    memset(&o, 0, sizeof o);
-    snprintf(root, sizeof root, "%s/root", tu_dir());
-    o.root = root;
-    o.interval_ms = 10;
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
-    ck_assert_int_eq(st.pressure_level, -1); /* no monitor on a private cache by default */
-
-    /* plenty of memory, no PSI, no cgroup limit: nothing happens */
-    set_meminfo(1000000, 900000);
-    write_file("proc/self/cgroup", "0::/\n");
-    load_frames(q, 40);
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_OK);
-    ck_assert(wait_level(c, REEL_PRESSURE_NONE));
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
-    ck_assert_uint_eq(st.pressure_events, 0);
-    ck_assert_uint_eq(st.resident_frames, 40);
-
-    /* 8% available: moderate, the cache halves, queued frames are written first */
-    ck_assert_int_eq(put(p, 0, NULL), REEL_OK);
-    set_meminfo(1000000, 80000);
-    ck_assert(wait_level(c, REEL_PRESSURE_MODERATE));
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
-    ck_assert_uint_le(st.resident_bytes, 32 * COST);
-    ck_assert_uint_eq(st.dirty_bytes, 0);
-    ck_assert_int_eq(stored_frames(tu_path("m.reel")), 1);
-
-    /* a cgroup v2 limit nearly used up: critical, only pinned frames stay */
-    set_meminfo(1000000, 900000);
-    write_file("proc/self/cgroup", "0::/app\n");
-    write_file("sys/fs/cgroup/app/memory.max", "1000000\n");
-    write_file("sys/fs/cgroup/app/memory.current", "990000\n");
-    write_file("sys/fs/cgroup/app/memory.stat", "anon 900000\ninactive_file 5000\n");
-    load_frames(q, 10);
-    ck_assert(wait_level(c, REEL_PRESSURE_CRITICAL));
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
-    ck_assert_uint_eq(st.resident_frames, 0);
-
-    /* cgroup v1 with its page cache counted out: fine again; then PSI stalls: moderate */
-    write_file("proc/self/cgroup", "4:memory:/box\n0::/\n");
-    write_file("sys/fs/cgroup/memory/box/memory.limit_in_bytes", "1000000\n");
-    write_file("sys/fs/cgroup/memory/box/memory.usage_in_bytes", "990000\n");
-    write_file("sys/fs/cgroup/memory/box/memory.stat", "total_inactive_file 600000\n");
-    ck_assert(wait_level(c, REEL_PRESSURE_NONE));
-    write_file("proc/pressure/memory", "some avg10=25.00 avg60=3.00 avg300=1.00 total=9\n"
-                                       "full avg10=1.00 avg60=0.00 avg300=0.00 total=1\n");
-    ck_assert(wait_level(c, REEL_PRESSURE_MODERATE));
-
-    o.moderate_percent = 101;
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_INVALID);
-    ck_assert_int_eq(reel_cache_stop_pressure_monitor(c), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
-    ck_assert_int_eq(st.pressure_level, -1);
-    ck_assert_int_eq(reel_cache_monitor_pressure(NULL, NULL), REEL_MISUSE);
-    o.moderate_percent = 0;
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_OK); /* freed with the cache */
-    teardown(s, c, q, p);
-}
-END_TEST
-
 /* ---- threads: a writer putting frames, readers reading them, budget squeezes ---- */
 
 typedef struct stress {
@@ -695,7 +572,6 @@ int main(void)
     tcase_add_test(tc, test_seq_stats);
     tcase_add_test(tc, test_handle_access_count);
     tcase_add_test(tc, test_warm_start);
-    tcase_add_test(tc, test_pressure_monitor);
     tcase_add_test(tc, test_threads_writeback);
     return tu_run("writeback", tc);
 }

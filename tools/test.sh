@@ -1,6 +1,7 @@
 #!/bin/sh
 # test.sh - the whole test suite, as CI runs it:
-#   1. build with -Wall -Wextra -Werror and run `make check`;
+#   1. build with -Wall -Wextra -Werror and run `make check`, then `make check-pressure` (readers
+#      under a real memory cgroup: needs root, as CI has);
 #   2. rebuild under AddressSanitizer + UndefinedBehaviorSanitizer and run it again;
 #   3. rebuild under ThreadSanitizer and run it again (the suites include threaded tests);
 #   4. `make distcheck` (the release tarball builds and passes its tests).
@@ -32,6 +33,17 @@ run() { # name, configure arguments...
 }
 
 run werror
+echo "==== check-pressure"
+status=0
+(cd _build/werror && make -s check-pressure) || status=$?
+if [ "$status" -eq 77 ]; then
+    summary="$summary check-pressure:SKIPPED"
+elif [ "$status" -ne 0 ]; then
+    echo "make check-pressure failed"
+    exit 1
+else
+    summary="$summary check-pressure:ok"
+fi
 san="-O1 -g -fno-omit-frame-pointer"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run asan-ubsan CFLAGS="$san -fsanitize=address,undefined -fno-sanitize-recover=all" \
