@@ -44,7 +44,8 @@ static void choose(const reel_seq_policy *p, int64_t pos, int trim, reel__cframe
         maxf = maxf && frames > maxf ? maxf - maxf / 8 : maxf;
         maxb = maxb && bytes > maxb ? maxb - maxb / 8 : maxb;
     }
-    qsort(v, n, sizeof *v, by_tick); /* least recently used first */
+    if (n > 1)
+        qsort(v, n, sizeof *v, by_tick); /* least recently used first */
     for (i = 0; i < n; i++) {
         int outside = p->window > 0 && (v[i].idx < pos - p->window || v[i].idx > pos + p->window);
         int over = (maxf && frames > maxf) || (maxb && bytes > maxb);

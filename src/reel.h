@@ -595,8 +595,8 @@ typedef struct reel_seq_policy {
  * goes over max_frames or max_bytes, its least recently used unpinned frames are dropped down
  * to 7/8 of the limit (the work is amortised over several loads); a window drops the frames
  * outside it. A trim drops every unpinned frame the limits and the window do not keep (all of
- * them without limits or window). Pinned frames and frames waiting for write-back are never
- * dropped. What the policy dropped shows in reel_seq_cache_stats().policy_evictions.
+ * them without limits or window; a trim that a get sets off keeps the frame being got).
+ * Pinned frames and frames waiting for write-back are never dropped. What the policy dropped shows in reel_seq_cache_stats().policy_evictions.
  * REEL_INVALID for a bad priority or non-zero reserved fields. Thread-safe.
  */
 REEL_API int reel_seq_set_policy(reel_seq *seq, const reel_seq_policy *policy);
