@@ -84,13 +84,6 @@ void reel__access_free(reel__access *a)
     free(a);
 }
 
-int64_t reel__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts); /* ms resolution is plenty, and cheaper */
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void grow(ashard *s)
 {
     size_t n = s->nbuckets * 2, b;

@@ -25,13 +25,6 @@ static atomic_uint_fast64_t next_serial = 1;
 
 uint64_t reel__cache_serial(void) { return atomic_fetch_add(&next_serial, 1); }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * The LRU clock: milliseconds of the coarse monotonic clock (a few ns to read, where the
  * precise one costs ~40 ns in a VM), then a per-thread count. Releases by one thread are
@@ -348,10 +341,10 @@ static int reserve(reel_cache *c, size_t need, reel__pin_kind kind)
 static int load_entry(reel_cache *c, shard *s, centry *e, const reel__pin_req *r,
                       reel__pin_kind kind)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = reel__mono_ns();
     uint_fast64_t max;
     int rc = r->load(r->ctx, e->pixels, &e->info);
-    t0 = now_ns() - t0;
+    t0 = reel__mono_ns() - t0;
     atomic_fetch_add(&c->load_ns, t0);
     max = atomic_load(&c->load_ns_max);
     while (t0 > max && !atomic_compare_exchange_weak(&c->load_ns_max, &max, t0))

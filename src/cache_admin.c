@@ -239,20 +239,13 @@ int reel_cache_trim(reel_cache *c, size_t target)
  */
 #define RAISE_MS 250
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 size_t reel__cache_limit(reel_cache *c)
 {
     size_t budget = atomic_load(&c->budget), eff = atomic_load(&c->effective), raised;
     long long now, last;
     if (eff >= budget)
         return budget;
-    now = mono_ms();
+    now = reel__mono_ms();
     last = atomic_load(&c->raised_ms);
     if (now - atomic_load(&c->pressure_ms) < atomic_load(&c->calm_ms) || now - last < RAISE_MS ||
         !atomic_compare_exchange_strong(&c->raised_ms, &last, now))
@@ -269,7 +262,7 @@ static void lower_effective(reel_cache *c, size_t to)
     size_t eff = atomic_load(&c->effective);
     while (to < eff && !atomic_compare_exchange_weak(&c->effective, &eff, to))
         ;
-    atomic_store(&c->pressure_ms, mono_ms());
+    atomic_store(&c->pressure_ms, reel__mono_ms());
 }
 
 size_t reel__cache_cut(reel_cache *c, size_t target, int *rc)

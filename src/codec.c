@@ -32,39 +32,6 @@ struct reel__codec {
     size_t rows_cap;
 };
 
-/* ---- formats ---------------------------------------------------------------------------- */
-
-int reel__planes(int fmt, int w, int h, reel__plane p[REEL__MAX_PLANES])
-{
-    int cw = (w + 1) / 2, ch = (h + 1) / 2, n = 0, i;
-    if (w < 1 || h < 1 || w > REEL__MAX_DIM || h > REEL__MAX_DIM)
-        return 0;
-    switch (fmt) {
-    case REEL_PIX_GRAY8:
-    case REEL_PIX_GRAY16LE:
-        p[n++] = (reel__plane){w, h, fmt == REEL_PIX_GRAY16LE ? 2 : 1};
-        break;
-    case REEL_PIX_RGB24:
-    case REEL_PIX_BGR24:
-    case REEL_PIX_YUV444P:
-        for (i = 0; i < 3; i++)
-            p[n++] = (reel__plane){w, h, 1};
-        break;
-    case REEL_PIX_YUV420P:
-    case REEL_PIX_YUV420P10LE: {
-        int b = fmt == REEL_PIX_YUV420P10LE ? 2 : 1;
-        p[n++] = (reel__plane){w, h, b};
-        p[n++] = (reel__plane){cw, ch, b};
-        p[n++] = (reel__plane){cw, ch, b};
-        break;
-    }
-    default:
-        return 0;
-    }
-    return n;
-}
-
-
 /* ---- buffers ---------------------------------------------------------------------------- */
 
 reel__codec *reel__codec_new(void)

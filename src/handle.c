@@ -367,15 +367,8 @@ static void *flusher_main(void *arg)
     reel_store *s = arg;
     pthread_mutex_lock(&s->flush_lock);
     while (!s->flush_stop) {
-        struct timespec until;
         int ms = s->flush_ms;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += ms / 1000;
-        until.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = reel__deadline(ms);
         if (ms <= 0) {
             pthread_cond_wait(&s->flush_cond, &s->flush_lock);
             continue;

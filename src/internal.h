@@ -10,20 +10,14 @@
 #include <stdint.h>
 
 #include "reel.h"
+#include "base/clock.h"
+#include "base/common.h"
+#include "base/db.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "base/pixfmt.h"
 
-#define REEL__HIDDEN __attribute__((visibility("hidden")))
-
-/* ---- errors (error.c) ---- */
-
-/* Record a detailed message for this thread and return code. */
-REEL__HIDDEN int reel__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Map a SQLite result code to a reel code and record "what: sqlite message". */
-REEL__HIDDEN int reel__sqlerr(sqlite3 *db, int rc, const char *what);
-
-/* ---- pixel formats and the frame codec (codec.c) ---- */
-
-#define REEL__MAX_DIM 65535
-#define REEL__MAX_PLANES 3
+/* ---- the frame codec (codec.c) ---- */
 
 /*
  * Filter ids, recorded per frame in reel_frame.filter. Never renumber.
@@ -35,18 +29,6 @@ REEL__HIDDEN int reel__sqlerr(sqlite3 *db, int rc, const char *what);
 #define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
 #define REEL__FILTER_DEFAULT REEL__FILTER_AUTO
 
-typedef struct reel__plane {
-    int width, height; /* in samples */
-    int bytes;         /* bytes per sample: 1 or 2 */
-} reel__plane;
-
-/* Planes of a format as the codec filters them (packed RGB counts as 3 planes). */
-REEL__HIDDEN int reel__planes(int fmt, int width, int height, reel__plane planes[REEL__MAX_PLANES]);
-
-static inline size_t reel__plane_bytes(const reel__plane *p)
-{
-    return (size_t)p->width * (size_t)p->height * (size_t)p->bytes;
-}
 
 /* ---- the prediction filter (filter.c) ---- */
 
@@ -89,8 +71,6 @@ REEL__HIDDEN int reel__decode(reel__codec *c, int filter, int fmt, int width, in
                               const void *blob, size_t blob_len, uint64_t checksum, void *dst,
                               const char **why);
 
-/* 64-bit checksum of raw pixels (XXH64, seed 0). */
-REEL__HIDDEN uint64_t reel__checksum(const void *data, size_t len);
 
 /* Force the portable scalar unfilter (tests compare it with the SIMD one). */
 REEL__HIDDEN void reel__codec_force_scalar(int on);
@@ -114,9 +94,6 @@ REEL__HIDDEN int reel__schema_version(sqlite3 *db, int *version);
 
 /* ---- store (store.c) ---- */
 
-#define REEL__MAGIC_STORE 0x7265656cu /* "reel" */
-#define REEL__MAGIC_SEQ 0x72736571u   /* "rseq" */
-#define REEL__MAGIC_DEAD 0xdeadbeefu
 
 /* A read connection with its prepared statements and codec; owned by the store's pool. */
 typedef struct reel__reader {
@@ -283,8 +260,6 @@ REEL__HIDDEN void reel__access_free(reel__access *a);
 REEL__HIDDEN void reel__access_count(reel__access *a, int64_t seq, int64_t idx);
 REEL__HIDDEN void reel__access_add(reel__access *a, int64_t seq, int64_t idx, int64_t n,
                                    int64_t ms);
-/* Wall-clock milliseconds, coarse (a few ms) and cheap. */
-REEL__HIDDEN int64_t reel__now_ms(void);
 /* Write the counts with the writer db (caller holds the writer lock); kept on failure. */
 REEL__HIDDEN int reel__access_flush(reel__access *a, sqlite3 *db);
 REEL__HIDDEN void reel__access_forget(reel__access *a, int64_t seq);
@@ -298,10 +273,6 @@ REEL__HIDDEN int reel__access_stored(reel_store *s, int64_t seq, int64_t idx, in
 REEL__HIDDEN int reel__access_top(reel_store *s, int64_t seq, size_t limit, int64_t *idx,
                                   size_t *n);
 
-/* Memory that one thread writes and others must not slow down is kept 128 bytes apart: x86
- * CPUs fetch cache lines in aligned pairs (the adjacent-line prefetcher), so two threads writing
- * neighbouring 64-byte lines still contend. */
-#define REEL__SPACING 128
 
 /* A count of pinned frame handles spread over cache-line pairs, so that threads do not contend
  * on one counter: each thread has its slot (reel__pins_slot), remembered by the handle so that
@@ -315,24 +286,6 @@ typedef struct reel__pins {
 
 REEL__HIDDEN int reel__pins_slot(void);
 
-/* The magic number at the start of a handle, read without assuming the pointer is really of
- * that (over-aligned) type: misuse checks must not themselves misbehave on a foreign pointer. */
-static inline uint32_t reel__magic(const void *handle)
-{
-    uint32_t m;
-    memcpy(&m, handle, sizeof m);
-    return m;
-}
-
-/* Zeroed memory aligned to REEL__SPACING, for objects holding reel__pins or written by one
- * thread at a time; free() frees it. */
-static inline void *reel__zalloc_spaced(size_t size)
-{
-    void *p = aligned_alloc(REEL__SPACING, (size + REEL__SPACING - 1) & ~(size_t)(REEL__SPACING - 1));
-    if (p)
-        memset(p, 0, size);
-    return p;
-}
 
 static inline void reel__pins_add(reel__pins *p, int slot, int delta)
 {
@@ -402,8 +355,6 @@ REEL__HIDDEN void reel__reader_put(reel_store *s, reel__reader *r);
 /* Lock the writer; REEL_READONLY on a read-only store. */
 REEL__HIDDEN int reel__writer_lock(reel_store *s);
 REEL__HIDDEN void reel__writer_unlock(reel_store *s);
-/* Run one SQL statement with no result rows on db. */
-REEL__HIDDEN int reel__exec(sqlite3 *db, const char *sql);
 
 /* ---- sequences (sequence.c) ---- */
 

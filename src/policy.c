@@ -19,13 +19,6 @@
 
 #include "internal.h"
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int by_tick(const void *a, const void *b)
 {
     uint64_t x = ((const reel__cframe *)a)->tick, y = ((const reel__cframe *)b)->tick;
@@ -106,10 +99,10 @@ void reel__policy_after_get(reel_seq *q, int64_t idx)
     if (pthread_mutex_trylock(&pol->lock) != 0)
         return;
     trim = (pol->p.trim_every && gets % pol->p.trim_every == 0) ||
-           (pol->p.trim_ms && mono_ms() - pol->trimmed_ms >= (int64_t)pol->p.trim_ms);
+           (pol->p.trim_ms && reel__mono_ms() - pol->trimmed_ms >= (int64_t)pol->p.trim_ms);
     if (trim) {
         enforce(q, pol, 1);
-        pol->trimmed_ms = mono_ms();
+        pol->trimmed_ms = reel__mono_ms();
     } else if (over(q, pol, idx)) {
         enforce(q, pol, 0);
     }
@@ -133,7 +126,7 @@ int reel_seq_set_policy(reel_seq *q, const reel_seq_policy *p)
         return reel__err(REEL_NOMEM, "out of memory");
     pthread_mutex_lock(&pol->lock);
     pol->p = *p;
-    pol->trimmed_ms = mono_ms();
+    pol->trimmed_ms = reel__mono_ms();
     atomic_store(&pol->priority, p->priority);
     atomic_store(&pol->active, p->max_frames || p->max_bytes || p->window || p->trim_every ||
                                    p->trim_ms);
@@ -167,7 +160,7 @@ int reel_seq_trim(reel_seq *q, size_t *freed)
         return reel__err(REEL_NOMEM, "out of memory");
     pthread_mutex_lock(&pol->lock);
     n = enforce(q, pol, 1);
-    pol->trimmed_ms = mono_ms();
+    pol->trimmed_ms = reel__mono_ms();
     pthread_mutex_unlock(&pol->lock);
     if (freed)
         *freed = n;

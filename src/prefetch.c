@@ -252,13 +252,7 @@ int reel_seq_prefetch_wait(reel_seq *seq, int timeout_ms)
     if (reel__seq_check(seq) != REEL_OK)
         return reel__err(REEL_MISUSE, "reel_seq_prefetch_wait: NULL or closed sequence");
     p = seq->store->prefetch;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until = reel__deadline(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&p->lock);
     while (rc == REEL_OK && (seq->ra_inflight > 0 || queued_locked(p, seq) > 0))
         if (timeout_ms < 0)

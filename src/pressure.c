@@ -78,13 +78,6 @@ typedef struct reel__monitor {
     atomic_ullong kernel_events; /* wake-ups by the kernel, for tests and statistics */
 } monitor;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int open_under(const monitor *m, const char *path, int flags)
 {
     char full[2048];
@@ -245,7 +238,7 @@ static void events_v1(monitor *m)
         }
     }
     m->cg.file = m->cg.file_now;
-    m->cg.registered_ms = mono_ms();
+    m->cg.registered_ms = reel__mono_ms();
     close_fd(&level_fd);
     close_fd(&ctl);
 }
@@ -256,7 +249,7 @@ static void reregister(monitor *m)
 {
     double moved = fabs(m->cg.file_now - m->cg.file);
     if (m->cg.version != 1 || moved <= m->cg.limit / 256 || moved <= 1 << 20 ||
-        mono_ms() - m->cg.registered_ms < 500)
+        reel__mono_ms() - m->cg.registered_ms < 500)
         return;
     close_fd(&m->event_fd);
     events_v1(m);
@@ -287,7 +280,7 @@ static void discover(monitor *m)
 {
     char lines[sizeof m->cg_line];
     double limit;
-    m->discovered_ms = mono_ms();
+    m->discovered_ms = reel__mono_ms();
     if (slurp(m, "/proc/self/cgroup", lines, sizeof lines) != 0)
         lines[0] = 0;
     limit = m->cg.version ? fd_number(m->cg.limit_fd) : 0;
@@ -359,7 +352,7 @@ static void sample_psi(monitor *m, sample *s)
 {
     char buf[512];
     const char *t;
-    int64_t now = mono_ms();
+    int64_t now = reel__mono_ms();
     double total;
     if (read_fd(m->psi_fd, buf, sizeof buf) != 0 || !(t = strstr(buf, "total=")))
         return;
@@ -382,7 +375,7 @@ static void look_locked(monitor *m, int on_thread)
     sample s = {101, 0, -1};
     size_t resident;
     int level = REEL_PRESSURE_NONE;
-    if (on_thread && mono_ms() - m->discovered_ms >= REDISCOVER_MS)
+    if (on_thread && reel__mono_ms() - m->discovered_ms >= REDISCOVER_MS)
         discover(m);
     sample_cgroup(m, &s);
     if (on_thread)
@@ -450,7 +443,7 @@ static void *watch(void *arg)
         pthread_mutex_lock(&m->look_lock);
         look_locked(m, 1);
         pthread_mutex_unlock(&m->look_lock);
-        if (mono_ms() < hurry_until && timeout > HURRY_STEP_MS)
+        if (reel__mono_ms() < hurry_until && timeout > HURRY_STEP_MS)
             timeout = HURRY_STEP_MS;
         for (i = 0; i < 4; i++)
             p[i + 1] = (struct pollfd){*fds[i], i == 0 ? POLLIN : POLLPRI, 0};
@@ -458,7 +451,7 @@ static void *watch(void *arg)
             for (i = 0; i < 4; i++)
                 if (p[i + 1].revents) {
                     drain(fds[i], p[i + 1].revents);
-                    hurry_until = mono_ms() + HURRY_MS;
+                    hurry_until = reel__mono_ms() + HURRY_MS;
                     atomic_fetch_add(&m->kernel_events, 1);
                 }
     }

@@ -20,44 +20,6 @@ int reel__store_check(const reel_store *s)
     return REEL_OK;
 }
 
-int reel__sqlerr(sqlite3 *db, int rc, const char *what)
-{
-    int code;
-    switch (rc & 0xff) {
-    case SQLITE_NOMEM: code = REEL_NOMEM; break;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: code = REEL_BUSY; break;
-    case SQLITE_READONLY: code = REEL_READONLY; break;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: code = REEL_CORRUPT; break;
-    case SQLITE_CANTOPEN: code = REEL_NOTFOUND; break;
-    case SQLITE_IOERR:
-    case SQLITE_FULL: code = REEL_IO; break;
-    case SQLITE_CONSTRAINT: code = REEL_INVALID; break;
-    default: code = REEL_ERROR; break;
-    }
-    return reel__err(code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
-int reel__exec(sqlite3 *db, const char *sql)
-{
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(db, rc, sql);
-}
-
-/* Run a query returning one integer. */
-static int query_int(sqlite3 *db, const char *sql, int64_t *out)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(db, rc, sql);
-}
-
 static int db_connect(const reel_store *s, int readonly, sqlite3 **out)
 {
     int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
@@ -85,12 +47,12 @@ static int prepare_schema(reel_store *s, sqlite3 *db, int page_size)
     int version = 0, latest = reel__schema_latest(), rc;
     char sql[64];
 
-    rc = query_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
+    rc = reel__query_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
     if (rc == REEL_CORRUPT || rc == REEL_ERROR)
         return reel__err(REEL_CORRUPT, "%s: not a reel store (not an SQLite database)", s->path);
     if (rc != REEL_OK)
         return rc;
-    if ((rc = query_int(db, "PRAGMA application_id", &appid)) != REEL_OK)
+    if ((rc = reel__query_int(db, "PRAGMA application_id", &appid)) != REEL_OK)
         return rc;
     if (objects > 0 && appid != APPLICATION_ID)
         return reel__err(REEL_CORRUPT, "%s: an SQLite database, but not a reel store", s->path);

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "base/error.h"
 
 static _Thread_local char errmsg[512];
 

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "internal.h"
+#include "base/hash.h"
 
 #define P1 0x9E3779B185EBCA87ULL
 #define P2 0xC2B2AE3D27D4EB4FULL

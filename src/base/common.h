@@ -1,0 +1,43 @@
+/* common.h - what every file of libreel shares: symbol visibility, spacing of memory written
+ * by different threads, and the magic number at the start of each handle. Not installed. */
+#ifndef REEL_BASE_COMMON_H
+#define REEL_BASE_COMMON_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reel.h"
+
+#define REEL__HIDDEN __attribute__((visibility("hidden")))
+
+/* Memory that one thread writes and others must not slow down is kept 128 bytes apart: x86
+ * CPUs fetch cache lines in aligned pairs (the adjacent-line prefetcher), so two threads writing
+ * neighbouring 64-byte lines still contend. */
+#define REEL__SPACING 128
+
+/* Handle magics: the first 4 bytes of every handle; a released handle gets MAGIC_DEAD. */
+#define REEL__MAGIC_STORE 0x7265656cu /* "reel" */
+#define REEL__MAGIC_SEQ 0x72736571u   /* "rseq" */
+#define REEL__MAGIC_DEAD 0xdeadbeefu
+
+/* The magic number at the start of a handle, read without assuming the pointer is really of
+ * that (over-aligned) type: misuse checks must not themselves misbehave on a foreign pointer. */
+static inline uint32_t reel__magic(const void *handle)
+{
+    uint32_t m;
+    memcpy(&m, handle, sizeof m);
+    return m;
+}
+
+/* Zeroed memory aligned to REEL__SPACING, for objects written by one thread at a time or
+ * holding per-thread slots; free() frees it. */
+static inline void *reel__zalloc_spaced(size_t size)
+{
+    void *p = aligned_alloc(REEL__SPACING, (size + REEL__SPACING - 1) & ~(size_t)(REEL__SPACING - 1));
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+#endif

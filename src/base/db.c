@@ -1,0 +1,42 @@
+/* db.c - SQLite helpers: result codes mapped to reel's, one-shot statements. */
+#include "config.h"
+
+#include "base/db.h"
+#include "base/error.h"
+
+int reel__sqlerr(sqlite3 *db, int rc, const char *what)
+{
+    int code;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: code = REEL_NOMEM; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: code = REEL_BUSY; break;
+    case SQLITE_READONLY: code = REEL_READONLY; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: code = REEL_CORRUPT; break;
+    case SQLITE_CANTOPEN: code = REEL_NOTFOUND; break;
+    case SQLITE_IOERR:
+    case SQLITE_FULL: code = REEL_IO; break;
+    case SQLITE_CONSTRAINT: code = REEL_INVALID; break;
+    default: code = REEL_ERROR; break;
+    }
+    return reel__err(code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+int reel__exec(sqlite3 *db, const char *sql)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(db, rc, sql);
+}
+
+int reel__query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(db, rc, sql);
+}
