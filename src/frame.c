@@ -119,6 +119,9 @@ static int insert_encoded(appender *a, const reel__encoded *e)
 int reel__encode_frame(reel__codec *c, int level, const reel_seq *q, const reel_frame_in *f,
                        reel__encoded *e)
 {
+    reel__geom g = {q->pix_fmt, q->width, q->height};
+    reel__blob b;
+    int rc;
     memset(e, 0, sizeof *e);
     e->pts = f->pts;
     e->duration = f->duration;
@@ -127,8 +130,13 @@ int reel__encode_frame(reel__codec *c, int level, const reel_seq *q, const reel_
     e->level = level;
     if (!f->pixels)
         return REEL_OK;
-    return reel__encode(c, REEL__FILTER_DEFAULT, level, q->pix_fmt, q->width, q->height,
-                        f->pixels, &e->blob, &e->len, &e->checksum, &e->filter);
+    if ((rc = reel__encode(c, REEL__FILTER_DEFAULT, level, &g, f->pixels, &b)) == REEL_OK) {
+        e->blob = b.data;
+        e->len = b.len;
+        e->checksum = b.checksum;
+        e->filter = b.filter;
+    }
+    return rc;
 }
 
 static int append_one(appender *a, const reel_frame_in *f)
@@ -259,37 +267,20 @@ int reel_frame_append(reel_seq *q, const reel_frame_in *f, int64_t *index)
 static int decode_row(reel_seq *q, reel__reader *r, sqlite3_stmt *st, const int c[5], int col,
                       int64_t index, void *dst)
 {
-    const void *blob;
-    size_t len;
-    int64_t raw = sqlite3_column_int64(st, c[3]), stored = sqlite3_column_int64(st, c[4]);
-    const char *why = NULL;
-    int rc;
-
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        if (sqlite3_column_int(st, c[0]) == REEL_STATUS_SKIPPED)
-            return reel__err(REEL_NODATA, "sequence '%s' frame %lld: skipped at import, no pixels",
-                             q->name, (long long)index);
-        return reel__err(REEL_CORRUPT, "sequence '%s' frame %lld: pixel blob is missing", q->name,
-                         (long long)index);
-    }
-    if (raw != (int64_t)q->frame_size)
-        return reel__err(REEL_CORRUPT,
-                         "sequence '%s' frame %lld: recorded size %lld, expected %zu for %dx%d %s",
-                         q->name, (long long)index, (long long)raw, q->frame_size, q->width,
-                         q->height, reel_pix_fmt_name(q->pix_fmt));
-    blob = sqlite3_column_blob(st, col);
-    len = (size_t)sqlite3_column_bytes(st, col);
-    if (!blob && len)
-        return reel__err(REEL_NOMEM, "out of memory reading a blob");
-    if ((int64_t)len != stored)
-        return reel__err(REEL_CORRUPT,
-                         "sequence '%s' frame %lld: blob has %zu bytes, %lld were recorded",
-                         q->name, (long long)index, len, (long long)stored);
-    rc = reel__decode(r->codec, sqlite3_column_int(st, c[1]), q->pix_fmt, q->width, q->height,
-                      blob, len, (uint64_t)sqlite3_column_int64(st, c[2]), dst, &why);
-    if (rc != REEL_OK)
-        return reel__err(rc, "sequence '%s' frame %lld: %s", q->name, (long long)index, why);
-    return REEL_OK;
+    reel__stored s;
+    s.seq_name = q->name;
+    s.index = index;
+    s.geom = (reel__geom){q->pix_fmt, q->width, q->height};
+    s.frame_size = q->frame_size;
+    s.status = sqlite3_column_int(st, c[0]);
+    s.filter = sqlite3_column_int(st, c[1]);
+    s.checksum = (uint64_t)sqlite3_column_int64(st, c[2]);
+    s.raw_bytes = sqlite3_column_int64(st, c[3]);
+    s.stored_bytes = sqlite3_column_int64(st, c[4]);
+    s.present = sqlite3_column_type(st, col) != SQLITE_NULL;
+    s.data = s.present ? sqlite3_column_blob(st, col) : NULL;
+    s.len = s.present ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    return reel__stored_decode(r->codec, &s, dst);
 }
 
 static int not_found(reel_seq *q, int64_t index)

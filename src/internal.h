@@ -16,64 +16,8 @@
 #include "base/error.h"
 #include "base/hash.h"
 #include "base/pixfmt.h"
-
-/* ---- the frame codec (codec.c) ---- */
-
-/*
- * Filter ids, recorded per frame in reel_frame.filter. Never renumber.
- * The low 4 bits name the family; for STRIP16, bit 4 + i set means plane i was predicted with
- * AVG instead of MED (see codec.c).
- */
-#define REEL__FILTER_NONE 0    /* zstd of the raw frame */
-#define REEL__FILTER_STRIP16 1 /* RGB colour transform, 16 interleaved strips, MED/AVG, zstd */
-#define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
-#define REEL__FILTER_DEFAULT REEL__FILTER_AUTO
-
-
-/* ---- the prediction filter (filter.c) ---- */
-
-#define REEL__LANES 16 /* strips per plane, filtered side by side */
-
-/* Bytes of a plane once filtered (its strips, virtual rows included). */
-REEL__HIDDEN size_t reel__filtered_bytes(const reel__plane *p);
-/*
- * Filter a frame of fmt (planes p[0..np)) into out. choose: pick each plane's predictor and
- * return the choice in *mask, else use *mask. planes: raw-frame-sized scratch (RGB only);
- * tmp: 17 rows of the widest plane in 2-byte samples.
- */
-REEL__HIDDEN void reel__filter(const uint8_t *pixels, int fmt, const reel__plane *p, int np,
-                               int choose, unsigned *mask, uint8_t *out, uint8_t *planes,
-                               uint8_t *tmp);
-/* Undo reel__filter: f (overwritten) into dst. rows: 2 x 16 strips of the widest plane in
- * 16-bit samples. */
-REEL__HIDDEN void reel__unfilter(uint8_t *f, unsigned mask, int fmt, const reel__plane *p,
-                                 int np, uint8_t *dst, uint8_t *planes, uint16_t *rows);
-
-/* Reusable encoder/decoder state (zstd contexts, scratch). One thread at a time. */
-typedef struct reel__codec reel__codec;
-REEL__HIDDEN reel__codec *reel__codec_new(void);
-REEL__HIDDEN void reel__codec_free(reel__codec *c);
-
-/*
- * Compress one frame with filter (an id, or REEL__FILTER_AUTO). On success *out points to the
- * blob inside c (valid until the next call on c), *checksum is reel__checksum() of the raw
- * pixels and *filter_used the id to record with the blob.
- */
-REEL__HIDDEN int reel__encode(reel__codec *c, int filter, int level, int fmt, int width,
-                              int height, const void *pixels, const void **out, size_t *out_len,
-                              uint64_t *checksum, int *filter_used);
-
-/*
- * Validate and decompress one untrusted blob into dst (frame_size bytes). Returns REEL_OK or
- * REEL_CORRUPT / REEL_UNSUPPORTED / REEL_NOMEM with *why set to a static reason.
- */
-REEL__HIDDEN int reel__decode(reel__codec *c, int filter, int fmt, int width, int height,
-                              const void *blob, size_t blob_len, uint64_t checksum, void *dst,
-                              const char **why);
-
-
-/* Force the portable scalar unfilter (tests compare it with the SIMD one). */
-REEL__HIDDEN void reel__codec_force_scalar(int on);
+#include "codec/blob.h"
+#include "codec/codec.h"
 
 /* ---- schema (schema.c, schema_sql.c generated from schema/NNN_*.sql) ---- */
 

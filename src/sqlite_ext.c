@@ -20,6 +20,7 @@
 #include <sqlite3ext.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -29,8 +30,35 @@ SQLITE_EXTENSION_INIT1
 
 static const char SQL_FRAME[] =
     "SELECT s.width, s.height, s.pix_fmt, f.filter, f.checksum, f.raw_bytes, f.stored_bytes, "
-    "b.data FROM reel_sequence AS s JOIN reel_frame AS f ON f.seq_id = s.id "
+    "b.data, f.status FROM reel_sequence AS s JOIN reel_frame AS f ON f.seq_id = s.id "
     "LEFT JOIN reel_blob AS b ON b.id = f.blob_id WHERE s.name = ?1 AND f.idx = ?2";
+
+/* The stored frame of the row st is on, checked as the library checks it (codec/blob.c). */
+static int decode_row(sqlite3_stmt *st, reel__stored *s, uint8_t **pixels)
+{
+    reel__codec *c;
+    int rc;
+    s->geom.width = sqlite3_column_int(st, 0);
+    s->geom.height = sqlite3_column_int(st, 1);
+    if (reel_pix_fmt_from_name((const char *)sqlite3_column_text(st, 2), &s->geom.fmt) != REEL_OK ||
+        reel_frame_size(s->geom.fmt, s->geom.width, s->geom.height, &s->frame_size) != REEL_OK)
+        return reel__err(REEL_CORRUPT, "sequence '%s' frame %lld: bad frame metadata",
+                         s->seq_name, (long long)s->index);
+    s->filter = sqlite3_column_int(st, 3);
+    s->checksum = (uint64_t)sqlite3_column_int64(st, 4);
+    s->raw_bytes = sqlite3_column_int64(st, 5);
+    s->stored_bytes = sqlite3_column_int64(st, 6);
+    s->present = 1;
+    s->data = sqlite3_column_blob(st, 7);
+    s->len = (size_t)sqlite3_column_bytes(st, 7);
+    s->status = sqlite3_column_int(st, 8);
+    if (!(c = reel__codec_new()) || !(*pixels = malloc(s->frame_size)))
+        rc = reel__err(REEL_NOMEM, "out of memory");
+    else
+        rc = reel__stored_decode(c, s, *pixels);
+    reel__codec_free(c);
+    return rc;
+}
 
 /*
  * Decode frame (name, idx) read on db. Returns REEL_OK with *pixels (malloc'd) or NULL when
@@ -40,8 +68,7 @@ static int load(sqlite3 *db, const char *name, sqlite3_int64 idx, uint8_t **pixe
                 int *fmt, int *w, int *h, char *msg, size_t cap)
 {
     sqlite3_stmt *st = NULL;
-    reel__codec *c = NULL;
-    const char *why = "bad frame metadata";
+    reel__stored s;
     int rc = sqlite3_prepare_v2(db, SQL_FRAME, -1, &st, NULL);
     *pixels = NULL;
     if (rc != SQLITE_OK) {
@@ -57,28 +84,19 @@ static int load(sqlite3 *db, const char *name, sqlite3_int64 idx, uint8_t **pixe
         sqlite3_finalize(st);
         return rc == SQLITE_ROW || rc == SQLITE_DONE ? REEL_OK : REEL_ERROR;
     }
-    *w = sqlite3_column_int(st, 0);
-    *h = sqlite3_column_int(st, 1);
-    rc = REEL_CORRUPT;
-    if (reel_pix_fmt_from_name((const char *)sqlite3_column_text(st, 2), fmt) == REEL_OK &&
-        reel_frame_size(*fmt, *w, *h, size) == REEL_OK &&
-        sqlite3_column_int64(st, 5) == (sqlite3_int64)*size &&
-        sqlite3_column_int64(st, 6) == sqlite3_column_bytes(st, 7)) {
-        if (!(c = reel__codec_new()) || !(*pixels = malloc(*size))) {
-            why = "out of memory";
-            rc = REEL_NOMEM;
-        } else {
-            rc = reel__decode(c, sqlite3_column_int(st, 3), *fmt, *w, *h,
-                              sqlite3_column_blob(st, 7), (size_t)sqlite3_column_bytes(st, 7),
-                              (uint64_t)sqlite3_column_int64(st, 4), *pixels, &why);
-        }
-    }
-    if (rc != REEL_OK) {
-        snprintf(msg, cap, "reel: sequence '%s' frame %lld: %s", name, (long long)idx, why);
+    memset(&s, 0, sizeof s);
+    s.seq_name = name;
+    s.index = idx;
+    if ((rc = decode_row(st, &s, pixels)) != REEL_OK) {
+        snprintf(msg, cap, "reel: %s", reel_errmsg());
         free(*pixels);
         *pixels = NULL;
+    } else {
+        *size = s.frame_size;
+        *fmt = s.geom.fmt;
+        *w = s.geom.width;
+        *h = s.geom.height;
     }
-    reel__codec_free(c);
     sqlite3_finalize(st);
     return rc;
 }

@@ -16,6 +16,30 @@ static const int sizes[][2] = {{1, 1}, {2, 1}, {1, 2}, {3, 5}, {15, 17}, {16, 16
                                {17, 33}, {33, 31}, {64, 48}, {127, 95}, {320, 1}};
 #define NSIZES (int)(sizeof sizes / sizeof sizes[0])
 
+/* The codec's calls with the geometry and blob spelled out, as these tests use them. */
+static int encode(reel__codec *c, int filter, int level, int fmt, int w, int h, const void *px,
+                  const void **out, size_t *len, uint64_t *sum, int *used)
+{
+    reel__geom g = {fmt, w, h};
+    reel__blob b;
+    int rc = encode(c, filter, level, &g, px, &b);
+    if (rc == REEL_OK) {
+        *out = b.data;
+        *len = b.len;
+        *sum = b.checksum;
+        *used = b.filter;
+    }
+    return rc;
+}
+
+static int decode(reel__codec *c, int filter, int fmt, int w, int h, const void *blob,
+                  size_t len, uint64_t sum, void *dst, const char **why)
+{
+    reel__geom g = {fmt, w, h};
+    reel__blob b = {blob, len, filter, sum};
+    return decode(c, &g, &b, dst, why);
+}
+
 /* Filter ids to try on a format: none, all MED, all AVG, and the encoder's choice. */
 static int filter_id(int which, int fmt)
 {
@@ -42,7 +66,7 @@ static void *roundtrip_used(reel__codec *c, int filter, int fmt, int w, int h, u
     in = malloc(fs);
     out = malloc(fs);
     tu_fill(in, fmt, w, h, seed);
-    ck_assert_int_eq(reel__encode(c, filter, 1, fmt, w, h, in, &blob, blob_len, sum, used),
+    ck_assert_int_eq(encode(c, filter, 1, fmt, w, h, in, &blob, blob_len, sum, used),
                      REEL_OK);
     if (filter != REEL__FILTER_AUTO)
         ck_assert_int_eq(*used, filter);
@@ -50,7 +74,7 @@ static void *roundtrip_used(reel__codec *c, int filter, int fmt, int w, int h, u
     copy = malloc(*blob_len);
     memcpy(copy, blob, *blob_len);
     memset(out, 0xa5, fs);
-    ck_assert_msg(reel__decode(c, *used, fmt, w, h, copy, *blob_len, *sum, out, &why) == REEL_OK,
+    ck_assert_msg(decode(c, *used, fmt, w, h, copy, *blob_len, *sum, out, &why) == REEL_OK,
                   "decode %s %dx%d filter %d: %s", reel_pix_fmt_name(fmt), w, h, filter, why);
     ck_assert_msg(memcmp(in, out, fs) == 0, "roundtrip differs: %s %dx%d filter %d",
                   reel_pix_fmt_name(fmt), w, h, filter);
@@ -103,10 +127,10 @@ START_TEST(test_roundtrip_extremes)
             for (i = 0; i < fs; i++)
                 in[i] = pattern == 0 ? 0xff : pattern == 1 ? (uint8_t)((i / 3) % 2 ? 0xff : 0)
                                                            : (uint8_t)(rand() & 0xff);
-            ck_assert_int_eq(reel__encode(c, filter_id(which, formats[f]), 1, formats[f], w, h, in,
+            ck_assert_int_eq(encode(c, filter_id(which, formats[f]), 1, formats[f], w, h, in,
                                           &blob, &len, &sum, &used),
                              REEL_OK);
-            ck_assert_int_eq(reel__decode(c, used, formats[f], w, h, blob, len, sum, out, &why),
+            ck_assert_int_eq(decode(c, used, formats[f], w, h, blob, len, sum, out, &why),
                              REEL_OK);
             ck_assert_mem_eq(in, out, fs);
             free(in);
@@ -130,13 +154,13 @@ static void same_blob_both_ways(reel__codec *c, int filter, int fmt, int w, int 
     tu_fill(in, fmt, w, h, 5);
     for (mode = 0; mode < 2; mode++) {
         const void *b;
-        reel__codec_force_scalar(mode);
-        ck_assert_int_eq(reel__encode(c, filter, 1, fmt, w, h, in, &b, &len[mode], &sum, &used),
+        reel__codec_set_scalar(c, mode);
+        ck_assert_int_eq(encode(c, filter, 1, fmt, w, h, in, &b, &len[mode], &sum, &used),
                          REEL_OK);
         blob[mode] = malloc(len[mode]);
         memcpy(blob[mode], b, len[mode]);
     }
-    reel__codec_force_scalar(0);
+    reel__codec_set_scalar(c, 0);
     ck_assert_uint_eq(len[0], len[1]);
     ck_assert_mem_eq(blob[0], blob[1], len[0]);
     free(blob[0]);
@@ -153,12 +177,12 @@ START_TEST(test_scalar_matches_simd)
             for (s = 0; s < NSIZES; s++) {
                 size_t len;
                 uint64_t sum;
-                reel__codec_force_scalar(scalar);
+                reel__codec_set_scalar(c, scalar);
                 free(roundtrip(c, filter_id(which, REEL_PIX_YUV420P), REEL_PIX_YUV420P,
                                sizes[s][0] * 3, sizes[s][1] + 20, 7, &len, &sum));
                 free(roundtrip(c, filter_id(which, REEL_PIX_RGB24), REEL_PIX_RGB24,
                                sizes[s][0] + 40, sizes[s][1], 7, &len, &sum));
-                reel__codec_force_scalar(0);
+                reel__codec_set_scalar(c, 0);
                 same_blob_both_ways(c, filter_id(which, REEL_PIX_YUV420P), REEL_PIX_YUV420P,
                                     sizes[s][0] * 3, sizes[s][1] + 20);
                 same_blob_both_ways(c, filter_id(which, REEL_PIX_RGB24), REEL_PIX_RGB24,
@@ -183,10 +207,10 @@ START_TEST(test_filter_compresses)
     for (y = 0; y < h; y++)
         for (x = 0; x < w; x++)
             in[y * w + x] = (uint8_t)((x * 7 + y * 3) / 5 + ((x * y) % 3));
-    ck_assert_int_eq(reel__encode(c, REEL__FILTER_NONE, 1, REEL_PIX_GRAY8, w, h, in, &blob,
+    ck_assert_int_eq(encode(c, REEL__FILTER_NONE, 1, REEL_PIX_GRAY8, w, h, in, &blob,
                                   &plain_len, &sum, &used),
                      REEL_OK);
-    ck_assert_int_eq(reel__encode(c, REEL__FILTER_STRIP16, 1, REEL_PIX_GRAY8, w, h, in, &blob,
+    ck_assert_int_eq(encode(c, REEL__FILTER_STRIP16, 1, REEL_PIX_GRAY8, w, h, in, &blob,
                                   &med_len, &sum, &used),
                      REEL_OK);
     ck_assert_msg(med_len * 2 < plain_len, "MED16 %zu bytes, plain %zu", med_len, plain_len);
@@ -208,7 +232,7 @@ START_TEST(test_predictor_choice)
     for (y = 0; y < h; y++)
         for (x = 0; x < w; x++)
             in[y * w + x] = (uint8_t)(((x / 7 + y / 5) % 2) ? 200 : 30);
-    ck_assert_int_eq(reel__encode(c, REEL__FILTER_AUTO, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len,
+    ck_assert_int_eq(encode(c, REEL__FILTER_AUTO, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len,
                                   &sum, &used),
                      REEL_OK);
     ck_assert_int_eq(used, REEL__FILTER_STRIP16);
@@ -217,14 +241,14 @@ START_TEST(test_predictor_choice)
             rng = rng * 1664525u + 1013904223u;
             in[y * w + x] = (uint8_t)(100 + x / 4 + (int)(rng >> 28));
         }
-    ck_assert_int_eq(reel__encode(c, REEL__FILTER_AUTO, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len,
+    ck_assert_int_eq(encode(c, REEL__FILTER_AUTO, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len,
                                   &sum, &used),
                      REEL_OK);
     ck_assert_int_eq(used, REEL__FILTER_STRIP16 | (1 << 4));
     /* ids that name no filter are refused by both sides */
-    ck_assert_int_eq(reel__encode(c, 2, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
+    ck_assert_int_eq(encode(c, 2, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
                      REEL_UNSUPPORTED);
-    ck_assert_int_eq(reel__encode(c, REEL__FILTER_STRIP16 | (2 << 4), 1, REEL_PIX_GRAY8, w, h, in,
+    ck_assert_int_eq(encode(c, REEL__FILTER_STRIP16 | (2 << 4), 1, REEL_PIX_GRAY8, w, h, in,
                                   &blob, &len, &sum, &used),
                      REEL_UNSUPPORTED);
     free(in);
@@ -240,7 +264,7 @@ static int decode_bad(reel__codec *c, const void *blob, size_t len, uint64_t sum
     reel_frame_size(REEL_PIX_YUV420P, 64, 48, &fs);
     out = malloc(fs);
     *why = NULL;
-    rc = reel__decode(c, REEL__FILTER_STRIP16, REEL_PIX_YUV420P, 64, 48, blob, len, sum, out, why);
+    rc = decode(c, REEL__FILTER_STRIP16, REEL_PIX_YUV420P, 64, 48, blob, len, sum, out, why);
     free(out);
     return rc;
 }
@@ -298,7 +322,7 @@ START_TEST(test_untrusted_blobs)
         static const int bad_ids[] = {2, 99, REEL__FILTER_STRIP16 | (8 << 4), -1};
         uint8_t out[64 * 48 * 2];
         for (i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++)
-            ck_assert_int_eq(reel__decode(c, bad_ids[i], REEL_PIX_YUV420P, 64, 48, b, len, sum,
+            ck_assert_int_eq(decode(c, bad_ids[i], REEL_PIX_YUV420P, 64, 48, b, len, sum,
                                           out, &why),
                              REEL_UNSUPPORTED);
     }

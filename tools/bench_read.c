@@ -86,11 +86,12 @@ static double time_codec(bench *b, size_t n)
             sum[k] = (uint64_t)sqlite3_column_int64(st, 2);
         }
         t = bench_now();
-        for (i = 0; i < n; i++)
-            if (!blob[i] || reel__decode(codec, filter[i], b->info.pix_fmt, b->info.width,
-                                         b->info.height, blob[i], len[i], sum[i], out,
-                                         &why) != REEL_OK)
+        for (i = 0; i < n; i++) {
+            reel__geom g = {b->info.pix_fmt, b->info.width, b->info.height};
+            reel__blob bl = {blob[i], len[i], filter[i], sum[i]};
+            if (!blob[i] || reel__decode(codec, &g, &bl, out, &why) != REEL_OK)
                 t = -1e9; /* a frame without pixels, or damaged: no baseline */
+        }
         t = bench_now() - t;
     }
     sqlite3_finalize(st);

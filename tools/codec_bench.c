@@ -50,26 +50,28 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         die("out of memory");
     double t_enc_plain = 0, t_enc_reel = 0;
     for (i = 0; i < n; i++) {
-        const void *b;
-        size_t len;
+        reel__geom g = {fmt, w, h};
+        reel__blob b;
         t0 = bench_now();
-        if (reel__encode(c, REEL__FILTER_NONE, base_level, fmt, w, h, raw + i * fs, &b, &len,
-                         &plain[i].sum, &plain[i].filter) != REEL_OK)
+        if (reel__encode(c, REEL__FILTER_NONE, base_level, &g, raw + i * fs, &b) != REEL_OK)
             die(reel_errmsg());
         t_enc_plain += bench_now() - t0;
-        plain[i].data = malloc(len);
-        memcpy(plain[i].data, b, len);
-        plain[i].len = len;
-        plain_total += len;
+        plain[i].data = malloc(b.len);
+        memcpy(plain[i].data, b.data, b.len);
+        plain[i].len = b.len;
+        plain[i].sum = b.checksum;
+        plain[i].filter = b.filter;
+        plain_total += b.len;
         t0 = bench_now();
-        if (reel__encode(c, filter, level, fmt, w, h, raw + i * fs, &b, &len, &med[i].sum,
-                         &med[i].filter) != REEL_OK)
+        if (reel__encode(c, filter, level, &g, raw + i * fs, &b) != REEL_OK)
             die(reel_errmsg());
         t_enc_reel += bench_now() - t0;
-        med[i].data = malloc(len);
-        memcpy(med[i].data, b, len);
-        med[i].len = len;
-        med_total += len;
+        med[i].data = malloc(b.len);
+        memcpy(med[i].data, b.data, b.len);
+        med[i].len = b.len;
+        med[i].sum = b.checksum;
+        med[i].filter = b.filter;
+        med_total += b.len;
     }
     for (r = 0; r < reps; r++) {
         double a, b;
@@ -81,8 +83,9 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         t0 = bench_now();
         for (i = 0; i < n; i++) {
             const char *why;
-            if (reel__decode(c, med[i].filter, fmt, w, h, med[i].data, med[i].len,
-                             med[i].sum, out, &why) != REEL_OK)
+            reel__geom g = {fmt, w, h};
+            reel__blob bl = {med[i].data, med[i].len, med[i].filter, med[i].sum};
+            if (reel__decode(c, &g, &bl, out, &why) != REEL_OK)
                 die(why);
             if (memcmp(out, raw + i * fs, fs) != 0)
                 die("roundtrip differs");

@@ -24,6 +24,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,13 +33,9 @@
 #define REEL_HAVE_SSE2 1
 #endif
 
-#include "internal.h"
+#include "codec/filter.h"
 
 #define LANES REEL__LANES
-
-static int force_scalar;
-
-void reel__codec_force_scalar(int on) { force_scalar = on; }
 
 static size_t strip_rows(const reel__plane *p) { return ((size_t)p->height + LANES - 1) / LANES; }
 
@@ -124,11 +121,12 @@ static inline void transpose16(__m128i v[16])
         }                                                                                        \
     } while (0)
 
-static void residual_row8(int kind, const uint8_t *cur, const uint8_t *prev, int w, uint8_t *out)
+static void residual_row8(int kind, const uint8_t *cur, const uint8_t *prev, int w, uint8_t *out,
+                          int scalar)
 {
 #ifdef REEL_HAVE_SSE2
     int x = 1;
-    if (!force_scalar && w > 17) {
+    if (!scalar && w > 17) {
         if (!prev) {
             out[0] = cur[0];
             for (; x + 16 <= w; x += 16)
@@ -221,12 +219,12 @@ static const uint8_t *strip_row(const uint8_t *src, const reel__plane *p, size_t
 }
 
 /* Interleave 16 residual rows (rows + s * w) into strip row r of out. */
-static void interleave8(const uint8_t *rows, size_t w, uint8_t *out)
+static void interleave8(const uint8_t *rows, size_t w, uint8_t *out, int scalar)
 {
     size_t x = 0;
     int s;
 #ifdef REEL_HAVE_SSE2
-    if (!force_scalar)
+    if (!scalar)
         for (; x + 16 <= w; x += 16) {
             __m128i v[16];
             for (s = 0; s < 16; s++)
@@ -247,7 +245,7 @@ static void interleave8(const uint8_t *rows, size_t w, uint8_t *out)
  * the first virtual row of a strip, predicted from a real row above it.
  */
 static void filter_plane(int kind, const uint8_t *src, const reel__plane *p, uint8_t *out,
-                         uint8_t *tmp)
+                         uint8_t *tmp, int scalar)
 {
     size_t hs = strip_rows(p), w = (size_t)p->width, n = hs * w * LANES;
     size_t rowb = w * (size_t)p->bytes, r, x;
@@ -259,14 +257,14 @@ static void filter_plane(int kind, const uint8_t *src, const reel__plane *p, uin
             const uint8_t *cur = strip_row(src, p, hs, s, r, zero);
             const uint8_t *prev = r ? strip_row(src, p, hs, s, r - 1, zero) : NULL;
             if (p->bytes == 1)
-                residual_row8(kind, cur, prev, (int)w, tmp + (size_t)s * rowb);
+                residual_row8(kind, cur, prev, (int)w, tmp + (size_t)s * rowb, scalar);
             else
                 residual_row16(kind, (const uint16_t *)(const void *)cur,
                                (const uint16_t *)(const void *)prev, (int)w,
                                (uint16_t *)(void *)(tmp + (size_t)s * rowb));
         }
         if (p->bytes == 1) {
-            interleave8(tmp, w, out + r * w * LANES);
+            interleave8(tmp, w, out + r * w * LANES, scalar);
             continue;
         }
         for (s = 0; s < LANES; s++)
@@ -389,7 +387,7 @@ __attribute__((target("ssse3"))) static size_t rgb_to_planes_ssse3(const uint8_t
     return i;
 }
 
-static int have_ssse3(void)
+static int have_ssse3(int scalar)
 {
     static atomic_int known = -1; /* every thread computes the same answer */
     int k = atomic_load_explicit(&known, memory_order_relaxed);
@@ -397,25 +395,25 @@ static int have_ssse3(void)
         k = __builtin_cpu_supports("ssse3") != 0;
         atomic_store_explicit(&known, k, memory_order_relaxed);
     }
-    return k && !force_scalar;
+    return k && !scalar;
 }
 #endif
 
-static void rgb_to_planes(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+static void rgb_to_planes(const uint8_t *src, size_t npix, int bgr, uint8_t *dst, int scalar)
 {
     size_t done = 0;
 #ifdef REEL_HAVE_SSSE3_DISPATCH
-    if (have_ssse3())
+    if (have_ssse3(scalar))
         done = rgb_to_planes_ssse3(src, npix, bgr, dst);
 #endif
     rgb_to_planes_scalar(src, done, npix, bgr, dst);
 }
 
-static void planes_to_rgb(const uint8_t *src, size_t npix, int bgr, uint8_t *dst)
+static void planes_to_rgb(const uint8_t *src, size_t npix, int bgr, uint8_t *dst, int scalar)
 {
     size_t done = 0;
 #ifdef REEL_HAVE_SSSE3_DISPATCH
-    if (have_ssse3())
+    if (have_ssse3(scalar))
         done = planes_to_rgb_ssse3(src, npix, bgr, dst);
 #endif
     planes_to_rgb_scalar(src, done, npix, bgr, dst);
@@ -572,37 +570,38 @@ static void unfilter_plane16(int kind, uint8_t *f, const reel__plane *p, uint8_t
     }
 }
 
-void reel__filter(const uint8_t *pixels, int fmt, const reel__plane *p, int np, int choose,
-                  unsigned *mask, uint8_t *out, uint8_t *planes, uint8_t *tmp)
+void reel__filter(const reel__filter_io *io, const uint8_t *pixels, int choose, unsigned *mask,
+                  uint8_t *out)
 {
+    const reel__plane *p = io->p;
     const uint8_t *src = pixels;
     int i;
-    if (is_rgb(fmt)) {
-        rgb_to_planes(src, (size_t)p[0].width * (size_t)p[0].height, fmt == REEL_PIX_BGR24,
-                      planes);
-        src = planes;
+    if (is_rgb(io->fmt)) {
+        rgb_to_planes(src, (size_t)p[0].width * (size_t)p[0].height, io->fmt == REEL_PIX_BGR24,
+                      io->planes, io->scalar);
+        src = io->planes;
     }
-    for (i = 0; i < np; i++) {
+    for (i = 0; i < io->np; i++) {
         int kind = choose ? choose_predictor(src, &p[i]) : (int)((*mask >> i) & 1);
         *mask = (*mask & ~(1u << i)) | (unsigned)kind << i;
-        filter_plane(kind, src, &p[i], out, tmp);
+        filter_plane(kind, src, &p[i], out, io->rows, io->scalar);
         src += reel__plane_bytes(&p[i]);
         out += reel__filtered_bytes(&p[i]);
     }
 }
 
-void reel__unfilter(uint8_t *f, unsigned mask, int fmt, const reel__plane *p, int np,
-                    uint8_t *dst, uint8_t *planes, uint16_t *rows)
+void reel__unfilter(const reel__filter_io *io, uint8_t *f, unsigned mask, uint8_t *dst)
 {
-    uint8_t *out = is_rgb(fmt) ? planes : dst;
+    const reel__plane *p = io->p;
+    uint8_t *out = is_rgb(io->fmt) ? io->planes : dst;
     int i;
-    for (i = 0; i < np; i++) {
+    for (i = 0; i < io->np; i++) {
         int kind = (int)((mask >> i) & 1);
         if (p[i].bytes == 2) {
-            unfilter_plane16(kind, f, &p[i], out, rows);
+            unfilter_plane16(kind, f, &p[i], out, (uint16_t *)(void *)io->rows);
         } else {
 #ifdef REEL_HAVE_SSE2
-            if (!force_scalar)
+            if (!io->scalar)
                 unfilter_plane8_sse2(kind, f, &p[i], out);
             else
 #endif
@@ -611,7 +610,7 @@ void reel__unfilter(uint8_t *f, unsigned mask, int fmt, const reel__plane *p, in
         f += reel__filtered_bytes(&p[i]);
         out += reel__plane_bytes(&p[i]);
     }
-    if (is_rgb(fmt))
-        planes_to_rgb(planes, (size_t)p[0].width * (size_t)p[0].height, fmt == REEL_PIX_BGR24,
-                      dst);
+    if (is_rgb(io->fmt))
+        planes_to_rgb(io->planes, (size_t)p[0].width * (size_t)p[0].height,
+                      io->fmt == REEL_PIX_BGR24, dst, io->scalar);
 }

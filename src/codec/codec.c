@@ -17,7 +17,10 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "internal.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "codec/codec.h"
+#include "codec/filter.h"
 
 struct reel__codec {
     ZSTD_CCtx *cctx;
@@ -30,6 +33,7 @@ struct reel__codec {
     size_t blob_cap;
     uint8_t *rows;        /* row scratch of the filter (17 rows) and unfilter (16-bit strips) */
     size_t rows_cap;
+    int scalar;           /* portable filter code only */
 };
 
 /* ---- buffers ---------------------------------------------------------------------------- */
@@ -61,6 +65,8 @@ void reel__codec_free(reel__codec *c)
     free(c);
 }
 
+void reel__codec_set_scalar(reel__codec *c, int on) { c->scalar = on != 0; }
+
 static int reserve(uint8_t **buf, size_t *cap, size_t need)
 {
     uint8_t *p;
@@ -90,12 +96,11 @@ static int parse_filter(int id, int np, unsigned *mask)
     return 1;
 }
 
-int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
-                 const void *pixels, const void **out, size_t *out_len, uint64_t *checksum,
-                 int *filter_used)
+int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
+                 const void *pixels, reel__blob *out)
 {
     reel__plane p[REEL__MAX_PLANES];
-    int np = reel__planes(fmt, w, h, p), i;
+    int fmt = g->fmt, w = g->width, np = reel__planes(fmt, w, g->height, p), i;
     size_t raw = 0, filtered = 0, bound, n;
     const uint8_t *src = pixels, *in;
     unsigned mask = 0;
@@ -108,7 +113,7 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
         raw += reel__plane_bytes(&p[i]);
         filtered += reel__filtered_bytes(&p[i]);
     }
-    *checksum = reel__checksum(pixels, raw);
+    out->checksum = reel__checksum(pixels, raw);
     if (filter == REEL__FILTER_NONE) {
         in = src;
         n = raw;
@@ -118,8 +123,8 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
             (is_rgb(fmt) && !reserve(&c->planes, &c->planes_cap, raw)) ||
             !reserve(&c->rows, &c->rows_cap, (size_t)w * 2 * (REEL__LANES + 1)))
             return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", filtered);
-        reel__filter(src, fmt, p, np, filter == REEL__FILTER_AUTO, &mask, c->scratch, c->planes,
-                     c->rows);
+        reel__filter_io io = {fmt, p, np, c->planes, c->rows, c->scalar};
+        reel__filter(&io, src, filter == REEL__FILTER_AUTO, &mask, c->scratch);
         in = c->scratch;
         n = filtered;
         filter = REEL__FILTER_STRIP16 | (int)(mask << 4);
@@ -139,19 +144,21 @@ int reel__encode(reel__codec *c, int filter, int level, int fmt, int w, int h,
     bound = ZSTD_compress2(c->cctx, c->blob, c->blob_cap, in, n);
     if (ZSTD_isError(bound))
         return reel__err(REEL_ERROR, "zstd: %s", ZSTD_getErrorName(bound));
-    *out = c->blob;
-    *out_len = bound;
-    *filter_used = filter;
+    out->data = c->blob;
+    out->len = bound;
+    out->filter = filter;
     return REEL_OK;
 }
 
 /* ---- decoder ---------------------------------------------------------------------------- */
 
-int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *blob,
-                 size_t blob_len, uint64_t checksum, void *dst, const char **why)
+int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void *dst,
+                 const char **why)
 {
     reel__plane p[REEL__MAX_PLANES];
-    int np = reel__planes(fmt, w, h, p), i;
+    int fmt = g->fmt, filter = b->filter, np = reel__planes(fmt, g->width, g->height, p), i;
+    const void *blob = b->data;
+    size_t blob_len = b->len;
     size_t raw = 0, filtered = 0, want, got;
     unsigned long long declared;
     void *target;
@@ -203,9 +210,11 @@ int reel__decode(reel__codec *c, int filter, int fmt, int w, int h, const void *
         *why = "zstd data is damaged";
         return REEL_CORRUPT;
     }
-    if (filter != REEL__FILTER_NONE)
-        reel__unfilter(c->scratch, mask, fmt, p, np, dst, c->planes, (uint16_t *)(void *)c->rows);
-    if (reel__checksum(dst, raw) != checksum) {
+    if (filter != REEL__FILTER_NONE) {
+        reel__filter_io io = {fmt, p, np, c->planes, c->rows, c->scalar};
+        reel__unfilter(&io, c->scratch, mask, dst);
+    }
+    if (reel__checksum(dst, raw) != b->checksum) {
         *why = "checksum mismatch";
         return REEL_CORRUPT;
     }

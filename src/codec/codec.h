@@ -1,0 +1,53 @@
+/* codec.h - the frame codec: prediction filter + zstd (codec.c). */
+#ifndef REEL_CODEC_CODEC_H
+#define REEL_CODEC_CODEC_H
+
+#include "base/common.h"
+
+/*
+ * Filter ids, recorded per frame in reel_frame.filter. Never renumber.
+ * The low 4 bits name the family; for STRIP16, bit 4 + i set means plane i was predicted with
+ * AVG instead of MED (see filter.c).
+ */
+#define REEL__FILTER_NONE 0    /* zstd of the raw frame */
+#define REEL__FILTER_STRIP16 1 /* RGB colour transform, 16 interleaved strips, MED/AVG, zstd */
+#define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
+#define REEL__FILTER_DEFAULT REEL__FILTER_AUTO
+
+/* Reusable encoder/decoder state (zstd contexts, scratch). One thread at a time. */
+typedef struct reel__codec reel__codec;
+REEL__HIDDEN reel__codec *reel__codec_new(void);
+REEL__HIDDEN void reel__codec_free(reel__codec *c);
+/* Use the portable scalar filter code only on c (tests compare it with the SIMD code). */
+REEL__HIDDEN void reel__codec_set_scalar(reel__codec *c, int on);
+
+/* A frame's geometry as the codec sees it. */
+typedef struct reel__geom {
+    int fmt, width, height;
+} reel__geom;
+
+/* A compressed frame: its bytes, the filter id it was made with and the XXH64 of its raw
+ * pixels (reel__checksum), as stored together in the frame's row. */
+typedef struct reel__blob {
+    const void *data;
+    size_t len;
+    int filter;
+    uint64_t checksum;
+} reel__blob;
+
+/*
+ * Compress one frame with filter (an id, or REEL__FILTER_AUTO). On success out->data points
+ * into c (valid until the next call on c) and out->filter is the id to record.
+ */
+REEL__HIDDEN int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
+                              const void *pixels, reel__blob *out);
+
+/*
+ * Validate and decompress one untrusted blob into dst (the raw frame's bytes). Returns REEL_OK
+ * or REEL_CORRUPT / REEL_UNSUPPORTED / REEL_NOMEM with *why set to a static reason. The
+ * stored-frame checks around it (sizes recorded in the row) are in blob.c.
+ */
+REEL__HIDDEN int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b,
+                              void *dst, const char **why);
+
+#endif
