@@ -1,7 +1,7 @@
-# embed.awk - turn schema/NNN_name.sql files into src/schema_sql.c (run by make).
+# embed.awk - turn schema/NNN_name.sql files into src/store/schema_sql.c (run by make).
 # Each file becomes one migration: version NNN, its name, and its SQL as a C string.
 BEGIN { n = 0; print "/* Generated from the schema/NNN_name.sql files by schema/embed.awk; do not edit. */"
-        print "#include \"config.h\""; print "#include \"internal.h\"" }
+        print "#include \"config.h\""; print "#include \"store/schema.h\"" }
 FNR == 1 {
     if (n > 0) print ";"
     n++

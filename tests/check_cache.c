@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "reel.h"
 #include "testutil.h"
 
 enum { W = 40, H = 30, N = 64 };

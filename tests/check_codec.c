@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base/hash.h"
+#include "base/pixfmt.h"
+#include "codec/codec.h"
 #include "testutil.h"
 
 static const int formats[] = {REEL_PIX_GRAY8,   REEL_PIX_RGB24,    REEL_PIX_BGR24,
@@ -22,7 +24,7 @@ static int encode(reel__codec *c, int filter, int level, int fmt, int w, int h, 
 {
     reel__geom g = {fmt, w, h};
     reel__blob b;
-    int rc = encode(c, filter, level, &g, px, &b);
+    int rc = reel__encode(c, filter, level, &g, px, &b);
     if (rc == REEL_OK) {
         *out = b.data;
         *len = b.len;
@@ -37,7 +39,7 @@ static int decode(reel__codec *c, int filter, int fmt, int w, int h, const void 
 {
     reel__geom g = {fmt, w, h};
     reel__blob b = {blob, len, filter, sum};
-    return decode(c, &g, &b, dst, why);
+    return reel__decode(c, &g, &b, dst, why);
 }
 
 /* Filter ids to try on a format: none, all MED, all AVG, and the encoder's choice. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "reel.h"
 #include "testutil.h"
 
 static uint8_t *frame_for(int fmt, int w, int h, uint32_t seed, size_t *fs)

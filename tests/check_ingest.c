@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "reel.h"
 #include "testutil.h"
 
 static char fx[256]; /* fixture directory, made once for the whole suite */

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "reel.h"
+#include "store/schema.h"
 #include "testutil.h"
 
 static const reel_seq_params params = {64, 48, REEL_PIX_RGB24, {1, 30}, "unit test"};

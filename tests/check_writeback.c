@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "reel.h"
 #include "testutil.h"
 
 enum { W = 40, H = 30, N = 64 };

@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "bench_run.h"
+#include "codec/codec.h"
 
 /* ---- 3. cold reads, against plain zstd and pread ------------------------------------------- */
 

@@ -2,7 +2,8 @@
 #ifndef REEL_BENCH_VIDEO_H
 #define REEL_BENCH_VIDEO_H
 
-#include "ingest.h"
+#include "import/convert.h"
+#include "import/import.h"
 
 /* A video opened for decoding into a sequence's stored format and size. */
 typedef struct bench_video {

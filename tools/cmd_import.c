@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "av.h"
+#include "import/av.h"
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ingest.h"
+#include "import/convert.h"
 
 /* ---- cat ---- */
 

@@ -22,7 +22,12 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "internal.h"
+#include <sqlite3.h>
+
+#include "base/clock.h"
+#include "base/hash.h"
+#include "base/pixfmt.h"
+#include "codec/codec.h"
 
 #define BENCH_NAME "reel-codec-bench"
 #include "bench.h"

@@ -24,6 +24,8 @@ uint64_t reel__mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+double reel__seconds(void) { return (double)reel__mono_ns() / 1e9; }
+
 struct timespec reel__deadline(int ms)
 {
     struct timespec t;

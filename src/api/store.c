@@ -1,0 +1,129 @@
+/* store.c - opening and closing a store (its file, src/store, with the RAM-tier services of
+ * src/tier), and the store's settings. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/error.h"
+#include "tier/pressure.h"
+
+int reel_open(const char *path, int flags, const reel_open_options *opts, reel_store **out)
+{
+    reel_store *s;
+    int rc;
+    if (!path || !out)
+        return reel__err(REEL_MISUSE, "reel_open: path and store must not be NULL");
+    if (!(s = reel__zalloc_spaced(sizeof *s)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    if ((rc = reel__sdb_open(path, flags, opts, &s->db)) != REEL_OK) {
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return rc;
+    }
+    s->magic = REEL__MAGIC_STORE;
+    s->serial = reel__cache_serial();
+    s->cache = reel_cache_default();
+    s->access = reel__access_new();
+    s->prefetch = reel__prefetch_new();
+    if (s->db->wdb) {
+        s->wb = reel__wb_new();
+        s->flusher = reel__flusher_new(reel__store_sink, s);
+    }
+    if (!s->cache || !s->access || !s->prefetch || (s->db->wdb && (!s->wb || !s->flusher))) {
+        reel__access_free(s->access);
+        reel__prefetch_free(s->prefetch);
+        reel__wb_free(s->wb);
+        reel__flusher_free(s->flusher);
+        reel__sdb_close(s->db);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    reel__cache_use(s->cache, 1);
+    if (s->db->wdb)
+        reel__cache_add_sink(s->cache, reel__store_sink, s);
+    *out = s;
+    return REEL_OK;
+}
+
+int reel_close(reel_store *s)
+{
+    if (!s)
+        return REEL_OK;
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    pthread_mutex_lock(&s->lock);
+    if (s->open_seqs > 0) {
+        int n = s->open_seqs;
+        pthread_mutex_unlock(&s->lock);
+        return reel__err(REEL_MISUSE, "reel_close: %d sequence handle(s) still open", n);
+    }
+    pthread_mutex_unlock(&s->lock);
+    reel__prefetch_free(s->prefetch); /* no sequence is open: no queued or running loads */
+    reel__flusher_free(s->flusher);
+    if (s->db->wdb) { /* no frame is queued (sequences flush theirs at close); the counts are
+                         written best effort: a failure keeps the error message, the close
+                         goes on */
+        reel_flush(s);
+        reel__cache_remove_sink(s->cache, s);
+    }
+    s->magic = REEL__MAGIC_DEAD;
+    reel__cache_purge(s->cache, s->serial, -1);
+    reel__cache_use(s->cache, -1);
+    reel__access_free(s->access);
+    reel__seqstat_free_list(&s->stats);
+    reel__wb_free(s->wb);
+    reel__sdb_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return REEL_OK;
+}
+
+int reel_store_set_cache(reel_store *s, reel_cache *cache)
+{
+    int64_t pinned;
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    if (!cache && !(cache = reel_cache_default()))
+        return reel__err(REEL_NOMEM, "no default cache");
+    pinned = reel__store_pinned(s);
+    if (pinned == 0 && s->db->wdb) {
+        int rc = reel_flush(s); /* queued frames are stored before their entries go */
+        if (rc != REEL_OK)
+            return rc;
+        reel__cache_remove_sink(s->cache, s);
+    }
+    if (pinned == 0) {
+        reel__prefetch_quiesce(s->prefetch); /* no read-ahead still loading into the old one */
+        reel__cache_purge(s->cache, s->serial, -1);
+        reel__cache_use(s->cache, -1);
+        reel__cache_use(cache, 1);
+        s->cache = cache;
+        if (s->db->wdb)
+            reel__cache_add_sink(cache, reel__store_sink, s);
+    }
+    return pinned ? reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
+                              (long long)pinned)
+                  : REEL_OK;
+}
+
+int reel_store_set_readahead(reel_store *s, int workers, int window)
+{
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    return reel__prefetch_configure(s->prefetch, workers, window);
+}
+
+int reel_store_set_flush_interval(reel_store *s, int ms)
+{
+    if (reel__store_check(s) != REEL_OK)
+        return REEL_MISUSE;
+    if (ms < 0)
+        return reel__err(REEL_INVALID, "flush interval %d ms: must be >= 0", ms);
+    if (s->flusher)
+        reel__flusher_set_interval(s->flusher, ms);
+    return REEL_OK;
+}

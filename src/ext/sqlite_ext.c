@@ -1,0 +1,219 @@
+/*
+ * sqlite_ext.c - the loadable sqlite3 extension: decode frames inside SQL.
+ *
+ *   sqlite3 store.reel -cmd '.load /usr/local/lib/reel/reel'
+ *   SELECT writefile('f.png', reel_png('walk', 42));
+ *
+ * Functions (sequence by name, frame by index, as in the reel_frames view):
+ *   reel_pixels(sequence, idx)       the raw pixels as a BLOB (reel_frame_size bytes)
+ *   reel_png(sequence, idx)          a PNG image as a BLOB
+ *   reel_checksum_ok(sequence, idx)  1 when the frame decodes and matches its checksum, else 0
+ *   reel_version()                   the library version, e.g. '0.1.0'
+ * A missing frame, or one without pixels (skipped at import), gives NULL. A damaged frame
+ * raises an SQL error naming it (reel_checksum_ok returns 0 instead).
+ *
+ * Only the frame codec (and FFmpeg, loaded on first use, for PNG) is linked in: every SQLite
+ * call goes through the host's API routines, on the connection that runs the query. Frames are
+ * selected with the library's own columns (store/frame.h) and checked by its one blob decoder
+ * (codec/blob.c).
+ */
+#include "config.h"
+
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1 /* before the headers: store/frame.h reads rows through it */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "codec/blob.h"
+#include "import/convert.h"
+#include "store/frame.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define GEOM_COLUMNS 3 /* then the frame's (REEL__FRAME_COLUMNS) */
+static const char SQL_FRAME[] =
+    "SELECT s.width, s.height, s.pix_fmt, " REEL__FRAME_COLUMNS
+    " FROM reel_sequence AS s JOIN reel_frame AS f ON f.seq_id = s.id "
+    "LEFT JOIN reel_blob AS b ON b.id = f.blob_id WHERE s.name = ?1 AND f.idx = ?2";
+
+/* The stored frame of the row st is on, checked as the library checks it (codec/blob.c). */
+static int decode_row(sqlite3_stmt *st, reel__stored *s, uint8_t **pixels)
+{
+    reel__codec *c;
+    int rc;
+    s->geom.width = sqlite3_column_int(st, 0);
+    s->geom.height = sqlite3_column_int(st, 1);
+    if (reel_pix_fmt_from_name((const char *)sqlite3_column_text(st, 2), &s->geom.fmt) != REEL_OK ||
+        reel_frame_size(s->geom.fmt, s->geom.width, s->geom.height, &s->frame_size) != REEL_OK)
+        return reel__err(REEL_CORRUPT, "sequence '%s' frame %lld: bad frame metadata",
+                         s->seq_name, (long long)s->index);
+    reel__frame_row(st, GEOM_COLUMNS, s);
+    if (!(c = reel__codec_new()) || !(*pixels = malloc(s->frame_size)))
+        rc = reel__err(REEL_NOMEM, "out of memory");
+    else
+        rc = reel__stored_decode(c, s, *pixels);
+    reel__codec_free(c);
+    return rc;
+}
+
+/*
+ * Decode frame (name, idx) read on db. Returns REEL_OK with *pixels (malloc'd) or NULL when
+ * the frame is missing or has no pixels; an error code with msg filled otherwise.
+ */
+static int load(sqlite3 *db, const char *name, sqlite3_int64 idx, uint8_t **pixels, size_t *size,
+                int *fmt, int *w, int *h, char *msg, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    reel__stored s;
+    int rc = sqlite3_prepare_v2(db, SQL_FRAME, -1, &st, NULL);
+    *pixels = NULL;
+    if (rc != SQLITE_OK) {
+        snprintf(msg, cap, "reel: %s (is this a reel store?)", sqlite3_errmsg(db));
+        return REEL_ERROR;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, idx);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW || sqlite3_column_type(st, GEOM_COLUMNS + REEL__COL_DATA) == SQLITE_NULL) {
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            snprintf(msg, cap, "reel: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? REEL_OK : REEL_ERROR;
+    }
+    memset(&s, 0, sizeof s);
+    s.seq_name = name;
+    s.index = idx;
+    if ((rc = decode_row(st, &s, pixels)) != REEL_OK) {
+        snprintf(msg, cap, "reel: %s", reel_errmsg());
+        free(*pixels);
+        *pixels = NULL;
+    } else {
+        *size = s.frame_size;
+        *fmt = s.geom.fmt;
+        *w = s.geom.width;
+        *h = s.geom.height;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Common argument handling; returns 0 when the function has already given its result. */
+static int args(sqlite3_context *ctx, sqlite3_value **argv, const char **name, sqlite3_int64 *idx)
+{
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return 0;
+    }
+    if (sqlite3_value_type(argv[1]) != SQLITE_INTEGER) {
+        sqlite3_result_error(ctx, "reel: the frame index must be an integer", -1);
+        return 0;
+    }
+    *name = (const char *)sqlite3_value_text(argv[0]);
+    *idx = sqlite3_value_int64(argv[1]);
+    return *name != NULL;
+}
+
+static void fn_pixels(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *name;
+    sqlite3_int64 idx;
+    uint8_t *px;
+    size_t size;
+    int fmt, w, h;
+    char msg[512];
+    (void)argc;
+    if (!args(ctx, argv, &name, &idx))
+        return;
+    if (load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
+             sizeof msg) != REEL_OK)
+        sqlite3_result_error(ctx, msg, -1);
+    else if (!px)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_blob64(ctx, px, size, free);
+}
+
+static void fn_png(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *name;
+    sqlite3_int64 idx;
+    uint8_t *px;
+    void *png;
+    size_t size, n;
+    int fmt, w, h;
+    char msg[512];
+    (void)argc;
+    if (!args(ctx, argv, &name, &idx))
+        return;
+    if (load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
+             sizeof msg) != REEL_OK) {
+        sqlite3_result_error(ctx, msg, -1);
+        return;
+    }
+    if (!px) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (reel_png_encode(fmt, w, h, px, size, &png, &n) != REEL_OK) {
+        snprintf(msg, sizeof msg, "reel: sequence '%s' frame %lld: %s", name, (long long)idx,
+                 reel_errmsg());
+        sqlite3_result_error(ctx, msg, -1);
+    } else {
+        sqlite3_result_blob64(ctx, png, n, reel_free);
+    }
+    free(px);
+}
+
+static void fn_checksum_ok(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *name;
+    sqlite3_int64 idx;
+    uint8_t *px;
+    size_t size;
+    int fmt, w, h, rc;
+    char msg[512];
+    (void)argc;
+    if (!args(ctx, argv, &name, &idx))
+        return;
+    rc = load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
+              sizeof msg);
+    if (rc == REEL_CORRUPT || rc == REEL_UNSUPPORTED)
+        sqlite3_result_int(ctx, 0);
+    else if (rc != REEL_OK)
+        sqlite3_result_error(ctx, msg, -1);
+    else if (!px)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_int(ctx, 1);
+    free(px);
+}
+
+static void fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    sqlite3_result_text(ctx, reel_version_string(), -1, SQLITE_STATIC);
+}
+
+EXPORT int sqlite3_reel_init(sqlite3 *db, char **err, const sqlite3_api_routines *api)
+{
+    static const struct {
+        const char *name;
+        int nargs;
+        void (*fn)(sqlite3_context *, int, sqlite3_value **);
+    } fns[] = {{"reel_pixels", 2, fn_pixels},
+               {"reel_png", 2, fn_png},
+               {"reel_checksum_ok", 2, fn_checksum_ok},
+               {"reel_version", 0, fn_version}};
+    size_t i;
+    int rc = SQLITE_OK;
+    (void)err;
+    SQLITE_EXTENSION_INIT2(api);
+    for (i = 0; rc == SQLITE_OK && i < sizeof fns / sizeof fns[0]; i++)
+        rc = sqlite3_create_function(db, fns[i].name, fns[i].nargs,
+                                     SQLITE_UTF8 | (fns[i].nargs ? 0 : SQLITE_DETERMINISTIC),
+                                     NULL, fns[i].fn, NULL, NULL);
+    return rc;
+}

@@ -1,0 +1,517 @@
+/*
+ * import.c - reel_import(): open the video, choose what to store, decide create/resume/done
+ * with the source record (source.c), and run the demux/decode loop that feeds the pipeline
+ * (pipeline.c: start, push every frame, finish).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/pixfmt.h"
+#include "import/import.h"
+#include "import/pipeline.h"
+#include "import/source.h"
+
+#define PROGRESS_EVERY 0.1 /* seconds */
+
+/* One import in progress. */
+typedef struct reel__import {
+    reel_store *store;
+    const char *path;
+    reel_import_options opts;
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    int stream;
+    reel_seq *seq;
+    reel__convert conv;
+    size_t frame_size;        /* stored frame bytes */
+    int64_t resume;           /* frames committed by an earlier run */
+    int64_t expected;         /* frames the container declares, -1 unknown */
+    int workers;
+    reel__pipeline *pipe;     /* while it runs */
+    int64_t committed, bytes_out; /* frames in the sequence, compressed bytes of this run */
+    int64_t yielded;              /* frames the file gave, committed earlier or not */
+    int64_t skipped, repeated, black;
+    int truncated, interrupted;
+    double t0;
+} reel__import;
+
+
+static const char *const policy_names[] = {"skip", "repeat", "black", "fail"};
+
+static int averr(int code, const char *path, const char *what, int err)
+{
+    char buf[AV_ERROR_MAX_STRING_SIZE];
+    av_strerror(err, buf, sizeof buf);
+    return reel__err(code, "%s: %s: %s", path, what, buf);
+}
+
+/* ---- the decode loop -------------------------------------------------------------------- */
+
+typedef struct cursor {
+    int64_t index;            /* next frame index */
+    int64_t last_pts, last_dur, default_dur;
+    int have_pts;
+    AVFrame *last_good;       /* kept for REEL_ON_ERROR_REPEAT */
+    double next_report;
+} cursor;
+
+static int report(reel__import *im, cursor *c, int final)
+{
+    reel_import_progress p;
+    double t = reel__seconds();
+    if (!im->opts.progress || (!final && t < c->next_report))
+        return 0;
+    c->next_report = t + PROGRESS_EVERY;
+    memset(&p, 0, sizeof p);
+    p.path = im->path;
+    p.sequence = im->seq ? im->seq->rec.name : NULL;
+    p.frames_done = im->pipe ? reel__pipeline_committed(im->pipe, &im->bytes_out) : im->committed;
+    p.frames_expected = im->expected;
+    p.bytes_in = im->fmt && im->fmt->pb ? avio_seek(im->fmt->pb, 0, SEEK_CUR) /* avio_tell */ : 0;
+    p.bytes_out = im->bytes_out;
+    p.seconds = t - im->t0;
+    return im->opts.progress(im->opts.progress_ctx, &p);
+}
+
+/* Timestamps for the next frame: its own when it has one after the previous, else made up. */
+static void stamp(cursor *c, const AVFrame *f, int64_t *pts, int64_t *dur)
+{
+    int64_t t = f ? f->best_effort_timestamp : AV_NOPTS_VALUE;
+    int64_t d = 0;
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 2, 100)
+    if (f)
+        d = f->duration;
+#else
+    if (f)
+        d = f->pkt_duration;
+#endif
+    if (d <= 0)
+        d = c->default_dur;
+    if (t == AV_NOPTS_VALUE)
+        t = c->have_pts ? c->last_pts + (c->last_dur > 0 ? c->last_dur : 1) : 0;
+    if (c->have_pts && t <= c->last_pts)
+        t = c->last_pts + 1;
+    c->last_pts = t;
+    c->last_dur = d;
+    c->have_pts = 1;
+    *pts = t;
+    *dur = d;
+}
+
+/* A frame that decoded (or failed to: f NULL or flagged corrupt) becomes the next index. */
+static int emit(reel__import *im, cursor *c, const AVFrame *f, int err)
+{
+    int64_t idx = c->index++, pts, dur;
+    int bad = !f || err || f->decode_error_flags || (f->flags & AV_FRAME_FLAG_CORRUPT);
+    int policy = im->opts.on_error, status = REEL_STATUS_OK;
+    AVFrame *src = NULL;
+
+    stamp(c, bad ? NULL : f, &pts, &dur);
+    if (bad) {
+        if (policy == REEL_ON_ERROR_FAIL) {
+            char why[AV_ERROR_MAX_STRING_SIZE] = "decoded with errors";
+            if (err)
+                av_strerror(err, why, sizeof why);
+            return reel__err(REEL_CORRUPT,
+                             "%s: frame %lld failed to decode (%s); with on-error fail the "
+                             "sequence is not kept",
+                             im->path, (long long)idx, why);
+        }
+        if (idx >= im->resume) {
+            im->skipped += policy == REEL_ON_ERROR_SKIP;
+            im->repeated += policy == REEL_ON_ERROR_REPEAT;
+            im->black += policy == REEL_ON_ERROR_BLACK;
+        }
+        status = policy == REEL_ON_ERROR_SKIP     ? REEL_STATUS_SKIPPED
+                 : policy == REEL_ON_ERROR_REPEAT ? REEL_STATUS_REPEATED
+                                                  : REEL_STATUS_BLACK;
+        if (policy == REEL_ON_ERROR_REPEAT && c->last_good)
+            src = c->last_good;
+    } else {
+        src = (AVFrame *)f;
+        if (policy == REEL_ON_ERROR_REPEAT) {
+            av_frame_free(&c->last_good);
+            c->last_good = av_frame_clone(f);
+        }
+    }
+    if (idx < im->resume)
+        return REEL_OK; /* committed by an earlier run */
+    if (src && !(src = av_frame_clone(src)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    return reel__pipeline_push(im->pipe, src, pts, dur, !bad && f->key_frame ? REEL_FRAME_KEY : 0,
+                               status);
+}
+
+/* Take every frame the decoder has ready. Returns 1 at the decoder's end, 0, or -rc. */
+static int drain(reel__import *im, cursor *c, AVFrame *frame)
+{
+    for (;;) {
+        int r = avcodec_receive_frame(im->dec, frame), rc;
+        if (r == AVERROR(EAGAIN))
+            return 0;
+        if (r == AVERROR_EOF)
+            return 1;
+        rc = emit(im, c, r < 0 ? NULL : frame, r < 0 ? r : 0);
+        av_frame_unref(frame);
+        if (rc != REEL_OK)
+            return -rc;
+        if (r < 0)
+            return 0;
+    }
+}
+
+/*
+ * Whether the frames ended well before the container's declared end (a file cut short whose
+ * prefix still decodes): its duration, or its frame count at the average frame rate, whichever
+ * is later (a cut AVI keeps its frame count in the header but loses the index that gives the
+ * duration). The tolerance is two frames or 2% of the duration.
+ */
+static int ends_early(reel__import *im, int64_t end, int64_t frame_dur)
+{
+    AVStream *st = im->fmt->streams[im->stream];
+    int64_t start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0, dur = st->duration;
+    int64_t tol;
+    if (dur == AV_NOPTS_VALUE || dur <= 0) {
+        if (im->fmt->duration == AV_NOPTS_VALUE || im->fmt->duration <= 0)
+            return 0;
+        dur = av_rescale_q(im->fmt->duration, AV_TIME_BASE_Q, st->time_base);
+    }
+    if (st->nb_frames > 0 && st->nb_frames * frame_dur > dur)
+        dur = st->nb_frames * frame_dur;
+    tol = dur / 50 > 2 * frame_dur ? dur / 50 : 2 * frame_dur;
+    return end < start + dur - tol;
+}
+
+/* Demux and decode everything, pushing each frame; honours progress and interrupts. */
+static int decode_loop(reel__import *im)
+{
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *frame = av_frame_alloc();
+    AVStream *st = im->fmt->streams[im->stream];
+    cursor c;
+    int reading = 1, rc = REEL_OK, r;
+
+    memset(&c, 0, sizeof c);
+    if (st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0)
+        c.default_dur = av_rescale_q(1, av_inv_q(st->avg_frame_rate), st->time_base);
+    if (c.default_dur <= 0)
+        c.default_dur = 1;
+    if (!pkt || !frame)
+        rc = reel__err(REEL_NOMEM, "out of memory");
+    while (rc == REEL_OK) {
+        if (reading) {
+            r = av_read_frame(im->fmt, pkt);
+            if (r < 0) {
+                if (r != AVERROR_EOF)
+                    im->truncated = 1;
+                reading = 0;
+                avcodec_send_packet(im->dec, NULL);
+            } else {
+                if (pkt->stream_index == im->stream) {
+                    int s = avcodec_send_packet(im->dec, pkt);
+                    if (s < 0 && s != AVERROR(EAGAIN))
+                        rc = emit(im, &c, NULL, s);
+                }
+                av_packet_unref(pkt);
+            }
+        }
+        if (rc != REEL_OK)
+            break;
+        r = drain(im, &c, frame);
+        if (r < 0)
+            rc = -r;
+        else if (r == 1)
+            break;
+        if (rc == REEL_OK && report(im, &c, 0)) {
+            im->interrupted = 1;
+            rc = reel__err(REEL_INTERRUPTED, "%s: import interrupted; rerun it to resume",
+                           im->path);
+        }
+    }
+    im->yielded = c.index;
+    if (rc == REEL_OK && c.have_pts && ends_early(im, c.last_pts + c.last_dur, c.default_dur))
+        im->truncated = 1;
+    av_frame_free(&c.last_good);
+    av_frame_free(&frame);
+    av_packet_free(&pkt);
+    return rc;
+}
+
+/* ---- opening the video ------------------------------------------------------------------ */
+
+static int open_video(reel__import *im)
+{
+    const AVCodec *codec;
+    AVStream *st;
+    int r;
+    if ((r = avformat_open_input(&im->fmt, im->path, NULL, NULL)) < 0)
+        return averr(r == AVERROR(ENOENT) ? REEL_NOTFOUND : REEL_UNSUPPORTED, im->path,
+                     "not a video FFmpeg can read", r);
+    if ((r = avformat_find_stream_info(im->fmt, NULL)) < 0)
+        return averr(REEL_UNSUPPORTED, im->path, "cannot read stream information", r);
+    if (im->opts.stream) {
+        int i = im->opts.stream - 1;
+        if (i >= (int)im->fmt->nb_streams ||
+            im->fmt->streams[i]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+            return reel__err(REEL_NOTFOUND, "%s: stream %d is not a video stream", im->path, i);
+        im->stream = i;
+    } else if ((im->stream = av_find_best_stream(im->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0)) <
+               0) {
+        return reel__err(REEL_UNSUPPORTED, "%s: no video stream", im->path);
+    }
+    st = im->fmt->streams[im->stream];
+    if (!(codec = avcodec_find_decoder(st->codecpar->codec_id)))
+        return reel__err(REEL_UNSUPPORTED, "%s: no decoder for codec %s", im->path,
+                         avcodec_get_name(st->codecpar->codec_id));
+    if (!(im->dec = avcodec_alloc_context3(codec)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    if ((r = avcodec_parameters_to_context(im->dec, st->codecpar)) < 0)
+        return averr(REEL_UNSUPPORTED, im->path, "bad codec parameters", r);
+    im->dec->thread_count = 0;
+    im->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    im->dec->pkt_timebase = st->time_base;
+    if ((r = avcodec_open2(im->dec, codec, NULL)) < 0)
+        return averr(REEL_UNSUPPORTED, im->path, "cannot open the decoder", r);
+    if (im->dec->width <= 0 || im->dec->height <= 0 || im->dec->pix_fmt == AV_PIX_FMT_NONE)
+        return reel__err(REEL_UNSUPPORTED, "%s: video stream has no size or pixel format",
+                         im->path);
+    im->expected = st->nb_frames > 0 ? st->nb_frames : -1;
+    return REEL_OK;
+}
+
+/* The stream's display rotation, clockwise, snapped to 0/90/180/270. */
+static int stream_rotation(const AVStream *st)
+{
+    const uint8_t *m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    double theta;
+    int deg;
+    if (!m)
+        return 0;
+    theta = -av_display_rotation_get((const int32_t *)(const void *)m);
+    if (isnan(theta))
+        return 0;
+    deg = (int)lround(theta / 90.0) * 90;
+    deg %= 360;
+    return deg < 0 ? deg + 360 : deg;
+}
+
+/* Decide the stored format and size. */
+static int plan(reel__import *im, reel__source *src)
+{
+    reel__convert *cv = &im->conv;
+    AVStream *st = im->fmt->streams[im->stream];
+    int rot = stream_rotation(st);
+    cv->fmt = reel__stored_format(im->dec->pix_fmt, im->opts.pix_fmt);
+    cv->av_fmt = reel__av_format(cv->fmt);
+    cv->scaled_w = im->opts.width ? im->opts.width : im->dec->width;
+    cv->scaled_h = im->opts.height ? im->opts.height : im->dec->height;
+    cv->rotate = im->opts.autorotate ? rot : 0;
+    cv->width = cv->rotate % 180 ? cv->scaled_h : cv->scaled_w;
+    cv->height = cv->rotate % 180 ? cv->scaled_w : cv->scaled_h;
+    if (reel_frame_size(cv->fmt, cv->width, cv->height, &im->frame_size) != REEL_OK)
+        return reel__err(REEL_UNSUPPORTED, "%s: cannot store %dx%d frames", im->path, cv->width,
+                         cv->height);
+    src->path = im->path;
+    src->codec = avcodec_get_name(st->codecpar->codec_id);
+    src->stream = im->stream;
+    src->rotation = rot;
+    src->rotated = cv->rotate != 0;
+    src->frames_expected = im->expected;
+    snprintf(src->options, sizeof src->options,
+             "pix_fmt=%s size=%dx%d stream=%d on_error=%s autorotate=%d",
+             im->opts.pix_fmt == REEL_PIX_NATIVE ? "native" : reel_pix_fmt_name(cv->fmt),
+             im->opts.width, im->opts.height, im->opts.stream, policy_names[im->opts.on_error],
+             im->opts.autorotate != 0);
+    return REEL_OK;
+}
+
+static int check_options(const reel_import_options *o)
+{
+    size_t i;
+    for (i = 0; i < sizeof o->reserved / sizeof o->reserved[0]; i++)
+        if (o->reserved[i])
+            return reel__err(REEL_INVALID, "reel_import_options.reserved must be zero");
+    if (o->pix_fmt != 0 && o->pix_fmt != REEL_PIX_NATIVE && !reel_pix_fmt_name(o->pix_fmt))
+        return reel__err(REEL_UNSUPPORTED, "pixel format %d is not supported", o->pix_fmt);
+    if ((o->width == 0) != (o->height == 0) || o->width < 0 || o->height < 0 ||
+        o->width > REEL__MAX_DIM || o->height > REEL__MAX_DIM)
+        return reel__err(REEL_INVALID, "scale %dx%d: give both sizes, 1..%d", o->width, o->height,
+                         REEL__MAX_DIM);
+    if (o->on_error < REEL_ON_ERROR_SKIP || o->on_error > REEL_ON_ERROR_FAIL)
+        return reel__err(REEL_INVALID, "unknown on_error policy %d", o->on_error);
+    if (o->stream < 0 || o->workers < 0)
+        return reel__err(REEL_INVALID, "stream and workers must be >= 0");
+    return REEL_OK;
+}
+
+/* The default sequence name: the file name without directory and extension. */
+static void default_name(const char *path, char *out, size_t cap)
+{
+    const char *base = strrchr(path, '/'), *dot;
+    size_t n;
+    base = base ? base + 1 : path;
+    dot = strrchr(base, '.');
+    n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, base, n);
+    out[n] = 0;
+}
+
+static void fill_result(reel__import *im, reel_import_result *res, int rotation)
+{
+    reel_seq_info info;
+    memset(res, 0, sizeof *res);
+    if (im->seq && reel_seq_info_get(im->seq, &info) == REEL_OK) {
+        res->frames = info.frame_count;
+        res->stored_bytes = info.stored_bytes;
+        res->raw_bytes = info.raw_bytes;
+        res->pix_fmt = info.pix_fmt;
+        res->width = info.width;
+        res->height = info.height;
+    }
+    res->resumed_from = im->resume;
+    res->skipped = im->skipped;
+    res->repeated = im->repeated;
+    res->black = im->black;
+    res->truncated = im->truncated;
+    res->rotation = rotation;
+    res->seconds = reel__seconds() - im->t0;
+}
+
+static void set_workers(reel__import *im)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    im->workers = im->opts.workers ? im->opts.workers : (int)(cores > 0 ? cores : 1);
+    if (im->workers > 16)
+        im->workers = 16;
+}
+
+/* The pipeline around the decode loop. */
+static int run_pipeline(reel__import *im)
+{
+    reel__pipeline_cfg cfg = {im->seq, im->conv, im->frame_size, 1, im->workers, im->resume};
+    int rc, r;
+    if (im->store)
+        cfg.level = im->store->db->level;
+    if ((rc = reel__pipeline_start(&cfg, &im->pipe)) != REEL_OK)
+        return rc;
+    rc = decode_loop(im);
+    r = reel__pipeline_finish(im->pipe, &im->committed, &im->bytes_out);
+    im->pipe = NULL;
+    return r != REEL_OK ? r : rc;
+}
+
+static int run(reel__import *im, reel_import_result *res)
+{
+    reel__source src;
+    reel_seq_params p;
+    char name[256];
+    int rc;
+
+    memset(&src, 0, sizeof src);
+    if ((rc = reel__file_hash(im->path, &src.size, src.hash)) != REEL_OK)
+        return rc;
+    if (src.size == 0)
+        return reel__err(REEL_UNSUPPORTED, "%s: empty file", im->path);
+    if ((rc = open_video(im)) != REEL_OK || (rc = plan(im, &src)) != REEL_OK)
+        return rc;
+    if (im->opts.sequence)
+        snprintf(name, sizeof name, "%s", im->opts.sequence);
+    else
+        default_name(im->path, name, sizeof name);
+    p = (reel_seq_params){im->conv.width, im->conv.height, im->conv.fmt,
+                          {im->fmt->streams[im->stream]->time_base.num,
+                           im->fmt->streams[im->stream]->time_base.den},
+                          im->path};
+    rc = reel__source_begin(im->store, name, &p, &src, im->opts.replace, &im->seq, &im->resume);
+    if (rc != REEL_OK) {
+        if (res)
+            fill_result(im, res, src.rotation);
+        return rc;
+    }
+    set_workers(im);
+    rc = run_pipeline(im);
+    if (rc == REEL_OK && im->committed == 0)
+        rc = reel__err(REEL_CORRUPT, "%s: no frame could be decoded", im->path);
+    if (rc == REEL_OK)
+        rc = reel__source_finish(im->seq, im->truncated);
+    report(im, &(cursor){0}, 1);
+    if (res)
+        fill_result(im, res, src.rotation);
+    if (rc != REEL_OK && rc != REEL_INTERRUPTED &&
+        (im->resume == 0 || im->opts.on_error == REEL_ON_ERROR_FAIL)) {
+        /* Leave nothing behind: the sequence goes, with what was committed of it. */
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", reel_errmsg());
+        reel_seq_close(im->seq);
+        im->seq = NULL;
+        reel_seq_remove(im->store, name);
+        reel__err(rc, "%s", msg);
+        if (res)
+            res->frames = 0;
+    }
+    return rc;
+}
+
+int reel_import(reel_store *store, const char *path, const reel_import_options *opts,
+                reel_import_result *res)
+{
+    reel__import im;
+    int rc;
+    if (res)
+        memset(res, 0, sizeof *res);
+    if (reel__store_check(store) != REEL_OK || !path)
+        return reel__err(REEL_MISUSE, "reel_import: NULL or closed argument");
+    memset(&im, 0, sizeof im);
+    if (opts)
+        im.opts = *opts;
+    if ((rc = check_options(&im.opts)) != REEL_OK || (rc = reel__av_load()) != REEL_OK)
+        return rc;
+    if (!store->db->wdb)
+        return reel__err(REEL_READONLY, "%s: store was opened read-only", store->db->path);
+    im.store = store;
+    im.path = path;
+    im.t0 = reel__seconds();
+    im.expected = -1;
+    rc = run(&im, res);
+    reel_seq_close(im.seq);
+    avcodec_free_context(&im.dec);
+    avformat_close_input(&im.fmt);
+    return rc;
+}
+
+int reel__decode_only(const char *path, const reel_import_options *opts, int64_t *frames,
+                      double *seconds)
+{
+    reel__import im;
+    reel__source src;
+    int rc;
+    memset(&im, 0, sizeof im);
+    memset(&src, 0, sizeof src);
+    if (opts)
+        im.opts = *opts;
+    im.opts.progress = NULL;
+    im.path = path;
+    im.expected = -1;
+    im.t0 = reel__seconds();
+    if ((rc = check_options(&im.opts)) == REEL_OK && (rc = reel__av_load()) == REEL_OK &&
+        (rc = open_video(&im)) == REEL_OK &&
+        (rc = plan(&im, &src)) == REEL_OK) {
+        set_workers(&im);
+        rc = run_pipeline(&im);
+    }
+    *frames = im.yielded;
+    *seconds = reel__seconds() - im.t0;
+    avcodec_free_context(&im.dec);
+    avformat_close_input(&im.fmt);
+    return rc;
+}

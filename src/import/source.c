@@ -1,0 +1,216 @@
+/*
+ * source.c - where an imported sequence came from (reel_source): the file's content hash and
+ * the import options, and the decision an import makes from them: create the sequence, resume
+ * it, report it done, or replace it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/db.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "import/source.h"
+
+#define CHUNK (1u << 20)
+
+int reel__file_hash(const char *path, int64_t *size, char hex[17])
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf;
+    uint64_t *sums = NULL, h;
+    size_t n, count = 0, cap = 0;
+    int64_t total = 0;
+    if (!f)
+        return reel__err(errno == ENOENT ? REEL_NOTFOUND : REEL_IO, "%s: %s", path,
+                         strerror(errno));
+    if (!(buf = malloc(CHUNK))) {
+        fclose(f);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    while ((n = fread(buf, 1, CHUNK, f)) > 0) {
+        if (count == cap) {
+            uint64_t *grown = realloc(sums, (cap = cap ? 2 * cap : 64) * sizeof *sums);
+            if (!grown) {
+                free(sums);
+                free(buf);
+                fclose(f);
+                return reel__err(REEL_NOMEM, "out of memory");
+            }
+            sums = grown;
+        }
+        sums[count++] = reel__checksum(buf, n);
+        total += (int64_t)n;
+    }
+    free(buf);
+    if (ferror(f)) {
+        free(sums);
+        fclose(f);
+        return reel__err(REEL_IO, "%s: read error", path);
+    }
+    fclose(f);
+    /* The chunk sums as little-endian bytes, hashed once more. */
+    if (count) {
+        size_t i;
+        uint8_t *le = (uint8_t *)sums;
+        for (i = 0; i < count; i++) {
+            uint64_t v = sums[i];
+            int b;
+            for (b = 0; b < 8; b++)
+                le[8 * i + (size_t)b] = (uint8_t)(v >> (8 * b));
+        }
+    }
+    h = reel__checksum(sums, count * 8);
+    free(sums);
+    snprintf(hex, 17, "%016llx", (unsigned long long)h);
+    *size = total;
+    return REEL_OK;
+}
+
+/* The source row of sequence id: 1 found (fields filled), 0 none. */
+static int source_row(sqlite3 *db, int64_t id, int64_t *size, char hash[17], char *options,
+                      size_t options_cap, int *complete)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT size, hash, options, complete FROM reel_source "
+                                "WHERE seq_id = ?1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        const char *h = (const char *)sqlite3_column_text(st, 1);
+        const char *o = (const char *)sqlite3_column_text(st, 2);
+        *size = sqlite3_column_int64(st, 0);
+        snprintf(hash, 17, "%s", h ? h : "");
+        snprintf(options, options_cap, "%s", o ? o : "");
+        *complete = sqlite3_column_int(st, 3);
+        rc = 1;
+    } else if (rc == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        rc = -reel__sqlerr(db, rc, "reading an import record");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int insert_source(sqlite3 *db, int64_t id, const reel__source *src)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO reel_source(seq_id, path, size, hash, options, codec, "
+                                "stream, rotation, rotated, frames_expected) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, src->path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, src->size);
+        sqlite3_bind_text(st, 4, src->hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, src->options, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, src->codec, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 7, src->stream);
+        sqlite3_bind_int(st, 8, src->rotation);
+        sqlite3_bind_int(st, 9, src->rotated);
+        if (src->frames_expected >= 0)
+            sqlite3_bind_int64(st, 10, src->frames_expected);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(db, rc, "recording the import source");
+}
+
+/* Inside the writer's transaction: decide, and create when needed. */
+static int decide(sqlite3 *db, const char *name, const reel_seq_params *p,
+                  const reel__source *src, int replace, int64_t *replaced)
+{
+    int64_t id = 0, size = 0;
+    char hash[17], options[256];
+    int complete = 0, found, rc = reel__seq_id(db, name, &id);
+    if (rc == REEL_OK) {
+        found = source_row(db, id, &size, hash, options, sizeof options, &complete);
+        if (found < 0)
+            return -found;
+        if (found && size == src->size && !strcmp(hash, src->hash) &&
+            !strcmp(options, src->options))
+            return complete ? reel__err(REEL_DONE, "sequence '%s' already holds %s", name,
+                                        src->path)
+                            : REEL_OK; /* resume */
+        if (!replace)
+            return reel__err(REEL_EXISTS,
+                             "sequence '%s' exists already, made from %s; use another name, or "
+                             "replace it",
+                             name,
+                             !found ? "frames appended through the API"
+                             : (size != src->size || strcmp(hash, src->hash))
+                                 ? "a different file"
+                                 : "the same file with other options");
+        if ((rc = reel__seq_delete(db, id)) != REEL_OK)
+            return rc;
+        *replaced = id;
+    } else if (rc != REEL_NOTFOUND) {
+        return rc;
+    }
+    if ((rc = reel__seq_insert(db, name, p, &id)) != REEL_OK)
+        return rc;
+    return insert_source(db, id, src);
+}
+
+int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p,
+                       const reel__source *src, int replace, reel_seq **seq, int64_t *resume)
+{
+    int rc, done;
+    int64_t replaced = -1;
+    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
+        return rc;
+    rc = reel__exec(s->db->wdb, "BEGIN IMMEDIATE");
+    if (rc == REEL_OK) {
+        rc = decide(s->db->wdb, name, p, src, replace, &replaced);
+        if (rc == REEL_OK)
+            rc = reel__exec(s->db->wdb, "COMMIT");
+        if (rc != REEL_OK)
+            sqlite3_exec(s->db->wdb, "ROLLBACK", NULL, NULL, NULL);
+    }
+    reel__writer_unlock(s->db);
+    if (rc == REEL_OK && replaced >= 0)
+        reel__seq_forget(s, replaced);
+    if (rc != REEL_OK && rc != REEL_DONE)
+        return rc;
+    done = rc == REEL_DONE;
+    if ((rc = reel_seq_open(s, name, seq)) == REEL_OK &&
+        (rc = reel_seq_frame_count(*seq, resume)) != REEL_OK) {
+        reel_seq_close(*seq);
+        *seq = NULL;
+    }
+    if (rc == REEL_OK && done)
+        rc = reel__err(REEL_DONE, "sequence '%s' already holds all of %s", name, src->path);
+    return rc;
+}
+
+int reel__source_finish(reel_seq *q, int truncated)
+{
+    reel_store *s = q->store;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(s->db->wdb,
+                            "UPDATE reel_source SET complete = 1, truncated = ?2, finished_at = "
+                            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE seq_id = ?1",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, q->rec.id);
+        sqlite3_bind_int(st, 2, truncated);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    reel__writer_unlock(s->db);
+    return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(s->db->wdb, rc, "finishing an import");
+}

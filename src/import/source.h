@@ -1,0 +1,33 @@
+/* source.h - where an imported sequence came from (source.c): the reel_source table, which
+ * makes imports idempotent and resumable. */
+#ifndef REEL_IMPORT_SOURCE_H
+#define REEL_IMPORT_SOURCE_H
+
+#include "base/common.h"
+
+typedef struct reel__source {
+    const char *path;
+    int64_t size;
+    char hash[17];
+    char options[256];
+    const char *codec;
+    int stream;
+    int rotation, rotated;
+    int64_t frames_expected; /* -1 when unknown */
+} reel__source;
+
+/* Size and content hash (hex XXH64 over the XXH64s of 1 MiB chunks) of a file. */
+REEL__HIDDEN int reel__file_hash(const char *path, int64_t *size, char hex[17]);
+/*
+ * Find or make the sequence an import of src goes into: REEL_OK with *seq open and *resume
+ * the frames already committed (0 for a new sequence); REEL_DONE (with *seq open) when a
+ * finished import of the same file and options is there; REEL_EXISTS on a conflict unless
+ * replace.
+ */
+REEL__HIDDEN int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p,
+                                    const reel__source *src, int replace, reel_seq **seq,
+                                    int64_t *resume);
+/* Mark the import of q complete. */
+REEL__HIDDEN int reel__source_finish(reel_seq *q, int truncated);
+
+#endif

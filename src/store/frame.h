@@ -1,0 +1,79 @@
+/* frame.h - frames in the file (frame.c): appended in transactions, read back by index, range
+ * or timestamp. The frame SELECT's columns and their positions are defined here, once. */
+#ifndef REEL_STORE_FRAME_H
+#define REEL_STORE_FRAME_H
+
+#include "codec/blob.h"
+#include "store/sequence.h"
+#include "store/store.h"
+
+/* The columns every frame read selects, in this order (f: reel_frame, b: reel_blob), and
+ * their positions counted from the first of them. */
+#define REEL__FRAME_COLUMNS                                                                   \
+    "f.pts, f.duration, f.flags, f.status, f.filter, f.checksum, f.raw_bytes, f.stored_bytes, " \
+    "b.data"
+#define REEL__FRAME_FROM " FROM reel_frame AS f LEFT JOIN reel_blob AS b ON b.id = f.blob_id "
+enum {
+    REEL__COL_PTS, REEL__COL_DURATION, REEL__COL_FLAGS, REEL__COL_STATUS, REEL__COL_FILTER,
+    REEL__COL_CHECKSUM, REEL__COL_RAW, REEL__COL_STORED, REEL__COL_DATA, REEL__COL_N
+};
+
+/* The stored frame of the row st is on, its columns from col0 (s->seq_name, index, geom and
+ * frame_size are the caller's). A header function, so that the sqlite3 extension compiles it
+ * against the host's API routines. */
+static inline void reel__frame_row(sqlite3_stmt *st, int col0, reel__stored *s)
+{
+    s->status = sqlite3_column_int(st, col0 + REEL__COL_STATUS);
+    s->filter = sqlite3_column_int(st, col0 + REEL__COL_FILTER);
+    s->checksum = (uint64_t)sqlite3_column_int64(st, col0 + REEL__COL_CHECKSUM);
+    s->raw_bytes = sqlite3_column_int64(st, col0 + REEL__COL_RAW);
+    s->stored_bytes = sqlite3_column_int64(st, col0 + REEL__COL_STORED);
+    s->present = sqlite3_column_type(st, col0 + REEL__COL_DATA) != SQLITE_NULL;
+    s->data = s->present ? sqlite3_column_blob(st, col0 + REEL__COL_DATA) : NULL;
+    s->len = s->present ? (size_t)sqlite3_column_bytes(st, col0 + REEL__COL_DATA) : 0;
+}
+
+/* A frame compressed and ready to insert; blob NULL for a frame without pixels. */
+typedef struct reel__encoded {
+    const void *blob;
+    size_t len;
+    uint64_t checksum;
+    int filter, level;
+    int64_t pts, duration;
+    unsigned flags;
+    int status;
+} reel__encoded;
+
+/* Check one frame to append to q (i names it in the message). */
+REEL__HIDDEN int reel__frame_check(const reel__seqrec *q, const reel_frame_in *f, size_t i);
+/* Compress f (already checked) for q with c; e->blob points into c until its next use. */
+REEL__HIDDEN int reel__frame_encode(reel__codec *c, int level, const reel__seqrec *q,
+                                    const reel_frame_in *f, reel__encoded *e);
+
+/* One append transaction of n frames at the end of q: raw frames (compressed here with the
+ * writer's codec) or frames encoded already. */
+typedef struct reel__append {
+    const reel__seqrec *q;
+    const reel_frame_in *raw;      /* n frames, or NULL and ... */
+    const reel__encoded *encoded;  /* ... n frames encoded already */
+    size_t n;
+    int64_t expect;  /* >= 0: the index the first frame must get (REEL_MISUSE otherwise) */
+    int64_t first;   /* out: the index of the first frame */
+    size_t *stored;  /* out, may be NULL: the compressed size of each frame */
+} reel__append;
+/* Run a (the writer locked by the caller): all frames are committed or none. */
+REEL__HIDDEN int reel__frames_append_locked(reel__sdb *d, reel__append *a);
+
+/* Reads, each on a connection of the pool (errors name the sequence and the frame). */
+REEL__HIDDEN int reel__frame_read(reel__sdb *d, const reel__seqrec *q, int64_t index, void *dst,
+                                  reel_frame_info *info);
+REEL__HIDDEN int reel__frame_read_range(reel__sdb *d, const reel__seqrec *q, int64_t first,
+                                        size_t n, void *dst);
+REEL__HIDDEN int reel__frame_info(reel__sdb *d, const reel__seqrec *q, int64_t index,
+                                  reel_frame_info *info);
+REEL__HIDDEN int reel__frame_find_pts(reel__sdb *d, const reel__seqrec *q, int64_t pts,
+                                      int64_t *index);
+/* Prepare a read connection's statements (store.c calls it for every new connection). */
+REEL__HIDDEN int reel__frame_prepare(reel__reader *r);
+
+#endif

@@ -1,0 +1,39 @@
+/* sequence.h - sequences in the file (sequence.c): their rows, looked up, made, listed and
+ * deleted. */
+#ifndef REEL_STORE_SEQUENCE_H
+#define REEL_STORE_SEQUENCE_H
+
+#include "store/store.h"
+
+#define REEL__MAX_NAME 255
+
+/* What the file says of one sequence. name and source are owned (reel__seqrec_clear). */
+typedef struct reel__seqrec {
+    int64_t id;
+    char *name;
+    char *source; /* NULL when none was given */
+    int width, height, pix_fmt;
+    size_t frame_size;
+    reel_rational time_base;
+} reel__seqrec;
+
+/* Check a name (1..255 bytes) and the parameters of a new sequence (*frame_size: its frames'
+ * bytes). */
+REEL__HIDDEN int reel__seq_check_name(const char *name);
+REEL__HIDDEN int reel__seq_check_params(const reel_seq_params *p, size_t *frame_size);
+/* Read the sequence called name on db into *r: REEL_NOTFOUND, REEL_CORRUPT for a row whose
+ * format, size or time base is invalid. */
+REEL__HIDDEN int reel__seqrec_load(sqlite3 *db, const char *name, reel__seqrec *r);
+REEL__HIDDEN void reel__seqrec_clear(reel__seqrec *r);
+/* On the writer, inside a transaction: insert a sequence row (*id may be NULL), look one up by
+ * name (REEL_NOTFOUND), delete one with everything that belongs to it. */
+REEL__HIDDEN int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_params *p,
+                                  int64_t *id);
+REEL__HIDDEN int reel__seq_id(sqlite3 *db, const char *name, int64_t *id);
+REEL__HIDDEN int reel__seq_delete(sqlite3 *db, int64_t id);
+/* cb(ctx, name) for every sequence in name order (a non-zero return stops and is returned). */
+REEL__HIDDEN int reel__seq_list(reel__sdb *d, int (*cb)(void *ctx, const char *name), void *ctx);
+/* Live metadata of r (frame count, bytes, duration); name and source point into r. */
+REEL__HIDDEN int reel__seq_info(reel__sdb *d, const reel__seqrec *r, reel_seq_info *info);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * store.c - a store's SQLite side: opening the file (checks, pragmas, schema migration), the
+ * writer connection and the pool of read connections.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/db.h"
+#include "base/error.h"
+#include "store/frame.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+#define APPLICATION_ID 0x7265656c /* "reel", shown by `file` and PRAGMA application_id */
+
+static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
+{
+    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    sqlite3 *db = NULL;
+    int rc;
+    if (readonly)
+        oflags |= SQLITE_OPEN_READONLY;
+    else
+        oflags |= SQLITE_OPEN_READWRITE | ((s->flags & REEL_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    rc = sqlite3_open_v2(s->path, &db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = reel__sqlerr(db, rc, s->path);
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, s->busy_ms);
+    *out = db;
+    return REEL_OK;
+}
+
+/* Check what the file is and bring its schema up to date (writer) or check it (read-only). */
+static int prepare_schema(reel__sdb *s, sqlite3 *db, int page_size)
+{
+    int64_t objects = 0, appid = 0;
+    int version = 0, latest = reel__schema_latest(), rc;
+    char sql[64];
+
+    rc = reel__query_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
+    if (rc == REEL_CORRUPT || rc == REEL_ERROR)
+        return reel__err(REEL_CORRUPT, "%s: not a reel store (not an SQLite database)", s->path);
+    if (rc != REEL_OK)
+        return rc;
+    if ((rc = reel__query_int(db, "PRAGMA application_id", &appid)) != REEL_OK)
+        return rc;
+    if (objects > 0 && appid != APPLICATION_ID)
+        return reel__err(REEL_CORRUPT, "%s: an SQLite database, but not a reel store", s->path);
+    if ((rc = reel__schema_version(db, &version)) != REEL_OK)
+        return rc;
+    if (version > latest)
+        return reel__err(REEL_UNSUPPORTED,
+                         "%s: store schema version %d is newer than this libreel (%s) supports "
+                         "(%d); upgrade reel",
+                         s->path, version, REEL_VERSION_STRING, latest);
+    if (s->flags & REEL_OPEN_READONLY) {
+        if (objects == 0)
+            return reel__err(REEL_CORRUPT, "%s: an empty file, not a reel store", s->path);
+        if (version < latest)
+            return reel__err(REEL_UNSUPPORTED,
+                             "%s: store schema version %d is older than %d; open it read-write "
+                             "once to migrate it",
+                             s->path, version, latest);
+        return REEL_OK;
+    }
+    if (objects == 0) {
+        /* A new file: the page size must be set before the first table exists. */
+        snprintf(sql, sizeof sql, "PRAGMA page_size = %d", page_size);
+        if ((rc = reel__exec(db, sql)) != REEL_OK)
+            return rc;
+        snprintf(sql, sizeof sql, "PRAGMA application_id = %d", APPLICATION_ID);
+        if ((rc = reel__exec(db, sql)) != REEL_OK)
+            return rc;
+    }
+    if ((rc = reel__exec(db, "PRAGMA journal_mode = WAL")) != REEL_OK)
+        return rc;
+    if ((rc = reel__exec(db, "PRAGMA synchronous = NORMAL")) != REEL_OK)
+        return rc;
+    return version < latest ? reel__schema_migrate(db, latest) : REEL_OK;
+}
+
+static int check_options(int flags, const reel_open_options *o)
+{
+    size_t i;
+    if (flags & ~(REEL_OPEN_READONLY | REEL_OPEN_CREATE))
+        return reel__err(REEL_INVALID, "unknown open flags 0x%x", (unsigned)flags);
+    if ((flags & REEL_OPEN_READONLY) && (flags & REEL_OPEN_CREATE))
+        return reel__err(REEL_INVALID, "REEL_OPEN_READONLY and REEL_OPEN_CREATE exclude each other");
+    if (!o)
+        return REEL_OK;
+    for (i = 0; i < sizeof o->reserved / sizeof o->reserved[0]; i++)
+        if (o->reserved[i])
+            return reel__err(REEL_INVALID, "reel_open_options.reserved must be zero");
+    if (o->compression_level < 0 || o->compression_level > 22)
+        return reel__err(REEL_INVALID, "compression_level %d is outside 0..22",
+                         o->compression_level);
+    if (o->busy_timeout_ms < 0)
+        return reel__err(REEL_INVALID, "busy_timeout_ms must be >= 0");
+    if (o->page_size && (o->page_size < 512 || o->page_size > 65536 ||
+                         (o->page_size & (o->page_size - 1))))
+        return reel__err(REEL_INVALID, "page_size %d is not a power of two in 512..65536",
+                         o->page_size);
+    return REEL_OK;
+}
+
+static void reader_free(reel__reader *r)
+{
+    if (!r)
+        return;
+    sqlite3_finalize(r->frame);
+    sqlite3_finalize(r->info);
+    sqlite3_finalize(r->find);
+    sqlite3_finalize(r->range);
+    sqlite3_close(r->db);
+    reel__codec_free(r->codec);
+    free(r);
+}
+
+static int reader_open(reel__sdb *s, reel__reader **out)
+{
+    reel__reader *r = calloc(1, sizeof *r);
+    int rc;
+    if (!r)
+        return reel__err(REEL_NOMEM, "out of memory");
+    rc = db_connect(s, (s->flags & REEL_OPEN_READONLY) != 0, &r->db);
+    if (rc == REEL_OK && (s->flags & REEL_OPEN_READONLY))
+        rc = prepare_schema(s, r->db, 0);
+    if (rc == REEL_OK)
+        rc = reel__frame_prepare(r);
+    if (rc == REEL_OK && !(r->codec = reel__codec_new()))
+        rc = reel__err(REEL_NOMEM, "out of memory");
+    if (rc != REEL_OK) {
+        reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return REEL_OK;
+}
+
+int reel__reader_get(reel__sdb *s, reel__reader **out)
+{
+    reel__reader *r;
+    pthread_mutex_lock(&s->lock);
+    r = s->pool;
+    if (r)
+        s->pool = r->next;
+    pthread_mutex_unlock(&s->lock);
+    if (r) {
+        *out = r;
+        return REEL_OK;
+    }
+    return reader_open(s, out);
+}
+
+void reel__reader_put(reel__sdb *s, reel__reader *r)
+{
+    pthread_mutex_lock(&s->lock);
+    r->next = s->pool;
+    s->pool = r;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int reel__writer_lock(reel__sdb *s)
+{
+    if (!s->wdb)
+        return reel__err(REEL_READONLY, "%s: store was opened read-only", s->path);
+    pthread_mutex_lock(&s->wlock);
+    return REEL_OK;
+}
+
+void reel__writer_unlock(reel__sdb *s) { pthread_mutex_unlock(&s->wlock); }
+
+static void sdb_free(reel__sdb *d)
+{
+    reel__reader *r;
+    while ((r = d->pool)) {
+        d->pool = r->next;
+        reader_free(r);
+    }
+    if (d->wdb)
+        sqlite3_close(d->wdb);
+    reel__codec_free(d->wcodec);
+    pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->wlock);
+    free(d->path);
+    free(d);
+}
+
+int reel__sdb_open(const char *path, int flags, const reel_open_options *opts, reel__sdb **out)
+{
+    reel__sdb *d;
+    reel__reader *r;
+    int rc;
+    if ((rc = check_options(flags, opts)) != REEL_OK)
+        return rc;
+    if (!(flags & REEL_OPEN_CREATE) && access(path, F_OK) != 0)
+        return reel__err(REEL_NOTFOUND, "%s: no such store (pass REEL_OPEN_CREATE to create it)",
+                         path);
+    if (!(d = calloc(1, sizeof *d)) || !(d->path = strdup(path))) {
+        free(d);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->wlock, NULL);
+    d->flags = flags;
+    d->level = opts && opts->compression_level ? opts->compression_level : 1;
+    d->busy_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 5000;
+    if (flags & REEL_OPEN_READONLY) {
+        /* Check the file with a first read connection, kept in the pool. */
+        if ((rc = reel__reader_get(d, &r)) == REEL_OK)
+            reel__reader_put(d, r);
+    } else {
+        rc = db_connect(d, 0, &d->wdb);
+        if (rc == REEL_OK)
+            rc = prepare_schema(d, d->wdb, opts && opts->page_size ? opts->page_size : 16384);
+        if (rc == REEL_OK && !(d->wcodec = reel__codec_new()))
+            rc = reel__err(REEL_NOMEM, "out of memory");
+    }
+    if (rc != REEL_OK) {
+        sdb_free(d);
+        return rc;
+    }
+    *out = d;
+    return REEL_OK;
+}
+
+void reel__sdb_close(reel__sdb *d)
+{
+    if (d)
+        sdb_free(d);
+}

@@ -1,0 +1,47 @@
+/* store.h - a store's SQLite side (store.c): the file, one writer connection, a pool of read
+ * connections, and the checks and schema migration of opening. */
+#ifndef REEL_STORE_STORE_H
+#define REEL_STORE_STORE_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "codec/codec.h"
+
+/* A read connection with its prepared statements (frame.c prepares them) and a codec; owned by
+ * the pool, used by one thread at a time. */
+typedef struct reel__reader {
+    sqlite3 *db;
+    sqlite3_stmt *frame;   /* one frame with its blob */
+    sqlite3_stmt *info;    /* one frame's metadata */
+    sqlite3_stmt *find;    /* the last frame at or before a pts */
+    sqlite3_stmt *range;   /* frames of an index range with their blobs */
+    reel__codec *codec;
+    struct reel__reader *next;
+} reel__reader;
+
+typedef struct reel__sdb {
+    char *path;
+    int flags;              /* REEL_OPEN_* */
+    int level;              /* zstd level of frames appended through this open */
+    int busy_ms;
+    pthread_mutex_t lock;   /* guards pool */
+    reel__reader *pool;     /* idle read connections */
+    pthread_mutex_t wlock;  /* serialises every use of wdb and wcodec */
+    sqlite3 *wdb;           /* the writer; NULL when read-only */
+    reel__codec *wcodec;
+} reel__sdb;
+
+/* Open the store at path (flags and options as reel_open; checked here) and check or migrate
+ * its schema. *out is freed with reel__sdb_close. */
+REEL__HIDDEN int reel__sdb_open(const char *path, int flags, const reel_open_options *opts,
+                                reel__sdb **out);
+REEL__HIDDEN void reel__sdb_close(reel__sdb *d);
+/* Take an idle read connection (opening one if none), and give it back. */
+REEL__HIDDEN int reel__reader_get(reel__sdb *d, reel__reader **r);
+REEL__HIDDEN void reel__reader_put(reel__sdb *d, reel__reader *r);
+/* Lock the writer; REEL_READONLY on a read-only store. */
+REEL__HIDDEN int reel__writer_lock(reel__sdb *d);
+REEL__HIDDEN void reel__writer_unlock(reel__sdb *d);
+
+#endif

@@ -1,0 +1,23 @@
+/* flusher.h - what a store holds only in memory goes to its file (flusher.c): on a timer
+ * (a thread started by the first counted access), on reel_flush() and when the cache needs it. */
+#ifndef REEL_TIER_FLUSHER_H
+#define REEL_TIER_FLUSHER_H
+
+#include "base/common.h"
+
+typedef struct reel__flusher reel__flusher;
+
+/* A flusher calling flush(ctx) every interval once started (default 5000 ms). */
+REEL__HIDDEN reel__flusher *reel__flusher_new(int (*flush)(void *ctx), void *ctx);
+/* Start the thread if it is not running (cheap when it is). */
+REEL__HIDDEN void reel__flusher_start(reel__flusher *f);
+/* Stop the thread and free. NULL is accepted. */
+REEL__HIDDEN void reel__flusher_free(reel__flusher *f);
+/* 0: only explicit flushes. */
+REEL__HIDDEN void reel__flusher_set_interval(reel__flusher *f, int ms);
+
+/* The cache's write-back callback of a read-write store (a reel_store *): its queued frames,
+ * then its access counts; the first error is returned, what failed stays in memory. */
+REEL__HIDDEN int reel__store_sink(void *store);
+
+#endif

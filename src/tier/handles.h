@@ -1,0 +1,66 @@
+/*
+ * handles.h - the bodies of the public handles reel_store and reel_seq (handles.c): a store's
+ * SQLite side (src/store) with the RAM-tier services of this layer, and a sequence's record
+ * with its per-handle state of each service. Each service keeps its own state behind its own
+ * header; these structs only hold them together.
+ */
+#ifndef REEL_TIER_HANDLES_H
+#define REEL_TIER_HANDLES_H
+
+#include <pthread.h>
+
+#include "base/pins.h"
+#include "cache/cache.h"
+#include "store/sequence.h"
+#include "store/store.h"
+#include "tier/access.h"
+#include "tier/flusher.h"
+#include "tier/prefetch.h"
+#include "tier/stats.h"
+#include "tier/writeback.h"
+
+struct reel_store {
+    uint32_t magic;
+    uint64_t serial;          /* this open's key in shared caches */
+    reel__sdb *db;            /* the file */
+    reel_cache *cache;
+    reel__access *access;     /* counts not yet in the file */
+    reel__prefetch *prefetch;
+    reel__flusher *flusher;   /* NULL when read-only */
+    reel__wb *wb;             /* NULL when read-only */
+    pthread_mutex_t lock;     /* guards seqs, open_seqs, stats */
+    int open_seqs;
+    reel_seq *seqs;           /* the open sequence handles */
+    reel__seqstat *stats;     /* per sequence opened; freed at close */
+};
+
+struct reel_seq {
+    uint32_t magic;
+    reel_store *store;
+    reel__seqrec rec;         /* id, name, geometry */
+    reel__pins pins;          /* frame handles of this sequence not yet released */
+    reel_seq *next_open;      /* in the store's list (under its lock) */
+    reel__seqstat *stat;      /* the store's counters and policy of this sequence; NULL if out
+                                 of memory */
+    reel__wbseq wb;           /* frames it put through the cache (writeback.c) */
+    int ra_inflight;          /* read-ahead loads running on it (prefetch.c, under its lock) */
+};
+
+/* REEL_OK for an open handle, else REEL_MISUSE with a message. */
+REEL__HIDDEN int reel__store_check(const reel_store *s);
+REEL__HIDDEN int reel__seq_check(const reel_seq *q);
+/* Frame handles not yet released, over all open sequence handles of the store. */
+REEL__HIDDEN int64_t reel__store_pinned(reel_store *s);
+
+/* The loader of a frame into the cache: ctx is a reel__frame_ref. */
+typedef struct reel__frame_ref {
+    reel_seq *seq;
+    int64_t idx;
+} reel__frame_ref;
+REEL__HIDDEN int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info);
+/* The cache's request for frame idx of q, loaded with reel__load_frame(ref) (ref may be NULL
+ * for a put); its owner is the sequence's counters, its class from the sequence's policy. */
+REEL__HIDDEN void reel__seq_pin_req(reel_seq *q, int64_t idx, reel__frame_ref *ref,
+                                    reel__pin_req *r);
+
+#endif
