@@ -13,6 +13,30 @@
  *   - Handles are opaque. Destructors accept NULL. A NULL or foreign handle gives REEL_MISUSE.
  *   - Sizes are size_t; indexes, timestamps and durations are int64_t.
  *
+ * Basic outline: reading
+ *       reel_store *s;
+ *       reel_seq *q;
+ *       reel_frame *f;
+ *       const void *px;
+ *       if (reel_open("clips.reel", REEL_OPEN_READONLY, NULL, &s) != REEL_OK)
+ *           fprintf(stderr, "%s\n", reel_errmsg());          // says what failed, and where
+ *       reel_seq_open(s, "walk01", &q);
+ *       reel_frame_get(q, 42, 0, &f);      // through the RAM tier (or reel_frame_read into
+ *       reel_frame_pixels(f, &px, NULL);   //   a buffer of your own); px stays valid ...
+ *       ...                                // (reel_frame_describe: its planes)
+ *       reel_frame_release(f);             //   ... until the release
+ *       reel_seq_close(q);
+ *       reel_close(s);
+ *
+ * Basic outline: importing
+ *       reel_import_options o = {0};
+ *       reel_import_result r;
+ *       reel_open("clips.reel", REEL_OPEN_CREATE, NULL, &s);
+ *       o.sequence = "walk01";               // default: the file's name
+ *       o.pix_fmt = REEL_PIX_RGB24;          // or REEL_PIX_NATIVE: the decoder's own
+ *       reel_import(s, "walk01.mp4", &o, &r); // again: nothing to do (REEL_DONE); after a
+ *       reel_close(s);                        //   crash it resumes where it stopped
+ *
  * Threads
  *   A reel_store and the reel_seq handles opened from it may be used from any number of threads
  *   at once. Reads run concurrently, each on its own SQLite read connection taken from a pool
@@ -628,7 +652,25 @@ REEL_API int reel_frame_last_access(const reel_frame *frame, int64_t *unix_ms);
 REEL_API int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t size,
                              void **png, size_t *png_size);
 
-/* Free a buffer the library returned (reel_png_encode). NULL is accepted. */
+/* One frame's pixels and what they are. */
+typedef struct reel_image {
+    int pix_fmt;        /* a reel_pix_fmt */
+    int width, height;
+    const void *pixels; /* reel_frame_size bytes, planes packed */
+    size_t size;
+} reel_image;
+
+/*
+ * Convert one frame into another stored format of the same size, with FFmpeg's libswscale
+ * (loaded on first use; accurate rounding, full chroma): exact when to is the frame's own
+ * format, lossy across RGB and YUV and to fewer bits. On success *out is a new buffer of
+ * *out_size bytes (reel_frame_size of to), freed with reel_free(). REEL_INVALID when src's size
+ * does not match its format, REEL_UNSUPPORTED when FFmpeg cannot be loaded. Thread-safe.
+ */
+REEL_API int reel_frame_convert(const reel_image *src, int to, void **out, size_t *out_size);
+
+/* Free a buffer the library returned (reel_png_encode, reel_frame_convert). NULL is
+ * accepted. */
 REEL_API void reel_free(void *p);
 
 /* ---- video import ------------------------------------------------------------------------ */
@@ -657,6 +699,12 @@ typedef struct reel_import_progress {
  * committing what is done (reel_import then returns REEL_INTERRUPTED; rerun to resume). */
 typedef int (*reel_progress_fn)(void *ctx, const reel_import_progress *progress);
 
+/* What reel_import() lets FFmpeg print (reel_import_options.log). FFmpeg's log level is one
+ * setting of the whole process: the last import to set it wins. */
+#define REEL_IMPORT_LOG_DEFAULT 0 /* leave it as it is (FFmpeg's default: warnings and errors
+                                     on stderr) */
+#define REEL_IMPORT_LOG_QUIET 1   /* nothing: reel's own error messages say what failed */
+
 /* Options of reel_import(). Zero-initialise (or pass NULL) for the defaults. */
 typedef struct reel_import_options {
     const char *sequence; /* sequence name; NULL: the file name without directory/extension */
@@ -672,7 +720,8 @@ typedef struct reel_import_options {
     int workers;          /* compression threads; 0 = one per core */
     reel_progress_fn progress;
     void *progress_ctx;
-    int reserved[8];      /* must be zero */
+    int log;              /* REEL_IMPORT_LOG_* */
+    int reserved[7];      /* must be zero */
 } reel_import_options;
 
 /* What an import did. */

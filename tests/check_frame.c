@@ -484,6 +484,43 @@ START_TEST(test_misuse)
 }
 END_TEST
 
+/* reel_frame_convert: the same format is an exact copy; another is swscale's, of the right
+ * size; bad sizes and formats are refused. */
+START_TEST(test_convert)
+{
+    enum { CW = 33, CH = 17 };
+    uint8_t rgb[CW * CH * 3], gray[CW * CH];
+    reel_image im = {REEL_PIX_RGB24, CW, CH, rgb, sizeof rgb};
+    void *out = NULL;
+    size_t n = 0;
+    tu_fill(rgb, REEL_PIX_RGB24, CW, CH, 3);
+    ck_assert_int_eq(reel_frame_convert(&im, REEL_PIX_RGB24, &out, &n), REEL_OK);
+    ck_assert_uint_eq(n, sizeof rgb);
+    ck_assert_mem_eq(out, rgb, n);
+    reel_free(out);
+    ck_assert_int_eq(reel_frame_convert(&im, REEL_PIX_YUV444P, &out, &n), REEL_OK);
+    ck_assert_uint_eq(n, (size_t)CW * CH * 3);
+    reel_free(out);
+    ck_assert_int_eq(reel_frame_convert(&im, REEL_PIX_GRAY8, &out, &n), REEL_OK);
+    ck_assert_uint_eq(n, (size_t)CW * CH);
+    reel_free(out);
+    /* a grey frame to RGB: every channel equals the grey value */
+    memset(gray, 77, sizeof gray);
+    im = (reel_image){REEL_PIX_GRAY8, CW, CH, gray, sizeof gray};
+    ck_assert_int_eq(reel_frame_convert(&im, REEL_PIX_RGB24, &out, &n), REEL_OK);
+    ck_assert_uint_eq(n, sizeof rgb);
+    ck_assert_int_eq(((uint8_t *)out)[0], 77);
+    ck_assert_int_eq(((uint8_t *)out)[n - 1], 77);
+    reel_free(out);
+    im.size = sizeof gray - 1;
+    ck_assert_int_eq(reel_frame_convert(&im, REEL_PIX_RGB24, &out, &n), REEL_INVALID);
+    im.size = sizeof gray;
+    ck_assert_int_ne(reel_frame_convert(&im, 99, &out, &n), REEL_OK);
+    ck_assert_int_eq(reel_frame_convert(NULL, REEL_PIX_RGB24, &out, &n), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_convert(&im, REEL_PIX_RGB24, NULL, &n), REEL_MISUSE);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tu_tcase("frame", 120);
@@ -496,5 +533,6 @@ int main(void)
     tcase_add_test(tc, test_damaged_file_never_crashes);
     tcase_add_test(tc, test_concurrent_readers_and_writer);
     tcase_add_test(tc, test_misuse);
+    tcase_add_test(tc, test_convert);
     return tu_run("frame", tc);
 }

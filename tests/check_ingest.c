@@ -536,6 +536,9 @@ START_TEST(test_formats_scale_and_args)
     o.reserved[0] = 1;
     ck_assert_int_eq(reel_import(s, fixture("mpeg4.avi"), &o, &r), REEL_INVALID);
     o.reserved[0] = 0;
+    o.log = 7;
+    ck_assert_int_eq(reel_import(s, fixture("mpeg4.avi"), &o, &r), REEL_INVALID);
+    o.log = REEL_IMPORT_LOG_DEFAULT;
     o.stream = 5;
     ck_assert_int_eq(reel_import(s, fixture("mpeg4.avi"), &o, &r), REEL_NOTFOUND);
     reel_close(s);

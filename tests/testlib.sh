@@ -2,7 +2,7 @@
 # the checks they share. The caller sets its own name with `testlib_init NAME`.
 set -u
 top=${top_builddir:-.}
-reel="$top/tools/reel"
+reel="$top/tools/reel/reel"
 pass=0
 fail=0
 

@@ -11,7 +11,7 @@ mkdir -p _build/main
 cd _build/main
 [ -f Makefile ] || "$top/configure" -q
 make -s -j"$(nproc)" >/dev/null
-reel=./tools/reel
+reel=./tools/reel/reel
 video="$top/_build/sample.mp4"
 store="$top/_build/demo.reel"
 if [ ! -f "$video" ]; then
@@ -25,7 +25,7 @@ $reel import "$store" "$video" --sequence sample
 echo
 $reel info "$store" sample
 echo
-./tools/reel-demo "$store" sample 20
+./tools/demo/reel-demo "$store" sample 20
 echo
 echo "Look inside with: sqlite3 -header -column $store 'SELECT * FROM reel_sequences'"
-echo "Watch it with:    $top/_build/main/tools/reel cat $store sample --format y4m | ffplay -"
+echo "Watch it with:    $top/_build/main/tools/reel/reel cat $store sample --format y4m | ffplay -"

@@ -236,7 +236,7 @@ int reel_frame_release(reel_frame *f)
     if (!f)
         return REEL_OK;
     if (frame_check(f) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     f->magic = REEL__MAGIC_DEAD;
     if (f->entry)
         reel__cache_unpin(f->cache, f->entry, (f->flags & REEL_GET_ONCE) != 0);

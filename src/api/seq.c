@@ -70,7 +70,7 @@ int reel_seq_close(reel_seq *q)
     if (!q)
         return REEL_OK;
     if (reel__seq_check(q) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     if (reel__pins_total(&q->pins) > 0)
         return reel__err(REEL_MISUSE, "reel_seq_close: %lld frame handle(s) not released",
                          (long long)reel__pins_total(&q->pins));

@@ -121,7 +121,7 @@ int reel_cache_free(reel_cache *c)
     if (!c)
         return REEL_OK;
     if (reel__cache_check(c) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     if (c->is_default)
         return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
     if (atomic_load(&c->users) > 0 || reel__cache_pinned_bytes(c) > 0)
@@ -148,7 +148,7 @@ int reel_cache_free(reel_cache *c)
 int reel_cache_set_budget(reel_cache *c, size_t budget)
 {
     if (reel__cache_check(c) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     atomic_store(&c->budget, budget);
     reel__cache_make_room(c, budget);
     return REEL_OK;
@@ -157,7 +157,7 @@ int reel_cache_set_budget(reel_cache *c, size_t budget)
 int reel_cache_set_strict(reel_cache *c, int on)
 {
     if (reel__cache_check(c) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     atomic_store(&c->strict, on != 0);
     return REEL_OK;
 }
@@ -174,7 +174,7 @@ int reel_cache_push_budget(reel_cache *c, size_t budget)
 {
     int rc = REEL_OK;
     if (reel__cache_check(c) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     pthread_mutex_lock(&c->push_lock);
     if (c->npushed == PUSH_DEPTH)
         rc = reel__err(REEL_FULL, "reel_cache_push_budget: %d pushes deep already", PUSH_DEPTH);
@@ -191,7 +191,7 @@ int reel_cache_pop(reel_cache *c)
     size_t budget = 0;
     int rc = REEL_OK;
     if (reel__cache_check(c) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     pthread_mutex_lock(&c->push_lock);
     if (c->npushed == 0)
         rc = reel__err(REEL_MISUSE, "reel_cache_pop: nothing was pushed");
@@ -207,7 +207,7 @@ int reel_cache_trim(reel_cache *c, size_t target)
 {
     int rc;
     if (reel__cache_check(c) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     rc = reel__cache_write_back(c); /* nothing unsaved stays behind what is dropped */
     reel__cache_shrink(c, target);
     reel__fb_release(&c->mem);
@@ -290,7 +290,7 @@ int reel_cache_pressure(reel_cache *c, int level)
 {
     int rc;
     if (reel__cache_check(c) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     if (level < REEL_PRESSURE_NONE || level > REEL_PRESSURE_CRITICAL)
         return reel__err(REEL_INVALID, "reel_cache_pressure: unknown level %d", level);
     if (level == REEL_PRESSURE_NONE)

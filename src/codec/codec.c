@@ -152,6 +152,22 @@ int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
 
 /* ---- decoder ---------------------------------------------------------------------------- */
 
+/* Why blob is not one whole zstd frame declaring want bytes, or NULL when it is. */
+static const char *check_frame(const void *blob, size_t len, size_t want)
+{
+    unsigned long long declared;
+    if (!blob || len == 0)
+        return "empty blob";
+    declared = ZSTD_getFrameContentSize(blob, len);
+    if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN)
+        return "blob is not a zstd frame with a declared size";
+    if (declared != want)
+        return "zstd frame declares the wrong decompressed size";
+    if (ZSTD_findFrameCompressedSize(blob, len) != len)
+        return "blob is truncated or has trailing bytes";
+    return NULL;
+}
+
 int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void *dst,
                  const char **why)
 {
@@ -160,7 +176,6 @@ int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void 
     const void *blob = b->data;
     size_t blob_len = b->len;
     size_t raw = 0, filtered = 0, want, got;
-    unsigned long long declared;
     void *target;
     unsigned mask = 0;
 
@@ -177,23 +192,8 @@ int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void 
         return REEL_UNSUPPORTED;
     }
     want = filter == REEL__FILTER_NONE ? raw : filtered;
-    if (!blob || blob_len == 0) {
-        *why = "empty blob";
+    if ((*why = check_frame(blob, blob_len, want)) != NULL)
         return REEL_CORRUPT;
-    }
-    declared = ZSTD_getFrameContentSize(blob, blob_len);
-    if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN) {
-        *why = "blob is not a zstd frame with a declared size";
-        return REEL_CORRUPT;
-    }
-    if (declared != want) {
-        *why = "zstd frame declares the wrong decompressed size";
-        return REEL_CORRUPT;
-    }
-    if (ZSTD_findFrameCompressedSize(blob, blob_len) != blob_len) {
-        *why = "blob is truncated or has trailing bytes";
-        return REEL_CORRUPT;
-    }
     /* Only now, with the sizes checked, allocate the scratch for the filtered frame. */
     target = dst;
     if (filter != REEL__FILTER_NONE) {

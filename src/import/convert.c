@@ -206,3 +206,37 @@ uint8_t *reel__convert_packed(const uint8_t *src, int fmt, int w, int h, enum AV
         sws_freeContext(sws);
     return out;
 }
+
+int reel_frame_convert(const reel_image *src, int to, void **out, size_t *out_size)
+{
+    size_t need, want;
+    int size = 0, rc;
+    uint8_t *p;
+    if (!src || !src->pixels || !out || !out_size)
+        return reel__err(REEL_MISUSE, "reel_frame_convert: NULL argument");
+    if ((rc = reel_frame_size(src->pix_fmt, src->width, src->height, &need)) != REEL_OK)
+        return rc;
+    if (src->size != need)
+        return reel__err(REEL_INVALID, "reel_frame_convert: %zu bytes is not one %dx%d %s frame",
+                         src->size, src->width, src->height, reel_pix_fmt_name(src->pix_fmt));
+    if ((rc = reel_frame_size(to, src->width, src->height, &want)) != REEL_OK)
+        return rc;
+    if (to == src->pix_fmt) {
+        if (!(p = malloc(need)))
+            return reel__err(REEL_NOMEM, "out of memory");
+        memcpy(p, src->pixels, need);
+    } else {
+        if ((rc = reel__av_load()) != REEL_OK)
+            return rc;
+        if (!(p = reel__convert_packed(src->pixels, src->pix_fmt, src->width, src->height,
+                                       reel__av_format(to), &size)) ||
+            (size_t)size != want) {
+            free(p);
+            return reel__err(REEL_NOMEM, "cannot convert a %dx%d %s frame to %s", src->width,
+                             src->height, reel_pix_fmt_name(src->pix_fmt), reel_pix_fmt_name(to));
+        }
+    }
+    *out = p;
+    *out_size = want;
+    return REEL_OK;
+}

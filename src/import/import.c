@@ -347,6 +347,8 @@ static int check_options(const reel_import_options *o)
                          REEL__MAX_DIM);
     if (o->on_error < REEL_ON_ERROR_SKIP || o->on_error > REEL_ON_ERROR_FAIL)
         return reel__err(REEL_INVALID, "unknown on_error policy %d", o->on_error);
+    if (o->log != REEL_IMPORT_LOG_DEFAULT && o->log != REEL_IMPORT_LOG_QUIET)
+        return reel__err(REEL_INVALID, "unknown log setting %d", o->log);
     if (o->stream < 0 || o->workers < 0)
         return reel__err(REEL_INVALID, "stream and workers must be >= 0");
     return REEL_OK;
@@ -476,6 +478,8 @@ int reel_import(reel_store *store, const char *path, const reel_import_options *
         im.opts = *opts;
     if ((rc = check_options(&im.opts)) != REEL_OK || (rc = reel__av_load()) != REEL_OK)
         return rc;
+    if (im.opts.log == REEL_IMPORT_LOG_QUIET)
+        av_log_set_level(AV_LOG_QUIET);
     if (!store->db->wdb)
         return reel__err(REEL_READONLY, "%s: store was opened read-only", store->db->path);
     im.store = store;

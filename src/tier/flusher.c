@@ -110,6 +110,6 @@ int reel__store_sink(void *store)
 int reel_flush(reel_store *s)
 {
     if (reel__store_check(s) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     return reel__store_sink(s);
 }

@@ -261,7 +261,7 @@ int reel_frame_put(reel_seq *q, const reel_frame_in *f, int64_t *index)
 int reel_store_set_writeback(reel_store *s, size_t batch)
 {
     if (reel__store_check(s) != REEL_OK)
-        return REEL_MISUSE;
+        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
     if (batch < 1 || batch > MAX_BATCH)
         return reel__err(REEL_INVALID, "write-back batch %zu: must be 1..%d", batch, MAX_BATCH);
     if (!s->wb)

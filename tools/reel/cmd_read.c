@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "import/convert.h"
 
 /* ---- cat ---- */
 
@@ -114,8 +113,8 @@ static int cat_run(int argc, char **argv)
     for (i = a.from; buf && i < end && rc == EXIT_OK; i++) {
         int r = cli_read_counted(q, i, 1, buf, info.frame_size);
         const uint8_t *out = buf;
-        uint8_t *conv = NULL;
-        int size = (int)info.frame_size;
+        void *conv = NULL;
+        size_t size = info.frame_size;
         if (r == REEL_NODATA) {
             if (!warned++)
                 cli_error("sequence '%s' frame %lld was skipped at import: writing a black frame "
@@ -130,21 +129,20 @@ static int cat_run(int argc, char **argv)
             break;
         }
         if (a.y4m && rgb) {
-            if (!(conv = reel__convert_packed(buf, info.pix_fmt, info.width, info.height,
-                                              AV_PIX_FMT_YUV444P, &size))) {
-                cli_error("cannot convert frames to yuv444p");
-                rc = EXIT_FAIL;
+            reel_image im = {info.pix_fmt, info.width, info.height, buf, info.frame_size};
+            if ((r = reel_frame_convert(&im, REEL_PIX_YUV444P, &conv, &size)) != REEL_OK) {
+                rc = cli_fail("converting frames to yuv444p", r);
                 break;
             }
             out = conv;
         }
-        if ((a.y4m && write_all("FRAME\n", 6)) || write_all(out, (size_t)size)) {
-            free(conv);
+        if ((a.y4m && write_all("FRAME\n", 6)) || write_all(out, size)) {
+            reel_free(conv);
             cli_error("writing frames: the output was closed");
             rc = EXIT_FAIL;
             break;
         }
-        free(conv);
+        reel_free(conv);
     }
     free(buf);
     reel_seq_close(q);
@@ -190,16 +188,15 @@ static int write_png(const char *path, const uint8_t *buf, const reel_seq_info *
 static int write_pnm(const char *path, const uint8_t *buf, const reel_seq_info *info, int pgm)
 {
     char head[64];
-    int size = 0, rc;
-    uint8_t *pix = reel__convert_packed(buf, info->pix_fmt, info->width, info->height,
-                                        pgm ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24, &size);
-    if (!pix) {
-        cli_error("%s: cannot convert the frame", path);
-        return EXIT_FAIL;
-    }
+    reel_image im = {info->pix_fmt, info->width, info->height, buf, info->frame_size};
+    void *pix;
+    size_t size;
+    int rc = reel_frame_convert(&im, pgm ? REEL_PIX_GRAY8 : REEL_PIX_RGB24, &pix, &size);
+    if (rc != REEL_OK)
+        return cli_fail(path, rc);
     snprintf(head, sizeof head, "P%c\n%d %d\n255\n", pgm ? '5' : '6', info->width, info->height);
-    rc = write_file(path, head, strlen(head), pix, (size_t)size);
-    free(pix);
+    rc = write_file(path, head, strlen(head), pix, size);
+    reel_free(pix);
     return rc;
 }
 

@@ -11,7 +11,8 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
-/* One subcommand: name, one-line summary, usage text, and its main. */
+/* One subcommand: name, one-line summary, usage text (NULL: it answers --help itself), and
+ * its main. */
 typedef struct command {
     const char *name;
     const char *summary;
@@ -21,6 +22,7 @@ typedef struct command {
 
 extern const command cmd_import, cmd_ls, cmd_info, cmd_cat, cmd_export, cmd_verify, cmd_rm,
     cmd_stats, cmd_bench;
+
 
 /* "reel: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

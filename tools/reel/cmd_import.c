@@ -6,7 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "import/av.h"
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;
@@ -203,8 +202,6 @@ static int run(int argc, char **argv)
         free(a.videos);
         return EXIT_FAIL;
     }
-    if (reel__av_load() == REEL_OK) /* else the import says why */
-        av_log_set_level(AV_LOG_QUIET);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
@@ -212,6 +209,7 @@ static int run(int argc, char **argv)
     memset(&ps, 0, sizeof ps);
     ps.mode = a.quiet ? 0 : isatty(2) ? 1 : 2;
     a.o.progress = on_progress;
+    a.o.log = REEL_IMPORT_LOG_QUIET; /* reel's own messages say what failed */
     a.o.progress_ctx = &ps;
     if (a.json)
         printf("[");

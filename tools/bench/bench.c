@@ -1,5 +1,6 @@
 /*
- * cmd_bench.c - `reel bench`: every performance figure of reel in one run, each against the
+ * bench.c - reel-bench, run as `reel bench`: every performance figure of reel in one run, each
+ * against the
  * baseline a user would otherwise use, measured in the same process on the same data, and
  * printed as ratios (this machine is shared and noisy: absolute times drift, ratios less).
  *
@@ -308,6 +309,35 @@ static void print_json(const bench *b, size_t sample)
 
 /* ---- the command ------------------------------------------------------------------------------ */
 
+static int run(int argc, char **argv);
+static const command bench_cmd = {
+    "bench", "measure reel against FFmpeg, zstd, FFV1 and pread on one video, in one run",
+    "bench STORE SEQUENCE --video SOURCE [--json] [--pix-fmt FMT] [--random N] [--seeks N]\n"
+    "            [--sample N] [--budget MIB]\n\n"
+    "  Imports SOURCE into STORE as SEQUENCE if it is not there (with --pix-fmt, default rgb24;\n"
+    "  else into a scratch store beside STORE, removed after), then measures, each against its\n"
+    "  baseline in the same run:\n"
+    "    import          whole import vs decoding and converting alone (target <= 1.5x)\n"
+    "    random access   --random N (1000) cold reads through a --budget MIB (64) cache vs\n"
+    "                    FFmpeg seeking to the keyframe before and decoding forward, on the\n"
+    "                    first --seeks N (30), pixels checked equal (target >= 100x at GOP 250)\n"
+    "    peak RSS        during the random reads (target <= budget + 32 MiB)\n"
+    "    cold read       first --sample N (200) frames through an empty cache, into a cache\n"
+    "                    that holds 16 frames and one with room for all (new memory), vs\n"
+    "                    reel's codec on the same blobs in RAM (target >= 0.9x), plain zstd -1\n"
+    "                    and pread of raw frames\n"
+    "    cache hits      get+release of resident frames, 1 and 2 threads (best of 5 rounds)\n"
+    "    read-ahead      sequential gets with 1 ms of work each that never wait (> 95%)\n"
+    "    sequential scan whole sequence with read-ahead, through the --budget cache (room\n"
+    "                    for 32 frames at least), vs FFmpeg decoding on 1 and all\n"
+    "                    threads (target >= 2x the 1-thread rate)\n"
+    "    size            the sample vs zstd -3 and libavcodec's FFV1 (target >= 2.2x on camera\n"
+    "                    footage)\n"
+    "  Reads are not counted as accesses. Progress goes to stderr; --json prints the figures\n"
+    "  for scripts.",
+    run};
+
+
 static int parse(bench *b, int argc, char **argv)
 {
     int i, pos = 0;
@@ -322,12 +352,12 @@ static int parse(bench *b, int argc, char **argv)
             if (!strcmp(argv[++i], "native"))
                 b->pix_fmt = REEL_PIX_NATIVE;
             else if (reel_pix_fmt_from_name(argv[i], &b->pix_fmt) != REEL_OK)
-                return cli_usage_error(&cmd_bench, "unknown pixel format '%s'", argv[i]);
+                return cli_usage_error(&bench_cmd, "unknown pixel format '%s'", argv[i]);
         } else if ((!strcmp(a, "--random") || !strcmp(a, "--seeks") || !strcmp(a, "--sample") ||
                     !strcmp(a, "--budget")) &&
                    i + 1 < argc) {
             if (cli_int64(argv[++i], &v) != 0 || v < 1)
-                return cli_usage_error(&cmd_bench, "%s wants a number >= 1", a);
+                return cli_usage_error(&bench_cmd, "%s wants a number >= 1", a);
             if (!strcmp(a, "--random"))
                 b->nrandom = v;
             else if (!strcmp(a, "--seeks"))
@@ -337,17 +367,17 @@ static int parse(bench *b, int argc, char **argv)
             else
                 b->budget = (size_t)v << 20;
         } else if (a[0] == '-') {
-            return cli_usage_error(&cmd_bench, "unknown option %s", a);
+            return cli_usage_error(&bench_cmd, "unknown option %s", a);
         } else if (pos == 0) {
             b->path = a, pos++;
         } else if (pos == 1) {
             b->name = a, pos++;
         } else {
-            return cli_usage_error(&cmd_bench, "unexpected argument '%s'", a);
+            return cli_usage_error(&bench_cmd, "unexpected argument '%s'", a);
         }
     }
     if (!b->path || !b->name || !b->video)
-        return cli_usage_error(&cmd_bench, "give a store, a sequence and --video SOURCE");
+        return cli_usage_error(&bench_cmd, "give a store, a sequence and --video SOURCE");
     return EXIT_OK;
 }
 
@@ -420,29 +450,13 @@ out:
     return rc;
 }
 
-const command cmd_bench = {
-    "bench", "measure reel against FFmpeg, zstd, FFV1 and pread on one video, in one run",
-    "bench STORE SEQUENCE --video SOURCE [--json] [--pix-fmt FMT] [--random N] [--seeks N]\n"
-    "            [--sample N] [--budget MIB]\n\n"
-    "  Imports SOURCE into STORE as SEQUENCE if it is not there (with --pix-fmt, default rgb24;\n"
-    "  else into a scratch store beside STORE, removed after), then measures, each against its\n"
-    "  baseline in the same run:\n"
-    "    import          whole import vs decoding and converting alone (target <= 1.5x)\n"
-    "    random access   --random N (1000) cold reads through a --budget MIB (64) cache vs\n"
-    "                    FFmpeg seeking to the keyframe before and decoding forward, on the\n"
-    "                    first --seeks N (30), pixels checked equal (target >= 100x at GOP 250)\n"
-    "    peak RSS        during the random reads (target <= budget + 32 MiB)\n"
-    "    cold read       first --sample N (200) frames through an empty cache, into a cache\n"
-    "                    that holds 16 frames and one with room for all (new memory), vs\n"
-    "                    reel's codec on the same blobs in RAM (target >= 0.9x), plain zstd -1\n"
-    "                    and pread of raw frames\n"
-    "    cache hits      get+release of resident frames, 1 and 2 threads (best of 5 rounds)\n"
-    "    read-ahead      sequential gets with 1 ms of work each that never wait (> 95%)\n"
-    "    sequential scan whole sequence with read-ahead, through the --budget cache (room\n"
-    "                    for 32 frames at least), vs FFmpeg decoding on 1 and all\n"
-    "                    threads (target >= 2x the 1-thread rate)\n"
-    "    size            the sample vs zstd -3 and libavcodec's FFV1 (target >= 2.2x on camera\n"
-    "                    footage)\n"
-    "  Reads are not counted as accesses. Progress goes to stderr; --json prints the figures\n"
-    "  for scripts.",
-    run};
+int main(int argc, char **argv)
+{
+    int a;
+    for (a = 1; a < argc && strcmp(argv[a], "--"); a++)
+        if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+            cli_usage(&bench_cmd, stdout);
+            return EXIT_OK;
+        }
+    return run(argc, argv);
+}
