@@ -24,6 +24,7 @@ int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **o
     q->store = s;
     pthread_mutex_lock(&s->lock);
     q->stat = reel__seqstat_find(&s->stats, q->rec.id, s->access);
+    q->pol = reel__seqstat_policy(q->stat);
     s->open_seqs++;
     q->next_open = s->seqs;
     s->seqs = q;

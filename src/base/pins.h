@@ -16,8 +16,15 @@ typedef struct reel__pins {
     } slot[REEL__PIN_SLOTS];
 } reel__pins;
 
-/* The calling thread's slot. */
-REEL__HIDDEN int reel__pins_slot(void);
+/* The calling thread's slot (one counter for all threads, assigned round-robin). */
+REEL__HIDDEN int reel__pins_next_slot(void);
+static inline int reel__pins_slot(void)
+{
+    static _Thread_local int slot = -1; /* one per file that asks: only the frame handles do */
+    if (slot < 0)
+        slot = reel__pins_next_slot();
+    return slot;
+}
 
 static inline void reel__pins_add(reel__pins *p, int slot, int delta)
 {

@@ -445,6 +445,7 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
     centry *e = entry;
     uint64_t h = hash_key(e->store, e->seq, e->idx);
     shard *s = &c->shards[h % SHARDS];
+    size_t cap;
     int gone = 0;
     pthread_mutex_lock(&s->lock);
     if (--e->pins == 0) {
@@ -467,8 +468,8 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
     pthread_mutex_unlock(&s->lock);
     if (gone)
         drop(c, e);
-    if (atomic_load(&c->resident) > reel__cache_cap(c))
-        reel__cache_make_room(c, reel__cache_cap(c));
+    if (atomic_load(&c->resident) > (cap = reel__cache_cap(c)))
+        reel__cache_make_room(c, cap);
 }
 
 int reel__cache_put_dirty(reel_cache *c, const reel__pin_req *r, const void *pixels,

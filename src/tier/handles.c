@@ -35,22 +35,3 @@ int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info)
     reel__frame_ref *r = ctx;
     return reel__frame_read(r->seq->store->db, &r->seq->rec, r->idx, pixels, info);
 }
-
-void reel__seq_pin_req(reel_seq *q, int64_t idx, reel__frame_ref *ref, reel__pin_req *r)
-{
-    reel__seqpol *pol = reel__seqstat_policy(q->stat);
-    if (ref) {
-        ref->seq = q;
-        ref->idx = idx;
-    }
-    r->store = q->store->serial;
-    r->seq = q->rec.id;
-    r->idx = idx;
-    r->size = q->rec.frame_size;
-    r->load = reel__load_frame;
-    r->ctx = ref;
-    r->ops = &reel__seqstat_ops;
-    r->owner = q->stat;
-    r->prio = (pol ? atomic_load_explicit(&pol->priority, memory_order_relaxed) : 0) -
-              REEL_PRIORITY_LOW;
-}

@@ -42,6 +42,7 @@ struct reel_seq {
     reel_seq *next_open;      /* in the store's list (under its lock) */
     reel__seqstat *stat;      /* the store's counters and policy of this sequence; NULL if out
                                  of memory */
+    reel__seqpol *pol;        /* its policy (in stat), NULL with it */
     reel__wbseq wb;           /* frames it put through the cache (writeback.c) */
     int ra_inflight;          /* read-ahead loads running on it (prefetch.c, under its lock) */
 };
@@ -59,8 +60,25 @@ typedef struct reel__frame_ref {
 } reel__frame_ref;
 REEL__HIDDEN int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info);
 /* The cache's request for frame idx of q, loaded with reel__load_frame(ref) (ref may be NULL
- * for a put); its owner is the sequence's counters, its class from the sequence's policy. */
-REEL__HIDDEN void reel__seq_pin_req(reel_seq *q, int64_t idx, reel__frame_ref *ref,
-                                    reel__pin_req *r);
+ * for a put); its owner is the sequence's counters, its class from the sequence's policy.
+ * Inline: every get builds one. */
+static inline void reel__seq_pin_req(reel_seq *q, int64_t idx, reel__frame_ref *ref,
+                                     reel__pin_req *r)
+{
+    if (ref) {
+        ref->seq = q;
+        ref->idx = idx;
+    }
+    r->store = q->store->serial;
+    r->seq = q->rec.id;
+    r->idx = idx;
+    r->size = q->rec.frame_size;
+    r->load = reel__load_frame;
+    r->ctx = ref;
+    r->ops = &reel__seqstat_ops;
+    r->owner = q->stat;
+    r->prio = (q->pol ? atomic_load_explicit(&q->pol->priority, memory_order_relaxed) : 0) -
+              REEL_PRIORITY_LOW;
+}
 
 #endif

@@ -90,12 +90,12 @@ static int over(reel_seq *q, const reel__seqpol *pol, int64_t idx)
            llabs(idx - atomic_load(&pol->enforced_pos)) > p->window;
 }
 
-void reel__policy_after_get(reel_seq *q, int64_t idx)
+void reel__policy_keep(reel_seq *q, int64_t idx)
 {
-    reel__seqpol *pol = reel__seqstat_policy(q->stat);
+    reel__seqpol *pol = q->pol;
     uint64_t gets;
     int trim;
-    if (!pol || !atomic_load_explicit(&pol->active, memory_order_relaxed))
+    if (!pol)
         return;
     atomic_store(&pol->pos, idx);
     gets = atomic_fetch_add(&pol->gets, 1) + 1;
