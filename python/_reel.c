@@ -1,0 +1,1559 @@
+/*
+ * _reel.c - the C half of the Python package `reel`: stores, sequences and frames over
+ * libreel's public API (reel.h, nothing else), frames handed to numpy without copies.
+ *
+ * Lifetimes. A Frame holds a reel_frame handle, so its pixels stay pinned in the RAM tier;
+ * every numpy array viewing them keeps the Frame alive (as its base, or through the buffer
+ * protocol), and the Frame keeps its Sequence, which keeps its Store. Closing a store while
+ * arrays are alive is therefore safe: the Store is marked closed at once (no new reads), each
+ * libreel sequence handle is closed as soon as no Frame of it is left, and the libreel store
+ * when no sequence handle is. Nothing is freed under an array.
+ *
+ * Threads. Every call that may touch the database, decode or import runs with the GIL
+ * released. The Python objects themselves are only changed with the GIL held.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reel.h"
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+#define NCODES 16
+static PyObject *Error;            /* reel.Error */
+static PyObject *errors[NCODES];   /* the class for each result code */
+static PyObject *SequenceNotFound; /* also a KeyError */
+
+/* Raise the exception of rc with libreel's message for this thread; NULL. */
+static PyObject *fail(int rc)
+{
+    PyObject *cls = rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error, *e, *code;
+    const char *msg = reel_errmsg();
+    e = PyObject_CallFunction(cls, "s", msg && *msg ? msg : reel_errstr(rc));
+    if (!e)
+        return NULL;
+    if ((code = PyLong_FromLong(rc))) {
+        PyObject_SetAttrString(e, "code", code);
+        Py_DECREF(code);
+    }
+    PyErr_SetObject(cls, e);
+    Py_DECREF(e);
+    return NULL;
+}
+
+/* ---- objects ------------------------------------------------------------------------------- */
+
+typedef struct SeqObject SeqObject;
+
+typedef struct {
+    PyObject_HEAD
+    reel_store *s;   /* NULL once closed for good */
+    int closed;      /* close() was called: no new reads */
+    int writable;    /* the file is open read-write (counts are kept) */
+    int mode_w;      /* opened with mode 'w': sequences may be made and removed */
+    PyObject *path;
+    SeqObject *seqs; /* the Sequence objects of this store, alive (borrowed) */
+} StoreObject;
+
+struct SeqObject {
+    PyObject_HEAD
+    StoreObject *store; /* strong */
+    reel_seq *q;        /* NULL once closed */
+    PyObject *name;
+    reel_seq_info info; /* name and source point into q: not used after close */
+    int nd;             /* the array shape of one frame: nd dims of dims[], numpy type */
+    npy_intp dims[3];
+    int typenum;
+    Py_ssize_t frames_pinned; /* Frame objects of this sequence holding a handle */
+    SeqObject *next;    /* in store->seqs */
+};
+
+typedef struct {
+    PyObject_HEAD
+    SeqObject *seq;     /* strong */
+    reel_frame *f;      /* NULL when unloaded */
+    const void *pixels; /* NULL until loaded */
+    int64_t index;
+    reel_frame_info meta;
+    Py_ssize_t exports; /* buffers handed out */
+    int internal;       /* the base of an array seq[i] made: unload() refuses */
+} FrameObject;
+
+static PyTypeObject StoreType, SeqType, FrameType;
+static PyObject *the_module; /* for what the package's Python half adds (_batches_impl) */
+
+/* Close whatever can be closed now of a store being closed. */
+static void store_settle(StoreObject *st)
+{
+    SeqObject *q;
+    if (!st->closed)
+        return;
+    for (q = st->seqs; q; q = q->next)
+        if (q->q && q->frames_pinned == 0) {
+            reel_seq_close(q->q);
+            q->q = NULL;
+        }
+    for (q = st->seqs; q; q = q->next)
+        if (q->q)
+            return;
+    if (st->s) {
+        reel_close(st->s);
+        st->s = NULL;
+    }
+}
+
+static int check_seq(SeqObject *q)
+{
+    if (!q->q || q->store->closed) {
+        PyErr_SetString(errors[REEL_MISUSE], "the store is closed");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Frame ----------------------------------------------------------------------------------- */
+
+/* A new Frame of seq at index: flags REEL_GET_LAZY or 0 (loaded). */
+static FrameObject *frame_get(SeqObject *seq, int64_t index, unsigned flags)
+{
+    FrameObject *fo;
+    reel_frame *f = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_frame_get(seq->q, index, flags, &f);
+    Py_END_ALLOW_THREADS
+    if (rc != REEL_OK) {
+        if (rc == REEL_NOTFOUND)
+            PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
+        else
+            fail(rc);
+        return NULL;
+    }
+    if (!(fo = PyObject_New(FrameObject, &FrameType))) {
+        reel_frame_release(f);
+        return NULL;
+    }
+    Py_INCREF(seq);
+    fo->seq = seq;
+    fo->f = f;
+    fo->pixels = NULL;
+    fo->index = index;
+    fo->exports = 0;
+    fo->internal = 0;
+    reel_frame_meta(f, &fo->meta);
+    if (!(flags & REEL_GET_LAZY))
+        reel_frame_pixels(f, &fo->pixels, NULL); /* resident and pinned: cannot fail */
+    seq->frames_pinned++;
+    return fo;
+}
+
+/* Drop the handle (the GIL held). */
+static void frame_drop(FrameObject *fo)
+{
+    if (!fo->f)
+        return;
+    reel_frame_release(fo->f);
+    fo->f = NULL;
+    fo->pixels = NULL;
+    fo->seq->frames_pinned--;
+    store_settle(fo->seq->store);
+}
+
+static void frame_dealloc(FrameObject *fo)
+{
+    frame_drop(fo);
+    Py_XDECREF(fo->seq);
+    PyObject_Free(fo);
+}
+
+/* Load the pixels of a lazy Frame (again after unload). 0 or -1. */
+static int frame_load(FrameObject *fo)
+{
+    int rc = REEL_OK;
+    if (fo->pixels)
+        return 0;
+    if (!fo->f) { /* unloaded: a new handle, one more access */
+        FrameObject *fresh;
+        if (check_seq(fo->seq) || !(fresh = frame_get(fo->seq, fo->index, 0)))
+            return -1;
+        fo->f = fresh->f, fo->pixels = fresh->pixels;
+        fresh->f = NULL; /* taken over, and the pin count with it */
+        fresh->seq->frames_pinned--;
+        fo->seq->frames_pinned++;
+        Py_DECREF(fresh);
+        return 0;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_frame_pixels(fo->f, &fo->pixels, NULL);
+    Py_END_ALLOW_THREADS
+    return rc == REEL_OK ? 0 : (fail(rc), -1);
+}
+
+/* The buffer protocol: the pinned pixels, read-only, shaped as one frame. */
+static int frame_getbuffer(FrameObject *fo, Py_buffer *view, int flags)
+{
+    SeqObject *q = fo->seq;
+    if (flags & PyBUF_WRITABLE) {
+        PyErr_SetString(PyExc_BufferError, "reel frames are read-only");
+        return -1;
+    }
+    if (frame_load(fo) != 0)
+        return -1;
+    view->obj = (PyObject *)fo;
+    Py_INCREF(fo);
+    view->buf = (void *)fo->pixels;
+    view->len = (Py_ssize_t)q->info.frame_size;
+    view->readonly = 1;
+    view->itemsize = q->typenum == NPY_UINT16 ? 2 : 1;
+    view->format = (flags & PyBUF_FORMAT) ? (q->typenum == NPY_UINT16 ? "<H" : "B") : NULL;
+    view->ndim = q->nd;
+    view->shape = (flags & PyBUF_ND) ? (Py_ssize_t *)q->dims : NULL;
+    view->strides = NULL; /* C-contiguous */
+    view->suboffsets = NULL;
+    view->internal = NULL;
+    fo->exports++;
+    return 0;
+}
+
+static void frame_releasebuffer(FrameObject *fo, Py_buffer *view)
+{
+    (void)view;
+    fo->exports--;
+}
+
+static PyBufferProcs frame_buffer = {(getbufferproc)frame_getbuffer,
+                                     (releasebufferproc)frame_releasebuffer};
+
+static PyObject *frame_data(FrameObject *fo, void *closure)
+{
+    (void)closure;
+    return PyArray_FromAny((PyObject *)fo, NULL, 0, 0, 0, NULL);
+}
+
+static PyObject *frame_loaded(FrameObject *fo, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(fo->pixels != NULL);
+}
+
+static PyObject *frame_unload(FrameObject *fo, PyObject *unused)
+{
+    (void)unused;
+    if (fo->internal || fo->exports > 0) {
+        PyErr_SetString(PyExc_BufferError, "arrays still view this frame's pixels: drop them "
+                                           "first");
+        return NULL;
+    }
+    if (fo->f && fo->seq->q) {
+        reel_seq *q = fo->seq->q;
+        int64_t idx = fo->index;
+        frame_drop(fo);
+        Py_BEGIN_ALLOW_THREADS
+        reel_frame_unload(q, idx); /* REEL_BUSY: another handle pins it; it stays */
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *frame_access_count(FrameObject *fo, void *closure)
+{
+    int64_t n = 0;
+    int rc;
+    (void)closure;
+    if (!fo->f) {
+        FrameObject *tmp;
+        if (check_seq(fo->seq) || !(tmp = frame_get(fo->seq, fo->index, REEL_GET_LAZY)))
+            return NULL;
+        rc = reel_frame_access_count(tmp->f, &n);
+        Py_DECREF(tmp);
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        rc = reel_frame_access_count(fo->f, &n);
+        Py_END_ALLOW_THREADS
+    }
+    return rc == REEL_OK ? PyLong_FromLongLong(n) : fail(rc);
+}
+
+static PyObject *frame_pts(FrameObject *fo, void *c) { (void)c; return PyLong_FromLongLong(fo->meta.pts); }
+static PyObject *frame_index(FrameObject *fo, void *c) { (void)c; return PyLong_FromLongLong(fo->index); }
+static PyObject *frame_duration(FrameObject *fo, void *c)
+{
+    (void)c;
+    return PyLong_FromLongLong(fo->meta.duration);
+}
+static PyObject *frame_time(FrameObject *fo, void *c)
+{
+    reel_rational tb = fo->seq->info.time_base;
+    (void)c;
+    return PyFloat_FromDouble((double)fo->meta.pts * tb.num / tb.den);
+}
+static PyObject *frame_keyframe(FrameObject *fo, void *c)
+{
+    (void)c;
+    return PyBool_FromLong((fo->meta.flags & REEL_FRAME_KEY) != 0);
+}
+static PyObject *frame_status(FrameObject *fo, void *c)
+{
+    static const char *const names[] = {"ok", "skipped", "repeated", "black"};
+    (void)c;
+    return PyUnicode_FromString(fo->meta.status >= 0 && fo->meta.status < 4 ? names[fo->meta.status]
+                                                                              : "unknown");
+}
+static PyObject *frame_address(FrameObject *fo, void *c)
+{
+    (void)c;
+    if (frame_load(fo) != 0)
+        return NULL;
+    return PyLong_FromVoidPtr((void *)fo->pixels);
+}
+
+/* One 2-D view per plane of the frame (planar formats; packed ones give one plane). */
+static PyObject *frame_planes(FrameObject *fo, void *closure)
+{
+    reel_plane_layout pl[3];
+    int np, i;
+    PyObject *list, *mv;
+    SeqObject *q = fo->seq;
+    (void)closure;
+    if (reel_pix_fmt_layout(q->info.pix_fmt, q->info.width, q->info.height, pl, &np) != REEL_OK)
+        return fail(REEL_INVALID);
+    if (!(mv = PyMemoryView_FromObject((PyObject *)fo)))
+        return NULL;
+    list = PyList_New(np);
+    for (i = 0; list && i < np; i++) {
+        int wide = pl[i].bytes_per_pixel == 2;
+        npy_intp dims[3] = {pl[i].height, pl[i].width, 3};
+        int nd = pl[i].bytes_per_pixel == 3 ? 3 : 2;
+        PyArray_Descr *d = PyArray_DescrFromType(wide ? NPY_UINT16 : NPY_UINT8);
+        PyObject *flat, *shaped;
+        PyArray_Dims shape = {dims, nd};
+        npy_intp count = (npy_intp)pl[i].width * pl[i].height * (nd == 3 ? 3 : 1);
+        flat = PyArray_FromBuffer(mv, d, count, (npy_intp)pl[i].offset);
+        shaped = flat ? PyArray_Newshape((PyArrayObject *)flat, &shape, NPY_CORDER) : NULL;
+        Py_XDECREF(flat);
+        if (!shaped) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, shaped);
+    }
+    Py_DECREF(mv);
+    return list;
+}
+
+static PyObject *frame_repr(FrameObject *fo)
+{
+    return PyUnicode_FromFormat("<reel.Frame %U[%lld]%s>", fo->seq->name, (long long)fo->index,
+                                fo->pixels ? "" : " (not loaded)");
+}
+
+static PyGetSetDef frame_getset[] = {
+    {"data", (getter)frame_data, NULL,
+     "The pixels as a read-only numpy array viewing the cached frame (no copy); loads them "
+     "if needed. Shape (H, W, 3) uint8 for rgb24/bgr24, (H, W) for gray8, (H, W) uint16 for "
+     "gray16le, and the whole frame flat for planar formats (see planes).",
+     NULL},
+    {"planes", (getter)frame_planes, NULL,
+     "One read-only 2-D numpy view per plane (Y, U, V for yuv formats; one for packed).", NULL},
+    {"loaded", (getter)frame_loaded, NULL, "Whether the pixels are loaded (pinned in RAM).", NULL},
+    {"access_count", (getter)frame_access_count, NULL,
+     "How many times the frame was read: the count in the file plus those not yet written.",
+     NULL},
+    {"index", (getter)frame_index, NULL, "The frame's index in its sequence.", NULL},
+    {"pts", (getter)frame_pts, NULL, "Presentation timestamp, in the sequence's time base.", NULL},
+    {"duration", (getter)frame_duration, NULL, "Display duration, in the time base.", NULL},
+    {"time", (getter)frame_time, NULL, "Presentation time in seconds.", NULL},
+    {"keyframe", (getter)frame_keyframe, NULL, "Whether it was a keyframe in the video.", NULL},
+    {"status", (getter)frame_status, NULL,
+     "'ok', or how a frame that failed to decode was stored: 'skipped', 'repeated', 'black'.",
+     NULL},
+    {"_address", (getter)frame_address, NULL,
+     "The address of the pixels in the RAM tier (for tests: arrays view exactly this).", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMethodDef frame_methods[] = {
+    {"unload", (PyCFunction)frame_unload, METH_NOARGS,
+     "unload()\n\nRelease the pixels: unpin them and drop them from the RAM tier. Raises "
+     "BufferError while arrays view them. f.data loads them again."},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject FrameType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "reel.Frame",
+    .tp_basicsize = sizeof(FrameObject),
+    .tp_dealloc = (destructor)frame_dealloc,
+    .tp_repr = (reprfunc)frame_repr,
+    .tp_as_buffer = &frame_buffer,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A frame of a sequence: Sequence.frame(i) gives one whose pixels load on first "
+              "use (data, np.asarray(frame)); its metadata (pts, time, keyframe, status) is "
+              "there at once. Arrays of its pixels keep it, and its pixels, alive.",
+    .tp_methods = frame_methods,
+    .tp_getset = frame_getset,
+};
+
+/* ---- Sequence --------------------------------------------------------------------------------- */
+
+static int shape_of(SeqObject *q)
+{
+    const reel_seq_info *i = &q->info;
+    q->typenum = NPY_UINT8;
+    switch (i->pix_fmt) {
+    case REEL_PIX_RGB24:
+    case REEL_PIX_BGR24:
+        q->nd = 3, q->dims[0] = i->height, q->dims[1] = i->width, q->dims[2] = 3;
+        break;
+    case REEL_PIX_GRAY8:
+        q->nd = 2, q->dims[0] = i->height, q->dims[1] = i->width;
+        break;
+    case REEL_PIX_GRAY16LE:
+        q->nd = 2, q->dims[0] = i->height, q->dims[1] = i->width, q->typenum = NPY_UINT16;
+        break;
+    case REEL_PIX_YUV420P10LE:
+        q->nd = 1, q->dims[0] = (npy_intp)(i->frame_size / 2), q->typenum = NPY_UINT16;
+        break;
+    default: /* planar: the frame flat; Frame.planes gives the planes */
+        q->nd = 1, q->dims[0] = (npy_intp)i->frame_size;
+    }
+    return 0;
+}
+
+static SeqObject *seq_new(StoreObject *st, reel_seq *handle, PyObject *name)
+{
+    SeqObject *q = PyObject_New(SeqObject, &SeqType);
+    if (!q) {
+        reel_seq_close(handle);
+        return NULL;
+    }
+    Py_INCREF(st);
+    q->store = st;
+    q->q = handle;
+    Py_INCREF(name);
+    q->name = name;
+    q->frames_pinned = 0;
+    reel_seq_info_get(handle, &q->info);
+    shape_of(q);
+    q->next = st->seqs;
+    st->seqs = q;
+    return q;
+}
+
+static void seq_dealloc(SeqObject *q)
+{
+    SeqObject **p;
+    StoreObject *st = q->store;
+    for (p = &st->seqs; *p && *p != q; p = &(*p)->next)
+        ;
+    if (*p)
+        *p = q->next;
+    if (q->q)
+        reel_seq_close(q->q); /* no Frame is left: each holds a reference to q */
+    store_settle(st);
+    Py_DECREF(q->name);
+    Py_DECREF(st);
+    PyObject_Free(q);
+}
+
+static Py_ssize_t seq_len(SeqObject *q)
+{
+    int64_t n = 0;
+    int rc;
+    if (check_seq(q))
+        return -1;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_frame_count(q->q, &n);
+    Py_END_ALLOW_THREADS
+    if (rc != REEL_OK) {
+        fail(rc);
+        return -1;
+    }
+    return (Py_ssize_t)n;
+}
+
+/* A Python index (negative from the end) as a frame index; -1 with IndexError set. */
+static int64_t seq_index(SeqObject *q, PyObject *key)
+{
+    long long i = PyLong_AsLongLong(key);
+    if (i == -1 && PyErr_Occurred())
+        return -1;
+    if (i < 0) {
+        Py_ssize_t n = seq_len(q);
+        if (n < 0)
+            return -1;
+        i += n;
+        if (i < 0) {
+            PyErr_Format(PyExc_IndexError, "frame index out of range (%zd frames)", n);
+            return -1;
+        }
+    }
+    return (int64_t)i;
+}
+
+/* The array of frame fo, viewing its pixels: fo becomes its base (reference stolen). */
+static PyObject *view_of(SeqObject *q, FrameObject *fo)
+{
+    PyObject *arr;
+    fo->internal = 1;
+    arr = PyArray_New(&PyArray_Type, q->nd, q->dims, q->typenum, NULL, (void *)fo->pixels, 0,
+                      NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
+    if (!arr || PyArray_SetBaseObject((PyArrayObject *)arr, (PyObject *)fo) < 0) {
+        Py_XDECREF(arr);
+        Py_DECREF(fo);
+        return NULL;
+    }
+    return arr;
+}
+
+/* A new array of n frames, each copied from a get of idx[k] (GIL released for the gets). */
+static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
+{
+    npy_intp dims[4];
+    PyObject *arr;
+    reel_frame **f;
+    char *dst;
+    int rc = REEL_OK, k;
+    size_t fs = q->info.frame_size;
+    dims[0] = n;
+    for (k = 0; k < q->nd; k++)
+        dims[k + 1] = q->dims[k];
+    if (!(arr = PyArray_SimpleNew(q->nd + 1, dims, q->typenum)))
+        return NULL;
+    if (n == 0)
+        return arr;
+    if (!(f = PyMem_Calloc((size_t)n, sizeof *f))) {
+        Py_DECREF(arr);
+        return PyErr_NoMemory();
+    }
+    dst = PyArray_DATA((PyArrayObject *)arr);
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_frames_get(q->q, idx, (size_t)n, 0, f);
+    if (rc == REEL_OK) {
+        Py_ssize_t i;
+        for (i = 0; i < n && rc == REEL_OK; i++) {
+            const void *px;
+            if ((rc = reel_frame_pixels(f[i], &px, NULL)) == REEL_OK)
+                memcpy(dst + (size_t)i * fs, px, fs);
+        }
+        reel_frames_release(f, (size_t)n);
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(f);
+    if (rc != REEL_OK) {
+        Py_DECREF(arr);
+        if (rc == REEL_NOTFOUND)
+            return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
+        return fail(rc);
+    }
+    return arr;
+}
+
+static PyObject *seq_subscript(SeqObject *q, PyObject *key)
+{
+    if (check_seq(q))
+        return NULL;
+    if (PyLong_Check(key)) {
+        int64_t i = seq_index(q, key);
+        FrameObject *fo;
+        if (i < 0 || !(fo = frame_get(q, i, 0)))
+            return NULL;
+        return view_of(q, fo);
+    }
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step, n, k, len = seq_len(q);
+        int64_t *idx;
+        PyObject *arr;
+        if (len < 0 || PySlice_Unpack(key, &start, &stop, &step) < 0)
+            return NULL;
+        n = PySlice_AdjustIndices(len, &start, &stop, step);
+        if (!(idx = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *idx)))
+            return PyErr_NoMemory();
+        for (k = 0; k < n; k++)
+            idx[k] = start + k * step;
+        arr = copy_frames(q, idx, n);
+        PyMem_Free(idx);
+        return arr;
+    }
+    return PyErr_Format(PyExc_TypeError, "sequence indexes are integers or slices, not %s",
+                        Py_TYPE(key)->tp_name);
+}
+
+/* An index list from any sequence of integers (negative from the end); NULL with an error. */
+static int64_t *index_list(SeqObject *q, PyObject *obj, Py_ssize_t *n)
+{
+    PyObject *fast = PySequence_Fast(obj, "indexes must be a sequence of integers");
+    int64_t *idx;
+    Py_ssize_t k;
+    if (!fast)
+        return NULL;
+    *n = PySequence_Fast_GET_SIZE(fast);
+    if (!(idx = PyMem_Malloc((size_t)(*n ? *n : 1) * sizeof *idx))) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (k = 0; k < *n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(fast, k);
+        if (!PyLong_Check(item) && !PyIndex_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "indexes must be integers");
+            break;
+        }
+        if ((idx[k] = seq_index(q, item)) < 0)
+            break;
+    }
+    Py_DECREF(fast);
+    if (k < *n) {
+        PyMem_Free(idx);
+        return NULL;
+    }
+    return idx;
+}
+
+static PyObject *seq_get_batch(SeqObject *q, PyObject *arg)
+{
+    Py_ssize_t n;
+    int64_t *idx;
+    PyObject *arr;
+    if (check_seq(q) || !(idx = index_list(q, arg, &n)))
+        return NULL;
+    arr = copy_frames(q, idx, n);
+    PyMem_Free(idx);
+    return arr;
+}
+
+static PyObject *seq_window(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"center", "radius", NULL};
+    long long center, radius, lo, hi, k;
+    Py_ssize_t len;
+    int64_t *idx;
+    PyObject *arr;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "LL:window", kwlist, &center, &radius) ||
+        check_seq(q) || (len = seq_len(q)) < 0)
+        return NULL;
+    if (radius < 0)
+        return PyErr_Format(PyExc_ValueError, "radius %lld: must be >= 0", radius);
+    if (center < 0 || center >= len)
+        return PyErr_Format(PyExc_IndexError, "frame %lld out of range (%zd frames)", center, len);
+    lo = center - radius < 0 ? 0 : center - radius;
+    hi = radius >= len - center ? len - 1 : center + radius;
+    if (!(idx = PyMem_Malloc((size_t)(hi - lo + 1) * sizeof *idx)))
+        return PyErr_NoMemory();
+    for (k = lo; k <= hi; k++)
+        idx[k - lo] = k;
+    arr = copy_frames(q, idx, (Py_ssize_t)(hi - lo + 1));
+    PyMem_Free(idx);
+    return arr;
+}
+
+static PyObject *seq_frame(SeqObject *q, PyObject *arg)
+{
+    int64_t i;
+    if (check_seq(q) || (i = seq_index(q, arg)) < 0)
+        return NULL;
+    return (PyObject *)frame_get(q, i, REEL_GET_LAZY);
+}
+
+static PyObject *seq_index_at(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"seconds", NULL};
+    double sec;
+    int64_t idx = 0;
+    int rc;
+    reel_rational tb = q->info.time_base;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "d:index_at", kwlist, &sec) || check_seq(q))
+        return NULL;
+    if (!isfinite(sec) || fabs(sec) > 1e12)
+        return PyErr_Format(PyExc_ValueError, "seconds %g is out of range", sec);
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_find_pts(q->q, (int64_t)floor(sec * tb.den / tb.num + 1e-9), &idx);
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_NOTFOUND)
+        return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
+    return rc == REEL_OK ? PyLong_FromLongLong(idx) : fail(rc);
+}
+
+static PyObject *seq_at(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    PyObject *i = seq_index_at(q, args, kw), *arr;
+    if (!i)
+        return NULL;
+    arr = seq_subscript(q, i);
+    Py_DECREF(i);
+    return arr;
+}
+
+static PyObject *seq_prefetch(SeqObject *q, PyObject *args)
+{
+    long long first, count;
+    int rc;
+    if (!PyArg_ParseTuple(args, "LL:prefetch", &first, &count) || check_seq(q))
+        return NULL;
+    if (first < 0 || count < 0)
+        return PyErr_Format(PyExc_ValueError, "prefetch(%lld, %lld): both must be >= 0", first,
+                            count);
+    while (count > 0) { /* libreel takes up to 1024 at a time */
+        size_t n = count > 1024 ? 1024 : (size_t)count;
+        if ((rc = reel_seq_prefetch(q->q, first, n)) != REEL_OK)
+            return fail(rc);
+        first += (long long)n, count -= (long long)n;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *seq_prefetch_wait(SeqObject *q, PyObject *args)
+{
+    double timeout = -1;
+    int rc;
+    if (!PyArg_ParseTuple(args, "|d:prefetch_wait", &timeout) || check_seq(q))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_prefetch_wait(q->q, timeout < 0 ? -1 : (int)(timeout * 1000));
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_BUSY)
+        Py_RETURN_FALSE;
+    return rc == REEL_OK ? (Py_INCREF(Py_True), Py_True) : fail(rc);
+}
+
+static PyObject *stats_dict(const reel_cache_stats *st, int cache)
+{
+    PyObject *d = Py_BuildValue(
+        "{s:n,s:n,s:n,s:n,s:n,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:K,s:K}", "budget",
+        (Py_ssize_t)st->budget, "effective_budget", (Py_ssize_t)st->effective_budget,
+        "resident_bytes", (Py_ssize_t)st->resident_bytes, "pinned_bytes",
+        (Py_ssize_t)st->pinned_bytes, "dirty_bytes", (Py_ssize_t)st->dirty_bytes, "resident_frames",
+        (unsigned long long)st->resident_frames, "hits", (unsigned long long)st->hits, "misses",
+        (unsigned long long)st->misses, "loads", (unsigned long long)st->loads, "evictions",
+        (unsigned long long)st->evictions, "prefetch_loads",
+        (unsigned long long)st->prefetch_loads, "prefetch_hits",
+        (unsigned long long)st->prefetch_hits, "prefetch_wasted",
+        (unsigned long long)st->prefetch_wasted, "bytes_decompressed",
+        (unsigned long long)st->bytes_decompressed, "written_back",
+        (unsigned long long)st->written_back, "load_seconds_total", st->load_seconds_total,
+        "load_seconds_max", st->load_seconds_max, "policy_evictions",
+        (unsigned long long)st->policy_evictions, "policy_bytes_freed",
+        (unsigned long long)st->policy_bytes_freed);
+    if (d && cache) {
+        PyObject *more = Py_BuildValue("{s:K,s:K,s:K,s:K,s:i,s:K}", "pressure_events",
+                                       (unsigned long long)st->pressure_events, "pressure_freed",
+                                       (unsigned long long)st->pressure_freed, "pressure_idle",
+                                       (unsigned long long)st->pressure_idle,
+                                       "pressure_bytes_freed",
+                                       (unsigned long long)st->pressure_bytes_freed,
+                                       "pressure_level", st->pressure_level, "growth_checks",
+                                       (unsigned long long)st->growth_checks);
+        if (!more || PyDict_Update(d, more) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(more);
+    }
+    return d;
+}
+
+static PyObject *seq_cache_stats(SeqObject *q, PyObject *unused)
+{
+    reel_cache_stats st;
+    int rc;
+    (void)unused;
+    if (check_seq(q))
+        return NULL;
+    if ((rc = reel_seq_cache_stats(q->q, &st)) != REEL_OK)
+        return fail(rc);
+    return stats_dict(&st, 0);
+}
+
+static PyObject *seq_get(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"index", "pix_fmt", NULL};
+    PyObject *key, *arr = NULL;
+    const char *name = NULL;
+    FrameObject *fo;
+    int to, rc;
+    int64_t i;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|z:get", kwlist, &key, &name) || check_seq(q))
+        return NULL;
+    if (!name)
+        return seq_subscript(q, key);
+    if (reel_pix_fmt_from_name(name, &to) != REEL_OK)
+        return fail(REEL_UNSUPPORTED);
+    if ((i = seq_index(q, key)) < 0 || !(fo = frame_get(q, i, 0)))
+        return NULL;
+    {
+        reel_image im = {q->info.pix_fmt, q->info.width, q->info.height, fo->pixels,
+                         q->info.frame_size};
+        SeqObject tmp;
+        void *out = NULL;
+        size_t n = 0;
+        Py_BEGIN_ALLOW_THREADS
+        rc = reel_frame_convert(&im, to, &out, &n);
+        Py_END_ALLOW_THREADS
+        Py_DECREF(fo);
+        if (rc != REEL_OK)
+            return fail(rc);
+        memset(&tmp, 0, sizeof tmp);
+        tmp.info = q->info;
+        tmp.info.pix_fmt = to;
+        tmp.info.frame_size = n;
+        shape_of(&tmp);
+        if ((arr = PyArray_SimpleNew(tmp.nd, tmp.dims, tmp.typenum)))
+            memcpy(PyArray_DATA((PyArrayObject *)arr), out, n);
+        reel_free(out);
+    }
+    return arr;
+}
+
+/* batches(): written in Python (reel/__init__.py), which puts it in the module. */
+static PyObject *seq_batches(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    PyObject *impl = PyObject_GetAttrString(the_module, "_batches_impl"), *all, *r;
+    if (!impl)
+        return NULL;
+    all = PyTuple_New(PyTuple_GET_SIZE(args) + 1);
+    if (!all) {
+        Py_DECREF(impl);
+        return NULL;
+    }
+    Py_INCREF(q);
+    PyTuple_SET_ITEM(all, 0, (PyObject *)q);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++) {
+        Py_INCREF(PyTuple_GET_ITEM(args, i));
+        PyTuple_SET_ITEM(all, i + 1, PyTuple_GET_ITEM(args, i));
+    }
+    r = PyObject_Call(impl, all, kw);
+    Py_DECREF(all);
+    Py_DECREF(impl);
+    return r;
+}
+
+static PyObject *seq_info(SeqObject *q, void *c)
+{
+    reel_seq_info i;
+    int rc;
+    (void)c;
+    if (check_seq(q))
+        return NULL;
+    if ((rc = reel_seq_info_get(q->q, &i)) != REEL_OK)
+        return fail(rc);
+    return Py_BuildValue("{s:O,s:z,s:i,s:i,s:s,s:n,s:(ii),s:L,s:L,s:L,s:L}", "name", q->name,
+                         "source", i.source, "width", i.width, "height", i.height, "pix_fmt",
+                         reel_pix_fmt_name(i.pix_fmt), "frame_size", (Py_ssize_t)i.frame_size,
+                         "time_base", (int)i.time_base.num, (int)i.time_base.den, "frames",
+                         (long long)i.frame_count, "duration", (long long)i.duration,
+                         "raw_bytes", (long long)i.raw_bytes, "stored_bytes",
+                         (long long)i.stored_bytes);
+}
+
+static PyObject *seq_fps(SeqObject *q, void *c)
+{
+    reel_frame_info a, b;
+    reel_rational tb = q->info.time_base;
+    (void)c;
+    if (check_seq(q))
+        return NULL;
+    /* from the first frame's duration, as the video stated it, else the first step */
+    if (reel_frame_info_get(q->q, 0, &a) != REEL_OK)
+        Py_RETURN_NONE;
+    if (a.duration > 0)
+        return PyFloat_FromDouble((double)tb.den / ((double)tb.num * (double)a.duration));
+    if (reel_frame_info_get(q->q, 1, &b) == REEL_OK && b.pts > a.pts)
+        return PyFloat_FromDouble((double)tb.den / ((double)tb.num * (double)(b.pts - a.pts)));
+    Py_RETURN_NONE;
+}
+
+static PyObject *seq_width(SeqObject *q, void *c) { (void)c; return PyLong_FromLong(q->info.width); }
+static PyObject *seq_height(SeqObject *q, void *c) { (void)c; return PyLong_FromLong(q->info.height); }
+static PyObject *seq_pix_fmt(SeqObject *q, void *c)
+{
+    (void)c;
+    return PyUnicode_FromString(reel_pix_fmt_name(q->info.pix_fmt));
+}
+static PyObject *seq_time_base(SeqObject *q, void *c)
+{
+    (void)c;
+    return Py_BuildValue("(ii)", (int)q->info.time_base.num, (int)q->info.time_base.den);
+}
+static PyObject *seq_shape(SeqObject *q, void *c)
+{
+    PyObject *t = PyTuple_New(q->nd);
+    int i;
+    (void)c;
+    for (i = 0; t && i < q->nd; i++)
+        PyTuple_SET_ITEM(t, i, PyLong_FromSsize_t(q->dims[i]));
+    return t;
+}
+static PyObject *seq_dtype(SeqObject *q, void *c)
+{
+    (void)c;
+    return (PyObject *)PyArray_DescrFromType(q->typenum);
+}
+static PyObject *seq_repr(SeqObject *q)
+{
+    return PyUnicode_FromFormat("<reel.Sequence %R %dx%d %s>", q->name, q->info.width,
+                                q->info.height, reel_pix_fmt_name(q->info.pix_fmt));
+}
+
+static PyGetSetDef seq_getset[] = {
+    {"width", (getter)seq_width, NULL, "Frame width in pixels.", NULL},
+    {"height", (getter)seq_height, NULL, "Frame height in pixels.", NULL},
+    {"pix_fmt", (getter)seq_pix_fmt, NULL, "The stored pixel format: 'rgb24', 'yuv420p', ...",
+     NULL},
+    {"fps", (getter)seq_fps, NULL, "Frames per second from the first frame's duration (None when "
+                                   "unknown).", NULL},
+    {"time_base", (getter)seq_time_base, NULL, "(num, den): seconds per pts unit.", NULL},
+    {"info", (getter)seq_info, NULL,
+     "Metadata as a dict: name, source, size, format, time base, frames, duration, bytes.", NULL},
+    {"shape", (getter)seq_shape, NULL, "The shape of one frame's array.", NULL},
+    {"dtype", (getter)seq_dtype, NULL, "The numpy dtype of frame arrays.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMemberDef seq_members[] = {
+    {"name", T_OBJECT, offsetof(SeqObject, name), READONLY, "The sequence's name."},
+    {NULL, 0, 0, 0, NULL}};
+
+static PyMethodDef seq_methods[] = {
+    {"frame", (PyCFunction)seq_frame, METH_O,
+     "frame(i) -> Frame\n\nA lazy frame: metadata now, pixels on first use (f.data). Counts one "
+     "access."},
+    {"get_batch", (PyCFunction)seq_get_batch, METH_O,
+     "get_batch(indexes) -> ndarray\n\nThe frames of indexes (any order, duplicates allowed) "
+     "copied into one (N, ...) array; each distinct frame is loaded once."},
+    {"window", (PyCFunction)(void (*)(void))seq_window, METH_VARARGS | METH_KEYWORDS,
+     "window(center, radius) -> ndarray\n\nFrames center-radius .. center+radius, clamped at the "
+     "ends of the sequence, as one array."},
+    {"index_at", (PyCFunction)(void (*)(void))seq_index_at, METH_VARARGS | METH_KEYWORDS,
+     "index_at(seconds) -> int\n\nThe index of the frame shown at that time (the last one that "
+     "starts at or before it; exact for variable frame rates). IndexError outside the "
+     "sequence."},
+    {"at", (PyCFunction)(void (*)(void))seq_at, METH_VARARGS | METH_KEYWORDS,
+     "at(seconds) -> ndarray\n\nThe frame shown at that time, as seq[index_at(seconds)]."},
+    {"prefetch", (PyCFunction)seq_prefetch, METH_VARARGS,
+     "prefetch(first, count)\n\nAsk the read-ahead workers to load frames [first, first + count) "
+     "into the RAM tier; returns at once."},
+    {"prefetch_wait", (PyCFunction)seq_prefetch_wait, METH_VARARGS,
+     "prefetch_wait(timeout=None) -> bool\n\nWait for the read-ahead of this sequence; False when "
+     "the timeout (seconds) passed first."},
+    {"cache_stats", (PyCFunction)seq_cache_stats, METH_NOARGS,
+     "cache_stats() -> dict\n\nThe RAM tier's counters for this sequence: resident and pinned "
+     "bytes, hits, misses, loads, evictions, read-ahead, policy evictions, ..."},
+    {"batches", (PyCFunction)(void (*)(void))seq_batches, METH_VARARGS | METH_KEYWORDS,
+     "batches(size, start=0, stop=None) -> iterator of arrays\n\nThe frames [start, stop) in "
+     "arrays of size frames (the last may be shorter), each a fresh copy: nothing stays pinned "
+     "between batches. The next batch is read ahead while the caller works on the current "
+     "one."},
+    {"get", (PyCFunction)(void (*)(void))seq_get, METH_VARARGS | METH_KEYWORDS,
+     "get(index, pix_fmt=None) -> ndarray\n\nseq[index]; with pix_fmt ('rgb24', 'gray8', ...) "
+     "other than the stored format, a converted copy (FFmpeg's swscale)."},
+    {NULL, NULL, 0, NULL}};
+
+static PySequenceMethods seq_as_sequence = {.sq_length = (lenfunc)seq_len};
+static PyMappingMethods seq_as_mapping = {.mp_length = (lenfunc)seq_len,
+                                          .mp_subscript = (binaryfunc)seq_subscript};
+
+static PyTypeObject SeqType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "reel.Sequence",
+    .tp_basicsize = sizeof(SeqObject),
+    .tp_dealloc = (destructor)seq_dealloc,
+    .tp_repr = (reprfunc)seq_repr,
+    .tp_as_sequence = &seq_as_sequence,
+    .tp_as_mapping = &seq_as_mapping,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The frames of one video in a store. seq[i] is a read-only numpy view of the "
+              "cached frame (no copy; negative indexes count from the end); seq[a:b:c] copies "
+              "frames into one (N, ...) array. len(seq) is the live frame count.",
+    .tp_methods = seq_methods,
+    .tp_members = seq_members,
+    .tp_getset = seq_getset,
+};
+
+/* ---- Store ------------------------------------------------------------------------------------ */
+
+static int store_check(StoreObject *st)
+{
+    if (!st->s || st->closed) {
+        PyErr_SetString(errors[REEL_MISUSE], "the store is closed");
+        return -1;
+    }
+    return 0;
+}
+
+static int store_check_w(StoreObject *st)
+{
+    if (store_check(st))
+        return -1;
+    if (!st->mode_w) {
+        PyErr_Format(errors[REEL_READONLY], "%S: opened with mode 'r'; open it with mode 'w' "
+                                            "to change it",
+                     st->path);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_name(void *ctx, const char *name)
+{
+    PyObject *s = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "surrogateescape");
+    int rc = s ? PyList_Append((PyObject *)ctx, s) : -1;
+    Py_XDECREF(s);
+    return rc < 0 ? REEL_NOMEM : 0;
+}
+
+static PyObject *store_sequences(StoreObject *st, void *c)
+{
+    PyObject *list;
+    int rc;
+    (void)c;
+    if (store_check(st) || !(list = PyList_New(0)))
+        return NULL;
+    rc = reel_seq_list(st->s, add_name, list);
+    if (rc != REEL_OK) {
+        Py_DECREF(list);
+        return PyErr_Occurred() ? NULL : fail(rc);
+    }
+    return list;
+}
+
+static PyObject *store_getitem(StoreObject *st, PyObject *key)
+{
+    const char *name;
+    reel_seq *q = NULL;
+    int rc;
+    if (store_check(st))
+        return NULL;
+    if (!PyUnicode_Check(key))
+        return PyErr_Format(PyExc_TypeError, "sequence names are strings, not %s",
+                            Py_TYPE(key)->tp_name);
+    if (!(name = PyUnicode_AsUTF8(key)))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_open(st->s, name, &q);
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_NOTFOUND) {
+        PyErr_SetObject(SequenceNotFound, key);
+        return NULL;
+    }
+    if (rc != REEL_OK)
+        return fail(rc);
+    return (PyObject *)seq_new(st, q, key);
+}
+
+static int store_contains(StoreObject *st, PyObject *key)
+{
+    PyObject *q = store_getitem(st, key);
+    if (q) {
+        Py_DECREF(q);
+        return 1;
+    }
+    if (PyErr_ExceptionMatches(SequenceNotFound) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        return 0;
+    }
+    return -1;
+}
+
+static PyObject *store_close(StoreObject *st, PyObject *unused)
+{
+    (void)unused;
+    st->closed = 1;
+    store_settle(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *store_flush(StoreObject *st, PyObject *unused)
+{
+    int rc;
+    (void)unused;
+    if (store_check(st))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_flush(st->s);
+    Py_END_ALLOW_THREADS
+    return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
+static PyObject *store_enter(StoreObject *st, PyObject *unused)
+{
+    (void)unused;
+    if (store_check(st))
+        return NULL;
+    Py_INCREF(st);
+    return (PyObject *)st;
+}
+
+static PyObject *store_exit(StoreObject *st, PyObject *args)
+{
+    (void)args;
+    return store_close(st, NULL);
+}
+
+static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"name", "width", "height", "pix_fmt", "time_base", "source", NULL};
+    const char *name, *fmt = "rgb24", *source = NULL;
+    int w, h, num = 1, den = 25, rc;
+    reel_seq_params p;
+    reel_seq *q = NULL;
+    PyObject *key;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Uii|s(ii)z:create_sequence", kwlist, &key, &w,
+                                     &h, &fmt, &num, &den, &source) ||
+        store_check_w(st) || !(name = PyUnicode_AsUTF8(key)))
+        return NULL;
+    p.width = w, p.height = h, p.time_base.num = num, p.time_base.den = den, p.source = source;
+    if ((rc = reel_pix_fmt_from_name(fmt, &p.pix_fmt)) != REEL_OK)
+        return fail(rc);
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_create(st->s, name, &p, &q);
+    Py_END_ALLOW_THREADS
+    if (rc != REEL_OK)
+        return fail(rc);
+    return (PyObject *)seq_new(st, q, key);
+}
+
+static PyObject *store_remove(StoreObject *st, PyObject *key)
+{
+    const char *name;
+    int rc;
+    if (store_check_w(st) || !(name = PyUnicode_AsUTF8(key)))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_remove(st->s, name);
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_NOTFOUND) {
+        PyErr_SetObject(SequenceNotFound, key);
+        return NULL;
+    }
+    return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
+static void store_dealloc(StoreObject *st)
+{
+    st->closed = 1;
+    store_settle(st); /* every Sequence is gone: each held a reference to st */
+    Py_XDECREF(st->path);
+    PyObject_Free(st);
+}
+
+static PyObject *store_repr(StoreObject *st)
+{
+    return PyUnicode_FromFormat("<reel.Store %R%s>", st->path, st->closed ? " (closed)" : "");
+}
+
+static PyObject *store_closed(StoreObject *st, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(st->closed);
+}
+
+static PyGetSetDef store_getset[] = {
+    {"sequences", (getter)store_sequences, NULL, "The names of the store's sequences, sorted.",
+     NULL},
+    {"closed", (getter)store_closed, NULL, "Whether close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMemberDef store_members[] = {
+    {"path", T_OBJECT, offsetof(StoreObject, path), READONLY, "The store file's path."},
+    {"writable", T_INT, offsetof(StoreObject, writable), READONLY,
+     "Whether this open may write (new sequences, access counts)."},
+    {NULL, 0, 0, 0, NULL}};
+
+static PyMethodDef store_methods[] = {
+    {"close", (PyCFunction)store_close, METH_NOARGS,
+     "close()\n\nClose the store: no new reads. Arrays already made stay valid; the file is "
+     "closed when the last of them is gone. Access counts are written at that point."},
+    {"flush", (PyCFunction)store_flush, METH_NOARGS,
+     "flush()\n\nWrite what is only in memory (access counts) to the file now."},
+    {"create_sequence", (PyCFunction)(void (*)(void))store_create, METH_VARARGS | METH_KEYWORDS,
+     "create_sequence(name, width, height, pix_fmt='rgb24', time_base=(1, 25), source=None) -> "
+     "Sequence\n\nAn empty sequence (the store must be open with mode 'w')."},
+    {"remove", (PyCFunction)store_remove, METH_O,
+     "remove(name)\n\nDelete a sequence with all its frames and counts."},
+    {"__enter__", (PyCFunction)store_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)store_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PySequenceMethods store_as_sequence = {.sq_contains = (objobjproc)store_contains};
+static PyMappingMethods store_as_mapping = {.mp_subscript = (binaryfunc)store_getitem};
+
+static PyTypeObject StoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "reel.Store",
+    .tp_basicsize = sizeof(StoreObject),
+    .tp_dealloc = (destructor)store_dealloc,
+    .tp_repr = (reprfunc)store_repr,
+    .tp_as_sequence = &store_as_sequence,
+    .tp_as_mapping = &store_as_mapping,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "An open reel store (reel.open). store['name'] is a Sequence (KeyError if there "
+              "is none); 'name' in store; store.sequences lists the names. A context manager.",
+    .tp_methods = store_methods,
+    .tp_members = store_members,
+    .tp_getset = store_getset,
+};
+
+/* ---- module functions ------------------------------------------------------------------------ */
+
+static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"path", "mode", "count", NULL};
+    PyObject *path;
+    const char *mode = "r", *p;
+    int count = 1, rc, flags, rw = 0;
+    reel_store *s = NULL;
+    StoreObject *st;
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|sp:open", kwlist, PyUnicode_FSConverter, &path,
+                                     &mode, &count))
+        return NULL;
+    p = PyBytes_AS_STRING(path);
+    if (strcmp(mode, "r") && strcmp(mode, "w")) {
+        Py_DECREF(path);
+        return PyErr_Format(PyExc_ValueError, "mode '%s': 'r' (read) or 'w' (read and write, "
+                                              "create if missing)",
+                            mode);
+    }
+    flags = !strcmp(mode, "w") ? REEL_OPEN_CREATE : REEL_OPEN_READONLY;
+    Py_BEGIN_ALLOW_THREADS
+    /* read mode: read-write when the file allows it (and count), so that accesses are kept */
+    rc = flags == REEL_OPEN_READONLY && count ? reel_open(p, 0, NULL, &s) : REEL_ERROR;
+    rw = rc == REEL_OK;
+    if (rc != REEL_OK && rc != REEL_NOTFOUND) {
+        rc = reel_open(p, flags, NULL, &s);
+        rw = rc == REEL_OK && flags == REEL_OPEN_CREATE;
+    }
+    Py_END_ALLOW_THREADS
+    if (rc != REEL_OK) {
+        Py_DECREF(path);
+        return fail(rc);
+    }
+    if (!(st = PyObject_New(StoreObject, &StoreType))) {
+        reel_close(s);
+        Py_DECREF(path);
+        return NULL;
+    }
+    st->s = s;
+    st->closed = 0;
+    st->writable = rw;
+    st->mode_w = flags == REEL_OPEN_CREATE;
+    st->seqs = NULL;
+    st->path = PyUnicode_DecodeFSDefault(p);
+    Py_DECREF(path);
+    return (PyObject *)st;
+}
+
+/* ---- import ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject *callback; /* a callable, or NULL */
+    int bar;            /* draw a bar on stderr */
+    int interrupted;
+} progress_ctx;
+
+static int on_progress(void *ctx, const reel_import_progress *p)
+{
+    progress_ctx *pc = ctx;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = 0;
+    if (PyErr_CheckSignals() < 0) { /* Ctrl-C: stop after what is committed */
+        pc->interrupted = 1;
+        stop = 1;
+    } else if (pc->callback) {
+        PyObject *r = PyObject_CallFunction(
+            pc->callback, "{s:s,s:s,s:L,s:L,s:L,s:L,s:d}", "path", p->path, "sequence",
+            p->sequence ? p->sequence : "", "frames_done", (long long)p->frames_done,
+            "frames_expected", (long long)p->frames_expected, "bytes_in", (long long)p->bytes_in,
+            "bytes_out", (long long)p->bytes_out, "seconds", p->seconds);
+        if (!r) {
+            pc->interrupted = 1; /* the callback raised: stop, and raise it */
+            stop = 1;
+        } else {
+            stop = PyObject_IsTrue(r) == 1;
+            Py_DECREF(r);
+        }
+    } else if (pc->bar) {
+        double f = p->frames_expected > 0 ? (double)p->frames_done / p->frames_expected : 0;
+        int w = 30, k = (int)(f * w + 0.5), i;
+        fprintf(stderr, "\r%s [", p->sequence ? p->sequence : "");
+        for (i = 0; i < w; i++)
+            fputc(i < k ? '#' : '.', stderr);
+        fprintf(stderr, "] %lld/%lld frames %.1f s", (long long)p->frames_done,
+                (long long)p->frames_expected, p->seconds);
+        fflush(stderr);
+    }
+    PyGILState_Release(g);
+    return stop;
+}
+
+static int named(const char *what, const char *value, const char *const *names, int n, int *out)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (!strcmp(value, names[i])) {
+            *out = i;
+            return 0;
+        }
+    PyErr_Format(PyExc_ValueError, "%s '%s' is not one of the choices", what, value);
+    return -1;
+}
+
+static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"store", "video", "sequence", "pix_fmt", "on_error", "progress",
+                             "replace", "scale", "workers", NULL};
+    static const char *const policies[] = {"skip", "repeat", "black", "fail"};
+    PyObject *spath, *vpath, *progress = Py_True, *scale = Py_None;
+    const char *sequence = NULL, *fmt = "rgb24", *on_error = "skip";
+    int replace = 0, workers = 0, rc;
+    reel_import_options o;
+    reel_import_result r;
+    progress_ctx pc = {NULL, 0, 0};
+    reel_store *s = NULL;
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|zssOpOi:import_video", kwlist,
+                                     PyUnicode_FSConverter, &spath, PyUnicode_FSConverter,
+                                     &vpath, &sequence, &fmt, &on_error, &progress, &replace,
+                                     &scale, &workers))
+        return NULL;
+    memset(&o, 0, sizeof o);
+    o.sequence = sequence;
+    o.replace = replace;
+    o.workers = workers;
+    o.log = REEL_IMPORT_LOG_QUIET;
+    rc = !strcmp(fmt, "native") ? (o.pix_fmt = REEL_PIX_NATIVE, REEL_OK)
+                                : reel_pix_fmt_from_name(fmt, &o.pix_fmt);
+    if (rc != REEL_OK || named("on_error", on_error, policies, 4, &o.on_error) < 0 ||
+        (scale != Py_None && !PyArg_ParseTuple(scale, "ii", &o.width, &o.height))) {
+        if (rc != REEL_OK)
+            fail(rc);
+        Py_DECREF(spath);
+        Py_DECREF(vpath);
+        return NULL;
+    }
+    if (PyCallable_Check(progress))
+        pc.callback = progress;
+    else
+        pc.bar = PyObject_IsTrue(progress) == 1 && isatty(2);
+    o.progress = on_progress;
+    o.progress_ctx = &pc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_open(PyBytes_AS_STRING(spath), REEL_OPEN_CREATE, NULL, &s);
+    if (rc == REEL_OK) {
+        rc = reel_import(s, PyBytes_AS_STRING(vpath), &o, &r);
+        reel_close(s);
+    }
+    Py_END_ALLOW_THREADS
+    if (pc.bar)
+        fputc('\n', stderr);
+    Py_DECREF(spath);
+    Py_DECREF(vpath);
+    if (pc.interrupted && PyErr_Occurred())
+        return NULL; /* KeyboardInterrupt, or what the callback raised */
+    if (rc != REEL_OK && rc != REEL_DONE)
+        return fail(rc);
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:O,s:i,s:s,s:(ii),s:d,s:O}", "frames",
+                         (long long)r.frames, "resumed_from", (long long)r.resumed_from,
+                         "skipped", (long long)r.skipped, "repeated", (long long)r.repeated,
+                         "black", (long long)r.black, "stored_bytes", (long long)r.stored_bytes,
+                         "raw_bytes", (long long)r.raw_bytes, "truncated",
+                         r.truncated ? Py_True : Py_False, "rotation", r.rotation, "pix_fmt",
+                         reel_pix_fmt_name(r.pix_fmt) ? reel_pix_fmt_name(r.pix_fmt) : "",
+                         "size", r.width, r.height, "seconds", r.seconds, "done",
+                         rc == REEL_DONE ? Py_True : Py_False);
+}
+
+/* ---- the RAM tier ------------------------------------------------------------------------------ */
+
+static reel_cache *cache(void)
+{
+    reel_cache *c = reel_cache_default();
+    if (!c)
+        PyErr_NoMemory();
+    return c;
+}
+
+static PyObject *mod_memory_stats(PyObject *self, PyObject *unused)
+{
+    reel_cache_stats st;
+    reel_cache *c = cache();
+    int rc;
+    (void)self, (void)unused;
+    if (!c)
+        return NULL;
+    if ((rc = reel_cache_stats_get(c, &st)) != REEL_OK)
+        return fail(rc);
+    return stats_dict(&st, 1);
+}
+
+static int size_arg(PyObject *o, void *out)
+{
+    unsigned long long v = PyLong_AsUnsignedLongLong(o);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_SetString(PyExc_ValueError, "a size in bytes (an integer >= 0)");
+        return 0;
+    }
+    *(size_t *)out = (size_t)v;
+    return 1;
+}
+
+static PyObject *mod_set_budget(PyObject *self, PyObject *args)
+{
+    size_t b;
+    reel_cache *c;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O&:set_memory_budget", size_arg, &b) || !(c = cache()))
+        return NULL;
+    reel_cache_set_budget(c, b);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_push_budget(PyObject *self, PyObject *args)
+{
+    size_t b;
+    reel_cache *c;
+    int rc;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O&:push_budget", size_arg, &b) || !(c = cache()))
+        return NULL;
+    return (rc = reel_cache_push_budget(c, b)) == REEL_OK ? (Py_INCREF(Py_None), Py_None)
+                                                          : fail(rc);
+}
+
+static PyObject *mod_pop_budget(PyObject *self, PyObject *unused)
+{
+    reel_cache *c;
+    int rc;
+    (void)self, (void)unused;
+    if (!(c = cache()))
+        return NULL;
+    return (rc = reel_cache_pop(c)) == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
+static PyObject *mod_trim(PyObject *self, PyObject *args)
+{
+    size_t target = 0;
+    reel_cache *c;
+    int rc;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "|O&:optimize_memory", size_arg, &target) || !(c = cache()))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_cache_trim(c, target);
+    Py_END_ALLOW_THREADS
+    return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
+static PyMethodDef module_methods[] = {
+    {"open", (PyCFunction)(void (*)(void))mod_open, METH_VARARGS | METH_KEYWORDS,
+     "open(path, mode='r', count=True) -> Store\n\nOpen a store. mode 'r' reads; 'w' also "
+     "creates the file if missing and makes sequences. With count (the default), reads are "
+     "counted in the file when it is writable (as the reel tool does); on read-only media "
+     "they stay in memory."},
+    {"import_video", (PyCFunction)(void (*)(void))mod_import, METH_VARARGS | METH_KEYWORDS,
+     "import_video(store, video, sequence=None, pix_fmt='rgb24', on_error='skip', progress=True,"
+     " replace=False, scale=None, workers=0) -> dict\n\nDecode a video once and store every "
+     "frame (store: a path, created if missing). progress: True draws a bar on a terminal; a "
+     "callable gets a dict every ~100 ms and stops the import by returning True. Ctrl-C stops "
+     "it cleanly: committed frames are kept, KeyboardInterrupt is raised, and running it again "
+     "resumes. Returns what the import did."},
+    {"memory_stats", mod_memory_stats, METH_NOARGS,
+     "memory_stats() -> dict\n\nThe process-wide RAM tier's counters: budget, effective budget, "
+     "resident and pinned bytes, frames, hits, misses, evictions, read-ahead, pressure events, "
+     "..."},
+    {"_set_budget", mod_set_budget, METH_VARARGS, "The process-wide budget in bytes."},
+    {"_push_budget", mod_push_budget, METH_VARARGS, "Push a temporary budget (bytes)."},
+    {"_pop_budget", mod_pop_budget, METH_NOARGS, "Restore the budget before the last push."},
+    {"_trim", mod_trim, METH_VARARGS, "Write back, then drop unpinned frames down to bytes."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "reel._reel",
+                                    "The C half of the reel package (see reel).", -1,
+                                    module_methods, NULL, NULL, NULL, NULL};
+
+/* The exception classes, as (code, name, doc, extra base or NULL). */
+static int add_errors(PyObject *m)
+{
+    static const struct {
+        int code;
+        const char *name;
+        const char *doc;
+    } table[] = {
+        {REEL_NOTFOUND, "NotFoundError", "No such store, sequence, frame or timestamp."},
+        {REEL_CORRUPT, "CorruptError", "Stored data failed validation (size, checksum, zstd)."},
+        {REEL_NOMEM, "NoMemoryError", "Out of memory."},
+        {REEL_IO, "StoreIOError", "The file system or SQLite reported an I/O error."},
+        {REEL_MISUSE, "MisuseError", "A closed store or sequence, or a call out of place."},
+        {REEL_INVALID, "InvalidError", "An argument out of range or inconsistent."},
+        {REEL_UNSUPPORTED, "UnsupportedError", "Format, schema version or feature unsupported."},
+        {REEL_READONLY, "ReadOnlyError", "A write on a store opened for reading."},
+        {REEL_EXISTS, "ExistsError", "A sequence of that name exists already."},
+        {REEL_BUSY, "BusyError", "The store stayed locked by another process, or is busy."},
+        {REEL_FULL, "FullError", "A capacity limit was reached."},
+        {REEL_NODATA, "NoDataError", "The frame is recorded but has no pixels (skipped)."},
+        {REEL_INTERRUPTED, "InterruptedImport", "Stopped on request; committed work is kept."},
+    };
+    PyObject *bases[NCODES] = {0};
+    size_t i;
+    bases[REEL_NOTFOUND] = PyExc_LookupError;
+    bases[REEL_NOMEM] = PyExc_MemoryError;
+    bases[REEL_IO] = PyExc_OSError;
+    bases[REEL_INVALID] = PyExc_ValueError;
+    if (!(Error = PyErr_NewExceptionWithDoc(
+              "reel.Error", "Every error of reel: .code is libreel's result code, the message "
+                            "says what failed and where.",
+              NULL, NULL)) ||
+        PyModule_AddObject(m, "Error", Error) < 0)
+        return -1;
+    Py_INCREF(Error);
+    for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+        char full[64];
+        PyObject *b = bases[table[i].code]
+                          ? PyTuple_Pack(2, Error, bases[table[i].code])
+                          : PyTuple_Pack(1, Error);
+        snprintf(full, sizeof full, "reel.%s", table[i].name);
+        errors[table[i].code] = PyErr_NewExceptionWithDoc(full, table[i].doc, b, NULL);
+        Py_XDECREF(b);
+        if (!errors[table[i].code])
+            return -1;
+        Py_INCREF(errors[table[i].code]);
+        if (PyModule_AddObject(m, table[i].name, errors[table[i].code]) < 0)
+            return -1;
+    }
+    {
+        PyObject *b = PyTuple_Pack(2, errors[REEL_NOTFOUND], PyExc_KeyError);
+        SequenceNotFound = PyErr_NewExceptionWithDoc(
+            "reel.SequenceNotFoundError", "No sequence of that name (also a KeyError).", b, NULL);
+        Py_XDECREF(b);
+        if (!SequenceNotFound)
+            return -1;
+        Py_INCREF(SequenceNotFound);
+        if (PyModule_AddObject(m, "SequenceNotFoundError", SequenceNotFound) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+PyMODINIT_FUNC PyInit__reel(void)
+{
+    PyObject *m;
+    import_array();
+    if (PyType_Ready(&StoreType) < 0 || PyType_Ready(&SeqType) < 0 ||
+        PyType_Ready(&FrameType) < 0)
+        return NULL;
+    if (!(m = PyModule_Create(&module)))
+        return NULL;
+    the_module = m; /* borrowed: the module lives as long as the process uses its types */
+    if (add_errors(m) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&StoreType);
+    Py_INCREF(&SeqType);
+    Py_INCREF(&FrameType);
+    PyModule_AddObject(m, "Store", (PyObject *)&StoreType);
+    PyModule_AddObject(m, "Sequence", (PyObject *)&SeqType);
+    PyModule_AddObject(m, "Frame", (PyObject *)&FrameType);
+    PyModule_AddStringConstant(m, "__version__", reel_version_string());
+    return m;
+}

@@ -1,0 +1,83 @@
+"""Every error class, raised by a real condition."""
+
+import sqlite3
+
+import pytest
+
+import reel
+
+
+def test_missing_store(tmp_path):
+    with pytest.raises(reel.NotFoundError) as e:
+        reel.open(tmp_path / "nope.reel")
+    assert isinstance(e.value, reel.Error) and isinstance(e.value, LookupError)
+    assert e.value.code == 2 and "nope.reel" in str(e.value)
+
+
+def test_bad_mode(stores):
+    with pytest.raises(ValueError):
+        reel.open(stores, mode="x")
+
+
+def test_read_only_write(stores):
+    with reel.open(stores) as s:
+        with pytest.raises(reel.ReadOnlyError):
+            s.create_sequence("new", 16, 16)
+        with pytest.raises(reel.ReadOnlyError):
+            s.remove("rgb")
+
+
+def test_missing_sequence_and_index(stores):
+    with reel.open(stores) as s:
+        with pytest.raises(KeyError):
+            s["nope"]
+        with pytest.raises(reel.SequenceNotFoundError):
+            s["nope"]
+        q = s["rgb"]
+        with pytest.raises(IndexError):
+            q[48]
+        with pytest.raises(IndexError):
+            q[-49]
+        with pytest.raises(IndexError):
+            q.get_batch([1, 99])
+        with pytest.raises(TypeError):
+            q["a"]
+
+
+def test_corrupt_frame(store_copy):
+    db = sqlite3.connect(store_copy)
+    db.execute("UPDATE reel_blob SET data = zeroblob(length(data)) WHERE id = (SELECT blob_id "
+               "FROM reel_frame f JOIN reel_sequence s ON s.id = f.seq_id "
+               "WHERE s.name = 'rgb' AND f.idx = 5)")
+    db.commit()
+    db.close()
+    with reel.open(store_copy) as s:
+        q = s["rgb"]
+        with pytest.raises(reel.CorruptError) as e:
+            q[5]
+        assert "'rgb' frame 5" in str(e.value) and e.value.code == 3
+        q[6]   # the others read fine
+
+
+def test_bad_sizes_and_values(stores):
+    for bad in ["lots", "-1 MiB", "2 XB", 1.5, -3]:
+        with pytest.raises(reel.InvalidError):
+            reel.set_memory_budget(bad)
+    with pytest.raises(ValueError):          # InvalidError is a ValueError
+        reel.parse_size("two GiB")
+    with reel.open(stores) as s:
+        with pytest.raises(ValueError):
+            s["rgb"].window(center=3, radius=-1)
+        with pytest.raises(reel.UnsupportedError):
+            s["rgb"].get(1, pix_fmt="rgba64")
+
+
+def test_import_errors(tmp_path):
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(reel.UnsupportedError):
+        reel.import_video(tmp_path / "s.reel", junk, progress=False)
+    with pytest.raises(reel.NotFoundError):
+        reel.import_video(tmp_path / "s.reel", tmp_path / "missing.mp4", progress=False)
+    with pytest.raises(ValueError):
+        reel.import_video(tmp_path / "s.reel", junk, on_error="explode", progress=False)
