@@ -5,8 +5,15 @@
 #   3.3 Mbit/s, a camera's bitrate) with a fixed 250-frame GOP (no scene-cut keyframes): the
 #   random-access case the targets name. Its decoded frames compress a little more easily than
 #   the reference camera footage of the targets (zstd -3: 1.9x here, 1.5x there; FFV1: 3.1x, 2.7x).
-# Usage: bench.sh REEL [ARGS...]   (ARGS go to reel bench, e.g. --json)
+# Usage: bench.sh REEL [ARGS...]            (ARGS go to reel bench, e.g. --json)
+#        bench.sh --python REEL [ARGS...]   (python3 -m reel.bench on the same video; ARGS to it;
+#                                            PYTHON names the interpreter)
 set -eu
+python=""
+if [ "$1" = --python ]; then
+    python=${PYTHON:-python3}
+    shift
+fi
 reel=$1
 shift
 video=bench-video.mp4
@@ -19,4 +26,7 @@ if [ ! -f "$video" ]; then
         -x264-params keyint=250:min-keyint=250:scenecut=0 "$video"
 fi
 rm -f "$store" "$store-wal" "$store-shm"
+if [ -n "$python" ]; then
+    exec "$python" -m reel.bench "$video" --store "$store" --reel "$reel" "$@"
+fi
 exec "$reel" bench "$store" bench --video "$video" --pix-fmt native "$@"
