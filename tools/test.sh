@@ -23,7 +23,7 @@ run() { # name, configure arguments...
     (cd "_build/$name" && "$top/configure" -q --enable-werror "$@" && make -s -j"$jobs" >/dev/null)
     status=0
     (cd "_build/$name" && make -s -j"$jobs" check >/dev/null 2>&1) || status=$?
-    cat "_build/$name"/tests/*.log | grep -E '^[0-9]+%: Checks|passed, [0-9]+ failed|^(FAIL|ERROR|PASS|SKIP):|:[EF]:' || true
+    cat "_build/$name"/tests/*.log | grep -E '^[0-9]+%: Checks|passed, [0-9]+ failed|[0-9]+ passed in |^(FAIL|ERROR|PASS|SKIP):|:[EF]:' || true
     if [ "$status" -ne 0 ]; then
         echo "---- $name failed; logs:"
         cat "_build/$name"/tests/*.log

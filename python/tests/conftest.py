@@ -9,6 +9,31 @@ import pytest
 
 import reel
 
+# Sanitizer builds preload the sanitizer's runtime into this interpreter (check_python.sh);
+# programs started from here are sanitized binaries themselves, or Python (python_env()).
+SANITIZER = os.environ.get("REEL_TEST_SANITIZER", "")
+_PRELOAD = os.environ.pop("LD_PRELOAD", None)
+
+
+def python_env():
+    """The environment for a Python subprocess that imports reel."""
+    env = dict(os.environ)
+    if _PRELOAD:
+        env["LD_PRELOAD"] = _PRELOAD
+    return env
+
+
+class python_children:
+    """`with python_children():` Python processes started meanwhile (DataLoader workers) get
+    the sanitizer's runtime too."""
+
+    def __enter__(self):
+        if _PRELOAD:
+            os.environ["LD_PRELOAD"] = _PRELOAD
+
+    def __exit__(self, *exc):
+        os.environ.pop("LD_PRELOAD", None)
+
 
 def ffmpeg(out, source, frames, *extra):
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source,

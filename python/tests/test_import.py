@@ -8,6 +8,7 @@ import textwrap
 import time
 
 import reel
+from conftest import python_env
 
 
 def test_import_progress_and_idempotence(tmp_path, media):
@@ -36,7 +37,7 @@ def test_ctrl_c_keeps_committed_frames_and_resumes(tmp_path, media):
         reel.import_video({str(store)!r}, {str(media['long'])!r}, sequence="v", workers=1,
                           progress=False)
     """)
-    p = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    p = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, env=python_env())
     deadline = time.time() + 30
     while time.time() < deadline and not (store.exists() and store.stat().st_size > 200000):
         time.sleep(0.05)

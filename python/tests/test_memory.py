@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import reel
+from conftest import SANITIZER
 
 
 def rss_bytes():
@@ -33,7 +34,7 @@ def test_random_reads_stay_in_budget(big):
             rng = random.Random(1)
             base = rss_bytes()
             peak = 0
-            for k in range(20000):
+            for k in range(2000 if SANITIZER else 20000):   # (sanitizers run ~10x slower)
                 a = q[rng.randrange(len(q))]
                 assert a.shape == (480, 640, 3)
                 if k % 500 == 0:
@@ -43,7 +44,8 @@ def test_random_reads_stay_in_budget(big):
             st = reel.memory_stats()
             assert st["resident_bytes"] <= st["budget"] == 64 << 20
             assert st["pinned_bytes"] == 0
-            assert peak - base <= (64 + 64) << 20, f"RSS grew by {(peak - base) >> 20} MiB"
+            if not SANITIZER:  # (a sanitizer's shadow memory and allocator say nothing here)
+                assert peak - base <= (64 + 64) << 20, f"RSS grew by {(peak - base) >> 20} MiB"
 
 
 def test_no_reference_leaks(stores):
@@ -51,7 +53,7 @@ def test_no_reference_leaks(stores):
         q = s["rgb"]
         f = q.frame(3)
         rq, rf = sys.getrefcount(q), sys.getrefcount(f)
-        for i in range(10000):
+        for i in range(1000 if SANITIZER else 10000):
             a = q[i % len(q)]
             b = f.data
             del a, b
@@ -102,7 +104,7 @@ def test_threads_read_in_parallel(big):
     and four threads read the same frames faster than one."""
     with reel.open(big) as s:
         q = s["v"]
-        idx = list(range(len(q)))
+        idx = list(range(len(q) if not SANITIZER else 100))
         random.Random(2).shuffle(idx)   # no sequential run: no read-ahead in either case
         reel.optimize_memory()
         # 1. another thread makes progress while the main thread is inside reel
@@ -128,4 +130,5 @@ def test_threads_read_in_parallel(big):
         for t in ts:
             t.join()
         four = time.perf_counter() - t0
-        assert four < one, f"4 threads {four:.2f} s, 1 thread {one:.2f} s"
+        if SANITIZER != "tsan":  # (ThreadSanitizer serialises much of the work)
+            assert four < one, f"4 threads {four:.2f} s, 1 thread {one:.2f} s"

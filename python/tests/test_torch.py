@@ -6,6 +6,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 import reel
 import reel.torch as rt
+from conftest import SANITIZER, python_children
 
 
 def test_every_clip_once_with_two_workers(stores):
@@ -13,10 +14,14 @@ def test_every_clip_once_with_two_workers(stores):
     per_seq = 48 - 3 * 2
     assert len(ds) == 2 * per_seq
     seen = []
-    loader = DataLoader(ds, batch_size=5, sampler=RandomSampler(ds), num_workers=2)
-    for batch in loader:
-        assert batch.dtype == torch.uint8
-        seen.append(batch)
+    # ThreadSanitizer cannot follow a fork of a threaded process: spawn the workers there
+    ctx = "spawn" if SANITIZER == "tsan" else None
+    loader = DataLoader(ds, batch_size=5, sampler=RandomSampler(ds), num_workers=2,
+                        multiprocessing_context=ctx)
+    with python_children():
+        for batch in loader:
+            assert batch.dtype == torch.uint8
+            seen.append(batch)
     items = torch.cat(seen)
     assert items.shape == (len(ds), 4, 240, 320, 3)
     # every clip exactly once: compare each with the frames read directly
