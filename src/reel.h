@@ -151,20 +151,39 @@ typedef struct reel_store reel_store;
 #define REEL_OPEN_READONLY 0x1 /* never write; refuse appends, creates and removes */
 #define REEL_OPEN_CREATE 0x2   /* create the file if it does not exist */
 
+/* What a stored frame may claim by default (reel_open_options.max_frame_mib): 512 MiB, room for
+ * 16-bit 8K frames in every stored format. */
+#define REEL_DEFAULT_MAX_FRAME_MIB 512
+
 /* Options for reel_open(). Zero-initialise (or pass NULL) for the defaults. */
 typedef struct reel_open_options {
     int compression_level; /* zstd level for frames appended through this handle; 0 = 1 */
     int busy_timeout_ms;   /* how long to wait for a lock held by another process; 0 = 5000 */
     int page_size;         /* SQLite page size used when the file is created; 0 = 16384 */
-    int reserved[8];       /* must be zero */
+    int max_frame_mib;     /* the largest frame (width x height x format) a sequence may have
+                              in this open, in MiB: a sequence claiming more is refused with
+                              REEL_CORRUPT before anything is allocated for it, however its
+                              row says so; 0 = REEL_DEFAULT_MAX_FRAME_MIB */
+    int reserved[7];       /* must be zero */
 } reel_open_options;
 
 /*
  * Open (and with REEL_OPEN_CREATE, create) the store at path. An older store is migrated to
  * the current schema in one transaction (never on a read-only open, which then fails with
  * REEL_UNSUPPORTED); a store written by a newer libreel is refused with REEL_UNSUPPORTED.
- * A file that is not a reel store gives REEL_CORRUPT; a missing file without
- * REEL_OPEN_CREATE gives REEL_NOTFOUND.
+ * A file that is not a reel store (an empty file included, unless REEL_OPEN_CREATE) gives
+ * REEL_CORRUPT, naming a damaged or truncated one as such; a missing file without
+ * REEL_OPEN_CREATE gives REEL_NOTFOUND, a directory REEL_INVALID. A read-write open puts back
+ * the documented views (reel_sequences, reel_frames, ...) if someone dropped them.
+ *
+ * A read-only open (REEL_OPEN_READONLY) never writes to the file and never creates a file
+ * beside it: on a read-only directory or mount, where SQLite cannot make the WAL's shared-
+ * memory file, the store is opened immutable (no locks: it must not change while it is open,
+ * as a dataset on read-only media does not). Access counts of a read-only open stay in memory.
+ *
+ * A process that forks must open stores again in the child: handles made before the fork
+ * answer REEL_MISUSE there (the parent's unsaved state, counts and queued frames, belongs to
+ * the parent and is written by it alone).
  * opts may be NULL. On success *store is a new handle, freed with reel_close().
  */
 REEL_API int reel_open(const char *path, int flags, const reel_open_options *opts,

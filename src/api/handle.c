@@ -150,8 +150,9 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
 
 static int frame_check(const reel_frame *f)
 {
-    return f && reel__magic(f) == MAGIC_FRAME ? REEL_OK
-                                        : reel__err(REEL_MISUSE, "not a reel_frame handle");
+    if (!f || reel__magic(f) != MAGIC_FRAME)
+        return reel__err(REEL_MISUSE, "not a reel_frame handle");
+    return reel__seq_check(f->seq); /* (and not one inherited through fork) */
 }
 
 int reel_frame_pixels(reel_frame *f, const void **pixels, size_t *size)

@@ -17,7 +17,7 @@ int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **o
     int rc;
     if (!q)
         return reel__err(REEL_NOMEM, "out of memory");
-    if ((rc = reel__seqrec_load(db, name, &q->rec)) != REEL_OK) {
+    if ((rc = reel__seqrec_load(db, name, s->db->max_frame, &q->rec)) != REEL_OK) {
         free(q);
         return rc;
     }
@@ -41,7 +41,7 @@ int reel_seq_create(reel_store *s, const char *name, const reel_seq_params *p, r
     if (reel__store_check(s) != REEL_OK || !name || !p || !out)
         return reel__err(REEL_MISUSE, "reel_seq_create: NULL or closed argument");
     if ((rc = reel__seq_check_name(name)) != REEL_OK ||
-        (rc = reel__seq_check_params(p, &fs)) != REEL_OK)
+        (rc = reel__seq_check_params(p, s->db->max_frame, &fs)) != REEL_OK)
         return rc;
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;

@@ -24,6 +24,7 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
         return rc;
     }
     s->magic = REEL__MAGIC_STORE;
+    s->forks = reel__fork_generation();
     s->serial = reel__cache_serial();
     s->cache = reel_cache_default();
     s->access = reel__access_new();

@@ -402,9 +402,11 @@ again:
     if ((e = *p))
         return pin_hit(c, s, e, kind, out);
     if (!reserved) {
-        /* Room first, then the load: the frame being loaded is inside the budget already. */
+        /* The frame's claims checked, then room, then the load: nothing is set aside for a
+         * frame that cannot be, and the frame being loaded is inside the budget already. */
         pthread_mutex_unlock(&s->lock);
-        if ((rc = reserve(c, need, kind)) != REEL_OK)
+        if ((r->check && (rc = r->check(r->ctx)) != REEL_OK) ||
+            (rc = reserve(c, need, kind)) != REEL_OK)
             return rc;
         reserved = 1;
         goto again; /* another thread may have loaded it meanwhile */

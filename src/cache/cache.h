@@ -56,6 +56,8 @@ typedef struct reel__pin_req {
     int64_t seq, idx;      /* sequence id and frame index */
     size_t size;           /* bytes of the frame */
     reel__loader load;     /* decodes it into the cache's buffer; ctx is passed through */
+    int (*check)(void *ctx); /* on a miss, before any memory is set aside: REEL_OK, or why the
+                                frame cannot be loaded (may be NULL) */
     void *ctx;
     const reel__owner_ops *ops; /* the entry's owner (may be NULL: nobody is told) */
     void *owner;

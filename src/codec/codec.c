@@ -163,6 +163,8 @@ static const char *check_frame(const void *blob, size_t len, size_t want)
         return "blob is not a zstd frame with a declared size";
     if (declared != want)
         return "zstd frame declares the wrong decompressed size";
+    if (want / REEL__ZSTD_MAX_RATIO > len)
+        return "blob is too small to hold the frame it declares";
     if (ZSTD_findFrameCompressedSize(blob, len) != len)
         return "blob is truncated or has trailing bytes";
     return NULL;

@@ -14,6 +14,10 @@
 #define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
 #define REEL__FILTER_DEFAULT REEL__FILTER_AUTO
 
+/* The most a zstd frame expands: an RLE block of 3 + 1 bytes holds at most 128 KiB. A blob of
+ * n bytes never holds more than n times this; more is a hostile or damaged blob. */
+#define REEL__ZSTD_MAX_RATIO 32768
+
 /* Reusable encoder/decoder state (zstd contexts, scratch). One thread at a time. */
 typedef struct reel__codec reel__codec;
 REEL__HIDDEN reel__codec *reel__codec_new(void);

@@ -9,8 +9,9 @@
  *   reel_png(sequence, idx)          a PNG image as a BLOB
  *   reel_checksum_ok(sequence, idx)  1 when the frame decodes and matches its checksum, else 0
  *   reel_version()                   the library version, e.g. '0.1.0'
- * A missing frame, or one without pixels (skipped at import), gives NULL. A damaged frame
- * raises an SQL error naming it (reel_checksum_ok returns 0 instead).
+ * A missing frame, or one without pixels (skipped at import), gives NULL. A damaged frame (a
+ * frame row whose blob is gone included) raises an SQL error naming it (reel_checksum_ok
+ * returns 0 instead).
  *
  * Only the frame codec (and FFmpeg, loaded on first use, for PNG) is linked in: every SQLite
  * call goes through the host's API routines, on the connection that runs the query. Frames are
@@ -38,18 +39,28 @@ static const char SQL_FRAME[] =
     " FROM reel_sequence AS s JOIN reel_frame AS f ON f.seq_id = s.id "
     "LEFT JOIN reel_blob AS b ON b.id = f.blob_id WHERE s.name = ?1 AND f.idx = ?2";
 
-/* The stored frame of the row st is on, checked as the library checks it (codec/blob.c). */
+/* The stored frame of the row st is on, checked as the library checks it (codec/blob.c):
+ * its geometry within range and the default cap, its blob able to hold it, before anything is
+ * allocated for it. */
 static int decode_row(sqlite3_stmt *st, reel__stored *s, uint8_t **pixels)
 {
     reel__codec *c;
+    int64_t w = sqlite3_column_int64(st, 0), h = sqlite3_column_int64(st, 1);
     int rc;
-    s->geom.width = sqlite3_column_int(st, 0);
-    s->geom.height = sqlite3_column_int(st, 1);
+    s->geom.width = w > 0 && w <= 65535 ? (int)w : 0;
+    s->geom.height = h > 0 && h <= 65535 ? (int)h : 0;
     if (reel_pix_fmt_from_name((const char *)sqlite3_column_text(st, 2), &s->geom.fmt) != REEL_OK ||
-        reel_frame_size(s->geom.fmt, s->geom.width, s->geom.height, &s->frame_size) != REEL_OK)
+        reel_frame_size(s->geom.fmt, s->geom.width, s->geom.height, &s->frame_size) != REEL_OK ||
+        s->frame_size > (size_t)REEL_DEFAULT_MAX_FRAME_MIB << 20)
         return reel__err(REEL_CORRUPT, "sequence '%s' frame %lld: bad frame metadata",
                          s->seq_name, (long long)s->index);
     reel__frame_row(st, GEOM_COLUMNS, s);
+    if (s->present && s->frame_size / REEL__ZSTD_MAX_RATIO > s->len)
+        return reel__err(REEL_CORRUPT, "sequence '%s' frame %lld: a blob of %zu bytes cannot hold "
+                                       "a %zu-byte frame",
+                         s->seq_name, (long long)s->index, s->len, s->frame_size);
+    if (!s->present) /* no blob: skipped at import (REEL_NODATA), or damage */
+        return reel__stored_decode(NULL, s, NULL);
     if (!(c = reel__codec_new()) || !(*pixels = malloc(s->frame_size)))
         rc = reel__err(REEL_NOMEM, "out of memory");
     else
@@ -59,8 +70,9 @@ static int decode_row(sqlite3_stmt *st, reel__stored *s, uint8_t **pixels)
 }
 
 /*
- * Decode frame (name, idx) read on db. Returns REEL_OK with *pixels (malloc'd) or NULL when
- * the frame is missing or has no pixels; an error code with msg filled otherwise.
+ * Decode frame (name, idx) read on db. Returns REEL_OK with *pixels (malloc'd), REEL_OK with
+ * NULL when there is no such frame, REEL_NODATA for a frame skipped at import, another code
+ * with msg filled for a damaged one (a missing blob included).
  */
 static int load(sqlite3 *db, const char *name, sqlite3_int64 idx, uint8_t **pixels, size_t *size,
                 int *fmt, int *w, int *h, char *msg, size_t cap)
@@ -76,11 +88,11 @@ static int load(sqlite3 *db, const char *name, sqlite3_int64 idx, uint8_t **pixe
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, idx);
     rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW || sqlite3_column_type(st, GEOM_COLUMNS + REEL__COL_DATA) == SQLITE_NULL) {
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
             snprintf(msg, cap, "reel: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
-        return rc == SQLITE_ROW || rc == SQLITE_DONE ? REEL_OK : REEL_ERROR;
+        return rc == SQLITE_DONE ? REEL_OK : REEL_ERROR;
     }
     memset(&s, 0, sizeof s);
     s.seq_name = name;
@@ -121,13 +133,14 @@ static void fn_pixels(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_int64 idx;
     uint8_t *px;
     size_t size;
-    int fmt, w, h;
+    int fmt, w, h, rc;
     char msg[512];
     (void)argc;
     if (!args(ctx, argv, &name, &idx))
         return;
-    if (load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
-             sizeof msg) != REEL_OK)
+    rc = load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
+              sizeof msg);
+    if (rc != REEL_OK && rc != REEL_NODATA)
         sqlite3_result_error(ctx, msg, -1);
     else if (!px)
         sqlite3_result_null(ctx);
@@ -142,13 +155,14 @@ static void fn_png(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     uint8_t *px;
     void *png;
     size_t size, n;
-    int fmt, w, h;
+    int fmt, w, h, rc;
     char msg[512];
     (void)argc;
     if (!args(ctx, argv, &name, &idx))
         return;
-    if (load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
-             sizeof msg) != REEL_OK) {
+    rc = load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
+              sizeof msg);
+    if (rc != REEL_OK && rc != REEL_NODATA) {
         sqlite3_result_error(ctx, msg, -1);
         return;
     }
@@ -179,11 +193,11 @@ static void fn_checksum_ok(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     rc = load(sqlite3_context_db_handle(ctx), name, idx, &px, &size, &fmt, &w, &h, msg,
               sizeof msg);
-    if (rc == REEL_CORRUPT || rc == REEL_UNSUPPORTED)
+    if (rc == REEL_CORRUPT || rc == REEL_UNSUPPORTED) /* a missing blob is damage too */
         sqlite3_result_int(ctx, 0);
-    else if (rc != REEL_OK)
+    else if (rc != REEL_OK && rc != REEL_NODATA)
         sqlite3_result_error(ctx, msg, -1);
-    else if (!px)
+    else if (!px) /* no such frame, or skipped at import */
         sqlite3_result_null(ctx);
     else
         sqlite3_result_int(ctx, 1);

@@ -412,24 +412,44 @@ static int run_pipeline(reel__import *im)
     return r != REEL_OK ? r : rc;
 }
 
+/* The progress callback while the file is hashed (so that a huge file can be stopped). */
+static int hashing(void *ctx, int64_t bytes)
+{
+    reel__import *im = ctx;
+    reel_import_progress p;
+    if (!im->opts.progress)
+        return 0;
+    memset(&p, 0, sizeof p);
+    p.path = im->path;
+    p.frames_expected = -1;
+    p.bytes_in = bytes;
+    p.seconds = reel__seconds() - im->t0;
+    return im->opts.progress(im->opts.progress_ctx, &p);
+}
+
 static int run(reel__import *im, reel_import_result *res)
 {
     reel__source src;
     reel_seq_params p;
-    char name[256];
+    char name[1024];
     int rc;
 
     memset(&src, 0, sizeof src);
-    if ((rc = reel__file_hash(im->path, &src.size, src.hash)) != REEL_OK)
+    src.token = (int64_t)((uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)im ^
+                          (uint64_t)(reel__seconds() * 1e9));
+    if ((rc = reel__file_hash(im->path, &src.size, src.hash, hashing, im)) != REEL_OK)
         return rc;
     if (src.size == 0)
         return reel__err(REEL_UNSUPPORTED, "%s: empty file", im->path);
-    if ((rc = open_video(im)) != REEL_OK || (rc = plan(im, &src)) != REEL_OK)
-        return rc;
     if (im->opts.sequence)
         snprintf(name, sizeof name, "%s", im->opts.sequence);
     else
         default_name(im->path, name, sizeof name);
+    if ((rc = reel__seq_check_name(name)) != REEL_OK)
+        return reel__err(rc, "%s: sequence name '%.300s': %s%s", im->path, name, reel_errmsg(),
+                         im->opts.sequence ? "" : " (name it yourself)");
+    if ((rc = open_video(im)) != REEL_OK || (rc = plan(im, &src)) != REEL_OK)
+        return rc;
     p = (reel_seq_params){im->conv.width, im->conv.height, im->conv.fmt,
                           {im->fmt->streams[im->stream]->time_base.num,
                            im->fmt->streams[im->stream]->time_base.den},
@@ -456,10 +476,16 @@ static int run(reel__import *im, reel_import_result *res)
         snprintf(msg, sizeof msg, "%s", reel_errmsg());
         reel_seq_close(im->seq);
         im->seq = NULL;
-        reel_seq_remove(im->store, name);
+        reel_seq_remove(im->store, name); /* its claim goes with it */
         reel__err(rc, "%s", msg);
         if (res)
             res->frames = 0;
+    }
+    if (im->seq) { /* held until here: no other import touches it before this one is done */
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", reel_errmsg());
+        reel__source_release(im->seq, src.token);
+        reel__err(rc, "%s", msg);
     }
     return rc;
 }

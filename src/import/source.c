@@ -6,9 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "base/db.h"
@@ -18,14 +21,20 @@
 
 #define CHUNK (1u << 20)
 
-int reel__file_hash(const char *path, int64_t *size, char hex[17])
+int reel__file_hash(const char *path, int64_t *size, char hex[17],
+                    int (*tick)(void *ctx, int64_t bytes), void *ctx)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f;
+    struct stat st;
     uint8_t *buf;
     uint64_t *sums = NULL, h;
     size_t n, count = 0, cap = 0;
     int64_t total = 0;
-    if (!f)
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return reel__err(REEL_UNSUPPORTED, "%s: not a regular file (a device, a pipe or a "
+                                           "directory cannot be imported)",
+                         path);
+    if (!(f = fopen(path, "rb")))
         return reel__err(errno == ENOENT ? REEL_NOTFOUND : REEL_IO, "%s: %s", path,
                          strerror(errno));
     if (!(buf = malloc(CHUNK))) {
@@ -45,6 +54,12 @@ int reel__file_hash(const char *path, int64_t *size, char hex[17])
         }
         sums[count++] = reel__checksum(buf, n);
         total += (int64_t)n;
+        if (tick && count % 64 == 0 && tick(ctx, total)) {
+            free(sums);
+            free(buf);
+            fclose(f);
+            return reel__err(REEL_INTERRUPTED, "%s: stopped while reading it", path);
+        }
     }
     free(buf);
     if (ferror(f)) {
@@ -127,22 +142,83 @@ static int insert_source(sqlite3 *db, int64_t id, const reel__source *src)
     return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(db, rc, "recording the import source");
 }
 
-/* Inside the writer's transaction: decide, and create when needed. */
+/* Whether the process pid of host may still run: not when it is of this host and gone. */
+static int alive(int64_t pid, const char *host)
+{
+    char here[256] = "";
+    gethostname(here, sizeof here - 1);
+    if (strcmp(host, here) != 0)
+        return 1; /* another host's: cannot tell, so it counts */
+    return pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* REEL_BUSY when another import, still running, claims sequence id. */
+static int claimed(sqlite3 *db, int64_t id, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT pid, host, claimed_at FROM reel_claim WHERE seq_id = ?1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(st, 0);
+        const char *host = (const char *)sqlite3_column_text(st, 1);
+        rc = alive(pid, host ? host : "")
+                 ? reel__err(REEL_BUSY,
+                             "sequence '%s' is being imported by process %lld on %s (since %s); "
+                             "wait for it to finish, or run this import again later to resume",
+                             name, (long long)pid, host ? host : "?",
+                             (const char *)sqlite3_column_text(st, 2))
+                 : REEL_OK; /* its process is gone (killed): this import takes over */
+    } else {
+        rc = rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(db, rc, "reading an import claim");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Claim sequence id for this import (token: its mark). */
+static int claim(sqlite3 *db, int64_t id, int64_t token)
+{
+    sqlite3_stmt *st = NULL;
+    char host[256] = "";
+    int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO reel_claim(seq_id, pid, host, token) "
+                                    "VALUES(?1, ?2, ?3, ?4)",
+                                -1, &st, NULL);
+    gethostname(host, sizeof host - 1);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t)getpid());
+        sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, token);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(db, rc, "claiming a sequence to import");
+}
+
+/* Inside the writer's transaction: decide, and create when needed (*id: the sequence). */
 static int decide(sqlite3 *db, const char *name, const reel_seq_params *p,
-                  const reel__source *src, int replace, int64_t *replaced)
+                  const reel__source *src, int replace, int64_t *replaced, int64_t *idp)
 {
     int64_t id = 0, size = 0;
     char hash[17], options[256];
     int complete = 0, found, rc = reel__seq_id(db, name, &id);
+    *idp = id;
     if (rc == REEL_OK) {
         found = source_row(db, id, &size, hash, options, sizeof options, &complete);
         if (found < 0)
             return -found;
         if (found && size == src->size && !strcmp(hash, src->hash) &&
+            !strcmp(options, src->options) && complete)
+            return reel__err(REEL_DONE, "sequence '%s' already holds %s", name, src->path);
+        if ((rc = claimed(db, id, name)) != REEL_OK)
+            return rc; /* never touch what another import is writing */
+        if (found && size == src->size && !strcmp(hash, src->hash) &&
             !strcmp(options, src->options))
-            return complete ? reel__err(REEL_DONE, "sequence '%s' already holds %s", name,
-                                        src->path)
-                            : REEL_OK; /* resume */
+            return REEL_OK; /* resume */
         if (!replace)
             return reel__err(REEL_EXISTS,
                              "sequence '%s' exists already, made from %s; use another name, or "
@@ -160,6 +236,7 @@ static int decide(sqlite3 *db, const char *name, const reel_seq_params *p,
     }
     if ((rc = reel__seq_insert(db, name, p, &id)) != REEL_OK)
         return rc;
+    *idp = id;
     return insert_source(db, id, src);
 }
 
@@ -167,12 +244,14 @@ int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p
                        const reel__source *src, int replace, reel_seq **seq, int64_t *resume)
 {
     int rc, done;
-    int64_t replaced = -1;
+    int64_t replaced = -1, id = 0;
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;
     rc = reel__exec(s->db->wdb, "BEGIN IMMEDIATE");
     if (rc == REEL_OK) {
-        rc = decide(s->db->wdb, name, p, src, replace, &replaced);
+        rc = decide(s->db->wdb, name, p, src, replace, &replaced, &id);
+        if (rc == REEL_OK)
+            rc = claim(s->db->wdb, id, src->token);
         if (rc == REEL_OK)
             rc = reel__exec(s->db->wdb, "COMMIT");
         if (rc != REEL_OK)
@@ -192,6 +271,22 @@ int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p
     if (rc == REEL_OK && done)
         rc = reel__err(REEL_DONE, "sequence '%s' already holds all of %s", name, src->path);
     return rc;
+}
+
+void reel__source_release(reel_seq *q, int64_t token)
+{
+    reel_store *s = q->store;
+    sqlite3_stmt *st = NULL;
+    if (reel__writer_lock(s->db) != REEL_OK)
+        return;
+    if (sqlite3_prepare_v2(s->db->wdb, "DELETE FROM reel_claim WHERE seq_id = ?1 AND token = ?2",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, q->rec.id);
+        sqlite3_bind_int64(st, 2, token);
+        sqlite3_step(st); /* a failure leaves a claim of a process that ends: taken over later */
+    }
+    sqlite3_finalize(st);
+    reel__writer_unlock(s->db);
 }
 
 int reel__source_finish(reel_seq *q, int truncated)

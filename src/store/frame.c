@@ -222,12 +222,16 @@ static const char SQL_FIND[] =
     "SELECT f.idx, f.pts, f.duration, s.frames FROM reel_frame AS f JOIN reel_sequence AS s "
     "ON s.id = f.seq_id WHERE f.seq_id = ?1 AND f.pts <= ?2 ORDER BY f.pts DESC LIMIT 1";
 
+static const char SQL_PROBE[] =
+    "SELECT status, raw_bytes, stored_bytes, blob_id IS NULL FROM reel_frame "
+    "WHERE seq_id = ?1 AND idx = ?2";
+
 int reel__frame_prepare(reel__reader *r)
 {
-    const char *sql[] = {SQL_FRAME, SQL_INFO, SQL_FIND, SQL_RANGE};
-    sqlite3_stmt **st[] = {&r->frame, &r->info, &r->find, &r->range};
+    const char *sql[] = {SQL_FRAME, SQL_INFO, SQL_FIND, SQL_RANGE, SQL_PROBE};
+    sqlite3_stmt **st[] = {&r->frame, &r->info, &r->find, &r->range, &r->probe};
     size_t i;
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         int rc = sqlite3_prepare_v3(r->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i], NULL);
         if (rc != SQLITE_OK)
             return reel__sqlerr(r->db, rc, "preparing a read statement");
@@ -321,6 +325,50 @@ int reel__frame_read_range(reel__sdb *d, const reel__seqrec *q, int64_t first, s
     if (rc == REEL_OK && expect != first + (int64_t)n)
         rc = not_found(q, expect);
     sqlite3_reset(r->range);
+    reel__reader_put(d, r);
+    return rc;
+}
+
+/* What the row claims, checked before anything is allocated for the frame. */
+static int probe_row(const reel__seqrec *q, sqlite3_stmt *st, int64_t index)
+{
+    int status = sqlite3_column_int(st, 0), none = sqlite3_column_int(st, 3);
+    int64_t raw = sqlite3_column_int64(st, 1), stored = sqlite3_column_int64(st, 2);
+    if (none && status == REEL_STATUS_SKIPPED)
+        return reel__err(REEL_NODATA, "sequence '%s' frame %lld: skipped at import, no pixels",
+                         q->name, (long long)index);
+    if (none)
+        return reel__err(REEL_CORRUPT, "sequence '%s' frame %lld: pixel blob is missing", q->name,
+                         (long long)index);
+    if (raw != (int64_t)q->frame_size)
+        return reel__err(REEL_CORRUPT,
+                         "sequence '%s' frame %lld: recorded size %lld, expected %zu for %dx%d %s",
+                         q->name, (long long)index, (long long)raw, q->frame_size, q->width,
+                         q->height, reel_pix_fmt_name(q->pix_fmt));
+    if (stored <= 0 || q->frame_size / REEL__ZSTD_MAX_RATIO > (size_t)stored)
+        return reel__err(REEL_CORRUPT,
+                         "sequence '%s' frame %lld: a blob of %lld bytes cannot hold a %zu-byte "
+                         "frame",
+                         q->name, (long long)index, (long long)stored, q->frame_size);
+    return REEL_OK;
+}
+
+int reel__frame_probe(reel__sdb *d, const reel__seqrec *q, int64_t index)
+{
+    reel__reader *r;
+    int rc;
+    if ((rc = reel__reader_get(d, &r)) != REEL_OK)
+        return rc;
+    sqlite3_bind_int64(r->probe, 1, q->id);
+    sqlite3_bind_int64(r->probe, 2, index);
+    rc = sqlite3_step(r->probe);
+    if (rc == SQLITE_ROW)
+        rc = probe_row(q, r->probe, index);
+    else if (rc == SQLITE_DONE)
+        rc = not_found(q, index);
+    else
+        rc = reel__sqlerr(r->db, rc, "reading frame metadata");
+    sqlite3_reset(r->probe);
     reel__reader_put(d, r);
     return rc;
 }

@@ -73,6 +73,9 @@ REEL__HIDDEN int reel__frame_info(reel__sdb *d, const reel__seqrec *q, int64_t i
                                   reel_frame_info *info);
 REEL__HIDDEN int reel__frame_find_pts(reel__sdb *d, const reel__seqrec *q, int64_t pts,
                                       int64_t *index);
+/* Check what frame index's row claims (exists, has pixels, sizes that fit the sequence and a
+ * blob that can hold them) without reading its blob: before memory is set aside for it. */
+REEL__HIDDEN int reel__frame_probe(reel__sdb *d, const reel__seqrec *q, int64_t index);
 /* Prepare a read connection's statements (store.c calls it for every new connection). */
 REEL__HIDDEN int reel__frame_prepare(reel__reader *r);
 

@@ -6,24 +6,60 @@
 
 #include "base/db.h"
 #include "base/error.h"
+#include "base/pixfmt.h"
 #include "store/sequence.h"
+
+/* Whether s is well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
+static int utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s;
+        int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+        unsigned v = n == 0 ? c : n == 1 ? c & 0x1F : n == 2 ? c & 0x0F : c & 0x07;
+        int i;
+        if (n < 0)
+            return 0;
+        for (i = 1; i <= n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return 0;
+            v = v << 6 | (s[i] & 0x3F);
+        }
+        if ((n == 1 && v < 0x80) || (n == 2 && v < 0x800) || (n == 3 && v < 0x10000) ||
+            v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
 
 int reel__seq_check_name(const char *name)
 {
     size_t n = strlen(name);
     if (n == 0 || n > REEL__MAX_NAME)
-        return reel__err(REEL_INVALID, "a sequence name must be 1..%d bytes", REEL__MAX_NAME);
+        return reel__err(REEL_INVALID, "a sequence name must be 1..%d bytes (this one has %zu)",
+                         REEL__MAX_NAME, n);
+    if (!utf8_ok((const unsigned char *)name))
+        return reel__err(REEL_INVALID, "a sequence name must be valid UTF-8");
     return REEL_OK;
 }
 
-int reel__seq_check_params(const reel_seq_params *p, size_t *frame_size)
+int reel__seq_check_params(const reel_seq_params *p, size_t max_frame, size_t *frame_size)
 {
+    int rc;
     if (p->time_base.num <= 0 || p->time_base.den <= 0)
         return reel__err(REEL_INVALID, "time base %d/%d: both parts must be > 0",
                          (int)p->time_base.num, (int)p->time_base.den);
     if (!reel_pix_fmt_name(p->pix_fmt))
         return reel__err(REEL_UNSUPPORTED, "pixel format %d is not supported", p->pix_fmt);
-    return reel_frame_size(p->pix_fmt, p->width, p->height, frame_size);
+    if ((rc = reel_frame_size(p->pix_fmt, p->width, p->height, frame_size)) != REEL_OK)
+        return rc;
+    if (*frame_size > max_frame)
+        return reel__err(REEL_INVALID,
+                         "%dx%d %s frames are %zu bytes, over this open's cap of %zu "
+                         "(reel_open_options.max_frame_mib)",
+                         p->width, p->height, reel_pix_fmt_name(p->pix_fmt), *frame_size,
+                         max_frame);
+    return REEL_OK;
 }
 
 static const char SQL_OPEN[] = "SELECT id, width, height, pix_fmt, tb_num, tb_den, source "
@@ -36,21 +72,38 @@ void reel__seqrec_clear(reel__seqrec *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Fill r from a reel_sequence row (id, width, height, pix_fmt, tb_num, tb_den, source). */
-static int from_row(const char *name, sqlite3_stmt *st, reel__seqrec *r)
+/* Fill r from a reel_sequence row (id, width, height, pix_fmt, tb_num, tb_den, source):
+ * every number read whole and checked against its range before it is used. */
+static int from_row(const char *name, sqlite3_stmt *st, size_t max_frame, reel__seqrec *r)
 {
     const char *fmt = (const char *)sqlite3_column_text(st, 3);
     const char *src = (const char *)sqlite3_column_text(st, 6);
+    int64_t w = sqlite3_column_int64(st, 1), h = sqlite3_column_int64(st, 2);
+    int64_t num = sqlite3_column_int64(st, 4), den = sqlite3_column_int64(st, 5);
+    int i;
     memset(r, 0, sizeof *r);
+    for (i = 1; i <= 5; i++)
+        if (i != 3 && sqlite3_column_type(st, i) != SQLITE_INTEGER)
+            return reel__err(REEL_CORRUPT, "sequence '%s': its row holds a non-integer size or "
+                                           "time base", name);
+    if (w < 1 || w > REEL__MAX_DIM || h < 1 || h > REEL__MAX_DIM || num < 1 || num > INT32_MAX ||
+        den < 1 || den > INT32_MAX)
+        return reel__err(REEL_CORRUPT, "sequence '%s': size %lldx%lld or time base %lld/%lld is "
+                                       "out of range",
+                         name, (long long)w, (long long)h, (long long)num, (long long)den);
     r->id = sqlite3_column_int64(st, 0);
-    r->width = sqlite3_column_int(st, 1);
-    r->height = sqlite3_column_int(st, 2);
-    r->time_base.num = sqlite3_column_int(st, 4);
-    r->time_base.den = sqlite3_column_int(st, 5);
+    r->width = (int)w;
+    r->height = (int)h;
+    r->time_base.num = (int32_t)num;
+    r->time_base.den = (int32_t)den;
     if (!fmt || reel_pix_fmt_from_name(fmt, &r->pix_fmt) != REEL_OK ||
-        reel_frame_size(r->pix_fmt, r->width, r->height, &r->frame_size) != REEL_OK ||
-        r->time_base.num <= 0 || r->time_base.den <= 0)
-        return reel__err(REEL_CORRUPT, "sequence '%s': invalid format, size or time base", name);
+        reel_frame_size(r->pix_fmt, r->width, r->height, &r->frame_size) != REEL_OK)
+        return reel__err(REEL_CORRUPT, "sequence '%s': invalid pixel format", name);
+    if (r->frame_size > max_frame)
+        return reel__err(REEL_CORRUPT,
+                         "sequence '%s': its %dx%d %s frames would be %zu bytes each, over this "
+                         "open's cap of %zu (reel_open_options.max_frame_mib)",
+                         name, r->width, r->height, fmt, r->frame_size, max_frame);
     r->name = strdup(name);
     r->source = src ? strdup(src) : NULL;
     if (!r->name || (src && !r->source)) {
@@ -60,7 +113,7 @@ static int from_row(const char *name, sqlite3_stmt *st, reel__seqrec *r)
     return REEL_OK;
 }
 
-int reel__seqrec_load(sqlite3 *db, const char *name, reel__seqrec *r)
+int reel__seqrec_load(sqlite3 *db, const char *name, size_t max_frame, reel__seqrec *r)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, SQL_OPEN, -1, &st, NULL);
@@ -69,7 +122,7 @@ int reel__seqrec_load(sqlite3 *db, const char *name, reel__seqrec *r)
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        rc = from_row(name, st, r);
+        rc = from_row(name, st, max_frame, r);
     else if (rc == SQLITE_DONE)
         rc = reel__err(REEL_NOTFOUND, "no sequence named '%s'", name);
     else
@@ -83,7 +136,8 @@ int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_params *p, in
     sqlite3_stmt *st = NULL;
     size_t fs;
     int rc;
-    if ((rc = reel__seq_check_name(name)) != REEL_OK || (rc = reel__seq_check_params(p, &fs)) != REEL_OK)
+    if ((rc = reel__seq_check_name(name)) != REEL_OK ||
+        (rc = reel__seq_check_params(p, SIZE_MAX, &fs)) != REEL_OK)
         return rc;
     rc = sqlite3_prepare_v2(db,
                             "INSERT INTO reel_sequence(name, width, height, pix_fmt, tb_num, "
@@ -129,6 +183,7 @@ int reel__seq_delete(sqlite3 *db, int64_t id)
         "DELETE FROM reel_frame WHERE seq_id = ?1",
         "DELETE FROM reel_access WHERE seq_id = ?1",
         "DELETE FROM reel_source WHERE seq_id = ?1",
+        "DELETE FROM reel_claim WHERE seq_id = ?1",
         "DELETE FROM reel_sequence WHERE id = ?1",
     };
     size_t i;
@@ -191,7 +246,8 @@ int reel__seq_info(reel__sdb *d, const reel__seqrec *q, reel_seq_info *info)
         r->db,
         "SELECT s.frames, s.raw_bytes, s.stored_bytes, "
         "(SELECT f.pts + f.duration FROM reel_frame f WHERE f.seq_id = s.id ORDER BY f.idx DESC "
-        "LIMIT 1) - (SELECT f.pts FROM reel_frame f WHERE f.seq_id = s.id ORDER BY f.idx LIMIT 1) "
+        "LIMIT 1) - (SELECT f.pts FROM reel_frame f WHERE f.seq_id = s.id ORDER BY f.idx LIMIT 1), "
+        "(SELECT max(f.idx) FROM reel_frame f WHERE f.seq_id = s.id), typeof(s.frames) "
         "FROM reel_sequence s WHERE s.id = ?1",
         -1, &st, NULL);
     if (rc == SQLITE_OK) {
@@ -212,6 +268,19 @@ int reel__seq_info(reel__sdb *d, const reel__seqrec *q, reel_seq_info *info)
         info->stored_bytes = sqlite3_column_int64(st, 2);
         info->duration = sqlite3_column_int64(st, 3);
         rc = REEL_OK;
+        /* the recorded count must be the frame rows': a count edited by hand would make every
+         * reader stop short (or run past the end) */
+        if (strcmp((const char *)sqlite3_column_text(st, 5), "integer") != 0 ||
+            info->frame_count != (sqlite3_column_type(st, 4) == SQLITE_NULL
+                                      ? 0
+                                      : sqlite3_column_int64(st, 4) + 1))
+            rc = reel__err(REEL_CORRUPT,
+                           "sequence '%s': %s frames recorded, but its frame rows end at index "
+                           "%lld (a damaged or hand-edited store: reel verify lists the damage)",
+                           q->name, (const char *)sqlite3_column_text(st, 0),
+                           sqlite3_column_type(st, 4) == SQLITE_NULL
+                               ? -1LL
+                               : (long long)sqlite3_column_int64(st, 4));
     } else if (rc == SQLITE_DONE) {
         rc = reel__err(REEL_NOTFOUND, "sequence '%s' was removed", q->name);
     } else {

@@ -17,13 +17,15 @@ typedef struct reel__seqrec {
     reel_rational time_base;
 } reel__seqrec;
 
-/* Check a name (1..255 bytes) and the parameters of a new sequence (*frame_size: its frames'
- * bytes). */
+/* Check a name (1..255 bytes of valid UTF-8) and the parameters of a new sequence (*frame_size:
+ * its frames' bytes, at most max_frame). */
 REEL__HIDDEN int reel__seq_check_name(const char *name);
-REEL__HIDDEN int reel__seq_check_params(const reel_seq_params *p, size_t *frame_size);
+REEL__HIDDEN int reel__seq_check_params(const reel_seq_params *p, size_t max_frame,
+                                        size_t *frame_size);
 /* Read the sequence called name on db into *r: REEL_NOTFOUND, REEL_CORRUPT for a row whose
- * format, size or time base is invalid. */
-REEL__HIDDEN int reel__seqrec_load(sqlite3 *db, const char *name, reel__seqrec *r);
+ * format, size (1..65535, frames of at most max_frame bytes) or time base is invalid. */
+REEL__HIDDEN int reel__seqrec_load(sqlite3 *db, const char *name, size_t max_frame,
+                                   reel__seqrec *r);
 REEL__HIDDEN void reel__seqrec_clear(reel__seqrec *r);
 /* On the writer, inside a transaction: insert a sequence row (*id may be NULL), look one up by
  * name (REEL_NOTFOUND), delete one with everything that belongs to it. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/db.h"
@@ -17,16 +18,52 @@
 
 #define APPLICATION_ID 0x7265656c /* "reel", shown by `file` and PRAGMA application_id */
 
+/* Whether the directory holding path can be written (where SQLite puts -wal and -shm). */
+static int dir_writable(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return access(".", W_OK) == 0;
+    snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return access(dir, W_OK) == 0;
+}
+
+/* path as an SQLite URI "file:..." with the query given (RFC 3986: %, ?, # escaped). */
+static char *uri_of(const char *path, const char *query)
+{
+    size_t n = strlen(path), i;
+    char *u = malloc(3 * n + strlen(query) + 8), *p = u;
+    if (!u)
+        return NULL;
+    p += sprintf(p, "file:");
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (c == '%' || c == '?' || c == '#')
+            p += sprintf(p, "%%%02X", c);
+        else
+            *p++ = (char)c;
+    }
+    sprintf(p, "?%s", query);
+    return u;
+}
+
+/* A connection to the store: the writer (readonly 0), or a reader; a reader of a read-only
+ * open uses mode=ro, or immutable=1 on read-only media (s->immutable). */
 static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
 {
-    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_URI;
     sqlite3 *db = NULL;
+    char *uri;
     int rc;
     if (readonly)
         oflags |= SQLITE_OPEN_READONLY;
     else
         oflags |= SQLITE_OPEN_READWRITE | ((s->flags & REEL_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
-    rc = sqlite3_open_v2(s->path, &db, oflags, NULL);
+    if (!(uri = uri_of(s->path, !readonly ? "" : s->immutable ? "immutable=1" : "mode=ro")))
+        return reel__err(REEL_NOMEM, "out of memory");
+    rc = sqlite3_open_v2(uri, &db, oflags, NULL);
+    free(uri);
     if (rc != SQLITE_OK) {
         rc = reel__sqlerr(db, rc, s->path);
         sqlite3_close(db);
@@ -35,6 +72,45 @@ static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
     sqlite3_busy_timeout(db, s->busy_ms);
     *out = db;
     return REEL_OK;
+}
+
+/* What the first bytes of the file say when SQLite calls it corrupt. */
+static int not_a_store(const reel__sdb *s)
+{
+    char head[16] = {0};
+    FILE *f = fopen(s->path, "rb");
+    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    if (n == 16 && !memcmp(head, "SQLite format 3", 16))
+        return reel__err(REEL_CORRUPT, "%s: a damaged or truncated SQLite database: %s", s->path,
+                         reel_errmsg());
+    return reel__err(REEL_CORRUPT, "%s: not a reel store (not an SQLite database)", s->path);
+}
+
+/* The documented views (schema/002_views.sql, 004_stats_views.sql), put back if dropped. */
+static int repair_views(sqlite3 *db)
+{
+    int64_t n = 0;
+    int rc, i;
+    rc = reel__query_int(db,
+                         "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name IN "
+                         "('reel_sequences', 'reel_frames', 'reel_hot_frames', "
+                         "'reel_sequence_stats')",
+                         &n);
+    if (rc != REEL_OK || n == 4)
+        return rc;
+    rc = reel__exec(db, "BEGIN IMMEDIATE; DROP VIEW IF EXISTS reel_sequences; "
+                        "DROP VIEW IF EXISTS reel_frames; DROP VIEW IF EXISTS reel_hot_frames; "
+                        "DROP VIEW IF EXISTS reel_sequence_stats");
+    for (i = 0; rc == REEL_OK && i < reel__migration_count; i++)
+        if (strstr(reel__migrations[i].name, "views"))
+            rc = reel__exec(db, reel__migrations[i].sql);
+    if (rc == REEL_OK)
+        rc = reel__exec(db, "COMMIT");
+    if (rc != REEL_OK)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 /* Check what the file is and bring its schema up to date (writer) or check it (read-only). */
@@ -46,9 +122,12 @@ static int prepare_schema(reel__sdb *s, sqlite3 *db, int page_size)
 
     rc = reel__query_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
     if (rc == REEL_CORRUPT || rc == REEL_ERROR)
-        return reel__err(REEL_CORRUPT, "%s: not a reel store (not an SQLite database)", s->path);
+        return not_a_store(s);
     if (rc != REEL_OK)
         return rc;
+    if (objects == 0 && !(s->flags & REEL_OPEN_CREATE))
+        return reel__err(REEL_CORRUPT, "%s: an empty file, not a reel store%s", s->path,
+                         s->flags & REEL_OPEN_READONLY ? "" : " (REEL_OPEN_CREATE makes one)");
     if ((rc = reel__query_int(db, "PRAGMA application_id", &appid)) != REEL_OK)
         return rc;
     if (objects > 0 && appid != APPLICATION_ID)
@@ -61,8 +140,6 @@ static int prepare_schema(reel__sdb *s, sqlite3 *db, int page_size)
                          "(%d); upgrade reel",
                          s->path, version, REEL_VERSION_STRING, latest);
     if (s->flags & REEL_OPEN_READONLY) {
-        if (objects == 0)
-            return reel__err(REEL_CORRUPT, "%s: an empty file, not a reel store", s->path);
         if (version < latest)
             return reel__err(REEL_UNSUPPORTED,
                              "%s: store schema version %d is older than %d; open it read-write "
@@ -83,7 +160,9 @@ static int prepare_schema(reel__sdb *s, sqlite3 *db, int page_size)
         return rc;
     if ((rc = reel__exec(db, "PRAGMA synchronous = NORMAL")) != REEL_OK)
         return rc;
-    return version < latest ? reel__schema_migrate(db, latest) : REEL_OK;
+    if (version < latest && (rc = reel__schema_migrate(db, latest)) != REEL_OK)
+        return rc;
+    return repair_views(db);
 }
 
 static int check_options(int flags, const reel_open_options *o)
@@ -107,6 +186,8 @@ static int check_options(int flags, const reel_open_options *o)
                          (o->page_size & (o->page_size - 1))))
         return reel__err(REEL_INVALID, "page_size %d is not a power of two in 512..65536",
                          o->page_size);
+    if (o->max_frame_mib < 0 || o->max_frame_mib > (1 << 20))
+        return reel__err(REEL_INVALID, "max_frame_mib %d is outside 0..1048576", o->max_frame_mib);
     return REEL_OK;
 }
 
@@ -118,6 +199,7 @@ static void reader_free(reel__reader *r)
     sqlite3_finalize(r->info);
     sqlite3_finalize(r->find);
     sqlite3_finalize(r->range);
+    sqlite3_finalize(r->probe);
     sqlite3_close(r->db);
     reel__codec_free(r->codec);
     free(r);
@@ -197,9 +279,12 @@ int reel__sdb_open(const char *path, int flags, const reel_open_options *opts, r
 {
     reel__sdb *d;
     reel__reader *r;
+    struct stat st;
     int rc;
     if ((rc = check_options(flags, opts)) != REEL_OK)
         return rc;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return reel__err(REEL_INVALID, "%s: a directory, not a store", path);
     if (!(flags & REEL_OPEN_CREATE) && access(path, F_OK) != 0)
         return reel__err(REEL_NOTFOUND, "%s: no such store (pass REEL_OPEN_CREATE to create it)",
                          path);
@@ -212,9 +297,18 @@ int reel__sdb_open(const char *path, int flags, const reel_open_options *opts, r
     d->flags = flags;
     d->level = opts && opts->compression_level ? opts->compression_level : 1;
     d->busy_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 5000;
+    d->max_frame = (size_t)(opts && opts->max_frame_mib ? opts->max_frame_mib
+                                                         : REEL_DEFAULT_MAX_FRAME_MIB) << 20;
     if (flags & REEL_OPEN_READONLY) {
-        /* Check the file with a first read connection, kept in the pool. */
-        if ((rc = reel__reader_get(d, &r)) == REEL_OK)
+        /* Check the file with a first read connection, kept in the pool. Where SQLite cannot
+         * make the WAL's shared memory beside the file (read-only media), open it immutable. */
+        rc = reel__reader_get(d, &r);
+        if (rc != REEL_OK && rc != REEL_CORRUPT && rc != REEL_UNSUPPORTED &&
+            access(path, R_OK) == 0 && !dir_writable(path)) {
+            d->immutable = 1;
+            rc = reel__reader_get(d, &r);
+        }
+        if (rc == REEL_OK)
             reel__reader_put(d, r);
     } else {
         rc = db_connect(d, 0, &d->wdb);

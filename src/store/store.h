@@ -16,6 +16,7 @@ typedef struct reel__reader {
     sqlite3_stmt *info;    /* one frame's metadata */
     sqlite3_stmt *find;    /* the last frame at or before a pts */
     sqlite3_stmt *range;   /* frames of an index range with their blobs */
+    sqlite3_stmt *probe;   /* what one frame's row claims: status and sizes */
     reel__codec *codec;
     struct reel__reader *next;
 } reel__reader;
@@ -25,6 +26,8 @@ typedef struct reel__sdb {
     int flags;              /* REEL_OPEN_* */
     int level;              /* zstd level of frames appended through this open */
     int busy_ms;
+    size_t max_frame;       /* the largest frame a sequence may have in this open, in bytes */
+    int immutable;          /* read-only media: opened with SQLite's immutable=1 */
     pthread_mutex_t lock;   /* guards pool */
     reel__reader *pool;     /* idle read connections */
     pthread_mutex_t wlock;  /* serialises every use of wdb and wcodec */

@@ -5,10 +5,18 @@
 #include "store/frame.h"
 #include "tier/handles.h"
 
+static int inherited(void)
+{
+    return reel__err(REEL_MISUSE, "this handle was made before fork(), in the parent process: "
+                                  "open the store again in this one");
+}
+
 int reel__store_check(const reel_store *s)
 {
     if (!s || reel__magic(s) != REEL__MAGIC_STORE)
         return reel__err(REEL_MISUSE, "not an open reel_store handle");
+    if (s->forks != reel__fork_generation())
+        return inherited();
     return REEL_OK;
 }
 
@@ -16,6 +24,8 @@ int reel__seq_check(const reel_seq *q)
 {
     if (!q || reel__magic(q) != REEL__MAGIC_SEQ)
         return reel__err(REEL_MISUSE, "not an open reel_seq handle");
+    if (q->store->forks != reel__fork_generation())
+        return inherited();
     return REEL_OK;
 }
 
@@ -28,6 +38,12 @@ int64_t reel__store_pinned(reel_store *s)
         n += reel__pins_total(&q->pins);
     pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+int reel__probe_frame(void *ctx)
+{
+    reel__frame_ref *r = ctx;
+    return reel__frame_probe(r->seq->store->db, &r->seq->rec, r->idx);
 }
 
 int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info)

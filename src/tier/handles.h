@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include "base/fork.h"
 #include "base/pins.h"
 #include "cache/cache.h"
 #include "store/sequence.h"
@@ -21,6 +22,7 @@
 
 struct reel_store {
     uint32_t magic;
+    unsigned forks;           /* the fork generation it was opened in (base/fork.h) */
     uint64_t serial;          /* this open's key in shared caches */
     reel__sdb *db;            /* the file */
     reel_cache *cache;
@@ -59,6 +61,7 @@ typedef struct reel__frame_ref {
     int64_t idx;
 } reel__frame_ref;
 REEL__HIDDEN int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info);
+REEL__HIDDEN int reel__probe_frame(void *ctx);
 /* The cache's request for frame idx of q, loaded with reel__load_frame(ref) (ref may be NULL
  * for a put); its owner is the sequence's counters, its class from the sequence's policy.
  * Inline: every get builds one. */
@@ -74,6 +77,7 @@ static inline void reel__seq_pin_req(reel_seq *q, int64_t idx, reel__frame_ref *
     r->idx = idx;
     r->size = q->rec.frame_size;
     r->load = reel__load_frame;
+    r->check = ref ? reel__probe_frame : NULL;
     r->ctx = ref;
     r->ops = &reel__seqstat_ops;
     r->owner = q->stat;

@@ -43,6 +43,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/fork.h"
 #include "cache/cache.h"
 #include "tier/pressure.h"
 
@@ -603,24 +604,40 @@ int reel_cache_stop_pressure_monitor(reel_cache *c)
 
 /* ---- the process's default cache ---------------------------------------------------------- */
 
+/* The default cache of this process: one made in a parent before fork() is the parent's (its
+ * monitor thread did not follow, its locks may be held): a child gets a new one. */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 static reel_cache *default_cache;
+static unsigned default_forks;
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
-static void default_init(void)
+static void fork_prepare(void) { pthread_mutex_lock(&default_lock); }
+static void fork_after(void) { pthread_mutex_unlock(&default_lock); }
+static void default_install(void) { pthread_atfork(fork_prepare, fork_after, fork_after); }
+
+static reel_cache *default_make(void)
 {
     reel_cache *c;
     if (reel_cache_new(REEL__DEFAULT_CACHE_BUDGET, &c) != REEL_OK)
-        return;
+        return NULL;
     reel__cache_mark_default(c);
     /* the default cache gives memory back when the system runs short */
     reel__cache_attach_lock(c, 1);
     monitor_start(c, NULL);
     reel__cache_attach_lock(c, 0);
-    default_cache = c;
+    return c;
 }
 
 reel_cache *reel_cache_default(void)
 {
-    pthread_once(&default_once, default_init);
-    return default_cache;
+    reel_cache *c;
+    pthread_once(&default_once, default_install);
+    pthread_mutex_lock(&default_lock);
+    if (!default_cache || default_forks != reel__fork_generation()) {
+        default_cache = default_make();
+        default_forks = reel__fork_generation();
+    }
+    c = default_cache;
+    pthread_mutex_unlock(&default_lock);
+    return c;
 }

@@ -1,0 +1,11 @@
+/* fork.h - telling handles made before a fork() from those made after it (fork.c). */
+#ifndef REEL_BASE_FORK_H
+#define REEL_BASE_FORK_H
+
+#include "base/common.h"
+
+/* A number that changes in a child process at every fork(): a handle records it when made,
+ * and one whose number differs was inherited from the parent. */
+REEL__HIDDEN unsigned reel__fork_generation(void);
+
+#endif
