@@ -489,6 +489,78 @@ START_TEST(test_resume_after_kill)
 }
 END_TEST
 
+/* The same import started twice at once (two cron jobs): one imports, the other refuses with
+ * REEL_BUSY naming the first (or, if it came after, finds it done); nothing is lost. */
+START_TEST(test_double_import)
+{
+    const char *path = tu_path("twice.reel");
+    int go[2], status[2], i, ok = 0, busy = 0;
+    pid_t pid[2];
+    reel_store *s;
+    ck_assert_int_eq(reel_open(path, REEL_OPEN_CREATE, NULL, &s), REEL_OK);
+    reel_close(s);
+    ck_assert_int_eq(pipe(go), 0);
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_ge(pid[i] = fork(), 0);
+        if (pid[i] == 0) {
+            reel_store *cs;
+            reel_import_options o;
+            char c;
+            int rc = 99;
+            memset(&o, 0, sizeof o);
+            o.sequence = "a";
+            o.workers = 1;
+            close(go[1]);
+            if (read(go[0], &c, 1) == 1 && reel_open(path, 0, NULL, &cs) == REEL_OK) {
+                rc = reel_import(cs, fixture("long.mp4"), &o, NULL);
+                if (rc == REEL_BUSY && !strstr(reel_errmsg(), "being imported by process"))
+                    rc = 98;
+                reel_close(cs);
+            }
+            _exit(rc);
+        }
+    }
+    close(go[0]);
+    ck_assert_int_eq(write(go[1], "gg", 2), 2); /* both at once */
+    close(go[1]);
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(waitpid(pid[i], &status[i], 0), pid[i]);
+        ck_assert(WIFEXITED(status[i]));
+        ok += WEXITSTATUS(status[i]) == REEL_OK;
+        busy += WEXITSTATUS(status[i]) == REEL_BUSY || WEXITSTATUS(status[i]) == REEL_DONE;
+    }
+    ck_assert_msg(ok == 1 && busy == 1, "exit codes %d and %d", WEXITSTATUS(status[0]),
+                  WEXITSTATUS(status[1]));
+    ck_assert_int_eq(tu_sql_int(path, "SELECT frames FROM reel_sequences WHERE name = 'a'"), 300);
+    ck_assert_int_eq(tu_sql_int(path, "SELECT count(*) FROM reel_claim"), 0);
+    ck_assert_int_eq(reel_open(path, 0, NULL, &s), REEL_OK);
+    expect_same_as_clean(s, "a");
+    reel_close(s);
+}
+END_TEST
+
+/* Files that are not regular (a device that never ends, a directory) are refused at once. */
+START_TEST(test_not_regular_files)
+{
+    reel_store *s;
+    reel_import_result r;
+    ck_assert_int_eq(reel_open(tu_path("nr.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
+    ck_assert_int_eq(import(s, "/dev/zero", "z", 0, &r), REEL_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "not a regular file"));
+    ck_assert_int_eq(import(s, "/tmp", "z", 0, &r), REEL_UNSUPPORTED);
+    {
+        char name[300];
+        memset(name, 'n', 256);
+        name[256] = 0;
+        ck_assert_int_eq(import(s, fixture("mpeg4.avi"), name, 0, &r), REEL_INVALID);
+        name[255] = 0;
+        ck_assert_int_eq(import(s, fixture("mpeg4.avi"), name, 0, &r), REEL_OK);
+        ck_assert_int_eq(import(s, fixture("mpeg4.avi"), "bad\xff\xfe", 0, &r), REEL_INVALID);
+    }
+    reel_close(s);
+}
+END_TEST
+
 START_TEST(test_formats_scale_and_args)
 {
     static const int fmts[] = {REEL_PIX_GRAY8, REEL_PIX_BGR24, REEL_PIX_YUV444P,
@@ -566,5 +638,7 @@ int main(void)
     tcase_add_test(tc, test_interrupt_and_resume);
     tcase_add_test(tc, test_resume_after_kill);
     tcase_add_test(tc, test_formats_scale_and_args);
+    tcase_add_test(tc, test_double_import);
+    tcase_add_test(tc, test_not_regular_files);
     return tu_run("ingest", tc);
 }

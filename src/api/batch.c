@@ -21,8 +21,10 @@ int reel_frames_get(reel_seq *seq, const int64_t *indexes, size_t n, unsigned fl
     const int64_t **order;
     size_t i;
     int rc = REEL_OK;
-    if (reel__seq_check(seq) != REEL_OK || ((!indexes || !frames) && n))
-        return reel__err(REEL_MISUSE, "reel_frames_get: NULL or closed argument");
+    if (reel__seq_check(seq, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if ((!indexes || !frames) && n)
+        return reel__null_arg(__func__);
     if (n == 0)
         return REEL_OK;
     if (!(order = malloc(n * sizeof *order)))
@@ -51,8 +53,10 @@ int reel_frames_get_window(reel_seq *seq, int64_t center, int64_t radius, unsign
 {
     int64_t total, lo, hi, *idx, i;
     int rc;
-    if (reel__seq_check(seq) != REEL_OK || !frames || !count)
-        return reel__err(REEL_MISUSE, "reel_frames_get_window: NULL or closed argument");
+    if (reel__seq_check(seq, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!frames || !count)
+        return reel__null_arg(__func__);
     if (radius < 0 || radius > (int64_t)1 << 30)
         return reel__err(REEL_INVALID, "reel_frames_get_window: radius %lld", (long long)radius);
     if ((rc = reel_seq_frame_count(seq, &total)) != REEL_OK)
@@ -83,8 +87,10 @@ int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_t batch,
     int64_t *idx, total, end, at;
     size_t k;
     int rc = REEL_OK;
-    if (reel__seq_check(seq) != REEL_OK || !cb)
-        return reel__err(REEL_MISUSE, "reel_seq_foreach: NULL or closed argument");
+    if (reel__seq_check(seq, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!cb)
+        return reel__null_arg(__func__);
     if (first < 0 || batch == 0 || batch > REEL__PREFETCH_MAX / 2 || (flags & ~(unsigned)REEL_FOREACH_RELEASE))
         return reel__err(REEL_INVALID, "reel_seq_foreach: first >= 0, batch 1..%d, known flags",
                          REEL__PREFETCH_MAX / 2);

@@ -111,8 +111,10 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
 {
     reel_frame *f;
     int rc;
-    if (reel__seq_check(seq) != REEL_OK || !out)
-        return reel__err(REEL_MISUSE, "reel_frame_get: NULL or closed argument");
+    if (reel__seq_check(seq, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!out)
+        return reel__null_arg(__func__);
     if (flags & ~(unsigned)(REEL_GET_LAZY | REEL_GET_ONCE))
         return reel__err(REEL_INVALID, "reel_frame_get: unknown flags 0x%x", flags);
     if (!(f = handle_alloc()))
@@ -148,18 +150,20 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     return REEL_OK;
 }
 
-static int frame_check(const reel_frame *f)
+static int frame_check(const reel_frame *f, const char *fn)
 {
     if (!f || reel__magic(f) != MAGIC_FRAME)
-        return reel__err(REEL_MISUSE, "not a reel_frame handle");
-    return reel__seq_check(f->seq); /* (and not one inherited through fork) */
+        return reel__err(REEL_MISUSE, "%s: not a reel_frame handle", fn);
+    return reel__seq_check(f->seq, fn); /* (and not one inherited through fork) */
 }
 
 int reel_frame_pixels(reel_frame *f, const void **pixels, size_t *size)
 {
     int rc = REEL_OK;
-    if (frame_check(f) != REEL_OK || !pixels)
-        return reel__err(REEL_MISUSE, "reel_frame_pixels: NULL or released argument");
+    if (frame_check(f, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!pixels)
+        return reel__null_arg(__func__);
     pthread_mutex_lock(&f->lock);
     if (!f->entry)
         rc = pin(f, REEL__PIN_UNCOUNTED); /* the get counted already */
@@ -174,8 +178,10 @@ int reel_frame_pixels(reel_frame *f, const void **pixels, size_t *size)
 
 int reel_frame_meta(const reel_frame *f, reel_frame_info *info)
 {
-    if (frame_check(f) != REEL_OK || !info)
-        return reel__err(REEL_MISUSE, "reel_frame_meta: NULL or released argument");
+    if (frame_check(f, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!info)
+        return reel__null_arg(__func__);
     *info = f->info;
     return REEL_OK;
 }
@@ -183,8 +189,10 @@ int reel_frame_meta(const reel_frame *f, reel_frame_info *info)
 int reel_frame_describe(const reel_frame *f, reel_frame_desc *d)
 {
     const reel_seq *q;
-    if (frame_check(f) != REEL_OK || !d)
-        return reel__err(REEL_MISUSE, "reel_frame_describe: NULL or released argument");
+    if (frame_check(f, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!d)
+        return reel__null_arg(__func__);
     q = f->seq;
     memset(d, 0, sizeof *d);
     d->index = f->index;
@@ -219,16 +227,20 @@ static int access_of(const reel_frame *f, int64_t *count, int64_t *last_ms)
 int reel_frame_access_count(const reel_frame *f, int64_t *count)
 {
     int64_t ms;
-    if (frame_check(f) != REEL_OK || !count)
-        return reel__err(REEL_MISUSE, "reel_frame_access_count: NULL or released argument");
+    if (frame_check(f, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!count)
+        return reel__null_arg(__func__);
     return access_of(f, count, &ms);
 }
 
 int reel_frame_last_access(const reel_frame *f, int64_t *unix_ms)
 {
     int64_t n;
-    if (frame_check(f) != REEL_OK || !unix_ms)
-        return reel__err(REEL_MISUSE, "reel_frame_last_access: NULL or released argument");
+    if (frame_check(f, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!unix_ms)
+        return reel__null_arg(__func__);
     return access_of(f, &n, unix_ms);
 }
 
@@ -236,8 +248,8 @@ int reel_frame_release(reel_frame *f)
 {
     if (!f)
         return REEL_OK;
-    if (frame_check(f) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (frame_check(f, __func__) != REEL_OK)
+        return REEL_MISUSE;
     f->magic = REEL__MAGIC_DEAD;
     if (f->entry)
         reel__cache_unpin(f->cache, f->entry, (f->flags & REEL_GET_ONCE) != 0);

@@ -38,8 +38,10 @@ int reel_seq_create(reel_store *s, const char *name, const reel_seq_params *p, r
 {
     size_t fs;
     int rc;
-    if (reel__store_check(s) != REEL_OK || !name || !p || !out)
-        return reel__err(REEL_MISUSE, "reel_seq_create: NULL or closed argument");
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!name || !p || !out)
+        return reel__null_arg(__func__);
     if ((rc = reel__seq_check_name(name)) != REEL_OK ||
         (rc = reel__seq_check_params(p, s->db->max_frame, &fs)) != REEL_OK)
         return rc;
@@ -56,8 +58,10 @@ int reel_seq_open(reel_store *s, const char *name, reel_seq **out)
 {
     reel__reader *r;
     int rc;
-    if (reel__store_check(s) != REEL_OK || !name || !out)
-        return reel__err(REEL_MISUSE, "reel_seq_open: NULL or closed argument");
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!name || !out)
+        return reel__null_arg(__func__);
     if ((rc = reel__reader_get(s->db, &r)) != REEL_OK)
         return rc;
     rc = reel__seq_open_on(s, r->db, name, out);
@@ -70,8 +74,8 @@ int reel_seq_close(reel_seq *q)
     reel_seq **p;
     if (!q)
         return REEL_OK;
-    if (reel__seq_check(q) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (reel__pins_total(&q->pins) > 0)
         return reel__err(REEL_MISUSE, "reel_seq_close: %lld frame handle(s) not released",
                          (long long)reel__pins_total(&q->pins));
@@ -112,8 +116,10 @@ int reel_seq_remove(reel_store *s, const char *name)
     int64_t id = 0;
     sqlite3 *db;
     int rc;
-    if (reel__store_check(s) != REEL_OK || !name)
-        return reel__err(REEL_MISUSE, "reel_seq_remove: NULL or closed argument");
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!name)
+        return reel__null_arg(__func__);
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;
     db = s->db->wdb;
@@ -136,15 +142,19 @@ int reel_seq_remove(reel_store *s, const char *name)
 
 int reel_seq_list(reel_store *s, int (*cb)(void *, const char *), void *ctx)
 {
-    if (reel__store_check(s) != REEL_OK || !cb)
-        return reel__err(REEL_MISUSE, "reel_seq_list: NULL or closed argument");
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!cb)
+        return reel__null_arg(__func__);
     return reel__seq_list(s->db, cb, ctx);
 }
 
 int reel_seq_info_get(reel_seq *q, reel_seq_info *info)
 {
-    if (reel__seq_check(q) != REEL_OK || !info)
-        return reel__err(REEL_MISUSE, "reel_seq_info_get: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!info)
+        return reel__null_arg(__func__);
     return reel__seq_info(q->store->db, &q->rec, info);
 }
 
@@ -152,8 +162,10 @@ int reel_seq_frame_count(reel_seq *q, int64_t *count)
 {
     reel_seq_info info;
     int rc;
-    if (reel__seq_check(q) != REEL_OK || !count)
-        return reel__err(REEL_MISUSE, "reel_seq_frame_count: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!count)
+        return reel__null_arg(__func__);
     if ((rc = reel__seq_info(q->store->db, &q->rec, &info)) == REEL_OK)
         *count = info.frame_count;
     return rc;
@@ -195,8 +207,10 @@ int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64
     reel__append a;
     size_t i;
     int rc;
-    if (reel__seq_check(q) != REEL_OK || (!frames && n))
-        return reel__err(REEL_MISUSE, "reel_frames_append: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!frames && n)
+        return reel__null_arg(__func__);
     for (i = 0; i < n; i++)
         if ((rc = reel__frame_check(&q->rec, &frames[i], i)) != REEL_OK)
             return rc;
@@ -221,8 +235,10 @@ int reel_frame_append(reel_seq *q, const reel_frame_in *f, int64_t *index)
 
 int reel_frame_read(reel_seq *q, int64_t index, void *dst, size_t cap, reel_frame_info *info)
 {
-    if (reel__seq_check(q) != REEL_OK || !dst)
-        return reel__err(REEL_MISUSE, "reel_frame_read: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!dst)
+        return reel__null_arg(__func__);
     if (cap < q->rec.frame_size)
         return reel__err(REEL_FULL, "reel_frame_read: buffer of %zu bytes, frames need %zu", cap,
                          q->rec.frame_size);
@@ -231,8 +247,10 @@ int reel_frame_read(reel_seq *q, int64_t index, void *dst, size_t cap, reel_fram
 
 int reel_frame_read_range(reel_seq *q, int64_t first, size_t n, void *dst, size_t cap)
 {
-    if (reel__seq_check(q) != REEL_OK || (!dst && n))
-        return reel__err(REEL_MISUSE, "reel_frame_read_range: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!dst && n)
+        return reel__null_arg(__func__);
     if (first < 0 || n > (size_t)INT64_MAX - (size_t)first)
         return reel__err(REEL_INVALID, "reel_frame_read_range: bad range");
     if (n && cap / n < q->rec.frame_size)
@@ -244,14 +262,18 @@ int reel_frame_read_range(reel_seq *q, int64_t first, size_t n, void *dst, size_
 
 int reel_frame_info_get(reel_seq *q, int64_t index, reel_frame_info *info)
 {
-    if (reel__seq_check(q) != REEL_OK || !info)
-        return reel__err(REEL_MISUSE, "reel_frame_info_get: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!info)
+        return reel__null_arg(__func__);
     return reel__frame_info(q->store->db, &q->rec, index, info);
 }
 
 int reel_seq_find_pts(reel_seq *q, int64_t pts, int64_t *index)
 {
-    if (reel__seq_check(q) != REEL_OK || !index)
-        return reel__err(REEL_MISUSE, "reel_seq_find_pts: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!index)
+        return reel__null_arg(__func__);
     return reel__frame_find_pts(q->store->db, &q->rec, pts, index);
 }

@@ -54,8 +54,8 @@ int reel_close(reel_store *s)
 {
     if (!s)
         return REEL_OK;
-    if (reel__store_check(s) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
     pthread_mutex_lock(&s->lock);
     if (s->open_seqs > 0) {
         int n = s->open_seqs;
@@ -86,8 +86,8 @@ int reel_close(reel_store *s)
 int reel_store_set_cache(reel_store *s, reel_cache *cache)
 {
     int64_t pinned;
-    if (reel__store_check(s) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (!cache && !(cache = reel_cache_default()))
         return reel__err(REEL_NOMEM, "no default cache");
     pinned = reel__store_pinned(s);
@@ -113,15 +113,15 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
 
 int reel_store_set_readahead(reel_store *s, int workers, int window)
 {
-    if (reel__store_check(s) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
     return reel__prefetch_configure(s->prefetch, workers, window);
 }
 
 int reel_store_set_flush_interval(reel_store *s, int ms)
 {
-    if (reel__store_check(s) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (ms < 0)
         return reel__err(REEL_INVALID, "flush interval %d ms: must be >= 0", ms);
     if (s->flusher)

@@ -42,6 +42,8 @@ int reel__err(int code, const char *fmt, ...)
     return code;
 }
 
+int reel__null_arg(const char *fn) { return reel__err(REEL_MISUSE, "%s: NULL argument", fn); }
+
 int reel_version_number(void) { return REEL_VERSION_NUMBER; }
 
 const char *reel_version_string(void) { return REEL_VERSION_STRING; }

@@ -6,5 +6,7 @@
 
 /* Record a detailed message for this thread and return code. */
 REEL__HIDDEN int reel__err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* REEL_MISUSE: "fn: NULL argument" (a required pointer was NULL). */
+REEL__HIDDEN int reel__null_arg(const char *fn);
 
 #endif

@@ -21,10 +21,11 @@
 #define DEFAULT_CALM_MS 2000
 #define DEFAULT_GROW_STEP ((size_t)16 << 20)
 
-int reel__cache_check(const reel_cache *c)
+int reel__cache_check(const reel_cache *c, const char *fn)
 {
-    return c && reel__magic(c) == MAGIC_CACHE ? REEL_OK
-                                        : reel__err(REEL_MISUSE, "not a reel_cache handle");
+    return c && reel__magic(c) == MAGIC_CACHE
+               ? REEL_OK
+               : reel__err(REEL_MISUSE, "%s: not a reel_cache handle", fn);
 }
 
 size_t reel__cache_pinned_bytes(reel_cache *c)
@@ -120,8 +121,8 @@ int reel_cache_free(reel_cache *c)
     int i;
     if (!c)
         return REEL_OK;
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (c->is_default)
         return reel__err(REEL_MISUSE, "reel_cache_free: the default cache lives with the process");
     if (atomic_load(&c->users) > 0 || reel__cache_pinned_bytes(c) > 0)
@@ -147,8 +148,8 @@ int reel_cache_free(reel_cache *c)
 
 int reel_cache_set_budget(reel_cache *c, size_t budget)
 {
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     atomic_store(&c->budget, budget);
     reel__cache_make_room(c, budget);
     return REEL_OK;
@@ -156,16 +157,18 @@ int reel_cache_set_budget(reel_cache *c, size_t budget)
 
 int reel_cache_set_strict(reel_cache *c, int on)
 {
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     atomic_store(&c->strict, on != 0);
     return REEL_OK;
 }
 
 int reel_cache_get_budget(reel_cache *c, size_t *budget)
 {
-    if (reel__cache_check(c) != REEL_OK || !budget)
-        return reel__err(REEL_MISUSE, "reel_cache_get_budget: NULL argument");
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!budget)
+        return reel__null_arg(__func__);
     *budget = atomic_load(&c->budget);
     return REEL_OK;
 }
@@ -173,8 +176,8 @@ int reel_cache_get_budget(reel_cache *c, size_t *budget)
 int reel_cache_push_budget(reel_cache *c, size_t budget)
 {
     int rc = REEL_OK;
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     pthread_mutex_lock(&c->push_lock);
     if (c->npushed == PUSH_DEPTH)
         rc = reel__err(REEL_FULL, "reel_cache_push_budget: %d pushes deep already", PUSH_DEPTH);
@@ -190,8 +193,8 @@ int reel_cache_pop(reel_cache *c)
 {
     size_t budget = 0;
     int rc = REEL_OK;
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     pthread_mutex_lock(&c->push_lock);
     if (c->npushed == 0)
         rc = reel__err(REEL_MISUSE, "reel_cache_pop: nothing was pushed");
@@ -206,8 +209,8 @@ int reel_cache_pop(reel_cache *c)
 int reel_cache_trim(reel_cache *c, size_t target)
 {
     int rc;
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     rc = reel__cache_write_back(c); /* nothing unsaved stays behind what is dropped */
     reel__cache_shrink(c, target);
     reel__fb_release(&c->mem);
@@ -289,8 +292,8 @@ void reel__cache_set_grow_hook(reel_cache *c, void (*fn)(void *ctx), void *ctx, 
 int reel_cache_pressure(reel_cache *c, int level)
 {
     int rc;
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (level < REEL_PRESSURE_NONE || level > REEL_PRESSURE_CRITICAL)
         return reel__err(REEL_INVALID, "reel_cache_pressure: unknown level %d", level);
     if (level == REEL_PRESSURE_NONE)
@@ -326,8 +329,10 @@ void reel__cache_mark_default(reel_cache *c) { c->is_default = 1; }
 int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
 {
     int i;
-    if (reel__cache_check(c) != REEL_OK || !st)
-        return reel__err(REEL_MISUSE, "reel_cache_stats_get: NULL argument");
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!st)
+        return reel__null_arg(__func__);
     memset(st, 0, sizeof *st);
     st->budget = atomic_load(&c->budget);
     st->effective_budget = reel__cache_cap(c);

@@ -75,7 +75,7 @@ typedef struct reel__pinned {
 REEL__HIDDEN uint64_t reel__cache_serial(void);
 /* Stores using the cache (it cannot be freed while any does). */
 REEL__HIDDEN void reel__cache_use(reel_cache *c, int delta);
-REEL__HIDDEN int reel__cache_check(const reel_cache *c);
+REEL__HIDDEN int reel__cache_check(const reel_cache *c, const char *fn);
 
 /* Pin the frame of r, loading it on a miss (once, however many threads ask). Room is made
  * before the load, so a frame being loaded is inside the budget already. */

@@ -497,8 +497,10 @@ int reel_import(reel_store *store, const char *path, const reel_import_options *
     int rc;
     if (res)
         memset(res, 0, sizeof *res);
-    if (reel__store_check(store) != REEL_OK || !path)
-        return reel__err(REEL_MISUSE, "reel_import: NULL or closed argument");
+    if (reel__store_check(store, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!path)
+        return reel__null_arg(__func__);
     memset(&im, 0, sizeof im);
     if (opts)
         im.opts = *opts;

@@ -77,14 +77,16 @@ static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
 /* What the first bytes of the file say when SQLite calls it corrupt. */
 static int not_a_store(const reel__sdb *s)
 {
-    char head[16] = {0};
+    char head[16] = {0}, why[256];
     FILE *f = fopen(s->path, "rb");
     size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    const char *colon = strrchr(reel_errmsg(), ':');
     if (f)
         fclose(f);
+    snprintf(why, sizeof why, "%s", colon ? colon + 2 : reel_errmsg());
     if (n == 16 && !memcmp(head, "SQLite format 3", 16))
-        return reel__err(REEL_CORRUPT, "%s: a damaged or truncated SQLite database: %s", s->path,
-                         reel_errmsg());
+        return reel__err(REEL_CORRUPT, "%s: a damaged or truncated SQLite database (%s)", s->path,
+                         why);
     return reel__err(REEL_CORRUPT, "%s: not a reel store (not an SQLite database)", s->path);
 }
 

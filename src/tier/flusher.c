@@ -109,7 +109,7 @@ int reel__store_sink(void *store)
 
 int reel_flush(reel_store *s)
 {
-    if (reel__store_check(s) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
     return reel__store_sink(s);
 }

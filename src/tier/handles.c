@@ -5,27 +5,28 @@
 #include "store/frame.h"
 #include "tier/handles.h"
 
-static int inherited(void)
+static int inherited(const char *fn)
 {
-    return reel__err(REEL_MISUSE, "this handle was made before fork(), in the parent process: "
-                                  "open the store again in this one");
+    return reel__err(REEL_MISUSE, "%s: this handle was made before fork(), in the parent "
+                                  "process: open the store again in this one",
+                     fn);
 }
 
-int reel__store_check(const reel_store *s)
+int reel__store_check(const reel_store *s, const char *fn)
 {
     if (!s || reel__magic(s) != REEL__MAGIC_STORE)
-        return reel__err(REEL_MISUSE, "not an open reel_store handle");
+        return reel__err(REEL_MISUSE, "%s: not an open reel_store handle", fn);
     if (s->forks != reel__fork_generation())
-        return inherited();
+        return inherited(fn);
     return REEL_OK;
 }
 
-int reel__seq_check(const reel_seq *q)
+int reel__seq_check(const reel_seq *q, const char *fn)
 {
     if (!q || reel__magic(q) != REEL__MAGIC_SEQ)
-        return reel__err(REEL_MISUSE, "not an open reel_seq handle");
+        return reel__err(REEL_MISUSE, "%s: not an open reel_seq handle", fn);
     if (q->store->forks != reel__fork_generation())
-        return inherited();
+        return inherited(fn);
     return REEL_OK;
 }
 

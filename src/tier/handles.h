@@ -49,9 +49,10 @@ struct reel_seq {
     int ra_inflight;          /* read-ahead loads running on it (prefetch.c, under its lock) */
 };
 
-/* REEL_OK for an open handle, else REEL_MISUSE with a message. */
-REEL__HIDDEN int reel__store_check(const reel_store *s);
-REEL__HIDDEN int reel__seq_check(const reel_seq *q);
+/* REEL_OK for an open handle of this process, else REEL_MISUSE with a message that names the
+ * calling entry point fn. */
+REEL__HIDDEN int reel__store_check(const reel_store *s, const char *fn);
+REEL__HIDDEN int reel__seq_check(const reel_seq *q, const char *fn);
 /* Frame handles not yet released, over all open sequence handles of the store. */
 REEL__HIDDEN int64_t reel__store_pinned(reel_store *s);
 

@@ -116,8 +116,10 @@ int reel_seq_set_policy(reel_seq *q, const reel_seq_policy *p)
 {
     reel__seqpol *pol;
     size_t i;
-    if (reel__seq_check(q) != REEL_OK || !p)
-        return reel__err(REEL_MISUSE, "reel_seq_set_policy: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!p)
+        return reel__null_arg(__func__);
     if (p->priority < REEL_PRIORITY_LOW || p->priority > REEL_PRIORITY_HIGH || p->window < 0)
         return reel__err(REEL_INVALID, "reel_seq_set_policy: priority %d (-1..1) or window "
                                        "%lld (>= 0)",
@@ -142,8 +144,10 @@ int reel_seq_set_policy(reel_seq *q, const reel_seq_policy *p)
 int reel_seq_get_policy(reel_seq *q, reel_seq_policy *p)
 {
     reel__seqpol *pol;
-    if (reel__seq_check(q) != REEL_OK || !p)
-        return reel__err(REEL_MISUSE, "reel_seq_get_policy: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!p)
+        return reel__null_arg(__func__);
     memset(p, 0, sizeof *p);
     if ((pol = reel__seqstat_policy(q->stat))) {
         pthread_mutex_lock(&pol->lock);
@@ -157,8 +161,8 @@ int reel_seq_trim(reel_seq *q, size_t *freed)
 {
     reel__seqpol *pol;
     size_t n = 0;
-    if (reel__seq_check(q) != REEL_OK)
-        return reel__err(REEL_MISUSE, "reel_seq_trim: NULL or closed sequence");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (!(pol = reel__seqstat_policy(q->stat)))
         return reel__err(REEL_NOMEM, "out of memory");
     pthread_mutex_lock(&pol->lock);
@@ -173,8 +177,8 @@ int reel_seq_trim(reel_seq *q, size_t *freed)
 int reel_frame_unload(reel_seq *q, int64_t index)
 {
     size_t freed;
-    if (reel__seq_check(q) != REEL_OK)
-        return reel__err(REEL_MISUSE, "reel_frame_unload: NULL or closed sequence");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (reel__cache_unload(q->store->cache, q->store->serial, q->rec.id, index, &freed) != REEL_OK)
         return reel__err(REEL_BUSY, "sequence '%s' frame %lld is pinned, loading or waiting for "
                                     "write-back: it stays",

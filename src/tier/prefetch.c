@@ -140,8 +140,8 @@ static void enqueue_locked(reel__prefetch *p, reel_seq *seq, int64_t first, int6
 int reel_seq_prefetch(reel_seq *seq, int64_t first, size_t count)
 {
     reel__prefetch *p;
-    if (reel__seq_check(seq) != REEL_OK)
-        return reel__err(REEL_MISUSE, "reel_seq_prefetch: NULL or closed sequence");
+    if (reel__seq_check(seq, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (first < 0 || count > QCAP)
         return reel__err(REEL_INVALID, "reel_seq_prefetch: range must start >= 0 and hold at "
                                        "most %d frames",
@@ -248,8 +248,8 @@ int reel_seq_prefetch_wait(reel_seq *seq, int timeout_ms)
     reel__prefetch *p;
     struct timespec until;
     int rc = REEL_OK;
-    if (reel__seq_check(seq) != REEL_OK)
-        return reel__err(REEL_MISUSE, "reel_seq_prefetch_wait: NULL or closed sequence");
+    if (reel__seq_check(seq, __func__) != REEL_OK)
+        return REEL_MISUSE;
     p = seq->store->prefetch;
     until = reel__deadline(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&p->lock);

@@ -584,8 +584,8 @@ static int monitor_start(reel_cache *c, const reel_pressure_options *opts)
 int reel_cache_monitor_pressure(reel_cache *c, const reel_pressure_options *opts)
 {
     int rc;
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     reel__cache_attach_lock(c, 1);
     rc = monitor_start(c, opts);
     reel__cache_attach_lock(c, 0);
@@ -594,8 +594,8 @@ int reel_cache_monitor_pressure(reel_cache *c, const reel_pressure_options *opts
 
 int reel_cache_stop_pressure_monitor(reel_cache *c)
 {
-    if (reel__cache_check(c) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__cache_check(c, __func__) != REEL_OK)
+        return REEL_MISUSE;
     reel__cache_attach_lock(c, 1);
     reel__cache_attach(c, NULL, NULL);
     reel__cache_attach_lock(c, 0);

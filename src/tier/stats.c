@@ -116,8 +116,10 @@ int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
 {
     reel__seqstat *st;
     uint64_t hits;
-    if (reel__seq_check(q) != REEL_OK || !out)
-        return reel__err(REEL_MISUSE, "reel_seq_cache_stats: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!out)
+        return reel__null_arg(__func__);
     memset(out, 0, sizeof *out);
     reel_cache_get_budget(q->store->cache, &out->budget);
     out->effective_budget = reel__cache_effective(q->store->cache);

@@ -230,8 +230,10 @@ int reel_frame_put(reel_seq *q, const reel_frame_in *f, int64_t *index)
     reel_store *s;
     int64_t idx = -1;
     int rc, full = 0;
-    if (reel__seq_check(q) != REEL_OK || !f)
-        return reel__err(REEL_MISUSE, "reel_frame_put: NULL or closed argument");
+    if (reel__seq_check(q, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!f)
+        return reel__null_arg(__func__);
     s = q->store;
     if (!s->wb)
         return reel__err(REEL_READONLY, "reel_frame_put: the store is read-only");
@@ -260,8 +262,8 @@ int reel_frame_put(reel_seq *q, const reel_frame_in *f, int64_t *index)
 
 int reel_store_set_writeback(reel_store *s, size_t batch)
 {
-    if (reel__store_check(s) != REEL_OK)
-        return reel__err(REEL_MISUSE, "%s: NULL or closed argument", __func__);
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
     if (batch < 1 || batch > MAX_BATCH)
         return reel__err(REEL_INVALID, "write-back batch %zu: must be 1..%d", batch, MAX_BATCH);
     if (!s->wb)
