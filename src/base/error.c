@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/error.h"
 
@@ -35,10 +36,12 @@ const char *reel_errmsg(void) { return errmsg; }
 
 int reel__err(int code, const char *fmt, ...)
 {
+    char msg[sizeof errmsg]; /* the arguments may include the message being replaced */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(errmsg, msg, sizeof msg);
     return code;
 }
 

@@ -446,7 +446,8 @@ static int run(reel__import *im, reel_import_result *res)
     else
         default_name(im->path, name, sizeof name);
     if ((rc = reel__seq_check_name(name)) != REEL_OK)
-        return reel__err(rc, "%s: sequence name '%.300s': %s%s", im->path, name, reel_errmsg(),
+        return reel__err(rc, "%s: sequence name '%.40s%s': %s%s", im->path, name,
+                         strlen(name) > 40 ? "..." : "", reel_errmsg(),
                          im->opts.sequence ? "" : " (name it yourself)");
     if ((rc = open_video(im)) != REEL_OK || (rc = plan(im, &src)) != REEL_OK)
         return rc;

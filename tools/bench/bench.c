@@ -128,14 +128,16 @@ typedef struct source_row {
     char path[1024];
 } source_row;
 
-static void on_source(void *ctx, int n, const char *const *v)
+static int on_source(void *ctx, int n, const char *const *v, const int *t)
 {
     source_row *r = ctx;
+    (void)t;
     if (n < 2 || !v[0] || !v[1])
-        return;
+        return 0;
     r->found = 1;
     r->size = atoll(v[1]);
     snprintf(r->path, sizeof r->path, "%s", v[0]);
+    return 0;
 }
 
 static int check_source(const bench *b)
@@ -271,40 +273,52 @@ static void print_table(const bench *b, size_t sample)
                           : "");
 }
 
-static void print_json(const bench *b, size_t sample)
+static int print_json(const bench *b, size_t sample)
 {
+    json_t *doc = json_object(), *o, *figs = json_array();
     int i;
-    printf("{\"machine\": {\"cores\": %ld, \"cpu\": ", b->cores);
-    json_string(stdout, b->cpu);
-    printf(", \"ram_gib\": %.1f},\n \"video\": {\"path\": ", b->mem_gib);
-    json_string(stdout, b->video);
-    printf(", \"stream\": ");
-    json_string(stdout, b->video_desc);
-    printf(", \"frames\": %lld, \"gop\": %lld, \"keyframes\": %lld},\n",
-           (long long)b->info.frame_count, (long long)b->gop, (long long)b->keyframes);
-    printf(" \"settings\": {\"store\": ");
-    json_string(stdout, b->path);
-    printf(", \"sequence\": ");
-    json_string(stdout, b->name);
-    printf(", \"pix_fmt\": \"%s\", \"width\": %d, \"height\": %d, \"budget_bytes\": %zu, "
-           "\"random_reads\": %lld, \"seeks\": %lld, \"sample_frames\": %zu},\n",
-           reel_pix_fmt_name(b->info.pix_fmt), b->info.width, b->info.height, b->budget,
-           b->nrandom, b->nseek < b->nrandom ? b->nseek : b->nrandom, sample);
-    printf(" \"rss_before_mib\": %.1f, \"pixels_checked\": %d, \"pixels_mismatched\": %d,\n"
-           " \"figures\": [\n",
-           b->rss_before, b->checked, b->mismatches);
+    o = json_object();
+    cli_json_set(o, "cores", json_integer(b->cores));
+    cli_json_set(o, "cpu", cli_json_text(b->cpu));
+    cli_json_set(o, "ram_gib", json_real(b->mem_gib));
+    cli_json_set(doc, "machine", o);
+    o = json_object();
+    cli_json_set(o, "path", cli_json_text(b->video));
+    cli_json_set(o, "stream", cli_json_text(b->video_desc));
+    cli_json_set(o, "frames", json_integer(b->info.frame_count));
+    cli_json_set(o, "gop", json_integer(b->gop));
+    cli_json_set(o, "keyframes", json_integer(b->keyframes));
+    cli_json_set(doc, "video", o);
+    o = json_object();
+    cli_json_set(o, "store", cli_json_text(b->path));
+    cli_json_set(o, "sequence", cli_json_text(b->name));
+    cli_json_set(o, "pix_fmt", json_string(reel_pix_fmt_name(b->info.pix_fmt)));
+    cli_json_set(o, "width", json_integer(b->info.width));
+    cli_json_set(o, "height", json_integer(b->info.height));
+    cli_json_set(o, "budget_bytes", json_integer((json_int_t)b->budget));
+    cli_json_set(o, "random_reads", json_integer(b->nrandom));
+    cli_json_set(o, "seeks", json_integer(b->nseek < b->nrandom ? b->nseek : b->nrandom));
+    cli_json_set(o, "sample_frames", json_integer((json_int_t)sample));
+    cli_json_set(doc, "settings", o);
+    cli_json_set(doc, "rss_before_mib", json_real(b->rss_before));
+    cli_json_set(doc, "pixels_checked", json_integer(b->checked));
+    cli_json_set(doc, "pixels_mismatched", json_integer(b->mismatches));
     for (i = 0; i < b->nfig; i++) {
         const figure *f = &b->fig[i];
-        printf("  {\"key\": \"%s\", \"figure\": ", f->key);
-        json_string(stdout, f->what);
-        printf(", \"unit\": \"%s\", \"reel\": %.6g, \"baseline\": ", f->unit, f->reel);
-        json_string(stdout, f->baseline);
-        printf(", \"baseline_value\": %.6g, \"ratio\": %.6g, \"target\": ", f->base, f->ratio);
-        json_string(stdout, f->target);
-        printf(", \"met\": %s}%s\n", f->met < 0 ? "null" : f->met ? "true" : "false",
-               i + 1 < b->nfig ? "," : "");
+        o = json_object();
+        cli_json_set(o, "key", json_string(f->key));
+        cli_json_set(o, "figure", cli_json_text(f->what));
+        cli_json_set(o, "unit", cli_json_text(f->unit));
+        cli_json_set(o, "reel", json_real(f->reel));
+        cli_json_set(o, "baseline", cli_json_text(f->baseline));
+        cli_json_set(o, "baseline_value", json_real(f->base));
+        cli_json_set(o, "ratio", json_real(f->ratio));
+        cli_json_set(o, "target", cli_json_text(f->target));
+        cli_json_set(o, "met", f->met < 0 ? json_null() : json_boolean(f->met));
+        cli_json_append(figs, o);
     }
-    printf(" ]}\n");
+    cli_json_set(doc, "figures", figs);
+    return cli_json_emit(doc);
 }
 
 /* ---- the command ------------------------------------------------------------------------------ */
@@ -340,44 +354,54 @@ static const command bench_cmd = {
 
 static int parse(bench *b, int argc, char **argv)
 {
-    int i, pos = 0;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        long long v;
-        if (!strcmp(a, "--json")) {
-            b->json = 1;
-        } else if (!strcmp(a, "--video") && i + 1 < argc) {
-            b->video = argv[++i];
-        } else if (!strcmp(a, "--pix-fmt") && i + 1 < argc) {
-            if (!strcmp(argv[++i], "native"))
+    static const struct option options[] = {
+        {"json", no_argument, NULL, 'j'},          {"video", required_argument, NULL, 'v'},
+        {"pix-fmt", required_argument, NULL, 'p'}, {"random", required_argument, NULL, 'r'},
+        {"seeks", required_argument, NULL, 's'},   {"sample", required_argument, NULL, 'n'},
+        {"budget", required_argument, NULL, 'b'},  CLI_OPT_HELP,
+        CLI_OPT_END};
+    long long v;
+    int c, rc;
+    while ((c = cli_getopt(&bench_cmd, argc, argv, "", options)) != -1) {
+        switch (c) {
+        case 'j': b->json = 1; break;
+        case 'v': b->video = optarg; break;
+        case 'p':
+            if (!strcmp(optarg, "native"))
                 b->pix_fmt = REEL_PIX_NATIVE;
-            else if (reel_pix_fmt_from_name(argv[i], &b->pix_fmt) != REEL_OK)
-                return cli_usage_error(&bench_cmd, "unknown pixel format '%s'", argv[i]);
-        } else if ((!strcmp(a, "--random") || !strcmp(a, "--seeks") || !strcmp(a, "--sample") ||
-                    !strcmp(a, "--budget")) &&
-                   i + 1 < argc) {
-            if (cli_int64(argv[++i], &v) != 0 || v < 1)
-                return cli_usage_error(&bench_cmd, "%s wants a number >= 1", a);
-            if (!strcmp(a, "--random"))
+            else if (reel_pix_fmt_from_name(optarg, &b->pix_fmt) != REEL_OK)
+                return cli_usage_error(&bench_cmd, "unknown pixel format '%s'", optarg);
+            break;
+        case 'r':
+        case 's':
+        case 'n':
+        case 'b':
+            if ((rc = cli_number(&bench_cmd,
+                                 c == 'r'   ? "--random"
+                                 : c == 's' ? "--seeks"
+                                 : c == 'n' ? "--sample"
+                                            : "--budget",
+                                 optarg, 1, c == 'b' ? 1 << 20 : 1000000000, &v)) != EXIT_OK)
+                return rc;
+            if (c == 'r')
                 b->nrandom = v;
-            else if (!strcmp(a, "--seeks"))
+            else if (c == 's')
                 b->nseek = v;
-            else if (!strcmp(a, "--sample"))
+            else if (c == 'n')
                 b->nsample = v;
             else
                 b->budget = (size_t)v << 20;
-        } else if (a[0] == '-') {
-            return cli_usage_error(&bench_cmd, "unknown option %s", a);
-        } else if (pos == 0) {
-            b->path = a, pos++;
-        } else if (pos == 1) {
-            b->name = a, pos++;
-        } else {
-            return cli_usage_error(&bench_cmd, "unexpected argument '%s'", a);
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
-    if (!b->path || !b->name || !b->video)
-        return cli_usage_error(&bench_cmd, "give a store, a sequence and --video SOURCE");
+    if ((rc = cli_operands(&bench_cmd, argc, argv, 2, 2, "a store and a sequence")))
+        return rc;
+    b->path = argv[optind];
+    b->name = argv[optind + 1];
+    if (!b->video)
+        return cli_usage_error(&bench_cmd, "give the source video with --video SOURCE");
     return EXIT_OK;
 }
 
@@ -437,10 +461,10 @@ static int run(int argc, char **argv)
         (rc = bench_readahead(&b)) != EXIT_OK || (rc = bench_scan(&b)) != EXIT_OK ||
         (rc = bench_size(&b, raw, sample)) != EXIT_OK)
         goto out;
-    if (b.json)
-        print_json(&b, sample);
-    else
+    if (!b.json)
         print_table(&b, sample);
+    else if (print_json(&b, sample) != EXIT_OK)
+        rc = EXIT_FAIL;
 out:
     bench_probe_stop(&p);
     free(raw);

@@ -2,6 +2,8 @@
 #ifndef REEL_CLI_H
 #define REEL_CLI_H
 
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "reel.h"
@@ -33,26 +35,70 @@ void cli_usage(const command *cmd, FILE *f);
 /* A usage error: message, then usage on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Open a store (read-only unless write) or report why not. */
-int cli_open(const char *path, int write, reel_store **store);
+/* How cli_open opens a store. */
+enum {
+    CLI_READ,        /* read-only: never writes, never creates */
+    CLI_READ_REPAIR, /* read-write when the file allows it (puts dropped views back), else
+                      * read-only; never creates */
+    CLI_WRITE,       /* read-write; never creates */
+    CLI_CREATE       /* read-write, created if missing */
+};
+/* Open a store (mode: CLI_READ...) or report why not. */
+int cli_open(const char *path, int mode, reel_store **store);
 /* Open a store and one of its sequences with its info, or report why not. With counted, the
  * store is opened read-write when the file allows it, so that reads are counted. */
 int cli_open_seq(const char *path, const char *name, int counted, reel_store **store,
                  reel_seq **seq, reel_seq_info *info);
 /* Read frame idx into dst through the cache, counting the access (once: a one-pass read). */
 int cli_read_counted(reel_seq *seq, int64_t idx, int once, void *dst, size_t size);
-/* Parse a whole non-negative integer; 0 on success. */
+/* A whole decimal integer (optional '-', digits, nothing else: no spaces, no '+', no junk
+ * after it) that fits a long long; 0 on success, -1 otherwise. */
 int cli_int64(const char *s, long long *out);
-/* Write s as a JSON string literal. */
-void json_string(FILE *f, const char *s);
+/* A number for what (an option or operand name) in [lo, hi], or a usage error naming what,
+ * the value and the range: EXIT_OK or EXIT_USAGE. */
+int cli_number(const command *cmd, const char *what, const char *s, long long lo, long long hi,
+               long long *out);
+
+/* --help and its -h, in every command's option table. */
+#define CLI_OPT_HELP {"help", no_argument, NULL, 'h'}
+#define CLI_OPT_END {NULL, 0, NULL, 0}
+/* cli_getopt's answer for a usage error (it was shown). */
+#define CLI_BAD (-3)
+
+/* The next option of a command's arguments (argv[0] is the command's name), through
+ * getopt_long: options may come before, between or after operands, "--" ends them, long
+ * options may be abbreviated while unambiguous. --help prints the usage and exits 0. Returns
+ * the option's val, -1 when there are no more (then argv[optind..argc-1] are the operands), or
+ * CLI_BAD. */
+int cli_getopt(const command *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+/* After cli_getopt: check that the operands number between lo and hi, or a usage error (what:
+ * what to give, for the message). EXIT_OK or EXIT_USAGE. */
+int cli_operands(const command *cmd, int argc, char **argv, int lo, int hi, const char *what);
+
+/* Stop cleanly on SIGINT and SIGTERM: the long loops ask cli_interrupted() between steps. */
+void cli_catch_signals(void);
+int cli_interrupted(void);
+
+/* JSON through jansson: every string escaped, every document valid. A string of any bytes
+ * (invalid UTF-8 becomes U+FFFD; NULL becomes null). */
+json_t *cli_json_text(const char *s);
+/* A value of a cli_query row as JSON, by its SQL type (SQLITE_INTEGER, ...). */
+json_t *cli_json_sql(const char *text, int type);
+/* obj[key] = v (taking v); a failure (out of memory) is remembered for cli_json_emit. */
+void cli_json_set(json_t *obj, const char *key, json_t *v);
+void cli_json_append(json_t *array, json_t *v);
+/* Print doc (indented) and a newline on stdout and release it: EXIT_OK, or EXIT_FAIL with a
+ * message if any part of the document could not be made or written. */
+int cli_json_emit(json_t *doc);
 /* Human size: "12.3 MB". buf must hold 32 bytes. */
 const char *human_bytes(double bytes, char *buf);
 
-/*
- * Run a read-only SQL query on the store file with one text/number result per column and call
- * row(ctx, ncols, values) per row (values[i] NULL for SQL NULL). Returns 0 or -1 (error shown).
- */
-int cli_query(const char *path, const char *sql, const char *bind,
-              void (*row)(void *ctx, int n, const char *const *values), void *ctx);
+/* A row of cli_query: n columns as text (NULL for SQL NULL) and their SQL types. Returns 0 to
+ * go on, anything else to stop the query with that status. */
+typedef int (*cli_row_fn)(void *ctx, int n, const char *const *values, const int *types);
+/* Run a read-only SQL query on the store file (?1 bound to bind when not NULL) and call row per
+ * row. Returns 0, row's nonzero status, or -1 (error shown). */
+int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn row, void *ctx);
 
 #endif

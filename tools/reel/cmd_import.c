@@ -8,14 +8,6 @@
 
 #include "cli.h"
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 typedef struct progress_state {
     int mode; /* 0 quiet, 1 terminal bar, 2 plain lines */
     double last_line;
@@ -57,7 +49,7 @@ static int on_progress(void *ctx, const reel_import_progress *p)
         fprintf(stderr, "reel: import %s: %lld/%lld frames, %.0f fps, ETA %s\n", p->path,
                 (long long)p->frames_done, (long long)p->frames_expected, fps, eta);
     }
-    return interrupted;
+    return cli_interrupted();
 }
 
 typedef struct import_args {
@@ -67,70 +59,97 @@ typedef struct import_args {
     reel_import_options o;
 } import_args;
 
+/* "WxH": two whole numbers from 1 to 65535 and nothing else. */
 static int parse_scale(const char *s, int *w, int *h)
 {
-    char x;
-    return sscanf(s, "%d%c%d", w, &x, h) == 3 && (x == 'x' || x == 'X') && *w > 0 && *h > 0 ? 0
-                                                                                           : -1;
+    char buf[32], *x;
+    long long v[2];
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    strcpy(buf, s);
+    if (!(x = strpbrk(buf, "xX")))
+        return -1;
+    *x = 0;
+    if (cli_int64(buf, &v[0]) || cli_int64(x + 1, &v[1]) || v[0] < 1 || v[0] > 65535 ||
+        v[1] < 1 || v[1] > 65535)
+        return -1;
+    *w = (int)v[0];
+    *h = (int)v[1];
+    return 0;
 }
+
+enum { OPT_SEQUENCE = 256, OPT_PIX_FMT, OPT_SCALE, OPT_LEVEL, OPT_STREAM, OPT_ON_ERROR,
+       OPT_AUTOROTATE, OPT_REPLACE, OPT_JSON };
+
+static const struct option options[] = {
+    {"sequence", required_argument, NULL, OPT_SEQUENCE},
+    {"pix-fmt", required_argument, NULL, OPT_PIX_FMT},
+    {"scale", required_argument, NULL, OPT_SCALE},
+    {"level", required_argument, NULL, OPT_LEVEL},
+    {"stream", required_argument, NULL, OPT_STREAM},
+    {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    {"autorotate", no_argument, NULL, OPT_AUTOROTATE},
+    {"replace", no_argument, NULL, OPT_REPLACE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"json", no_argument, NULL, OPT_JSON},
+    CLI_OPT_HELP,
+    CLI_OPT_END};
 
 static int parse(int argc, char **argv, import_args *a)
 {
     static const char *const policies[] = {"skip", "repeat", "black", "fail"};
-    int i, k;
+    long long v;
+    int c, k, rc;
     memset(a, 0, sizeof *a);
-    a->videos = calloc((size_t)argc, sizeof *a->videos);
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(arg, "--sequence") || !strcmp(arg, "--pix-fmt") ||
-                    !strcmp(arg, "--scale") || !strcmp(arg, "--level") ||
-                    !strcmp(arg, "--on-error") || !strcmp(arg, "--stream");
-        if (takes && !val)
-            return cli_usage_error(&cmd_import, "%s needs a value", arg);
-        if (!strcmp(arg, "--sequence")) {
-            a->sequence = val;
-        } else if (!strcmp(arg, "--pix-fmt")) {
-            if (!strcmp(val, "native"))
+    while ((c = cli_getopt(&cmd_import, argc, argv, "q", options)) != -1) {
+        switch (c) {
+        case OPT_SEQUENCE:
+            a->sequence = optarg;
+            break;
+        case OPT_PIX_FMT:
+            if (!strcmp(optarg, "native"))
                 a->o.pix_fmt = REEL_PIX_NATIVE;
-            else if (reel_pix_fmt_from_name(val, &a->o.pix_fmt) != REEL_OK)
-                return cli_usage_error(&cmd_import, "unknown pixel format '%s'", val);
-        } else if (!strcmp(arg, "--scale")) {
-            if (parse_scale(val, &a->o.width, &a->o.height))
-                return cli_usage_error(&cmd_import, "--scale wants WxH, e.g. 640x360");
-        } else if (!strcmp(arg, "--level")) {
-            a->level = atoi(val);
-            if (a->level < 1 || a->level > 22)
-                return cli_usage_error(&cmd_import, "--level wants 1..22");
-        } else if (!strcmp(arg, "--stream")) {
-            long long s;
-            if (cli_int64(val, &s) || s > 1000)
-                return cli_usage_error(&cmd_import, "--stream wants a stream index");
-            a->o.stream = (int)s + 1;
-        } else if (!strcmp(arg, "--on-error")) {
-            for (k = 0; k < 4 && strcmp(val, policies[k]); k++)
+            else if (reel_pix_fmt_from_name(optarg, &a->o.pix_fmt) != REEL_OK)
+                return cli_usage_error(&cmd_import, "unknown pixel format '%s'", optarg);
+            break;
+        case OPT_SCALE:
+            if (parse_scale(optarg, &a->o.width, &a->o.height))
+                return cli_usage_error(&cmd_import,
+                                       "--scale wants WxH with W and H from 1 to 65535 (e.g. "
+                                       "640x360), not '%s'",
+                                       optarg);
+            break;
+        case OPT_LEVEL:
+            if ((rc = cli_number(&cmd_import, "--level", optarg, 1, 22, &v)) != EXIT_OK)
+                return rc;
+            a->level = (int)v;
+            break;
+        case OPT_STREAM:
+            if ((rc = cli_number(&cmd_import, "--stream", optarg, 0, 1000, &v)) != EXIT_OK)
+                return rc;
+            a->o.stream = (int)v + 1;
+            break;
+        case OPT_ON_ERROR:
+            for (k = 0; k < 4 && strcmp(optarg, policies[k]); k++)
                 ;
             if (k == 4)
-                return cli_usage_error(&cmd_import, "--on-error wants skip, repeat, black or fail");
+                return cli_usage_error(&cmd_import,
+                                       "--on-error wants skip, repeat, black or fail, not '%s'",
+                                       optarg);
             a->o.on_error = k;
-        } else if (!strcmp(arg, "--autorotate")) {
-            a->o.autorotate = 1;
-        } else if (!strcmp(arg, "--replace")) {
-            a->o.replace = 1;
-        } else if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) {
-            a->quiet = 1;
-        } else if (!strcmp(arg, "--json")) {
-            a->json = 1;
-        } else if (arg[0] == '-' && arg[1]) {
-            return cli_usage_error(&cmd_import, "unknown option %s", arg);
-        } else if (!a->store) {
-            a->store = arg;
-        } else {
-            a->videos[a->nvideos++] = argv[i];
+            break;
+        case OPT_AUTOROTATE: a->o.autorotate = 1; break;
+        case OPT_REPLACE: a->o.replace = 1; break;
+        case 'q': a->quiet = 1; break;
+        case OPT_JSON: a->json = 1; break;
+        default: return EXIT_USAGE;
         }
-        i += takes;
     }
-    if (!a->store || a->nvideos == 0)
-        return cli_usage_error(&cmd_import, "give a store and at least one video");
+    if ((rc = cli_operands(&cmd_import, argc, argv, 2, argc, "a store and at least one video")))
+        return rc;
+    a->store = argv[optind];
+    a->videos = argv + optind + 1;
+    a->nvideos = argc - optind - 1;
     if (a->sequence && a->nvideos > 1)
         return cli_usage_error(&cmd_import, "--sequence names one sequence: give one video");
     a->o.sequence = a->sequence;
@@ -161,25 +180,30 @@ static void summary(const char *video, const reel_import_result *r, int rc, int 
     fputc('\n', stderr);
 }
 
-static void json_result(const char *video, const reel_import_result *r, int rc, int first)
+static json_t *json_result(const char *video, const reel_import_result *r, int rc)
 {
-    printf("%s\n  {\"video\": ", first ? "" : ",");
-    json_string(stdout, video);
-    printf(", \"status\": \"%s\", \"frames\": %lld, \"resumed_from\": %lld, \"width\": %d, "
-           "\"height\": %d, \"pix_fmt\": ",
-           rc == REEL_OK ? "imported" : rc == REEL_DONE ? "unchanged" : "failed",
-           (long long)r->frames, (long long)r->resumed_from, r->width, r->height);
-    json_string(stdout, r->pix_fmt ? reel_pix_fmt_name(r->pix_fmt) : "");
-    printf(", \"raw_bytes\": %lld, \"stored_bytes\": %lld, \"skipped\": %lld, \"repeated\": %lld, "
-           "\"black\": %lld, \"truncated\": %s, \"rotation\": %d, \"seconds\": %.3f",
-           (long long)r->raw_bytes, (long long)r->stored_bytes, (long long)r->skipped,
-           (long long)r->repeated, (long long)r->black, r->truncated ? "true" : "false",
-           r->rotation, r->seconds);
-    if (rc != REEL_OK && rc != REEL_DONE) {
-        printf(", \"error\": ");
-        json_string(stdout, reel_errmsg());
-    }
-    printf("}");
+    json_t *o = json_object();
+    cli_json_set(o, "video", cli_json_text(video));
+    cli_json_set(o, "status", json_string(rc == REEL_OK     ? "imported"
+                                          : rc == REEL_DONE ? "unchanged"
+                                          : rc == REEL_INTERRUPTED ? "interrupted"
+                                                                   : "failed"));
+    cli_json_set(o, "frames", json_integer(r->frames));
+    cli_json_set(o, "resumed_from", json_integer(r->resumed_from));
+    cli_json_set(o, "width", json_integer(r->width));
+    cli_json_set(o, "height", json_integer(r->height));
+    cli_json_set(o, "pix_fmt", json_string(r->pix_fmt ? reel_pix_fmt_name(r->pix_fmt) : ""));
+    cli_json_set(o, "raw_bytes", json_integer(r->raw_bytes));
+    cli_json_set(o, "stored_bytes", json_integer(r->stored_bytes));
+    cli_json_set(o, "skipped", json_integer(r->skipped));
+    cli_json_set(o, "repeated", json_integer(r->repeated));
+    cli_json_set(o, "black", json_integer(r->black));
+    cli_json_set(o, "truncated", json_boolean(r->truncated));
+    cli_json_set(o, "rotation", json_integer(r->rotation));
+    cli_json_set(o, "seconds", json_real(r->seconds));
+    if (rc != REEL_OK && rc != REEL_DONE)
+        cli_json_set(o, "error", cli_json_text(reel_errmsg()));
+    return o;
 }
 
 static int run(int argc, char **argv)
@@ -188,39 +212,33 @@ static int run(int argc, char **argv)
     reel_store *store;
     reel_open_options oo;
     progress_state ps;
+    json_t *results = NULL;
     int i, rc, failures = 0;
-    struct sigaction sa;
 
-    if ((rc = parse(argc, argv, &a)) != EXIT_OK) {
-        free(a.videos);
+    if ((rc = parse(argc, argv, &a)) != EXIT_OK)
         return rc;
-    }
     memset(&oo, 0, sizeof oo);
     oo.compression_level = a.level;
     if (reel_open(a.store, REEL_OPEN_CREATE, &oo, &store) != REEL_OK) {
         cli_error("%s", reel_errmsg());
-        free(a.videos);
         return EXIT_FAIL;
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_signals();
     memset(&ps, 0, sizeof ps);
     ps.mode = a.quiet ? 0 : isatty(2) ? 1 : 2;
     a.o.progress = on_progress;
     a.o.log = REEL_IMPORT_LOG_QUIET; /* reel's own messages say what failed */
     a.o.progress_ctx = &ps;
     if (a.json)
-        printf("[");
-    for (i = 0; i < a.nvideos && !interrupted; i++) {
+        results = json_array();
+    for (i = 0; i < a.nvideos && !cli_interrupted(); i++) {
         reel_import_result r;
         ps.last_line = 0;
         rc = reel_import(store, a.videos[i], &a.o, &r);
         if (ps.mode == 1)
             fprintf(stderr, "\r\033[K");
         if (a.json)
-            json_result(a.videos[i], &r, rc, i == 0);
+            cli_json_append(results, json_result(a.videos[i], &r, rc));
         if (rc == REEL_OK || rc == REEL_DONE) {
             summary(a.videos[i], &r, rc, a.quiet);
         } else if (rc == REEL_INTERRUPTED) {
@@ -233,10 +251,12 @@ static int run(int argc, char **argv)
             failures++;
         }
     }
-    if (a.json)
-        printf("\n]\n");
-    reel_close(store);
-    free(a.videos);
+    if (reel_close(store) != REEL_OK) {
+        cli_error("%s", reel_errmsg());
+        failures++;
+    }
+    if (a.json && cli_json_emit(results) != EXIT_OK)
+        failures++;
     return failures ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -258,7 +278,9 @@ const command cmd_import = {
     "  --autorotate       apply the stream's rotation metadata to the pixels\n"
     "  --replace          replace a same-named sequence made from another file or options\n"
     "  --quiet            no progress and no summary\n"
-    "  --json             print one JSON object per video on stdout\n\n"
+    "  --json             print a JSON array with one object per video on stdout\n\n"
+    "Options may come before or after the operands; '--' ends them (for a name beginning with\n"
+    "'-'). SIGINT or SIGTERM stops the import at a committed frame.\n"
     "Re-running the same import does nothing; after an interruption (Ctrl-C, kill) it resumes\n"
     "from the last committed frame.",
     run};

@@ -3,125 +3,120 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "cli.h"
 
-/* Parse "STORE [NAME] [--json]" style arguments. */
-static int store_args(const command *cmd, int argc, char **argv, int want_name, int name_optional,
-                      const char **store, const char **name, int *json)
+static const struct option json_options[] = {{"json", no_argument, NULL, 'j'}, CLI_OPT_HELP,
+                                              CLI_OPT_END};
+
+/* "STORE [NAME]" operands (want_name: 0 none, 1 required, 2 optional), with --json when json
+ * is not NULL. */
+static int store_args(const command *cmd, int argc, char **argv, int want_name, const char **store,
+                      const char **name, int *json)
 {
-    int i, n = 0;
+    int c, rc;
     *store = *name = NULL;
-    if (json)
-        *json = 0;
-    for (i = 1; i < argc; i++) {
-        if (json && !strcmp(argv[i], "--json"))
+    while ((c = cli_getopt(cmd, argc, argv, "", json ? json_options : json_options + 1)) !=
+           -1) {
+        if (c == 'j')
             *json = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error(cmd, "unknown option %s", argv[i]);
-        else if (n == 0 && ++n)
-            *store = argv[i];
-        else if (n == 1 && want_name && ++n)
-            *name = argv[i];
         else
-            return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+            return EXIT_USAGE;
     }
-    if (!*store || (want_name && !name_optional && !*name))
-        return cli_usage_error(cmd, "missing arguments");
+    if ((rc = cli_operands(cmd, argc, argv, want_name == 1 ? 2 : 1, want_name ? 2 : 1,
+                           want_name == 1 ? "a store and a sequence" : "a store")))
+        return rc;
+    *store = argv[optind];
+    if (optind + 1 < argc)
+        *name = argv[optind + 1];
     return EXIT_OK;
 }
 
 /* ---- ls ---- */
 
 typedef struct ls_ctx {
-    int json, rows;
+    json_t *json; /* the array, with --json */
+    int rows;
 } ls_ctx;
 
-static void ls_row(void *ctx, int n, const char *const *v)
+static int ls_row(void *ctx, int n, const char *const *v, const int *t)
 {
+    static const char *const keys[] = {"name",      "frames",       "width", "height", "pix_fmt",
+                                       "raw_bytes", "stored_bytes", "ratio", "source"};
     ls_ctx *c = ctx;
-    char raw[32], stored[32];
-    (void)n;
+    char raw[32], stored[32], dims[32];
+    int i;
     if (c->json) {
-        printf("%s\n  {\"name\": ", c->rows ? "," : "");
-        json_string(stdout, v[0]);
-        printf(", \"frames\": %s, \"width\": %s, \"height\": %s, \"pix_fmt\": ", v[1], v[2], v[3]);
-        json_string(stdout, v[4]);
-        printf(", \"raw_bytes\": %s, \"stored_bytes\": %s, \"ratio\": %s, \"source\": ", v[5],
-               v[6], v[7] ? v[7] : "null");
-        if (v[8])
-            json_string(stdout, v[8]);
-        else
-            printf("null");
-        printf("}");
+        json_t *o = json_object();
+        for (i = 0; i < n && i < 9; i++)
+            cli_json_set(o, keys[i], cli_json_sql(v[i], t[i]));
+        cli_json_append(c->json, o);
     } else {
         if (c->rows == 0)
             printf("%-20s %8s %11s %-11s %10s %6s  %s\n", "SEQUENCE", "FRAMES", "SIZE", "FORMAT",
                    "STORED", "RATIO", "SOURCE");
-        char dims[32];
-        snprintf(dims, sizeof dims, "%sx%s", v[2], v[3]);
-        human_bytes(atof(v[5]), raw);
-        printf("%-20s %8s %11s %-11s %10s %6s  %s\n", v[0], v[1], dims, v[4],
-               human_bytes(atof(v[6]), stored), v[7] ? v[7] : "-", v[8] ? v[8] : "");
+        snprintf(dims, sizeof dims, "%sx%s", v[2] ? v[2] : "?", v[3] ? v[3] : "?");
+        human_bytes(v[5] ? atof(v[5]) : 0, raw);
+        printf("%-20s %8s %11s %-11s %10s %6s  %s\n", v[0] ? v[0] : "", v[1] ? v[1] : "?", dims,
+               v[4] ? v[4] : "?", human_bytes(v[6] ? atof(v[6]) : 0, stored), v[7] ? v[7] : "-",
+               v[8] ? v[8] : "");
     }
     c->rows++;
+    return 0;
 }
 
 static int ls_run(int argc, char **argv)
 {
     const char *path, *name;
     reel_store *s;
-    ls_ctx c = {0, 0};
-    int rc = store_args(&cmd_ls, argc, argv, 0, 0, &path, &name, &c.json);
+    ls_ctx c = {NULL, 0};
+    int json = 0, rc = store_args(&cmd_ls, argc, argv, 0, &path, &name, &json);
     if (rc != EXIT_OK)
         return rc;
-    if (cli_open(path, 0, &s) != EXIT_OK)
+    if (cli_open(path, CLI_READ_REPAIR, &s) != EXIT_OK) /* puts dropped views back if it may */
         return EXIT_FAIL;
     reel_close(s);
-    if (c.json)
-        printf("[");
+    if (json)
+        c.json = json_array();
     rc = cli_query(path,
                    "SELECT name, frames, width, height, pix_fmt, raw_bytes, stored_bytes, ratio, "
                    "source FROM reel_sequences ORDER BY name",
                    NULL, ls_row, &c);
-    if (c.json)
-        printf("\n]\n");
-    else if (c.rows == 0 && rc == 0)
+    if (json) {
+        if (rc == 0)
+            return cli_json_emit(c.json);
+        json_decref(c.json);
+    } else if (c.rows == 0 && rc == 0) {
         printf("no sequences in %s\n", path);
+    }
     return rc ? EXIT_FAIL : EXIT_OK;
 }
 
 const command cmd_ls = {"ls", "list the sequences of a store",
                         "ls STORE [--json]\n\n"
                         "One line per sequence: frames, size, format, stored bytes, compression "
-                        "ratio, source.",
+                        "ratio, source.\n  --json    a JSON array with one object per sequence",
                         ls_run};
 
 /* ---- info ---- */
 
-/* Rows of "key, value" pairs from SQL, printed as "key: value" or JSON members. */
+/* Rows of "key, value" pairs from SQL, printed as "key: value" or set in a JSON object. */
 typedef struct kv_ctx {
-    int json, rows;
+    json_t *json;
 } kv_ctx;
 
-static void kv_row(void *ctx, int n, const char *const *v)
+static int kv_row(void *ctx, int n, const char *const *v, const int *t)
 {
     kv_ctx *c = ctx;
     int i;
     for (i = 0; i + 1 < n; i += 2) {
-        if (c->json) {
-            printf("%s\n  ", c->rows++ ? "," : "");
-            json_string(stdout, v[i]);
-            printf(": ");
-            if (!v[i + 1])
-                printf("null");
-            else if (strspn(v[i + 1], "-0123456789.") == strlen(v[i + 1]) && v[i + 1][0])
-                printf("%s", v[i + 1]);
-            else
-                json_string(stdout, v[i + 1]);
-        } else {
+        if (c->json)
+            cli_json_set(c->json, v[i], cli_json_sql(v[i + 1], t[i + 1]));
+        else
             printf("%-18s %s\n", v[i], v[i + 1] ? v[i + 1] : "-");
-        }
     }
+    return 0;
 }
 
 #define WITH_S "WITH s AS (SELECT * FROM reel_sequence WHERE name = ?1) "
@@ -155,95 +150,164 @@ static int info_run(int argc, char **argv)
     reel_store *s;
     reel_seq *q;
     reel_seq_info info;
-    kv_ctx c = {0, 0};
-    int rc = store_args(&cmd_info, argc, argv, 1, 0, &path, &name, &c.json);
+    kv_ctx c = {NULL};
+    size_t i;
+    int json = 0, rc = store_args(&cmd_info, argc, argv, 1, &path, &name, &json);
     if (rc != EXIT_OK)
         return rc;
-    if (cli_open_seq(path, name, 0, &s, &q, &info) != EXIT_OK)
+    if (cli_open(path, CLI_READ_REPAIR, &s) != EXIT_OK)
         return EXIT_FAIL;
+    if ((rc = reel_seq_open(s, name, &q)) != REEL_OK ||
+        (rc = reel_seq_info_get(q, &info)) != REEL_OK) {
+        rc = cli_fail(path, rc);
+        reel_seq_close(q);
+        reel_close(s);
+        return rc;
+    }
     reel_seq_close(q);
     reel_close(s);
-    if (c.json)
-        printf("{");
-    {
-        size_t i;
-        for (i = 0; rc == 0 && i < sizeof info_sql / sizeof info_sql[0]; i++)
-            rc = cli_query(path, info_sql[i], name, kv_row, &c);
+    if (json)
+        c.json = json_object();
+    for (i = 0; rc == 0 && i < sizeof info_sql / sizeof info_sql[0]; i++)
+        rc = cli_query(path, info_sql[i], name, kv_row, &c);
+    if (json) {
+        if (rc == 0)
+            return cli_json_emit(c.json);
+        json_decref(c.json);
     }
-    if (c.json)
-        printf("\n}\n");
     return rc ? EXIT_FAIL : EXIT_OK;
 }
 
 const command cmd_info = {"info", "show a sequence: metadata, timestamps, status counts, source",
-                          "info STORE SEQUENCE [--json]", info_run};
+                          "info STORE SEQUENCE [--json]\n\n"
+                          "  --json    the same as one JSON object",
+                          info_run};
 
 /* ---- verify ---- */
 
 typedef struct verify_ctx {
+    const char *path;
     reel_store *store;
-    int64_t frames, bad, nodata;
-    int sequences, failed;
+    reel_seq *seq;
+    const char *name;
+    int64_t frames, bad, nodata, seq_frames;
+    int sequences, damaged, interrupted;
 } verify_ctx;
 
-static int verify_seq(void *ctx, const char *name)
+/* One frame row: read it whole (decoded, size and checksum checked). */
+static int verify_frame(void *ctx, int n, const char *const *v, const int *t)
 {
-    verify_ctx *v = ctx;
-    reel_seq *q = NULL;
-    reel_seq_info info;
-    uint8_t *buf;
-    int64_t i;
-    int rc = reel_seq_open(v->store, name, &q);
-    if (rc == REEL_OK)
-        rc = reel_seq_info_get(q, &info);
-    if (rc != REEL_OK) {
-        cli_fail(name, rc);
-        reel_seq_close(q);
-        v->failed = 1;
+    verify_ctx *c = ctx;
+    reel_frame *f;
+    long long idx;
+    int rc;
+    (void)n;
+    if (cli_interrupted()) {
+        c->interrupted = 1;
+        return 1;
+    }
+    if (t[0] != SQLITE_INTEGER || cli_int64(v[0], &idx) != 0) {
+        cli_error("%s: sequence '%s' has a frame row whose index is not a whole number ('%s')",
+                  c->path, c->name, v[0] ? v[0] : "NULL");
+        c->bad++;
+    } else if ((rc = reel_frame_get(c->seq, idx, REEL_GET_ONCE, &f)) == REEL_NODATA) {
+        c->nodata++;
+    } else if (rc != REEL_OK) {
+        cli_error("%s", reel_errmsg());
+        c->bad++;
+    } else {
+        reel_frame_release(f);
+    }
+    c->frames++;
+    c->seq_frames++;
+    return 0;
+}
+
+/* The recorded counts of a sequence against its frame rows. */
+static int verify_counts(void *ctx, int n, const char *const *v, const int *t)
+{
+    verify_ctx *c = ctx;
+    long long rec, rows, lo, hi;
+    (void)n;
+    rows = v[1] ? atoll(v[1]) : 0;
+    if (t[0] != SQLITE_INTEGER || cli_int64(v[0], &rec) != 0 || rec != rows ||
+        (rows > 0 && (!v[2] || !v[3] || cli_int64(v[2], &lo) || cli_int64(v[3], &hi) ||
+                      lo != 0 || hi != rows - 1))) {
+        cli_error("%s: sequence '%s' records %s frames but has %lld frame rows%s%s%s%s%s", c->path,
+                  c->name, v[0] ? v[0] : "NULL", rows, rows ? " (indexes " : "",
+                  rows && v[2] ? v[2] : "", rows ? " to " : "", rows && v[3] ? v[3] : "",
+                  rows ? ")" : "");
+        c->damaged++;
+    }
+    return 0;
+}
+
+static int verify_seq(void *ctx, int n, const char *const *v, const int *t)
+{
+    verify_ctx *c = ctx;
+    int rc;
+    (void)n;
+    (void)t;
+    c->name = v[0] ? v[0] : "";
+    c->seq = NULL;
+    c->seq_frames = 0;
+    c->sequences++;
+    if (cli_query(c->path,
+                  "SELECT s.frames, count(f.idx), min(f.idx), max(f.idx) FROM reel_sequence s "
+                  "LEFT JOIN reel_frame f ON f.seq_id = s.id WHERE s.name = ?1 GROUP BY s.id",
+                  c->name, verify_counts, c) != 0)
+        c->damaged++;
+    if ((rc = reel_seq_open(c->store, c->name, &c->seq)) != REEL_OK) {
+        cli_fail(c->path, rc); /* its record cannot be read: none of its frames can */
+        c->damaged++;
         return 0;
     }
-    buf = malloc(info.frame_size);
-    for (i = 0; buf && i < info.frame_count; i++) {
-        rc = reel_frame_read(q, i, buf, info.frame_size, NULL);
-        if (rc == REEL_NODATA) {
-            v->nodata++;
-        } else if (rc != REEL_OK) {
-            cli_error("%s", reel_errmsg());
-            v->bad++;
-        }
-        v->frames++;
-    }
-    v->sequences++;
-    free(buf);
-    reel_seq_close(q);
-    return 0;
+    rc = cli_query(c->path,
+                   "SELECT f.idx FROM reel_frame f JOIN reel_sequence s ON s.id = f.seq_id "
+                   "WHERE s.name = ?1 ORDER BY f.idx",
+                   c->name, verify_frame, c);
+    if (rc < 0)
+        c->damaged++;
+    reel_seq_close(c->seq);
+    return c->interrupted;
 }
 
 static int verify_run(int argc, char **argv)
 {
-    const char *path, *name;
+    const char *name;
     verify_ctx v;
-    int rc = store_args(&cmd_verify, argc, argv, 1, 1, &path, &name, NULL);
-    if (rc != EXIT_OK)
-        return rc;
+    int rc;
     memset(&v, 0, sizeof v);
-    if (cli_open(path, 0, &v.store) != EXIT_OK)
+    if ((rc = store_args(&cmd_verify, argc, argv, 2, &v.path, &name, NULL)) != EXIT_OK)
+        return rc;
+    if (cli_open(v.path, CLI_READ, &v.store) != EXIT_OK)
         return EXIT_FAIL;
-    if (name)
-        verify_seq(&v, name);
-    else if ((rc = reel_seq_list(v.store, verify_seq, &v)) != REEL_OK)
-        v.failed = cli_fail(path, rc);
+    cli_catch_signals();
+    rc = cli_query(v.path, "SELECT name FROM reel_sequence WHERE ?1 IS NULL OR name = ?1 "
+                           "ORDER BY name",
+                   name, verify_seq, &v);
+    if (rc < 0)
+        v.damaged++;
+    else if (name && v.sequences == 0)
+        v.damaged += cli_fail(v.path, reel_seq_open(v.store, name, &v.seq)) != 0;
     reel_close(v.store);
+    if (v.interrupted) {
+        cli_error("%s: interrupted after %lld frame(s): nothing was changed", v.path,
+                  (long long)v.frames);
+        return EXIT_FAIL;
+    }
     printf("%s: %d sequence(s), %lld frame(s) checked: %lld bad, %lld without pixels (skipped "
-           "at import)\n",
-           path, v.sequences, (long long)v.frames, (long long)v.bad, (long long)v.nodata);
-    return v.bad || v.failed ? EXIT_FAIL : EXIT_OK;
+           "at import)%s\n",
+           v.path, v.sequences, (long long)v.frames, (long long)v.bad, (long long)v.nodata,
+           v.damaged ? "; the store's records are damaged (see above)" : "");
+    return v.bad || v.damaged ? EXIT_FAIL : EXIT_OK;
 }
 
 const command cmd_verify = {"verify", "check every frame's checksum; name each bad frame",
                             "verify STORE [SEQUENCE]\n\n"
-                            "Decodes every frame and checks sizes and checksums. Exit status 1 "
-                            "if any frame is bad.",
+                            "Decodes every frame row of the file and checks sizes and checksums, "
+                            "and\nchecks each sequence's recorded frame count against its rows. "
+                            "Never writes.\nExit status 1 if any frame or record is bad.",
                             verify_run};
 
 /* ---- rm ---- */
@@ -252,13 +316,11 @@ static int rm_run(int argc, char **argv)
 {
     const char *path, *name;
     reel_store *s;
-    int rc = store_args(&cmd_rm, argc, argv, 1, 0, &path, &name, NULL);
+    int rc = store_args(&cmd_rm, argc, argv, 1, &path, &name, NULL);
     if (rc != EXIT_OK)
         return rc;
-    if (reel_open(path, 0, NULL, &s) != REEL_OK) {
-        cli_error("%s", reel_errmsg());
+    if (cli_open(path, CLI_WRITE, &s) != EXIT_OK)
         return EXIT_FAIL;
-    }
     rc = reel_seq_remove(s, name);
     reel_close(s);
     if (rc != REEL_OK)

@@ -1,5 +1,6 @@
 /* cmd_read.c - `reel cat` (frames to stdout, raw or y4m) and `reel export` (one frame to a
  * PNG, PPM/PGM or raw file). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,36 +38,61 @@ typedef struct cat_args {
     int y4m;
 } cat_args;
 
+static const struct option cat_options[] = {
+    {"from", required_argument, NULL, 'f'}, {"count", required_argument, NULL, 'n'},
+    {"format", required_argument, NULL, 'F'}, CLI_OPT_HELP, CLI_OPT_END};
+
 static int cat_parse(int argc, char **argv, cat_args *a)
 {
-    int i;
+    int c, rc;
     memset(a, 0, sizeof *a);
     a->count = -1;
-    for (i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--from") || !strcmp(argv[i], "--count")) {
-            long long *dst = argv[i][2] == 'f' ? &a->from : &a->count;
-            if (!v || cli_int64(v, dst))
-                return cli_usage_error(&cmd_cat, "%s wants a number >= 0", argv[i]);
-            i++;
-        } else if (!strcmp(argv[i], "--format")) {
-            if (!v || (strcmp(v, "raw") && strcmp(v, "y4m")))
-                return cli_usage_error(&cmd_cat, "--format wants raw or y4m");
-            a->y4m = !strcmp(v, "y4m");
-            i++;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error(&cmd_cat, "unknown option %s", argv[i]);
-        } else if (!a->store) {
-            a->store = argv[i];
-        } else if (!a->name) {
-            a->name = argv[i];
-        } else {
-            return cli_usage_error(&cmd_cat, "unexpected argument '%s'", argv[i]);
+    while ((c = cli_getopt(&cmd_cat, argc, argv, "", cat_options)) != -1) {
+        switch (c) {
+        case 'f':
+        case 'n':
+            if ((rc = cli_number(&cmd_cat, c == 'f' ? "--from" : "--count", optarg, 0, INT64_MAX,
+                                 c == 'f' ? &a->from : &a->count)) != EXIT_OK)
+                return rc;
+            break;
+        case 'F':
+            if (strcmp(optarg, "raw") && strcmp(optarg, "y4m"))
+                return cli_usage_error(&cmd_cat, "--format wants raw or y4m, not '%s'", optarg);
+            a->y4m = !strcmp(optarg, "y4m");
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
-    if (!a->name)
-        return cli_usage_error(&cmd_cat, "give a store and a sequence");
+    if ((rc = cli_operands(&cmd_cat, argc, argv, 2, 2, "a store and a sequence")))
+        return rc;
+    a->store = argv[optind];
+    a->name = argv[optind + 1];
     return EXIT_OK;
+}
+
+/* The y4m frame rate of frames lasting duration x num/den seconds: den/(duration x num),
+ * reduced; when the product does not fit a y4m header, the nearest rate in microhertz. */
+static void y4m_rate(long long num, long long den, long long duration, long long *fn,
+                     long long *fd)
+{
+    long long d;
+    if (num <= 0 || den <= 0 || duration <= 0) {
+        *fn = 25, *fd = 1;
+        return;
+    }
+    d = gcd(den, duration);
+    den /= d, duration /= d;
+    if (__builtin_mul_overflow(duration, num, &d) || d > INT32_MAX || den > INT32_MAX) {
+        double fps = (double)den / ((double)duration * (double)num);
+        *fn = fps * 1e6 >= 1 && fps * 1e6 < (double)INT32_MAX ? (long long)(fps * 1e6 + 0.5) : 25;
+        *fd = *fn == 25 ? 1 : 1000000;
+        d = gcd(*fn, *fd);
+    } else {
+        *fn = den, *fd = d;
+        d = gcd(den, d);
+    }
+    *fn /= d, *fd /= d;
 }
 
 static int write_all(const void *p, size_t n)
@@ -92,25 +118,37 @@ static int cat_run(int argc, char **argv)
     }
     if (cli_open_seq(a.store, a.name, 1, &s, &q, &info) != EXIT_OK)
         return EXIT_FAIL;
-    end = a.count < 0 ? info.frame_count : a.from + a.count;
-    if (end > info.frame_count || a.from > info.frame_count) {
-        cli_error("sequence '%s' has %lld frames; asked for [%lld, %lld)", a.name,
-                  (long long)info.frame_count, a.from, end);
-        rc = EXIT_FAIL;
-        end = a.from; /* write nothing */
+    if (a.from > info.frame_count ||
+        (a.count >= 0 && a.count > info.frame_count - a.from)) {
+        cli_error("sequence '%s' has %lld frames; asked for %lld from frame %lld", a.name,
+                  (long long)info.frame_count, a.count < 0 ? info.frame_count - a.from : a.count,
+                  a.from);
+        reel_seq_close(q);
+        reel_close(s);
+        return EXIT_FAIL;
     }
+    end = a.count < 0 ? info.frame_count : a.from + a.count;
     rgb = info.pix_fmt == REEL_PIX_RGB24 || info.pix_fmt == REEL_PIX_BGR24;
     if (a.y4m && rc == REEL_OK) {
-        long long num = info.time_base.den, den = info.time_base.num;
-        if (reel_frame_info_get(q, a.from < end ? a.from : 0, &fi) == REEL_OK && fi.duration > 0)
-            den *= fi.duration;
-        else
-            num = 25, den = 1;
-        printf("YUV4MPEG2 W%d H%d F%lld:%lld Ip A1:1 C%s\n", info.width, info.height,
-               num / gcd(num, den), den / gcd(num, den), y4m_colorspace(info.pix_fmt));
+        long long fn, fd;
+        if (reel_frame_info_get(q, a.from < end ? a.from : 0, &fi) != REEL_OK)
+            fi.duration = 0;
+        y4m_rate(info.time_base.num, info.time_base.den, fi.duration, &fn, &fd);
+        printf("YUV4MPEG2 W%d H%d F%lld:%lld Ip A1:1 C%s\n", info.width, info.height, fn, fd,
+               y4m_colorspace(info.pix_fmt));
     }
     buf = malloc(info.frame_size);
+    if (!buf) {
+        cli_error("out of memory for a frame of %zu bytes", info.frame_size);
+        rc = EXIT_FAIL;
+    }
+    cli_catch_signals();
     for (i = a.from; buf && i < end && rc == EXIT_OK; i++) {
+        if (cli_interrupted()) {
+            cli_error("interrupted after %lld frame(s)", i - a.from);
+            rc = EXIT_FAIL;
+            break;
+        }
         int r = cli_read_counted(q, i, 1, buf, info.frame_size);
         const uint8_t *out = buf;
         void *conv = NULL;
@@ -144,6 +182,10 @@ static int cat_run(int argc, char **argv)
         }
         reel_free(conv);
     }
+    if (rc == EXIT_OK && fflush(stdout) != 0) {
+        cli_error("writing frames: the output was closed");
+        rc = EXIT_FAIL;
+    }
     free(buf);
     reel_seq_close(q);
     reel_close(s);
@@ -152,6 +194,7 @@ static int cat_run(int argc, char **argv)
 
 const command cmd_cat = {"cat", "write frames to stdout, raw or as a y4m stream",
                          "cat STORE SEQUENCE [--from I] [--count N] [--format raw|y4m]\n\n"
+                         "  Reads are counted as accesses when the file is writable.\n"
                          "  --from I        first frame (default 0)\n"
                          "  --count N       number of frames (default: to the end)\n"
                          "  --format raw    the stored bytes, frame after frame (default)\n"
@@ -208,28 +251,23 @@ static int export_run(int argc, char **argv)
     reel_seq_info info;
     long long idx;
     uint8_t *buf;
-    int i, rc;
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
-            if (i + 1 >= argc)
-                return cli_usage_error(&cmd_export, "-o needs a file name");
-            out = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error(&cmd_export, "unknown option %s", argv[i]);
-        } else if (!store) {
-            store = argv[i];
-        } else if (!name) {
-            name = argv[i];
-        } else if (!index) {
-            index = argv[i];
-        } else {
-            return cli_usage_error(&cmd_export, "unexpected argument '%s'", argv[i]);
-        }
+    static const struct option options[] = {{"output", required_argument, NULL, 'o'},
+                                            CLI_OPT_HELP, CLI_OPT_END};
+    int c, rc;
+    while ((c = cli_getopt(&cmd_export, argc, argv, "o:", options)) != -1) {
+        if (c != 'o')
+            return EXIT_USAGE;
+        out = optarg;
     }
-    if (!index || !out)
-        return cli_usage_error(&cmd_export, "give a store, a sequence, an index and -o FILE");
-    if (cli_int64(index, &idx))
-        return cli_usage_error(&cmd_export, "INDEX must be a frame number >= 0");
+    if ((rc = cli_operands(&cmd_export, argc, argv, 3, 3, "a store, a sequence and an index")))
+        return rc;
+    store = argv[optind];
+    name = argv[optind + 1];
+    index = argv[optind + 2];
+    if (!out)
+        return cli_usage_error(&cmd_export, "give the output file with -o FILE");
+    if ((rc = cli_number(&cmd_export, "INDEX", index, 0, INT64_MAX, &idx)) != EXIT_OK)
+        return rc;
     ext = strrchr(out, '.');
     if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".ppm") && strcmp(ext, ".pgm") &&
                  strcmp(ext, ".raw")))
@@ -257,6 +295,7 @@ static int export_run(int argc, char **argv)
 
 const command cmd_export = {"export", "write one frame to a .png, .ppm, .pgm or .raw file",
                             "export STORE SEQUENCE INDEX -o FILE\n\n"
+                            "  -o, --output FILE  where to write the frame:\n"
                             "  FILE.png   an RGB (or grey) PNG, made with FFmpeg's PNG encoder\n"
                             "  FILE.ppm   binary PPM (RGB);  FILE.pgm: binary PGM (grey)\n"
                             "  FILE.raw   the stored bytes of the frame, unconverted",

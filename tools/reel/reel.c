@@ -23,15 +23,31 @@ static void help(FILE *f)
                "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
-int main(int argc, char **argv)
+static const command *find(const char *name)
 {
     size_t i;
-    int a;
+    for (i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(name, commands[i]->name))
+            return commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const command *cmd;
     if (argc < 2) {
         help(stderr);
         return EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        if (argc > 2 && strcmp(argv[1], "help") == 0) { /* reel help COMMAND */
+            if (!(cmd = find(argv[2])) || !cmd->usage) {
+                cli_error(cmd ? "run 'reel %s --help'" : "unknown command '%s'", argv[2]);
+                return EXIT_USAGE;
+            }
+            cli_usage(cmd, stdout);
+            return EXIT_OK;
+        }
         help(stdout);
         return EXIT_OK;
     }
@@ -39,20 +55,10 @@ int main(int argc, char **argv)
         printf("reel %s\n", reel_version_string());
         return EXIT_OK;
     }
-    for (i = 0; i < NCOMMANDS; i++) {
-        if (strcmp(argv[1], commands[i]->name) != 0)
-            continue;
-        for (a = 2; commands[i]->usage && a < argc; a++) { /* no usage: the command's own */
-            if (!strcmp(argv[a], "--"))
-                break;
-            if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
-                cli_usage(commands[i], stdout);
-                return EXIT_OK;
-            }
-        }
-        return commands[i]->run(argc - 1, argv + 1);
+    if (!(cmd = find(argv[1]))) {
+        cli_error("unknown command '%s'", argv[1]);
+        help(stderr);
+        return EXIT_USAGE;
     }
-    cli_error("unknown command '%s'", argv[1]);
-    help(stderr);
-    return EXIT_USAGE;
+    return cmd->run(argc - 1, argv + 1); /* each command parses its options (and --help) */
 }

@@ -1,0 +1,291 @@
+/* cli.c - what the commands of `reel` share (and reel-bench with them): messages, options and
+ * numbers, signals, opening, JSON, sizes, read-only queries on the store file. */
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("reel: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_fail(const char *what, int rc)
+{
+    const char *msg = reel_errmsg();
+    if (msg[0])
+        cli_error("%s: %s", what, msg);
+    else
+        cli_error("%s: %s", what, reel_errstr(rc));
+    return EXIT_FAIL;
+}
+
+void cli_usage(const command *cmd, FILE *f)
+{
+    fprintf(f, "usage: reel %s\n\n%s\n", cmd->usage, cmd->summary);
+}
+
+int cli_usage_error(const command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("reel: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: reel %s\n(see reel %s --help)\n", cmd->usage, cmd->name);
+    return EXIT_USAGE;
+}
+
+int cli_open(const char *path, int mode, reel_store **store)
+{
+    static const int flags[] = {REEL_OPEN_READONLY, REEL_OPEN_READONLY, 0, REEL_OPEN_CREATE};
+    int rc;
+    if (mode == CLI_READ_REPAIR && reel_open(path, 0, NULL, store) == REEL_OK)
+        return EXIT_OK;
+    rc = reel_open(path, flags[mode], NULL, store);
+    if (rc != REEL_OK) {
+        cli_error("%s", reel_errmsg());
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int cli_open_seq(const char *path, const char *name, int counted, reel_store **store,
+                 reel_seq **seq, reel_seq_info *info)
+{
+    int rc;
+    *seq = NULL;
+    if (cli_open(path, counted ? CLI_READ_REPAIR : CLI_READ, store) != EXIT_OK)
+        return EXIT_FAIL;
+    if ((rc = reel_seq_open(*store, name, seq)) != REEL_OK ||
+        (rc = reel_seq_info_get(*seq, info)) != REEL_OK) {
+        rc = cli_fail(path, rc);
+        reel_seq_close(*seq);
+        reel_close(*store);
+        return rc;
+    }
+    return EXIT_OK;
+}
+
+int cli_read_counted(reel_seq *seq, int64_t idx, int once, void *dst, size_t size)
+{
+    reel_frame *f;
+    const void *px;
+    size_t n;
+    int rc = reel_frame_get(seq, idx, once ? REEL_GET_ONCE : 0, &f);
+    if (rc != REEL_OK)
+        return rc;
+    if ((rc = reel_frame_pixels(f, &px, &n)) == REEL_OK)
+        memcpy(dst, px, n < size ? n : size);
+    reel_frame_release(f);
+    return rc;
+}
+
+int cli_int64(const char *s, long long *out)
+{
+    char *end;
+    long long v;
+    if (!s || (!(s[0] >= '0' && s[0] <= '9') && !(s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_number(const command *cmd, const char *what, const char *s, long long lo, long long hi,
+               long long *out)
+{
+    if (cli_int64(s, out) == 0 && *out >= lo && *out <= hi)
+        return EXIT_OK;
+    return cli_usage_error(cmd, "%s wants a whole number from %lld to %lld, not '%s'", what, lo,
+                           hi, s);
+}
+
+int cli_getopt(const command *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts)
+{
+    char spec[64];
+    int c;
+    snprintf(spec, sizeof spec, ":h%s", shortopts); /* ':' first: a missing value gives ':' */
+    opterr = 0;
+    c = getopt_long(argc, argv, spec, longopts, NULL);
+    switch (c) {
+    case 'h': /* options are parsed before anything is opened: nothing to close */
+        cli_usage(cmd, stdout);
+        exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
+    case ':':
+        return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]), CLI_BAD;
+    case '?':
+        if (optopt)
+            return cli_usage_error(cmd, "unknown option -%c", optopt), CLI_BAD;
+        return cli_usage_error(cmd, "unknown or ambiguous option %s", argv[optind - 1]), CLI_BAD;
+    default:
+        return c;
+    }
+}
+
+int cli_operands(const command *cmd, int argc, char **argv, int lo, int hi, const char *what)
+{
+    int n = argc - optind;
+    if (n < lo)
+        return cli_usage_error(cmd, "give %s", what);
+    if (n > hi)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + hi]);
+    return EXIT_OK;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_interrupted(void)
+{
+    return interrupted;
+}
+
+/* ---- JSON ---- */
+
+static int json_failed;
+
+json_t *cli_json_text(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    json_t *v;
+    char *clean;
+    size_t n, i, o = 0;
+    if (!s)
+        return json_null();
+    if ((v = json_string(s)))
+        return v;
+    /* not valid UTF-8: keep the valid sequences, each bad byte becomes U+FFFD */
+    n = strlen(s);
+    if (!(clean = malloc(3 * n + 1)))
+        return NULL;
+    for (i = 0; i < n;) {
+        int len = p[i] < 0x80 ? 1 : (p[i] >> 5) == 6 ? 2 : (p[i] >> 4) == 14 ? 3
+                                : (p[i] >> 3) == 30 ? 4 : 0;
+        json_t *one = NULL;
+        if (len && i + (size_t)len <= n && (one = json_stringn(s + i, (size_t)len))) {
+            memcpy(clean + o, s + i, (size_t)len);
+            o += (size_t)len;
+            i += (size_t)len;
+            json_decref(one);
+        } else {
+            memcpy(clean + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    v = json_stringn(clean, o);
+    free(clean);
+    return v;
+}
+
+json_t *cli_json_sql(const char *text, int type)
+{
+    long long i;
+    if (!text || type == SQLITE_NULL)
+        return json_null();
+    if (type == SQLITE_INTEGER && cli_int64(text, &i) == 0)
+        return json_integer(i);
+    if (type == SQLITE_FLOAT)
+        return json_real(strtod(text, NULL));
+    return cli_json_text(text);
+}
+
+void cli_json_set(json_t *obj, const char *key, json_t *v)
+{
+    if (!obj || !v || json_object_set_new(obj, key, v) != 0)
+        json_failed = 1;
+}
+
+void cli_json_append(json_t *array, json_t *v)
+{
+    if (!array || !v || json_array_append_new(array, v) != 0)
+        json_failed = 1;
+}
+
+int cli_json_emit(json_t *doc)
+{
+    int bad = json_failed || !doc ||
+              json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+              fputc('\n', stdout) == EOF || fflush(stdout) != 0;
+    json_decref(doc);
+    if (bad)
+        cli_error("cannot write the JSON document (out of memory, or stdout closed)");
+    return bad ? EXIT_FAIL : EXIT_OK;
+}
+
+const char *human_bytes(double b, char *buf)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    int u = 0;
+    while (b >= 1000 && u < 4) {
+        b /= 1000;
+        u++;
+    }
+    snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+    return buf;
+}
+
+int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn row, void *ctx)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int status = 0;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && bind)
+        sqlite3_bind_text(st, 1, bind, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        const char *v[32];
+        int t[32], n, i;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
+        n = sqlite3_column_count(st);
+        if (n > 32)
+            n = 32;
+        for (i = 0; i < n; i++) {
+            t[i] = sqlite3_column_type(st, i);
+            v[i] = (const char *)sqlite3_column_text(st, i);
+        }
+        if ((status = row(ctx, n, v, t)) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        cli_error("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc != SQLITE_DONE ? -1 : status;
+}
