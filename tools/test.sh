@@ -4,7 +4,9 @@
 #      under a real memory cgroup: needs root, as CI has);
 #   2. rebuild under AddressSanitizer + UndefinedBehaviorSanitizer and run it again;
 #   3. rebuild under ThreadSanitizer and run it again (the suites include threaded tests);
-#   4. `make distcheck` (the release tarball builds and passes its tests).
+#   4. short runs of the long jobs: `make fuzz` (libFuzzer, 15 s a harness) and `make
+#      check-kill` (kill -9 at random moments, 12 of them);
+#   5. `make distcheck` (the release tarball builds and passes its tests).
 # Every build lives under _build/; the source tree stays clean.
 set -eu
 cd "$(dirname "$0")/.."
@@ -44,6 +46,12 @@ elif [ "$status" -ne 0 ]; then
 else
     summary="$summary check-pressure:ok"
 fi
+echo "==== fuzz (short run)"
+(cd _build/werror && make -s fuzz FUZZ_SECONDS=15) || { echo "make fuzz failed"; exit 1; }
+summary="$summary fuzz:ok"
+echo "==== check-kill (short run)"
+(cd _build/werror && make -s check-kill KILL_MOMENTS=12) || { echo "make check-kill failed"; exit 1; }
+summary="$summary check-kill:ok"
 san="-O1 -g -fno-omit-frame-pointer"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run asan-ubsan CFLAGS="$san -fsanitize=address,undefined -fno-sanitize-recover=all" \

@@ -48,21 +48,11 @@ int reel__schema_version(sqlite3 *db, int *version)
     return REEL_OK;
 }
 
-static int apply(sqlite3 *db, const reel__migration *m)
+/* Run migration m and record its version, inside the caller's transaction. */
+static int apply_in_tx(sqlite3 *db, const reel__migration *m)
 {
-    char sql[128];
-    int rc;
-    int have;
-    if ((rc = reel__exec(db, "BEGIN IMMEDIATE")) != REEL_OK)
-        return rc;
-    /* Another process may have applied it while we waited for the lock. */
-    if ((rc = reel__schema_version(db, &have)) != REEL_OK) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return rc;
-    }
-    if (have >= m->version)
-        return reel__exec(db, "COMMIT");
-    rc = sqlite3_exec(db, m->sql, NULL, NULL, NULL);
+    char sql[128], what[96];
+    int rc = sqlite3_exec(db, m->sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
         snprintf(sql, sizeof sql,
                  "INSERT OR REPLACE INTO reel_meta(key, value) VALUES('schema_version', %d)",
@@ -70,29 +60,42 @@ static int apply(sqlite3 *db, const reel__migration *m)
         rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     }
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        char what[96];
-        snprintf(what, sizeof what, "schema migration %s", m->name);
-        rc = reel__sqlerr(db, rc, what);
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return rc;
-    }
-    return REEL_OK;
+        return REEL_OK;
+    snprintf(what, sizeof what, "schema migration %s", m->name);
+    return reel__sqlerr(db, rc, what);
 }
 
+/*
+ * Bring the schema from its version to target. A store being made (version 0) gets every
+ * migration in one transaction, so that a process killed while making it leaves no tables or
+ * the whole schema, never a half-made store; an existing store gets one transaction per
+ * migration. Another process may have migrated meanwhile: the version is read again under
+ * the write lock.
+ */
 int reel__schema_migrate(sqlite3 *db, int target)
 {
-    int have, rc, i;
-    if ((rc = reel__schema_version(db, &have)) != REEL_OK)
+    int have, rc, i, made = 0;
+    if ((rc = reel__exec(db, "BEGIN IMMEDIATE")) != REEL_OK)
         return rc;
+    if ((rc = reel__schema_version(db, &have)) != REEL_OK)
+        goto fail;
     for (i = 0; i < reel__migration_count; i++) {
         const reel__migration *m = &reel__migrations[i];
         if (m->version <= have || m->version > target)
             continue;
-        if ((rc = apply(db, m)) != REEL_OK)
-            return rc;
-        have = m->version;
+        if (made && have > 0) { /* an existing store: commit each step */
+            if ((rc = reel__exec(db, "COMMIT")) != REEL_OK ||
+                (rc = reel__exec(db, "BEGIN IMMEDIATE")) != REEL_OK)
+                goto fail;
+        }
+        if ((rc = apply_in_tx(db, m)) != REEL_OK)
+            goto fail;
+        made = 1;
     }
+    if ((rc = reel__exec(db, "COMMIT")) != REEL_OK)
+        goto fail;
     return REEL_OK;
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }

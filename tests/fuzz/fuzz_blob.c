@@ -1,10 +1,12 @@
 /*
  * fuzz_blob.c - libFuzzer harness: the one stored-frame decoder (codec/blob.c) on arbitrary
- * rows. The first 12 bytes choose the row's claims (format, size up to 96x96, filter,
- * status, recorded sizes, checksum), the rest is the blob. Whatever it is, the decoder must
+ * rows. The first 18 bytes choose the row's claims (format, size up to 96x96, filter,
+ * status, recorded sizes, checksum), the rest is the blob (tests/fuzz/corpus/blob/ holds real
+ * rows in this form, made by tests/fuzz/make_seeds.sh). Whatever it is, the decoder must
  * answer with a result code and never read or write out of bounds (ASan and UBSan watch).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static reel__codec *c;
     reel__stored s;
     uint8_t *dst;
-    if (size < 12)
+    if (size < 18)
         return 0;
     if (!c && !(c = reel__codec_new()))
         abort();
@@ -35,14 +37,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.present = data[5] & 1;
     /* recorded sizes: right most of the time, else off */
     s.raw_bytes = data[6] & 0x80 ? (int64_t)s.frame_size + (int8_t)data[7] : (int64_t)s.frame_size;
-    s.data = data + 12;
-    s.len = size - 12;
+    s.data = data + 18;
+    s.len = size - 18;
     s.stored_bytes = data[6] & 0x40 ? (int64_t)s.len - (int8_t)data[8] : (int64_t)s.len;
-    /* the checksum: the real one of the first decode attempt is unknowable; use the blob's */
-    s.checksum = data[9] & 1 ? reel__checksum(s.data, s.len) : (uint64_t)data[10] << 8 | data[11];
+    /* the checksum: as given (a real row's), or the blob's own (never the pixels') */
+    if (data[9] & 1) {
+        s.checksum = reel__checksum(s.data, s.len);
+    } else {
+        int i;
+        for (i = 0; i < 8; i++)
+            s.checksum |= (uint64_t)data[10 + i] << (8 * i);
+    }
     if (!(dst = malloc(s.frame_size)))
         return 0;
-    (void)reel__stored_decode(c, &s, dst);
+    if (reel__stored_decode(c, &s, dst) != REEL_OK && getenv("FUZZ_VERBOSE"))
+        fprintf(stderr, "%s\n", reel_errmsg()); /* is a seed what it should be? */
     free(dst);
     return 0;
 }

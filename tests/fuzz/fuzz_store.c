@@ -44,7 +44,7 @@ static int read_seq(void *ctx, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
+    static char path[64], side[80];
     reel_open_options o;
     reel_store *s;
     FILE *f;
@@ -55,11 +55,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fwrite(data, 1, size, f);
     fclose(f);
     memset(&o, 0, sizeof o);
-    o.max_frame_bytes = 1 << 20; /* hostile geometry stays small */
+    o.max_frame_mib = 1; /* hostile geometry stays small */
     if (reel_open(path, REEL_OPEN_READONLY, &o, &s) == REEL_OK) {
         reel_seq_list(s, read_seq, s);
         reel_close(s);
     }
     unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path); /* a stale WAL would leak into the next input */
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
     return 0;
 }

@@ -1,0 +1,44 @@
+#!/bin/sh
+# make_seeds.sh REEL OUTDIR - (re)make the seed corpus of the fuzz harnesses: tiny videos in
+# the containers and codecs people import (import/), small stores made by `reel import` in each
+# stored format (store/), and every frame row of those stores in fuzz_blob's form (blob/: an
+# 18-byte header of the row's claims, then the blob). Run by hand when the formats change; the
+# result is committed under tests/fuzz/corpus/.
+set -eu
+reel=$1
+out=$2
+tmp=$(mktemp -d /tmp/reel-seeds-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$out/import" "$out/store" "$out/blob"
+ff="ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=16x12:rate=5,noise=alls=20:allf=t -frames:v 3"
+$ff -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$out/import/h264.mp4"
+$ff -c:v mpeg4 "$out/import/mpeg4.avi"
+$ff -c:v ffv1 -pix_fmt yuv444p "$out/import/ffv1.mkv"
+$ff -c:v mjpeg -pix_fmt yuvj420p "$out/import/mjpeg.mov"
+$ff -pix_fmt yuv420p "$out/import/raw.y4m"
+$ff -c:v gif "$out/import/anim.gif"
+$ff -c:v libvpx -b:v 50k "$out/import/vp8.webm" 2>/dev/null || true
+$ff -c:v png -pix_fmt gray16be "$out/import/png16.mkv"
+$ff -c:v libx264 -preset ultrafast -pix_fmt yuv420p10le "$out/import/h264-10bit.mkv" 2>/dev/null || true
+# stores: one per stored format, page size 512 and no WAL so the file stands alone
+i=0
+for fmt in gray8 rgb24 bgr24 yuv420p yuv444p gray16le yuv420p10le; do
+    i=$((i + 1))
+    "$reel" import -q "$tmp/$fmt.reel" "$out/import/h264.mp4" --sequence "$fmt" --pix-fmt $fmt
+    sqlite3 "$tmp/$fmt.reel" "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM;" >/dev/null
+    cp "$tmp/$fmt.reel" "$out/store/$fmt.reel"
+    # the rows: fmt, width, height, filter, status, present, sizes as recorded, checksum
+    sqlite3 -noheader -separator ' ' "$tmp/$fmt.reel" "SELECT f.idx, s.width, s.height, f.filter,
+        f.status, f.checksum, hex(b.data) FROM reel_frame f JOIN reel_sequence s ON
+        s.id = f.seq_id JOIN reel_blob b ON b.id = f.blob_id" |
+    while read -r idx w h filter status sum hexdata; do
+        python3 - "$out/blob/$fmt-$idx" $i "$w" "$h" "$filter" "$status" "$sum" "$hexdata" <<'PY'
+import struct, sys
+path, fmt, w, h, filt, status, csum, data = sys.argv[1:]
+head = bytes([int(fmt) - 1, int(w) - 1, int(h) - 1, int(filt) & 0xff, int(status), 1, 0, 0, 0, 0])
+head += struct.pack('<q', int(csum))
+open(path, 'wb').write(head + bytes.fromhex(data))
+PY
+    done
+done
+ls "$out"/* | wc -l
