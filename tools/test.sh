@@ -56,7 +56,7 @@ san="-O1 -g -fno-omit-frame-pointer"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run asan-ubsan CFLAGS="$san -fsanitize=address,undefined -fno-sanitize-recover=all" \
     LDFLAGS="-fsanitize=address,undefined"
-TSAN_OPTIONS="halt_on_error=1 suppressions=$top/tests/tsan.supp" \
+TSAN_OPTIONS="halt_on_error=1 die_after_fork=0 suppressions=$top/tests/tsan.supp" \
     run tsan CFLAGS="$san -fsanitize=thread" LDFLAGS="-fsanitize=thread"
 
 echo "==== distcheck"

@@ -27,7 +27,7 @@ int reel_frames_get(reel_seq *seq, const int64_t *indexes, size_t n, unsigned fl
         return reel__null_arg(__func__);
     if (n == 0)
         return REEL_OK;
-    if (!(order = malloc(n * sizeof *order)))
+    if (!(order = reel__malloc(n * sizeof *order)))
         return reel__err(REEL_NOMEM, "out of memory");
     /* load in index order (sequential blobs, one load per distinct frame); hand out in the
      * caller's order */
@@ -66,7 +66,7 @@ int reel_frames_get_window(reel_seq *seq, int64_t center, int64_t radius, unsign
                          (long long)center);
     lo = center - radius < 0 ? 0 : center - radius;
     hi = center + radius >= total ? total - 1 : center + radius;
-    if (!(idx = malloc((size_t)(hi - lo + 1) * sizeof *idx)))
+    if (!(idx = reel__malloc((size_t)(hi - lo + 1) * sizeof *idx)))
         return reel__err(REEL_NOMEM, "out of memory");
     for (i = lo; i <= hi; i++)
         idx[i - lo] = i;
@@ -97,8 +97,8 @@ int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_t batch,
     if ((rc = reel_seq_frame_count(seq, &total)) != REEL_OK)
         return rc;
     end = count < 0 || first + count > total ? total : first + count;
-    frames = malloc(batch * sizeof *frames);
-    idx = malloc(batch * sizeof *idx);
+    frames = reel__malloc(batch * sizeof *frames);
+    idx = reel__malloc(batch * sizeof *idx);
     if (!frames || !idx) {
         free(frames);
         free(idx);
@@ -156,7 +156,7 @@ int reel_seq_open_warm(reel_store *s, const char *name, double share, reel_seq *
     q = *out;
     reel_cache_get_budget(s->cache, &budget);
     limit = (size_t)((double)budget * share) / (q->rec.frame_size + REEL_CACHE_ENTRY_OVERHEAD);
-    if (limit > 0 && !(idx = malloc(limit * sizeof *idx)))
+    if (limit > 0 && !(idx = reel__malloc(limit * sizeof *idx)))
         rc = reel__err(REEL_NOMEM, "out of memory");
     if (rc == REEL_OK && limit > 0)
         rc = reel__counts_top(s->db, q->rec.id, limit, idx, &n);

@@ -30,11 +30,35 @@ static inline uint32_t reel__magic(const void *handle)
     return m;
 }
 
+/*
+ * Every allocation of libreel goes through these (free() frees what they return), so that a
+ * test can make the Nth one fail (base/alloc.c) and check that each caller answers REEL_NOMEM
+ * and leaks nothing. Unarmed, the check is one relaxed atomic load.
+ */
+REEL__HIDDEN int reel__alloc_fails(void);
+static inline void *reel__malloc(size_t n) { return reel__alloc_fails() ? NULL : malloc(n); }
+static inline void *reel__calloc(size_t n, size_t size)
+{
+    return reel__alloc_fails() ? NULL : calloc(n, size);
+}
+static inline void *reel__realloc(void *p, size_t n)
+{
+    return reel__alloc_fails() ? NULL : realloc(p, n);
+}
+static inline char *reel__strdup(const char *s) { return reel__alloc_fails() ? NULL : strdup(s); }
+
+/* Tests: make the nth allocation from now fail, once (0: none; LONG_MAX: count only). */
+REEL__HIDDEN void reel__alloc_fail_at(long n);
+/* Allocations since the last reel__alloc_fail_at, and the code address of the one that failed
+ * (NULL when none did). */
+REEL__HIDDEN long reel__alloc_count(void);
+REEL__HIDDEN const void *reel__alloc_failed_site(void);
+
 /* Zeroed memory aligned to REEL__SPACING, for objects written by one thread at a time or
  * holding per-thread slots; free() frees it. */
 static inline void *reel__zalloc_spaced(size_t size)
 {
-    void *p = aligned_alloc(REEL__SPACING, (size + REEL__SPACING - 1) & ~(size_t)(REEL__SPACING - 1));
+    void *p = reel__alloc_fails() ? NULL : aligned_alloc(REEL__SPACING, (size + REEL__SPACING - 1) & ~(size_t)(REEL__SPACING - 1));
     if (p)
         memset(p, 0, size);
     return p;

@@ -44,7 +44,7 @@ size_t reel__cache_pinned_bytes(reel_cache *c)
 
 void reel__cache_add_sink(reel_cache *c, int (*fn)(void *ctx), void *ctx)
 {
-    sink *k = malloc(sizeof *k);
+    sink *k = reel__malloc(sizeof *k);
     if (!k)
         return; /* its dirty frames are then written by batches, flushes and closes only */
     k->fn = fn;
@@ -87,7 +87,7 @@ static int cache_init(reel_cache *c, size_t budget)
     for (i = 0; i < SHARDS; i++) {
         shard *s = &c->shards[i];
         s->nbuckets = 16;
-        if (!(s->table = calloc(s->nbuckets, sizeof *s->table)))
+        if (!(s->table = reel__calloc(s->nbuckets, sizeof *s->table)))
             return REEL_NOMEM;
         for (k = 0; k < NPRIO; k++) {
             s->lru[k].next = s->lru[k].prev = &s->lru[k];

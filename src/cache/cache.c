@@ -106,7 +106,7 @@ static centry **slot(shard *s, uint64_t h, uint64_t store, int64_t seq, int64_t 
 static void grow(shard *s)
 {
     size_t n = s->nbuckets * 2, i;
-    centry **t = calloc(n, sizeof *t);
+    centry **t = reel__calloc(n, sizeof *t);
     if (!t)
         return; /* keep the longer chains */
     for (i = 0; i < s->nbuckets; i++) {
@@ -259,7 +259,7 @@ static void pin_locked(shard *s, centry *e)
  * bytes were reserved already; NULL when out of memory. */
 static centry *enter(reel_cache *c, shard *s, centry **p, const reel__pin_req *r, int counted)
 {
-    centry *e = calloc(1, sizeof *e);
+    centry *e = reel__calloc(1, sizeof *e);
     if (!e || !(e->pixels = reel__fb_alloc(&c->mem, r->size))) {
         free(e);
         return NULL;
@@ -668,7 +668,7 @@ static int collect(reel_cache *c, shard *s, centry *e, void *ctx)
         return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
-        reel__cframe *v = realloc(l->v, cap * sizeof *v);
+        reel__cframe *v = reel__realloc(l->v, cap * sizeof *v);
         if (!v) {
             l->nomem = 1;
             return 0;

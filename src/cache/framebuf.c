@@ -51,7 +51,7 @@ void *reel__fb_alloc(reel__fbpool *p, size_t size)
     void *m = NULL;
     int i;
     if (size < FB_MMAP_MIN)
-        return malloc(size ? size : 1);
+        return reel__malloc(size ? size : 1);
     len = map_len(size);
     pthread_mutex_lock(&p->lock);
     for (i = 0; i < p->n; i++)
@@ -65,6 +65,8 @@ void *reel__fb_alloc(reel__fbpool *p, size_t size)
     if (m)
         return m;
     /* populated at once: one call instead of a page fault per 4 KiB as the decoder writes */
+    if (reel__alloc_fails())
+        return NULL;
     m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
              0);
     return m == MAP_FAILED ? NULL : m;

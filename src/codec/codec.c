@@ -40,7 +40,7 @@ struct reel__codec {
 
 reel__codec *reel__codec_new(void)
 {
-    reel__codec *c = calloc(1, sizeof *c);
+    reel__codec *c = reel__calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->cctx = ZSTD_createCCtx();
@@ -72,7 +72,7 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need)
     uint8_t *p;
     if (need <= *cap)
         return 1;
-    p = malloc(need);
+    p = reel__malloc(need);
     if (!p)
         return 0;
     free(*buf);

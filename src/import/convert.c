@@ -133,7 +133,7 @@ int reel__convert_frame(reel__converter *c, const reel__convert *cv, const AVFra
     reel_frame_size(cv->fmt, cv->scaled_w, cv->scaled_h, &size);
     if (cv->rotate) {
         if (size > c->tmp_cap) {
-            uint8_t *t = realloc(c->tmp, size);
+            uint8_t *t = reel__realloc(c->tmp, size);
             if (!t)
                 return reel__err(REEL_NOMEM, "out of memory");
             c->tmp = t;
@@ -195,7 +195,7 @@ uint8_t *reel__convert_packed(const uint8_t *src, int fmt, int w, int h, enum AV
     n = av_image_get_buffer_size(to, w, h, 1);
     sws = sws_getContext(w, h, reel__av_format(fmt), w, h, to,
                          SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
-    if (sws && n > 0 && (out = malloc((size_t)n))) {
+    if (sws && n > 0 && (out = reel__malloc((size_t)n))) {
         av_image_fill_arrays((uint8_t **)sdata, slines, src, reel__av_format(fmt), w, h, 1);
         av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
         sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
@@ -222,7 +222,7 @@ int reel_frame_convert(const reel_image *src, int to, void **out, size_t *out_si
     if ((rc = reel_frame_size(to, src->width, src->height, &want)) != REEL_OK)
         return rc;
     if (to == src->pix_fmt) {
-        if (!(p = malloc(need)))
+        if (!(p = reel__malloc(need)))
             return reel__err(REEL_NOMEM, "out of memory");
         memcpy(p, src->pixels, need);
     } else {

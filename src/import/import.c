@@ -474,10 +474,12 @@ static int run(reel__import *im, reel_import_result *res)
         (im->resume == 0 || im->opts.on_error == REEL_ON_ERROR_FAIL)) {
         /* Leave nothing behind: the sequence goes, with what was committed of it. */
         char msg[512];
+        int64_t id = im->seq->rec.id;
         snprintf(msg, sizeof msg, "%s", reel_errmsg());
         reel_seq_close(im->seq);
         im->seq = NULL;
-        reel_seq_remove(im->store, name); /* its claim goes with it */
+        if (reel_seq_remove(im->store, name) != REEL_OK) /* its claim goes with it, */
+            reel__source_release(im->store, id, src.token); /* or at least the claim */
         reel__err(rc, "%s", msg);
         if (res)
             res->frames = 0;
@@ -485,7 +487,7 @@ static int run(reel__import *im, reel_import_result *res)
     if (im->seq) { /* held until here: no other import touches it before this one is done */
         char msg[512];
         snprintf(msg, sizeof msg, "%s", reel_errmsg());
-        reel__source_release(im->seq, src.token);
+        reel__source_release(im->store, im->seq->rec.id, src.token);
         reel__err(rc, "%s", msg);
     }
     return rc;

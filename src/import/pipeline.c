@@ -95,7 +95,7 @@ static int encode_slot(worker *w, slot *sl)
     if ((rc = reel__frame_encode(w->codec, pl->level, &pl->q->rec, &in, &e)) != REEL_OK)
         return rc;
     if (e.blob && e.len > sl->blob_cap) {
-        uint8_t *b = realloc(sl->blob, e.len);
+        uint8_t *b = reel__realloc(sl->blob, e.len);
         if (!b)
             return reel__err(REEL_NOMEM, "out of memory");
         sl->blob = b;
@@ -239,7 +239,7 @@ static void pipeline_free(pipeline *pl)
 
 int reel__pipeline_start(const reel__pipeline_cfg *cfg, reel__pipeline **out)
 {
-    pipeline *pl = calloc(1, sizeof *pl);
+    pipeline *pl = reel__calloc(1, sizeof *pl);
     int i, rc = REEL_OK;
     if (!pl)
         return reel__err(REEL_NOMEM, "out of memory");
@@ -249,8 +249,8 @@ int reel__pipeline_start(const reel__pipeline_cfg *cfg, reel__pipeline **out)
     pl->nw = cfg->workers;
     pl->depth = 4 * BATCH + 2 * pl->nw;
     pl->next_decode = pl->next_encode = pl->next_write = cfg->first;
-    pl->ring = calloc((size_t)pl->depth, sizeof *pl->ring);
-    pl->w = calloc((size_t)pl->nw, sizeof *pl->w);
+    pl->ring = reel__calloc((size_t)pl->depth, sizeof *pl->ring);
+    pl->w = reel__calloc((size_t)pl->nw, sizeof *pl->w);
     pthread_mutex_init(&pl->lock, NULL);
     pthread_cond_init(&pl->cond, NULL);
     if (!pl->ring || !pl->w)
@@ -258,7 +258,7 @@ int reel__pipeline_start(const reel__pipeline_cfg *cfg, reel__pipeline **out)
     for (i = 0; rc == REEL_OK && i < pl->nw; i++) {
         pl->w[i].pl = pl;
         pl->w[i].codec = reel__codec_new();
-        pl->w[i].pixels = malloc(cfg->frame_size);
+        pl->w[i].pixels = reel__malloc(cfg->frame_size);
         if (!pl->w[i].codec || !pl->w[i].pixels)
             rc = reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", cfg->frame_size);
     }

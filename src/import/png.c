@@ -48,7 +48,7 @@ int reel_png_encode(int fmt, int width, int height, const void *pixels, size_t s
         if (avcodec_open2(ctx, codec, NULL) < 0 || avcodec_send_frame(ctx, frame) < 0 ||
             avcodec_receive_packet(ctx, pkt) < 0)
             rc = reel__err(REEL_ERROR, "the PNG encoder failed");
-        else if (!(*png = malloc((size_t)pkt->size)))
+        else if (!(*png = reel__malloc((size_t)pkt->size)))
             rc = reel__err(REEL_NOMEM, "out of memory encoding a PNG");
         else {
             memcpy(*png, pkt->data, (size_t)pkt->size);

@@ -37,13 +37,13 @@ int reel__file_hash(const char *path, int64_t *size, char hex[17],
     if (!(f = fopen(path, "rb")))
         return reel__err(errno == ENOENT ? REEL_NOTFOUND : REEL_IO, "%s: %s", path,
                          strerror(errno));
-    if (!(buf = malloc(CHUNK))) {
+    if (!(buf = reel__malloc(CHUNK))) {
         fclose(f);
         return reel__err(REEL_NOMEM, "out of memory");
     }
     while ((n = fread(buf, 1, CHUNK, f)) > 0) {
         if (count == cap) {
-            uint64_t *grown = realloc(sums, (cap = cap ? 2 * cap : 64) * sizeof *sums);
+            uint64_t *grown = reel__realloc(sums, (cap = cap ? 2 * cap : 64) * sizeof *sums);
             if (!grown) {
                 free(sums);
                 free(buf);
@@ -268,20 +268,25 @@ int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p
         reel_seq_close(*seq);
         *seq = NULL;
     }
+    if (rc != REEL_OK && !done) { /* claimed, but this import cannot go on: let the next one */
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", reel_errmsg());
+        reel__source_release(s, id, src->token);
+        reel__err(rc, "%s", msg);
+    }
     if (rc == REEL_OK && done)
         rc = reel__err(REEL_DONE, "sequence '%s' already holds all of %s", name, src->path);
     return rc;
 }
 
-void reel__source_release(reel_seq *q, int64_t token)
+void reel__source_release(reel_store *s, int64_t seq_id, int64_t token)
 {
-    reel_store *s = q->store;
     sqlite3_stmt *st = NULL;
     if (reel__writer_lock(s->db) != REEL_OK)
         return;
     if (sqlite3_prepare_v2(s->db->wdb, "DELETE FROM reel_claim WHERE seq_id = ?1 AND token = ?2",
                            -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, q->rec.id);
+        sqlite3_bind_int64(st, 1, seq_id);
         sqlite3_bind_int64(st, 2, token);
         sqlite3_step(st); /* a failure leaves a claim of a process that ends: taken over later */
     }

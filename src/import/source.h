@@ -34,6 +34,6 @@ REEL__HIDDEN int reel__source_begin(reel_store *s, const char *name, const reel_
 /* Mark the import of q complete. */
 REEL__HIDDEN int reel__source_finish(reel_seq *q, int truncated);
 /* Give up this import's claim of q (whatever the outcome). */
-REEL__HIDDEN void reel__source_release(reel_seq *q, int64_t token);
+REEL__HIDDEN void reel__source_release(reel_store *s, int64_t seq_id, int64_t token);
 
 #endif

@@ -104,8 +104,8 @@ static int from_row(const char *name, sqlite3_stmt *st, size_t max_frame, reel__
                          "sequence '%s': its %dx%d %s frames would be %zu bytes each, over this "
                          "open's cap of %zu (reel_open_options.max_frame_mib)",
                          name, r->width, r->height, fmt, r->frame_size, max_frame);
-    r->name = strdup(name);
-    r->source = src ? strdup(src) : NULL;
+    r->name = reel__strdup(name);
+    r->source = src ? reel__strdup(src) : NULL;
     if (!r->name || (src && !r->source)) {
         reel__seqrec_clear(r);
         return reel__err(REEL_NOMEM, "out of memory");

@@ -33,7 +33,7 @@ static int dir_writable(const char *path)
 static char *uri_of(const char *path, const char *query)
 {
     size_t n = strlen(path), i;
-    char *u = malloc(3 * n + strlen(query) + 8), *p = u;
+    char *u = reel__malloc(3 * n + strlen(query) + 8), *p = u;
     if (!u)
         return NULL;
     p += sprintf(p, "file:");
@@ -209,7 +209,7 @@ static void reader_free(reel__reader *r)
 
 static int reader_open(reel__sdb *s, reel__reader **out)
 {
-    reel__reader *r = calloc(1, sizeof *r);
+    reel__reader *r = reel__calloc(1, sizeof *r);
     int rc;
     if (!r)
         return reel__err(REEL_NOMEM, "out of memory");
@@ -290,7 +290,7 @@ int reel__sdb_open(const char *path, int flags, const reel_open_options *opts, r
     if (!(flags & REEL_OPEN_CREATE) && access(path, F_OK) != 0)
         return reel__err(REEL_NOTFOUND, "%s: no such store (pass REEL_OPEN_CREATE to create it)",
                          path);
-    if (!(d = calloc(1, sizeof *d)) || !(d->path = strdup(path))) {
+    if (!(d = reel__calloc(1, sizeof *d)) || !(d->path = reel__strdup(path))) {
         free(d);
         return reel__err(REEL_NOMEM, "out of memory");
     }

@@ -46,7 +46,7 @@ reel__access *reel__access_new(void)
     memset(a, 0, sizeof *a);
     for (i = 0; i < SHARDS; i++) {
         a->shards[i].nbuckets = 16;
-        a->shards[i].table = calloc(16, sizeof(counter *));
+        a->shards[i].table = reel__calloc(16, sizeof(counter *));
         if (!a->shards[i].table) {
             reel__access_free(a);
             return NULL;
@@ -88,7 +88,7 @@ void reel__access_free(reel__access *a)
 static void grow(ashard *s)
 {
     size_t n = s->nbuckets * 2, b;
-    counter **t = calloc(n, sizeof *t);
+    counter **t = reel__calloc(n, sizeof *t);
     if (!t)
         return;
     for (b = 0; b < s->nbuckets; b++) {
@@ -115,7 +115,7 @@ void reel__access_add(reel__access *a, int64_t seq, int64_t idx, int64_t n, int6
     for (c = s->table[(h >> 8) & (s->nbuckets - 1)]; c; c = c->next)
         if (c->seq == seq && c->idx == idx)
             break;
-    if (!c && (c = calloc(1, sizeof *c))) {
+    if (!c && (c = reel__calloc(1, sizeof *c))) {
         size_t b = (h >> 8) & (s->nbuckets - 1);
         c->seq = seq;
         c->idx = idx;

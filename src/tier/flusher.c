@@ -27,7 +27,7 @@ struct reel__flusher {
 
 reel__flusher *reel__flusher_new(int (*flush)(void *ctx), void *ctx)
 {
-    reel__flusher *f = calloc(1, sizeof *f);
+    reel__flusher *f = reel__calloc(1, sizeof *f);
     if (!f)
         return NULL;
     pthread_mutex_init(&f->lock, NULL);

@@ -45,7 +45,7 @@ struct reel__prefetch {
 
 reel__prefetch *reel__prefetch_new(void)
 {
-    reel__prefetch *p = calloc(1, sizeof *p);
+    reel__prefetch *p = reel__calloc(1, sizeof *p);
     if (!p)
         return NULL;
     pthread_mutex_init(&p->lock, NULL);

@@ -523,7 +523,7 @@ static void monitor_free(monitor *m)
 
 static monitor *monitor_new(reel_cache *c, const reel_pressure_options *opts)
 {
-    monitor *m = calloc(1, sizeof *m);
+    monitor *m = reel__calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->event_fd = m->cg_psi_fd = m->cg_events_fd = m->sys_psi_fd = -1;

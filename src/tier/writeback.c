@@ -38,7 +38,7 @@ struct reel__wb {
 
 reel__wb *reel__wb_new(void)
 {
-    reel__wb *w = calloc(1, sizeof *w);
+    reel__wb *w = reel__calloc(1, sizeof *w);
     if (!w)
         return NULL;
     pthread_mutex_init(&w->lock, NULL);
@@ -77,8 +77,8 @@ static int flush_seq(reel_store *s, reel__wb *w, reel_seq *q)
     int rc;
     if (q->wb.pending == 0)
         return REEL_OK;
-    if (!(in = malloc(q->wb.pending * sizeof *in)) ||
-        !(stored = malloc(q->wb.pending * sizeof *stored))) {
+    if (!(in = reel__malloc(q->wb.pending * sizeof *in)) ||
+        !(stored = reel__malloc(q->wb.pending * sizeof *stored))) {
         free(in);
         return reel__err(REEL_NOMEM, "out of memory writing back %zu frames",
                          (size_t)q->wb.pending);
@@ -121,7 +121,7 @@ int reel__wb_flush_locked(reel_store *s, reel_seq *only)
     pthread_mutex_lock(&w->lock);
     if (only) {
         rc = flush_seq(s, w, only);
-    } else if (w->n > 0 && !(seqs = malloc(w->n * sizeof *seqs))) {
+    } else if (w->n > 0 && !(seqs = reel__malloc(w->n * sizeof *seqs))) {
         rc = reel__err(REEL_NOMEM, "out of memory writing back frames");
     } else {
         for (i = 0; i < w->n; i++) { /* the distinct sequences, in queue order */
@@ -192,7 +192,7 @@ static int enqueue(reel_seq *q, reel__wb *w, const reel_frame_in *f, int64_t *in
                          (long long)q->wb.last_pts);
     if (w->n == w->cap) {
         size_t cap = w->cap ? 2 * w->cap : 64;
-        if (!(p = realloc(w->v, cap * sizeof *p)))
+        if (!(p = reel__realloc(w->v, cap * sizeof *p)))
             return reel__err(REEL_NOMEM, "out of memory");
         w->v = p;
         w->cap = cap;
