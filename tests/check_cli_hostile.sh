@@ -134,6 +134,16 @@ for cmd in verify cat; do
     wait $pid
     contains "$dir/sig.err" "interrupted" "$cmd stops on SIGTERM"
 done
+# bench: SIGINT while it imports into its scratch store removes the scratch files
+"$reel" bench "$L" long --video "$dir/long.mp4" >/dev/null 2>"$dir/sig.err" &
+pid=$!
+i=0
+while [ ! -e "$L.bench-import" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+pkill -INT -f "bench $L long" || true
+wait $pid
+same "$?" 1 "bench exits 1 on SIGINT"
+contains "$dir/sig.err" "interrupted; scratch files removed" "bench says it stopped"
+if ls "$L".bench-* >/dev/null 2>&1; then bad "bench left $(ls "$L".bench-*)"; else ok; fi
 expect 0 "the store is intact after the signals" "$reel" verify "$L"
 
 testlib_done

@@ -11,6 +11,7 @@
  * of work per frame; a sequential scan against decoding the video on 1 and all threads; and
  * sizes against zstd -3 and FFV1. Reads go through a read-only handle: they are not counted.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,37 @@ static int open_reader(bench *b)
     return measure_gop(b);
 }
 
+/* SIGINT or SIGTERM: the scratch files go (the store measured is only read, or holds an
+ * import that resumes), then exit 1. Only async-signal-safe calls. */
+static char scratch_files[5][4128];
+
+static void on_signal(int sig)
+{
+    static const char msg[] = "reel: bench: interrupted; scratch files removed\n";
+    size_t i;
+    (void)sig;
+    for (i = 0; i < sizeof scratch_files / sizeof scratch_files[0]; i++)
+        if (scratch_files[i][0])
+            unlink(scratch_files[i]);
+    if (write(2, msg, sizeof msg - 1) < 0)
+        _exit(EXIT_FAIL);
+    _exit(EXIT_FAIL);
+}
+
+static void catch_signals(const bench *b)
+{
+    static const char *const ends[] = {".bench-import", ".bench-import-wal", ".bench-import-shm",
+                                       ".bench-import-journal", ".bench-raw"};
+    struct sigaction sa;
+    size_t i;
+    for (i = 0; i < sizeof ends / sizeof ends[0]; i++)
+        snprintf(scratch_files[i], sizeof scratch_files[i], "%.4000s%s", b->path, ends[i]);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int run(int argc, char **argv)
 {
     bench b;
@@ -445,6 +477,7 @@ static int run(int argc, char **argv)
         return rc;
     fflush(NULL);
     bench_probe_start(&b, &p); /* before FFmpeg is loaded: the reader stays a small process */
+    catch_signals(&b);          /* after: the reader has nothing to remove */
     if (reel__av_load() == REEL_OK)
         av_log_set_level(AV_LOG_ERROR);
     describe_machine(&b);
