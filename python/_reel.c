@@ -839,13 +839,15 @@ static PyObject *seq_info(SeqObject *q, void *c)
         return NULL;
     if ((rc = reel_seq_info_get(q->q, &i)) != REEL_OK)
         return fail(rc);
-    return Py_BuildValue("{s:O,s:z,s:i,s:i,s:s,s:n,s:(ii),s:L,s:L,s:L,s:L}", "name", q->name,
-                         "source", i.source, "width", i.width, "height", i.height, "pix_fmt",
-                         reel_pix_fmt_name(i.pix_fmt), "frame_size", (Py_ssize_t)i.frame_size,
-                         "time_base", (int)i.time_base.num, (int)i.time_base.den, "frames",
-                         (long long)i.frame_count, "duration", (long long)i.duration,
-                         "raw_bytes", (long long)i.raw_bytes, "stored_bytes",
-                         (long long)i.stored_bytes);
+    return Py_BuildValue("{s:O,s:z,s:i,s:i,s:s,s:n,s:(ii),s:L,s:L,s:L,s:L,s:s,s:i}", "name",
+                         q->name, "source", i.source, "width", i.width, "height", i.height,
+                         "pix_fmt", reel_pix_fmt_name(i.pix_fmt), "frame_size",
+                         (Py_ssize_t)i.frame_size, "time_base", (int)i.time_base.num,
+                         (int)i.time_base.den, "frames", (long long)i.frame_count, "duration",
+                         (long long)i.duration, "raw_bytes", (long long)i.raw_bytes,
+                         "stored_bytes", (long long)i.stored_bytes, "codec",
+                         i.codec == REEL_CODEC_TEMPORAL ? "temporal" : "intra", "keyint",
+                         i.keyint);
 }
 
 static PyObject *seq_fps(SeqObject *q, void *c)
@@ -1090,19 +1092,28 @@ static PyObject *store_exit(StoreObject *st, PyObject *args)
     return store_close(st, NULL);
 }
 
+static int named(const char *what, const char *value, const char *const *names, int n,
+                 int *out);
+
 static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"name", "width", "height", "pix_fmt", "time_base", "source", NULL};
-    const char *name, *fmt = "rgb24", *source = NULL;
-    int w, h, num = 1, den = 25, rc;
+    static char *kwlist[] = {"name",   "width", "height", "pix_fmt", "time_base",
+                             "source", "codec", "keyint", NULL};
+    static const char *const codecs[] = {"intra", "temporal"};
+    const char *name, *fmt = "rgb24", *source = NULL, *codec = "intra";
+    int w, h, num = 1, den = 25, rc, keyint = 0, which;
     reel_seq_params p;
     reel_seq *q = NULL;
     PyObject *key;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "Uii|s(ii)z:create_sequence", kwlist, &key, &w,
-                                     &h, &fmt, &num, &den, &source) ||
-        store_check_w(st) || !(name = PyUnicode_AsUTF8(key)))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Uii|s(ii)zsi:create_sequence", kwlist, &key, &w,
+                                     &h, &fmt, &num, &den, &source, &codec, &keyint) ||
+        store_check_w(st) || !(name = PyUnicode_AsUTF8(key)) ||
+        named("codec", codec, codecs, 2, &which) < 0)
         return NULL;
+    memset(&p, 0, sizeof p);
     p.width = w, p.height = h, p.time_base.num = num, p.time_base.den = den, p.source = source;
+    p.codec = which == 0 ? REEL_CODEC_INTRA : REEL_CODEC_TEMPORAL;
+    p.keyint = keyint;
     if ((rc = reel_pix_fmt_from_name(fmt, &p.pix_fmt)) != REEL_OK)
         return fail(rc);
     Py_BEGIN_ALLOW_THREADS
@@ -1167,7 +1178,8 @@ static PyMethodDef store_methods[] = {
     {"flush", (PyCFunction)store_flush, METH_NOARGS,
      "flush()\n\nWrite what is only in memory (access counts) to the file now."},
     {"create_sequence", (PyCFunction)(void (*)(void))store_create, METH_VARARGS | METH_KEYWORDS,
-     "create_sequence(name, width, height, pix_fmt='rgb24', time_base=(1, 25), source=None) -> "
+     "create_sequence(name, width, height, pix_fmt='rgb24', time_base=(1, 25), source=None, "
+     "codec='intra', keyint=0) -> "
      "Sequence\n\nAn empty sequence (the store must be open with mode 'w')."},
     {"remove", (PyCFunction)store_remove, METH_O,
      "remove(name)\n\nDelete a sequence with all its frames and counts."},
@@ -1300,23 +1312,25 @@ static int named(const char *what, const char *value, const char *const *names, 
 
 static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"store", "video", "sequence", "pix_fmt", "on_error", "progress",
-                             "replace", "scale", "workers", NULL};
+    static char *kwlist[] = {"store",   "video", "sequence", "pix_fmt", "on_error", "progress",
+                             "replace", "scale", "workers",  "codec",   "keyint",   NULL};
     static const char *const policies[] = {"skip", "repeat", "black", "fail"};
+    static const char *const codecs[] = {"intra", "temporal", "auto"};
     PyObject *spath, *vpath, *progress = Py_True, *scale = Py_None;
-    const char *sequence = NULL, *fmt = "rgb24", *on_error = "skip";
-    int replace = 0, workers = 0, rc;
+    const char *sequence = NULL, *fmt = "rgb24", *on_error = "skip", *codec = "auto";
+    int replace = 0, workers = 0, rc, keyint = 0, which = 2;
     reel_import_options o;
     reel_import_result r;
     progress_ctx pc = {NULL, 0, 0};
     reel_store *s = NULL;
     (void)self;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|zssOpOi:import_video", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|zssOpOisi:import_video", kwlist,
                                      PyUnicode_FSConverter, &spath, PyUnicode_FSConverter,
                                      &vpath, &sequence, &fmt, &on_error, &progress, &replace,
-                                     &scale, &workers))
+                                     &scale, &workers, &codec, &keyint))
         return NULL;
     memset(&o, 0, sizeof o);
+    o.keyint = keyint;
     o.sequence = sequence;
     o.replace = replace;
     o.workers = workers;
@@ -1324,6 +1338,7 @@ static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
     rc = !strcmp(fmt, "native") ? (o.pix_fmt = REEL_PIX_NATIVE, REEL_OK)
                                 : reel_pix_fmt_from_name(fmt, &o.pix_fmt);
     if (rc != REEL_OK || named("on_error", on_error, policies, 4, &o.on_error) < 0 ||
+        named("codec", codec, codecs, 3, &which) < 0 ||
         (scale != Py_None && !PyArg_ParseTuple(scale, "ii", &o.width, &o.height))) {
         if (rc != REEL_OK)
             fail(rc);
@@ -1335,6 +1350,7 @@ static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
         pc.callback = progress;
     else
         pc.bar = PyObject_IsTrue(progress) == 1 && isatty(2);
+    o.codec = which == 0 ? REEL_CODEC_INTRA : which == 1 ? REEL_CODEC_TEMPORAL : REEL_CODEC_AUTO;
     o.progress = on_progress;
     o.progress_ctx = &pc;
     Py_BEGIN_ALLOW_THREADS
@@ -1452,8 +1468,11 @@ static PyMethodDef module_methods[] = {
      "they stay in memory."},
     {"import_video", (PyCFunction)(void (*)(void))mod_import, METH_VARARGS | METH_KEYWORDS,
      "import_video(store, video, sequence=None, pix_fmt='rgb24', on_error='skip', progress=True,"
-     " replace=False, scale=None, workers=0) -> dict\n\nDecode a video once and store every "
-     "frame (store: a path, created if missing). progress: True draws a bar on a terminal; a "
+     " replace=False, scale=None, workers=0, codec='auto', keyint=0) -> dict\n\nDecode a "
+     "video once and store every frame (store: a path, created if missing). codec: 'intra' "
+     "(each frame alone), 'temporal' (a frame may be coded against the one before it: smaller "
+     "for still scenes; a read decodes at most keyint frames) or 'auto' (temporal where it "
+     "saves space). progress: True draws a bar on a terminal; a "
      "callable gets a dict every ~100 ms and stops the import by returning True. Ctrl-C stops "
      "it cleanly: committed frames are kept, KeyboardInterrupt is raised, and running it again "
      "resumes. Returns what the import did."},

@@ -204,6 +204,28 @@ typedef struct reel_rational {
     int32_t den;
 } reel_rational;
 
+/*
+ * How a sequence's frames are coded (reel_seq_params.codec, reel_import_options.codec).
+ *   INTRA     every frame alone: the spatial prediction filter and zstd. Any frame decodes by
+ *             itself; the fastest to write.
+ *   TEMPORAL  per frame, the smallest of: the spatial filter, plain zstd (flat or synthetic
+ *             content, where prediction only adds noise), or the difference from the frame
+ *             before it (still scenes, static cameras). A frame that needs no reference comes
+ *             at least every keyint frames, so a read decodes at most keyint frames (fewer when
+ *             the frame before it is in the RAM tier: one, in a scan). Smaller files; encoding
+ *             costs about three times the CPU of INTRA.
+ *   AUTO      TEMPORAL for the first 2 x keyint frames, then INTRA for the rest unless the
+ *             temporal frames saved at least 4% there: the codec that pays, per sequence.
+ * 0 is the default: AUTO for imports, INTRA for sequences made with reel_seq_create.
+ */
+#define REEL_CODEC_DEFAULT 0
+#define REEL_CODEC_INTRA 1
+#define REEL_CODEC_TEMPORAL 2
+#define REEL_CODEC_AUTO 3
+/* keyint of temporal sequences when none is given, and the most allowed. */
+#define REEL_DEFAULT_KEYINT 8
+#define REEL_MAX_KEYINT 64
+
 /* What a new sequence looks like. */
 typedef struct reel_seq_params {
     int width;               /* 1 .. 65535 */
@@ -211,6 +233,9 @@ typedef struct reel_seq_params {
     int pix_fmt;             /* a reel_pix_fmt */
     reel_rational time_base; /* seconds per pts unit, e.g. {1, 25} or {1, 90000}; both > 0 */
     const char *source;      /* free text describing where the frames came from; may be NULL */
+    int codec;               /* REEL_CODEC_*; 0 = INTRA (AUTO is for imports only) */
+    int keyint;              /* TEMPORAL: at most this many frames per chain of references
+                                (1..REEL_MAX_KEYINT); 0 = REEL_DEFAULT_KEYINT */
 } reel_seq_params;
 
 /* A snapshot of a sequence's metadata (reel_seq_info). */
@@ -225,6 +250,8 @@ typedef struct reel_seq_info {
                                 in time_base units; 0 when empty */
     int64_t raw_bytes;       /* frame_count * frame_size, of frames that have pixels */
     int64_t stored_bytes;    /* compressed bytes on disk (blob payload) */
+    int codec;               /* REEL_CODEC_INTRA or REEL_CODEC_TEMPORAL */
+    int keyint;              /* frames per chain of references (1 for INTRA) */
 } reel_seq_info;
 
 /*
@@ -740,7 +767,9 @@ typedef struct reel_import_options {
     reel_progress_fn progress;
     void *progress_ctx;
     int log;              /* REEL_IMPORT_LOG_* */
-    int reserved[7];      /* must be zero */
+    int codec;            /* REEL_CODEC_*; 0 = AUTO */
+    int keyint;           /* for TEMPORAL and AUTO: 1..REEL_MAX_KEYINT; 0 = REEL_DEFAULT_KEYINT */
+    int reserved[5];      /* must be zero */
 } reel_import_options;
 
 /* What an import did. */

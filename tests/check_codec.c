@@ -248,7 +248,7 @@ START_TEST(test_predictor_choice)
                      REEL_OK);
     ck_assert_int_eq(used, REEL__FILTER_STRIP16 | (1 << 4));
     /* ids that name no filter are refused by both sides */
-    ck_assert_int_eq(encode(c, 2, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
+    ck_assert_int_eq(encode(c, 3, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
                      REEL_UNSUPPORTED);
     ck_assert_int_eq(encode(c, REEL__FILTER_STRIP16 | (2 << 4), 1, REEL_PIX_GRAY8, w, h, in,
                                   &blob, &len, &sum, &used),
@@ -321,12 +321,18 @@ START_TEST(test_untrusted_blobs)
     }
     /* unknown filter ids: another family, a mask naming a fourth plane, negative */
     {
-        static const int bad_ids[] = {2, 99, REEL__FILTER_STRIP16 | (8 << 4), -1};
+        static const int bad_ids[] = {3, 99, REEL__FILTER_DELTA | (1 << 4),
+                                      REEL__FILTER_STRIP16 | (8 << 4), -1};
         uint8_t out[64 * 48 * 2];
         for (i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++)
             ck_assert_int_eq(decode(c, bad_ids[i], REEL_PIX_YUV420P, 64, 48, b, len, sum,
                                           out, &why),
                              REEL_UNSUPPORTED);
+        /* a temporal frame without the reference it needs */
+        ck_assert_int_eq(decode(c, REEL__FILTER_DELTA, REEL_PIX_YUV420P, 64, 48, b, len, sum, out,
+                                &why),
+                         REEL_CORRUPT);
+        ck_assert_str_eq(why, "a temporal frame whose reference could not be read");
     }
     free(b);
     free(big);

@@ -34,7 +34,7 @@ START_TEST(test_roundtrip_formats_reopen)
     for (f = 0; f < sizeof fmts / sizeof fmts[0]; f++)
         for (d = 0; d < 3; d++) {
             char name[64];
-            reel_seq_params p = {dims[d][0], dims[d][1], fmts[f], {1, 1000}, NULL};
+            reel_seq_params p = {dims[d][0], dims[d][1], fmts[f], {1, 1000}, NULL, 0, 0};
             snprintf(name, sizeof name, "%s-%d", reel_pix_fmt_name(fmts[f]), (int)d);
             ck_assert_int_eq(reel_seq_create(s, name, &p, &q), REEL_OK);
             for (i = 0; i < 3; i++) {
@@ -90,7 +90,7 @@ START_TEST(test_batch_is_atomic_and_pts_increase)
     int i;
     ck_assert_int_eq(reel_open(tu_path("b.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
     {
-        reel_seq_params p = {20, 10, REEL_PIX_GRAY8, {1, 25}, NULL};
+        reel_seq_params p = {20, 10, REEL_PIX_GRAY8, {1, 25}, NULL, 0, 0};
         ck_assert_int_eq(reel_seq_create(s, "s", &p, &q), REEL_OK);
     }
     for (i = 0; i < 4; i++)
@@ -178,7 +178,7 @@ START_TEST(test_timestamps_variable_durations)
     reel_store *s;
     reel_seq *q;
     reel_seq_info info;
-    reel_seq_params p = {8, 8, REEL_PIX_GRAY8, {1, 90000}, NULL};
+    reel_seq_params p = {8, 8, REEL_PIX_GRAY8, {1, 90000}, NULL, 0, 0};
     uint8_t px[64] = {0};
     size_t i;
     ck_assert_int_eq(reel_open(tu_path("t.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
@@ -219,7 +219,7 @@ START_TEST(test_skipped_frames)
 {
     reel_store *s;
     reel_seq *q;
-    reel_seq_params p = {8, 8, REEL_PIX_GRAY8, {1, 25}, NULL};
+    reel_seq_params p = {8, 8, REEL_PIX_GRAY8, {1, 25}, NULL, 0, 0};
     uint8_t px[64];
     reel_frame_in in[3] = {{px, 64, 0, 1, REEL_FRAME_KEY, REEL_STATUS_OK},
                            {NULL, 0, 1, 1, 0, REEL_STATUS_SKIPPED},

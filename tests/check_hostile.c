@@ -80,7 +80,7 @@ START_TEST(test_geometry_cap)
     ck_assert_int_eq(reel_open(p, REEL_OPEN_READONLY, &o, &s), REEL_INVALID);
     /* a new sequence over the cap is refused too */
     {
-        reel_seq_params sp = {16384, 16384, REEL_PIX_RGB24, {1, 25}, NULL};
+        reel_seq_params sp = {16384, 16384, REEL_PIX_RGB24, {1, 25}, NULL, 0, 0};
         ck_assert_int_eq(reel_open(tu_path("new.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
         ck_assert_int_eq(reel_seq_create(s, "big", &sp, &q), REEL_INVALID);
         reel_close(s);
@@ -280,7 +280,7 @@ START_TEST(test_names)
 {
     reel_store *s;
     reel_seq *q;
-    reel_seq_params sp = {8, 8, REEL_PIX_GRAY8, {1, 25}, NULL};
+    reel_seq_params sp = {8, 8, REEL_PIX_GRAY8, {1, 25}, NULL, 0, 0};
     char name[300];
     ck_assert_int_eq(reel_open(tu_path("names.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
     memset(name, 'x', 256);

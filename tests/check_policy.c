@@ -19,7 +19,7 @@ enum { W = 40, H = 30, N = 64 };
 static reel_cache *setup(const char *name, size_t budget, reel_store **s, reel_seq **q,
                          reel_seq **t)
 {
-    reel_seq_params p = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL};
+    reel_seq_params p = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL, 0, 0};
     reel_cache *c;
     uint8_t px[FS];
     int i;

@@ -10,7 +10,7 @@
 #include "store/schema.h"
 #include "testutil.h"
 
-static const reel_seq_params params = {64, 48, REEL_PIX_RGB24, {1, 30}, "unit test"};
+static const reel_seq_params params = {64, 48, REEL_PIX_RGB24, {1, 30}, "unit test", 0, 0};
 
 START_TEST(test_open_arguments)
 {

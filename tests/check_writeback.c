@@ -25,7 +25,7 @@ enum { W = 40, H = 30, N = 64 };
 static reel_cache *setup(const char *name, size_t budget, reel_store **s, reel_seq **q,
                          reel_seq **p)
 {
-    reel_seq_params params = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL};
+    reel_seq_params params = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL, 0, 0};
     reel_cache *c;
     tu_make_store(name, REEL_PIX_GRAY8, W, H, N, s, q);
     ck_assert_int_eq(reel_store_set_readahead(*s, 0, 1), REEL_OK);
@@ -188,7 +188,7 @@ START_TEST(test_writeback_conflict)
 {
     reel_store *s;
     reel_seq *q, *p, *p_other, *p2;
-    reel_seq_params params = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL};
+    reel_seq_params params = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL, 0, 0};
     reel_cache *c = setup("c.reel", 100 * COST, &s, &q, &p);
     uint8_t px[FS] = {0};
     reel_frame_in in = {px, FS, 1000, 1, 0, REEL_STATUS_OK};

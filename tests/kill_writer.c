@@ -69,7 +69,7 @@ static int check(const char *path)
 int main(int argc, char **argv)
 {
     static uint8_t px[SIZE];
-    reel_seq_params p = {W, H, REEL_PIX_RGB24, {1, 25}, "kill_writer"};
+    reel_seq_params p = {W, H, REEL_PIX_RGB24, {1, 25}, "kill_writer", 0, 0};
     reel_store *s;
     reel_seq *q;
     int64_t i, n, frames;

@@ -71,7 +71,7 @@ static int make(const char *path, long frames, int w, int h)
 {
     reel_store *s;
     reel_seq *q;
-    reel_seq_params p = {w, h, REEL_PIX_RGB24, {1, 25}, "pressure test pattern"};
+    reel_seq_params p = {w, h, REEL_PIX_RGB24, {1, 25}, "pressure test pattern", 0, 0};
     size_t fs = (size_t)w * h * 3;
     uint8_t *buf = malloc(fs);
     long i;

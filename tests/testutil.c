@@ -63,7 +63,7 @@ void tu_fill(uint8_t *buf, int fmt, int w, int h, uint32_t seed)
 void tu_make_store(const char *name, int fmt, int w, int h, int n, reel_store **store,
                    reel_seq **seq)
 {
-    reel_seq_params p = {w, h, fmt, {1, 25}, "test pattern"};
+    reel_seq_params p = {w, h, fmt, {1, 25}, "test pattern", 0, 0};
     size_t fs;
     uint8_t *buf;
     int i;

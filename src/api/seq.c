@@ -22,6 +22,7 @@ int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **o
         return rc;
     }
     q->store = s;
+    q->last_idx = -1;
     pthread_mutex_lock(&s->lock);
     q->stat = reel__seqstat_find(&s->stats, q->rec.id, s->access);
     q->pol = reel__seqstat_policy(q->stat);
@@ -97,6 +98,7 @@ int reel_seq_close(reel_seq *q)
     *p = q->next_open;
     pthread_mutex_unlock(&q->store->lock);
     reel__seqrec_clear(&q->rec);
+    free(q->last_px);
     free(q);
     return REEL_OK;
 }
@@ -180,8 +182,9 @@ static int append_txn(reel_seq *q, reel__append *a)
     if ((rc = reel__writer_lock(q->store->db)) != REEL_OK)
         return rc;
     rc = reel__wb_flush_locked(q->store, q);
-    if (rc == REEL_OK)
-        rc = reel__frames_append_locked(q->store->db, a);
+    reel__seq_ref_offer(q, a);
+    if (rc == REEL_OK && (rc = reel__frames_append_locked(q->store->db, a)) == REEL_OK)
+        reel__seq_ref_keep(q, a);
     reel__writer_unlock(q->store->db);
     return rc;
 }
@@ -242,7 +245,7 @@ int reel_frame_read(reel_seq *q, int64_t index, void *dst, size_t cap, reel_fram
     if (cap < q->rec.frame_size)
         return reel__err(REEL_FULL, "reel_frame_read: buffer of %zu bytes, frames need %zu", cap,
                          q->rec.frame_size);
-    return reel__frame_read(q->store->db, &q->rec, index, dst, info);
+    return reel__seq_read(q, index, dst, info);
 }
 
 int reel_frame_read_range(reel_seq *q, int64_t first, size_t n, void *dst, size_t cap)

@@ -10,6 +10,8 @@
 #include "reel.h"
 
 #define REEL__HIDDEN __attribute__((visibility("hidden")))
+#define REEL__XSTR(x) #x
+#define REEL__STR(x) REEL__XSTR(x) /* a macro's value as a string literal */
 
 /* Memory that one thread writes and others must not slow down is kept 128 bytes apart: x86
  * CPUs fetch cache lines in aligned pairs (the adjacent-line prefetcher), so two threads writing

@@ -442,6 +442,18 @@ again:
     return REEL_OK;
 }
 
+int reel__cache_pin_resident(reel_cache *c, const reel__pin_req *r, reel__pinned *out)
+{
+    uint64_t h = hash_key(r->store, r->seq, r->idx);
+    shard *s = &c->shards[h % SHARDS];
+    centry *e;
+    pthread_mutex_lock(&s->lock);
+    if ((e = *slot(s, h, r->store, r->seq, r->idx)))
+        return pin_hit(c, s, e, REEL__PIN_PREFETCH, out); /* unlocks */
+    pthread_mutex_unlock(&s->lock);
+    return REEL_NOTFOUND;
+}
+
 void reel__cache_unpin(reel_cache *c, void *entry, int once)
 {
     centry *e = entry;

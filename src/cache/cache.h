@@ -81,6 +81,10 @@ REEL__HIDDEN int reel__cache_check(const reel_cache *c, const char *fn);
  * before the load, so a frame being loaded is inside the budget already. */
 REEL__HIDDEN int reel__cache_pin(reel_cache *c, const reel__pin_req *r, reel__pin_kind kind,
                                  reel__pinned *out);
+/* Pin the frame of r only if it is in the cache (waiting while another thread loads it), with
+ * no statistics: REEL_OK, or REEL_NOTFOUND (r->load is not called). For references. */
+REEL__HIDDEN int reel__cache_pin_resident(reel_cache *c, const reel__pin_req *r,
+                                          reel__pinned *out);
 /* Unpin; once puts the entry at the cold end (a one-pass read). */
 REEL__HIDDEN void reel__cache_unpin(reel_cache *c, void *entry, int once);
 /* Enter a frame put by the application as dirty (resident, off the LRU list, never evicted)

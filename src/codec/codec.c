@@ -31,6 +31,10 @@ struct reel__codec {
     size_t planes_cap;
     uint8_t *blob;        /* compressed output */
     size_t blob_cap;
+    uint8_t *trial;       /* BEST: the candidate being tried, swapped with blob when smaller */
+    size_t trial_cap;
+    uint8_t *delta;       /* DELTA: the frame less its reference */
+    size_t delta_cap;
     uint8_t *rows;        /* row scratch of the filter (17 rows) and unfilter (16-bit strips) */
     size_t rows_cap;
     int scalar;           /* portable filter code only */
@@ -61,6 +65,8 @@ void reel__codec_free(reel__codec *c)
     free(c->scratch);
     free(c->planes);
     free(c->blob);
+    free(c->trial);
+    free(c->delta);
     free(c->rows);
     free(c);
 }
@@ -86,7 +92,7 @@ static int is_rgb(int fmt) { return fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR
 /* Validate a recorded filter id; *mask gets the per-plane predictor bits. */
 static int parse_filter(int id, int np, unsigned *mask)
 {
-    if (id == REEL__FILTER_NONE) {
+    if (id == REEL__FILTER_NONE || id == REEL__FILTER_DELTA) {
         *mask = 0;
         return 1;
     }
@@ -96,8 +102,33 @@ static int parse_filter(int id, int np, unsigned *mask)
     return 1;
 }
 
-int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
-                 const void *pixels, reel__blob *out)
+/* 16-bit formats are predicted sample by sample (little-endian), the others byte by byte. */
+static int wide_samples(int fmt) { return fmt == REEL_PIX_GRAY16LE || fmt == REEL_PIX_YUV420P10LE; }
+
+/* d = a - b, or (undo) d = a + b, over n bytes of samples of fmt, modulo the sample size. */
+static void delta_apply(int fmt, uint8_t *d, const uint8_t *a, const uint8_t *b, size_t n, int undo)
+{
+    size_t i;
+    if (!wide_samples(fmt)) {
+        if (undo)
+            for (i = 0; i < n; i++)
+                d[i] = (uint8_t)(a[i] + b[i]);
+        else
+            for (i = 0; i < n; i++)
+                d[i] = (uint8_t)(a[i] - b[i]);
+        return;
+    }
+    for (i = 0; i + 1 < n; i += 2) {
+        unsigned x = a[i] | (unsigned)a[i + 1] << 8, y = b[i] | (unsigned)b[i + 1] << 8;
+        unsigned v = (undo ? x + y : x - y) & 0xffff;
+        d[i] = (uint8_t)v;
+        d[i + 1] = (uint8_t)(v >> 8);
+    }
+}
+
+/* Compress one frame with one filter (an id, or AUTO) into c->blob. */
+static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g,
+                      const void *pixels, const void *ref, reel__blob *out)
 {
     reel__plane p[REEL__MAX_PLANES];
     int fmt = g->fmt, w = g->width, np = reel__planes(fmt, w, g->height, p), i;
@@ -117,6 +148,14 @@ int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
     if (filter == REEL__FILTER_NONE) {
         in = src;
         n = raw;
+    } else if (filter == REEL__FILTER_DELTA) {
+        if (!ref)
+            return reel__err(REEL_INVALID, "a temporal frame needs its reference");
+        if (!reserve(&c->delta, &c->delta_cap, raw))
+            return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", raw);
+        delta_apply(fmt, c->delta, src, ref, raw, 0);
+        in = c->delta;
+        n = raw;
     } else {
         /* planes: the RGB colour transform's output; rows: 17 rows of 2-byte samples */
         if (!reserve(&c->scratch, &c->scratch_cap, filtered) ||
@@ -134,7 +173,7 @@ int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
         return reel__err(REEL_NOMEM, "out of memory for a %zu-byte blob", bound);
     ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
-    if (filter != REEL__FILTER_NONE) {
+    if ((filter & 0xf) == REEL__FILTER_STRIP16) {
         /* Residuals hold few real matches: a small window and hash table with long minimum
          * matches avoid false ones, which makes frames smaller and both directions faster. */
         ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_windowLog, 16);
@@ -148,6 +187,96 @@ int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
     out->len = bound;
     out->filter = filter;
     return REEL_OK;
+}
+
+/* Keep the smaller of c->blob (best, described by *best) and a new candidate: the candidate
+ * is encoded into c->blob after the best so far moved to c->trial. */
+static int try_candidate(reel__codec *c, int filter, int level, const reel__geom *g,
+                         const void *pixels, const void *ref, reel__blob *best)
+{
+    reel__blob cand;
+    uint8_t *t;
+    size_t tc;
+    int rc;
+    /* the best so far goes to trial; the candidate is made in blob */
+    t = c->trial, c->trial = c->blob, c->blob = t;
+    tc = c->trial_cap, c->trial_cap = c->blob_cap, c->blob_cap = tc;
+    best->data = c->trial;
+    if ((rc = encode_one(c, filter, level, g, pixels, ref, &cand)) != REEL_OK)
+        return rc;
+    if (cand.len < best->len) {
+        *best = cand;
+    } else { /* the best stays: back into blob */
+        t = c->trial, c->trial = c->blob, c->blob = t;
+        tc = c->trial_cap, c->trial_cap = c->blob_cap, c->blob_cap = tc;
+        best->data = c->blob;
+    }
+    return REEL_OK;
+}
+
+/* What a candidate would take, from one band of rows in the middle of the frame compressed as
+ * it would be (no prediction: the raw bytes, or their difference from ref), scaled to the
+ * frame: cheap enough to try every frame, close enough to rule a candidate out. */
+static size_t estimate(reel__codec *c, int fmt, const uint8_t *pixels, const uint8_t *ref,
+                       size_t raw, int level)
+{
+    size_t band = raw / 8 < 4096 ? (raw < 4096 ? raw : 4096) : raw / 8, at = (raw - band) / 2;
+    size_t n;
+    const uint8_t *in = pixels + at;
+    if (!reserve(&c->trial, &c->trial_cap, ZSTD_compressBound(band)))
+        return 0;
+    if (ref) {
+        if (!reserve(&c->delta, &c->delta_cap, band))
+            return 0;
+        at &= ~(size_t)1; /* whole 16-bit samples */
+        delta_apply(fmt, c->delta, pixels + at, ref + at, band, 0);
+        in = c->delta;
+    }
+    ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
+    n = ZSTD_compress2(c->cctx, c->trial, c->trial_cap, in, band);
+    return ZSTD_isError(n) ? 0 : (size_t)((double)n * (double)raw / (double)band);
+}
+
+/* A candidate is tried in full when its estimate comes within this of the best so far. */
+#define TRY_WITHIN 1.15
+
+int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
+                     const void *pixels, const void *ref, reel__blob *out, size_t *intra_len)
+{
+    reel__plane p[REEL__MAX_PLANES];
+    int np = reel__planes(g->fmt, g->width, g->height, p), i, rc;
+    size_t raw = 0, est;
+    if (intra_len)
+        *intra_len = 0;
+    if (filter != REEL__FILTER_BEST)
+        return encode_one(c, filter, level, g, pixels, ref, out);
+    for (i = 0; i < np; i++)
+        raw += reel__plane_bytes(&p[i]);
+    /* the prediction that serves: spatial (most camera frames), none (flat or synthetic
+     * content, where predicting only adds noise), or the frame before (a still scene); the
+     * last two are tried in full only when a band of the frame says they may win */
+    if ((rc = encode_one(c, REEL__FILTER_AUTO, level, g, pixels, NULL, out)) != REEL_OK)
+        return rc;
+    est = estimate(c, g->fmt, pixels, NULL, raw, level);
+    if (est && est < (size_t)(TRY_WITHIN * (double)out->len) &&
+        (rc = try_candidate(c, REEL__FILTER_NONE, level, g, pixels, NULL, out)) != REEL_OK)
+        return rc;
+    if (intra_len)
+        *intra_len = out->len;
+    if (!ref)
+        return REEL_OK;
+    est = estimate(c, g->fmt, pixels, ref, raw, level);
+    if (est && est < (size_t)(TRY_WITHIN * (double)out->len) &&
+        (rc = try_candidate(c, REEL__FILTER_DELTA, level, g, pixels, ref, out)) != REEL_OK)
+        return rc;
+    return REEL_OK;
+}
+
+int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
+                 const void *pixels, reel__blob *out)
+{
+    return reel__encode_ref(c, filter, level, g, pixels, NULL, out, NULL);
 }
 
 /* ---- decoder ---------------------------------------------------------------------------- */
@@ -173,6 +302,12 @@ static const char *check_frame(const void *blob, size_t len, size_t want)
 int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void *dst,
                  const char **why)
 {
+    return reel__decode_ref(c, g, b, NULL, dst, why);
+}
+
+int reel__decode_ref(reel__codec *c, const reel__geom *g, const reel__blob *b, const void *ref,
+                     void *dst, const char **why)
+{
     reel__plane p[REEL__MAX_PLANES];
     int fmt = g->fmt, filter = b->filter, np = reel__planes(fmt, g->width, g->height, p), i;
     const void *blob = b->data;
@@ -193,12 +328,16 @@ int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void 
         *why = "unknown filter id (written by a newer reel?)";
         return REEL_UNSUPPORTED;
     }
-    want = filter == REEL__FILTER_NONE ? raw : filtered;
+    if (filter == REEL__FILTER_DELTA && !ref) {
+        *why = "a temporal frame whose reference could not be read";
+        return REEL_CORRUPT;
+    }
+    want = filter == REEL__FILTER_NONE || filter == REEL__FILTER_DELTA ? raw : filtered;
     if ((*why = check_frame(blob, blob_len, want)) != NULL)
         return REEL_CORRUPT;
     /* Only now, with the sizes checked, allocate the scratch for the filtered frame. */
     target = dst;
-    if (filter != REEL__FILTER_NONE) {
+    if ((filter & 0xf) == REEL__FILTER_STRIP16) {
         if (!reserve(&c->scratch, &c->scratch_cap, filtered) ||
             (is_rgb(fmt) && !reserve(&c->planes, &c->planes_cap, raw)) ||
             !reserve(&c->rows, &c->rows_cap, (size_t)p[0].width * REEL__LANES * 2 * 2)) {
@@ -212,9 +351,11 @@ int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void 
         *why = "zstd data is damaged";
         return REEL_CORRUPT;
     }
-    if (filter != REEL__FILTER_NONE) {
+    if ((filter & 0xf) == REEL__FILTER_STRIP16) {
         reel__filter_io io = {fmt, p, np, c->planes, c->rows, c->scalar};
         reel__unfilter(&io, c->scratch, mask, dst);
+    } else if (filter == REEL__FILTER_DELTA) {
+        delta_apply(fmt, dst, dst, ref, raw, 1);
     }
     if (reel__checksum(dst, raw) != b->checksum) {
         *why = "checksum mismatch";

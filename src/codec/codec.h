@@ -11,8 +11,15 @@
  */
 #define REEL__FILTER_NONE 0    /* zstd of the raw frame */
 #define REEL__FILTER_STRIP16 1 /* RGB colour transform, 16 interleaved strips, MED/AVG, zstd */
+#define REEL__FILTER_DELTA 2   /* zstd of the frame less its reference, the frame before it
+                                  (sample by sample, mod 2^8 or 2^16): a temporal frame */
 #define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
+#define REEL__FILTER_BEST (-2) /* encoder only: the smallest of AUTO, NONE and (given a
+                                  reference) DELTA */
 #define REEL__FILTER_DEFAULT REEL__FILTER_AUTO
+
+/* Whether a recorded filter id needs the frame before it to decode. */
+static inline int reel__filter_is_delta(int id) { return id == REEL__FILTER_DELTA; }
 
 /* The most a zstd frame expands: an RLE block of 3 + 1 bytes holds at most 128 KiB. A blob of
  * n bytes never holds more than n times this; more is a hostile or damaged blob. */
@@ -45,6 +52,12 @@ typedef struct reel__blob {
  */
 REEL__HIDDEN int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
                               const void *pixels, reel__blob *out);
+/* The same with the reference frame for DELTA and BEST (ref: the raw frame before this one,
+ * or NULL when there is none to predict from). *intra_len (may be NULL) gets the size of the
+ * best frame that needs no reference, when BEST tried one (0 otherwise). */
+REEL__HIDDEN int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
+                                  const void *pixels, const void *ref, reel__blob *out,
+                                  size_t *intra_len);
 
 /*
  * Validate and decompress one untrusted blob into dst (the raw frame's bytes). Returns REEL_OK
@@ -53,5 +66,9 @@ REEL__HIDDEN int reel__encode(reel__codec *c, int filter, int level, const reel_
  */
 REEL__HIDDEN int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b,
                               void *dst, const char **why);
+/* The same for a blob that may be a DELTA frame: ref is the decoded frame before it (NULL
+ * when the caller has none: a DELTA blob then gives REEL_CORRUPT). */
+REEL__HIDDEN int reel__decode_ref(reel__codec *c, const reel__geom *g, const reel__blob *b,
+                                  const void *ref, void *dst, const char **why);
 
 #endif

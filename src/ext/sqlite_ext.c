@@ -39,11 +39,67 @@ static const char SQL_FRAME[] =
     " FROM reel_sequence AS s JOIN reel_frame AS f ON f.seq_id = s.id "
     "LEFT JOIN reel_blob AS b ON b.id = f.blob_id WHERE s.name = ?1 AND f.idx = ?2";
 
+/* A temporal frame's references, read on the same connection with statements of their own. */
+typedef struct chain_ctx {
+    sqlite3 *db;
+    const reel__stored *s; /* the frame read: name and geometry */
+    sqlite3_stmt *row, *kind;
+} chain_ctx;
+
+static int prepared(chain_ctx *c, sqlite3_stmt **st, const char *sql, int64_t idx)
+{
+    int rc = SQLITE_OK;
+    if (!*st)
+        rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK)
+        return reel__err(REEL_ERROR, "%s", sqlite3_errmsg(c->db));
+    sqlite3_reset(*st);
+    sqlite3_bind_text(*st, 1, c->s->seq_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 2, idx);
+    rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW)
+        return REEL_OK;
+    if (rc == SQLITE_DONE)
+        return reel__err(REEL_NOTFOUND, "sequence '%s' has no frame %lld", c->s->seq_name,
+                         (long long)idx);
+    return reel__err(REEL_ERROR, "%s", sqlite3_errmsg(c->db));
+}
+
+static int chain_row(void *ctx, int64_t idx, reel__stored *out)
+{
+    chain_ctx *c = ctx;
+    int rc = prepared(c, &c->row,
+                      "SELECT " REEL__FRAME_COLUMNS REEL__FRAME_FROM
+                      "JOIN reel_sequence AS s ON s.id = f.seq_id WHERE s.name = ?1 AND f.idx = ?2",
+                      idx);
+    if (rc != REEL_OK)
+        return rc;
+    *out = *c->s;
+    out->index = idx;
+    out->ref = NULL;
+    reel__frame_row(c->row, 0, out);
+    return REEL_OK;
+}
+
+static int chain_kind(void *ctx, int64_t idx, int *filter)
+{
+    chain_ctx *c = ctx;
+    int rc = prepared(c, &c->kind,
+                      "SELECT f.filter FROM reel_frame AS f JOIN reel_sequence AS s ON "
+                      "s.id = f.seq_id WHERE s.name = ?1 AND f.idx = ?2",
+                      idx);
+    if (rc == REEL_OK)
+        *filter = sqlite3_column_int(c->kind, 0);
+    return rc;
+}
+
 /* The stored frame of the row st is on, checked as the library checks it (codec/blob.c):
  * its geometry within range and the default cap, its blob able to hold it, before anything is
  * allocated for it. */
-static int decode_row(sqlite3_stmt *st, reel__stored *s, uint8_t **pixels)
+static int decode_row(sqlite3 *db, sqlite3_stmt *st, reel__stored *s, uint8_t **pixels)
 {
+    chain_ctx cc = {db, s, NULL, NULL};
+    reel__chain_src src = {&cc, chain_row, chain_kind, NULL, NULL};
     reel__codec *c;
     int64_t w = sqlite3_column_int64(st, 0), h = sqlite3_column_int64(st, 1);
     int rc;
@@ -64,8 +120,10 @@ static int decode_row(sqlite3_stmt *st, reel__stored *s, uint8_t **pixels)
     if (!(c = reel__codec_new()) || !(*pixels = malloc(s->frame_size)))
         rc = reel__err(REEL_NOMEM, "out of memory");
     else
-        rc = reel__stored_decode(c, s, *pixels);
+        rc = reel__chain_decode(c, &src, s, *pixels);
     reel__codec_free(c);
+    sqlite3_finalize(cc.row);
+    sqlite3_finalize(cc.kind);
     return rc;
 }
 
@@ -97,7 +155,7 @@ static int load(sqlite3 *db, const char *name, sqlite3_int64 idx, uint8_t **pixe
     memset(&s, 0, sizeof s);
     s.seq_name = name;
     s.index = idx;
-    if ((rc = decode_row(st, &s, pixels)) != REEL_OK) {
+    if ((rc = decode_row(db, st, &s, pixels)) != REEL_OK) {
         snprintf(msg, cap, "reel: %s", reel_errmsg());
         free(*pixels);
         *pixels = NULL;

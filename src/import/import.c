@@ -40,6 +40,8 @@ typedef struct reel__import {
     int64_t yielded;              /* frames the file gave, committed earlier or not */
     int64_t skipped, repeated, black;
     int truncated, interrupted;
+    int codec, keyint;        /* as asked (AUTO resolved at the end into coded) */
+    int coded;                /* the codec the frames ended up with */
     double t0;
 } reel__import;
 
@@ -330,6 +332,11 @@ static int plan(reel__import *im, reel__source *src)
              im->opts.pix_fmt == REEL_PIX_NATIVE ? "native" : reel_pix_fmt_name(cv->fmt),
              im->opts.width, im->opts.height, im->opts.stream, policy_names[im->opts.on_error],
              im->opts.autorotate != 0);
+    /* the default codec adds nothing: a store imported before codecs existed still matches */
+    if (im->codec != REEL_CODEC_AUTO || im->keyint != REEL_DEFAULT_KEYINT)
+        snprintf(src->options + strlen(src->options), sizeof src->options - strlen(src->options),
+                 " codec=%s keyint=%d",
+                 im->codec == REEL_CODEC_AUTO ? "auto" : reel__codec_name(im->codec), im->keyint);
     return REEL_OK;
 }
 
@@ -351,6 +358,10 @@ static int check_options(const reel_import_options *o)
         return reel__err(REEL_INVALID, "unknown log setting %d", o->log);
     if (o->stream < 0 || o->workers < 0)
         return reel__err(REEL_INVALID, "stream and workers must be >= 0");
+    if (o->codec < REEL_CODEC_DEFAULT || o->codec > REEL_CODEC_AUTO)
+        return reel__err(REEL_INVALID, "unknown codec %d", o->codec);
+    if (o->keyint < 0 || o->keyint > REEL_MAX_KEYINT)
+        return reel__err(REEL_INVALID, "keyint %d is not in 1..%d", o->keyint, REEL_MAX_KEYINT);
     return REEL_OK;
 }
 
@@ -400,14 +411,15 @@ static void set_workers(reel__import *im)
 /* The pipeline around the decode loop. */
 static int run_pipeline(reel__import *im)
 {
-    reel__pipeline_cfg cfg = {im->seq, im->conv, im->frame_size, 1, im->workers, im->resume};
+    reel__pipeline_cfg cfg = {im->seq,        im->conv,  im->frame_size, 1, im->workers,
+                              im->resume,     im->codec, im->keyint};
     int rc, r;
     if (im->store)
         cfg.level = im->store->db->level;
     if ((rc = reel__pipeline_start(&cfg, &im->pipe)) != REEL_OK)
         return rc;
     rc = decode_loop(im);
-    r = reel__pipeline_finish(im->pipe, &im->committed, &im->bytes_out);
+    r = reel__pipeline_finish(im->pipe, &im->committed, &im->bytes_out, &im->coded);
     im->pipe = NULL;
     return r != REEL_OK ? r : rc;
 }
@@ -451,10 +463,14 @@ static int run(reel__import *im, reel_import_result *res)
                          im->opts.sequence ? "" : " (name it yourself)");
     if ((rc = open_video(im)) != REEL_OK || (rc = plan(im, &src)) != REEL_OK)
         return rc;
-    p = (reel_seq_params){im->conv.width, im->conv.height, im->conv.fmt,
+    p = (reel_seq_params){im->conv.width,
+                          im->conv.height,
+                          im->conv.fmt,
                           {im->fmt->streams[im->stream]->time_base.num,
                            im->fmt->streams[im->stream]->time_base.den},
-                          im->path};
+                          im->path,
+                          im->codec == REEL_CODEC_INTRA ? REEL_CODEC_INTRA : REEL_CODEC_TEMPORAL,
+                          im->keyint};
     rc = reel__source_begin(im->store, name, &p, &src, im->opts.replace, &im->seq, &im->resume);
     if (rc != REEL_OK) {
         if (res)
@@ -466,7 +482,7 @@ static int run(reel__import *im, reel_import_result *res)
     if (rc == REEL_OK && im->committed == 0)
         rc = reel__err(REEL_CORRUPT, "%s: no frame could be decoded", im->path);
     if (rc == REEL_OK)
-        rc = reel__source_finish(im->seq, im->truncated);
+        rc = reel__source_finish(im->seq, im->truncated, im->coded);
     report(im, &(cursor){0}, 1);
     if (res)
         fill_result(im, res, src.rotation);
@@ -517,6 +533,9 @@ int reel_import(reel_store *store, const char *path, const reel_import_options *
     im.path = path;
     im.t0 = reel__seconds();
     im.expected = -1;
+    im.codec = im.opts.codec ? im.opts.codec : REEL_CODEC_AUTO;
+    im.keyint = im.opts.keyint ? im.opts.keyint : REEL_DEFAULT_KEYINT;
+    im.coded = im.codec == REEL_CODEC_INTRA ? REEL_CODEC_INTRA : REEL_CODEC_TEMPORAL;
     rc = run(&im, res);
     reel_seq_close(im.seq);
     avcodec_free_context(&im.dec);

@@ -7,6 +7,14 @@
  * already right), rotate them if asked, and compress them with the frame codec. One writer
  * thread commits the compressed slots in index order, BATCH at a time, each batch one
  * transaction. The ring's depth bounds memory whatever the video's length.
+ *
+ * Temporal coding: a frame may be coded against the one before it, and a frame at every
+ * multiple of keyint needs none. A worker therefore takes a whole chain, the frames from one
+ * multiple of keyint to the next, and codes them in order with the previous frame's pixels at
+ * hand: chains are independent, so workers still run side by side. AUTO codes chains
+ * temporally while that saves AUTO_MIN_SAVING of what their frames would take alone (a moving
+ * average over the last chains), else codes frames alone, trying one chain in AUTO_PROBE
+ * temporally to notice when the content changes.
  */
 #include "config.h"
 
@@ -22,6 +30,8 @@
 #include "store/frame.h"
 
 #define BATCH 8
+#define AUTO_MIN_SAVING 0.04
+#define AUTO_PROBE 4
 
 enum { SLOT_FREE, SLOT_DECODED, SLOT_ENCODED };
 
@@ -52,6 +62,11 @@ typedef struct reel__pipeline {
     struct worker *w;
     int nw, started;
     pthread_t writer;
+    int codec, keyint;           /* INTRA, TEMPORAL or AUTO */
+    int auto_temporal;           /* AUTO (under lock): chains are coded temporally now, */
+    double auto_saving;          /* the moving average of what that saves, */
+    int auto_chains;             /* chains claimed since the last temporal one */
+    int64_t deltas;              /* frames coded against the one before them (under lock) */
 } pipeline;
 
 typedef struct worker {
@@ -60,6 +75,8 @@ typedef struct worker {
     reel__codec *codec;
     reel__converter cv;
     uint8_t *pixels;
+    uint8_t *prev;   /* temporal: the pixels of the frame before (NULL-free: swapped) */
+    int have_prev;   /* prev holds the frame before the one being coded */
 } worker;
 
 /* Record the first failure; everyone stops. Call with the lock held. */
@@ -75,11 +92,14 @@ static void fail_locked(pipeline *pl, int rc)
 
 /* ---- workers: convert and compress ------------------------------------------------------ */
 
-static int encode_slot(worker *w, slot *sl)
+/* Convert and compress slot sl, frame idx, with codec (INTRA or TEMPORAL). */
+static int encode_slot(worker *w, slot *sl, int64_t idx, int codec, size_t *alone)
 {
     pipeline *pl = w->pl;
     reel_frame_in in = {NULL, 0, sl->pts, sl->duration, sl->flags, sl->status};
     reel__encoded e;
+    reel__seqrec rec;
+    uint8_t *t;
     int rc = REEL_OK;
     if (sl->src) {
         rc = reel__convert_frame(&w->cv, &pl->conv, sl->src, w->pixels);
@@ -92,7 +112,16 @@ static int encode_slot(worker *w, slot *sl)
     if (rc != REEL_OK || !pl->q)
         return rc; /* decode-only runs stop here */
     in.size = in.pixels ? pl->q->rec.frame_size : 0;
-    if ((rc = reel__frame_encode(w->codec, pl->level, &pl->q->rec, &in, &e)) != REEL_OK)
+    rec = pl->q->rec;
+    rec.codec = codec;
+    rec.keyint = pl->keyint;
+    rc = reel__frame_encode(w->codec, pl->level, &rec, idx, &in, w->have_prev ? w->prev : NULL,
+                            &e, alone);
+    /* this frame is the next one's reference, if it has pixels */
+    w->have_prev = in.pixels != NULL && codec == REEL_CODEC_TEMPORAL;
+    if (w->have_prev)
+        t = w->prev, w->prev = w->pixels, w->pixels = t;
+    if (rc != REEL_OK)
         return rc;
     if (e.blob && e.len > sl->blob_cap) {
         uint8_t *b = reel__realloc(sl->blob, e.len);
@@ -109,26 +138,72 @@ static int encode_slot(worker *w, slot *sl)
     return REEL_OK;
 }
 
+/* AUTO: how the next chain is coded (lock held). */
+static int auto_codec(pipeline *pl)
+{
+    if (pl->codec != REEL_CODEC_AUTO)
+        return pl->codec;
+    if (pl->auto_temporal || ++pl->auto_chains >= AUTO_PROBE) {
+        pl->auto_chains = 0;
+        return REEL_CODEC_TEMPORAL;
+    }
+    return REEL_CODEC_INTRA;
+}
+
+/* AUTO: a chain coded temporally took coded bytes where its frames alone take alone. */
+static void auto_count(pipeline *pl, double alone, double coded)
+{
+    double saving;
+    if (pl->codec != REEL_CODEC_AUTO || alone <= 0)
+        return;
+    saving = 1 - coded / alone;
+    pl->auto_saving = pl->auto_temporal ? 0.5 * pl->auto_saving + 0.5 * saving : saving;
+    pl->auto_temporal = pl->auto_saving >= AUTO_MIN_SAVING;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     pipeline *pl = w->pl;
     pthread_mutex_lock(&pl->lock);
     for (;;) {
-        slot *sl;
-        int rc;
-        while (!pl->failed && pl->next_encode == pl->next_decode && !pl->eof)
+        int64_t i, end;
+        double alone = 0, coded = 0;
+        int codec, rc = REEL_OK;
+        while (!pl->failed && pl->next_encode >= pl->next_decode && !pl->eof)
             pthread_cond_wait(&pl->cond, &pl->lock);
-        if (pl->failed || pl->next_encode == pl->next_decode)
+        if (pl->failed || pl->next_encode >= pl->next_decode)
             break;
-        sl = &pl->ring[pl->next_encode++ % pl->depth];
-        pthread_mutex_unlock(&pl->lock);
-        rc = encode_slot(w, sl);
-        pthread_mutex_lock(&pl->lock);
-        if (rc != REEL_OK)
-            fail_locked(pl, rc);
-        sl->state = SLOT_ENCODED;
-        pthread_cond_broadcast(&pl->cond);
+        /* INTRA: one frame; else the chain up to the next multiple of keyint (AUTO coding a
+         * chain alone included: its probes must start where chains start) */
+        codec = auto_codec(pl);
+        i = pl->next_encode;
+        end = pl->codec == REEL_CODEC_INTRA ? i + 1 : i - i % pl->keyint + pl->keyint;
+        pl->next_encode = end;
+        w->have_prev = 0;
+        for (; i < end && rc == REEL_OK; i++) {
+            slot *sl;
+            size_t alone_len = 0;
+            while (!pl->failed && i >= pl->next_decode && !pl->eof)
+                pthread_cond_wait(&pl->cond, &pl->lock);
+            if (pl->failed || i >= pl->next_decode)
+                break; /* the end of the video within this chain */
+            sl = &pl->ring[i % pl->depth];
+            pthread_mutex_unlock(&pl->lock);
+            rc = encode_slot(w, sl, i, codec, &alone_len);
+            pthread_mutex_lock(&pl->lock);
+            if (rc != REEL_OK)
+                fail_locked(pl, rc);
+            if (alone_len) {
+                alone += (double)alone_len;
+                coded += (double)sl->blob_len;
+            }
+            pl->deltas += rc == REEL_OK && sl->filter == REEL__FILTER_DELTA;
+            sl->state = SLOT_ENCODED;
+            pthread_cond_broadcast(&pl->cond);
+        }
+        if (codec == REEL_CODEC_TEMPORAL)
+            auto_count(pl, alone, coded);
     }
     pthread_mutex_unlock(&pl->lock);
     return NULL;
@@ -229,6 +304,7 @@ static void pipeline_free(pipeline *pl)
         reel__codec_free(pl->w[i].codec);
         reel__converter_free(&pl->w[i].cv);
         free(pl->w[i].pixels);
+        free(pl->w[i].prev);
     }
     free(pl->w);
     free(pl->ring);
@@ -247,7 +323,14 @@ int reel__pipeline_start(const reel__pipeline_cfg *cfg, reel__pipeline **out)
     pl->conv = cfg->conv;
     pl->level = cfg->level;
     pl->nw = cfg->workers;
+    pl->codec = cfg->codec ? cfg->codec : REEL_CODEC_INTRA;
+    pl->keyint = pl->codec == REEL_CODEC_INTRA ? 1 : cfg->keyint;
+    pl->auto_temporal = 1; /* AUTO starts temporal and learns */
     pl->depth = 4 * BATCH + 2 * pl->nw;
+    /* room for every worker to hold a chain (up to 64 frames waiting in all) */
+    if (pl->codec != REEL_CODEC_INTRA &&
+        pl->depth < BATCH + (int64_t)pl->nw * (pl->keyint < 32 ? pl->keyint : 32))
+        pl->depth = BATCH + (int64_t)pl->nw * (pl->keyint < 32 ? pl->keyint : 32);
     pl->next_decode = pl->next_encode = pl->next_write = cfg->first;
     pl->ring = reel__calloc((size_t)pl->depth, sizeof *pl->ring);
     pl->w = reel__calloc((size_t)pl->nw, sizeof *pl->w);
@@ -259,7 +342,9 @@ int reel__pipeline_start(const reel__pipeline_cfg *cfg, reel__pipeline **out)
         pl->w[i].pl = pl;
         pl->w[i].codec = reel__codec_new();
         pl->w[i].pixels = reel__malloc(cfg->frame_size);
-        if (!pl->w[i].codec || !pl->w[i].pixels)
+        if (pl->codec != REEL_CODEC_INTRA)
+            pl->w[i].prev = reel__malloc(cfg->frame_size);
+        if (!pl->w[i].codec || !pl->w[i].pixels || (pl->codec != REEL_CODEC_INTRA && !pl->w[i].prev))
             rc = reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", cfg->frame_size);
     }
     if (rc == REEL_OK && pthread_create(&pl->writer, NULL, writer_main, pl) != 0)
@@ -298,7 +383,8 @@ int64_t reel__pipeline_committed(reel__pipeline *pl, int64_t *bytes_out)
     return n;
 }
 
-int reel__pipeline_finish(reel__pipeline *pl, int64_t *committed, int64_t *bytes_out)
+int reel__pipeline_finish(reel__pipeline *pl, int64_t *committed, int64_t *bytes_out,
+                          int *codec)
 {
     int i, rc = REEL_OK;
     pthread_mutex_lock(&pl->lock);
@@ -312,6 +398,10 @@ int reel__pipeline_finish(reel__pipeline *pl, int64_t *committed, int64_t *bytes
         rc = reel__err(pl->fail_rc, "%s", pl->fail_msg);
     *committed = pl->next_write;
     *bytes_out = pl->bytes_out;
+    if (codec) /* what the frames are: temporal if any needs the frame before it */
+        *codec = pl->codec == REEL_CODEC_AUTO
+                     ? (pl->deltas > 0 ? REEL_CODEC_TEMPORAL : REEL_CODEC_INTRA)
+                     : pl->codec;
     pipeline_free(pl);
     return rc;
 }

@@ -15,6 +15,8 @@ typedef struct reel__pipeline_cfg {
     int level;             /* zstd level */
     int workers;           /* converting and compressing threads */
     int64_t first;         /* the index of the first frame pushed (frames already committed) */
+    int codec;             /* REEL_CODEC_INTRA, _TEMPORAL or _AUTO */
+    int keyint;            /* TEMPORAL and AUTO: frames per chain of references */
 } reel__pipeline_cfg;
 
 /* Start the threads. */
@@ -26,8 +28,9 @@ REEL__HIDDEN int reel__pipeline_push(reel__pipeline *pl, AVFrame *src, int64_t p
 /* Frames committed so far (index of the next to commit), and the compressed bytes. */
 REEL__HIDDEN int64_t reel__pipeline_committed(reel__pipeline *pl, int64_t *bytes_out);
 /* No more frames: wait for the threads, free the pipeline; its first failure, or REEL_OK.
- * *committed and *bytes_out as reel__pipeline_committed. */
+ * *committed and *bytes_out as reel__pipeline_committed; *codec (may be NULL): the codec the
+ * frames were coded with in the end (AUTO resolved to INTRA or TEMPORAL). */
 REEL__HIDDEN int reel__pipeline_finish(reel__pipeline *pl, int64_t *committed,
-                                       int64_t *bytes_out);
+                                       int64_t *bytes_out, int *codec);
 
 #endif

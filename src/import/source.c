@@ -294,10 +294,10 @@ void reel__source_release(reel_store *s, int64_t seq_id, int64_t token)
     reel__writer_unlock(s->db);
 }
 
-int reel__source_finish(reel_seq *q, int truncated)
+int reel__source_finish(reel_seq *q, int truncated, int codec)
 {
     reel_store *s = q->store;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *sc = NULL;
     int rc;
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;
@@ -305,12 +305,27 @@ int reel__source_finish(reel_seq *q, int truncated)
                             "UPDATE reel_source SET complete = 1, truncated = ?2, finished_at = "
                             "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE seq_id = ?1",
                             -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db->wdb, "UPDATE reel_sequence SET codec = ?2 WHERE id = ?1",
+                                -1, &sc, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, q->rec.id);
         sqlite3_bind_int(st, 2, truncated);
-        rc = sqlite3_step(st);
+        sqlite3_bind_int64(sc, 1, q->rec.id);
+        sqlite3_bind_text(sc, 2, reel__codec_name(codec), -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(st)) == SQLITE_DONE && (rc = sqlite3_step(sc)) == SQLITE_DONE)
+            rc = sqlite3_exec(s->db->wdb, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            rc = reel__sqlerr(s->db->wdb, rc, "finishing an import");
+        if (rc != REEL_OK)
+            sqlite3_exec(s->db->wdb, "ROLLBACK", NULL, NULL, NULL);
+    } else {
+        rc = reel__sqlerr(s->db->wdb, rc, "finishing an import");
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(sc);
     reel__writer_unlock(s->db);
-    return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(s->db->wdb, rc, "finishing an import");
+    return rc;
 }

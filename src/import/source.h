@@ -31,8 +31,8 @@ REEL__HIDDEN int reel__file_hash(const char *path, int64_t *size, char hex[17],
 REEL__HIDDEN int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p,
                                     const reel__source *src, int replace, reel_seq **seq,
                                     int64_t *resume);
-/* Mark the import of q complete. */
-REEL__HIDDEN int reel__source_finish(reel_seq *q, int truncated);
+/* Mark the import of q complete, its frames coded with codec in the end (INTRA or TEMPORAL). */
+REEL__HIDDEN int reel__source_finish(reel_seq *q, int truncated, int codec);
 /* Give up this import's claim of q (whatever the outcome). */
 REEL__HIDDEN void reel__source_release(reel_store *s, int64_t seq_id, int64_t token);
 

@@ -119,12 +119,13 @@ static int insert_encoded(appender *a, const reel__encoded *e)
     return REEL_OK;
 }
 
-int reel__frame_encode(reel__codec *c, int level, const reel__seqrec *q, const reel_frame_in *f,
-                       reel__encoded *e)
+int reel__frame_encode(reel__codec *c, int level, const reel__seqrec *q, int64_t idx,
+                       const reel_frame_in *f, const void *ref, reel__encoded *e,
+                       size_t *intra_len)
 {
     reel__geom g = {q->pix_fmt, q->width, q->height};
     reel__blob b;
-    int rc;
+    int rc, filter = REEL__FILTER_BEST; /* never larger than plain zstd would make it */
     memset(e, 0, sizeof *e);
     e->pts = f->pts;
     e->duration = f->duration;
@@ -133,7 +134,11 @@ int reel__frame_encode(reel__codec *c, int level, const reel__seqrec *q, const r
     e->level = level;
     if (!f->pixels)
         return REEL_OK;
-    if ((rc = reel__encode(c, REEL__FILTER_DEFAULT, level, &g, f->pixels, &b)) == REEL_OK) {
+    if (intra_len)
+        *intra_len = 0;
+    if (q->codec != REEL_CODEC_TEMPORAL || idx % q->keyint == 0)
+        ref = NULL; /* a chain of references is at most keyint frames long */
+    if ((rc = reel__encode_ref(c, filter, level, &g, f->pixels, ref, &b, intra_len)) == REEL_OK) {
         e->blob = b.data;
         e->len = b.len;
         e->checksum = b.checksum;
@@ -161,15 +166,36 @@ static int append_end(appender *a, size_t n)
     return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(a->db, rc, "updating sequence totals");
 }
 
-/* Insert frame i of a (encoding it first when raw). */
-static int append_one(appender *ap, reel__sdb *d, const reel__append *a, size_t i)
+/* Insert frame i of a (encoding it first when raw; ref: the raw frame before it, or NULL). */
+static int append_one(appender *ap, reel__sdb *d, const reel__append *a, size_t i,
+                      const void *ref)
 {
     reel__encoded e;
     int rc;
     if (a->encoded)
         return insert_encoded(ap, &a->encoded[i]);
-    rc = reel__frame_encode(d->wcodec, d->level, a->q, &a->raw[i], &e);
+    rc = reel__frame_encode(d->wcodec, d->level, a->q, ap->next, &a->raw[i], ref, &e, NULL);
     return rc == REEL_OK ? insert_encoded(ap, &e) : rc;
+}
+
+/* The reference of the first raw frame of a temporal append: the caller's copy when it is of
+ * the frame stored last, else that frame decoded again into *scratch (malloc'd; NULL when
+ * the frame to come needs no reference or has none to take). */
+static const void *first_ref(reel__sdb *d, const reel__append *a, int64_t next, void **scratch)
+{
+    int64_t last;
+    *scratch = NULL;
+    if (!a->raw || a->q->codec != REEL_CODEC_TEMPORAL || next == 0 || next % a->q->keyint == 0)
+        return NULL;
+    if (a->ref && a->ref_index == next - 1)
+        return a->ref;
+    if (!(*scratch = reel__malloc(a->q->frame_size)))
+        return NULL; /* the frame is coded to need no reference: larger, never wrong */
+    if (reel__frame_read_last(d, a->q, *scratch, &last) != REEL_OK || last != next - 1) {
+        free(*scratch);
+        *scratch = NULL;
+    }
+    return *scratch;
 }
 
 int reel__frames_append_locked(reel__sdb *d, reel__append *a)
@@ -192,8 +218,13 @@ int reel__frames_append_locked(reel__sdb *d, reel__append *a)
                            "appended through another handle while frames put through the cache "
                            "waited",
                            a->q->name, (long long)ap.next, (long long)a->expect);
-        for (i = 0; rc == REEL_OK && i < a->n; i++)
-            rc = append_one(&ap, d, a, i);
+        void *scratch = NULL;
+        const void *ref = rc == REEL_OK ? first_ref(d, a, ap.next, &scratch) : NULL;
+        for (i = 0; rc == REEL_OK && i < a->n; i++) {
+            rc = append_one(&ap, d, a, i, ref);
+            ref = a->raw ? a->raw[i].pixels : NULL; /* a frame without pixels is no reference */
+        }
+        free(scratch);
         if (rc == REEL_OK)
             rc = append_end(&ap, a->n);
         sqlite3_finalize(ap.blob);
@@ -225,13 +256,15 @@ static const char SQL_FIND[] =
 static const char SQL_PROBE[] =
     "SELECT status, raw_bytes, stored_bytes, blob_id IS NULL FROM reel_frame "
     "WHERE seq_id = ?1 AND idx = ?2";
+static const char SQL_KIND[] = "SELECT filter FROM reel_frame WHERE seq_id = ?1 AND idx = ?2";
 
 int reel__frame_prepare(reel__reader *r)
 {
-    const char *sql[] = {SQL_FRAME, SQL_INFO, SQL_FIND, SQL_RANGE, SQL_PROBE};
-    sqlite3_stmt **st[] = {&r->frame, &r->info, &r->find, &r->range, &r->probe};
+    const char *sql[] = {SQL_FRAME, SQL_INFO, SQL_FIND, SQL_RANGE, SQL_PROBE, SQL_FRAME, SQL_KIND};
+    sqlite3_stmt **st[] = {&r->frame, &r->info, &r->find,  &r->range,
+                           &r->probe, &r->chain, &r->kind};
     size_t i;
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < sizeof st / sizeof st[0]; i++) {
         int rc = sqlite3_prepare_v3(r->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i], NULL);
         if (rc != SQLITE_OK)
             return reel__sqlerr(r->db, rc, "preparing a read statement");
@@ -239,22 +272,89 @@ int reel__frame_prepare(reel__reader *r)
     return REEL_OK;
 }
 
-/* Validate and decode the frame of the row st is on (its columns from col0) into dst. */
-static int decode_row(const reel__seqrec *q, reel__reader *r, sqlite3_stmt *st, int col0,
-                      int64_t index, void *dst)
-{
-    reel__stored s;
-    s.seq_name = q->name;
-    s.index = index;
-    s.geom = (reel__geom){q->pix_fmt, q->width, q->height};
-    s.frame_size = q->frame_size;
-    reel__frame_row(st, col0, &s);
-    return reel__stored_decode(r->codec, &s, dst);
-}
-
 static int not_found(const reel__seqrec *q, int64_t index)
 {
     return reel__err(REEL_NOTFOUND, "sequence '%s' has no frame %lld", q->name, (long long)index);
+}
+
+static void stored_init(const reel__seqrec *q, int64_t index, reel__stored *s)
+{
+    memset(s, 0, sizeof *s);
+    s->seq_name = q->name;
+    s->index = index;
+    s->geom = (reel__geom){q->pix_fmt, q->width, q->height};
+    s->frame_size = q->frame_size;
+}
+
+/* The chain of a temporal frame, read on r's chain and kind statements; earlier frames of a
+ * range read are offered from the range's own buffer. */
+typedef struct chain_ctx {
+    const reel__seqrec *q;
+    reel__reader *r;
+    const reel__held *held;
+    const uint8_t *range_dst; /* a range read: frames [range_first, range_next) decoded here */
+    int64_t range_first, range_next;
+} chain_ctx;
+
+static int chain_row(void *ctx, int64_t idx, reel__stored *s)
+{
+    chain_ctx *c = ctx;
+    sqlite3_stmt *st = c->r->chain;
+    int rc;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, c->q->id);
+    sqlite3_bind_int64(st, 2, idx);
+    stored_init(c->q, idx, s);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        reel__frame_row(st, 0, s);
+        return REEL_OK;
+    }
+    return rc == SQLITE_DONE ? not_found(c->q, idx) : reel__sqlerr(c->r->db, rc, "reading a frame");
+}
+
+static int chain_kind(void *ctx, int64_t idx, int *filter)
+{
+    chain_ctx *c = ctx;
+    sqlite3_stmt *st = c->r->kind;
+    int rc;
+    sqlite3_bind_int64(st, 1, c->q->id);
+    sqlite3_bind_int64(st, 2, idx);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *filter = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return REEL_OK;
+    return rc == SQLITE_DONE ? not_found(c->q, idx) : reel__sqlerr(c->r->db, rc, "reading a frame");
+}
+
+static const void *chain_have(void *ctx, int64_t idx, void **token)
+{
+    chain_ctx *c = ctx;
+    *token = NULL;
+    if (c->range_dst && idx >= c->range_first && idx < c->range_next)
+        return c->range_dst + (size_t)(idx - c->range_first) * c->q->frame_size;
+    return c->held ? c->held->have(c->held->ctx, idx, token) : NULL;
+}
+
+static void chain_release(void *ctx, void *token)
+{
+    chain_ctx *c = ctx;
+    if (token && c->held)
+        c->held->release(c->held->ctx, token);
+}
+
+/* Validate and decode the frame of the row st is on (its columns from col0) into dst. */
+static int decode_row(chain_ctx *c, sqlite3_stmt *st, int col0, int64_t index, void *dst)
+{
+    reel__chain_src src = {c, chain_row, chain_kind, chain_have, chain_release};
+    reel__stored s;
+    int rc;
+    stored_init(c->q, index, &s);
+    reel__frame_row(st, col0, &s);
+    rc = reel__chain_decode(c->r->codec, &src, &s, dst);
+    sqlite3_reset(c->r->chain);
+    return rc;
 }
 
 /* The metadata of the row st is on (columns pts, duration, flags, status from 0). */
@@ -269,17 +369,19 @@ static void fill_info(sqlite3_stmt *st, int64_t index, int stored_col, reel_fram
 }
 
 int reel__frame_read(reel__sdb *d, const reel__seqrec *q, int64_t index, void *dst,
-                     reel_frame_info *info)
+                     reel_frame_info *info, const reel__held *held)
 {
     reel__reader *r;
+    chain_ctx c;
     int rc;
     if ((rc = reel__reader_get(d, &r)) != REEL_OK)
         return rc;
+    c = (chain_ctx){q, r, held, NULL, 0, 0};
     sqlite3_bind_int64(r->frame, 1, q->id);
     sqlite3_bind_int64(r->frame, 2, index);
     rc = sqlite3_step(r->frame);
     if (rc == SQLITE_ROW) {
-        rc = decode_row(q, r, r->frame, 0, index, dst);
+        rc = decode_row(&c, r->frame, 0, index, dst);
         if (rc == REEL_OK && info)
             fill_info(r->frame, index, REEL__COL_STORED, info);
     } else if (rc == SQLITE_DONE) {
@@ -296,12 +398,14 @@ int reel__frame_read_range(reel__sdb *d, const reel__seqrec *q, int64_t first, s
                            void *dst)
 {
     reel__reader *r;
+    chain_ctx c;
     int64_t expect = first;
     int rc;
     if (n == 0)
         return REEL_OK;
     if ((rc = reel__reader_get(d, &r)) != REEL_OK)
         return rc;
+    c = (chain_ctx){q, r, NULL, dst, first, first};
     sqlite3_bind_int64(r->range, 1, q->id);
     sqlite3_bind_int64(r->range, 2, first);
     sqlite3_bind_int64(r->range, 3, first + (int64_t)n);
@@ -318,9 +422,9 @@ int reel__frame_read_range(reel__sdb *d, const reel__seqrec *q, int64_t first, s
             rc = not_found(q, expect);
             break;
         }
-        rc = decode_row(q, r, r->range, 1, expect,
+        rc = decode_row(&c, r->range, 1, expect,
                         (uint8_t *)dst + (size_t)(expect - first) * q->frame_size);
-        expect++;
+        c.range_next = ++expect;
     }
     if (rc == REEL_OK && expect != first + (int64_t)n)
         rc = not_found(q, expect);
@@ -424,4 +528,31 @@ int reel__frame_find_pts(reel__sdb *d, const reel__seqrec *q, int64_t pts, int64
     sqlite3_reset(r->find);
     reel__reader_put(d, r);
     return rc;
+}
+
+int reel__frame_read_last(reel__sdb *d, const reel__seqrec *q, void *dst, int64_t *index)
+{
+    reel__reader *r;
+    sqlite3_stmt *st = NULL;
+    int64_t last = -1;
+    int rc;
+    if ((rc = reel__reader_get(d, &r)) != REEL_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(r->db, "SELECT max(idx) FROM reel_frame WHERE seq_id = ?1", -1, &st,
+                            NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, q->id);
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+            last = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        rc = reel__sqlerr(r->db, rc, "reading the last frame");
+    reel__reader_put(d, r);
+    if (rc != SQLITE_ROW)
+        return rc;
+    if (last < 0)
+        return not_found(q, 0);
+    *index = last;
+    return reel__frame_read(d, q, last, dst, NULL, NULL);
 }

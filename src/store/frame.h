@@ -46,9 +46,13 @@ typedef struct reel__encoded {
 
 /* Check one frame to append to q (i names it in the message). */
 REEL__HIDDEN int reel__frame_check(const reel__seqrec *q, const reel_frame_in *f, size_t i);
-/* Compress f (already checked) for q with c; e->blob points into c until its next use. */
+/* Compress f (already checked) for q with c, frame index idx of the sequence; e->blob points
+ * into c until its next use. For a temporal sequence ref is the raw frame before it (NULL when
+ * there is none at hand: f is then coded to need none, as it is every keyint frames).
+ * *intra_len (may be NULL): what the frame would take without its reference. */
 REEL__HIDDEN int reel__frame_encode(reel__codec *c, int level, const reel__seqrec *q,
-                                    const reel_frame_in *f, reel__encoded *e);
+                                    int64_t idx, const reel_frame_in *f, const void *ref,
+                                    reel__encoded *e, size_t *intra_len);
 
 /* One append transaction of n frames at the end of q: raw frames (compressed here with the
  * writer's codec) or frames encoded already. */
@@ -57,6 +61,9 @@ typedef struct reel__append {
     const reel_frame_in *raw;      /* n frames, or NULL and ... */
     const reel__encoded *encoded;  /* ... n frames encoded already */
     size_t n;
+    const void *ref;      /* raw frames of a temporal sequence: the pixels of the frame before
+                             the first, when the caller has them ... */
+    int64_t ref_index;    /* ... and its index (they serve only if it is the last stored) */
     int64_t expect;  /* >= 0: the index the first frame must get (REEL_MISUSE otherwise) */
     int64_t first;   /* out: the index of the first frame */
     size_t *stored;  /* out, may be NULL: the compressed size of each frame */
@@ -64,9 +71,18 @@ typedef struct reel__append {
 /* Run a (the writer locked by the caller): all frames are committed or none. */
 REEL__HIDDEN int reel__frames_append_locked(reel__sdb *d, reel__append *a);
 
-/* Reads, each on a connection of the pool (errors name the sequence and the frame). */
+/* Decoded frames the caller holds (the RAM tier's), offered as references of temporal frames:
+ * have(ctx, idx, &token) gives frame idx's pixels kept until release(ctx, token), or NULL. */
+typedef struct reel__held {
+    const void *(*have)(void *ctx, int64_t idx, void **token);
+    void (*release)(void *ctx, void *token);
+    void *ctx;
+} reel__held;
+
+/* Reads, each on a connection of the pool (errors name the sequence and the frame). A temporal
+ * frame's references come from held (may be NULL) or are decoded on the way. */
 REEL__HIDDEN int reel__frame_read(reel__sdb *d, const reel__seqrec *q, int64_t index, void *dst,
-                                  reel_frame_info *info);
+                                  reel_frame_info *info, const reel__held *held);
 REEL__HIDDEN int reel__frame_read_range(reel__sdb *d, const reel__seqrec *q, int64_t first,
                                         size_t n, void *dst);
 REEL__HIDDEN int reel__frame_info(reel__sdb *d, const reel__seqrec *q, int64_t index,
@@ -76,6 +92,11 @@ REEL__HIDDEN int reel__frame_find_pts(reel__sdb *d, const reel__seqrec *q, int64
 /* Check what frame index's row claims (exists, has pixels, sizes that fit the sequence and a
  * blob that can hold them) without reading its blob: before memory is set aside for it. */
 REEL__HIDDEN int reel__frame_probe(reel__sdb *d, const reel__seqrec *q, int64_t index);
+/* The last frame stored of q, decoded into dst (frame_size bytes): REEL_OK, REEL_NOTFOUND when
+ * q has no frame, REEL_NODATA when it has no pixels; *index gets its index. For appends to a
+ * temporal sequence whose last frame the appender does not hold. */
+REEL__HIDDEN int reel__frame_read_last(reel__sdb *d, const reel__seqrec *q, void *dst,
+                                       int64_t *index);
 /* Prepare a read connection's statements (store.c calls it for every new connection). */
 REEL__HIDDEN int reel__frame_prepare(reel__reader *r);
 

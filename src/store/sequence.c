@@ -43,9 +43,40 @@ int reel__seq_check_name(const char *name)
     return REEL_OK;
 }
 
+const char *reel__codec_name(int codec)
+{
+    return codec == REEL_CODEC_TEMPORAL ? "temporal" : "intra";
+}
+
+int reel__codec_from_name(const char *name)
+{
+    if (name && !strcmp(name, "intra"))
+        return REEL_CODEC_INTRA;
+    if (name && !strcmp(name, "temporal"))
+        return REEL_CODEC_TEMPORAL;
+    return 0;
+}
+
+/* The codec and keyint p asks for, resolved (0: the defaults), or REEL_INVALID. */
+static int resolve_codec(const reel_seq_params *p, int *codec, int *keyint)
+{
+    *codec = p->codec == REEL_CODEC_DEFAULT ? REEL_CODEC_INTRA : p->codec;
+    if (*codec != REEL_CODEC_INTRA && *codec != REEL_CODEC_TEMPORAL)
+        return reel__err(REEL_INVALID,
+                         "codec %d: a sequence is REEL_CODEC_INTRA or REEL_CODEC_TEMPORAL "
+                         "(REEL_CODEC_AUTO is for imports)",
+                         p->codec);
+    if (p->keyint < 0 || p->keyint > REEL_MAX_KEYINT)
+        return reel__err(REEL_INVALID, "keyint %d is not in 1..%d", p->keyint, REEL_MAX_KEYINT);
+    *keyint = *codec == REEL_CODEC_INTRA ? 1 : p->keyint ? p->keyint : REEL_DEFAULT_KEYINT;
+    return REEL_OK;
+}
+
 int reel__seq_check_params(const reel_seq_params *p, size_t max_frame, size_t *frame_size)
 {
-    int rc;
+    int rc, codec = 0, keyint = 0;
+    if ((rc = resolve_codec(p, &codec, &keyint)) != REEL_OK)
+        return rc;
     if (p->time_base.num <= 0 || p->time_base.den <= 0)
         return reel__err(REEL_INVALID, "time base %d/%d: both parts must be > 0",
                          (int)p->time_base.num, (int)p->time_base.den);
@@ -62,8 +93,8 @@ int reel__seq_check_params(const reel_seq_params *p, size_t max_frame, size_t *f
     return REEL_OK;
 }
 
-static const char SQL_OPEN[] = "SELECT id, width, height, pix_fmt, tb_num, tb_den, source "
-                               "FROM reel_sequence WHERE name = ?1";
+static const char SQL_OPEN[] = "SELECT id, width, height, pix_fmt, tb_num, tb_den, source, "
+                               "codec, keyint FROM reel_sequence WHERE name = ?1";
 
 void reel__seqrec_clear(reel__seqrec *r)
 {
@@ -72,8 +103,8 @@ void reel__seqrec_clear(reel__seqrec *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Fill r from a reel_sequence row (id, width, height, pix_fmt, tb_num, tb_den, source):
- * every number read whole and checked against its range before it is used. */
+/* Fill r from a reel_sequence row (id, width, height, pix_fmt, tb_num, tb_den, source, codec,
+ * keyint): every number read whole and checked against its range before it is used. */
 static int from_row(const char *name, sqlite3_stmt *st, size_t max_frame, reel__seqrec *r)
 {
     const char *fmt = (const char *)sqlite3_column_text(st, 3);
@@ -104,6 +135,15 @@ static int from_row(const char *name, sqlite3_stmt *st, size_t max_frame, reel__
                          "sequence '%s': its %dx%d %s frames would be %zu bytes each, over this "
                          "open's cap of %zu (reel_open_options.max_frame_mib)",
                          name, r->width, r->height, fmt, r->frame_size, max_frame);
+    r->codec = reel__codec_from_name((const char *)sqlite3_column_text(st, 7));
+    if (!r->codec || sqlite3_column_type(st, 8) != SQLITE_INTEGER ||
+        sqlite3_column_int64(st, 8) < 1 || sqlite3_column_int64(st, 8) > REEL_MAX_KEYINT)
+        return reel__err(REEL_CORRUPT, "sequence '%s': unknown codec '%s' or keyint '%s'", name,
+                         sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7)
+                                                    : "NULL",
+                         sqlite3_column_text(st, 8) ? (const char *)sqlite3_column_text(st, 8)
+                                                    : "NULL");
+    r->keyint = (int)sqlite3_column_int64(st, 8);
     r->name = reel__strdup(name);
     r->source = src ? reel__strdup(src) : NULL;
     if (!r->name || (src && !r->source)) {
@@ -135,13 +175,15 @@ int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_params *p, in
 {
     sqlite3_stmt *st = NULL;
     size_t fs;
-    int rc;
+    int rc, codec = REEL_CODEC_INTRA, keyint = 1;
     if ((rc = reel__seq_check_name(name)) != REEL_OK ||
-        (rc = reel__seq_check_params(p, SIZE_MAX, &fs)) != REEL_OK)
+        (rc = reel__seq_check_params(p, SIZE_MAX, &fs)) != REEL_OK ||
+        (rc = resolve_codec(p, &codec, &keyint)) != REEL_OK)
         return rc;
     rc = sqlite3_prepare_v2(db,
                             "INSERT INTO reel_sequence(name, width, height, pix_fmt, tb_num, "
-                            "tb_den, source) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                            "tb_den, source, codec, keyint) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                            "?8, ?9)",
                             -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -152,6 +194,8 @@ int reel__seq_insert(sqlite3 *db, const char *name, const reel_seq_params *p, in
         sqlite3_bind_int(st, 6, p->time_base.den);
         if (p->source)
             sqlite3_bind_text(st, 7, p->source, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, reel__codec_name(codec), -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 9, keyint);
         rc = sqlite3_step(st);
     }
     sqlite3_finalize(st);
@@ -263,6 +307,8 @@ int reel__seq_info(reel__sdb *d, const reel__seqrec *q, reel_seq_info *info)
         info->pix_fmt = q->pix_fmt;
         info->frame_size = q->frame_size;
         info->time_base = q->time_base;
+        info->codec = q->codec;
+        info->keyint = q->keyint;
         info->frame_count = sqlite3_column_int64(st, 0);
         info->raw_bytes = sqlite3_column_int64(st, 1);
         info->stored_bytes = sqlite3_column_int64(st, 2);

@@ -15,10 +15,16 @@ typedef struct reel__seqrec {
     int width, height, pix_fmt;
     size_t frame_size;
     reel_rational time_base;
+    int codec;  /* REEL_CODEC_INTRA or REEL_CODEC_TEMPORAL */
+    int keyint; /* frames per chain of references: 1 (INTRA) .. REEL_MAX_KEYINT */
 } reel__seqrec;
 
+/* The name a codec has in reel_sequence.codec ("intra", "temporal"), and back (0: unknown). */
+REEL__HIDDEN const char *reel__codec_name(int codec);
+REEL__HIDDEN int reel__codec_from_name(const char *name);
+
 /* Check a name (1..255 bytes of valid UTF-8) and the parameters of a new sequence (*frame_size:
- * its frames' bytes, at most max_frame). */
+ * its frames' bytes, at most max_frame; the codec INTRA or TEMPORAL, its keyint in range). */
 REEL__HIDDEN int reel__seq_check_name(const char *name);
 REEL__HIDDEN int reel__seq_check_params(const reel_seq_params *p, size_t max_frame,
                                         size_t *frame_size);

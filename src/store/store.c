@@ -202,6 +202,8 @@ static void reader_free(reel__reader *r)
     sqlite3_finalize(r->find);
     sqlite3_finalize(r->range);
     sqlite3_finalize(r->probe);
+    sqlite3_finalize(r->chain);
+    sqlite3_finalize(r->kind);
     sqlite3_close(r->db);
     reel__codec_free(r->codec);
     free(r);

@@ -16,7 +16,9 @@ typedef struct reel__reader {
     sqlite3_stmt *info;    /* one frame's metadata */
     sqlite3_stmt *find;    /* the last frame at or before a pts */
     sqlite3_stmt *range;   /* frames of an index range with their blobs */
-    sqlite3_stmt *probe;   /* what one frame's row claims: status and sizes */
+    sqlite3_stmt *probe;   /* what one frame's row claims: status, sizes and filter */
+    sqlite3_stmt *chain;   /* a frame with its blob, for the references of a temporal frame */
+    sqlite3_stmt *kind;    /* one frame's filter id */
     reel__codec *codec;
     struct reel__reader *next;
 } reel__reader;

@@ -12,6 +12,7 @@
 #include "base/fork.h"
 #include "base/pins.h"
 #include "cache/cache.h"
+#include "store/frame.h"
 #include "store/sequence.h"
 #include "store/store.h"
 #include "tier/access.h"
@@ -47,7 +48,15 @@ struct reel_seq {
     reel__seqpol *pol;        /* its policy (in stat), NULL with it */
     reel__wbseq wb;           /* frames it put through the cache (writeback.c) */
     int ra_inflight;          /* read-ahead loads running on it (prefetch.c, under its lock) */
+    uint8_t *last_px;         /* temporal sequences: the raw pixels of the last frame this
+                                 handle appended, the reference of its next (writer lock) */
+    int64_t last_idx;         /* its index; -1 when none is kept */
 };
+
+/* Around a raw append through q (writer locked): offer the frame q appended last as the
+ * reference of the first, then keep the new last one. */
+REEL__HIDDEN void reel__seq_ref_offer(reel_seq *q, reel__append *a);
+REEL__HIDDEN void reel__seq_ref_keep(reel_seq *q, const reel__append *a);
 
 /* REEL_OK for an open handle of this process, else REEL_MISUSE with a message that names the
  * calling entry point fn. */
@@ -62,6 +71,9 @@ typedef struct reel__frame_ref {
     int64_t idx;
 } reel__frame_ref;
 REEL__HIDDEN int reel__load_frame(void *ctx, uint8_t *pixels, reel_frame_info *info);
+/* Decode frame idx of q into pixels, a temporal frame's references taken from the cache when
+ * they are resident there. */
+REEL__HIDDEN int reel__seq_read(reel_seq *q, int64_t idx, uint8_t *pixels, reel_frame_info *info);
 REEL__HIDDEN int reel__probe_frame(void *ctx);
 /* The cache's request for frame idx of q, loaded with reel__load_frame(ref) (ref may be NULL
  * for a put); its owner is the sequence's counters, its class from the sequence's policy.

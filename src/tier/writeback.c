@@ -92,8 +92,10 @@ static int flush_seq(reel_store *s, reel__wb *w, reel_seq *q)
     a.n = n;
     a.expect = q->wb.next - (int64_t)n;
     a.stored = stored;
+    reel__seq_ref_offer(q, &a);
     rc = reel__frames_append_locked(s->db, &a);
     if (rc == REEL_OK) {
+        reel__seq_ref_keep(q, &a);
         for (i = k = n = 0; i < w->n; i++) {
             if (w->v[i].q == q)
                 reel__cache_clean(s->cache, w->v[i].entry, stored[n++]);

@@ -1,7 +1,8 @@
 /*
  * fuzz_blob.c - libFuzzer harness: the one stored-frame decoder (codec/blob.c) on arbitrary
  * rows. The first 18 bytes choose the row's claims (format, size up to 96x96, filter,
- * status, recorded sizes, checksum), the rest is the blob (tests/fuzz/corpus/blob/ holds real
+ * status, whether a reference frame is at hand, recorded sizes, checksum), the rest is the
+ * blob (tests/fuzz/corpus/blob/ holds real
  * rows in this form, made by tests/fuzz/make_seeds.sh). Whatever it is, the decoder must
  * answer with a result code and never read or write out of bounds (ASan and UBSan watch).
  */
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static reel__codec *c;
     reel__stored s;
-    uint8_t *dst;
+    uint8_t *dst, *ref = NULL;
     if (size < 18)
         return 0;
     if (!c && !(c = reel__codec_new()))
@@ -50,8 +51,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (!(dst = malloc(s.frame_size)))
         return 0;
+    if (data[5] & 2) { /* a temporal frame's reference: the same bytes every time */
+        if (!(ref = malloc(s.frame_size))) {
+            free(dst);
+            return 0;
+        }
+        memset(ref, data[4], s.frame_size);
+        s.ref = ref;
+    }
     if (reel__stored_decode(c, &s, dst) != REEL_OK && getenv("FUZZ_VERBOSE"))
         fprintf(stderr, "%s\n", reel_errmsg()); /* is a seed what it should be? */
     free(dst);
+    free(ref);
     return 0;
 }

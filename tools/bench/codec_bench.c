@@ -179,7 +179,7 @@ static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         reel_open_options o;
         reel_store *s;
         reel_seq *q;
-        reel_seq_params p = {w, h, fmt, {1, 25}, NULL};
+        reel_seq_params p = {w, h, fmt, {1, 25}, NULL, 0, 0};
         reel_frame_in *in = calloc(n, sizeof *in);
         double t0, tw, tr, tf;
         FILE *f;

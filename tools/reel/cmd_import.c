@@ -79,7 +79,7 @@ static int parse_scale(const char *s, int *w, int *h)
 }
 
 enum { OPT_SEQUENCE = 256, OPT_PIX_FMT, OPT_SCALE, OPT_LEVEL, OPT_STREAM, OPT_ON_ERROR,
-       OPT_AUTOROTATE, OPT_REPLACE, OPT_JSON };
+       OPT_AUTOROTATE, OPT_REPLACE, OPT_JSON, OPT_CODEC, OPT_KEYINT };
 
 static const struct option options[] = {
     {"sequence", required_argument, NULL, OPT_SEQUENCE},
@@ -92,6 +92,8 @@ static const struct option options[] = {
     {"replace", no_argument, NULL, OPT_REPLACE},
     {"quiet", no_argument, NULL, 'q'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"codec", required_argument, NULL, OPT_CODEC},
+    {"keyint", required_argument, NULL, OPT_KEYINT},
     CLI_OPT_HELP,
     CLI_OPT_END};
 
@@ -137,6 +139,23 @@ static int parse(int argc, char **argv, import_args *a)
                                        "--on-error wants skip, repeat, black or fail, not '%s'",
                                        optarg);
             a->o.on_error = k;
+            break;
+        case OPT_CODEC:
+            if (!strcmp(optarg, "intra"))
+                a->o.codec = REEL_CODEC_INTRA;
+            else if (!strcmp(optarg, "temporal"))
+                a->o.codec = REEL_CODEC_TEMPORAL;
+            else if (!strcmp(optarg, "auto"))
+                a->o.codec = REEL_CODEC_AUTO;
+            else
+                return cli_usage_error(&cmd_import,
+                                       "--codec wants intra, temporal or auto, not '%s'", optarg);
+            break;
+        case OPT_KEYINT:
+            if ((rc = cli_number(&cmd_import, "--keyint", optarg, 1, REEL_MAX_KEYINT, &v)) !=
+                EXIT_OK)
+                return rc;
+            a->o.keyint = (int)v;
             break;
         case OPT_AUTOROTATE: a->o.autorotate = 1; break;
         case OPT_REPLACE: a->o.replace = 1; break;
@@ -262,15 +281,21 @@ static int run(int argc, char **argv)
 
 const command cmd_import = {
     "import", "decode videos once and store every frame (resumable, idempotent)",
-    "import STORE VIDEO... [--sequence NAME] [--pix-fmt FMT] [--scale WxH] [--level N]\n"
-    "                   [--stream N] [--on-error POLICY] [--autorotate] [--replace] [--quiet]\n"
-    "                   [--json]\n\n"
+    "import STORE VIDEO... [--sequence NAME] [--pix-fmt FMT] [--scale WxH] [--codec C]\n"
+    "                   [--keyint N] [--level N] [--stream N] [--on-error POLICY]\n"
+    "                   [--autorotate] [--replace] [--quiet] [--json]\n\n"
     "  STORE              the store file; created if missing\n"
     "  VIDEO              any file FFmpeg can read; each becomes one sequence\n"
     "  --sequence NAME    sequence name (one video only; default: file name without extension)\n"
     "  --pix-fmt FMT      stored format: native (the decoder's own, lossless), rgb24 (default),\n"
     "                     bgr24, gray8, yuv420p, yuv444p, gray16le, yuv420p10le\n"
     "  --scale WxH        resize to W x H while importing\n"
+    "  --codec C          intra: each frame alone (fastest to write and to read at random);\n"
+    "                     temporal: a frame may be stored as its difference from the one\n"
+    "                     before it, when that is smaller (still scenes, static cameras);\n"
+    "                     auto (default): temporal when the first frames show it pays\n"
+    "  --keyint N         temporal: a frame that needs no other at least every N frames, so\n"
+    "                     a random read decodes at most N (1..64, default 8)\n"
     "  --level N          zstd level of the stored frames (default 1)\n"
     "  --stream N         use video stream N (default: the best one)\n"
     "  --on-error POLICY  a packet that fails to decode: skip (default; recorded, no pixels),\n"

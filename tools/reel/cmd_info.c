@@ -42,25 +42,26 @@ typedef struct ls_ctx {
 
 static int ls_row(void *ctx, int n, const char *const *v, const int *t)
 {
-    static const char *const keys[] = {"name",      "frames",       "width", "height", "pix_fmt",
-                                       "raw_bytes", "stored_bytes", "ratio", "source"};
+    static const char *const keys[] = {"name",         "frames", "width",  "height",
+                                       "pix_fmt",      "raw_bytes", "stored_bytes", "ratio",
+                                       "source",       "codec"};
     ls_ctx *c = ctx;
     char raw[32], stored[32], dims[32];
     int i;
     if (c->json) {
         json_t *o = json_object();
-        for (i = 0; i < n && i < 9; i++)
+        for (i = 0; i < n && i < 10; i++)
             cli_json_set(o, keys[i], cli_json_sql(v[i], t[i]));
         cli_json_append(c->json, o);
     } else {
         if (c->rows == 0)
-            printf("%-20s %8s %11s %-11s %10s %6s  %s\n", "SEQUENCE", "FRAMES", "SIZE", "FORMAT",
-                   "STORED", "RATIO", "SOURCE");
+            printf("%-20s %8s %11s %-11s %-8s %10s %6s  %s\n", "SEQUENCE", "FRAMES", "SIZE",
+                   "FORMAT", "CODEC", "STORED", "RATIO", "SOURCE");
         snprintf(dims, sizeof dims, "%sx%s", v[2] ? v[2] : "?", v[3] ? v[3] : "?");
         human_bytes(v[5] ? atof(v[5]) : 0, raw);
-        printf("%-20s %8s %11s %-11s %10s %6s  %s\n", v[0] ? v[0] : "", v[1] ? v[1] : "?", dims,
-               v[4] ? v[4] : "?", human_bytes(v[6] ? atof(v[6]) : 0, stored), v[7] ? v[7] : "-",
-               v[8] ? v[8] : "");
+        printf("%-20s %8s %11s %-11s %-8s %10s %6s  %s\n", v[0] ? v[0] : "", v[1] ? v[1] : "?",
+               dims, v[4] ? v[4] : "?", v[9] ? v[9] : "?",
+               human_bytes(v[6] ? atof(v[6]) : 0, stored), v[7] ? v[7] : "-", v[8] ? v[8] : "");
     }
     c->rows++;
     return 0;
@@ -81,7 +82,7 @@ static int ls_run(int argc, char **argv)
         c.json = json_array();
     rc = cli_query(path,
                    "SELECT name, frames, width, height, pix_fmt, raw_bytes, stored_bytes, ratio, "
-                   "source FROM reel_sequences ORDER BY name",
+                   "source, codec FROM reel_sequences ORDER BY name",
                    NULL, ls_row, &c);
     if (json) {
         if (rc == 0)
@@ -128,20 +129,21 @@ static const char *const info_sql[] = {
     "'pix_fmt', s.pix_fmt, 'time_base', s.tb_num || '/' || s.tb_den, 'raw_bytes', s.raw_bytes, "
     "'stored_bytes', s.stored_bytes, 'ratio', "
     "round(CAST(s.raw_bytes AS REAL) / nullif(s.stored_bytes, 0), 3), 'created_at', "
-    "s.created_at, 'source', s.source FROM s",
+    "s.created_at, 'source', s.source, 'codec', s.codec, 'keyint', s.keyint FROM s",
     WITH_F "SELECT 'first_pts', min(f.pts), 'last_pts', max(f.pts), 'duration_s', "
     "round((max(f.pts + f.duration) - min(f.pts)) * CAST(s.tb_num AS REAL) / s.tb_den, 3), "
     "'frame_duration_min', min(f.duration), 'frame_duration_max', max(f.duration), "
     "'variable_rate', CASE WHEN min(f.duration) = max(f.duration) THEN 'no' ELSE 'yes' END, "
     "'keyframes', sum(f.flags & 1), 'status_ok', sum(f.status = 0), 'status_skipped', "
-    "sum(f.status = 1), 'status_repeated', sum(f.status = 2), 'status_black', sum(f.status = 3) "
-    "FROM f, s",
+    "sum(f.status = 1), 'status_repeated', sum(f.status = 2), 'status_black', sum(f.status = 3), "
+    "'temporal_frames', sum(f.filter = 2) FROM f, s",
     WITH_S "SELECT 'accesses', coalesce(sum(count), 0), 'frames_read', count(*) "
     "FROM reel_access, s WHERE reel_access.seq_id = s.id",
-    WITH_S "SELECT 'source_path', path, 'source_bytes', size, 'source_hash', hash, "
-    "'source_codec', codec, 'import_options', options, 'rotation', rotation, 'rotated', "
-    "rotated, 'import_complete', CASE complete WHEN 1 THEN 'yes' ELSE 'no' END, 'truncated', "
-    "CASE truncated WHEN 1 THEN 'yes' ELSE 'no' END FROM reel_source, s WHERE seq_id = s.id",
+    WITH_S "SELECT 'source_path', r.path, 'source_bytes', r.size, 'source_hash', r.hash, "
+    "'source_codec', r.codec, 'import_options', r.options, 'rotation', r.rotation, 'rotated', "
+    "r.rotated, 'import_complete', CASE r.complete WHEN 1 THEN 'yes' ELSE 'no' END, 'truncated', "
+    "CASE r.truncated WHEN 1 THEN 'yes' ELSE 'no' END FROM reel_source AS r, s "
+    "WHERE r.seq_id = s.id",
 };
 
 static int info_run(int argc, char **argv)
