@@ -93,6 +93,29 @@ sqlite3 "$S" "UPDATE reel_blob SET data = substr(data, 1, 100) WHERE id = (SELEC
 expect 1 "verify a damaged store" "$reel" verify "$S" clip
 contains "$dir/err" "sequence 'clip' frame 12" "verify names the bad frame"
 
+# codecs: the same frames whichever way they are stored; a damaged reference is named in every
+# frame that needs it
+T="$dir/t.reel"
+for c in intra temporal auto; do
+    expect 0 "import --codec $c" "$reel" import -q "$T" "$dir/long.mp4" --sequence $c --codec $c --keyint 6
+done
+same "$("$reel" cat "$T" temporal | md5sum)" "$("$reel" cat "$T" intra | md5sum)" "temporal frames equal intra's"
+same "$("$reel" cat "$T" auto | md5sum)" "$("$reel" cat "$T" intra | md5sum)" "auto frames equal intra's"
+expect 0 "info shows the codec" "$reel" info "$T" temporal
+contains "$dir/out" "codec              temporal" "info codec"
+expect 0 "ls shows the codec" "$reel" ls "$T"
+contains "$dir/out" "temporal" "ls codec column"
+expect 2 "--codec bad" "$reel" import "$T" "$dir/long.mp4" --codec lossy
+expect 2 "--keyint 65" "$reel" import "$T" "$dir/long.mp4" --keyint 65
+d=$(sqlite3 "$T" "SELECT min(idx) FROM reel_frames WHERE sequence = 'temporal' AND ref IS NOT NULL AND idx % 6 != 5")
+if [ -n "$d" ]; then
+    sqlite3 "$T" "UPDATE reel_blob SET data = zeroblob(length(data)) WHERE id = (SELECT blob_id FROM reel_frame f JOIN reel_sequence s ON s.id = f.seq_id WHERE s.name = 'temporal' AND f.idx = $d - 1)"
+    expect 1 "verify a damaged reference" "$reel" verify "$T" temporal
+    contains "$dir/err" "frame $d: its reference frame $((d - 1))" "verify names the frame that needs the damaged one"
+else
+    bad "no temporal frame in the temporal import"
+fi
+
 # bench: usage errors, a bad video, then a small run with --json and one as a table
 B="$dir/b.reel"
 small="--random 20 --seeks 3 --sample 10"

@@ -144,6 +144,8 @@ static int fixture_seq(void *ctx, const char *name)
     ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
     ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
     ck_assert_int_eq(info.frame_count, 6);
+    ck_assert_int_eq(info.codec, REEL_CODEC_INTRA); /* stores before codecs: intra */
+    ck_assert_int_eq(info.keyint, 1);
     buf = malloc(info.frame_size);
     for (i = 0; i < info.frame_count; i++)
         ck_assert_msg(reel_frame_read(q, i, buf, info.frame_size, NULL) == REEL_OK, "%s %lld: %s",
@@ -165,6 +167,8 @@ START_TEST(test_checksums_of_existing_stores)
     ck_assert_int_eq(reel_open(p, 0, NULL, &s), REEL_OK); /* migrates schema 4 */
     ck_assert_int_eq(reel_seq_list(s, fixture_seq, s), REEL_OK);
     ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frames WHERE ref IS NULL"), 18);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_sequences WHERE codec = 'intra'"), 3);
 }
 END_TEST
 
