@@ -507,7 +507,8 @@ REEL_API int reel_store_set_cache(reel_store *store, reel_cache *cache);
 
 #define REEL_GET_LAZY 0x1 /* the handle holds metadata only; pixels load on reel_frame_pixels */
 #define REEL_GET_ONCE 0x2 /* a one-pass read: on release the frame goes to the cold end of the
-                             LRU, so a scan over a long sequence does not flush the hot set */
+                             LRU, so a scan over a long sequence does not flush the hot set
+                             (ignored on a temporal sequence: the next frame needs this one) */
 
 /*
  * Get frame index of seq through the store's cache: a hit pins the resident frame, a miss

@@ -127,6 +127,9 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     f->cache = seq->store->cache;
     f->index = index;
     f->slot = reel__pins_slot();
+    /* a one-pass read of a temporal sequence keeps each frame warm: the next one needs it */
+    if (seq->rec.codec == REEL_CODEC_TEMPORAL)
+        flags &= ~(unsigned)REEL_GET_ONCE;
     f->flags = flags;
     pthread_mutex_init(&f->lock, NULL);
     pinned_delta(f, 1);

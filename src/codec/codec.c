@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/error.h"
 #include "base/hash.h"
@@ -105,20 +108,27 @@ static int parse_filter(int id, int np, unsigned *mask)
 /* 16-bit formats are predicted sample by sample (little-endian), the others byte by byte. */
 static int wide_samples(int fmt) { return fmt == REEL_PIX_GRAY16LE || fmt == REEL_PIX_YUV420P10LE; }
 
-/* d = a - b, or (undo) d = a + b, over n bytes of samples of fmt, modulo the sample size. */
+/* d = a - b, or (undo) d = a + b, over n bytes of samples of fmt, modulo the sample size
+ * (d may be a). 16 bytes a step: the compiler cannot prove d and b apart. */
 static void delta_apply(int fmt, uint8_t *d, const uint8_t *a, const uint8_t *b, size_t n, int undo)
 {
-    size_t i;
-    if (!wide_samples(fmt)) {
-        if (undo)
-            for (i = 0; i < n; i++)
-                d[i] = (uint8_t)(a[i] + b[i]);
-        else
-            for (i = 0; i < n; i++)
-                d[i] = (uint8_t)(a[i] - b[i]);
+    int wide = wide_samples(fmt);
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(a + i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(b + i));
+        __m128i v = wide ? (undo ? _mm_add_epi16(x, y) : _mm_sub_epi16(x, y))
+                         : (undo ? _mm_add_epi8(x, y) : _mm_sub_epi8(x, y));
+        _mm_storeu_si128((__m128i *)(d + i), v);
+    }
+#endif
+    if (!wide) {
+        for (; i < n; i++)
+            d[i] = (uint8_t)(undo ? a[i] + b[i] : a[i] - b[i]);
         return;
     }
-    for (i = 0; i + 1 < n; i += 2) {
+    for (; i + 1 < n; i += 2) {
         unsigned x = a[i] | (unsigned)a[i + 1] << 8, y = b[i] | (unsigned)b[i + 1] << 8;
         unsigned v = (undo ? x + y : x - y) & 0xffff;
         d[i] = (uint8_t)v;
@@ -173,7 +183,7 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
         return reel__err(REEL_NOMEM, "out of memory for a %zu-byte blob", bound);
     ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
-    if ((filter & 0xf) == REEL__FILTER_STRIP16) {
+    if ((filter & 0xf) == REEL__FILTER_STRIP16 || filter == REEL__FILTER_DELTA) {
         /* Residuals hold few real matches: a small window and hash table with long minimum
          * matches avoid false ones, which makes frames smaller and both directions faster. */
         ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_windowLog, 16);

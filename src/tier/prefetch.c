@@ -183,18 +183,30 @@ void reel__prefetch_saw(reel_seq *seq, int64_t idx)
     if (++ra.run < 2 || atomic_load_explicit(&p->workers, memory_order_relaxed) == 0)
         return;
     window = atomic_load_explicit(&p->window, memory_order_relaxed);
+    if (seq->rec.codec == REEL_CODEC_TEMPORAL && dir > 0 && window < 2 * seq->rec.keyint)
+        window = 2 * seq->rec.keyint;
     /* refill when the reader is within half a window of what was queued */
     if ((idx - ra.frontier) * dir + window / 2 < 0)
         return;
     {
         int64_t from = dir > 0 ? (ra.frontier > idx ? ra.frontier : idx) + 1
                                : (ra.frontier < idx ? ra.frontier : idx) - 1;
-        int64_t to = idx + (int64_t)window * dir;
-        int64_t n = (to - from) * dir + 1;
+        int64_t to = idx + (int64_t)window * dir, n;
+        /* A temporal scan: the reader decodes the rest of its chain itself, one frame on the
+         * next; the workers start where the next chain starts, which needs no reference, and
+         * go up it in order (queued from the top: they take the newest first), each frame's
+         * reference the one they loaded just before. */
+        int temporal = seq->rec.codec == REEL_CODEC_TEMPORAL && dir > 0;
+        if (temporal && from <= idx - idx % seq->rec.keyint + seq->rec.keyint - 1)
+            from = idx - idx % seq->rec.keyint + seq->rec.keyint;
+        n = (to - from) * dir + 1;
         if (n <= 0)
             return;
         pthread_mutex_lock(&p->lock);
-        enqueue_locked(p, seq, from, n, dir);
+        if (temporal)
+            enqueue_locked(p, seq, to, n, -1);
+        else
+            enqueue_locked(p, seq, from, n, dir);
         pthread_mutex_unlock(&p->lock);
         ra.frontier = to;
     }

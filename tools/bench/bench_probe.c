@@ -35,7 +35,7 @@ static long status_kib(const char *field)
 }
 
 /* The random indexes, the same in the reader and in the FFmpeg run. */
-static int64_t *random_indexes(long long n, int64_t frames)
+int64_t *bench_random_indexes(long long n, int64_t frames)
 {
     int64_t *idx = malloc((size_t)n * sizeof *idx);
     unsigned seed = 42;
@@ -63,7 +63,7 @@ static void probe_read(const bench *b, probe_result *r)
         (r->rc = reel_seq_open(s, b->name, &q)) != REEL_OK ||
         (r->rc = reel_seq_info_get(q, &info)) != REEL_OK)
         goto out;
-    if (!(idx = random_indexes(b->nrandom, info.frame_count))) {
+    if (!(idx = bench_random_indexes(b->nrandom, info.frame_count))) {
         r->rc = REEL_NOMEM;
         goto out;
     }
@@ -140,34 +140,40 @@ void bench_probe_stop(bench_probe *p)
     p->pid = -1;
 }
 
-/* FFmpeg seeks to the first n of idx; each frame is checked against reel's pixels. */
-static int ffmpeg_random(bench *b, const int64_t *idx, long long n, double *seconds)
+int bench_ffmpeg_random(bench *b, const char *video, const int64_t *idx, long long n,
+                        double *seconds, int *checked, int *mismatches)
 {
     bench_video v;
     uint8_t *got = malloc(b->info.frame_size), *want = malloc(b->info.frame_size);
     double t = 0;
     long long i;
     int rc = EXIT_OK;
-    if (!got || !want || bv_open(&v, b->video, 0, &b->info) != 0) {
+    if (!got || !want || bv_open(&v, video, 0, &b->info) != 0) {
         free(got);
         free(want);
         return EXIT_FAIL;
     }
     for (i = 0; i < n && rc == EXIT_OK; i++) {
-        reel_frame_info fi;
+        reel_frame_info fi, first;
+        int64_t pts;
         double t0;
-        if (reel_frame_read(b->q, idx[i], want, b->info.frame_size, &fi) != REEL_OK) {
+        if (reel_frame_read(b->q, idx[i], want, b->info.frame_size, &fi) != REEL_OK ||
+            reel_frame_info_get(b->q, 0, &first) != REEL_OK) {
             rc = cli_fail(b->path, REEL_ERROR);
             break;
         }
+        /* the source video has the sequence's timestamps; another encoding, its own */
+        pts = strcmp(video, b->video)
+                  ? bv_map_pts(&v, b->info.time_base, first.pts, fi.pts, fi.duration)
+                  : fi.pts;
         t0 = bench_now();
-        if (bv_seek_decode(&v, fi.pts, got) != 0) {
-            cli_error("%s: FFmpeg could not seek to frame %lld", b->video, (long long)idx[i]);
+        if (bv_seek_decode(&v, pts, got) != 0) {
+            cli_error("%s: FFmpeg could not seek to frame %lld", video, (long long)idx[i]);
             rc = EXIT_FAIL;
         }
         t += bench_now() - t0;
-        b->checked++;
-        b->mismatches += memcmp(got, want, b->info.frame_size) != 0;
+        (*checked)++;
+        *mismatches += memcmp(got, want, b->info.frame_size) != 0;
     }
     bv_close(&v);
     free(got);
@@ -187,15 +193,18 @@ int bench_random(bench *b, bench_probe *p)
     bench_say(b, "random access through reel, in a reader process");
     if ((rc = probe_run(b, p, &r)) != EXIT_OK)
         return rc;
-    if (!(idx = random_indexes(nseek, b->info.frame_count)))
+    if (!(idx = bench_random_indexes(nseek, b->info.frame_count)))
         return cli_fail("bench", REEL_NOMEM);
     bench_say(b, "random access by FFmpeg seeking");
-    rc = ffmpeg_random(b, idx, nseek, &t_ff);
+    rc = bench_ffmpeg_random(b, b->video, idx, nseek, &t_ff, &b->checked, &b->mismatches);
     free(idx);
     if (rc != EXIT_OK)
         return rc;
-    f = bench_versus(b, "random_access", "random access", "frames/s",
-                     (double)b->nrandom / r.seconds, "FFmpeg seek + decode", (double)nseek / t_ff);
+    b->random_fps = (double)b->nrandom / r.seconds;
+    f = bench_versus(b, "random_access",
+                     b->info.codec == REEL_CODEC_TEMPORAL ? "random access (temporal)"
+                                                           : "random access (intra)",
+                     "frames/s", b->random_fps, "FFmpeg seek + decode", (double)nseek / t_ff);
     f->target = b->gop >= 250 ? ">= 100x" : ">= 100x (GOP 250)";
     f->met = b->gop >= 250 ? f->ratio >= 100 : -1;
     f = bench_figure(b, "peak_rss", "peak RSS of the reader", "MiB");

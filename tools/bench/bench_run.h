@@ -15,7 +15,7 @@
 #include "bench.h"
 
 #define MIB (1024.0 * 1024.0)
-#define MAX_FIGS 20
+#define MAX_FIGS 32
 
 /* One row of the table. */
 typedef struct figure {
@@ -28,7 +28,7 @@ typedef struct figure {
 typedef struct bench {
     const char *path, *name, *video;
     char scratch[4096];
-    int json, pix_fmt;
+    int json, pix_fmt, codec;
     long long nrandom, nseek, nsample;
     size_t budget;
     reel_store *s; /* read-only: the bench's reads are not counted */
@@ -43,6 +43,9 @@ typedef struct bench {
     double mem_gib;
     figure fig[MAX_FIGS];
     int nfig;
+    double random_fps;       /* reel's cold random access, frames/s (bench_random) */
+    double import_seconds;   /* the import's wall time (phase_import) */
+    int ll_checked, ll_mismatches; /* lossless H.264 frames checked against reel's */
 } bench;
 
 /* A progress line on stderr. */
@@ -65,6 +68,20 @@ void bench_probe_start(const bench *b, bench_probe *p);
 void bench_probe_stop(bench_probe *p);
 /* Random access and the reader's peak RSS (once the sequence exists). */
 int bench_random(bench *b, bench_probe *p);
+/* FFmpeg seeking in video to frames idx[0..n) of the sequence, decoding forward; each frame
+ * is compared with reel's (*checked, *mismatches counted). EXIT_OK or EXIT_FAIL. */
+int bench_ffmpeg_random(bench *b, const char *video, const int64_t *idx, long long n,
+                        double *seconds, int *checked, int *mismatches);
+/* The same pseudo-random frame indexes every run: n of them in [0, frames). */
+int64_t *bench_random_indexes(long long n, int64_t frames);
+
+/* bench_codec.c: the codec modes side by side on the sample, and what a user would run
+ * instead of reel (FFmpeg transcoding to FFV1, to lossless H.264). */
+int bench_codecs(bench *b, const uint8_t *raw, size_t n);
+int bench_outer(bench *b);
+/* Scratch files of bench_outer, beside STORE (removed on signals too). */
+#define BENCH_FFV1_FILE ".bench-ffv1.mkv"
+#define BENCH_H264_FILE ".bench-h264.mkv"
 
 /* bench_read.c */
 uint8_t *bench_sample_frames(bench *b, size_t n);

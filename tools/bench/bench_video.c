@@ -75,7 +75,8 @@ int bv_seek_decode(bench_video *v, int64_t pts, uint8_t *out)
     avcodec_flush_buffers(v->dec);
     for (;;) {
         while (avcodec_receive_frame(v->dec, v->frame) == 0) {
-            int found = v->frame->best_effort_timestamp == pts;
+            int64_t ts = v->frame->best_effort_timestamp;
+            int found = ts != AV_NOPTS_VALUE && ts >= pts - v->tolerance && ts <= pts + v->tolerance;
             int rc = found ? reel__convert_frame(&v->cvt, &v->conv, v->frame, out) : REEL_OK;
             av_frame_unref(v->frame);
             if (found)
@@ -85,6 +86,16 @@ int bv_seek_decode(bench_video *v, int64_t pts, uint8_t *out)
             return -1; /* not found */
         eof = feed(v);
     }
+}
+
+int64_t bv_map_pts(bench_video *v, reel_rational tb, int64_t first_pts, int64_t pts,
+                   int64_t duration)
+{
+    AVStream *st = v->fmt->streams[v->stream];
+    AVRational from = {tb.num, tb.den};
+    int64_t start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+    v->tolerance = av_rescale_q(duration > 0 ? duration : 1, from, st->time_base) / 2;
+    return start + av_rescale_q(pts - first_pts, from, st->time_base);
 }
 
 int bv_decode_all(bench_video *v, uint8_t *scratch, int64_t *frames)

@@ -14,6 +14,7 @@ typedef struct bench_video {
     reel__converter cvt;
     AVPacket *pkt;
     AVFrame *frame;
+    int64_t tolerance; /* bv_seek_decode: how far a timestamp may be from the one asked */
 } bench_video;
 
 /* Open path's best video stream with threads decoder threads (0: FFmpeg's choice, all
@@ -24,6 +25,12 @@ void bv_close(bench_video *v);
 /* Decode the frame whose best-effort timestamp is pts the way decord and torchcodec do: seek
  * to the keyframe before it, decode forward to it, convert it into out. 0 or -1. */
 int bv_seek_decode(bench_video *v, int64_t pts, uint8_t *out);
+
+/* The timestamp in v's stream of a sequence frame at pts (the sequence's time base tb, its
+ * first frame at first_pts) when v is another encoding of the same frames, timed from its own
+ * start; sets v's tolerance to half a frame of duration. */
+int64_t bv_map_pts(bench_video *v, reel_rational tb, int64_t first_pts, int64_t pts,
+                   int64_t duration);
 
 /* Decode and convert the whole video from its start into scratch (one frame's room);
  * *frames gets the count. 0 or -1. */
