@@ -223,7 +223,7 @@ typedef struct reel_rational {
 #define REEL_CODEC_TEMPORAL 2
 #define REEL_CODEC_AUTO 3
 /* keyint of temporal sequences when none is given, and the most allowed. */
-#define REEL_DEFAULT_KEYINT 8
+#define REEL_DEFAULT_KEYINT 4
 #define REEL_MAX_KEYINT 64
 
 /* What a new sequence looks like. */

@@ -40,7 +40,7 @@ st=$?
 if [ "$st" -ne 0 ] && grep -q "sequence 'rgb' frame 4" "$dir/err"; then ok; else bad "damaged blob: exit $st, $(cat "$dir/err")"; fi
 q "$S" "SELECT length(reel_png('rgb', 4))" >/dev/null 2>"$dir/err" && bad "reel_png on a damaged blob succeeded" || ok
 # frame 5 is damaged with it when it was coded against frame 4 (temporal), not otherwise; frame
-# 8 starts a new chain (keyint 8)
+# 8 starts a new chain (keyint 4: chains start at multiples of 4)
 same "$(q "$S" "SELECT reel_checksum_ok('rgb', 4), reel_checksum_ok('rgb', 5) = (SELECT ref IS NULL FROM reel_frames WHERE sequence = 'rgb' AND idx = 5), reel_checksum_ok('rgb', 8)")" "0|1|1" "reel_checksum_ok on a damaged blob and its dependents"
 
 # views on an empty store

@@ -1,10 +1,13 @@
 #!/bin/sh
-# bench.sh - `make bench`: make a test video and run `reel bench` on it.
+# bench.sh - `make bench`: make the test videos and run `reel bench` on each.
 #   768x576, 25 fps, 500 frames of FFmpeg's moving test pattern with temporal noise (camera-like
 #   grain, so the frames do not compress like a clean synthetic pattern), H.264 at CRF 23 (about
 #   3.3 Mbit/s, a camera's bitrate) with a fixed 250-frame GOP (no scene-cut keyframes): the
 #   random-access case the targets name. Its decoded frames compress a little more easily than
 #   the reference camera footage of the targets (zstd -3: 1.9x here, 1.5x there; FFV1: 3.1x, 2.7x).
+#   Then, for the codec modes: a static camera, generated (a still scene with sensor noise and
+#   a person-sized box walking through it, H.264 at 2 Mbit/s, a surveillance camera's rate),
+#   and real (tests/media/tree.avi: a tree in the wind, Cinepak 320x240).
 # Usage: bench.sh REEL [ARGS...]            (ARGS go to reel bench, e.g. --json)
 #        bench.sh --python REEL [ARGS...]   (python3 -m reel.bench on the same video; ARGS to it;
 #                                            PYTHON names the interpreter)
@@ -29,4 +32,21 @@ rm -f "$store" "$store-wal" "$store-shm"
 if [ -n "$python" ]; then
     exec "$python" -m reel.bench "$video" --store "$store" --reel "$reel" "$@"
 fi
-exec "$reel" bench "$store" bench --video "$video" --pix-fmt native "$@"
+"$reel" bench "$store" bench --video "$video" --pix-fmt native "$@"
+static=bench-static.mp4
+if [ ! -f "$static" ]; then
+    echo "bench.sh: making $static (768x576, 300 frames of a still scene with noise and motion)" >&2
+    ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=768x576:rate=25" -frames:v 1 \
+        -vf "gblur=sigma=2" bench-still.png
+    ffmpeg -nostdin -v error -y -loop 1 -i bench-still.png -f lavfi -i "color=c=0x806040:s=48x96:r=25" \
+        -filter_complex "[0:v]noise=alls=4:allf=t[bg];[bg][1:v]overlay=x='mod(t*60,720)':y=280,format=yuv420p" \
+        -t 12 -r 25 -c:v libx264 -b:v 2M -maxrate 2M -bufsize 4M -g 50 "$static"
+    rm -f bench-still.png
+fi
+for v in "$static" "${srcdir:-.}/tests/media/tree.avi"; do
+    echo >&2
+    echo "bench.sh: the codec modes on $v" >&2
+    rm -f "$store" "$store-wal" "$store-shm"
+    "$reel" bench "$store" codecs --video "$v" --pix-fmt native "$@"
+done
+rm -f "$store" "$store-wal" "$store-shm"

@@ -57,7 +57,7 @@ def test_corrupt_frame(store_copy):
             q[5]
         assert "'rgb' frame 5" in str(e.value) and e.value.code == 3
         q[4]   # frames that do not depend on it read fine
-        q[8]   # (a temporal chain starts at every multiple of keyint: 8)
+        q[8]   # (a temporal chain starts at every multiple of keyint, 4 by default)
         refs = sqlite3.connect(store_copy).execute(
             "SELECT ref FROM reel_frames WHERE sequence = 'rgb' AND idx = 6").fetchone()[0]
         if refs is not None:   # frame 6 was coded against frame 5: it says so

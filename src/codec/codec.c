@@ -268,9 +268,11 @@ int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
      * last two are tried in full only when a band of the frame says they may win */
     if ((rc = encode_one(c, REEL__FILTER_AUTO, level, g, pixels, NULL, out)) != REEL_OK)
         return rc;
-    est = estimate(c, g->fmt, pixels, NULL, raw, level);
+    /* plain zstd at level 3 at least: never larger than `zstd -3` of the frame */
+    est = estimate(c, g->fmt, pixels, NULL, raw, level > 3 ? level : 3);
     if (est && est < (size_t)(TRY_WITHIN * (double)out->len) &&
-        (rc = try_candidate(c, REEL__FILTER_NONE, level, g, pixels, NULL, out)) != REEL_OK)
+        (rc = try_candidate(c, REEL__FILTER_NONE, level > 3 ? level : 3, g, pixels, NULL, out)) !=
+            REEL_OK)
         return rc;
     if (intra_len)
         *intra_len = out->len;

@@ -292,6 +292,9 @@ static void print_table(const bench *b, size_t sample)
     printf("\nthe reader process: RSS %.1f MiB before opening the store, %lld random reads through "
            "a fresh cache\n",
            b->rss_before, b->nrandom);
+    if (b->ll_checked)
+        printf("lossless H.264: %d of %d frames seeked equal reel's\n",
+               b->ll_checked - b->ll_mismatches, b->ll_checked);
     printf("pixels: %d of %d frames read by FFmpeg seeking equal reel's%s\n",
            b->checked - b->mismatches, b->checked,
            b->mismatches ? " (the sequence was scaled or rotated at import, or made from other "
@@ -329,6 +332,8 @@ static int print_json(const bench *b, size_t sample)
     cli_json_set(doc, "rss_before_mib", json_real(b->rss_before));
     cli_json_set(doc, "pixels_checked", json_integer(b->checked));
     cli_json_set(doc, "pixels_mismatched", json_integer(b->mismatches));
+    cli_json_set(doc, "h264_lossless_checked", json_integer(b->ll_checked));
+    cli_json_set(doc, "h264_lossless_mismatched", json_integer(b->ll_mismatches));
     for (i = 0; i < b->nfig; i++) {
         const figure *f = &b->fig[i];
         o = json_object();

@@ -295,7 +295,7 @@ const command cmd_import = {
     "                     before it, when that is smaller (still scenes, static cameras);\n"
     "                     auto (default): temporal when the first frames show it pays\n"
     "  --keyint N         temporal: a frame that needs no other at least every N frames, so\n"
-    "                     a random read decodes at most N (1..64, default 8)\n"
+    "                     a random read decodes at most N (1..64, default 4)\n"
     "  --level N          zstd level of the stored frames (default 1)\n"
     "  --stream N         use video stream N (default: the best one)\n"
     "  --on-error POLICY  a packet that fails to decode: skip (default; recorded, no pixels),\n"
