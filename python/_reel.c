@@ -27,7 +27,7 @@
 
 /* ---- errors -------------------------------------------------------------------------------- */
 
-#define NCODES 16
+#define NCODES 17
 static PyObject *Error;            /* reel.Error */
 static PyObject *errors[NCODES];   /* the class for each result code */
 static PyObject *SequenceNotFound; /* also a KeyError */
@@ -1511,6 +1511,7 @@ static int add_errors(PyObject *m)
         {REEL_FULL, "FullError", "A capacity limit was reached."},
         {REEL_NODATA, "NoDataError", "The frame is recorded but has no pixels (skipped)."},
         {REEL_INTERRUPTED, "InterruptedImport", "Stopped on request; committed work is kept."},
+        {REEL_DENIED, "DeniedError", "A server refused the request (keys, permissions)."},
     };
     PyObject *bases[NCODES] = {0};
     size_t i;
@@ -1518,6 +1519,7 @@ static int add_errors(PyObject *m)
     bases[REEL_NOMEM] = PyExc_MemoryError;
     bases[REEL_IO] = PyExc_OSError;
     bases[REEL_INVALID] = PyExc_ValueError;
+    bases[REEL_DENIED] = PyExc_PermissionError;
     if (!(Error = PyErr_NewExceptionWithDoc(
               "reel.Error", "Every error of reel: .code is libreel's result code, the message "
                             "says what failed and where.",

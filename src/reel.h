@@ -93,6 +93,7 @@ REEL_API const char *reel_version_string(void);
 #define REEL_NODATA 13      /* the frame is recorded but has no pixels (see its status) */
 #define REEL_INTERRUPTED 14 /* stopped on request (progress callback); committed work is kept */
 #define REEL_DONE 15        /* nothing to do: the import finished before (not an error) */
+#define REEL_DENIED 16      /* a server refused the request (authentication, permissions) */
 
 /* Static English text for a result code ("corrupt data", ...). Never NULL. Thread-safe. */
 REEL_API const char *reel_errstr(int code);
@@ -810,6 +811,68 @@ typedef struct reel_import_result {
  */
 REEL_API int reel_import(reel_store *store, const char *path, const reel_import_options *opts,
                          reel_import_result *result);
+
+/* ---- publishing: stores read from many machines ----------------------------------------- */
+
+/*
+ * A store can be published to a location many machines read from: a directory (a shared file
+ * system), a plain HTTP(S) server with Range support (and PUT, to publish to it), or an S3
+ * bucket: "s3://BUCKET/PREFIX", with the endpoint, region and keys taken from the environment
+ * variables AWS_ENDPOINT_URL, AWS_REGION (default us-east-1), AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY (path-style requests signed with SigV4; keys are never printed).
+ *
+ * Publishing writes a consistent snapshot of the chosen sequences (a reel store file with 64
+ * KiB pages and a rollback journal, without access counts) as parts of part_bytes, each an
+ * object named by the SHA-256 of its content (so a part already there is not sent again), and
+ * last a manifest, the one object that changes, listing the parts, the SHA-256 (first 128 bits)
+ * of every 64 KiB block and the sequences. Readers see the old store or the new one.
+ *
+ * reel_open(location, REEL_OPEN_READONLY, ...) opens a published store: every read of this API
+ * works unchanged. Blocks are fetched with ranged reads, checked against the manifest (a block
+ * that does not match is fetched once more, then the read fails with REEL_CORRUPT naming the
+ * object and the block: nothing unverified is ever served) and kept in the node's block cache,
+ * shared by its processes (one download per block): $REEL_BLOCK_CACHE, by default
+ * $XDG_CACHE_HOME/reel/blocks or ~/.cache/reel/blocks, at most $REEL_BLOCK_CACHE_MIB MiB
+ * (default 4096), least recently used blocks removed first. Network failures are retried with
+ * backoff (5 tries), then reads fail with REEL_IO naming the object; a missing object gives
+ * REEL_NOTFOUND; refused keys REEL_DENIED. Access counts of a published store stay in memory
+ * on each node (reel stats --json exports them).
+ */
+typedef struct reel_publish_options {
+    const char *const *sequences; /* the names to publish; NULL: every sequence */
+    size_t nsequences;
+    int64_t part_bytes;           /* bytes per part object; 0 = 64 MiB (rounded up to 64 KiB) */
+    int reserved[8];              /* must be zero */
+} reel_publish_options;
+
+/* What reel_publish() did. */
+typedef struct reel_publish_result {
+    int64_t bytes;          /* the snapshot's size */
+    int64_t parts;          /* the part objects it is made of */
+    int64_t uploaded_parts; /* of them, sent this time (the others were there already) */
+    int64_t uploaded_bytes;
+} reel_publish_result;
+
+/* Publish sequences of store to dest (see above). opts and result may be NULL. Errors name the
+ * object and the location: REEL_DENIED, REEL_IO, REEL_NOTFOUND (a sequence asked for),
+ * REEL_INVALID (a location reel cannot use). Thread-safe with other readers of the store. */
+REEL_API int reel_publish(reel_store *store, const char *dest, const reel_publish_options *opts,
+                          reel_publish_result *result);
+
+/* A new read-only SQLite connection to the store, for SQL of your own (the documented views
+ * reel_sequences, reel_frames, ...); for a published store it reads through the same checked
+ * blocks. Close it with sqlite3_close() before reel_close(). */
+struct sqlite3;
+REEL_API int reel_store_sql(reel_store *store, struct sqlite3 **db);
+
+/* The block traffic of a published store opened for reading. */
+typedef struct reel_remote_stats {
+    int64_t block_hits;     /* 64 KiB blocks found in the node's block cache */
+    int64_t blocks_fetched; /* blocks fetched from the location (checked, then cached) */
+    int64_t bytes_fetched;
+} reel_remote_stats;
+/* REEL_INVALID when store is not a published store. */
+REEL_API int reel_store_remote_stats(reel_store *store, reel_remote_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # check_layers.sh - the layering of the source tree (README, "Repository layout"):
-#   1. every file of src/ lives in a layer folder (base codec store cache tier api import ext)
+#   1. every file of src/ lives in a layer folder (base codec store cache tier remote api
+#      import ext)
 #      and includes only headers of its own layer and of the layers it stands on;
 #      the cache stands on base alone (it knows no SQL, no codec, no statistics);
 #   2. the CLI (tools/reel) includes reel.h and its own headers only;
@@ -25,8 +26,9 @@ allowed() {
     store) echo "base codec store" ;;
     cache) echo "base cache" ;;
     tier) echo "base codec store cache tier" ;;
-    api) echo "base codec store cache tier api" ;;
-    import) echo "base codec store cache tier api import" ;;
+    remote) echo "base remote" ;;
+    api) echo "base codec store cache tier remote api" ;;
+    import) echo "base codec store cache tier remote api import" ;;
     ext) echo "base codec store import ext" ;;
     *) echo "" ;;
     esac

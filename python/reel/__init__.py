@@ -23,6 +23,7 @@ import re as _re
 from ._reel import (  # noqa: F401  (the public names)
     BusyError,
     CorruptError,
+    DeniedError,
     Error,
     ExistsError,
     Frame,
@@ -51,7 +52,7 @@ __all__ = [
     "memory_budget", "optimize_memory", "parse_size", "Error", "NotFoundError",
     "SequenceNotFoundError", "CorruptError", "NoMemoryError", "StoreIOError", "MisuseError",
     "InvalidError", "UnsupportedError", "ReadOnlyError", "ExistsError", "BusyError",
-    "FullError", "NoDataError", "InterruptedImport",
+    "FullError", "NoDataError", "InterruptedImport", "DeniedError",
 ]
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,

@@ -7,7 +7,28 @@
 
 #include "api/api.h"
 #include "base/error.h"
+#include "remote/remote.h"
 #include "tier/pressure.h"
+
+/* A published store: its manifest, then the snapshot through the remote VFS. */
+static int open_remote(reel_store *s, const char *name, int flags, const reel_open_options *opts)
+{
+    reel__remote *r;
+    const char *vfs, *file;
+    int rc;
+    if (!(flags & REEL_OPEN_READONLY))
+        return reel__err(REEL_READONLY, "%s: a published store is read-only: open it with "
+                                        "REEL_OPEN_READONLY",
+                         name);
+    if ((rc = reel__remote_open(name, &r, &vfs, &file)) != REEL_OK)
+        return rc;
+    if ((rc = reel__sdb_open_vfs(file, vfs, opts, &s->db)) != REEL_OK) {
+        reel__remote_close(r);
+        return rc;
+    }
+    s->remote = r;
+    return REEL_OK;
+}
 
 int reel_open(const char *path, int flags, const reel_open_options *opts, reel_store **out)
 {
@@ -18,7 +39,9 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     if (!(s = reel__zalloc_spaced(sizeof *s)))
         return reel__err(REEL_NOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
-    if ((rc = reel__sdb_open(path, flags, opts, &s->db)) != REEL_OK) {
+    rc = reel__loc_is_remote(path) ? open_remote(s, path, flags, opts)
+                                   : reel__sdb_open(path, flags, opts, &s->db);
+    if (rc != REEL_OK) {
         pthread_mutex_destroy(&s->lock);
         free(s);
         return rc;
@@ -39,6 +62,7 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
         reel__wb_free(s->wb);
         reel__flusher_free(s->flusher);
         reel__sdb_close(s->db);
+        reel__remote_close(s->remote);
         pthread_mutex_destroy(&s->lock);
         free(s);
         return reel__err(REEL_NOMEM, "out of memory");
@@ -78,6 +102,7 @@ int reel_close(reel_store *s)
     reel__seqstat_free_list(&s->stats);
     reel__wb_free(s->wb);
     reel__sdb_close(s->db);
+    reel__remote_close(s->remote); /* after the last connection that reads through it */
     pthread_mutex_destroy(&s->lock);
     free(s);
     return REEL_OK;
@@ -127,4 +152,14 @@ int reel_store_set_flush_interval(reel_store *s, int ms)
     if (s->flusher)
         reel__flusher_set_interval(s->flusher, ms);
     return REEL_OK;
+}
+
+int reel_store_sql(reel_store *s, struct sqlite3 **db)
+{
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!db)
+        return reel__null_arg(__func__);
+    *db = NULL;
+    return reel__sdb_connect_ro(s->db, db);
 }

@@ -1,12 +1,30 @@
 /* db.c - SQLite helpers: result codes mapped to reel's, one-shot statements. */
 #include "config.h"
 
+#include <stdio.h>
+
 #include "base/db.h"
 #include "base/error.h"
+
+/* What a VFS below SQLite knew of its last failed read on this thread (the network, a damaged
+ * block), which SQLite itself can only report as an I/O error. */
+static _Thread_local int io_code;
+static _Thread_local char io_msg[512];
+
+void reel__io_detail(int code, const char *msg)
+{
+    io_code = code;
+    snprintf(io_msg, sizeof io_msg, "%s", msg);
+}
 
 int reel__sqlerr(sqlite3 *db, int rc, const char *what)
 {
     int code;
+    if (io_code && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CORRUPT)) {
+        code = io_code;
+        io_code = 0;
+        return reel__err(code, "%s: %s", what, io_msg);
+    }
     switch (rc & 0xff) {
     case SQLITE_NOMEM: code = REEL_NOMEM; break;
     case SQLITE_BUSY:

@@ -28,6 +28,7 @@ const char *reel_errstr(int code)
     case REEL_NODATA: return "frame has no pixels";
     case REEL_INTERRUPTED: return "interrupted";
     case REEL_DONE: return "nothing to do";
+    case REEL_DENIED: return "access denied";
     default: return "unknown error code";
     }
 }

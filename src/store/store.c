@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "store/frame.h"
 #include "store/schema.h"
+#include "store/sequence.h"
 #include "store/store.h"
 
 #define APPLICATION_ID 0x7265656c /* "reel", shown by `file` and PRAGMA application_id */
@@ -62,7 +63,7 @@ static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
         oflags |= SQLITE_OPEN_READWRITE | ((s->flags & REEL_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (!(uri = uri_of(s->path, !readonly ? "" : s->immutable ? "immutable=1" : "mode=ro")))
         return reel__err(REEL_NOMEM, "out of memory");
-    rc = sqlite3_open_v2(uri, &db, oflags, NULL);
+    rc = sqlite3_open_v2(uri, &db, oflags, s->vfs);
     free(uri);
     if (rc != SQLITE_OK) {
         rc = reel__sqlerr(db, rc, s->path);
@@ -78,7 +79,7 @@ static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
 static int not_a_store(const reel__sdb *s)
 {
     char head[16] = {0}, why[256];
-    FILE *f = fopen(s->path, "rb");
+    FILE *f = s->vfs ? NULL : fopen(s->path, "rb");
     size_t n = f ? fread(head, 1, sizeof head, f) : 0;
     const char *colon = strrchr(reel_errmsg(), ':');
     if (f)
@@ -276,6 +277,7 @@ static void sdb_free(reel__sdb *d)
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->wlock);
     free(d->path);
+    free(d->vfs);
     free(d);
 }
 
@@ -327,6 +329,107 @@ int reel__sdb_open(const char *path, int flags, const reel_open_options *opts, r
     }
     *out = d;
     return REEL_OK;
+}
+
+int reel__sdb_connect_ro(reel__sdb *d, sqlite3 **db)
+{
+    return db_connect(d, 1, db);
+}
+
+int reel__sdb_open_vfs(const char *name, const char *vfs, const reel_open_options *opts,
+                       reel__sdb **out)
+{
+    reel__sdb *d;
+    reel__reader *r;
+    int rc;
+    if ((rc = check_options(REEL_OPEN_READONLY, opts)) != REEL_OK)
+        return rc;
+    if (!(d = reel__calloc(1, sizeof *d)) || !(d->path = reel__strdup(name)) ||
+        !(d->vfs = reel__strdup(vfs))) {
+        if (d)
+            free(d->path);
+        free(d);
+        return reel__err(REEL_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->wlock, NULL);
+    d->flags = REEL_OPEN_READONLY;
+    d->immutable = 1;
+    d->level = 1;
+    d->busy_ms = 5000;
+    d->max_frame = (size_t)(opts && opts->max_frame_mib ? opts->max_frame_mib
+                                                         : REEL_DEFAULT_MAX_FRAME_MIB) << 20;
+    if ((rc = reel__reader_get(d, &r)) != REEL_OK) { /* reads the schema: checks the file */
+        sdb_free(d);
+        return rc;
+    }
+    reel__reader_put(d, r);
+    *out = d;
+    return REEL_OK;
+}
+
+/* In the snapshot at db: drop every sequence not named (inside a transaction). */
+static int keep_only(sqlite3 *db, const char *const *names, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t *ids = NULL, *grown;
+    size_t k = 0, cap = 0, i;
+    int rc = sqlite3_prepare_v2(db, "SELECT id, name FROM reel_sequence", -1, &st, NULL);
+    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        for (i = 0; i < n && strcmp(names[i], name ? name : ""); i++)
+            ;
+        if (i < n)
+            continue;
+        if (k == cap) {
+            if (!(grown = reel__realloc(ids, (cap = cap ? 2 * cap : 64) * sizeof *ids))) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            ids = grown;
+        }
+        ids[k++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        free(ids);
+        return reel__sqlerr(db, rc, "reading the snapshot's sequences");
+    }
+    for (i = 0, rc = REEL_OK; rc == REEL_OK && i < k; i++)
+        rc = reel__seq_delete(db, ids[i]);
+    free(ids);
+    return rc;
+}
+
+int reel__sdb_snapshot(reel__sdb *d, const char *out_path, const char *const *names, size_t n)
+{
+    reel__reader *r;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *db = NULL;
+    int rc;
+    if ((rc = reel__reader_get(d, &r)) != REEL_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(r->db, "VACUUM INTO ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, out_path, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    rc = rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(r->db, rc, "copying the store");
+    reel__reader_put(d, r);
+    if (rc != REEL_OK)
+        return rc;
+    if (sqlite3_open_v2(out_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        rc = reel__sqlerr(db, sqlite3_errcode(db), out_path);
+    if (rc == REEL_OK)
+        rc = reel__exec(db, "PRAGMA journal_mode = DELETE; BEGIN IMMEDIATE");
+    if (rc == REEL_OK && names)
+        rc = keep_only(db, names, n);
+    if (rc == REEL_OK)
+        rc = reel__exec(db, "DELETE FROM reel_access; DELETE FROM reel_claim; COMMIT; "
+                            "PRAGMA page_size = 65536; VACUUM");
+    sqlite3_close(db);
+    return rc;
 }
 
 void reel__sdb_close(reel__sdb *d)

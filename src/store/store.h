@@ -30,6 +30,7 @@ typedef struct reel__sdb {
     int busy_ms;
     size_t max_frame;       /* the largest frame a sequence may have in this open, in bytes */
     int immutable;          /* read-only media: opened with SQLite's immutable=1 */
+    char *vfs;              /* the SQLite VFS of a published store (NULL: the default) */
     pthread_mutex_t lock;   /* guards pool */
     reel__reader *pool;     /* idle read connections */
     pthread_mutex_t wlock;  /* serialises every use of wdb and wcodec */
@@ -42,6 +43,18 @@ typedef struct reel__sdb {
 REEL__HIDDEN int reel__sdb_open(const char *path, int flags, const reel_open_options *opts,
                                 reel__sdb **out);
 REEL__HIDDEN void reel__sdb_close(reel__sdb *d);
+/* A new read-only connection to the store's file (through its VFS), for queries of the
+ * caller's; closed with sqlite3_close. */
+REEL__HIDDEN int reel__sdb_connect_ro(reel__sdb *d, sqlite3 **db);
+/* Open, read-only and immutable, the store SQLite finds as name through the VFS vfs (a
+ * published store: src/remote). */
+REEL__HIDDEN int reel__sdb_open_vfs(const char *name, const char *vfs,
+                                    const reel_open_options *opts, reel__sdb **out);
+/* Write a snapshot of the store to out_path, a new file: a consistent copy (VACUUM INTO) in
+ * rollback-journal mode with 64 KiB pages, holding only the n sequences named (all when
+ * names is NULL), without access counts or import claims. For publishing. */
+REEL__HIDDEN int reel__sdb_snapshot(reel__sdb *d, const char *out_path, const char *const *names,
+                                    size_t n);
 /* Take an idle read connection (opening one if none), and give it back. */
 REEL__HIDDEN int reel__reader_get(reel__sdb *d, reel__reader **r);
 REEL__HIDDEN void reel__reader_put(reel__sdb *d, reel__reader *r);

@@ -35,6 +35,8 @@ struct reel_store {
     int open_seqs;
     reel_seq *seqs;           /* the open sequence handles */
     reel__seqstat *stats;     /* per sequence opened; freed at close */
+    void *remote;             /* a published store: its reel__remote (src/remote), which the
+                                 api layer opens and closes; NULL for a file */
 };
 
 struct reel_seq {

@@ -259,8 +259,16 @@ int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn ro
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    int status = 0;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    reel_store *store = NULL;
+    int status = 0, rc;
+    /* through the library: a store file, or a published store read over the network */
+    if (reel_open(path, REEL_OPEN_READONLY, NULL, &store) != REEL_OK ||
+        reel_store_sql(store, &db) != REEL_OK) {
+        cli_error("%s", reel_errmsg());
+        reel_close(store);
+        return -1;
+    }
+    rc = SQLITE_OK;
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK && bind)
@@ -287,5 +295,6 @@ int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn ro
         cli_error("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_finalize(st);
     sqlite3_close(db);
+    reel_close(store);
     return rc != SQLITE_DONE ? -1 : status;
 }

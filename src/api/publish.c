@@ -1,0 +1,124 @@
+/* publish.c - reel_publish(): a snapshot of chosen sequences (src/store) published as parts
+ * and a manifest (src/remote); and the statistics of a published store opened for reading. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/error.h"
+#include "remote/remote.h"
+
+/* The manifest's record of each sequence published (names: the chosen ones, or all). */
+typedef struct listing {
+    reel_store *s;
+    reel__pubseq *v;
+    reel_seq **q; /* held open until the manifest is written: their names and info live there */
+    size_t n, cap;
+    int rc;
+} listing;
+
+static int add(void *ctx, const char *name)
+{
+    listing *l = ctx;
+    reel_seq_info info;
+    reel_seq *q;
+    int rc;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        reel__pubseq *v = reel__realloc(l->v, cap * sizeof *v);
+        reel_seq **qs = v ? reel__realloc(l->q, cap * sizeof *qs) : NULL;
+        if (v)
+            l->v = v;
+        if (!v || !qs)
+            return l->rc = reel__err(REEL_NOMEM, "out of memory");
+        l->q = qs;
+        l->cap = cap;
+    }
+    if ((rc = reel_seq_open(l->s, name, &q)) != REEL_OK ||
+        (rc = reel_seq_info_get(q, &info)) != REEL_OK) {
+        reel_seq_close(q);
+        return l->rc = rc;
+    }
+    l->q[l->n] = q;
+    l->v[l->n++] = (reel__pubseq){info.name,        reel_pix_fmt_name(info.pix_fmt),
+                                  info.codec == REEL_CODEC_TEMPORAL ? "temporal" : "intra",
+                                  info.frame_count, info.stored_bytes,
+                                  info.width,       info.height,
+                                  info.keyint};
+    return 0;
+}
+
+int reel_publish(reel_store *s, const char *dest, const reel_publish_options *opts,
+                 reel_publish_result *result)
+{
+    listing l;
+    reel__pubstat st;
+    char tmp[4096];
+    const char *dir = getenv("TMPDIR");
+    size_t i;
+    int rc, fd;
+    if (result)
+        memset(result, 0, sizeof *result);
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!dest)
+        return reel__null_arg(__func__);
+    if (opts) {
+        for (i = 0; i < sizeof opts->reserved / sizeof opts->reserved[0]; i++)
+            if (opts->reserved[i])
+                return reel__err(REEL_INVALID, "reel_publish_options.reserved must be zero");
+        if (opts->part_bytes < 0 || (opts->nsequences && !opts->sequences))
+            return reel__err(REEL_INVALID, "reel_publish: bad part size or sequence list");
+    }
+    if (s->remote)
+        return reel__err(REEL_UNSUPPORTED, "reel_publish: this store is itself a published one");
+    memset(&l, 0, sizeof l);
+    l.s = s;
+    if (opts && opts->sequences) {
+        for (i = 0; i < opts->nsequences && l.rc == REEL_OK; i++)
+            add(&l, opts->sequences[i]);
+        rc = l.rc;
+    } else {
+        rc = reel_seq_list(s, add, &l);
+        if (rc == REEL_OK)
+            rc = l.rc;
+    }
+    snprintf(tmp, sizeof tmp, "%s/reel-publish-XXXXXX", dir && *dir ? dir : "/tmp");
+    if (rc == REEL_OK && (fd = mkstemp(tmp)) < 0)
+        rc = reel__err(REEL_IO, "%s: cannot make a temporary snapshot", tmp);
+    if (rc == REEL_OK) {
+        close(fd);
+        unlink(tmp); /* VACUUM INTO wants a new file */
+        rc = reel__sdb_snapshot(s->db, tmp,
+                                opts && opts->sequences ? opts->sequences : NULL,
+                                opts && opts->sequences ? opts->nsequences : 0);
+        if (rc == REEL_OK)
+            rc = reel__publish_file(tmp, dest, opts ? opts->part_bytes : 0, l.v, l.n, &st);
+        unlink(tmp);
+        if (rc == REEL_OK && result)
+            *result = (reel_publish_result){st.bytes, st.parts, st.uploaded_parts,
+                                            st.uploaded_bytes};
+    }
+    for (i = 0; i < l.n; i++)
+        reel_seq_close(l.q[i]);
+    free(l.q);
+    free(l.v);
+    return rc;
+}
+
+int reel_store_remote_stats(reel_store *s, reel_remote_stats *stats)
+{
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!stats)
+        return reel__null_arg(__func__);
+    memset(stats, 0, sizeof *stats);
+    if (!s->remote)
+        return reel__err(REEL_INVALID, "reel_store_remote_stats: not a published store");
+    reel__remote_stats(s->remote, &stats->block_hits, &stats->blocks_fetched,
+                       &stats->bytes_fetched);
+    return REEL_OK;
+}

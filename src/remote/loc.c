@@ -1,0 +1,483 @@
+/*
+ * loc.c - objects of a published store: files in a directory, or HTTP(S) objects through
+ * libcurl, signed with AWS SigV4 for S3 (libcurl's CURLOPT_AWS_SIGV4).
+ *
+ * What S3 servers need beyond the signature (learnt against Ceph's RADOS Gateway): an
+ * x-amz-content-sha256: UNSIGNED-PAYLOAD header, and keys passed as CURLOPT_USERNAME and
+ * CURLOPT_PASSWORD (a key may hold ':'). Objects are addressed path-style:
+ * ENDPOINT/BUCKET/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
+ * escaping, so the signed path is the path sent.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "remote/loc.h"
+
+#define TRIES 5
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/* Characters a prefix or key may hold: none that a URL or a signature would escape. */
+static int plain_path(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '_' || *s == '-' || *s == '/'))
+            return 0;
+    return 1;
+}
+
+int reel__loc_is_remote(const char *name)
+{
+    struct stat st;
+    char m[4200];
+    if (!strncmp(name, "s3://", 5) || !strncmp(name, "http://", 7) || !strncmp(name, "https://", 8))
+        return 1;
+    if (stat(name, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(m, sizeof m, "%.4000s/manifest.json", name);
+    return access(m, R_OK) == 0;
+}
+
+static char *joined(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = reel__malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s", a, *b && a[strlen(a) - 1] != '/' ? "/" : "", b);
+    return s;
+}
+
+int reel__loc_open(const char *dest, reel__loc *l)
+{
+    memset(l, 0, sizeof *l);
+    pthread_mutex_init(&l->lock, NULL);
+    if (!(l->display = reel__strdup(dest)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    if (!strncmp(dest, "s3://", 5)) {
+        const char *ep = getenv("AWS_ENDPOINT_URL"), *region = getenv("AWS_REGION");
+        const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+        char sig[128], *bucket_path;
+        size_t n;
+        l->kind = REEL__LOC_S3;
+        if (!ep || !*ep)
+            return reel__err(REEL_INVALID, "%s: set AWS_ENDPOINT_URL to the S3 endpoint "
+                                           "(e.g. http://127.0.0.1:17480)",
+                             dest);
+        if (!ak || !sk || !*ak || !*sk)
+            return reel__err(REEL_INVALID, "%s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                             dest);
+        if (!dest[5] || dest[5] == '/' || !plain_path(dest + 5))
+            return reel__err(REEL_INVALID, "%s: give s3://BUCKET/PREFIX with letters, digits, "
+                                           "'.', '_', '-' and '/' only",
+                             dest);
+        snprintf(sig, sizeof sig, "aws:amz:%.60s:s3", region && *region ? region : "us-east-1");
+        bucket_path = reel__strdup(dest + 5);
+        if (bucket_path && (n = strlen(bucket_path)) > 0 && bucket_path[n - 1] == '/')
+            bucket_path[n - 1] = 0;
+        l->base = bucket_path ? joined(ep, bucket_path) : NULL;
+        free(bucket_path);
+        l->ak = reel__strdup(ak);
+        l->sk = reel__strdup(sk);
+        l->sigv4 = reel__strdup(sig);
+        if (!l->base || !l->ak || !l->sk || !l->sigv4)
+            return reel__err(REEL_NOMEM, "out of memory");
+    } else if (!strncmp(dest, "http://", 7) || !strncmp(dest, "https://", 8)) {
+        size_t n = strlen(dest);
+        l->kind = REEL__LOC_HTTP;
+        if (!(l->base = reel__strdup(dest)))
+            return reel__err(REEL_NOMEM, "out of memory");
+        if (n > 8 && l->base[n - 1] == '/')
+            l->base[n - 1] = 0;
+    } else {
+        l->kind = REEL__LOC_DIR;
+        if (!(l->base = reel__strdup(dest)))
+            return reel__err(REEL_NOMEM, "out of memory");
+    }
+    if (l->kind != REEL__LOC_DIR)
+        pthread_once(&curl_once, curl_init);
+    return REEL_OK;
+}
+
+void reel__loc_close(reel__loc *l)
+{
+    int i;
+    for (i = 0; i < l->nidle; i++)
+        curl_easy_cleanup(l->idle[i]);
+    free(l->display);
+    free(l->base);
+    free(l->ak);
+    free(l->sk);
+    free(l->sigv4);
+    pthread_mutex_destroy(&l->lock);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- HTTP ---------------------------------------------------------------------------------- */
+
+static CURL *take(reel__loc *l)
+{
+    CURL *c = NULL;
+    pthread_mutex_lock(&l->lock);
+    if (l->nidle > 0)
+        c = l->idle[--l->nidle];
+    pthread_mutex_unlock(&l->lock);
+    if (c)
+        curl_easy_reset(c);
+    else
+        c = curl_easy_init();
+    return c;
+}
+
+static void give(reel__loc *l, CURL *c)
+{
+    pthread_mutex_lock(&l->lock);
+    if (l->nidle < (int)(sizeof l->idle / sizeof l->idle[0])) {
+        l->idle[l->nidle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (c)
+        curl_easy_cleanup(c);
+}
+
+/* Where a response body goes. */
+typedef struct sink {
+    char *buf;
+    size_t len, cap; /* cap: what buf holds; grow: buf is ours to grow */
+    int grow, over;
+} sink;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    sink *s = ctx;
+    size_t k = size * n;
+    if (s->len + k > s->cap) {
+        char *b;
+        if (!s->grow) {
+            s->over = 1;
+            return 0; /* more than asked for: stop */
+        }
+        if (!(b = realloc(s->buf, 2 * (s->len + k) + 1)))
+            return 0;
+        s->buf = b;
+        s->cap = 2 * (s->len + k);
+    }
+    memcpy(s->buf + s->len, p, k);
+    s->len += k;
+    return k;
+}
+
+/* Set up one request of key on c. */
+static int request(reel__loc *l, CURL *c, const char *key, struct curl_slist **h, char **url)
+{
+    if (!plain_path(key))
+        return reel__err(REEL_INVALID, "object name '%s' has characters reel does not use", key);
+    if (!(*url = joined(l->base, key)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    curl_easy_setopt(c, CURLOPT_URL, *url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled transfer ends after 20 s */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 20L);
+    if (l->kind == REEL__LOC_S3) {
+        *h = curl_slist_append(*h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+        curl_easy_setopt(c, CURLOPT_AWS_SIGV4, l->sigv4);
+        curl_easy_setopt(c, CURLOPT_USERNAME, l->ak);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, l->sk);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
+    return REEL_OK;
+}
+
+/* Whether a failed try is worth another: the network or the server, not the request. */
+static int transient(CURLcode cc, long status)
+{
+    if (cc == CURLE_OK)
+        return status >= 500 || status == 429 || status == 0;
+    return cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT ||
+           cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING ||
+           cc == CURLE_PARTIAL_FILE || cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_SSL_CONNECT_ERROR;
+}
+
+static int status_error(const reel__loc *l, const char *key, const char *what, CURLcode cc,
+                        long status)
+{
+    if (cc != CURLE_OK)
+        return reel__err(REEL_IO, "%s: %s %s: %s (after %d tries)", l->display, what, key,
+                         curl_easy_strerror(cc), TRIES);
+    if (status == 404)
+        return reel__err(REEL_NOTFOUND, "%s: object %s not found (HTTP 404)", l->display, key);
+    if (status == 401 || status == 403)
+        return reel__err(REEL_DENIED,
+                         "%s: %s %s: access denied (HTTP %ld): check the keys and the bucket's "
+                         "permissions",
+                         l->display, what, key, status);
+    return reel__err(REEL_IO, "%s: %s %s: HTTP %ld%s", l->display, what, key, status,
+                     status >= 500 ? " (after retries)" : "");
+}
+
+static void backoff(int attempt)
+{
+    struct timespec ts = {0, (long)(100000000L << attempt)}; /* 0.1, 0.2, 0.4, 0.8 s */
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec = ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+    }
+    nanosleep(&ts, NULL);
+}
+
+/* GET key (range [off, off + len) when len > 0) into s. */
+static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s)
+{
+    char range[64], *url = NULL;
+    int attempt, rc = REEL_OK;
+    long status = 0;
+    CURLcode cc = CURLE_OK;
+    for (attempt = 0; attempt < TRIES; attempt++) {
+        struct curl_slist *h = NULL;
+        CURL *c = take(l);
+        if (!c)
+            return reel__err(REEL_NOMEM, "out of memory");
+        s->len = 0;
+        s->over = 0;
+        if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
+            if (len) {
+                snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off,
+                         (unsigned long long)(off + len - 1));
+                curl_easy_setopt(c, CURLOPT_RANGE, range);
+            }
+            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+            curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+            cc = curl_easy_perform(c);
+            status = 0;
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        }
+        curl_slist_free_all(h);
+        free(url);
+        url = NULL;
+        give(l, c);
+        if (rc != REEL_OK)
+            return rc;
+        if (cc == CURLE_OK && (status == 206 || (status == 200 && (!len || off == 0))) &&
+            (!len || s->len == len)) {
+            __atomic_add_fetch(&l->requests, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&l->bytes, (int64_t)s->len, __ATOMIC_RELAXED);
+            return REEL_OK;
+        }
+        if (cc == CURLE_OK && status == 200 && len && off != 0)
+            return reel__err(REEL_UNSUPPORTED, "%s: the server ignores byte ranges (HTTP 200 to "
+                                               "a Range request for %s)",
+                             l->display, key);
+        if (cc == CURLE_WRITE_ERROR && s->over)
+            return reel__err(REEL_IO, "%s: %s: the server sent more bytes than asked for",
+                             l->display, key);
+        if (!transient(cc, status) && !(cc == CURLE_OK && (status == 206 || status == 200)))
+            break; /* 4xx: another try gets the same answer */
+        if (attempt + 1 < TRIES)
+            backoff(attempt);
+    }
+    if (cc == CURLE_OK && (status == 206 || status == 200))
+        return reel__err(REEL_IO, "%s: %s: short read (%zu of %zu bytes, after %d tries)",
+                         l->display, key, s->len, len, TRIES);
+    return status_error(l, key, "reading", cc, status);
+}
+
+/* ---- directories --------------------------------------------------------------------------- */
+
+static int dir_read(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s)
+{
+    char *path = joined(l->base, key);
+    struct stat st;
+    int fd, rc = REEL_OK;
+    ssize_t got;
+    if (!path)
+        return reel__err(REEL_NOMEM, "out of memory");
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = reel__err(errno == ENOENT ? REEL_NOTFOUND : REEL_IO, "%s: object %s: %s",
+                       l->display, key, strerror(errno));
+    } else {
+        if (!len && fstat(fd, &st) == 0) {
+            len = (size_t)st.st_size;
+            if (s->grow && !(s->buf = realloc(s->buf, len + 1)))
+                rc = reel__err(REEL_NOMEM, "out of memory");
+            s->cap = len;
+        }
+        got = rc == REEL_OK ? pread(fd, s->buf, len, (off_t)off) : -1;
+        if (rc == REEL_OK && (got < 0 || (size_t)got != len))
+            rc = reel__err(REEL_IO, "%s: object %s: short read (%zd of %zu bytes)", l->display,
+                           key, got, len);
+        s->len = got > 0 ? (size_t)got : 0;
+        close(fd);
+    }
+    free(path);
+    return rc;
+}
+
+/* ---- the operations ------------------------------------------------------------------------ */
+
+int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len, void *buf)
+{
+    sink s = {buf, 0, len, 0, 0};
+    if (len == 0)
+        return REEL_OK;
+    return l->kind == REEL__LOC_DIR ? dir_read(l, key, off, len, &s)
+                                    : http_get(l, key, off, len, &s);
+}
+
+int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len)
+{
+    sink s = {NULL, 0, 0, 1, 0};
+    int rc = l->kind == REEL__LOC_DIR ? dir_read(l, key, 0, 0, &s) : http_get(l, key, 0, 0, &s);
+    if (rc == REEL_OK && !s.buf && !(s.buf = malloc(1)))
+        rc = reel__err(REEL_NOMEM, "out of memory");
+    if (rc != REEL_OK) {
+        free(s.buf);
+        return rc;
+    }
+    s.buf[s.len] = 0;
+    *data = s.buf;
+    *len = s.len;
+    return REEL_OK;
+}
+
+/* A file body for PUT. */
+static size_t on_read(char *p, size_t size, size_t n, void *ctx)
+{
+    return fread(p, size, n, ctx) * size;
+}
+
+static int http_put(reel__loc *l, const char *key, FILE *f, curl_off_t size)
+{
+    char *url = NULL;
+    int attempt, rc = REEL_OK;
+    long status = 0;
+    CURLcode cc = CURLE_OK;
+    for (attempt = 0; attempt < TRIES; attempt++) {
+        struct curl_slist *h = NULL;
+        CURL *c = take(l);
+        if (!c)
+            return reel__err(REEL_NOMEM, "out of memory");
+        rewind(f);
+        if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
+            curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(c, CURLOPT_READDATA, f);
+            curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, size);
+            cc = curl_easy_perform(c);
+            status = 0;
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        }
+        curl_slist_free_all(h);
+        free(url);
+        url = NULL;
+        give(l, c);
+        if (rc != REEL_OK)
+            return rc;
+        if (cc == CURLE_OK && status >= 200 && status < 300)
+            return REEL_OK;
+        if (!transient(cc, status))
+            break;
+        if (attempt + 1 < TRIES)
+            backoff(attempt);
+    }
+    return status_error(l, key, "writing", cc, status);
+}
+
+int reel__loc_put_file(reel__loc *l, const char *key, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    int rc;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+    } else if (l->kind != REEL__LOC_DIR) {
+        rc = http_put(l, key, f, (curl_off_t)st.st_size);
+    } else {
+        char *dst = joined(l->base, key), *tmp = dst ? reel__malloc(strlen(dst) + 32) : NULL;
+        FILE *o = NULL;
+        char buf[65536];
+        size_t n;
+        rc = REEL_OK;
+        if (tmp) {
+            sprintf(tmp, "%s.%d.tmp", dst, (int)getpid());
+            o = fopen(tmp, "wb");
+        }
+        if (!o)
+            rc = reel__err(REEL_IO, "%s: cannot write %s: %s", l->display, key, strerror(errno));
+        while (rc == REEL_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+            if (fwrite(buf, 1, n, o) != n)
+                rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
+        if (o && (fflush(o) != 0 || fsync(fileno(o)) != 0 || fclose(o) != 0) && rc == REEL_OK)
+            rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
+        if (rc == REEL_OK && rename(tmp, dst) != 0)
+            rc = reel__err(REEL_IO, "%s: %s: %s", l->display, key, strerror(errno));
+        if (rc != REEL_OK && tmp)
+            unlink(tmp);
+        free(dst);
+        free(tmp);
+    }
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+int reel__loc_put(reel__loc *l, const char *key, const void *data, size_t len)
+{
+    char tmp[] = "/tmp/reel-put-XXXXXX";
+    int fd = mkstemp(tmp), rc;
+    if (fd < 0)
+        return reel__err(REEL_IO, "a temporary file: %s", strerror(errno));
+    rc = write(fd, data, len) == (ssize_t)len ? REEL_OK
+                                               : reel__err(REEL_IO, "a temporary file: %s",
+                                                           strerror(errno));
+    close(fd);
+    if (rc == REEL_OK)
+        rc = reel__loc_put_file(l, key, tmp);
+    unlink(tmp);
+    return rc;
+}
+
+int reel__loc_exists(reel__loc *l, const char *key, int *exists)
+{
+    char *url = NULL;
+    struct curl_slist *h = NULL;
+    long status = 0;
+    CURLcode cc;
+    CURL *c;
+    int rc;
+    if (l->kind == REEL__LOC_DIR) {
+        char *path = joined(l->base, key);
+        if (!path)
+            return reel__err(REEL_NOMEM, "out of memory");
+        *exists = access(path, F_OK) == 0;
+        free(path);
+        return REEL_OK;
+    }
+    if (!(c = take(l)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (cc == CURLE_OK && (status == 200 || status == 404))
+            *exists = status == 200;
+        else
+            rc = status_error(l, key, "looking for", cc, status);
+    }
+    curl_slist_free_all(h);
+    free(url);
+    give(l, c);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* loc.h - where published stores live (loc.c): a local directory, a plain HTTP(S) server with
+ * Range support (and PUT, for publishing to it), or an S3 bucket and prefix reached with
+ * libcurl's SigV4 signing. Objects are named by keys relative to the location. */
+#ifndef REEL_REMOTE_LOC_H
+#define REEL_REMOTE_LOC_H
+
+#include <pthread.h>
+
+#include "base/common.h"
+
+enum { REEL__LOC_DIR = 1, REEL__LOC_HTTP, REEL__LOC_S3 };
+
+typedef struct reel__loc {
+    int kind;
+    char *display;          /* the location as given (messages; never holds a key) */
+    char *base;             /* directory, or the URL objects are under (ends without '/') */
+    char *ak, *sk, *sigv4;  /* S3: keys and the CURLOPT_AWS_SIGV4 provider string */
+    pthread_mutex_t lock;   /* guards the idle handles */
+    void *idle[8];          /* libcurl easy handles kept for their connections */
+    int nidle;
+    int64_t requests, bytes; /* GETs made and bytes they brought (statistics) */
+} reel__loc;
+
+/* Whether name is a location of a published store rather than a store file: s3://, http://,
+ * https://, or a directory holding a manifest. */
+REEL__HIDDEN int reel__loc_is_remote(const char *name);
+
+/* Parse dest: "s3://BUCKET/PREFIX" (endpoint, region and keys from AWS_ENDPOINT_URL,
+ * AWS_REGION (us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), "http(s)://HOST/PATH",
+ * or a directory. REEL_INVALID with a message for anything else. */
+REEL__HIDDEN int reel__loc_open(const char *dest, reel__loc *l);
+REEL__HIDDEN void reel__loc_close(reel__loc *l);
+
+/* Read bytes [off, off + len) of object key into buf (exactly len, or an error). Timeouts,
+ * resets, 5xx answers and short reads are retried with backoff, 5 times at most. Errors name
+ * the object: REEL_NOTFOUND (404 / no file), REEL_DENIED (401, 403), REEL_IO (anything else
+ * after the retries). */
+REEL__HIDDEN int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len,
+                                void *buf);
+/* The whole object into *data (malloc'd, NUL-terminated; *len without the NUL). */
+REEL__HIDDEN int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len);
+/* Store the file at path as object key (directory: copied by a temporary name, renamed). */
+REEL__HIDDEN int reel__loc_put_file(reel__loc *l, const char *key, const char *path);
+/* Store len bytes as object key. */
+REEL__HIDDEN int reel__loc_put(reel__loc *l, const char *key, const void *data, size_t len);
+/* *exists: whether object key is there (HEAD). */
+REEL__HIDDEN int reel__loc_exists(reel__loc *l, const char *key, int *exists);
+
+#endif

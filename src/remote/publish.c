@@ -1,0 +1,144 @@
+/*
+ * publish.c - a store snapshot published as parts and a manifest.
+ *
+ * The snapshot (a reel store file in rollback-journal mode, made by the store layer) is cut
+ * into parts of part_bytes. Each part is an object named by the SHA-256 of its content, so a
+ * part already there is not sent again: publishing the same store twice uploads nothing but
+ * the manifest. The manifest (JSON) lists the parts, the hash of every 64 KiB block (what a
+ * reader checks each block against), and the sequences; it is written last, the only object
+ * that changes, so a reader sees the old store or the new one, never a mix.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/error.h"
+#include "remote/remote.h"
+
+static json_t *sequences_json(const reel__pubseq *seqs, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+    for (i = 0; a && i < n; i++) {
+        json_t *o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:i, s:I}", "name", seqs[i].name,
+                              "frames", (json_int_t)seqs[i].frames, "width", seqs[i].width,
+                              "height", seqs[i].height, "pix_fmt", seqs[i].pix_fmt, "codec",
+                              seqs[i].codec, "keyint", seqs[i].keyint, "stored_bytes",
+                              (json_int_t)seqs[i].stored_bytes);
+        if (!o || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Directories need their parts/ folder; servers make paths on PUT. */
+static int prepare(reel__loc *l)
+{
+    char path[4200];
+    if (l->kind != REEL__LOC_DIR)
+        return REEL_OK;
+    if (mkdir(l->base, 0755) != 0 && errno != EEXIST)
+        return reel__err(REEL_IO, "%s: %s", l->display, strerror(errno));
+    snprintf(path, sizeof path, "%.4000s/parts", l->base);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+    return REEL_OK;
+}
+
+/* Hash, and send unless there, the part at buf (n bytes); its key into key (90 bytes). */
+static int put_part(reel__loc *l, const uint8_t *buf, size_t n, char *key, reel__pubstat *st)
+{
+    char hex[65];
+    int exists = 0, rc;
+    reel__sha256_hex(buf, n, hex, 64);
+    snprintf(key, 90, "parts/%s.part", hex);
+    if ((rc = reel__loc_exists(l, key, &exists)) != REEL_OK)
+        return rc;
+    st->parts++;
+    if (exists)
+        return REEL_OK;
+    if ((rc = reel__loc_put(l, key, buf, n)) != REEL_OK)
+        return rc;
+    st->uploaded_parts++;
+    st->uploaded_bytes += (int64_t)n;
+    return REEL_OK;
+}
+
+int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
+                       const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st)
+{
+    FILE *f = fopen(path, "rb");
+    json_t *m = NULL, *parts = json_array(), *blocks = json_array();
+    uint8_t *buf = NULL;
+    reel__loc l;
+    struct stat sb;
+    char *text = NULL;
+    int64_t off;
+    int rc, opened = 0;
+    memset(st, 0, sizeof *st);
+    if (part_bytes <= 0)
+        part_bytes = REEL__PART_DEFAULT;
+    part_bytes = (part_bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
+    if (!f || fstat(fileno(f), &sb) != 0) {
+        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!parts || !blocks || !(buf = reel__malloc((size_t)part_bytes))) {
+        rc = reel__err(REEL_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = reel__loc_open(dest, &l)) != REEL_OK)
+        goto out;
+    opened = 1;
+    if ((rc = prepare(&l)) != REEL_OK)
+        goto out;
+    st->bytes = (int64_t)sb.st_size;
+    for (off = 0; rc == REEL_OK && off < st->bytes; off += part_bytes) {
+        size_t n = (size_t)(st->bytes - off < part_bytes ? st->bytes - off : part_bytes), b;
+        char key[90];
+        if (fread(buf, 1, n, f) != n) {
+            rc = reel__err(REEL_IO, "%s: short read", path);
+            break;
+        }
+        for (b = 0; b < n; b += REEL__BLOCK_SIZE) {
+            char hex[REEL__HASH_HEX + 1];
+            reel__sha256_hex(buf + b, n - b < REEL__BLOCK_SIZE ? n - b : REEL__BLOCK_SIZE, hex,
+                             REEL__HASH_HEX);
+            json_array_append_new(blocks, json_string(hex));
+        }
+        if ((rc = put_part(&l, buf, n, key, st)) == REEL_OK)
+            json_array_append_new(parts, json_pack("{s:s, s:I}", "key", key, "bytes",
+                                                   (json_int_t)n));
+    }
+    if (rc != REEL_OK)
+        goto out;
+    m = json_pack("{s:s, s:i, s:I, s:i, s:I, s:s, s:o, s:O, s:O}", "format",
+                  "reel published store", "version", 1, "bytes", (json_int_t)st->bytes,
+                  "block_size", REEL__BLOCK_SIZE, "part_size", (json_int_t)part_bytes,
+                  "published_by", "reel " REEL_VERSION_STRING, "sequences",
+                  sequences_json(seqs, nseqs), "parts", parts, "blocks", blocks);
+    if (!m || !(text = json_dumps(m, JSON_COMPACT))) {
+        rc = reel__err(REEL_NOMEM, "out of memory writing the manifest");
+        goto out;
+    }
+    rc = reel__loc_put(&l, REEL__MANIFEST, text, strlen(text)); /* last: the switch */
+out:
+    free(text);
+    json_decref(m);
+    json_decref(parts);
+    json_decref(blocks);
+    free(buf);
+    if (opened)
+        reel__loc_close(&l);
+    if (f)
+        fclose(f);
+    return rc;
+}

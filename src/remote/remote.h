@@ -1,0 +1,52 @@
+/* remote.h - published stores (src/remote): a store snapshot published as content-addressed
+ * parts with a manifest (publish.c), and read back anywhere through a read-only SQLite VFS
+ * that fetches fixed-size blocks, checks each against the manifest and keeps them in a block
+ * cache on the node shared by its processes (vfs.c, blocks.c). */
+#ifndef REEL_REMOTE_REMOTE_H
+#define REEL_REMOTE_REMOTE_H
+
+#include "base/common.h"
+#include "remote/loc.h"
+
+#define REEL__MANIFEST "manifest.json"
+#define REEL__BLOCK_SIZE 65536                  /* the unit of fetching and of hashing */
+#define REEL__PART_DEFAULT ((int64_t)64 << 20)  /* bytes per part object */
+#define REEL__HASH_HEX 32                       /* a block's hash: SHA-256, first 128 bits */
+
+/* One sequence of a published store, as the manifest lists it. */
+typedef struct reel__pubseq {
+    const char *name, *pix_fmt, *codec;
+    int64_t frames, stored_bytes;
+    int width, height, keyint;
+} reel__pubseq;
+
+/* What a publish did. */
+typedef struct reel__pubstat {
+    int64_t bytes, parts, uploaded_parts, uploaded_bytes;
+} reel__pubstat;
+
+/* Publish the store file at path (a finished snapshot, rollback journal) to dest: parts of
+ * part_bytes (a multiple of the block size) named by the SHA-256 of their content, uploaded
+ * only when missing, then the manifest listing seqs and every block's hash. */
+REEL__HIDDEN int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
+                                    const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st);
+
+/* A published store opened for reading: its manifest and location. */
+typedef struct reel__remote reel__remote;
+/* Fetch and check the manifest of name (see reel__loc_open); *vfs_name and *file_name are
+ * what to open with SQLite (immutable, with that VFS), valid until reel__remote_close. The
+ * block cache is $REEL_BLOCK_CACHE (default $XDG_CACHE_HOME/reel/blocks, or ~/.cache/...),
+ * at most $REEL_BLOCK_CACHE_MIB MiB (default 4096). */
+REEL__HIDDEN int reel__remote_open(const char *name, reel__remote **out, const char **vfs_name,
+                                   const char **file_name);
+REEL__HIDDEN void reel__remote_close(reel__remote *r);
+
+/* Statistics of an open published store: blocks served from the node's cache, blocks
+ * fetched, bytes fetched. */
+REEL__HIDDEN void reel__remote_stats(const reel__remote *r, int64_t *hits, int64_t *fetched,
+                                     int64_t *bytes);
+
+/* SHA-256 of n bytes as lowercase hex (hex: 65 bytes; the first `digits` are written). */
+REEL__HIDDEN void reel__sha256_hex(const void *data, size_t n, char *hex, int digits);
+
+#endif
