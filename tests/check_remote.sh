@@ -66,10 +66,13 @@ wait
 for i in 1 2 3 4; do
     same "$(md5sum <"$dir/p$i.out")" "$(cat "$dir/yuv.md5")" "process $i read every frame"
 done
+# the bytes the server sent for parts are the bytes of the blocks cached: none twice
 gets=$(grep -c 'GET /pub/parts/' "$N/logs/access.log")
+sent=$(grep 'GET /pub/parts/' "$N/logs/access.log" | awk '{ s += $10 } END { print s + 0 }')
 blocks=$(ls "$REEL_BLOCK_CACHE" | grep -cv '^lock-')
-same "$gets" "$blocks" "four readers: part requests equal blocks cached (each fetched once)"
-echo "four readers: $gets block fetches, $blocks blocks in the shared cache"
+cached=$(find "$REEL_BLOCK_CACHE" -type f ! -name 'lock-*' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+same "$sent" "$cached" "four readers: bytes sent for parts equal the blocks cached (each fetched once)"
+echo "four readers: $gets requests brought $sent bytes; the shared cache holds $blocks blocks, $cached bytes"
 
 # the server goes away mid-way, then comes back
 export REEL_BLOCK_CACHE="$dir/cache-outage"

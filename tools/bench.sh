@@ -5,6 +5,8 @@
 #   3.3 Mbit/s, a camera's bitrate) with a fixed 250-frame GOP (no scene-cut keyframes): the
 #   random-access case the targets name. Its decoded frames compress a little more easily than
 #   the reference camera footage of the targets (zstd -3: 1.9x here, 1.5x there; FFV1: 3.1x, 2.7x).
+#   With a Ceph RADOS Gateway started on loopback (tests/services/ceph.sh), the sequence is also
+#   published to it and read back (the remote section).
 #   Then, for the codec modes: a static camera, generated (a still scene with sensor noise and
 #   a person-sized box walking through it, H.264 at 2 Mbit/s, a surveillance camera's rate),
 #   and real (tests/media/tree.avi: a tree in the wind, Cinepak 320x240).
@@ -32,7 +34,22 @@ rm -f "$store" "$store-wal" "$store-shm"
 if [ -n "$python" ]; then
     exec "$python" -m reel.bench "$video" --store "$store" --reel "$reel" "$@"
 fi
-"$reel" bench "$store" bench --video "$video" --pix-fmt native "$@"
+# the remote section reads the sequence back from a one-node Ceph RADOS Gateway on loopback
+ceph="$(pwd)/bench-ceph"
+svc="${srcdir:-.}/tests/services"
+remote=""
+if sh "$svc/ceph.sh" start "$ceph" 27480 >bench-ceph.env 2>bench-ceph.err; then
+    . ./bench-ceph.env
+    export AWS_ENDPOINT_URL="$ENDPOINT" AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SECRET_KEY"
+    curl -s -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS_KEY:$SECRET_KEY" \
+        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$ENDPOINT/bench"
+    remote="--remote s3://bench/run"
+    trap 'sh "$svc/ceph.sh" stop "$ceph"; rm -rf "$ceph" bench-ceph.env bench-ceph.err' EXIT
+else
+    echo "bench.sh: Ceph did not start (see bench-ceph.err): no remote section" >&2
+fi
+# shellcheck disable=SC2086
+"$reel" bench "$store" bench --video "$video" --pix-fmt native $remote "$@"
 static=bench-static.mp4
 if [ ! -f "$static" ]; then
     echo "bench.sh: making $static (768x576, 300 frames of a still scene with noise and motion)" >&2

@@ -195,51 +195,123 @@ static void cache_write(reel__remote *r, const char *hash, const uint8_t *src, s
     unlink(tmp);
 }
 
-/* Block b into dst (*len: its bytes), from the cache or the network, checked. */
-static int block_get(reel__remote *r, int64_t b, uint8_t *dst, size_t *len)
+#define MAX_RUN 16 /* blocks fetched in one request: 1 MiB */
+
+static size_t block_len(const reel__remote *r, int64_t b)
 {
-    const char *want = r->hash[b];
-    int64_t at = b * REEL__BLOCK_SIZE, part = at / r->part_size;
-    char got[REEL__HASH_HEX + 1], lock[4200];
-    int fd, tries, rc = REEL_OK;
-    *len = (size_t)(r->bytes - at < REEL__BLOCK_SIZE ? r->bytes - at : REEL__BLOCK_SIZE);
-    if (cache_read(r, want, dst, *len) == 0) {
+    int64_t at = b * REEL__BLOCK_SIZE;
+    return (size_t)(r->bytes - at < REEL__BLOCK_SIZE ? r->bytes - at : REEL__BLOCK_SIZE);
+}
+
+static int lock_id(const char *hash)
+{
+    static const char hex[] = "0123456789abcdef";
+    return (int)((strchr(hex, hash[0]) - hex) * 16 + (strchr(hex, hash[1]) - hex));
+}
+
+/* Lock the lock files of blocks [b, b + k) in ascending order (no two processes can wait for
+ * each other); fds[256] gets the descriptors, -1 where none was taken. */
+static void lock_run(reel__remote *r, int64_t b, int k, int *fds)
+{
+    int want[256] = {0}, i;
+    for (i = 0; i < 256; i++)
+        fds[i] = -1;
+    for (i = 0; i < k; i++)
+        want[lock_id(r->hash[b + i])] = 1;
+    for (i = 0; i < 256; i++) {
+        char lock[4200];
+        if (!want[i])
+            continue;
+        snprintf(lock, sizeof lock, "%s/lock-%02x", r->cache, i);
+        if ((fds[i] = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+            flock(fds[i], LOCK_EX);
+    }
+}
+
+static void unlock_run(int *fds)
+{
+    int i;
+    for (i = 0; i < 256; i++)
+        if (fds[i] >= 0) {
+            flock(fds[i], LOCK_UN);
+            close(fds[i]);
+        }
+}
+
+static int cached(const reel__remote *r, int64_t b)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", r->cache, r->hash[b]);
+    return access(path, F_OK) == 0;
+}
+
+/* Fetch blocks [b, b + k) of one part in one ranged read into buf, check each against its hash
+ * (the run once more on a mismatch) and cache each. */
+static int fetch_run(reel__remote *r, int64_t b, int k, uint8_t *buf)
+{
+    int64_t at = b * REEL__BLOCK_SIZE, part = at / r->part_size, off = at - part * r->part_size;
+    size_t len = 0, o;
+    int i, tries, rc = REEL_OK, bad = -1;
+    for (i = 0; i < k; i++)
+        len += block_len(r, b + i);
+    for (tries = 0; tries < 2; tries++) {
+        if ((rc = reel__loc_read(&r->loc, r->parts[part], (uint64_t)off, len, buf)) != REEL_OK)
+            return rc;
+        for (i = 0, o = 0, bad = -1; i < k && bad < 0; o += block_len(r, b + i), i++) {
+            char got[REEL__HASH_HEX + 1];
+            reel__sha256_hex(buf + o, block_len(r, b + i), got, REEL__HASH_HEX);
+            if (strcmp(got, r->hash[b + i]))
+                bad = i;
+        }
+        if (bad < 0)
+            break;
+    }
+    if (bad >= 0) {
+        int64_t from = off + (int64_t)bad * REEL__BLOCK_SIZE;
+        return reel__err(REEL_CORRUPT,
+                         "%s: block %lld (object %s, bytes %lld..%lld) does not match its hash "
+                         "in the manifest, fetched twice: the object is damaged",
+                         r->loc.display, (long long)(b + bad), r->parts[part], (long long)from,
+                         (long long)(from + (int64_t)block_len(r, b + bad) - 1));
+    }
+    for (i = 0, o = 0; i < k; o += block_len(r, b + i), i++)
+        cache_write(r, r->hash[b + i], buf + o, block_len(r, b + i));
+    atomic_fetch_add(&r->fetched, k);
+    atomic_fetch_add(&r->fetched_bytes, (long long)len);
+    return REEL_OK;
+}
+
+/* Block b into dst (*len: its bytes), from the cache or the network, checked. A miss fetches
+ * up to run blocks from b on (those not cached, within b's part) in one request: a reader
+ * going forward through the file then makes few requests. */
+static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, size_t *len,
+                     uint8_t **scratch)
+{
+    int64_t part = b * REEL__BLOCK_SIZE / r->part_size;
+    int fds[256], k, rc = REEL_OK;
+    *len = block_len(r, b);
+    if (cache_read(r, r->hash[b], dst, *len) == 0) {
         atomic_fetch_add(&r->hits, 1);
         return REEL_OK;
     }
-    /* one download per block on the node: whoever holds the lock fetches, the others then
-     * find it in the cache */
-    snprintf(lock, sizeof lock, "%s/lock-%.2s", r->cache, want);
-    if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0)
-        flock(fd, LOCK_EX);
-    if (cache_read(r, want, dst, *len) == 0) {
+    for (k = 1; k < run && b + k < r->nblocks &&
+                (b + k) * REEL__BLOCK_SIZE / r->part_size == part && !cached(r, b + k);
+         k++)
+        ;
+    /* one download per block on the node: whoever holds the locks fetches, the others then
+     * find the blocks in the cache */
+    lock_run(r, b, k, fds);
+    if (cache_read(r, r->hash[b], dst, *len) == 0) {
         atomic_fetch_add(&r->hits, 1);
     } else {
-        for (tries = 0; tries < 2; tries++) {
-            rc = reel__loc_read(&r->loc, r->parts[part], (uint64_t)(at - part * r->part_size),
-                                *len, dst);
-            if (rc != REEL_OK)
-                break;
-            reel__sha256_hex(dst, *len, got, REEL__HASH_HEX);
-            if (!strcmp(got, want))
-                break;
-            rc = reel__err(REEL_CORRUPT,
-                           "%s: block %lld (object %s, bytes %lld..%lld) does not match its hash "
-                           "in the manifest, fetched twice: the object is damaged",
-                           r->loc.display, (long long)b, r->parts[part],
-                           (long long)(at - part * r->part_size),
-                           (long long)(at - part * r->part_size + (int64_t)*len - 1));
-        }
-        if (rc == REEL_OK) {
-            atomic_fetch_add(&r->fetched, 1);
-            atomic_fetch_add(&r->fetched_bytes, (long long)*len);
-            cache_write(r, want, dst, *len);
-        }
+        while (k > 1 && cached(r, b + k - 1)) /* fetched meanwhile by another process */
+            k--;
+        if (!*scratch && !(*scratch = reel__malloc((size_t)MAX_RUN * REEL__BLOCK_SIZE)))
+            rc = reel__err(REEL_NOMEM, "out of memory");
+        if (rc == REEL_OK && (rc = fetch_run(r, b, k, *scratch)) == REEL_OK)
+            memcpy(dst, *scratch, *len);
     }
-    if (fd >= 0) {
-        flock(fd, LOCK_UN);
-        close(fd);
-    }
+    unlock_run(fds);
     return rc;
 }
 
@@ -250,12 +322,15 @@ typedef struct vfile {
     reel__remote *r;
     int64_t block;     /* the block in buf, -1 none */
     size_t len;
+    int run;           /* blocks to fetch on the next miss: doubles while reads go forward */
+    uint8_t *scratch;  /* room for a run */
     uint8_t buf[REEL__BLOCK_SIZE];
 } vfile;
 
 static int v_close(sqlite3_file *f)
 {
-    (void)f;
+    free(((vfile *)f)->scratch);
+    ((vfile *)f)->scratch = NULL;
     return SQLITE_OK;
 }
 
@@ -275,8 +350,9 @@ static int v_read(sqlite3_file *f, void *dst, int n, sqlite3_int64 off)
             return SQLITE_IOERR_SHORT_READ;
         }
         if (v->block != b) {
+            v->run = b == v->block + 1 ? (v->run < MAX_RUN ? 2 * v->run : MAX_RUN) : 1;
             v->block = -1;
-            if ((rc = block_get(r, b, v->buf, &v->len)) != REEL_OK) {
+            if ((rc = block_get(r, b, v->run, v->buf, &v->len, &v->scratch)) != REEL_OK) {
                 reel__io_detail(rc, reel_errmsg());
                 return rc == REEL_CORRUPT ? SQLITE_CORRUPT : SQLITE_IOERR_READ;
             }
@@ -363,6 +439,8 @@ static int x_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
     v->r = r;
     v->block = -1;
     v->len = 0;
+    v->run = 1;
+    v->scratch = NULL;
     f->pMethods = &methods;
     if (out)
         *out = SQLITE_OPEN_READONLY;

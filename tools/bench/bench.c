@@ -358,7 +358,7 @@ static int run(int argc, char **argv);
 static const command bench_cmd = {
     "bench", "measure reel against FFmpeg, zstd, FFV1 and pread on one video, in one run",
     "bench STORE SEQUENCE --video SOURCE [--json] [--pix-fmt FMT] [--codec C] [--random N]\n"
-    "            [--seeks N] [--sample N] [--budget MIB]\n\n"
+    "            [--seeks N] [--sample N] [--budget MIB] [--remote LOCATION]\n\n"
     "  Imports SOURCE into STORE as SEQUENCE if it is not there (with --pix-fmt, default\n"
     "  rgb24, and --codec, default auto; else into a scratch store beside STORE, removed\n"
     "  after), then measures, each against its baseline in the same run:\n"
@@ -384,6 +384,11 @@ static const command bench_cmd = {
     "                    (temporal >= 1.30x on camera footage), zstd -3 and each other; the\n"
     "                    whole stored sequence vs lossless H.264 -g 10 (ffmpeg -qp 0)\n"
     "    temporal decode a temporal frame's decode vs plain zstd -1 of the same frame (>= 0.8x)\n"
+    "  --remote LOCATION  also publish the sequence to LOCATION (s3://BUCKET/PREFIX, an HTTP\n"
+    "                   server taking PUT, or a directory) and read it back: random access with\n"
+    "                   the node's block cache cold (>= 20x FFmpeg seeking) and warm (>= 0.8x\n"
+    "                   the local store), a scan with it cold (>= 1x FFmpeg on 1 thread) and\n"
+    "                   the bytes it fetched (<= 1.05x the published size)\n"
     "  The FFV1 and H.264 transcodes run the ffmpeg program (Debian's ffmpeg package).\n"
     "  Reads are not counted as accesses. Progress goes to stderr; --json prints the figures\n"
     "  for scripts.",
@@ -397,6 +402,7 @@ static int parse(bench *b, int argc, char **argv)
         {"pix-fmt", required_argument, NULL, 'p'}, {"random", required_argument, NULL, 'r'},
         {"seeks", required_argument, NULL, 's'},   {"sample", required_argument, NULL, 'n'},
         {"budget", required_argument, NULL, 'b'},  {"codec", required_argument, NULL, 'c'},
+        {"remote", required_argument, NULL, 'R'},
         CLI_OPT_HELP,
         CLI_OPT_END};
     long long v;
@@ -404,6 +410,7 @@ static int parse(bench *b, int argc, char **argv)
     while ((c = cli_getopt(&bench_cmd, argc, argv, "", options)) != -1) {
         switch (c) {
         case 'j': b->json = 1; break;
+        case 'R': b->remote = optarg; break;
         case 'c':
             b->codec = !strcmp(optarg, "intra")      ? REEL_CODEC_INTRA
                        : !strcmp(optarg, "temporal") ? REEL_CODEC_TEMPORAL
@@ -542,7 +549,8 @@ static int run(int argc, char **argv)
     if ((rc = bench_cold(&b, raw, sample)) != EXIT_OK || (rc = bench_hits(&b)) != EXIT_OK ||
         (rc = bench_readahead(&b)) != EXIT_OK || (rc = bench_scan(&b)) != EXIT_OK ||
         (rc = bench_size(&b, raw, sample)) != EXIT_OK ||
-        (rc = bench_codecs(&b, raw, sample)) != EXIT_OK || (rc = bench_outer(&b)) != EXIT_OK)
+        (rc = bench_codecs(&b, raw, sample)) != EXIT_OK || (rc = bench_outer(&b)) != EXIT_OK ||
+        (b.remote && (rc = bench_remote(&b)) != EXIT_OK))
         goto out;
     if (!b.json)
         print_table(&b, sample);

@@ -201,6 +201,7 @@ int bench_random(bench *b, bench_probe *p)
     if (rc != EXIT_OK)
         return rc;
     b->random_fps = (double)b->nrandom / r.seconds;
+    b->ffmpeg_seek_fps = (double)nseek / t_ff;
     f = bench_versus(b, "random_access",
                      b->info.codec == REEL_CODEC_TEMPORAL ? "random access (temporal)"
                                                            : "random access (intra)",

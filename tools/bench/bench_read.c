@@ -390,6 +390,7 @@ int bench_scan(bench *b)
     bench_say(b, "decoding the video on 1 thread, then on all");
     if (ffmpeg_scan(b, 1, &fps1) != EXIT_OK || ffmpeg_scan(b, 0, &fpsn) != EXIT_OK)
         return EXIT_FAIL;
+    b->ffmpeg_fps1 = fps1;
     f = bench_versus(b, "scan_1", "sequential scan", "frames/s", (double)b->info.frame_count / t,
                      "FFmpeg decode, 1 thread", fps1);
     f->target = ">= 2x";

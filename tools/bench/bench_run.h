@@ -46,6 +46,9 @@ typedef struct bench {
     double random_fps;       /* reel's cold random access, frames/s (bench_random) */
     double import_seconds;   /* the import's wall time (phase_import) */
     int ll_checked, ll_mismatches; /* lossless H.264 frames checked against reel's */
+    double ffmpeg_fps1;      /* FFmpeg decoding the video on 1 thread, frames/s */
+    double ffmpeg_seek_fps;  /* FFmpeg seek + decode of random frames, frames/s */
+    const char *remote;      /* --remote LOCATION: publish there and measure reads from it */
 } bench;
 
 /* A progress line on stderr. */
@@ -79,6 +82,8 @@ int64_t *bench_random_indexes(long long n, int64_t frames);
  * instead of reel (FFmpeg transcoding to FFV1, to lossless H.264). */
 int bench_codecs(bench *b, const uint8_t *raw, size_t n);
 int bench_outer(bench *b);
+/* bench_remote.c: the sequence published to b->remote and read back from it. */
+int bench_remote(bench *b);
 /* Scratch files of bench_outer, beside STORE (removed on signals too). */
 #define BENCH_FFV1_FILE ".bench-ffv1.mkv"
 #define BENCH_H264_FILE ".bench-h264.mkv"
