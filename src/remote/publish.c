@@ -59,7 +59,7 @@ static int put_part(reel__loc *l, const uint8_t *buf, size_t n, char *key, reel_
     char hex[65];
     int exists = 0, rc;
     reel__sha256_hex(buf, n, hex, 64);
-    snprintf(key, 90, "parts/%s.part", hex);
+    snprintf(key, 90, "parts/%.64s.part", hex);
     if ((rc = reel__loc_exists(l, key, &exists)) != REEL_OK)
         return rc;
     st->parts++;

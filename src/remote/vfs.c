@@ -79,7 +79,7 @@ static int mkdirs(const char *path)
 {
     char p[4096];
     size_t i;
-    snprintf(p, sizeof p, "%s", path);
+    snprintf(p, sizeof p, "%.4000s", path);
     for (i = 1; p[i]; i++)
         if (p[i] == '/') {
             p[i] = 0;
@@ -97,9 +97,9 @@ static void cache_dir(reel__remote *r)
     if (env && *env)
         snprintf(r->cache, sizeof r->cache, "%s", env);
     else if (xdg && *xdg)
-        snprintf(r->cache, sizeof r->cache, "%s/reel/blocks", xdg);
+        snprintf(r->cache, sizeof r->cache, "%.4000s/reel/blocks", xdg);
     else if (home && *home)
-        snprintf(r->cache, sizeof r->cache, "%s/.cache/reel/blocks", home);
+        snprintf(r->cache, sizeof r->cache, "%.4000s/.cache/reel/blocks", home);
     else
         snprintf(r->cache, sizeof r->cache, "/tmp/reel-blocks-%d", (int)getuid());
     r->cache_limit = (mib && atoll(mib) > 0 ? atoll(mib) : 4096) << 20;
@@ -132,7 +132,7 @@ static void cache_trim(reel__remote *r)
         struct stat st;
         if (strlen(e->d_name) != REEL__HASH_HEX)
             continue;
-        snprintf(path, sizeof path, "%s/%s", r->cache, e->d_name);
+        snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, e->d_name);
         if (stat(path, &st) != 0)
             continue;
         if (n == cap) {
@@ -141,7 +141,7 @@ static void cache_trim(reel__remote *r)
                 break;
             v = g;
         }
-        snprintf(v[n].name, sizeof v[n].name, "%s", e->d_name);
+        memcpy(v[n].name, e->d_name, REEL__HASH_HEX + 1); /* its length was checked */
         v[n].mtime = st.st_mtime;
         v[n].size = st.st_size;
         total += st.st_size;
@@ -151,7 +151,7 @@ static void cache_trim(reel__remote *r)
     qsort(v, n, sizeof *v, by_age);
     for (i = 0; i < n && total > r->cache_limit / 5 * 4; i++) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/%s", r->cache, v[i].name);
+        snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, v[i].name);
         if (unlink(path) == 0)
             total -= v[i].size;
     }
@@ -165,7 +165,7 @@ static int cache_read(reel__remote *r, const char *hash, uint8_t *dst, size_t le
     char path[4200];
     int fd;
     ssize_t got;
-    snprintf(path, sizeof path, "%s/%s", r->cache, hash);
+    snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, hash);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return -1;
     got = pread(fd, dst, len, 0);
@@ -179,8 +179,8 @@ static void cache_write(reel__remote *r, const char *hash, const uint8_t *src, s
 {
     char path[4200], tmp[4300];
     int fd;
-    snprintf(path, sizeof path, "%s/%s", r->cache, hash);
-    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, hash);
+    snprintf(tmp, sizeof tmp, "%.4100s.%d.tmp", path, (int)getpid());
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
         return; /* no cache: reads still work, from the network */
     if (write(fd, src, len) == (ssize_t)len && close(fd) == 0 && rename(tmp, path) == 0) {
@@ -222,7 +222,7 @@ static void lock_run(reel__remote *r, int64_t b, int k, int *fds)
         char lock[4200];
         if (!want[i])
             continue;
-        snprintf(lock, sizeof lock, "%s/lock-%02x", r->cache, i);
+        snprintf(lock, sizeof lock, "%.4000s/lock-%02x", r->cache, i);
         if ((fds[i] = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0)
             flock(fds[i], LOCK_EX);
     }
@@ -241,7 +241,7 @@ static void unlock_run(int *fds)
 static int cached(const reel__remote *r, int64_t b)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", r->cache, r->hash[b]);
+    snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, r->hash[b]);
     return access(path, F_OK) == 0;
 }
 

@@ -80,7 +80,7 @@ int bench_remote(bench *b)
     reel_cache *c;
     char dir[4096];
     int64_t *idx;
-    double t_cold, t_warm, t_scan;
+    double t_cold = 0, t_warm = 0, t_scan;
     int failed = 0, rc;
     figure *f;
     bench_say(b, "publishing the sequence");
