@@ -304,8 +304,12 @@ static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, size_t *
     if (cache_read(r, r->hash[b], dst, *len) == 0) {
         atomic_fetch_add(&r->hits, 1);
     } else {
-        while (k > 1 && cached(r, b + k - 1)) /* fetched meanwhile by another process */
-            k--;
+        int n;
+        /* the run stops at the first block another process fetched meanwhile (it held that
+         * block's lock, which this one holds now: nobody is writing them any more) */
+        for (n = 1; n < k && !cached(r, b + n); n++)
+            ;
+        k = n;
         if (!*scratch && !(*scratch = reel__malloc((size_t)MAX_RUN * REEL__BLOCK_SIZE)))
             rc = reel__err(REEL_NOMEM, "out of memory");
         if (rc == REEL_OK && (rc = fetch_run(r, b, k, *scratch)) == REEL_OK)
