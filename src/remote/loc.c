@@ -238,37 +238,60 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
+/* One request of key: set up by setup(c, ctx) after the common options, performed; its
+ * libcurl result and HTTP status. REEL_OK unless the request could not even be made. */
+static int perform(reel__loc *l, const char *key, void (*setup)(CURL *, void *), void *ctx,
+                   CURLcode *cc, long *status)
+{
+    struct curl_slist *h = NULL;
+    char *url = NULL;
+    CURL *c = take(l);
+    int rc;
+    *cc = CURLE_OK;
+    *status = 0;
+    if (!c)
+        return reel__err(REEL_NOMEM, "out of memory");
+    if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
+        setup(c, ctx);
+        *cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    }
+    curl_slist_free_all(h);
+    free(url);
+    give(l, c);
+    return rc;
+}
+
+typedef struct get_req {
+    sink *s;
+    uint64_t off;
+    size_t len;
+} get_req;
+
+static void setup_get(CURL *c, void *ctx)
+{
+    get_req *g = ctx;
+    char range[64];
+    g->s->len = 0;
+    g->s->over = 0;
+    if (g->len) {
+        snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)g->off,
+                 (unsigned long long)(g->off + g->len - 1));
+        curl_easy_setopt(c, CURLOPT_RANGE, range); /* libcurl copies it */
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, g->s);
+}
+
 /* GET key (range [off, off + len) when len > 0) into s. */
 static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s)
 {
-    char range[64], *url = NULL;
-    int attempt, rc = REEL_OK;
+    get_req g = {s, off, len};
+    int attempt, rc;
     long status = 0;
     CURLcode cc = CURLE_OK;
     for (attempt = 0; attempt < TRIES; attempt++) {
-        struct curl_slist *h = NULL;
-        CURL *c = take(l);
-        if (!c)
-            return reel__err(REEL_NOMEM, "out of memory");
-        s->len = 0;
-        s->over = 0;
-        if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
-            if (len) {
-                snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off,
-                         (unsigned long long)(off + len - 1));
-                curl_easy_setopt(c, CURLOPT_RANGE, range);
-            }
-            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-            curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-            cc = curl_easy_perform(c);
-            status = 0;
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        }
-        curl_slist_free_all(h);
-        free(url);
-        url = NULL;
-        give(l, c);
-        if (rc != REEL_OK)
+        if ((rc = perform(l, key, setup_get, &g, &cc, &status)) != REEL_OK)
             return rc;
         if (cc == CURLE_OK && (status == 206 || (status == 200 && (!len || off == 0))) &&
             (!len || s->len == len)) {
@@ -358,32 +381,29 @@ static size_t on_read(char *p, size_t size, size_t n, void *ctx)
     return fread(p, size, n, ctx) * size;
 }
 
+typedef struct put_req {
+    FILE *f;
+    curl_off_t size;
+} put_req;
+
+static void setup_put(CURL *c, void *ctx)
+{
+    put_req *p = ctx;
+    rewind(p->f);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, p->f);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, p->size);
+}
+
 static int http_put(reel__loc *l, const char *key, FILE *f, curl_off_t size)
 {
-    char *url = NULL;
-    int attempt, rc = REEL_OK;
+    put_req p = {f, size};
+    int attempt, rc;
     long status = 0;
     CURLcode cc = CURLE_OK;
     for (attempt = 0; attempt < TRIES; attempt++) {
-        struct curl_slist *h = NULL;
-        CURL *c = take(l);
-        if (!c)
-            return reel__err(REEL_NOMEM, "out of memory");
-        rewind(f);
-        if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
-            curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-            curl_easy_setopt(c, CURLOPT_READDATA, f);
-            curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, size);
-            cc = curl_easy_perform(c);
-            status = 0;
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        }
-        curl_slist_free_all(h);
-        free(url);
-        url = NULL;
-        give(l, c);
-        if (rc != REEL_OK)
+        if ((rc = perform(l, key, setup_put, &p, &cc, &status)) != REEL_OK)
             return rc;
         if (cc == CURLE_OK && status >= 200 && status < 300)
             return REEL_OK;
@@ -449,13 +469,16 @@ int reel__loc_put(reel__loc *l, const char *key, const void *data, size_t len)
     return rc;
 }
 
+static void setup_head(CURL *c, void *ctx)
+{
+    (void)ctx;
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+}
+
 int reel__loc_exists(reel__loc *l, const char *key, int *exists)
 {
-    char *url = NULL;
-    struct curl_slist *h = NULL;
     long status = 0;
     CURLcode cc;
-    CURL *c;
     int rc;
     if (l->kind == REEL__LOC_DIR) {
         char *path = joined(l->base, key);
@@ -465,19 +488,11 @@ int reel__loc_exists(reel__loc *l, const char *key, int *exists)
         free(path);
         return REEL_OK;
     }
-    if (!(c = take(l)))
-        return reel__err(REEL_NOMEM, "out of memory");
-    if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-        cc = curl_easy_perform(c);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (cc == CURLE_OK && (status == 200 || status == 404))
-            *exists = status == 200;
-        else
-            rc = status_error(l, key, "looking for", cc, status);
+    if ((rc = perform(l, key, setup_head, NULL, &cc, &status)) != REEL_OK)
+        return rc;
+    if (cc == CURLE_OK && (status == 200 || status == 404)) {
+        *exists = status == 200;
+        return REEL_OK;
     }
-    curl_slist_free_all(h);
-    free(url);
-    give(l, c);
-    return rc;
+    return status_error(l, key, "looking for", cc, status);
 }
