@@ -34,6 +34,13 @@ struct reel_frame {
  * the hit path, and no two threads' handles on one cache line (malloc'd handles of two
  * threads sharing an arena can sit side by side, and both write theirs on every get). A
  * thread's list is freed when the thread exits.
+ *
+ * The list is found through pthread_getspecific alone, not a _Thread_local pointer: the key's
+ * destructor runs at thread exit, after which a TLS variable of a dlopen'ed library (the
+ * Python module loads libreel so) must not be written (glibc frees that TLS block from
+ * whichever thread reuses the stack; TSan sees the destructor's write racing that free). A
+ * release in a later destructor finds the key cleared and starts a new list, which glibc's
+ * next destructor round frees.
  */
 #define HANDLE_SIZE ((sizeof(reel_frame) + REEL__SPACING - 1) & ~(size_t)(REEL__SPACING - 1))
 #define HANDLE_CACHE 32
@@ -46,7 +53,6 @@ typedef struct handle_cache {
 static pthread_key_t cache_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static int key_ok;
-static _Thread_local handle_cache *tl_cache;
 
 static void cache_destroy(void *p)
 {
@@ -54,14 +60,20 @@ static void cache_destroy(void *p)
     while (hc->n > 0)
         free(hc->free[--hc->n]);
     free(hc);
-    tl_cache = NULL;
 }
 
 static void key_init(void) { key_ok = pthread_key_create(&cache_key, cache_destroy) == 0; }
 
+/* This thread's list, or NULL. */
+static handle_cache *thread_cache(void)
+{
+    pthread_once(&key_once, key_init);
+    return key_ok ? pthread_getspecific(cache_key) : NULL;
+}
+
 static reel_frame *handle_alloc(void)
 {
-    handle_cache *hc = tl_cache;
+    handle_cache *hc = thread_cache();
     if (hc && hc->n > 0)
         return hc->free[--hc->n];
     return aligned_alloc(REEL__SPACING, HANDLE_SIZE);
@@ -69,16 +81,12 @@ static reel_frame *handle_alloc(void)
 
 static void handle_free(reel_frame *f)
 {
-    handle_cache *hc = tl_cache;
-    if (!hc) {
-        pthread_once(&key_once, key_init);
-        /* on a cache line of its own: it changes on every get and release */
-        if (key_ok && (hc = reel__zalloc_spaced(sizeof *hc)) && pthread_setspecific(cache_key, hc) == 0) {
-            tl_cache = hc;
-        } else {
-            free(hc);
-            hc = NULL;
-        }
+    handle_cache *hc = thread_cache();
+    /* on a cache line of its own: it changes on every get and release */
+    if (!hc && key_ok && (hc = reel__zalloc_spaced(sizeof *hc)) &&
+        pthread_setspecific(cache_key, hc) != 0) {
+        free(hc);
+        hc = NULL;
     }
     if (hc && hc->n < HANDLE_CACHE)
         hc->free[hc->n++] = f;
