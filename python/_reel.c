@@ -1460,6 +1460,46 @@ static PyObject *mod_trim(PyObject *self, PyObject *args)
     return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
 }
 
+/* ---- sampling ---------------------------------------------------------------------------------- */
+
+static PyObject *mod_sample(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"items", "rank", "world", "seed", "epoch", "chunk", "start", "count",
+                             NULL};
+    reel_sample_options o;
+    long long items, chunk = 0, start = 0, count = -1;
+    unsigned long long seed = 0, epoch = 0;
+    int rank, world, rc;
+    int64_t share;
+    PyObject *out;
+    (void)self;
+    memset(&o, 0, sizeof o);
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Lii|KKLLL:_sample", kwlist, &items, &rank,
+                                     &world, &seed, &epoch, &chunk, &start, &count))
+        return NULL;
+    o.items = items;
+    o.chunk = chunk;
+    o.rank = rank;
+    o.world = world;
+    o.seed = seed;
+    o.epoch = epoch;
+    share = reel_sample_count(&o);
+    if (count < 0)
+        count = start >= 0 && start < share ? share - start : 0;
+    if (count > PY_SSIZE_T_MAX / (long long)sizeof(int64_t))
+        return PyErr_NoMemory();
+    if (!(out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)count * (Py_ssize_t)sizeof(int64_t))))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_sample(&o, start, count, (int64_t *)(void *)PyBytes_AS_STRING(out));
+    Py_END_ALLOW_THREADS
+    if (rc != REEL_OK) {
+        Py_DECREF(out);
+        return fail(rc);
+    }
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
     {"open", (PyCFunction)(void (*)(void))mod_open, METH_VARARGS | METH_KEYWORDS,
      "open(path, mode='r', count=True) -> Store\n\nOpen a store. mode 'r' reads; 'w' also "
@@ -1484,6 +1524,9 @@ static PyMethodDef module_methods[] = {
     {"_push_budget", mod_push_budget, METH_VARARGS, "Push a temporary budget (bytes)."},
     {"_pop_budget", mod_pop_budget, METH_NOARGS, "Restore the budget before the last push."},
     {"_trim", mod_trim, METH_VARARGS, "Write back, then drop unpinned frames down to bytes."},
+    {"_sample", (PyCFunction)(void (*)(void))mod_sample, METH_VARARGS | METH_KEYWORDS,
+     "_sample(items, rank, world, seed=0, epoch=0, chunk=0, start=0, count=-1) -> bytes\n\n"
+     "Positions start.. of rank's share (reel_sample), as native int64 values."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "reel._reel",

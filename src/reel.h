@@ -874,6 +874,38 @@ typedef struct reel_remote_stats {
 /* REEL_INVALID when store is not a published store. */
 REEL_API int reel_store_remote_stats(reel_store *store, reel_remote_stats *stats);
 
+/* ---- sampling: each training worker's share of the items ---------------------------------- */
+
+/*
+ * A sampler for training on many workers (ranks): it shares out `items` items (frames, clips;
+ * numbered 0..items-1 in an order where consecutive items lie together in the store, as
+ * frames of a sequence do) among `world` workers, and gives each its share in a shuffled
+ * order that depends on seed and epoch only. The order is chunk-local: an epoch visits chunks
+ * of `chunk` consecutive items in a shuffled order, each chunk's items shuffled, and cuts that
+ * order into `world` equal runs, one per rank. So a worker reads about share/chunk + 2 chunks,
+ * mostly blocks no other worker needs (for a published store: its own part of the block
+ * cache's traffic), and every item is in one share per epoch; when world does not divide
+ * items, the order wraps round so that every share has reel_sample_count() items (at most
+ * world - 1 items are then in two shares, as with PyTorch's DistributedSampler). A smaller
+ * chunk mixes more, a larger one reads fewer blocks. Positions are independent: resume an
+ * epoch at any position, in any process, with the same options.
+ */
+typedef struct reel_sample_options {
+    int64_t items;       /* how many items, >= 0 */
+    int64_t chunk;       /* consecutive items kept together; 0 = 256 */
+    int rank, world;     /* this worker, of world: 0 <= rank < world */
+    uint64_t seed, epoch;
+    int reserved[4];     /* must be zero */
+} reel_sample_options;
+
+/* The number of items in each worker's share: items / world rounded up (0 for bad options). */
+REEL_API int64_t reel_sample_count(const reel_sample_options *opts);
+
+/* The items at positions position .. position + count - 1 of this rank's share, into items.
+ * REEL_INVALID for options out of range or positions past the share. Thread-safe (no state). */
+REEL_API int reel_sample(const reel_sample_options *opts, int64_t position, int64_t count,
+                         int64_t *items);
+
 #ifdef __cplusplus
 }
 #endif
