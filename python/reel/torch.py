@@ -164,10 +164,11 @@ class ShardSampler(torch.utils.data.Sampler):
             on = dist.is_available() and dist.is_initialized()
             world = world if world is not None else (dist.get_world_size() if on else 1)
             rank = rank if rank is not None else (dist.get_rank() if on else 0)
-        if n < 0 or world < 1 or not 0 <= rank < world or chunk < 0 or seed < 0:
+        if (n < 0 or world < 1 or not 0 <= rank < world or chunk < 0
+                or not 0 <= seed < 2**64):
             raise reel.InvalidError(f"ShardSampler: {n} items, rank {rank} of {world}, chunk "
                                     f"{chunk}, seed {seed}: need 0 <= rank < world, chunk >= 0 "
-                                    "and seed >= 0")
+                                    "and 0 <= seed < 2**64")
         self.items, self.rank, self.world = n, rank, world
         self.seed, self.chunk = seed, chunk
         self.epoch, self.start = 0, 0
@@ -175,9 +176,9 @@ class ShardSampler(torch.utils.data.Sampler):
 
     def set_epoch(self, epoch, start=0):
         """The epoch the next iteration draws (its order depends on it), from position start."""
-        if epoch < 0 or not 0 <= start <= self._share:
-            raise reel.InvalidError(f"set_epoch({epoch}, start={start}): need epoch >= 0 and "
-                                    f"0 <= start <= {self._share}")
+        if not 0 <= epoch < 2**64 or not 0 <= start <= self._share:
+            raise reel.InvalidError(f"set_epoch({epoch}, start={start}): need 0 <= epoch < "
+                                    f"2**64 and 0 <= start <= {self._share}")
         self.epoch, self.start = epoch, start
 
     def __len__(self):

@@ -83,7 +83,8 @@ def test_shard_sampler_shares_epochs_and_resume(stores):
     assert got.shape[0] == 32
     for k in (0, 5, 31):
         assert torch.equal(got[k], ds[shares[0][k]])
-    for bad in ({"rank": 3, "world": 3}, {"rank": 0, "world": 0}, {"chunk": -1}):
+    for bad in ({"rank": 3, "world": 3}, {"rank": 0, "world": 0}, {"chunk": -1},
+                {"seed": 2**64}):
         try:
             rt.ShardSampler(ds, **bad)
         except reel.InvalidError:
