@@ -97,8 +97,9 @@ int reel_sample(const reel_sample_options *o, int64_t position, int64_t count, i
     if (position < 0 || count < 0 || (uint64_t)position > share ||
         (uint64_t)count > share - (uint64_t)position)
         return reel__err(REEL_INVALID,
-                         "reel_sample: positions %lld..+%lld are outside this worker's %llu",
-                         (long long)position, (long long)count, (unsigned long long)share);
+                         "reel_sample: %lld items from position %lld are outside this worker's "
+                         "share of %llu",
+                         (long long)count, (long long)position, (unsigned long long)share);
     n = (uint64_t)o->items;
     c = o->chunk ? (uint64_t)o->chunk : 256;
     if (c > n)
