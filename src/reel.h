@@ -841,7 +841,8 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
 typedef struct reel_publish_options {
     const char *const *sequences; /* the names to publish; NULL: every sequence */
     size_t nsequences;
-    int64_t part_bytes;           /* bytes per part object; 0 = 64 MiB (rounded up to 64 KiB) */
+    int64_t part_bytes;           /* bytes per part object; 0 = 64 MiB (rounded up to 64 KiB;
+                                     at most 1 GiB: each part is one PUT, never multipart) */
     int reserved[8];              /* must be zero */
 } reel_publish_options;
 

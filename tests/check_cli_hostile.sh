@@ -34,6 +34,9 @@ expect 2 "--level 23" "$reel" import "$S" "$dir/clip.mp4" --level 23
 expect 2 "--scale 640x360junk" "$reel" import "$S" "$dir/clip.mp4" --scale 640x360junk
 expect 2 "--scale x360" "$reel" import "$S" "$dir/clip.mp4" --scale x360
 expect 2 "--scale 99999x2" "$reel" import "$S" "$dir/clip.mp4" --scale 99999x2
+expect 2 "--part-size 2G" "$reel" publish "$S" "$dir/pub" --part-size 2G
+contains "$dir/err" "--part-size wants a size from 64k to 1G" "--part-size message"
+expect 2 "--part-size 12kb" "$reel" publish "$S" "$dir/pub" --part-size 12kb
 expect 2 "--stream ' 1'" "$reel" import "$S" "$dir/clip.mp4" --stream " 1"
 expect 2 "--from -1" "$reel" cat "$S" clip --from -1
 expect 2 "--count +5" "$reel" cat "$S" clip --count +5

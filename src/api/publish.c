@@ -70,8 +70,12 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
         for (i = 0; i < sizeof opts->reserved / sizeof opts->reserved[0]; i++)
             if (opts->reserved[i])
                 return reel__err(REEL_INVALID, "reel_publish_options.reserved must be zero");
-        if (opts->part_bytes < 0 || (opts->nsequences && !opts->sequences))
-            return reel__err(REEL_INVALID, "reel_publish: bad part size or sequence list");
+        if (opts->part_bytes < 0 || opts->part_bytes > REEL__PART_MAX)
+            return reel__err(REEL_INVALID, "reel_publish: part size %lld is not from 0 to 1 GiB",
+                             (long long)opts->part_bytes);
+        if (opts->nsequences && !opts->sequences)
+            return reel__err(REEL_INVALID, "reel_publish: %zu sequences but no list",
+                             opts->nsequences);
     }
     if (s->remote)
         return reel__err(REEL_UNSUPPORTED, "reel_publish: this store is itself a published one");

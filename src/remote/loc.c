@@ -218,7 +218,8 @@ static int status_error(const reel__loc *l, const char *key, const char *what, C
         return reel__err(REEL_IO, "%s: %s %s: %s (after %d tries)", l->display, what, key,
                          curl_easy_strerror(cc), TRIES);
     if (status == 404)
-        return reel__err(REEL_NOTFOUND, "%s: object %s not found (HTTP 404)", l->display, key);
+        return reel__err(REEL_NOTFOUND, "%s: %s %s: not found (HTTP 404)%s", l->display, what, key,
+                         strcmp(what, "writing") == 0 ? "; does the bucket exist?" : "");
     if (status == 401 || status == 403)
         return reel__err(REEL_DENIED,
                          "%s: %s %s: access denied (HTTP %ld): check the keys and the bucket's "

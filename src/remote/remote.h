@@ -11,6 +11,8 @@
 #define REEL__MANIFEST "manifest.json"
 #define REEL__BLOCK_SIZE 65536                  /* the unit of fetching and of hashing */
 #define REEL__PART_DEFAULT ((int64_t)64 << 20)  /* bytes per part object */
+/* the largest part: one PUT, far under S3's 5 GiB single-PUT limit, and one buffer in memory */
+#define REEL__PART_MAX ((int64_t)1 << 30)
 #define REEL__HASH_HEX 32                       /* a block's hash: SHA-256, first 128 bits */
 
 /* One sequence of a published store, as the manifest lists it. */

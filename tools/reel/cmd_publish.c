@@ -21,7 +21,7 @@ static int parse_size(const char *s, long long *out)
     case 'g': case 'G': mul = 1LL << 30; num[--n] = 0; break;
     default: break;
     }
-    if (cli_int64(num, &v) != 0 || v <= 0 || v > (64LL << 30) / mul || v * mul < 65536)
+    if (cli_int64(num, &v) != 0 || v <= 0 || v > (1LL << 30) / mul || v * mul < 65536)
         return -1;
     *out = v * mul;
     return 0;
@@ -55,7 +55,7 @@ static int run(int argc, char **argv)
                 break;
             free(names);
             return cli_usage_error(&cmd_publish,
-                                   "--part-size wants a size from 64k to 64G (e.g. 64M), not '%s'",
+                                   "--part-size wants a size from 64k to 1G (e.g. 64M), not '%s'",
                                    optarg);
         default: free(names); return EXIT_USAGE;
         }
@@ -75,8 +75,8 @@ static int run(int argc, char **argv)
     rc = reel_publish(s, argv[optind + 1], &o, &r);
     reel_close(s);
     free(names);
-    if (rc != REEL_OK)
-        return cli_fail(argv[optind + 1], rc);
+    if (rc != REEL_OK) /* the message names the destination */
+        return cli_fail(argv[optind], rc);
     if (json) {
         json_t *d = json_object();
         cli_json_set(d, "destination", cli_json_text(argv[optind + 1]));
@@ -103,7 +103,8 @@ const command cmd_publish = {
     "                     s3://BUCKET/PREFIX (endpoint and keys from AWS_ENDPOINT_URL,\n"
     "                     AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)\n"
     "  --sequence NAME    publish this sequence (repeat for more; default: all)\n"
-    "  --part-size SIZE   bytes per part object, e.g. 64M (default), 16M, 1G\n\n"
+    "  --part-size SIZE   bytes per part object, 64k to 1G (default 64M); each part\n"
+    "                     is sent in one PUT\n\n"
     "Parts are named by the SHA-256 of their content: publishing again sends only what\n"
     "changed, and the manifest last. Read it back with any command: reel ls DEST, reel cat\n"
     "DEST SEQUENCE, or reel_open(DEST, REEL_OPEN_READONLY, ...).",
