@@ -16,9 +16,10 @@ that a rank mostly reads frames (blocks) that no other rank reads:
         sampler.set_epoch(epoch)
         for clips in DataLoader(ds, batch_size=16, sampler=sampler): ...
 
-The dataset reads its index (sequences and their frame counts) from the store's SQL views
+The dataset reads a local store's index (sequences and their frame counts) from its SQL views
 with the standard library's sqlite3, so that the process which makes it never loads libreel
-threads that a fork would copy; each worker process opens the store itself, after the fork,
+threads that a fork would copy (a published store's index is read through libreel, which
+handles the fork); each worker process opens the store itself, after the fork,
 on its first item.
 """
 
