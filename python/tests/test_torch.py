@@ -1,6 +1,5 @@
 """reel.torch.FrameDataset with a DataLoader of two worker processes."""
 
-import os
 import subprocess
 
 import numpy as np
@@ -93,27 +92,23 @@ def test_shard_sampler_shares_epochs_and_resume(stores):
             raise AssertionError(f"{bad} must be refused")
 
 
-def test_published_store(stores, reel_tool, tmp_path):
+def test_published_store(stores, reel_tool, tmp_path, monkeypatch):
     """FrameDataset and ShardSampler on a published store (a directory here; the same code
     reads S3 and HTTP, tested against real servers by tests/check_remote.sh)."""
     dest = tmp_path / "pub"
+    monkeypatch.setenv("REEL_BLOCK_CACHE", str(tmp_path / "blocks"))   # this test's own
     subprocess.run([reel_tool, "publish", str(stores), str(dest), "--sequence", "rgb"],
-                   check=True, capture_output=True,
-                   env=dict(os.environ, REEL_BLOCK_CACHE=str(tmp_path / "blocks")))
-    os.environ["REEL_BLOCK_CACHE"] = str(tmp_path / "blocks")
-    try:
-        ds = rt.FrameDataset(dest, clip_len=3, stride=2)
-        local = rt.FrameDataset(stores, sequences=["rgb"], clip_len=3, stride=2)
-        assert len(ds) == len(local) == 44
-        sampler = rt.ShardSampler(ds, rank=1, world=2, seed=3, chunk=4)
-        ctx = "spawn" if SANITIZER == "tsan" else None
-        loader = DataLoader(ds, batch_size=8, sampler=sampler, num_workers=2,
-                            multiprocessing_context=ctx)
-        with python_children():
-            got = torch.cat(list(loader))
-        order = list(sampler)
-        assert got.shape == (22, 3, 240, 320, 3)
-        for k in (0, 7, 21):
-            assert torch.equal(got[k], local[order[k]])
-    finally:
-        del os.environ["REEL_BLOCK_CACHE"]
+                   check=True, capture_output=True)
+    ds = rt.FrameDataset(dest, clip_len=3, stride=2)
+    local = rt.FrameDataset(stores, sequences=["rgb"], clip_len=3, stride=2)
+    assert len(ds) == len(local) == 44
+    sampler = rt.ShardSampler(ds, rank=1, world=2, seed=3, chunk=4)
+    ctx = "spawn" if SANITIZER == "tsan" else None
+    loader = DataLoader(ds, batch_size=8, sampler=sampler, num_workers=2,
+                        multiprocessing_context=ctx)
+    with python_children():
+        got = torch.cat(list(loader))
+    order = list(sampler)
+    assert got.shape == (22, 3, 240, 320, 3)
+    for k in (0, 7, 21):
+        assert torch.equal(got[k], local[order[k]])
