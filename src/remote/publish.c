@@ -2,9 +2,14 @@
  * publish.c - a store snapshot published as parts and a manifest.
  *
  * The snapshot (a reel store file in rollback-journal mode, made by the store layer) is cut
- * into parts of part_bytes. Each part is an object named by the SHA-256 of its content, so a
- * part already there is not sent again: publishing the same store twice uploads nothing but
- * the manifest. The manifest (JSON) lists the parts, the hash of every 64 KiB block (what a
+ * into parts of part_bytes, except that a part ends where the head ends: the file's first
+ * pages, up to the last root page of a table or index (the header and the B-tree roots, which
+ * change whenever rows are added). Each part is an object named by the SHA-256 of its content,
+ * so a part already there is not sent again: publishing the same store twice uploads nothing
+ * but the manifest. A snapshot copies the frames' blobs in the order they were added, so in a
+ * grown store the old blobs keep their pages, and publishing it sends the head, the part
+ * where the old file ended and the new parts (the parts after the head keep their
+ * boundaries). The manifest (JSON) lists the parts, the hash of every 64 KiB block (what a
  * reader checks each block against), and the sequences; it is written last, the only object
  * that changes, so a reader sees the old store or the new one, never a mix.
  */
@@ -12,6 +17,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +59,25 @@ static int prepare(reel__loc *l)
     return REEL_OK;
 }
 
+/* The bytes of the snapshot's head: its pages up to the highest root page, whole blocks. */
+static int64_t head_bytes(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t pages = 0, page_size = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT (SELECT max(rootpage) FROM sqlite_schema), page_size "
+                               "FROM pragma_page_size",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        pages = sqlite3_column_int64(st, 0);
+        page_size = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return (pages * page_size + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
+}
+
 /* Hash, and send unless there, the part at buf (n bytes); its key into key (90 bytes). */
 static int put_part(reel__loc *l, const uint8_t *buf, size_t n, char *key, reel__pubstat *st)
 {
@@ -81,7 +106,7 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
     reel__loc l;
     struct stat sb;
     char *text = NULL;
-    int64_t off;
+    int64_t off, head, n;
     int rc, opened = 0;
     memset(st, 0, sizeof *st);
     if (part_bytes <= 0)
@@ -101,27 +126,31 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
     if ((rc = prepare(&l)) != REEL_OK)
         goto out;
     st->bytes = (int64_t)sb.st_size;
-    for (off = 0; rc == REEL_OK && off < st->bytes; off += part_bytes) {
-        size_t n = (size_t)(st->bytes - off < part_bytes ? st->bytes - off : part_bytes), b;
+    head = head_bytes(path); /* parts end where it does: the rest keep their boundaries */
+    for (off = 0; rc == REEL_OK && off < st->bytes; off += n) {
         char key[90];
-        if (fread(buf, 1, n, f) != n) {
+        size_t b;
+        n = off < head && head - off < part_bytes ? head - off : part_bytes;
+        n = st->bytes - off < n ? st->bytes - off : n;
+        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
             rc = reel__err(REEL_IO, "%s: short read", path);
             break;
         }
-        for (b = 0; b < n; b += REEL__BLOCK_SIZE) {
+        for (b = 0; b < (size_t)n; b += REEL__BLOCK_SIZE) {
             char hex[REEL__HASH_HEX + 1];
-            reel__sha256_hex(buf + b, n - b < REEL__BLOCK_SIZE ? n - b : REEL__BLOCK_SIZE, hex,
-                             REEL__HASH_HEX);
+            reel__sha256_hex(buf + b, (size_t)n - b < REEL__BLOCK_SIZE ? (size_t)n - b
+                                                                       : REEL__BLOCK_SIZE,
+                             hex, REEL__HASH_HEX);
             json_array_append_new(blocks, json_string(hex));
         }
-        if ((rc = put_part(&l, buf, n, key, st)) == REEL_OK)
+        if ((rc = put_part(&l, buf, (size_t)n, key, st)) == REEL_OK)
             json_array_append_new(parts, json_pack("{s:s, s:I}", "key", key, "bytes",
                                                    (json_int_t)n));
     }
     if (rc != REEL_OK)
         goto out;
     m = json_pack("{s:s, s:i, s:I, s:i, s:I, s:s, s:o, s:O, s:O}", "format",
-                  "reel published store", "version", 1, "bytes", (json_int_t)st->bytes,
+                  "reel published store", "version", 2, "bytes", (json_int_t)st->bytes,
                   "block_size", REEL__BLOCK_SIZE, "part_size", (json_int_t)part_bytes,
                   "published_by", "reel " REEL_VERSION_STRING, "sequences",
                   sequences_json(seqs, nseqs), "parts", parts, "blocks", blocks);

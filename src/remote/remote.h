@@ -1,7 +1,7 @@
 /* remote.h - published stores (src/remote): a store snapshot published as content-addressed
  * parts with a manifest (publish.c), and read back anywhere through a read-only SQLite VFS
  * that fetches fixed-size blocks, checks each against the manifest and keeps them in a block
- * cache on the node shared by its processes (vfs.c, blocks.c). */
+ * cache on the node shared by its processes (vfs.c). */
 #ifndef REEL_REMOTE_REMOTE_H
 #define REEL_REMOTE_REMOTE_H
 

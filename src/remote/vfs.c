@@ -2,13 +2,13 @@
  * vfs.c - reading a published store: its manifest, and a read-only SQLite VFS ("reel-remote")
  * that serves the store file from fixed-size blocks.
  *
- * A block is found in the node's block cache (a directory of files named by the block's hash,
- * shared by every process of the node and by every store: content-addressed), or fetched with
- * one ranged read of the part object that holds it, checked against the manifest's hash (once
- * more on a mismatch, then REEL_CORRUPT naming part and block), and written to the cache under
- * a temporary name then renamed, so a reader never sees half a block. A lock file per hash
- * prefix makes concurrent processes wait for one download instead of making their own. When
- * the cache grows over its limit, the least recently used blocks (by mtime, touched on use) go.
+ * A block is found in the node's block cache (a directory of chunk files, each up to 16 blocks
+ * of one part, shared by every process of the node and by every store: parts are named by
+ * their content), or fetched with one ranged read of the part object that holds it, checked
+ * against the manifest's hash (once more on a mismatch, then REEL_CORRUPT naming part and
+ * block), and written to its chunk's file. A chunk file's lock makes concurrent processes wait
+ * for one download instead of making their own. When the cache grows over its limit, the least
+ * recently used chunks (by mtime, touched on use) go.
  *
  * SQLite opens the file immutable: no locks, no journal, no writes.
  */
@@ -30,19 +30,27 @@
 
 #include "base/db.h"
 #include "base/error.h"
+#include "base/hash.h"
 #include "remote/remote.h"
 
 struct reel__remote {
     reel__loc loc;
     char name[64];         /* the file name SQLite opens through the VFS */
-    int64_t bytes, part_size;
+    int64_t bytes;
     char **parts;          /* object keys */
+    int64_t *part_first;   /* each part's first block; [nparts]: the number of blocks */
     int64_t nparts;
     char (*hash)[REEL__HASH_HEX + 1]; /* per block */
     int64_t nblocks;
     char cache[4096];      /* the block cache directory */
     int64_t cache_limit;
     atomic_llong hits, fetched, fetched_bytes, since_trim;
+    /* fetching ahead: a thread that brings the chunk after the one a forward reader is in */
+    pthread_mutex_t ahead_lock;
+    pthread_cond_t ahead_cond;
+    pthread_t ahead_thread;
+    int ahead_started, ahead_stop;
+    int64_t ahead_want;    /* a block whose chunk to fetch; -1 none */
     reel__remote *next;    /* in the registry */
 };
 
@@ -73,7 +81,31 @@ static reel__remote *find(const char *name)
     return r;
 }
 
-/* ---- the block cache ------------------------------------------------------------------------ */
+/* ---- the block cache ------------------------------------------------------------------------
+ *
+ * One file per chunk: CHUNK_BLOCKS consecutive blocks of one part object, named by the part's
+ * key and the chunk's number (part keys are content hashes, so a name always means the same
+ * bytes). A header of CHUNK_HEAD bytes records, per block, its length (0: not there) and its
+ * XXH64; block j's bytes lie at CHUNK_HEAD + j * REEL__BLOCK_SIZE (the file is sparse until it
+ * is full). A writer holds the file's flock, writes the blocks, then the header; a reader takes
+ * a block whose length and XXH64 match, so a block cut short by a crash or a disk filling up is
+ * fetched again, never served. Files rather than one per block: creating an inode costs more
+ * than the block's bytes (ext4 searches past recently deleted inodes, and a full cache deletes
+ * one for every one it makes). */
+
+#define CHUNK_BLOCKS 16 /* blocks per cache file, and the most fetched in one request: 1 MiB */
+#define CHUNK_HEAD 4096
+#define CHUNK_SUFFIX ".chunk"
+
+typedef struct chead {
+    char magic[8];
+    uint64_t reserved;
+    struct {
+        uint64_t len, sum;
+    } e[CHUNK_BLOCKS];
+} chead;
+
+static const char CHUNK_MAGIC[8] = "reelchk1";
 
 static int mkdirs(const char *path)
 {
@@ -106,9 +138,9 @@ static void cache_dir(reel__remote *r)
 }
 
 typedef struct aged {
-    char name[REEL__HASH_HEX + 1];
+    char name[REEL__HASH_HEX + sizeof CHUNK_SUFFIX];
     time_t mtime;
-    off_t size;
+    int64_t size;
 } aged;
 
 static int by_age(const void *a, const void *b)
@@ -117,7 +149,15 @@ static int by_age(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Over the limit: remove the least recently used blocks down to 80% of it. */
+static int is_chunk_name(const char *name)
+{
+    return strlen(name) == REEL__HASH_HEX + strlen(CHUNK_SUFFIX) &&
+           strspn(name, "0123456789abcdef") == REEL__HASH_HEX &&
+           !strcmp(name + REEL__HASH_HEX, CHUNK_SUFFIX);
+}
+
+/* Over the limit: remove the least recently used chunks down to 80% of it (sizes as the disk
+ * counts them: the files are sparse). */
 static void cache_trim(reel__remote *r)
 {
     DIR *d = opendir(r->cache);
@@ -130,7 +170,7 @@ static void cache_trim(reel__remote *r)
     while ((e = readdir(d))) {
         char path[4200];
         struct stat st;
-        if (strlen(e->d_name) != REEL__HASH_HEX)
+        if (!is_chunk_name(e->d_name))
             continue;
         snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, e->d_name);
         if (stat(path, &st) != 0)
@@ -141,10 +181,10 @@ static void cache_trim(reel__remote *r)
                 break;
             v = g;
         }
-        memcpy(v[n].name, e->d_name, REEL__HASH_HEX + 1); /* its length was checked */
+        memcpy(v[n].name, e->d_name, sizeof v[n].name); /* its length was checked */
         v[n].mtime = st.st_mtime;
-        v[n].size = st.st_size;
-        total += st.st_size;
+        v[n].size = (int64_t)st.st_blocks * 512;
+        total += v[n].size;
         n++;
     }
     closedir(d);
@@ -158,104 +198,91 @@ static void cache_trim(reel__remote *r)
     free(v);
 }
 
-/* Frame-free helper: the cached block's file, read whole into dst (len bytes); 0 when it was
- * there. */
-static int cache_read(reel__remote *r, const char *hash, uint8_t *dst, size_t len)
-{
-    char path[4200];
-    int fd;
-    ssize_t got;
-    snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, hash);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return -1;
-    got = pread(fd, dst, len, 0);
-    if (got == (ssize_t)len)
-        futimens(fd, NULL); /* used: the last to go */
-    close(fd);
-    return got == (ssize_t)len ? 0 : -1;
-}
-
-static void cache_write(reel__remote *r, const char *hash, const uint8_t *src, size_t len)
-{
-    char path[4200], tmp[4300];
-    int fd;
-    snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, hash);
-    snprintf(tmp, sizeof tmp, "%.4100s.%d.tmp", path, (int)getpid());
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-        return; /* no cache: reads still work, from the network */
-    if (write(fd, src, len) == (ssize_t)len && close(fd) == 0 && rename(tmp, path) == 0) {
-        if ((atomic_fetch_add(&r->since_trim, (long long)len) + (long long)len) >
-            r->cache_limit / 10) {
-            atomic_store(&r->since_trim, 0);
-            cache_trim(r);
-        }
-        return;
-    }
-    close(fd);
-    unlink(tmp);
-}
-
-#define MAX_RUN 16 /* blocks fetched in one request: 1 MiB */
-
 static size_t block_len(const reel__remote *r, int64_t b)
 {
     int64_t at = b * REEL__BLOCK_SIZE;
     return (size_t)(r->bytes - at < REEL__BLOCK_SIZE ? r->bytes - at : REEL__BLOCK_SIZE);
 }
 
-static int lock_id(const char *hash)
+/* The part holding block b (binary search of the parts' first blocks). */
+static int64_t part_of(const reel__remote *r, int64_t b)
 {
-    static const char hex[] = "0123456789abcdef";
-    return (int)((strchr(hex, hash[0]) - hex) * 16 + (strchr(hex, hash[1]) - hex));
-}
-
-/* Lock the lock files of blocks [b, b + k) in ascending order (no two processes can wait for
- * each other); fds[256] gets the descriptors, -1 where none was taken. */
-static void lock_run(reel__remote *r, int64_t b, int k, int *fds)
-{
-    int want[256] = {0}, i;
-    for (i = 0; i < 256; i++)
-        fds[i] = -1;
-    for (i = 0; i < k; i++)
-        want[lock_id(r->hash[b + i])] = 1;
-    for (i = 0; i < 256; i++) {
-        char lock[4200];
-        if (!want[i])
-            continue;
-        snprintf(lock, sizeof lock, "%.4000s/lock-%02x", r->cache, i);
-        if ((fds[i] = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0)
-            flock(fds[i], LOCK_EX);
+    int64_t lo = 0, hi = r->nparts - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        if (r->part_first[mid] <= b)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
+    return lo;
 }
 
-static void unlock_run(int *fds)
-{
-    int i;
-    for (i = 0; i < 256; i++)
-        if (fds[i] >= 0) {
-            flock(fds[i], LOCK_UN);
-            close(fds[i]);
-        }
-}
-
-static int cached(const reel__remote *r, int64_t b)
-{
+/* Where block b lives: its part, the chunk's first block and end (exclusive), the cache
+ * file's path. */
+typedef struct chunk {
+    int64_t part, first, end;
     char path[4200];
-    snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, r->hash[b]);
-    return access(path, F_OK) == 0;
+} chunk;
+
+static void chunk_of(const reel__remote *r, int64_t b, chunk *c)
+{
+    char id[4200], hex[65];
+    int64_t p = part_of(r, b), n = (b - r->part_first[p]) / CHUNK_BLOCKS;
+    c->part = p;
+    c->first = r->part_first[p] + n * CHUNK_BLOCKS;
+    c->end = c->first + CHUNK_BLOCKS < r->part_first[p + 1] ? c->first + CHUNK_BLOCKS
+                                                            : r->part_first[p + 1];
+    snprintf(id, sizeof id, "%.4000s#%lld", r->parts[p], (long long)n);
+    reel__sha256_hex(id, strlen(id), hex, REEL__HASH_HEX);
+    snprintf(c->path, sizeof c->path, "%.4000s/%s%s", r->cache, hex, CHUNK_SUFFIX);
+}
+
+static void head_read(int fd, chead *h)
+{
+    if (pread(fd, h, sizeof *h, 0) != (ssize_t)sizeof *h || memcmp(h->magic, CHUNK_MAGIC, 8))
+        memset(h, 0, sizeof *h);
+}
+
+/* Blocks [b, b + k) of chunk c from its file fd into dst, each checked against the header:
+ * how many were there, from b on, at most k. */
+static int chunk_take(const reel__remote *r, int fd, const chunk *c, const chead *h, int64_t b,
+                      int k, uint8_t *dst)
+{
+    int j = (int)(b - c->first), n, i;
+    size_t len = 0, o;
+    for (n = 0; n < k && b + n < c->end && h->e[j + n].len == block_len(r, b + n) &&
+                h->e[j + n].len;
+         n++)
+        len += block_len(r, b + n);
+    if (!n || pread(fd, dst, len, CHUNK_HEAD + (off_t)j * REEL__BLOCK_SIZE) != (ssize_t)len)
+        return 0;
+    for (i = 0, o = 0; i < n; o += block_len(r, b + i), i++)
+        if (reel__checksum(dst + o, block_len(r, b + i)) != h->e[j + i].sum)
+            break;
+    return i;
+}
+
+/* Used: touched, so the least recently used go first (at most every 10 s per file). */
+static void touch(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_mtime + 10 < time(NULL))
+        futimens(fd, NULL);
 }
 
 /* Fetch blocks [b, b + k) of one part in one ranged read into buf, check each against its hash
- * (the run once more on a mismatch) and cache each. */
-static int fetch_run(reel__remote *r, int64_t b, int k, uint8_t *buf)
+ * (the run once more on a mismatch). */
+static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t *buf)
 {
-    int64_t at = b * REEL__BLOCK_SIZE, part = at / r->part_size, off = at - part * r->part_size;
+    int64_t off = (b - r->part_first[c->part]) * REEL__BLOCK_SIZE;
     size_t len = 0, o;
     int i, tries, rc = REEL_OK, bad = -1;
     for (i = 0; i < k; i++)
         len += block_len(r, b + i);
     for (tries = 0; tries < 2; tries++) {
-        if ((rc = reel__loc_read(&r->loc, r->parts[part], (uint64_t)off, len, buf)) != REEL_OK)
+        if ((rc = reel__loc_read(&r->loc, r->parts[c->part], (uint64_t)off, len, buf)) !=
+            REEL_OK)
             return rc;
         for (i = 0, o = 0, bad = -1; i < k && bad < 0; o += block_len(r, b + i), i++) {
             char got[REEL__HASH_HEX + 1];
@@ -271,52 +298,123 @@ static int fetch_run(reel__remote *r, int64_t b, int k, uint8_t *buf)
         return reel__err(REEL_CORRUPT,
                          "%s: block %lld (object %s, bytes %lld..%lld) does not match its hash "
                          "in the manifest, fetched twice: the object is damaged",
-                         r->loc.display, (long long)(b + bad), r->parts[part], (long long)from,
+                         r->loc.display, (long long)(b + bad), r->parts[c->part],
+                         (long long)from,
                          (long long)(from + (int64_t)block_len(r, b + bad) - 1));
     }
-    for (i = 0, o = 0; i < k; o += block_len(r, b + i), i++)
-        cache_write(r, r->hash[b + i], buf + o, block_len(r, b + i));
     atomic_fetch_add(&r->fetched, k);
     atomic_fetch_add(&r->fetched_bytes, (long long)len);
     return REEL_OK;
 }
 
-/* Block b into dst (*len: its bytes), from the cache or the network, checked. A miss fetches
- * up to run blocks from b on (those not cached, within b's part) in one request: a reader
- * going forward through the file then makes few requests. */
-static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, size_t *len,
-                     uint8_t **scratch)
+/* Blocks [b, b + k) (checked) into the chunk's file, then their header entries. */
+static void chunk_put(const reel__remote *r, int fd, const chunk *c, chead *h, int64_t b, int k,
+                      const uint8_t *src)
 {
-    int64_t part = b * REEL__BLOCK_SIZE / r->part_size;
-    int fds[256], k, rc = REEL_OK;
-    *len = block_len(r, b);
-    if (cache_read(r, r->hash[b], dst, *len) == 0) {
-        atomic_fetch_add(&r->hits, 1);
-        return REEL_OK;
+    int j = (int)(b - c->first), i;
+    size_t len = 0;
+    for (i = 0; i < k; i++)
+        len += block_len(r, b + i);
+    if (pwrite(fd, src, len, CHUNK_HEAD + (off_t)j * REEL__BLOCK_SIZE) != (ssize_t)len)
+        return; /* a full disk: the blocks stay uncached, reads still work */
+    for (i = 0; i < k; i++, src += REEL__BLOCK_SIZE) {
+        h->e[j + i].len = block_len(r, b + i);
+        h->e[j + i].sum = reel__checksum(src, block_len(r, b + i));
     }
-    for (k = 1; k < run && b + k < r->nblocks &&
-                (b + k) * REEL__BLOCK_SIZE / r->part_size == part && !cached(r, b + k);
-         k++)
-        ;
-    /* one download per block on the node: whoever holds the locks fetches, the others then
-     * find the blocks in the cache */
-    lock_run(r, b, k, fds);
-    if (cache_read(r, r->hash[b], dst, *len) == 0) {
-        atomic_fetch_add(&r->hits, 1);
+    memcpy(h->magic, CHUNK_MAGIC, 8);
+    if (pwrite(fd, h, sizeof *h, 0) != (ssize_t)sizeof *h)
+        return;
+}
+
+/* Blocks from b on into dst (room for CHUNK_BLOCKS): from the cache or the network, checked;
+ * *n gets how many (at least 1, at most run, all in b's chunk). A miss fetches, in one
+ * request, the blocks from b on that the chunk's file lacks: a reader going forward through
+ * the file makes one request per chunk. */
+static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, int *n)
+{
+    chunk c;
+    chead h;
+    int fd, k, rc = REEL_OK, j;
+    chunk_of(r, b, &c);
+    j = (int)(b - c.first);
+    if ((fd = open(c.path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        head_read(fd, &h);
+        *n = chunk_take(r, fd, &c, &h, b, 1, dst); /* a local read gains nothing by more */
+        if (*n)
+            touch(fd);
+        close(fd);
+        if (*n) {
+            atomic_fetch_add(&r->hits, *n);
+            return REEL_OK;
+        }
+    }
+    /* one download per block on the node: whoever holds the chunk's lock fetches, the others
+     * then find the blocks in its file */
+    fd = open(c.path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
+    memset(&h, 0, sizeof h);
+    if (fd >= 0)
+        head_read(fd, &h);
+    if (fd >= 0 && (*n = chunk_take(r, fd, &c, &h, b, 1, dst)) > 0) {
+        atomic_fetch_add(&r->hits, *n);
     } else {
-        int n;
-        /* the run stops at the first block another process fetched meanwhile (it held that
-         * block's lock, which this one holds now: nobody is writing them any more) */
-        for (n = 1; n < k && !cached(r, b + n); n++)
+        /* the run: b and the blocks after it the file lacks, up to run */
+        for (k = 1; k < run && b + k < c.end && !h.e[j + k].len; k++)
             ;
-        k = n;
-        if (!*scratch && !(*scratch = reel__malloc((size_t)MAX_RUN * REEL__BLOCK_SIZE)))
-            rc = reel__err(REEL_NOMEM, "out of memory");
-        if (rc == REEL_OK && (rc = fetch_run(r, b, k, *scratch)) == REEL_OK)
-            memcpy(dst, *scratch, *len);
+        if ((rc = fetch_run(r, &c, b, k, dst)) == REEL_OK) {
+            *n = k;
+            if (fd >= 0) {
+                chunk_put(r, fd, &c, &h, b, k, dst);
+                if ((atomic_fetch_add(&r->since_trim, (long long)k * REEL__BLOCK_SIZE) +
+                     (long long)k * REEL__BLOCK_SIZE) > r->cache_limit / 10) {
+                    atomic_store(&r->since_trim, 0);
+                    cache_trim(r);
+                }
+            }
+        }
     }
-    unlock_run(fds);
+    if (fd >= 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+    }
     return rc;
+}
+
+/* ---- fetching ahead --------------------------------------------------------------------- */
+
+static void *ahead_main(void *arg)
+{
+    reel__remote *r = arg;
+    uint8_t *buf = reel__malloc((size_t)CHUNK_BLOCKS * REEL__BLOCK_SIZE);
+    pthread_mutex_lock(&r->ahead_lock);
+    while (!r->ahead_stop) {
+        int64_t b = r->ahead_want;
+        int n;
+        if (b < 0 || !buf) {
+            pthread_cond_wait(&r->ahead_cond, &r->ahead_lock);
+            continue;
+        }
+        r->ahead_want = -1;
+        pthread_mutex_unlock(&r->ahead_lock);
+        /* into the block cache; a failure is the reader's to meet and report */
+        block_get(r, b, CHUNK_BLOCKS, buf, &n);
+        pthread_mutex_lock(&r->ahead_lock);
+    }
+    pthread_mutex_unlock(&r->ahead_lock);
+    free(buf);
+    return NULL;
+}
+
+/* Have the chunk holding block b fetched in the background (replacing a wish not yet taken). */
+static void ahead_post(reel__remote *r, int64_t b)
+{
+    pthread_mutex_lock(&r->ahead_lock);
+    if (!r->ahead_started && !r->ahead_stop)
+        r->ahead_started = pthread_create(&r->ahead_thread, NULL, ahead_main, r) == 0;
+    r->ahead_want = b;
+    pthread_cond_signal(&r->ahead_cond);
+    pthread_mutex_unlock(&r->ahead_lock);
 }
 
 /* ---- the VFS ---------------------------------------------------------------------------- */
@@ -324,17 +422,17 @@ static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, size_t *
 typedef struct vfile {
     sqlite3_file base;
     reel__remote *r;
-    int64_t block;     /* the block in buf, -1 none */
-    size_t len;
-    int run;           /* blocks to fetch on the next miss: doubles while reads go forward */
-    uint8_t *scratch;  /* room for a run */
-    uint8_t buf[REEL__BLOCK_SIZE];
+    int64_t first;     /* blocks [first, first + n) are in buf */
+    int n;
+    int run;           /* blocks to take on the next miss: doubles while reads go forward */
+    int64_t posted;    /* the last block asked of the fetcher ahead */
+    uint8_t *buf;      /* room for a chunk */
 } vfile;
 
 static int v_close(sqlite3_file *f)
 {
-    free(((vfile *)f)->scratch);
-    ((vfile *)f)->scratch = NULL;
+    free(((vfile *)f)->buf);
+    ((vfile *)f)->buf = NULL;
     return SQLITE_OK;
 }
 
@@ -348,22 +446,35 @@ static int v_read(sqlite3_file *f, void *dst, int n, sqlite3_int64 off)
         return SQLITE_IOERR_READ;
     while (n > 0) {
         int64_t b = off / REEL__BLOCK_SIZE, in = off % REEL__BLOCK_SIZE;
-        size_t k;
+        size_t k, len;
         if (off >= r->bytes) { /* past the end: zeros, as files read short */
             memset(out, 0, (size_t)n);
             return SQLITE_IOERR_SHORT_READ;
         }
-        if (v->block != b) {
-            v->run = b == v->block + 1 ? (v->run < MAX_RUN ? 2 * v->run : MAX_RUN) : 1;
-            v->block = -1;
-            if ((rc = block_get(r, b, v->run, v->buf, &v->len, &v->scratch)) != REEL_OK) {
+        if (b < v->first || b >= v->first + v->n) {
+            /* near the last blocks (SQLite reads a blob's leaf page, then its overflow pages
+             * from a little before it on): reads go forward through the file */
+            v->run = b >= v->first - CHUNK_BLOCKS && b <= v->first + v->n + CHUNK_BLOCKS
+                         ? (v->run < CHUNK_BLOCKS ? 2 * v->run : CHUNK_BLOCKS)
+                         : 1;
+            v->n = 0;
+            if (!v->buf && !(v->buf = reel__malloc((size_t)CHUNK_BLOCKS * REEL__BLOCK_SIZE)))
+                return SQLITE_IOERR_NOMEM;
+            if ((rc = block_get(r, b, v->run, v->buf, &v->n)) != REEL_OK) {
                 reel__io_detail(rc, reel_errmsg());
                 return rc == REEL_CORRUPT ? SQLITE_CORRUPT : SQLITE_IOERR_READ;
             }
-            v->block = b;
+            v->first = b;
+            if (v->run == CHUNK_BLOCKS) { /* going forward: the next chunk comes meanwhile */
+                chunk c;
+                chunk_of(r, b, &c);
+                if (c.end < r->nblocks && c.end != v->posted)
+                    ahead_post(r, v->posted = c.end);
+            }
         }
-        k = v->len - (size_t)in < (size_t)n ? v->len - (size_t)in : (size_t)n;
-        memcpy(out, v->buf + in, k);
+        len = block_len(r, b);
+        k = len - (size_t)in < (size_t)n ? len - (size_t)in : (size_t)n;
+        memcpy(out, v->buf + (b - v->first) * REEL__BLOCK_SIZE + in, k);
         out += k;
         off += (sqlite3_int64)k;
         n -= (int)k;
@@ -441,10 +552,11 @@ static int x_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
     if (!r || !(flags & SQLITE_OPEN_MAIN_DB) || (flags & SQLITE_OPEN_READWRITE))
         return SQLITE_CANTOPEN;
     v->r = r;
-    v->block = -1;
-    v->len = 0;
+    v->first = -1;
+    v->n = 0;
     v->run = 1;
-    v->scratch = NULL;
+    v->posted = -1;
+    v->buf = NULL;
     f->pMethods = &methods;
     if (out)
         *out = SQLITE_OPEN_READONLY;
@@ -520,29 +632,29 @@ static int bad_manifest(const reel__remote *r, const char *why)
                      r->loc.display, why);
 }
 
+/* Version 1: parts of one size; 2: a head part, then parts of one size. Either way each part
+ * but the last holds whole blocks and the parts add up to the file. */
 static int parse(reel__remote *r, const char *text)
 {
     json_error_t e;
     json_t *m = json_loads(text, 0, &e), *parts, *blocks, *v;
-    int64_t sum = 0, i, last;
+    int64_t sum = 0, i, version;
     int rc = REEL_OK;
     if (!m)
         return bad_manifest(r, e.text);
     v = json_object_get(m, "format");
+    version = json_integer_value(json_object_get(m, "version"));
     if (!json_is_string(v) || strcmp(json_string_value(v), "reel published store") ||
-        json_integer_value(json_object_get(m, "version")) != 1) {
+        version < 1 || version > 2) {
         json_decref(m);
         return reel__err(REEL_UNSUPPORTED, "%s: not a manifest of this reel's (format or version)",
                          r->loc.display);
     }
     r->bytes = json_integer_value(json_object_get(m, "bytes"));
-    r->part_size = json_integer_value(json_object_get(m, "part_size"));
     parts = json_object_get(m, "parts");
     blocks = json_object_get(m, "blocks");
-    if (r->bytes <= 0 || r->part_size <= 0 || r->part_size % REEL__BLOCK_SIZE ||
-        json_integer_value(json_object_get(m, "block_size")) != REEL__BLOCK_SIZE ||
-        !json_is_array(parts) || !json_is_array(blocks) ||
-        (int64_t)json_array_size(parts) != (r->bytes + r->part_size - 1) / r->part_size ||
+    if (r->bytes <= 0 || json_integer_value(json_object_get(m, "block_size")) != REEL__BLOCK_SIZE ||
+        !json_is_array(parts) || !json_is_array(blocks) || !json_array_size(parts) ||
         (int64_t)json_array_size(blocks) != (r->bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) {
         json_decref(m);
         return bad_manifest(r, "sizes, parts and blocks do not agree");
@@ -550,22 +662,26 @@ static int parse(reel__remote *r, const char *text)
     r->nparts = (int64_t)json_array_size(parts);
     r->nblocks = (int64_t)json_array_size(blocks);
     r->parts = reel__calloc((size_t)r->nparts, sizeof *r->parts);
+    r->part_first = reel__calloc((size_t)r->nparts + 1, sizeof *r->part_first);
     r->hash = reel__calloc((size_t)r->nblocks, sizeof *r->hash);
-    if (!r->parts || !r->hash)
+    if (!r->parts || !r->part_first || !r->hash)
         rc = reel__err(REEL_NOMEM, "out of memory");
     for (i = 0; rc == REEL_OK && i < r->nparts; i++) {
         const char *key = json_string_value(json_object_get(v = json_array_get(parts, (size_t)i),
                                                             "key"));
         int64_t n = json_integer_value(json_object_get(v, "bytes"));
-        last = i == r->nparts - 1;
-        if (!key || strncmp(key, "parts/", 6) || n <= 0 || (!last && n != r->part_size))
+        if (!key || strncmp(key, "parts/", 6) || n <= 0 || n > r->bytes - sum ||
+            (i < r->nparts - 1 && n % REEL__BLOCK_SIZE))
             rc = bad_manifest(r, "a part without a key or with a wrong size");
         else if (!(r->parts[i] = reel__strdup(key)))
             rc = reel__err(REEL_NOMEM, "out of memory");
+        r->part_first[i] = sum / REEL__BLOCK_SIZE;
         sum += n;
     }
     if (rc == REEL_OK && sum != r->bytes)
         rc = bad_manifest(r, "the parts do not add up to the store's size");
+    if (rc == REEL_OK)
+        r->part_first[r->nparts] = r->nblocks;
     for (i = 0; rc == REEL_OK && i < r->nblocks; i++) {
         const char *h = json_string_value(json_array_get(blocks, (size_t)i));
         if (!h || strlen(h) != REEL__HASH_HEX || strspn(h, "0123456789abcdef") != REEL__HASH_HEX)
@@ -591,6 +707,9 @@ int reel__remote_open(const char *name, reel__remote **out, const char **vfs_nam
         free(r);
         return reel__err(REEL_ERROR, "cannot register the remote-store VFS with SQLite");
     }
+    pthread_mutex_init(&r->ahead_lock, NULL);
+    pthread_cond_init(&r->ahead_cond, NULL);
+    r->ahead_want = -1;
     if ((rc = reel__loc_open(name, &r->loc)) == REEL_OK &&
         (rc = reel__loc_read_all(&r->loc, REEL__MANIFEST, &text, &len)) == REEL_OK)
         rc = parse(r, text);
@@ -630,9 +749,20 @@ void reel__remote_close(reel__remote *r)
             break;
         }
     pthread_mutex_unlock(&reg_lock);
+    /* the fetcher ahead ends after its request (never used in a child after fork(): the store
+     * refuses handles the parent made) */
+    pthread_mutex_lock(&r->ahead_lock);
+    r->ahead_stop = 1;
+    pthread_cond_signal(&r->ahead_cond);
+    pthread_mutex_unlock(&r->ahead_lock);
+    if (r->ahead_started)
+        pthread_join(r->ahead_thread, NULL);
+    pthread_cond_destroy(&r->ahead_cond);
+    pthread_mutex_destroy(&r->ahead_lock);
     for (i = 0; r->parts && i < r->nparts; i++)
         free(r->parts[i]);
     free(r->parts);
+    free(r->part_first);
     free(r->hash);
     reel__loc_close(&r->loc);
     free(r);
