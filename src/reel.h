@@ -822,10 +822,12 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * AWS_SECRET_ACCESS_KEY (path-style requests signed with SigV4; keys are never printed).
  *
  * Publishing writes a consistent snapshot of the chosen sequences (a reel store file with 64
- * KiB pages and a rollback journal, without access counts) as parts of part_bytes, each an
- * object named by the SHA-256 of its content (so a part already there is not sent again), and
- * last a manifest, the one object that changes, listing the parts, the SHA-256 (first 128 bits)
- * of every 64 KiB block and the sequences. Readers see the old store or the new one.
+ * KiB pages and a rollback journal, without access counts) as parts of part_bytes (the first
+ * ones end where the file's B-tree root pages do), each an object named by the SHA-256 of its
+ * content (so a part already there is not sent again: a grown store sends its new parts and
+ * two more), and last a manifest, the one object that changes, listing the parts, the SHA-256
+ * (first 128 bits) of every 64 KiB block and the sequences. Readers see the old store or the
+ * new one. S3 gets parts over 16 MiB as multipart uploads in pieces of 8 MiB.
  *
  * reel_open(location, REEL_OPEN_READONLY, ...) opens a published store: every read of this API
  * works unchanged. Blocks are fetched with ranged reads, checked against the manifest (a block
@@ -833,7 +835,7 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * object and the block: nothing unverified is ever served) and kept in the node's block cache,
  * shared by its processes (one download per block): $REEL_BLOCK_CACHE, by default
  * $XDG_CACHE_HOME/reel/blocks or ~/.cache/reel/blocks, at most $REEL_BLOCK_CACHE_MIB MiB
- * (default 4096), least recently used blocks removed first. Network failures are retried with
+ * (default 4096), least recently used chunks of 16 blocks removed first. Network failures are retried with
  * backoff (5 tries), then reads fail with REEL_IO naming the object; a missing object gives
  * REEL_NOTFOUND; refused keys REEL_DENIED. Access counts of a published store stay in memory
  * on each node (reel stats --json exports them).
@@ -842,7 +844,7 @@ typedef struct reel_publish_options {
     const char *const *sequences; /* the names to publish; NULL: every sequence */
     size_t nsequences;
     int64_t part_bytes;           /* bytes per part object; 0 = 64 MiB (rounded up to 64 KiB;
-                                     at most 1 GiB: each part is one PUT, never multipart) */
+                                     at most 1 GiB) */
     int reserved[8];              /* must be zero */
 } reel_publish_options;
 

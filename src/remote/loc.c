@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,13 +180,18 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
     return k;
 }
 
-/* Set up one request of key on c. */
-static int request(reel__loc *l, CURL *c, const char *key, struct curl_slist **h, char **url)
+/* Set up one request of key (with query, already in SigV4's canonical form: parameters sorted
+ * by name, values encoded; or NULL) on c. */
+static int request(reel__loc *l, CURL *c, const char *key, const char *query,
+                   struct curl_slist **h, char **url)
 {
+    size_t n;
     if (!plain_path(key))
         return reel__err(REEL_INVALID, "object name '%s' has characters reel does not use", key);
-    if (!(*url = joined(l->base, key)))
+    n = strlen(l->base) + strlen(key) + (query ? strlen(query) : 0) + 3;
+    if (!(*url = reel__malloc(n)))
         return reel__err(REEL_NOMEM, "out of memory");
+    snprintf(*url, n, "%s/%s%s%s", l->base, key, query ? "?" : "", query ? query : "");
     curl_easy_setopt(c, CURLOPT_URL, *url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -239,10 +245,11 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
-/* One request of key: set up by setup(c, ctx) after the common options, performed; its
- * libcurl result and HTTP status. REEL_OK unless the request could not even be made. */
-static int perform(reel__loc *l, const char *key, void (*setup)(CURL *, void *), void *ctx,
-                   CURLcode *cc, long *status)
+/* One request of key (and query): set up by setup(c, ctx) after the common options,
+ * performed; its libcurl result and HTTP status. REEL_OK unless the request could not even be
+ * made. */
+static int perform(reel__loc *l, const char *key, const char *query,
+                   void (*setup)(CURL *, void *), void *ctx, CURLcode *cc, long *status)
 {
     struct curl_slist *h = NULL;
     char *url = NULL;
@@ -252,7 +259,7 @@ static int perform(reel__loc *l, const char *key, void (*setup)(CURL *, void *),
     *status = 0;
     if (!c)
         return reel__err(REEL_NOMEM, "out of memory");
-    if ((rc = request(l, c, key, &h, &url)) == REEL_OK) {
+    if ((rc = request(l, c, key, query, &h, &url)) == REEL_OK) {
         setup(c, ctx);
         *cc = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -292,7 +299,7 @@ static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sin
     long status = 0;
     CURLcode cc = CURLE_OK;
     for (attempt = 0; attempt < TRIES; attempt++) {
-        if ((rc = perform(l, key, setup_get, &g, &cc, &status)) != REEL_OK)
+        if ((rc = perform(l, key, NULL, setup_get, &g, &cc, &status)) != REEL_OK)
             return rc;
         if (cc == CURLE_OK && (status == 206 || (status == 200 && (!len || off == 0))) &&
             (!len || s->len == len)) {
@@ -376,98 +383,283 @@ int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len)
     return REEL_OK;
 }
 
-/* A file body for PUT. */
+static void setup_delete(CURL *c, void *ctx)
+{
+    (void)ctx;
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+}
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+/* What a PUT or POST sends: size bytes from off of the file fd, or of mem. */
+typedef struct body {
+    int fd;
+    const char *mem;
+    uint64_t off, size, pos;
+} body;
+
 static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 {
-    return fread(p, size, n, ctx) * size;
+    body *b = ctx;
+    size_t k = size * n;
+    ssize_t got;
+    if (k > b->size - b->pos)
+        k = (size_t)(b->size - b->pos);
+    if (!k)
+        return 0;
+    if (b->mem) {
+        memcpy(p, b->mem + b->off + b->pos, k);
+        got = (ssize_t)k;
+    } else if ((got = pread(b->fd, p, k, (off_t)(b->off + b->pos))) <= 0) {
+        return CURL_READFUNC_ABORT;
+    }
+    b->pos += (uint64_t)got;
+    return (size_t)got;
 }
 
-typedef struct put_req {
-    FILE *f;
-    curl_off_t size;
-} put_req;
+/* A request that sends a body and keeps what comes back: the body (S3's XML answers) and the
+ * ETag header. */
+typedef struct send_req {
+    body *b;
+    int post;
+    sink reply;
+    char etag[128];
+} send_req;
 
-static void setup_put(CURL *c, void *ctx)
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
-    put_req *p = ctx;
-    rewind(p->f);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    send_req *r = ctx;
+    size_t k = size * n;
+    if (k > 5 && !strncasecmp(p, "etag:", 5)) {
+        size_t i = 5, j;
+        while (i < k && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        for (j = k; j > i && (p[j - 1] == '\r' || p[j - 1] == '\n' || p[j - 1] == ' '); j--)
+            ;
+        snprintf(r->etag, sizeof r->etag, "%.*s", (int)(j - i), p + i);
+    }
+    return k;
+}
+
+static void setup_send(CURL *c, void *ctx)
+{
+    send_req *r = ctx;
+    r->b->pos = 0; /* a retry sends it all again */
+    r->reply.len = 0;
+    r->etag[0] = 0;
+    if (r->post) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->b->size);
+    } else {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->b->size);
+    }
     curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, p->f);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, p->size);
+    curl_easy_setopt(c, CURLOPT_READDATA, r->b);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->reply);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 }
 
-static int http_put(reel__loc *l, const char *key, FILE *f, curl_off_t size)
+/* PUT (or POST) b to key?query, retried; r->reply and r->etag hold the answer. */
+static int http_send(reel__loc *l, const char *key, const char *query, int post, body *b,
+                     send_req *r, const char *what)
 {
-    put_req p = {f, size};
     int attempt, rc;
     long status = 0;
     CURLcode cc = CURLE_OK;
+    r->b = b;
+    r->post = post;
     for (attempt = 0; attempt < TRIES; attempt++) {
-        if ((rc = perform(l, key, setup_put, &p, &cc, &status)) != REEL_OK)
+        if ((rc = perform(l, key, query, setup_send, r, &cc, &status)) != REEL_OK)
             return rc;
-        if (cc == CURLE_OK && status >= 200 && status < 300)
+        if (cc == CURLE_OK && status >= 200 && status < 300) {
+            if (r->reply.buf) /* on_body leaves room for it */
+                r->reply.buf[r->reply.len] = 0;
             return REEL_OK;
+        }
         if (!transient(cc, status))
             break;
         if (attempt + 1 < TRIES)
             backoff(attempt);
     }
-    return status_error(l, key, "writing", cc, status);
+    return status_error(l, key, what, cc, status);
 }
 
-int reel__loc_put_file(reel__loc *l, const char *key, const char *path)
+/* s with every character but RFC 3986's unreserved ones %-encoded, into out (cap bytes). */
+static void encode(const char *s, char *out, size_t cap)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    int rc;
-    if (!f || fstat(fileno(f), &st) != 0) {
-        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
-    } else if (l->kind != REEL__LOC_DIR) {
-        rc = http_put(l, key, f, (curl_off_t)st.st_size);
-    } else {
-        char *dst = joined(l->base, key), *tmp = dst ? reel__malloc(strlen(dst) + 32) : NULL;
-        FILE *o = NULL;
-        char buf[65536];
-        size_t n;
-        rc = REEL_OK;
-        if (tmp) {
-            sprintf(tmp, "%s.%d.tmp", dst, (int)getpid());
-            o = fopen(tmp, "wb");
-        }
-        if (!o)
-            rc = reel__err(REEL_IO, "%s: cannot write %s: %s", l->display, key, strerror(errno));
-        while (rc == REEL_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
-            if (fwrite(buf, 1, n, o) != n)
-                rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
-        if (o && (fflush(o) != 0 || fsync(fileno(o)) != 0 || fclose(o) != 0) && rc == REEL_OK)
-            rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
-        if (rc == REEL_OK && rename(tmp, dst) != 0)
-            rc = reel__err(REEL_IO, "%s: %s: %s", l->display, key, strerror(errno));
-        if (rc != REEL_OK && tmp)
-            unlink(tmp);
-        free(dst);
-        free(tmp);
+    size_t o = 0;
+    for (; *s && o + 4 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~')
+            out[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", ch);
     }
-    if (f)
-        fclose(f);
+    out[o] = 0;
+}
+
+/* The text of XML element tag in xml (the first one), into out; 0 when there is none. */
+static int xml_text(const char *xml, const char *tag, char *out, size_t cap)
+{
+    char open[64];
+    const char *a, *e;
+    snprintf(open, sizeof open, "<%s>", tag);
+    if (!xml || !(a = strstr(xml, open)) || !(e = strchr(a += strlen(open), '<')) ||
+        (size_t)(e - a) >= cap)
+        return 0;
+    memcpy(out, a, (size_t)(e - a));
+    out[e - a] = 0;
+    return 1;
+}
+
+/* S3's multipart upload: start it, send each piece (retried on its own) keeping its ETag,
+ * complete it with the list; on any failure, abort it so the server drops the pieces. */
+static int s3_multipart(reel__loc *l, const char *key, body *whole)
+{
+    send_req r;
+    body none = {-1, "", 0, 0, 0}, piece;
+    char id[512], qid[1600], query[1700], etag[128];
+    char *list = NULL;
+    size_t cap = 0, len = 0;
+    uint64_t at;
+    int rc, n;
+    memset(&r, 0, sizeof r);
+    r.reply.grow = 1;
+    r.reply.cap = 0;
+    rc = http_send(l, key, "uploads=", 1, &none, &r, "starting the upload of");
+    if (rc == REEL_OK && !xml_text(r.reply.buf, "UploadId", id, sizeof id))
+        rc = reel__err(REEL_IO, "%s: starting the upload of %s: no UploadId in the answer",
+                       l->display, key);
+    if (rc != REEL_OK) {
+        free(r.reply.buf);
+        return rc;
+    }
+    encode(id, qid, sizeof qid);
+    for (at = 0, n = 1; rc == REEL_OK && at < whole->size; at += piece.size, n++) {
+        char entry[256];
+        size_t k;
+        piece = *whole;
+        piece.off = whole->off + at;
+        piece.size = whole->size - at < REEL__PIECE ? whole->size - at : REEL__PIECE;
+        snprintf(query, sizeof query, "partNumber=%d&uploadId=%s", n, qid);
+        if ((rc = http_send(l, key, query, 0, &piece, &r, "uploading a piece of")) != REEL_OK)
+            break;
+        snprintf(etag, sizeof etag, "%s", r.etag);
+        if (!etag[0] || strpbrk(etag, "<>&")) {
+            rc = reel__err(REEL_IO, "%s: uploading piece %d of %s: no usable ETag in the answer",
+                           l->display, n, key);
+            break;
+        }
+        k = (size_t)snprintf(entry, sizeof entry,
+                             "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", n, etag);
+        if (len + k + 64 > cap) {
+            char *g = realloc(list, cap = 2 * (len + k + 64));
+            if (!g) {
+                rc = reel__err(REEL_NOMEM, "out of memory");
+                break;
+            }
+            list = g;
+        }
+        memcpy(list + len, entry, k + 1);
+        len += k;
+    }
+    if (rc == REEL_OK) {
+        static const char head[] = "<CompleteMultipartUpload>", tail[] = "</CompleteMultipartUpload>";
+        size_t total = strlen(head) + len + strlen(tail) + 1;
+        char *doc = reel__malloc(total);
+        body b = {-1, doc, 0, 0, 0};
+        if (!doc) {
+            rc = reel__err(REEL_NOMEM, "out of memory");
+        } else {
+            snprintf(doc, total, "%s%s%s", head, list, tail);
+            b.size = strlen(doc);
+            snprintf(query, sizeof query, "uploadId=%s", qid);
+            rc = http_send(l, key, query, 1, &b, &r, "completing the upload of");
+            /* S3 may answer 200 and still report an error in the body */
+            if (rc == REEL_OK &&
+                (!r.reply.buf || !strstr(r.reply.buf, "<CompleteMultipartUploadResult"))) {
+                char code[128] = "no result";
+                xml_text(r.reply.buf, "Code", code, sizeof code);
+                rc = reel__err(REEL_IO, "%s: completing the upload of %s: %s", l->display, key,
+                               code);
+            }
+            free(doc);
+        }
+    }
+    if (rc != REEL_OK) { /* best effort: the error to report is the one above */
+        char msg[1024];
+        long status;
+        CURLcode cc;
+        snprintf(msg, sizeof msg, "%s", reel_errmsg());
+        snprintf(query, sizeof query, "uploadId=%s", qid);
+        perform(l, key, query, setup_delete, NULL, &cc, &status);
+        reel__err(rc, "%s", msg);
+    }
+    free(list);
+    free(r.reply.buf);
     return rc;
+}
+
+/* A directory: the bytes copied to a temporary file, synced, renamed into place. */
+static int dir_put(reel__loc *l, const char *key, body *b)
+{
+    char *dst = joined(l->base, key), *tmp = dst ? reel__malloc(strlen(dst) + 32) : NULL;
+    char buf[65536];
+    int fd = -1, rc = REEL_OK;
+    if (tmp) {
+        sprintf(tmp, "%s.%d.tmp", dst, (int)getpid());
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    }
+    if (fd < 0)
+        rc = tmp ? reel__err(REEL_IO, "%s: cannot write %s: %s", l->display, key, strerror(errno))
+                 : reel__err(REEL_NOMEM, "out of memory");
+    for (b->pos = 0; rc == REEL_OK && b->pos < b->size;) {
+        size_t n = on_read(buf, 1, sizeof buf, b);
+        if (n == CURL_READFUNC_ABORT)
+            rc = reel__err(REEL_IO, "reading what to write as %s: %s", key, strerror(errno));
+        else if (write(fd, buf, n) != (ssize_t)n)
+            rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
+    }
+    if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0) && rc == REEL_OK)
+        rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
+    if (rc == REEL_OK && rename(tmp, dst) != 0)
+        rc = reel__err(REEL_IO, "%s: %s: %s", l->display, key, strerror(errno));
+    if (rc != REEL_OK && tmp)
+        unlink(tmp);
+    free(dst);
+    free(tmp);
+    return rc;
+}
+
+static int put(reel__loc *l, const char *key, body *b)
+{
+    send_req r;
+    int rc;
+    if (l->kind == REEL__LOC_DIR)
+        return dir_put(l, key, b);
+    if (l->kind == REEL__LOC_S3 && b->size > REEL__MULTIPART_MIN)
+        return s3_multipart(l, key, b);
+    memset(&r, 0, sizeof r);
+    r.reply.grow = 1;
+    rc = http_send(l, key, NULL, 0, b, &r, "writing");
+    free(r.reply.buf);
+    return rc;
+}
+
+int reel__loc_put_fd(reel__loc *l, const char *key, int fd, uint64_t off, uint64_t size)
+{
+    body b = {fd, NULL, off, size, 0};
+    return put(l, key, &b);
 }
 
 int reel__loc_put(reel__loc *l, const char *key, const void *data, size_t len)
 {
-    char tmp[] = "/tmp/reel-put-XXXXXX";
-    int fd = mkstemp(tmp), rc;
-    if (fd < 0)
-        return reel__err(REEL_IO, "a temporary file: %s", strerror(errno));
-    rc = write(fd, data, len) == (ssize_t)len ? REEL_OK
-                                               : reel__err(REEL_IO, "a temporary file: %s",
-                                                           strerror(errno));
-    close(fd);
-    if (rc == REEL_OK)
-        rc = reel__loc_put_file(l, key, tmp);
-    unlink(tmp);
-    return rc;
+    body b = {-1, data, 0, len, 0};
+    return put(l, key, &b);
 }
 
 static void setup_head(CURL *c, void *ctx)
@@ -489,7 +681,7 @@ int reel__loc_exists(reel__loc *l, const char *key, int *exists)
         free(path);
         return REEL_OK;
     }
-    if ((rc = perform(l, key, setup_head, NULL, &cc, &status)) != REEL_OK)
+    if ((rc = perform(l, key, NULL, setup_head, NULL, &cc, &status)) != REEL_OK)
         return rc;
     if (cc == CURLE_OK && (status == 200 || status == 404)) {
         *exists = status == 200;

@@ -10,6 +10,9 @@
 
 enum { REEL__LOC_DIR = 1, REEL__LOC_HTTP, REEL__LOC_S3 };
 
+#define REEL__MULTIPART_MIN ((uint64_t)16 << 20) /* S3 objects above this go up in pieces */
+#define REEL__PIECE ((uint64_t)8 << 20)          /* of this size (S3's least: 5 MiB) */
+
 typedef struct reel__loc {
     int kind;
     char *display;          /* the location as given (messages; never holds a key) */
@@ -39,9 +42,14 @@ REEL__HIDDEN int reel__loc_read(reel__loc *l, const char *key, uint64_t off, siz
                                 void *buf);
 /* The whole object into *data (malloc'd, NUL-terminated; *len without the NUL). */
 REEL__HIDDEN int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len);
-/* Store the file at path as object key (directory: copied by a temporary name, renamed). */
-REEL__HIDDEN int reel__loc_put_file(reel__loc *l, const char *key, const char *path);
-/* Store len bytes as object key. */
+/* Store bytes [off, off + size) of the file fd as object key: a directory gets them under a
+ * temporary name, synced, then renamed; an HTTP server one PUT; S3 one PUT up to
+ * REEL__MULTIPART_MIN bytes, above that a multipart upload of REEL__PIECE pieces, each retried
+ * on its own, aborted (the pieces dropped) on failure. Errors name the object and the HTTP
+ * status. */
+REEL__HIDDEN int reel__loc_put_fd(reel__loc *l, const char *key, int fd, uint64_t off,
+                                  uint64_t size);
+/* Store len bytes as object key (as above). */
 REEL__HIDDEN int reel__loc_put(reel__loc *l, const char *key, const void *data, size_t len);
 /* *exists: whether object key is there (HEAD). */
 REEL__HIDDEN int reel__loc_exists(reel__loc *l, const char *key, int *exists);

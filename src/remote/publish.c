@@ -16,13 +16,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "remote/remote.h"
@@ -78,29 +81,68 @@ static int64_t head_bytes(const char *path)
     return (pages * page_size + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
 }
 
-/* Hash, and send unless there, the part at buf (n bytes); its key into key (90 bytes). */
-static int put_part(reel__loc *l, const uint8_t *buf, size_t n, char *key, reel__pubstat *st)
+#define READ_BYTES (16 * REEL__BLOCK_SIZE) /* read and hashed at a time: the parts are streamed */
+
+/* Bytes [off, off + n) of fd: every block's hash appended to blocks, and the SHA-256 of the
+ * whole as the part's key (90 bytes). */
+static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *buf,
+                     json_t *blocks, char *key)
 {
-    char hex[65];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    int64_t at;
+    int rc = REEL_OK, i;
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+        rc = reel__err(REEL_NOMEM, "out of memory");
+    for (at = 0; rc == REEL_OK && at < n; at += READ_BYTES) {
+        size_t k = (size_t)(n - at < READ_BYTES ? n - at : READ_BYTES), b;
+        if (pread(fd, buf, k, (off_t)(off + at)) != (ssize_t)k) {
+            rc = reel__err(REEL_IO, "%s: short read", path);
+            break;
+        }
+        EVP_DigestUpdate(ctx, buf, k);
+        for (b = 0; b < k; b += REEL__BLOCK_SIZE) {
+            char hex[REEL__HASH_HEX + 1];
+            reel__sha256_hex(buf + b, k - b < REEL__BLOCK_SIZE ? k - b : REEL__BLOCK_SIZE, hex,
+                             REEL__HASH_HEX);
+            if (json_array_append_new(blocks, json_string(hex)) != 0)
+                rc = reel__err(REEL_NOMEM, "out of memory");
+        }
+    }
+    if (rc == REEL_OK && !EVP_DigestFinal_ex(ctx, md, &mdlen))
+        rc = reel__err(REEL_ERROR, "SHA-256 failed");
+    EVP_MD_CTX_free(ctx);
+    if (rc == REEL_OK) {
+        memcpy(key, "parts/", 6);
+        for (i = 0; i < 32; i++)
+            snprintf(key + 6 + 2 * i, 3, "%02x", md[i]);
+        memcpy(key + 70, ".part", 6);
+    }
+    return rc;
+}
+
+/* Send bytes [off, off + n) of fd as object key unless it is there already. */
+static int put_part(reel__loc *l, const char *key, int fd, int64_t off, int64_t n,
+                    reel__pubstat *st)
+{
     int exists = 0, rc;
-    reel__sha256_hex(buf, n, hex, 64);
-    snprintf(key, 90, "parts/%.64s.part", hex);
     if ((rc = reel__loc_exists(l, key, &exists)) != REEL_OK)
         return rc;
     st->parts++;
     if (exists)
         return REEL_OK;
-    if ((rc = reel__loc_put(l, key, buf, n)) != REEL_OK)
+    if ((rc = reel__loc_put_fd(l, key, fd, (uint64_t)off, (uint64_t)n)) != REEL_OK)
         return rc;
     st->uploaded_parts++;
-    st->uploaded_bytes += (int64_t)n;
+    st->uploaded_bytes += n;
     return REEL_OK;
 }
 
 int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
                        const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st)
 {
-    FILE *f = fopen(path, "rb");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     json_t *m = NULL, *parts = json_array(), *blocks = json_array();
     uint8_t *buf = NULL;
     reel__loc l;
@@ -112,11 +154,11 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
     if (part_bytes <= 0)
         part_bytes = REEL__PART_DEFAULT;
     part_bytes = (part_bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
-    if (!f || fstat(fileno(f), &sb) != 0) {
+    if (fd < 0 || fstat(fd, &sb) != 0) {
         rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
         goto out;
     }
-    if (!parts || !blocks || !(buf = reel__malloc((size_t)part_bytes))) {
+    if (!parts || !blocks || !(buf = reel__malloc(READ_BYTES))) {
         rc = reel__err(REEL_NOMEM, "out of memory");
         goto out;
     }
@@ -129,23 +171,13 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
     head = head_bytes(path); /* parts end where it does: the rest keep their boundaries */
     for (off = 0; rc == REEL_OK && off < st->bytes; off += n) {
         char key[90];
-        size_t b;
         n = off < head && head - off < part_bytes ? head - off : part_bytes;
         n = st->bytes - off < n ? st->bytes - off : n;
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            rc = reel__err(REEL_IO, "%s: short read", path);
-            break;
-        }
-        for (b = 0; b < (size_t)n; b += REEL__BLOCK_SIZE) {
-            char hex[REEL__HASH_HEX + 1];
-            reel__sha256_hex(buf + b, (size_t)n - b < REEL__BLOCK_SIZE ? (size_t)n - b
-                                                                       : REEL__BLOCK_SIZE,
-                             hex, REEL__HASH_HEX);
-            json_array_append_new(blocks, json_string(hex));
-        }
-        if ((rc = put_part(&l, buf, (size_t)n, key, st)) == REEL_OK)
+        if ((rc = hash_part(fd, path, off, n, buf, blocks, key)) == REEL_OK &&
+            (rc = put_part(&l, key, fd, off, n, st)) == REEL_OK &&
             json_array_append_new(parts, json_pack("{s:s, s:I}", "key", key, "bytes",
-                                                   (json_int_t)n));
+                                                   (json_int_t)n)) != 0)
+            rc = reel__err(REEL_NOMEM, "out of memory");
     }
     if (rc != REEL_OK)
         goto out;
@@ -167,7 +199,7 @@ out:
     free(buf);
     if (opened)
         reel__loc_close(&l);
-    if (f)
-        fclose(f);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }

@@ -103,8 +103,8 @@ const command cmd_publish = {
     "                     s3://BUCKET/PREFIX (endpoint and keys from AWS_ENDPOINT_URL,\n"
     "                     AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)\n"
     "  --sequence NAME    publish this sequence (repeat for more; default: all)\n"
-    "  --part-size SIZE   bytes per part object, 64k to 1G (default 64M); each part\n"
-    "                     is sent in one PUT\n\n"
+    "  --part-size SIZE   bytes per part object, 64k to 1G (default 64M); S3 gets\n"
+    "                     parts over 16M in pieces of 8M (multipart upload)\n\n"
     "Parts are named by the SHA-256 of their content: publishing again sends only what\n"
     "changed, and the manifest last. Read it back with any command: reel ls DEST, reel cat\n"
     "DEST SEQUENCE, or reel_open(DEST, REEL_OPEN_READONLY, ...).",
