@@ -825,9 +825,10 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * KiB pages and a rollback journal, without access counts) as parts of part_bytes (the first
  * ones end where the file's B-tree root pages do), each an object named by the SHA-256 of its
  * content (so a part already there is not sent again: a grown store sends its new parts and
- * two more), and last a manifest, the one object that changes, listing the parts, the SHA-256
- * (first 128 bits) of every 64 KiB block and the sequences. Readers see the old store or the
- * new one. S3 gets parts over 16 MiB as multipart uploads in pieces of 8 MiB.
+ * two more), with an index object per part holding the SHA-256 (first 128 bits) of each of
+ * its 64 KiB blocks, and last a manifest, the one object that changes, listing the parts,
+ * their index objects and the sequences. Readers see the old store or the new one. S3 gets
+ * parts over 16 MiB as multipart uploads in pieces of 8 MiB.
  *
  * reel_open(location, REEL_OPEN_READONLY, ...) opens a published store: every read of this API
  * works unchanged. Blocks are fetched with ranged reads, checked against the manifest (a block

@@ -70,19 +70,45 @@ same "$("$reel" cat "$dir/pub" rgb | md5sum)" "$(cat "$dir/rgb.md5")" "an emptie
 
 # a manifest edited by hand: refused with a clear error, never a crash
 cp -r "$dir/pub" "$dir/edit"
-edit() { # python expression on m, then the error expected from reel ls
+edit() { # python expression on m, then the error expected from reel ls (an empty cache)
+    rm -rf "$dir/cache-edit"
+    export REEL_BLOCK_CACHE="$dir/cache-edit"
     python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); exec(sys.argv[2]); json.dump(m, open(sys.argv[1], "w"))' \
         "$dir/edit/manifest.json" "$1"
     expect 1 "manifest: $1" "$reel" ls "$dir/edit"
     contains "$dir/err" "$2" "manifest: $1 is refused"
     cp "$dir/pub/manifest.json" "$dir/edit/manifest.json"
 }
-edit 'm["version"] = 3' "not a manifest of this reel's"
+edit 'm["version"] = 4' "not a manifest of this reel's"
 edit 'm["parts"][0]["bytes"] += 1' "wrong size\|do not agree\|add up"
 edit 'm["parts"][0]["bytes"] = 10**15' "wrong size\|add up"
 edit 'm["parts"][-1]["bytes"] -= 1' "add up\|do not agree"
-edit 'm["blocks"].pop()' "do not agree"
-edit 'm["blocks"][0] = "xyz"' "32 hex digits"
+edit 'del m["parts"][0]["index"]' "without an index object"
+edit 'm["parts"][0]["index"] = "parts/" + "0" * 64 + ".idx"' "not found\|No such file"
+edit 'm["version"] = 2' "do not agree"
+idx=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["parts"][0]["index"])' "$dir/edit/manifest.json")
+cp "$dir/edit/$idx" "$dir/idx.keep"
+printf 'XXXX' | dd of="$dir/edit/$idx" bs=1 seek=16 conv=notrunc 2>/dev/null
+export REEL_BLOCK_CACHE="$dir/cache-idx"
+expect 1 "a damaged index object" "$reel" ls "$dir/edit"
+contains "$dir/err" "index object .* does not match" "a damaged index object is named"
+cp "$dir/idx.keep" "$dir/edit/$idx"
+# a manifest of the previous version (every block's hash listed in it) is still read
+python3 - "$dir/edit" <<'PY'
+import json, sys
+d = sys.argv[1]
+m = json.load(open(d + "/manifest.json"))
+m["version"], m["blocks"] = 2, []
+for p in m["parts"]:
+    raw = open(d + "/" + p.pop("index"), "rb").read()
+    m["blocks"] += [raw[i:i + 16].hex() for i in range(0, len(raw), 16)]
+json.dump(m, open(d + "/manifest.json", "w"))
+PY
+export REEL_BLOCK_CACHE="$dir/cache-v2"
+expect 0 "a version 2 manifest" "$reel" cat "$dir/edit" rgb
+same "$(md5sum <"$dir/out")" "$(cat "$dir/rgb.md5")" "every frame read through a version 2 manifest"
+cp "$dir/pub/manifest.json" "$dir/edit/manifest.json"
+edit 'm["version"] = 2; m["blocks"] = ["xyz"] * 100000' "32 hex digits\|do not agree"
 edit 'm["parts"] = []' "do not agree"
 edit 'm["bytes"] = -5' "do not agree"
 edit 'm["parts"][0]["key"] = "../../etc/passwd"' "without a key"
@@ -102,8 +128,8 @@ for i in 1 2 3 4; do
 done
 # the bytes the server sent for parts are the bytes of the blocks cached: none twice (a chunk
 # file's header: 8 bytes of magic, 8 reserved, then (length, XXH64) of each of its 16 blocks)
-gets=$(grep -c 'GET /pub/parts/' "$N/logs/access.log")
-sent=$(grep 'GET /pub/parts/' "$N/logs/access.log" | awk '{ s += $10 } END { print s + 0 }')
+gets=$(grep -c 'GET /pub/parts/[0-9a-f]*\.part' "$N/logs/access.log")
+sent=$(grep 'GET /pub/parts/[0-9a-f]*\.part' "$N/logs/access.log" | awk '{ s += $10 } END { print s + 0 }')
 cached_bytes() {
     python3 -c '
 import glob, struct, sys
@@ -130,7 +156,7 @@ same "$("$reel" cat "$HTTP" rgb | md5sum)" "$(cat "$dir/rgb.md5")" "reads resume
 
 # a damaged part on the server: detected, never served
 export REEL_BLOCK_CACHE="$dir/cache-damage"
-part=$(ls "$N/data/pub/parts" | head -1)
+part=$(ls "$N/data/pub/parts" | grep '\.part$' | head -1)
 printf 'XXXX' | dd of="$N/data/pub/parts/$part" bs=1 seek=100000 conv=notrunc 2>/dev/null
 expect 1 "verify with a damaged part" "$reel" verify "$HTTP"
 contains "$dir/err" "does not match its hash" "the damaged block is named"
@@ -138,7 +164,7 @@ contains "$dir/err" "does not match its hash" "the damaged block is named"
 cp "$dir/pub/parts/$part" "$N/data/pub/parts/$part" # the directory's copy of the same part
 expect 0 "verify once the part is repaired, same block cache" "$reel" verify "$HTTP"
 # a missing part
-rm -f "$dir/pub/parts/$(ls "$dir/pub/parts" | head -1)"
+rm -f "$dir/pub/parts/$(ls "$dir/pub/parts" | grep '\.part$' | head -1)"
 export REEL_BLOCK_CACHE="$dir/cache-missing"
 expect 1 "verify with a part missing" "$reel" verify "$dir/pub"
 contains "$dir/err" "not found\|No such file" "the missing part is named"

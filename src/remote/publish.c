@@ -9,9 +9,10 @@
  * but the manifest. A snapshot copies the frames' blobs in the order they were added, so in a
  * grown store the old blobs keep their pages, and publishing it sends the head, the part
  * where the old file ended and the new parts (the parts after the head keep their
- * boundaries). The manifest (JSON) lists the parts, the hash of every 64 KiB block (what a
- * reader checks each block against), and the sequences; it is written last, the only object
- * that changes, so a reader sees the old store or the new one, never a mix.
+ * boundaries). Beside each part goes its index object, named by its own SHA-256: the hash of
+ * each of the part's 64 KiB blocks (what a reader checks each block against). The manifest
+ * (JSON) lists the parts with their index objects, and the sequences; it is written last, the
+ * only object that changes, so a reader sees the old store or the new one, never a mix.
  */
 #include "config.h"
 
@@ -83,10 +84,10 @@ static int64_t head_bytes(const char *path)
 
 #define READ_BYTES (16 * REEL__BLOCK_SIZE) /* read and hashed at a time: the parts are streamed */
 
-/* Bytes [off, off + n) of fd: every block's hash appended to blocks, and the SHA-256 of the
- * whole as the part's key (90 bytes). */
+/* Bytes [off, off + n) of fd: every block's hash into idx, and the SHA-256 of the whole as the
+ * part's key (90 bytes). */
 static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *buf,
-                     json_t *blocks, char *key)
+                     uint8_t *idx, char *key)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[32];
@@ -102,12 +103,10 @@ static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *
             break;
         }
         EVP_DigestUpdate(ctx, buf, k);
-        for (b = 0; b < k; b += REEL__BLOCK_SIZE) {
-            char hex[REEL__HASH_HEX + 1];
-            reel__sha256_hex(buf + b, k - b < REEL__BLOCK_SIZE ? k - b : REEL__BLOCK_SIZE, hex,
-                             REEL__HASH_HEX);
-            if (json_array_append_new(blocks, json_string(hex)) != 0)
-                rc = reel__err(REEL_NOMEM, "out of memory");
+        for (b = 0; b < k; b += REEL__BLOCK_SIZE, idx += REEL__HASH_BYTES) {
+            uint8_t md32[32];
+            reel__sha256(buf + b, k - b < REEL__BLOCK_SIZE ? k - b : REEL__BLOCK_SIZE, md32);
+            memcpy(idx, md32, REEL__HASH_BYTES);
         }
     }
     if (rc == REEL_OK && !EVP_DigestFinal_ex(ctx, md, &mdlen))
@@ -122,11 +121,18 @@ static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *
     return rc;
 }
 
-/* Send bytes [off, off + n) of fd as object key unless it is there already. */
+/* Send bytes [off, off + n) of fd as object key unless it is there already, then its index
+ * (n_idx bytes at idx) as "parts/<its SHA-256>.idx" (its name into ikey, 90 bytes) likewise. */
 static int put_part(reel__loc *l, const char *key, int fd, int64_t off, int64_t n,
-                    reel__pubstat *st)
+                    const uint8_t *idx, size_t n_idx, char *ikey, reel__pubstat *st)
 {
+    char hex[65];
     int exists = 0, rc;
+    reel__sha256_hex(idx, n_idx, hex, 64);
+    snprintf(ikey, 90, "parts/%s.idx", hex);
+    if ((rc = reel__loc_exists(l, ikey, &exists)) != REEL_OK ||
+        (!exists && (rc = reel__loc_put(l, ikey, idx, n_idx)) != REEL_OK))
+        return rc;
     if ((rc = reel__loc_exists(l, key, &exists)) != REEL_OK)
         return rc;
     st->parts++;
@@ -143,8 +149,8 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
                        const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    json_t *m = NULL, *parts = json_array(), *blocks = json_array();
-    uint8_t *buf = NULL;
+    json_t *m = NULL, *parts = json_array();
+    uint8_t *buf = NULL, *idx = NULL;
     reel__loc l;
     struct stat sb;
     char *text = NULL;
@@ -158,7 +164,8 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
         rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
         goto out;
     }
-    if (!parts || !blocks || !(buf = reel__malloc(READ_BYTES))) {
+    if (!parts || !(buf = reel__malloc(READ_BYTES)) ||
+        !(idx = reel__malloc((size_t)(part_bytes / REEL__BLOCK_SIZE) * REEL__HASH_BYTES))) {
         rc = reel__err(REEL_NOMEM, "out of memory");
         goto out;
     }
@@ -170,22 +177,24 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
     st->bytes = (int64_t)sb.st_size;
     head = head_bytes(path); /* parts end where it does: the rest keep their boundaries */
     for (off = 0; rc == REEL_OK && off < st->bytes; off += n) {
-        char key[90];
+        char key[90], ikey[90];
+        size_t n_idx;
         n = off < head && head - off < part_bytes ? head - off : part_bytes;
         n = st->bytes - off < n ? st->bytes - off : n;
-        if ((rc = hash_part(fd, path, off, n, buf, blocks, key)) == REEL_OK &&
-            (rc = put_part(&l, key, fd, off, n, st)) == REEL_OK &&
-            json_array_append_new(parts, json_pack("{s:s, s:I}", "key", key, "bytes",
-                                                   (json_int_t)n)) != 0)
+        n_idx = (size_t)((n + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) * REEL__HASH_BYTES;
+        if ((rc = hash_part(fd, path, off, n, buf, idx, key)) == REEL_OK &&
+            (rc = put_part(&l, key, fd, off, n, idx, n_idx, ikey, st)) == REEL_OK &&
+            json_array_append_new(parts, json_pack("{s:s, s:I, s:s}", "key", key, "bytes",
+                                                   (json_int_t)n, "index", ikey)) != 0)
             rc = reel__err(REEL_NOMEM, "out of memory");
     }
     if (rc != REEL_OK)
         goto out;
-    m = json_pack("{s:s, s:i, s:I, s:i, s:I, s:s, s:o, s:O, s:O}", "format",
-                  "reel published store", "version", 2, "bytes", (json_int_t)st->bytes,
+    m = json_pack("{s:s, s:i, s:I, s:i, s:I, s:s, s:o, s:O}", "format",
+                  "reel published store", "version", 3, "bytes", (json_int_t)st->bytes,
                   "block_size", REEL__BLOCK_SIZE, "part_size", (json_int_t)part_bytes,
                   "published_by", "reel " REEL_VERSION_STRING, "sequences",
-                  sequences_json(seqs, nseqs), "parts", parts, "blocks", blocks);
+                  sequences_json(seqs, nseqs), "parts", parts);
     if (!m || !(text = json_dumps(m, JSON_COMPACT))) {
         rc = reel__err(REEL_NOMEM, "out of memory writing the manifest");
         goto out;
@@ -195,8 +204,8 @@ out:
     free(text);
     json_decref(m);
     json_decref(parts);
-    json_decref(blocks);
     free(buf);
+    free(idx);
     if (opened)
         reel__loc_close(&l);
     if (fd >= 0)

@@ -13,7 +13,8 @@
 #define REEL__PART_DEFAULT ((int64_t)64 << 20)  /* bytes per part object */
 /* the largest part: one PUT, far under S3's 5 GiB single-PUT limit, and one buffer in memory */
 #define REEL__PART_MAX ((int64_t)1 << 30)
-#define REEL__HASH_HEX 32                       /* a block's hash: SHA-256, first 128 bits */
+#define REEL__HASH_BYTES 16                     /* a block's hash: SHA-256, first 128 bits */
+#define REEL__HASH_HEX 32                       /* the same in hex digits */
 
 /* One sequence of a published store, as the manifest lists it. */
 typedef struct reel__pubseq {
@@ -48,6 +49,8 @@ REEL__HIDDEN void reel__remote_close(reel__remote *r);
 REEL__HIDDEN void reel__remote_stats(const reel__remote *r, int64_t *hits, int64_t *fetched,
                                      int64_t *bytes);
 
+/* SHA-256 of n bytes. */
+REEL__HIDDEN void reel__sha256(const void *data, size_t n, uint8_t md[32]);
 /* SHA-256 of n bytes as lowercase hex (hex: 65 bytes; the first `digits` are written). */
 REEL__HIDDEN void reel__sha256_hex(const void *data, size_t n, char *hex, int digits);
 

@@ -5,8 +5,10 @@
  * A block is found in the node's block cache (a directory of chunk files, each up to 16 blocks
  * of one part, shared by every process of the node and by every store: parts are named by
  * their content), or fetched with one ranged read of the part object that holds it, checked
- * against the manifest's hash (once more on a mismatch, then REEL_CORRUPT naming part and
- * block), and written to its chunk's file. A chunk file's lock makes concurrent processes wait
+ * against its hash (once more on a mismatch, then REEL_CORRUPT naming part and block), and
+ * written to its chunk's file. The hashes come from the manifest (versions 1 and 2) or from
+ * the part's index object (version 3), fetched on the part's first miss, checked against the
+ * SHA-256 its name gives and kept in the block cache. A chunk file's lock makes concurrent processes wait
  * for one download instead of making their own. When the cache grows over its limit, the least
  * recently used chunks (by mtime, touched on use) go.
  *
@@ -40,8 +42,14 @@ struct reel__remote {
     char **parts;          /* object keys */
     int64_t *part_first;   /* each part's first block; [nparts]: the number of blocks */
     int64_t nparts;
-    char (*hash)[REEL__HASH_HEX + 1]; /* per block */
     int64_t nblocks;
+    /* the blocks' hashes (REEL__HASH_BYTES each), per part: from the manifest (versions 1
+     * and 2: all in listed, one allocation), or from the part's index object (version 3:
+     * index[p] names it, fetched on the part's first miss, guarded by index_lock) */
+    uint8_t **hashes;
+    uint8_t *listed;
+    char **index;
+    pthread_mutex_t index_lock;
     char cache[4096];      /* the block cache directory */
     int64_t cache_limit;
     atomic_llong hits, fetched, fetched_bytes, since_trim;
@@ -54,12 +62,17 @@ struct reel__remote {
     reel__remote *next;    /* in the registry */
 };
 
+void reel__sha256(const void *data, size_t n, uint8_t md[32])
+{
+    unsigned int len = 0;
+    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+}
+
 void reel__sha256_hex(const void *data, size_t n, char *hex, int digits)
 {
-    unsigned char md[32];
-    unsigned int len = 0;
+    uint8_t md[32];
     int i;
-    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+    reel__sha256(data, n, md);
     for (i = 0; i < digits && i < 64; i++)
         hex[i] = "0123456789abcdef"[(md[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
     hex[i] = 0;
@@ -271,13 +284,102 @@ static void touch(int fd)
         futimens(fd, NULL);
 }
 
+static int hex_digit(int ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* n bytes from 2n lowercase hex digits; -1 when h is not that. */
+static int unhex(const char *h, uint8_t *out, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        int a = hex_digit(h[2 * i]), b = a < 0 ? -1 : hex_digit(h[2 * i + 1]);
+        if (b < 0)
+            return -1;
+        out[i] = (uint8_t)(a * 16 + b);
+    }
+    return h[2 * n] ? -1 : 0;
+}
+
+/* An index object's name, "parts/<SHA-256 of its content>.idx": where the hex digits start,
+ * or NULL when key is not one. */
+static const char *index_hex(const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    if (n != 6 + 64 + 4 || strncmp(key, "parts/", 6) || strcmp(key + 70, ".idx") ||
+        strspn(key + 6, "0123456789abcdef") < 64)
+        return NULL;
+    return key + 6;
+}
+
+/* An index object checked against its name: its SHA-256, and want bytes. */
+static int index_ok(const char *key, const char *data, size_t len, size_t want)
+{
+    char hex[65];
+    if (len != want)
+        return 0;
+    reel__sha256_hex(data, len, hex, 64);
+    return !strncmp(hex, index_hex(key), 64);
+}
+
+/* The hashes of part p's blocks into *out: listed in the manifest, or from the part's index
+ * object, found in the block cache or fetched, and checked against the SHA-256 its name
+ * gives. */
+static int part_hashes(reel__remote *r, int64_t p, const uint8_t **out)
+{
+    size_t want = (size_t)(r->part_first[p + 1] - r->part_first[p]) * REEL__HASH_BYTES, len = 0;
+    char path[4200], tmp[4300], *data = NULL;
+    int rc = REEL_OK, fd;
+    pthread_mutex_lock(&r->index_lock);
+    if (r->hashes[p])
+        goto out;
+    snprintf(path, sizeof path, "%.4000s/%.80s", r->cache, index_hex(r->index[p]));
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        ssize_t got = (data = reel__malloc(want + 1)) ? read(fd, data, want + 1) : -1;
+        len = got > 0 ? (size_t)got : 0; /* want + 1: a longer file is a damaged one */
+        close(fd);
+        if (data && index_ok(r->index[p], data, len, want)) {
+            r->hashes[p] = (uint8_t *)data;
+            goto out;
+        }
+        free(data); /* damaged on this disk: fetched again */
+        data = NULL;
+    }
+    if ((rc = reel__loc_read_all(&r->loc, r->index[p], &data, &len)) != REEL_OK)
+        goto out;
+    if (!index_ok(r->index[p], data, len, want)) {
+        free(data);
+        rc = reel__err(REEL_CORRUPT,
+                       "%s: the index object %s (the hashes of %s) does not match its name or "
+                       "size: the object is damaged",
+                       r->loc.display, r->index[p], r->parts[p]);
+        goto out;
+    }
+    r->hashes[p] = (uint8_t *)data;
+    snprintf(tmp, sizeof tmp, "%.4100s.%d.tmp", path, (int)getpid());
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
+        int done = write(fd, data, len) == (ssize_t)len;
+        if (close(fd) != 0 || !done || rename(tmp, path) != 0)
+            unlink(tmp); /* no copy on this node: fetched again next time */
+    }
+out:
+    *out = r->hashes[p];
+    pthread_mutex_unlock(&r->index_lock);
+    return rc;
+}
+
 /* Fetch blocks [b, b + k) of one part in one ranged read into buf, check each against its hash
  * (the run once more on a mismatch). */
 static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t *buf)
 {
     int64_t off = (b - r->part_first[c->part]) * REEL__BLOCK_SIZE;
+    const uint8_t *hashes;
     size_t len = 0, o;
-    int i, tries, rc = REEL_OK, bad = -1;
+    int i, tries, rc, bad = -1;
+    if ((rc = part_hashes(r, c->part, &hashes)) != REEL_OK)
+        return rc;
+    hashes += (b - r->part_first[c->part]) * REEL__HASH_BYTES;
     for (i = 0; i < k; i++)
         len += block_len(r, b + i);
     for (tries = 0; tries < 2; tries++) {
@@ -285,9 +387,9 @@ static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t 
             REEL_OK)
             return rc;
         for (i = 0, o = 0, bad = -1; i < k && bad < 0; o += block_len(r, b + i), i++) {
-            char got[REEL__HASH_HEX + 1];
-            reel__sha256_hex(buf + o, block_len(r, b + i), got, REEL__HASH_HEX);
-            if (strcmp(got, r->hash[b + i]))
+            uint8_t got[32];
+            reel__sha256(buf + o, block_len(r, b + i), got);
+            if (memcmp(got, hashes + (size_t)i * REEL__HASH_BYTES, REEL__HASH_BYTES))
                 bad = i;
         }
         if (bad < 0)
@@ -632,8 +734,9 @@ static int bad_manifest(const reel__remote *r, const char *why)
                      r->loc.display, why);
 }
 
-/* Version 1: parts of one size; 2: a head part, then parts of one size. Either way each part
- * but the last holds whole blocks and the parts add up to the file. */
+/* Version 1: parts of one size; 2: the first parts end where the head does; both list every
+ * block's hash. 3: as 2, the hashes in an index object per part. Each part but the last holds
+ * whole blocks and the parts add up to the file. */
 static int parse(reel__remote *r, const char *text)
 {
     json_error_t e;
@@ -645,49 +748,59 @@ static int parse(reel__remote *r, const char *text)
     v = json_object_get(m, "format");
     version = json_integer_value(json_object_get(m, "version"));
     if (!json_is_string(v) || strcmp(json_string_value(v), "reel published store") ||
-        version < 1 || version > 2) {
+        version < 1 || version > 3) {
         json_decref(m);
         return reel__err(REEL_UNSUPPORTED, "%s: not a manifest of this reel's (format or version)",
                          r->loc.display);
     }
     r->bytes = json_integer_value(json_object_get(m, "bytes"));
+    r->nblocks = (r->bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE;
     parts = json_object_get(m, "parts");
     blocks = json_object_get(m, "blocks");
     if (r->bytes <= 0 || json_integer_value(json_object_get(m, "block_size")) != REEL__BLOCK_SIZE ||
-        !json_is_array(parts) || !json_is_array(blocks) || !json_array_size(parts) ||
-        (int64_t)json_array_size(blocks) != (r->bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) {
+        !json_is_array(parts) || !json_array_size(parts) ||
+        (version < 3 && (!json_is_array(blocks) ||
+                         (int64_t)json_array_size(blocks) != r->nblocks))) {
         json_decref(m);
         return bad_manifest(r, "sizes, parts and blocks do not agree");
     }
     r->nparts = (int64_t)json_array_size(parts);
-    r->nblocks = (int64_t)json_array_size(blocks);
     r->parts = reel__calloc((size_t)r->nparts, sizeof *r->parts);
     r->part_first = reel__calloc((size_t)r->nparts + 1, sizeof *r->part_first);
-    r->hash = reel__calloc((size_t)r->nblocks, sizeof *r->hash);
-    if (!r->parts || !r->part_first || !r->hash)
+    r->hashes = reel__calloc((size_t)r->nparts, sizeof *r->hashes);
+    if (version < 3)
+        r->listed = reel__malloc((size_t)r->nblocks * REEL__HASH_BYTES);
+    else
+        r->index = reel__calloc((size_t)r->nparts, sizeof *r->index);
+    if (!r->parts || !r->part_first || !r->hashes || (version < 3 ? !r->listed : !r->index))
         rc = reel__err(REEL_NOMEM, "out of memory");
     for (i = 0; rc == REEL_OK && i < r->nparts; i++) {
         const char *key = json_string_value(json_object_get(v = json_array_get(parts, (size_t)i),
                                                             "key"));
+        const char *index = json_string_value(json_object_get(v, "index"));
         int64_t n = json_integer_value(json_object_get(v, "bytes"));
         if (!key || strncmp(key, "parts/", 6) || n <= 0 || n > r->bytes - sum ||
             (i < r->nparts - 1 && n % REEL__BLOCK_SIZE))
             rc = bad_manifest(r, "a part without a key or with a wrong size");
-        else if (!(r->parts[i] = reel__strdup(key)))
+        else if (version >= 3 && !index_hex(index))
+            rc = bad_manifest(r, "a part without an index object");
+        else if (!(r->parts[i] = reel__strdup(key)) ||
+                 (version >= 3 && !(r->index[i] = reel__strdup(index))))
             rc = reel__err(REEL_NOMEM, "out of memory");
         r->part_first[i] = sum / REEL__BLOCK_SIZE;
+        if (version < 3)
+            r->hashes[i] = r->listed + r->part_first[i] * REEL__HASH_BYTES;
         sum += n;
     }
     if (rc == REEL_OK && sum != r->bytes)
         rc = bad_manifest(r, "the parts do not add up to the store's size");
     if (rc == REEL_OK)
         r->part_first[r->nparts] = r->nblocks;
-    for (i = 0; rc == REEL_OK && i < r->nblocks; i++) {
+    for (i = 0; rc == REEL_OK && version < 3 && i < r->nblocks; i++) {
         const char *h = json_string_value(json_array_get(blocks, (size_t)i));
-        if (!h || strlen(h) != REEL__HASH_HEX || strspn(h, "0123456789abcdef") != REEL__HASH_HEX)
+        if (!h || strlen(h) != REEL__HASH_BYTES * 2 ||
+            unhex(h, r->listed + i * REEL__HASH_BYTES, REEL__HASH_BYTES) != 0)
             rc = bad_manifest(r, "a block hash is not 32 hex digits");
-        else
-            memcpy(r->hash[i], h, REEL__HASH_HEX + 1);
     }
     json_decref(m);
     return rc;
@@ -708,6 +821,7 @@ int reel__remote_open(const char *name, reel__remote **out, const char **vfs_nam
         return reel__err(REEL_ERROR, "cannot register the remote-store VFS with SQLite");
     }
     pthread_mutex_init(&r->ahead_lock, NULL);
+    pthread_mutex_init(&r->index_lock, NULL);
     pthread_cond_init(&r->ahead_cond, NULL);
     r->ahead_want = -1;
     if ((rc = reel__loc_open(name, &r->loc)) == REEL_OK &&
@@ -759,11 +873,19 @@ void reel__remote_close(reel__remote *r)
         pthread_join(r->ahead_thread, NULL);
     pthread_cond_destroy(&r->ahead_cond);
     pthread_mutex_destroy(&r->ahead_lock);
-    for (i = 0; r->parts && i < r->nparts; i++)
+    for (i = 0; r->parts && i < r->nparts; i++) {
         free(r->parts[i]);
+        if (r->index && r->hashes) { /* version 3: each part's hashes are allocations */
+            free(r->index[i]);
+            free(r->hashes[i]);
+        }
+    }
     free(r->parts);
     free(r->part_first);
-    free(r->hash);
+    free(r->hashes);
+    free(r->listed);
+    free(r->index);
+    pthread_mutex_destroy(&r->index_lock);
     reel__loc_close(&r->loc);
     free(r);
 }
