@@ -80,6 +80,7 @@ edit() { # python expression on m, then the error expected from reel ls (an empt
     cp "$dir/pub/manifest.json" "$dir/edit/manifest.json"
 }
 edit 'm["version"] = 4' "not a manifest of this reel's"
+edit 'm["schema_version"] += 1' "published by a newer reel"
 edit 'm["parts"][0]["bytes"] += 1' "wrong size\|do not agree\|add up"
 edit 'm["parts"][0]["bytes"] = 10**15' "wrong size\|add up"
 edit 'm["parts"][-1]["bytes"] -= 1' "add up\|do not agree"

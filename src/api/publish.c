@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "base/error.h"
 #include "remote/remote.h"
+#include "store/schema.h"
 
 /* The manifest's record of each sequence published (names: the chosen ones, or all). */
 typedef struct listing {
@@ -100,7 +101,8 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
                                 opts && opts->sequences ? opts->sequences : NULL,
                                 opts && opts->sequences ? opts->nsequences : 0);
         if (rc == REEL_OK)
-            rc = reel__publish_file(tmp, dest, opts ? opts->part_bytes : 0, l.v, l.n, &st);
+            rc = reel__publish_file(tmp, reel__schema_latest(), dest,
+                                    opts ? opts->part_bytes : 0, l.v, l.n, &st);
         unlink(tmp);
         if (rc == REEL_OK && result)
             *result = (reel_publish_result){st.bytes, st.parts, st.uploaded_parts,

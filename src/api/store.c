@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "base/error.h"
 #include "remote/remote.h"
+#include "store/schema.h"
 #include "tier/pressure.h"
 
 /* A published store: its manifest, then the snapshot through the remote VFS. */
@@ -20,7 +21,7 @@ static int open_remote(reel_store *s, const char *name, int flags, const reel_op
         return reel__err(REEL_READONLY, "%s: a published store is read-only: open it with "
                                         "REEL_OPEN_READONLY",
                          name);
-    if ((rc = reel__remote_open(name, &r, &vfs, &file)) != REEL_OK)
+    if ((rc = reel__remote_open(name, reel__schema_latest(), &r, &vfs, &file)) != REEL_OK)
         return rc;
     if ((rc = reel__sdb_open_vfs(file, vfs, opts, &s->db)) != REEL_OK) {
         reel__remote_close(r);

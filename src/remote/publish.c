@@ -145,7 +145,7 @@ static int put_part(reel__loc *l, const char *key, int fd, int64_t off, int64_t 
     return REEL_OK;
 }
 
-int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
+int reel__publish_file(const char *path, int schema, const char *dest, int64_t part_bytes,
                        const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -190,11 +190,11 @@ int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
     }
     if (rc != REEL_OK)
         goto out;
-    m = json_pack("{s:s, s:i, s:I, s:i, s:I, s:s, s:o, s:O}", "format",
-                  "reel published store", "version", 3, "bytes", (json_int_t)st->bytes,
-                  "block_size", REEL__BLOCK_SIZE, "part_size", (json_int_t)part_bytes,
-                  "published_by", "reel " REEL_VERSION_STRING, "sequences",
-                  sequences_json(seqs, nseqs), "parts", parts);
+    m = json_pack("{s:s, s:i, s:i, s:I, s:i, s:I, s:s, s:o, s:O}", "format",
+                  "reel published store", "version", 3, "schema_version", schema,
+                  "bytes", (json_int_t)st->bytes, "block_size", REEL__BLOCK_SIZE, "part_size",
+                  (json_int_t)part_bytes, "published_by", "reel " REEL_VERSION_STRING,
+                  "sequences", sequences_json(seqs, nseqs), "parts", parts);
     if (!m || !(text = json_dumps(m, JSON_COMPACT))) {
         rc = reel__err(REEL_NOMEM, "out of memory writing the manifest");
         goto out;

@@ -28,20 +28,23 @@ typedef struct reel__pubstat {
     int64_t bytes, parts, uploaded_parts, uploaded_bytes;
 } reel__pubstat;
 
-/* Publish the store file at path (a finished snapshot, rollback journal) to dest: parts of
- * part_bytes (a multiple of the block size) named by the SHA-256 of their content, uploaded
- * only when missing, then the manifest listing seqs and every block's hash. */
-REEL__HIDDEN int reel__publish_file(const char *path, const char *dest, int64_t part_bytes,
-                                    const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st);
+/* Publish the store file at path (a finished snapshot of store schema version schema,
+ * rollback journal) to dest: parts of part_bytes (a multiple of the block size) named by the
+ * SHA-256 of their content, each with its index object (its blocks' hashes), uploaded only when
+ * missing, then the manifest listing them and seqs. */
+REEL__HIDDEN int reel__publish_file(const char *path, int schema, const char *dest,
+                                    int64_t part_bytes, const reel__pubseq *seqs, size_t nseqs,
+                                    reel__pubstat *st);
 
 /* A published store opened for reading: its manifest and location. */
 typedef struct reel__remote reel__remote;
-/* Fetch and check the manifest of name (see reel__loc_open); *vfs_name and *file_name are
+/* Fetch and check the manifest of name (see reel__loc_open; REEL_UNSUPPORTED when it was
+ * published with a store schema newer than schema); *vfs_name and *file_name are
  * what to open with SQLite (immutable, with that VFS), valid until reel__remote_close. The
  * block cache is $REEL_BLOCK_CACHE (default $XDG_CACHE_HOME/reel/blocks, or ~/.cache/...),
  * at most $REEL_BLOCK_CACHE_MIB MiB (default 4096). */
-REEL__HIDDEN int reel__remote_open(const char *name, reel__remote **out, const char **vfs_name,
-                                   const char **file_name);
+REEL__HIDDEN int reel__remote_open(const char *name, int schema, reel__remote **out,
+                                   const char **vfs_name, const char **file_name);
 REEL__HIDDEN void reel__remote_close(reel__remote *r);
 
 /* Statistics of an open published store: blocks served from the node's cache, blocks

@@ -737,7 +737,7 @@ static int bad_manifest(const reel__remote *r, const char *why)
 /* Version 1: parts of one size; 2: the first parts end where the head does; both list every
  * block's hash. 3: as 2, the hashes in an index object per part. Each part but the last holds
  * whole blocks and the parts add up to the file. */
-static int parse(reel__remote *r, const char *text)
+static int parse(reel__remote *r, const char *text, int schema)
 {
     json_error_t e;
     json_t *m = json_loads(text, 0, &e), *parts, *blocks, *v;
@@ -752,6 +752,16 @@ static int parse(reel__remote *r, const char *text)
         json_decref(m);
         return reel__err(REEL_UNSUPPORTED, "%s: not a manifest of this reel's (format or version)",
                          r->loc.display);
+    }
+    if (json_integer_value(json_object_get(m, "schema_version")) > schema) {
+        rc = reel__err(REEL_UNSUPPORTED,
+                       "%s: published by a newer reel (store schema version %lld; this libreel, "
+                       "%s, reads up to %d): upgrade reel",
+                       r->loc.display,
+                       (long long)json_integer_value(json_object_get(m, "schema_version")),
+                       REEL_VERSION_STRING, schema);
+        json_decref(m);
+        return rc;
     }
     r->bytes = json_integer_value(json_object_get(m, "bytes"));
     r->nblocks = (r->bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE;
@@ -806,7 +816,7 @@ static int parse(reel__remote *r, const char *text)
     return rc;
 }
 
-int reel__remote_open(const char *name, reel__remote **out, const char **vfs_name,
+int reel__remote_open(const char *name, int schema, reel__remote **out, const char **vfs_name,
                       const char **file_name)
 {
     reel__remote *r = reel__calloc(1, sizeof *r);
@@ -826,7 +836,7 @@ int reel__remote_open(const char *name, reel__remote **out, const char **vfs_nam
     r->ahead_want = -1;
     if ((rc = reel__loc_open(name, &r->loc)) == REEL_OK &&
         (rc = reel__loc_read_all(&r->loc, REEL__MANIFEST, &text, &len)) == REEL_OK)
-        rc = parse(r, text);
+        rc = parse(r, text, schema);
     free(text);
     if (rc == REEL_NOTFOUND)
         rc = reel__err(REEL_NOTFOUND, "%s: no published store there (no %s)", name,
