@@ -827,7 +827,7 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * content (so a part already there is not sent again: a grown store sends its new parts and
  * two more), with an index object per part holding the SHA-256 (first 128 bits) of each of
  * its 64 KiB blocks, and last a manifest, the one object that changes, listing the parts,
- * their index objects and the sequences. Readers see the old store or the new one. S3 gets
+ * their index objects and the sequences (with which parts hold which frames). Readers see the old store or the new one. S3 gets
  * parts over 16 MiB as multipart uploads in pieces of 8 MiB.
  *
  * reel_open(location, REEL_OPEN_READONLY, ...) opens a published store: every read of this API

@@ -56,6 +56,21 @@ for loc in "$dir/pub" "$HTTP" "s3://frames/set1"; do
     expect 1 "publish to a published store" "$reel" publish "$loc" "$dir/other"
 done
 
+# the manifest says which parts hold which frames: every frame of every sequence, in order
+python3 - "$dir/pub/manifest.json" >"$dir/ranges.out" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for q in m["sequences"]:
+    seen, last_part = set(), -1
+    for part, first, last in q["parts"]:
+        assert 0 <= part < len(m["parts"]) and part >= last_part and 0 <= first <= last < q["frames"], (q["name"], part, first, last)
+        seen.update(range(first, last + 1))
+        last_part = part
+    assert seen == set(range(q["frames"])), q["name"]
+print("ranges ok", [(q["name"], len(q["parts"])) for q in m["sequences"]])
+PY
+contains "$dir/ranges.out" "ranges ok" "the manifest's frame ranges cover every frame, part by part"
+
 # the node's block cache damaged by hand (a flipped byte, a file cut short): refetched, never served
 export REEL_BLOCK_CACHE="$dir/cache-hurt"
 "$reel" cat "$dir/pub" rgb >/dev/null

@@ -48,8 +48,88 @@ static int add(void *ctx, const char *name)
                                   info.codec == REEL_CODEC_TEMPORAL ? "temporal" : "intra",
                                   info.frame_count, info.stored_bytes,
                                   info.width,       info.height,
-                                  info.keyint};
+                                  info.keyint,      NULL,
+                                  0};
     return 0;
+}
+
+/* ---- which part holds which frames -------------------------------------------------------- */
+
+typedef struct ranger {
+    listing *l;
+    const int64_t *starts; /* where each part begins */
+    size_t nparts, cur;    /* cur: the sequence last seen */
+} ranger;
+
+static size_t part_at(const ranger *g, int64_t off)
+{
+    size_t lo = 0, hi = g->nparts - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if (g->starts[mid] <= off)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* Frame idx has bytes in part: extend that part's range when the frame follows it (one of
+ * the last two ranges: a frame spanning two parts alternates them), else begin one. */
+static int add_range(reel__pubseq *q, int64_t part, int64_t idx)
+{
+    size_t n = q->nranges, j;
+    for (j = n; j > 0 && j + 2 > n; j--)
+        if (q->ranges[j - 1][0] == part && q->ranges[j - 1][2] >= idx - 1) {
+            if (idx > q->ranges[j - 1][2])
+                q->ranges[j - 1][2] = idx;
+            return REEL_OK;
+        }
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) { /* room for 4, then doubling */
+        int64_t(*g)[3] = reel__realloc(q->ranges, (n ? 2 * n : 4) * sizeof *g);
+        if (!g)
+            return reel__err(REEL_NOMEM, "out of memory");
+        q->ranges = g;
+    }
+    q->ranges[n][0] = part;
+    q->ranges[n][1] = q->ranges[n][2] = idx;
+    q->nranges = n + 1;
+    return REEL_OK;
+}
+
+static int on_span(void *ctx, const char *seq, int64_t idx, int64_t first, int64_t last)
+{
+    ranger *g = ctx;
+    size_t p, end;
+    int rc = REEL_OK;
+    if (!seq)
+        return REEL_OK;
+    if (g->cur >= g->l->n || strcmp(g->l->v[g->cur].name, seq)) {
+        for (g->cur = 0; g->cur < g->l->n && strcmp(g->l->v[g->cur].name, seq); g->cur++)
+            ;
+        if (g->cur == g->l->n) /* not published (the snapshot holds only those that are) */
+            return REEL_OK;
+    }
+    for (p = part_at(g, first), end = part_at(g, last); rc == REEL_OK && p <= end; p++)
+        rc = add_range(&g->l->v[g->cur], (int64_t)p, idx);
+    return rc;
+}
+
+/* Each published sequence's frames by part, for the manifest. */
+static int frame_ranges(listing *l, const char *snapshot, int64_t part_bytes)
+{
+    ranger g = {l, NULL, 0, 0};
+    int64_t *starts = NULL;
+    size_t i;
+    int rc = reel__publish_bounds(snapshot, part_bytes, &starts, &g.nparts);
+    g.starts = starts;
+    if (rc == REEL_OK && g.nparts)
+        rc = reel__snapshot_spans(snapshot, on_span, &g);
+    for (i = 0; rc == REEL_OK && i < l->n; i++)
+        if (!l->v[i].ranges && !(l->v[i].ranges = reel__malloc(sizeof *l->v[i].ranges)))
+            rc = reel__err(REEL_NOMEM, "out of memory"); /* a sequence without pixels: [] */
+    free(starts);
+    return rc;
 }
 
 int reel_publish(reel_store *s, const char *dest, const reel_publish_options *opts,
@@ -101,6 +181,8 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
                                 opts && opts->sequences ? opts->sequences : NULL,
                                 opts && opts->sequences ? opts->nsequences : 0);
         if (rc == REEL_OK)
+            rc = frame_ranges(&l, tmp, opts ? opts->part_bytes : 0);
+        if (rc == REEL_OK)
             rc = reel__publish_file(tmp, reel__schema_latest(), dest,
                                     opts ? opts->part_bytes : 0, l.v, l.n, &st);
         unlink(tmp);
@@ -108,8 +190,10 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
             *result = (reel_publish_result){st.bytes, st.parts, st.uploaded_parts,
                                             st.uploaded_bytes};
     }
-    for (i = 0; i < l.n; i++)
+    for (i = 0; i < l.n; i++) {
         reel_seq_close(l.q[i]);
+        free(l.v[i].ranges);
+    }
     free(l.q);
     free(l.v);
     return rc;

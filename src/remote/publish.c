@@ -34,14 +34,23 @@
 static json_t *sequences_json(const reel__pubseq *seqs, size_t n)
 {
     json_t *a = json_array();
-    size_t i;
+    size_t i, j;
     for (i = 0; a && i < n; i++) {
         json_t *o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:i, s:I}", "name", seqs[i].name,
                               "frames", (json_int_t)seqs[i].frames, "width", seqs[i].width,
                               "height", seqs[i].height, "pix_fmt", seqs[i].pix_fmt, "codec",
                               seqs[i].codec, "keyint", seqs[i].keyint, "stored_bytes",
                               (json_int_t)seqs[i].stored_bytes);
-        if (!o || json_array_append_new(a, o) != 0) {
+        json_t *r = seqs[i].ranges ? json_array() : NULL;
+        for (j = 0; r && j < seqs[i].nranges; j++)
+            if (json_array_append_new(r, json_pack("[I, I, I]", (json_int_t)seqs[i].ranges[j][0],
+                                                   (json_int_t)seqs[i].ranges[j][1],
+                                                   (json_int_t)seqs[i].ranges[j][2])) != 0) {
+                json_decref(r);
+                r = NULL;
+            }
+        if (!o || (seqs[i].ranges && (!r || json_object_set_new(o, "parts", r) != 0)) ||
+            json_array_append_new(a, o) != 0) {
             json_decref(a);
             return NULL;
         }
@@ -83,6 +92,34 @@ static int64_t head_bytes(const char *path)
 }
 
 #define READ_BYTES (16 * REEL__BLOCK_SIZE) /* read and hashed at a time: the parts are streamed */
+
+static int64_t part_size(int64_t part_bytes)
+{
+    if (part_bytes <= 0)
+        part_bytes = REEL__PART_DEFAULT;
+    return (part_bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
+}
+
+int reel__publish_bounds(const char *path, int64_t part_bytes, int64_t **starts, size_t *n)
+{
+    struct stat sb;
+    int64_t head, off, k, *v;
+    size_t i = 0;
+    part_bytes = part_size(part_bytes);
+    if (stat(path, &sb) != 0)
+        return reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+    head = head_bytes(path); /* parts end where it does: the rest keep their boundaries */
+    if (!(v = reel__malloc(((size_t)(sb.st_size / part_bytes) + (size_t)(head / part_bytes) +
+                            3) * sizeof *v)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    for (off = 0; off < sb.st_size; off += k) {
+        v[i++] = off;
+        k = off < head && head - off < part_bytes ? head - off : part_bytes;
+    }
+    *starts = v;
+    *n = i;
+    return REEL_OK;
+}
 
 /* Bytes [off, off + n) of fd: every block's hash into idx, and the SHA-256 of the whole as the
  * part's key (90 bytes). */
@@ -154,12 +191,11 @@ int reel__publish_file(const char *path, int schema, const char *dest, int64_t p
     reel__loc l;
     struct stat sb;
     char *text = NULL;
-    int64_t off, head, n;
+    int64_t *starts = NULL;
+    size_t nparts = 0, i;
     int rc, opened = 0;
     memset(st, 0, sizeof *st);
-    if (part_bytes <= 0)
-        part_bytes = REEL__PART_DEFAULT;
-    part_bytes = (part_bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
+    part_bytes = part_size(part_bytes);
     if (fd < 0 || fstat(fd, &sb) != 0) {
         rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
         goto out;
@@ -169,19 +205,17 @@ int reel__publish_file(const char *path, int schema, const char *dest, int64_t p
         rc = reel__err(REEL_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = reel__loc_open(dest, &l)) != REEL_OK)
+    if ((rc = reel__publish_bounds(path, part_bytes, &starts, &nparts)) != REEL_OK ||
+        (rc = reel__loc_open(dest, &l)) != REEL_OK)
         goto out;
     opened = 1;
     if ((rc = prepare(&l)) != REEL_OK)
         goto out;
     st->bytes = (int64_t)sb.st_size;
-    head = head_bytes(path); /* parts end where it does: the rest keep their boundaries */
-    for (off = 0; rc == REEL_OK && off < st->bytes; off += n) {
+    for (i = 0; rc == REEL_OK && i < nparts; i++) {
         char key[90], ikey[90];
-        size_t n_idx;
-        n = off < head && head - off < part_bytes ? head - off : part_bytes;
-        n = st->bytes - off < n ? st->bytes - off : n;
-        n_idx = (size_t)((n + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) * REEL__HASH_BYTES;
+        int64_t off = starts[i], n = (i + 1 < nparts ? starts[i + 1] : st->bytes) - off;
+        size_t n_idx = (size_t)((n + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) * REEL__HASH_BYTES;
         if ((rc = hash_part(fd, path, off, n, buf, idx, key)) == REEL_OK &&
             (rc = put_part(&l, key, fd, off, n, idx, n_idx, ikey, st)) == REEL_OK &&
             json_array_append_new(parts, json_pack("{s:s, s:I, s:s}", "key", key, "bytes",
@@ -206,6 +240,7 @@ out:
     json_decref(parts);
     free(buf);
     free(idx);
+    free(starts);
     if (opened)
         reel__loc_close(&l);
     if (fd >= 0)

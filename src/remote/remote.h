@@ -16,11 +16,14 @@
 #define REEL__HASH_BYTES 16                     /* a block's hash: SHA-256, first 128 bits */
 #define REEL__HASH_HEX 32                       /* the same in hex digits */
 
-/* One sequence of a published store, as the manifest lists it. */
+/* One sequence of a published store, as the manifest lists it; ranges[i] = {part, first
+ * frame, last frame}: the frames with bytes in that part (NULL: not known). */
 typedef struct reel__pubseq {
     const char *name, *pix_fmt, *codec;
     int64_t frames, stored_bytes;
     int width, height, keyint;
+    int64_t (*ranges)[3];
+    size_t nranges;
 } reel__pubseq;
 
 /* What a publish did. */
@@ -35,6 +38,11 @@ typedef struct reel__pubstat {
 REEL__HIDDEN int reel__publish_file(const char *path, int schema, const char *dest,
                                     int64_t part_bytes, const reel__pubseq *seqs, size_t nseqs,
                                     reel__pubstat *st);
+
+/* Where the parts of the snapshot at path begin, cut for part_bytes (0: the default; rounded
+ * up to whole blocks) as reel__publish_file cuts it: *starts (malloc'd) gets *n offsets. */
+REEL__HIDDEN int reel__publish_bounds(const char *path, int64_t part_bytes, int64_t **starts,
+                                      size_t *n);
 
 /* A published store opened for reading: its manifest and location. */
 typedef struct reel__remote reel__remote;

@@ -55,6 +55,13 @@ REEL__HIDDEN int reel__sdb_open_vfs(const char *name, const char *vfs,
  * names is NULL), without access counts or import claims. For publishing. */
 REEL__HIDDEN int reel__sdb_snapshot(reel__sdb *d, const char *out_path, const char *const *names,
                                     size_t n);
+/* Where each frame's stored bytes lie in the snapshot file at path: fn(ctx, sequence, index,
+ * first byte, last byte) for every frame with pixels, by sequence name then index (the pages
+ * of its blob: its overflow pages, or the leaf page holding all of it). fn's result other than
+ * REEL_OK stops the walk and is returned. */
+typedef int (*reel__span_fn)(void *ctx, const char *seq, int64_t index, int64_t first,
+                             int64_t last);
+REEL__HIDDEN int reel__snapshot_spans(const char *path, reel__span_fn fn, void *ctx);
 /* Take an idle read connection (opening one if none), and give it back. */
 REEL__HIDDEN int reel__reader_get(reel__sdb *d, reel__reader **r);
 REEL__HIDDEN void reel__reader_put(reel__sdb *d, reel__reader *r);
