@@ -63,15 +63,7 @@ typedef struct ranger {
 
 static size_t part_at(const ranger *g, int64_t off)
 {
-    size_t lo = 0, hi = g->nparts - 1;
-    while (lo < hi) {
-        size_t mid = (lo + hi + 1) / 2;
-        if (g->starts[mid] <= off)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
+    return reel__last_at_most(g->starts, g->nparts, off);
 }
 
 /* Frame idx has bytes in part: extend that part's range when the frame follows it (one of

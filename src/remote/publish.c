@@ -93,6 +93,19 @@ static int64_t head_bytes(const char *path)
 
 #define READ_BYTES (16 * REEL__BLOCK_SIZE) /* read and hashed at a time: the parts are streamed */
 
+size_t reel__last_at_most(const int64_t *v, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (v[mid] <= x)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 static int64_t part_size(int64_t part_bytes)
 {
     if (part_bytes <= 0)

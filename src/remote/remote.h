@@ -44,6 +44,10 @@ REEL__HIDDEN int reel__publish_file(const char *path, int schema, const char *de
 REEL__HIDDEN int reel__publish_bounds(const char *path, int64_t part_bytes, int64_t **starts,
                                       size_t *n);
 
+/* The last i < n with v[i] <= x, v ascending, v[0] <= x (which part holds offset or block x,
+ * given where the parts begin). */
+REEL__HIDDEN size_t reel__last_at_most(const int64_t *v, size_t n, int64_t x);
+
 /* A published store opened for reading: its manifest and location. */
 typedef struct reel__remote reel__remote;
 /* Fetch and check the manifest of name (see reel__loc_open; REEL_UNSUPPORTED when it was

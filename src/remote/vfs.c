@@ -220,15 +220,7 @@ static size_t block_len(const reel__remote *r, int64_t b)
 /* The part holding block b (binary search of the parts' first blocks). */
 static int64_t part_of(const reel__remote *r, int64_t b)
 {
-    int64_t lo = 0, hi = r->nparts - 1;
-    while (lo < hi) {
-        int64_t mid = (lo + hi + 1) / 2;
-        if (r->part_first[mid] <= b)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
+    return (int64_t)reel__last_at_most(r->part_first, (size_t)r->nparts, b);
 }
 
 /* Where block b lives: its part, the chunk's first block and end (exclusive), the cache
