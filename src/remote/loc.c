@@ -292,13 +292,13 @@ static void setup_get(CURL *c, void *ctx)
 }
 
 /* GET key (range [off, off + len) when len > 0) into s. */
-static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s)
+static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s, int tries)
 {
     get_req g = {s, off, len};
     int attempt, rc;
     long status = 0;
     CURLcode cc = CURLE_OK;
-    for (attempt = 0; attempt < TRIES; attempt++) {
+    for (attempt = 0; attempt < tries; attempt++) {
         if ((rc = perform(l, key, NULL, setup_get, &g, &cc, &status)) != REEL_OK)
             return rc;
         if (cc == CURLE_OK && (status == 206 || (status == 200 && (!len || off == 0))) &&
@@ -316,12 +316,12 @@ static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sin
                              l->display, key);
         if (!transient(cc, status) && !(cc == CURLE_OK && (status == 206 || status == 200)))
             break; /* 4xx: another try gets the same answer */
-        if (attempt + 1 < TRIES)
+        if (attempt + 1 < tries)
             backoff(attempt);
     }
     if (cc == CURLE_OK && (status == 206 || status == 200))
         return reel__err(REEL_IO, "%s: %s: short read (%zu of %zu bytes, after %d tries)",
-                         l->display, key, s->len, len, TRIES);
+                         l->display, key, s->len, len, tries);
     return status_error(l, key, "reading", cc, status);
 }
 
@@ -358,19 +358,20 @@ static int dir_read(reel__loc *l, const char *key, uint64_t off, size_t len, sin
 
 /* ---- the operations ------------------------------------------------------------------------ */
 
-int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len, void *buf)
+int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len, void *buf,
+                   int tries)
 {
     sink s = {buf, 0, len, 0, 0};
     if (len == 0)
         return REEL_OK;
     return l->kind == REEL__LOC_DIR ? dir_read(l, key, off, len, &s)
-                                    : http_get(l, key, off, len, &s);
+                                    : http_get(l, key, off, len, &s, tries > 0 ? tries : TRIES);
 }
 
 int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len)
 {
     sink s = {NULL, 0, 0, 1, 0};
-    int rc = l->kind == REEL__LOC_DIR ? dir_read(l, key, 0, 0, &s) : http_get(l, key, 0, 0, &s);
+    int rc = l->kind == REEL__LOC_DIR ? dir_read(l, key, 0, 0, &s) : http_get(l, key, 0, 0, &s, TRIES);
     if (rc == REEL_OK && !s.buf && !(s.buf = malloc(1)))
         rc = reel__err(REEL_NOMEM, "out of memory");
     if (rc != REEL_OK) {

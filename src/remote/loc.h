@@ -35,11 +35,11 @@ REEL__HIDDEN int reel__loc_open(const char *dest, reel__loc *l);
 REEL__HIDDEN void reel__loc_close(reel__loc *l);
 
 /* Read bytes [off, off + len) of object key into buf (exactly len, or an error). Timeouts,
- * resets, 5xx answers and short reads are retried with backoff, 5 times at most. Errors name
+ * resets, 5xx answers and short reads are retried with backoff: tries in all (0: 5). Errors name
  * the object: REEL_NOTFOUND (404 / no file), REEL_DENIED (401, 403), REEL_IO (anything else
  * after the retries). */
 REEL__HIDDEN int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len,
-                                void *buf);
+                                void *buf, int tries);
 /* The whole object into *data (malloc'd, NUL-terminated; *len without the NUL). */
 REEL__HIDDEN int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len);
 /* Store bytes [off, off + size) of the file fd as object key: a directory gets them under a

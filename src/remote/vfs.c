@@ -361,21 +361,21 @@ out:
     return rc;
 }
 
-/* Fetch blocks [b, b + k) of one part in one ranged read into buf, check each against its hash
- * (the run once more on a mismatch). */
-static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t *buf)
+/* Fetch blocks [b, b + k) of one part in one ranged read (tries: see reel__loc_read) into buf,
+ * check each against its hash (the run once more on a mismatch). */
+static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t *buf, int tries)
 {
     int64_t off = (b - r->part_first[c->part]) * REEL__BLOCK_SIZE;
     const uint8_t *hashes;
     size_t len = 0, o;
-    int i, tries, rc, bad = -1;
+    int i, fetches, rc, bad = -1;
     if ((rc = part_hashes(r, c->part, &hashes)) != REEL_OK)
         return rc;
     hashes += (b - r->part_first[c->part]) * REEL__HASH_BYTES;
     for (i = 0; i < k; i++)
         len += block_len(r, b + i);
-    for (tries = 0; tries < 2; tries++) {
-        if ((rc = reel__loc_read(&r->loc, r->parts[c->part], (uint64_t)off, len, buf)) !=
+    for (fetches = 0; fetches < 2; fetches++) {
+        if ((rc = reel__loc_read(&r->loc, r->parts[c->part], (uint64_t)off, len, buf, tries)) !=
             REEL_OK)
             return rc;
         for (i = 0, o = 0, bad = -1; i < k && bad < 0; o += block_len(r, b + i), i++) {
@@ -391,7 +391,7 @@ static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t 
         int64_t from = off + (int64_t)bad * REEL__BLOCK_SIZE;
         return reel__err(REEL_CORRUPT,
                          "%s: block %lld (object %s, bytes %lld..%lld) does not match its hash "
-                         "in the manifest, fetched twice: the object is damaged",
+                         "as published, fetched twice: the object is damaged",
                          r->loc.display, (long long)(b + bad), r->parts[c->part],
                          (long long)from,
                          (long long)(from + (int64_t)block_len(r, b + bad) - 1));
@@ -423,8 +423,8 @@ static void chunk_put(const reel__remote *r, int fd, const chunk *c, chead *h, i
 /* Blocks from b on into dst (room for CHUNK_BLOCKS): from the cache or the network, checked;
  * *n gets how many (at least 1, at most run, all in b's chunk). A miss fetches, in one
  * request, the blocks from b on that the chunk's file lacks: a reader going forward through
- * the file makes one request per chunk. */
-static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, int *n)
+ * the file makes one request per chunk. tries: see reel__loc_read. */
+static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, int *n, int tries)
 {
     chunk c;
     chead h;
@@ -456,7 +456,7 @@ static int block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, int *n)
         /* the run: b and the blocks after it the file lacks, up to run */
         for (k = 1; k < run && b + k < c.end && !h.e[j + k].len; k++)
             ;
-        if ((rc = fetch_run(r, &c, b, k, dst)) == REEL_OK) {
+        if ((rc = fetch_run(r, &c, b, k, dst, tries)) == REEL_OK) {
             *n = k;
             if (fd >= 0) {
                 chunk_put(r, fd, &c, &h, b, k, dst);
@@ -491,8 +491,9 @@ static void *ahead_main(void *arg)
         }
         r->ahead_want = -1;
         pthread_mutex_unlock(&r->ahead_lock);
-        /* into the block cache; a failure is the reader's to meet and report */
-        block_get(r, b, CHUNK_BLOCKS, buf, &n);
+        /* into the block cache; one try (a close waits for it), a failure is the reader's to
+         * meet and report */
+        block_get(r, b, CHUNK_BLOCKS, buf, &n, 1);
         pthread_mutex_lock(&r->ahead_lock);
     }
     pthread_mutex_unlock(&r->ahead_lock);
@@ -554,7 +555,7 @@ static int v_read(sqlite3_file *f, void *dst, int n, sqlite3_int64 off)
             v->n = 0;
             if (!v->buf && !(v->buf = reel__malloc((size_t)CHUNK_BLOCKS * REEL__BLOCK_SIZE)))
                 return SQLITE_IOERR_NOMEM;
-            if ((rc = block_get(r, b, v->run, v->buf, &v->n)) != REEL_OK) {
+            if ((rc = block_get(r, b, v->run, v->buf, &v->n, 0)) != REEL_OK) {
                 reel__io_detail(rc, reel_errmsg());
                 return rc == REEL_CORRUPT ? SQLITE_CORRUPT : SQLITE_IOERR_READ;
             }
