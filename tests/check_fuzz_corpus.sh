@@ -5,7 +5,7 @@
 . "$(dirname "$0")/testlib.sh"
 testlib_init fuzzcorpus
 src=${srcdir:-.}
-for t in blob store import; do
+for t in blob store import manifest; do
     dirs="$src/tests/fuzz/corpus/$t"
     [ -d "$src/tests/fuzz/corpus/regress-$t" ] && dirs="$dirs $src/tests/fuzz/corpus/regress-$t"
     # shellcheck disable=SC2086

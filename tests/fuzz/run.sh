@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh - `make fuzz FUZZ_SECONDS=N [FUZZ_TARGETS="blob store import"]`: builds the library with
+# run.sh - `make fuzz FUZZ_SECONDS=N [FUZZ_TARGETS="blob store import manifest"]`: builds the library with
 # clang's libFuzzer coverage and ASan+UBSan in $builddir/fuzz-build (its own configure), links
 # each harness of tests/fuzz/ with -fsanitize=fuzzer, and runs each for N seconds from the seed
 # corpus (tests/fuzz/corpus/NAME plus any regress-NAME). Prints executions per harness. A crash,
@@ -9,7 +9,7 @@ set -eu
 srcdir=$(cd "${srcdir:-.}" && pwd)
 builddir=$(pwd)
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-blob store import}
+targets=${FUZZ_TARGETS:-blob store import manifest}
 case "$seconds" in '' | *[!0-9]*) echo "fuzz: FUZZ_SECONDS must be a whole number of seconds" >&2; exit 2 ;; esac
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 fb="$builddir/fuzz-build"
