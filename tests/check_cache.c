@@ -3,10 +3,13 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/error.h"
+#include "cache/cache.h"
 #include "reel.h"
 #include "testutil.h"
 
@@ -664,6 +667,51 @@ START_TEST(test_lazy_race)
 }
 END_TEST
 
+/* A load that fails slowly, and a second thread that waits for it: the waiter gets the
+ * loader's own message, not a generic one. */
+static int failing_load(void *ctx, uint8_t *pixels, reel_frame_info *info)
+{
+    (void)ctx, (void)pixels, (void)info;
+    usleep(100000);
+    return reel__err(REEL_CORRUPT, "block 7 of part X does not match its hash");
+}
+
+typedef struct waiter {
+    reel_cache *c;
+    reel__pin_req r;
+    int rc;
+    char msg[256];
+} waiter;
+
+static void *wait_for_load(void *arg)
+{
+    waiter *w = arg;
+    reel__pinned p;
+    usleep(20000); /* the other thread is loading by now */
+    w->rc = reel__cache_pin(w->c, &w->r, REEL__PIN_COUNTED, &p);
+    snprintf(w->msg, sizeof w->msg, "%s", reel_errmsg());
+    return NULL;
+}
+
+START_TEST(test_failed_load_message)
+{
+    waiter w;
+    reel__pinned p;
+    pthread_t t;
+    int rc;
+    memset(&w, 0, sizeof w);
+    ck_assert_int_eq(reel_cache_new(1 << 20, &w.c), REEL_OK);
+    w.r = (reel__pin_req){reel__cache_serial(), 1, 0, 64, failing_load, NULL, NULL, NULL, NULL, 1};
+    pthread_create(&t, NULL, wait_for_load, &w);
+    rc = reel__cache_pin(w.c, &w.r, REEL__PIN_COUNTED, &p);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(rc, REEL_CORRUPT);
+    ck_assert_int_eq(w.rc, REEL_CORRUPT);
+    ck_assert_msg(strstr(w.msg, "block 7 of part X") != NULL, "waiter's message: %s", w.msg);
+    ck_assert_int_eq(reel_cache_free(w.c), REEL_OK);
+}
+END_TEST
+
 /* ---- threads: readers on shared frames, budget changes and trims, all at once ---- */
 
 typedef struct stress {
@@ -746,6 +794,7 @@ int main(void)
     tcase_add_test(tc, test_readahead);
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_lazy_race);
+    tcase_add_test(tc, test_failed_load_message);
     tcase_add_test(tc, test_threads_stress);
     return tu_run("cache", tc);
 }

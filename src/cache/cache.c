@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -156,6 +157,7 @@ static void drop(reel_cache *c, centry *e)
     atomic_fetch_sub(&c->resident, cost(e));
     atomic_fetch_sub(&c->frames, 1);
     reel__fb_free(&c->mem, e->pixels, e->size);
+    free(e->why);
     free(e);
 }
 
@@ -301,11 +303,15 @@ static int pin_hit(reel_cache *c, shard *s, centry *e, reel__pin_kind kind, reel
         pthread_cond_wait(&s->loaded, &s->lock);
     rc = e->rc;
     out->info = e->info; /* under the lock: a write-back updates it */
-    pthread_mutex_unlock(&s->lock);
-    if (rc != REEL_OK) {
+    if (rc != REEL_OK) { /* the loader's own words, copied while the entry is surely there */
+        char why[1024];
+        snprintf(why, sizeof why, "%s",
+                 e->why ? e->why : "the frame failed to load in another thread");
+        pthread_mutex_unlock(&s->lock);
         reel__cache_unpin(c, e, 0);
-        return reel__err(rc, "%s", "frame failed to load in another thread");
+        return reel__err(rc, "%s", why);
     }
+    pthread_mutex_unlock(&s->lock);
     out->entry = e;
     out->pixels = e->pixels;
     return REEL_OK;
@@ -355,6 +361,7 @@ static int load_entry(reel_cache *c, shard *s, centry *e, const reel__pin_req *r
     uint64_t t0 = reel__mono_ns();
     uint_fast64_t max;
     int rc = r->load(r->ctx, e->pixels, &e->info);
+    char *why = rc != REEL_OK ? reel__strdup(reel_errmsg()) : NULL;
     t0 = reel__mono_ns() - t0;
     atomic_fetch_add(&c->load_ns, t0);
     max = atomic_load(&c->load_ns_max);
@@ -363,6 +370,7 @@ static int load_entry(reel_cache *c, shard *s, centry *e, const reel__pin_req *r
     pthread_mutex_lock(&s->lock);
     e->state = READY;
     e->rc = rc;
+    e->why = why;
     pthread_cond_broadcast(&s->loaded);
     pthread_mutex_unlock(&s->lock);
     if (rc != REEL_OK)

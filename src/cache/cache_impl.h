@@ -31,6 +31,7 @@ typedef struct centry {
     uint64_t tick; /* lru_tick() when last released: the LRU order across shards */
     int64_t count, last_ms; /* accesses not yet handed to the owner (under the shard lock) */
     uint64_t hits;          /* readers' hits on it, for its sequence's statistics */
+    char *why;              /* a failed load's message (malloc'd, may be NULL), for waiters */
     reel_frame_info info;
     struct centry *hnext, *prev, *next;
 } centry;

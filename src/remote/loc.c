@@ -158,6 +158,7 @@ typedef struct sink {
     char *buf;
     size_t len, cap; /* cap: what buf holds; grow: buf is ours to grow */
     int grow, over;
+    size_t max;      /* grow: the most it may grow to (0: no limit) */
 } sink;
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
@@ -166,9 +167,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
     size_t k = size * n;
     if (s->len + k > s->cap) {
         char *b;
-        if (!s->grow) {
+        if (!s->grow || (s->max && s->len + k > s->max)) {
             s->over = 1;
-            return 0; /* more than asked for: stop */
+            return 0; /* more than asked for, or than may be: stop */
         }
         if (!(b = realloc(s->buf, 2 * (s->len + k) + 1)))
             return 0;
@@ -312,8 +313,12 @@ static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sin
                                                "a Range request for %s)",
                              l->display, key);
         if (cc == CURLE_WRITE_ERROR && s->over)
-            return reel__err(REEL_IO, "%s: %s: the server sent more bytes than asked for",
-                             l->display, key);
+            return s->grow ? reel__err(REEL_CORRUPT, "%s: %s is larger than %zu bytes: not "
+                                                     "reel's",
+                                       l->display, key, s->max)
+                           : reel__err(REEL_IO, "%s: %s: the server sent more bytes than asked "
+                                                "for",
+                                       l->display, key);
         if (!transient(cc, status) && !(cc == CURLE_OK && (status == 206 || status == 200)))
             break; /* 4xx: another try gets the same answer */
         if (attempt + 1 < tries)
@@ -341,7 +346,10 @@ static int dir_read(reel__loc *l, const char *key, uint64_t off, size_t len, sin
     } else {
         if (!len && fstat(fd, &st) == 0) {
             len = (size_t)st.st_size;
-            if (s->grow && !(s->buf = realloc(s->buf, len + 1)))
+            if (s->max && len > s->max)
+                rc = reel__err(REEL_CORRUPT, "%s: %s is larger than %zu bytes: not reel's",
+                               l->display, key, s->max);
+            else if (s->grow && !(s->buf = realloc(s->buf, len + 1)))
                 rc = reel__err(REEL_NOMEM, "out of memory");
             s->cap = len;
         }
@@ -361,17 +369,18 @@ static int dir_read(reel__loc *l, const char *key, uint64_t off, size_t len, sin
 int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len, void *buf,
                    int tries)
 {
-    sink s = {buf, 0, len, 0, 0};
+    sink s = {buf, 0, len, 0, 0, 0};
     if (len == 0)
         return REEL_OK;
     return l->kind == REEL__LOC_DIR ? dir_read(l, key, off, len, &s)
                                     : http_get(l, key, off, len, &s, tries > 0 ? tries : TRIES);
 }
 
-int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len)
+int reel__loc_read_all(reel__loc *l, const char *key, size_t max, char **data, size_t *len)
 {
-    sink s = {NULL, 0, 0, 1, 0};
-    int rc = l->kind == REEL__LOC_DIR ? dir_read(l, key, 0, 0, &s) : http_get(l, key, 0, 0, &s, TRIES);
+    sink s = {NULL, 0, 0, 1, 0, max};
+    int rc = l->kind == REEL__LOC_DIR ? dir_read(l, key, 0, 0, &s)
+                                      : http_get(l, key, 0, 0, &s, TRIES);
     if (rc == REEL_OK && !s.buf && !(s.buf = malloc(1)))
         rc = reel__err(REEL_NOMEM, "out of memory");
     if (rc != REEL_OK) {

@@ -40,8 +40,10 @@ REEL__HIDDEN void reel__loc_close(reel__loc *l);
  * after the retries). */
 REEL__HIDDEN int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len,
                                 void *buf, int tries);
-/* The whole object into *data (malloc'd, NUL-terminated; *len without the NUL). */
-REEL__HIDDEN int reel__loc_read_all(reel__loc *l, const char *key, char **data, size_t *len);
+/* The whole object into *data (malloc'd, NUL-terminated; *len without the NUL); an object
+ * larger than max bytes is REEL_CORRUPT. */
+REEL__HIDDEN int reel__loc_read_all(reel__loc *l, const char *key, size_t max, char **data,
+                                    size_t *len);
 /* Store bytes [off, off + size) of the file fd as object key: a directory gets them under a
  * temporary name, synced, then renamed; an HTTP server one PUT; S3 one PUT up to
  * REEL__MULTIPART_MIN bytes, above that a multipart upload of REEL__PIECE pieces, each retried

@@ -9,6 +9,7 @@
 #include "remote/loc.h"
 
 #define REEL__MANIFEST "manifest.json"
+#define REEL__MANIFEST_MAX ((size_t)1 << 30) /* larger is not reel's (10 M frames: ~10 MB) */
 #define REEL__BLOCK_SIZE 65536                  /* the unit of fetching and of hashing */
 #define REEL__PART_DEFAULT ((int64_t)64 << 20)  /* bytes per part object */
 /* the largest part: one PUT, far under S3's 5 GiB single-PUT limit, and one buffer in memory */

@@ -338,8 +338,17 @@ static int part_hashes(reel__remote *r, int64_t p, const uint8_t **out)
         free(data); /* damaged on this disk: fetched again */
         data = NULL;
     }
-    if ((rc = reel__loc_read_all(&r->loc, r->index[p], &data, &len)) != REEL_OK)
+    /* exactly the bytes it must hold: a longer object is not read whole (its first want
+     * bytes must still match its name) */
+    if (!(data = reel__malloc(want + 1))) {
+        rc = reel__err(REEL_NOMEM, "out of memory");
         goto out;
+    }
+    if ((rc = reel__loc_read(&r->loc, r->index[p], 0, want, data, 0)) != REEL_OK) {
+        free(data);
+        goto out;
+    }
+    len = want;
     if (!index_ok(r->index[p], data, len, want)) {
         free(data);
         rc = reel__err(REEL_CORRUPT,
@@ -828,7 +837,8 @@ int reel__remote_open(const char *name, int schema, reel__remote **out, const ch
     pthread_cond_init(&r->ahead_cond, NULL);
     r->ahead_want = -1;
     if ((rc = reel__loc_open(name, &r->loc)) == REEL_OK &&
-        (rc = reel__loc_read_all(&r->loc, REEL__MANIFEST, &text, &len)) == REEL_OK)
+        (rc = reel__loc_read_all(&r->loc, REEL__MANIFEST, REEL__MANIFEST_MAX, &text, &len)) ==
+            REEL_OK)
         rc = parse(r, text, schema);
     free(text);
     if (rc == REEL_NOTFOUND)

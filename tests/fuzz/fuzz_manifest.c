@@ -46,7 +46,7 @@ static int build(void)
     for (q = 0; q < 3; q++) {
         reel_seq_params p = {64, 48, fmts[q], {1, 25}, "fuzz", q == 1 ? REEL_CODEC_TEMPORAL : 0, 0};
         reel_seq *seq;
-        char name[8];
+        char name[16];
         uint8_t px[64 * 48 * 3];
         int i, k;
         snprintf(name, sizeof name, "s%d", q);
