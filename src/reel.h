@@ -821,25 +821,27 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * variables AWS_ENDPOINT_URL, AWS_REGION (default us-east-1), AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY (path-style requests signed with SigV4; keys are never printed).
  *
- * Publishing writes a consistent snapshot of the chosen sequences (a reel store file with 64
- * KiB pages and a rollback journal, without access counts) as parts of part_bytes (the first
- * ones end where the file's B-tree root pages do), each an object named by the SHA-256 of its
- * content (so a part already there is not sent again: a grown store sends its new parts and
- * two more), with an index object per part holding the SHA-256 (first 128 bits) of each of
- * its 64 KiB blocks, and last a manifest, the one object that changes, listing the parts,
- * their index objects and the sequences (with which parts hold which frames). Readers see the old store or the new one. S3 gets
- * parts over 16 MiB as multipart uploads in pieces of 8 MiB.
+ * Publishing writes a consistent snapshot of the chosen sequences (a reel store file with 64 KiB
+ * pages and a rollback journal, without access counts) as parts of part_bytes (the first ones end
+ * where the file's B-tree root pages do), each an object named by the SHA-256 of its content (so a
+ * part already there is not sent again: a grown store sends its new parts and two more), with an
+ * index object per part holding the SHA-256 (first 128 bits) of each of its 64 KiB blocks, and
+ * last a manifest, the one object that changes, listing the parts, their index objects and the
+ * sequences (with which parts hold which frames). Readers see the old store or the new one. S3
+ * gets parts over 16 MiB as multipart uploads in pieces of 8 MiB.
  *
  * reel_open(location, REEL_OPEN_READONLY, ...) opens a published store: every read of this API
- * works unchanged. Blocks are fetched with ranged reads, checked against the manifest (a block
+ * works unchanged. Blocks are fetched with ranged reads, checked against their hashes (a block
  * that does not match is fetched once more, then the read fails with REEL_CORRUPT naming the
  * object and the block: nothing unverified is ever served) and kept in the node's block cache,
  * shared by its processes (one download per block): $REEL_BLOCK_CACHE, by default
- * $XDG_CACHE_HOME/reel/blocks or ~/.cache/reel/blocks, at most $REEL_BLOCK_CACHE_MIB MiB
- * (default 4096), least recently used chunks of 16 blocks removed first. Network failures are retried with
+ * $XDG_CACHE_HOME/reel/blocks or ~/.cache/reel/blocks, at most $REEL_BLOCK_CACHE_MIB MiB (default
+ * 4096), least recently used chunks of 16 blocks removed first. Network failures are retried with
  * backoff (5 tries), then reads fail with REEL_IO naming the object; a missing object gives
- * REEL_NOTFOUND; refused keys REEL_DENIED. Access counts of a published store stay in memory
- * on each node (reel stats --json exports them).
+ * REEL_NOTFOUND; refused keys REEL_DENIED. Access counts of a published store are the node's own
+ * (the store is immutable): kept in a file beside the block cache (counts-<hash of the
+ * location>.db), summed over the node's processes, and seen through reel_store_sql() (the views
+ * and reel_access) and `reel stats`, whose --json output merges across nodes.
  */
 typedef struct reel_publish_options {
     const char *const *sequences; /* the names to publish; NULL: every sequence */

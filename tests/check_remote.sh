@@ -56,6 +56,18 @@ for loc in "$dir/pub" "$HTTP" "s3://frames/set1"; do
     expect 1 "publish to a published store" "$reel" publish "$loc" "$dir/other"
 done
 
+# access counts of a published store: this node's, kept in its block cache, summed over
+# processes, shown by reel stats
+export REEL_BLOCK_CACHE="$dir/cache-counts"
+"$reel" cat "$dir/pub" rgb --count 10 >/dev/null
+"$reel" cat "$dir/pub" rgb --from 5 --count 10 >/dev/null
+expect 0 "stats of a published store" "$reel" stats "$dir/pub" rgb --json
+same "$(python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))["sequences"][0]; print(q["accesses"], q["frames_read"])' "$dir/out")" \
+    "20 15" "two readers' access counts, summed on this node"
+expect 0 "stats through another name of the directory" "$reel" stats "$dir/pub/../pub" rgb --json
+same "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sequences"][0]["accesses"])' "$dir/out")" \
+    20 "the same counts through another name of the directory"
+
 # the manifest says which parts hold which frames: every frame of every sequence, in order
 python3 - "$dir/pub/manifest.json" >"$dir/ranges.out" <<'PY'
 import json, sys

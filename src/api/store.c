@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "base/db.h"
 #include "base/error.h"
 #include "remote/remote.h"
+#include "store/counts.h"
 #include "store/schema.h"
 #include "tier/pressure.h"
 
@@ -28,7 +30,23 @@ static int open_remote(reel_store *s, const char *name, int flags, const reel_op
         return rc;
     }
     s->remote = r;
+    /* this node's access counts: without the file, reads still work (counts stay in memory) */
+    {
+        char path[4200];
+        reel__remote_counts_path(r, path, sizeof path);
+        if (reel__counts_open(path, &s->counts) == REEL_OK &&
+            !(s->counts_path = reel__strdup(path))) {
+            sqlite3_close(s->counts);
+            s->counts = NULL;
+        }
+    }
     return REEL_OK;
+}
+
+/* Where counts go: the store's file, or a published store's node file of them. */
+static int counts_go(const reel_store *s)
+{
+    return s->db->wdb || s->counts;
 }
 
 int reel_open(const char *path, int flags, const reel_open_options *opts, reel_store **out)
@@ -53,23 +71,26 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     s->cache = reel_cache_default();
     s->access = reel__access_new();
     s->prefetch = reel__prefetch_new();
-    if (s->db->wdb) {
+    if (s->db->wdb)
         s->wb = reel__wb_new();
+    if (counts_go(s))
         s->flusher = reel__flusher_new(reel__store_sink, s);
-    }
-    if (!s->cache || !s->access || !s->prefetch || (s->db->wdb && (!s->wb || !s->flusher))) {
+    if (!s->cache || !s->access || !s->prefetch || (s->db->wdb && !s->wb) ||
+        (counts_go(s) && !s->flusher)) {
         reel__access_free(s->access);
         reel__prefetch_free(s->prefetch);
         reel__wb_free(s->wb);
         reel__flusher_free(s->flusher);
         reel__sdb_close(s->db);
+        sqlite3_close(s->counts);
+        free(s->counts_path);
         reel__remote_close(s->remote);
         pthread_mutex_destroy(&s->lock);
         free(s);
         return reel__err(REEL_NOMEM, "out of memory");
     }
     reel__cache_use(s->cache, 1);
-    if (s->db->wdb)
+    if (counts_go(s))
         reel__cache_add_sink(s->cache, reel__store_sink, s);
     *out = s;
     return REEL_OK;
@@ -90,9 +111,9 @@ int reel_close(reel_store *s)
     pthread_mutex_unlock(&s->lock);
     reel__prefetch_free(s->prefetch); /* no sequence is open: no queued or running loads */
     reel__flusher_free(s->flusher);
-    if (s->db->wdb) { /* no frame is queued (sequences flush theirs at close); the counts are
-                         written best effort: a failure keeps the error message, the close
-                         goes on */
+    if (counts_go(s)) { /* no frame is queued (sequences flush theirs at close); the counts
+                           are written best effort: a failure keeps the error message, the
+                           close goes on */
         reel_flush(s);
         reel__cache_remove_sink(s->cache, s);
     }
@@ -103,6 +124,8 @@ int reel_close(reel_store *s)
     reel__seqstat_free_list(&s->stats);
     reel__wb_free(s->wb);
     reel__sdb_close(s->db);
+    sqlite3_close(s->counts);
+    free(s->counts_path);
     reel__remote_close(s->remote); /* after the last connection that reads through it */
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -117,7 +140,7 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
     if (!cache && !(cache = reel_cache_default()))
         return reel__err(REEL_NOMEM, "no default cache");
     pinned = reel__store_pinned(s);
-    if (pinned == 0 && s->db->wdb) {
+    if (pinned == 0 && counts_go(s)) {
         int rc = reel_flush(s); /* queued frames are stored before their entries go */
         if (rc != REEL_OK)
             return rc;
@@ -129,7 +152,7 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
         reel__cache_use(s->cache, -1);
         reel__cache_use(cache, 1);
         s->cache = cache;
-        if (s->db->wdb)
+        if (counts_go(s))
             reel__cache_add_sink(cache, reel__store_sink, s);
     }
     return pinned ? reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
@@ -157,10 +180,16 @@ int reel_store_set_flush_interval(reel_store *s, int ms)
 
 int reel_store_sql(reel_store *s, struct sqlite3 **db)
 {
+    int rc;
     if (reel__store_check(s, __func__) != REEL_OK)
         return REEL_MISUSE;
     if (!db)
         return reel__null_arg(__func__);
     *db = NULL;
-    return reel__sdb_connect_ro(s->db, db);
+    if ((rc = reel__sdb_connect_ro(s->db, db)) == REEL_OK && s->counts_path &&
+        (rc = reel__counts_views(*db, s->counts_path)) != REEL_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
 }

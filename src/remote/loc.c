@@ -578,7 +578,8 @@ static int s3_multipart(reel__loc *l, const char *key, body *whole)
         len += k;
     }
     if (rc == REEL_OK) {
-        static const char head[] = "<CompleteMultipartUpload>", tail[] = "</CompleteMultipartUpload>";
+        static const char head[] = "<CompleteMultipartUpload>",
+                          tail[] = "</CompleteMultipartUpload>";
         size_t total = strlen(head) + len + strlen(tail) + 1;
         char *doc = reel__malloc(total);
         body b = {-1, doc, 0, 0, 0};

@@ -2,15 +2,15 @@
  * vfs.c - reading a published store: its manifest, and a read-only SQLite VFS ("reel-remote")
  * that serves the store file from fixed-size blocks.
  *
- * A block is found in the node's block cache (a directory of chunk files, each up to 16 blocks
- * of one part, shared by every process of the node and by every store: parts are named by
- * their content), or fetched with one ranged read of the part object that holds it, checked
- * against its hash (once more on a mismatch, then REEL_CORRUPT naming part and block), and
- * written to its chunk's file. The hashes come from the manifest (versions 1 and 2) or from
- * the part's index object (version 3), fetched on the part's first miss, checked against the
- * SHA-256 its name gives and kept in the block cache. A chunk file's lock makes concurrent processes wait
- * for one download instead of making their own. When the cache grows over its limit, the least
- * recently used chunks (by mtime, touched on use) go.
+ * A block is found in the node's block cache (a directory of chunk files, each up to 16 blocks of
+ * one part, shared by every process of the node and by every store: parts are named by their
+ * content), or fetched with one ranged read of the part object that holds it, checked against its
+ * hash (once more on a mismatch, then REEL_CORRUPT naming part and block), and written to its
+ * chunk's file. The hashes come from the manifest (versions 1 and 2) or from the part's index
+ * object (version 3), fetched on the part's first miss, checked against the SHA-256 its name gives
+ * and kept in the block cache. A chunk file's lock makes concurrent processes wait for one
+ * download instead of making their own. When the cache grows over its limit, the least recently
+ * used chunks (by mtime, touched on use) go.
  *
  * SQLite opens the file immutable: no locks, no journal, no writes.
  */
@@ -908,4 +908,13 @@ void reel__remote_stats(const reel__remote *r, int64_t *hits, int64_t *fetched, 
     *hits = atomic_load(&((reel__remote *)r)->hits);
     *fetched = atomic_load(&((reel__remote *)r)->fetched);
     *bytes = atomic_load(&((reel__remote *)r)->fetched_bytes);
+}
+
+void reel__remote_counts_path(const reel__remote *r, char *path, size_t cap)
+{
+    char hex[65], *real = r->loc.kind == REEL__LOC_DIR ? realpath(r->loc.base, NULL) : NULL;
+    const char *where = real ? real : r->loc.display; /* a directory by its one name */
+    reel__sha256_hex(where, strlen(where), hex, REEL__HASH_HEX);
+    snprintf(path, cap, "%.4000s/counts-%s.db", r->cache, hex);
+    free(real);
 }

@@ -2,17 +2,26 @@
  * pixel row is ever rewritten (SQLite rewrites a whole row, overflow pages included). */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "base/db.h"
 #include "base/error.h"
 #include "store/counts.h"
+#include "store/store.h"
 
-int reel__counts_write(sqlite3 *db, const reel__count *list)
+int reel__counts_write(sqlite3 *db, const reel__count *list, int checked)
 {
-    static const char sql[] =
+    static const char sql_checked[] =
         "INSERT INTO reel_access(seq_id, idx, count, last_access) "
         "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM reel_frame WHERE seq_id = ?1 AND "
         "idx = ?2) ON CONFLICT(seq_id, idx) DO UPDATE SET count = count + excluded.count, "
         "last_access = max(last_access, excluded.last_access)";
+    static const char sql_plain[] =
+        "INSERT INTO reel_access(seq_id, idx, count, last_access) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT(seq_id, idx) DO UPDATE SET count = count + excluded.count, "
+        "last_access = max(last_access, excluded.last_access)";
+    const char *sql = checked ? sql_checked : sql_plain;
     const reel__count *c;
     sqlite3_stmt *st = NULL;
     int rc, s;
@@ -99,4 +108,63 @@ int reel__counts_top(reel__sdb *s, int64_t seq, size_t limit, int64_t *idx, size
                    seq, (int64_t)limit, add_index, &t);
     *n = t.n;
     return rc;
+}
+
+int reel__counts_open(const char *path, sqlite3 **db)
+{
+    int rc;
+    *db = NULL;
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                      SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = reel__sqlerr(*db, sqlite3_errcode(*db), path);
+        sqlite3_close(*db);
+        *db = NULL;
+        return rc;
+    }
+    sqlite3_busy_timeout(*db, 5000);
+    rc = reel__exec(*db, "PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS reel_access("
+                         "seq_id INTEGER NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL, "
+                         "last_access INTEGER NOT NULL, PRIMARY KEY(seq_id, idx)) WITHOUT ROWID");
+    if (rc != REEL_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+int reel__counts_views(sqlite3 *db, const char *path)
+{
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    char query[128], *uri;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    /* the connection reads through a published store's VFS: the file goes through the
+     * default one */
+    snprintf(query, sizeof query, "vfs=%.100s", vfs ? vfs->zName : "unix");
+    if (!(uri = reel__sdb_uri(path, query)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS node", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    }
+    sqlite3_finalize(st);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return reel__sqlerr(db, rc, "attaching this node's access counts");
+    if ((rc = reel__exec(db, "CREATE TEMP VIEW reel_access AS SELECT * FROM node.reel_access")) !=
+        REEL_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT substr(sql, 13) FROM main.sqlite_schema "
+                            "WHERE type = 'view' AND sql LIKE 'CREATE VIEW %'",
+                            -1, &st, NULL);
+    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char *sql = sqlite3_mprintf("CREATE TEMP VIEW %s", sqlite3_column_text(st, 0));
+        rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+        sqlite3_free(sql);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(db, rc, "this node's access-count views");
 }

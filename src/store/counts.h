@@ -13,7 +13,14 @@ typedef struct reel__count {
 
 /* Add the counts of list to the file in one transaction on the writer db (writer locked);
  * counts of frames no longer in the file are dropped. */
-REEL__HIDDEN int reel__counts_write(sqlite3 *db, const reel__count *list);
+REEL__HIDDEN int reel__counts_write(sqlite3 *db, const reel__count *list, int checked);
+/* A node's access counts of a published store: the file at path (made if missing, WAL, shared
+ * by the node's processes) with a reel_access table; *db is NULL when it cannot be. */
+REEL__HIDDEN int reel__counts_open(const char *path, sqlite3 **db);
+/* Let db (a connection to a published store) see the node's counts in the file at path: the
+ * file attached as "node", and the views made again as TEMP views, which SQLite finds first,
+ * over a TEMP reel_access that reads it (the published snapshot's own is empty). */
+REEL__HIDDEN int reel__counts_views(sqlite3 *db, const char *path);
 /* The stored count and last access of one frame (0 when never read). */
 REEL__HIDDEN int reel__counts_stored(reel__sdb *d, int64_t seq, int64_t idx, int64_t *count,
                                      int64_t *last_ms);

@@ -31,7 +31,7 @@ static int dir_writable(const char *path)
 }
 
 /* path as an SQLite URI "file:..." with the query given (RFC 3986: %, ?, # escaped). */
-static char *uri_of(const char *path, const char *query)
+char *reel__sdb_uri(const char *path, const char *query)
 {
     size_t n = strlen(path), i;
     char *u = reel__malloc(3 * n + strlen(query) + 8), *p = u;
@@ -61,7 +61,7 @@ static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
         oflags |= SQLITE_OPEN_READONLY;
     else
         oflags |= SQLITE_OPEN_READWRITE | ((s->flags & REEL_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
-    if (!(uri = uri_of(s->path, !readonly ? "" : s->immutable ? "immutable=1" : "mode=ro")))
+    if (!(uri = reel__sdb_uri(s->path, !readonly ? "" : s->immutable ? "immutable=1" : "mode=ro")))
         return reel__err(REEL_NOMEM, "out of memory");
     rc = sqlite3_open_v2(uri, &db, oflags, s->vfs);
     free(uri);

@@ -62,6 +62,8 @@ REEL__HIDDEN int reel__sdb_snapshot(reel__sdb *d, const char *out_path, const ch
 typedef int (*reel__span_fn)(void *ctx, const char *seq, int64_t index, int64_t first,
                              int64_t last);
 REEL__HIDDEN int reel__snapshot_spans(const char *path, reel__span_fn fn, void *ctx);
+/* "file:PATH?QUERY" with PATH escaped for an SQLite URI (malloc'd; NULL when out of memory). */
+REEL__HIDDEN char *reel__sdb_uri(const char *path, const char *query);
 /* Take an idle read connection (opening one if none), and give it back. */
 REEL__HIDDEN int reel__reader_get(reel__sdb *d, reel__reader **r);
 REEL__HIDDEN void reel__reader_put(reel__sdb *d, reel__reader *r);

@@ -173,10 +173,10 @@ void reel__access_forget(reel__access *a, int64_t seq)
     }
 }
 
-int reel__access_flush(reel__access *a, sqlite3 *db)
+int reel__access_flush(reel__access *a, sqlite3 *db, int checked)
 {
     counter *list = take(a, -1), *c, *next;
-    int rc = reel__counts_write(db, list);
+    int rc = reel__counts_write(db, list, checked);
     for (c = list; c; c = next) {
         next = c->next;
         if (rc != REEL_OK) /* keep them for the next flush */

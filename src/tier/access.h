@@ -17,8 +17,9 @@ REEL__HIDDEN void reel__access_add(reel__access *a, int64_t seq, int64_t idx, in
                                    int64_t ms);
 /* Drop the counts of a removed sequence. */
 REEL__HIDDEN void reel__access_forget(reel__access *a, int64_t seq);
-/* Add every count to the file with the writer db (writer locked); kept on failure. */
-REEL__HIDDEN int reel__access_flush(reel__access *a, sqlite3 *db);
+/* Add every count to the file with the writer db (writer locked), only for frames it holds
+ * when checked (else db is a node's counts of a published store); kept on failure. */
+REEL__HIDDEN int reel__access_flush(reel__access *a, sqlite3 *db, int checked);
 /* The count gathered for one frame, and (last_ms may be NULL) its latest time. */
 REEL__HIDDEN int64_t reel__access_peek(reel__access *a, int64_t seq, int64_t idx,
                                        int64_t *last_ms);

@@ -98,10 +98,12 @@ int reel__store_sink(void *store)
     reel_store *s = store;
     int rc, r;
     reel__cache_harvest(s->cache, s->serial);
+    if (!s->db->wdb && s->counts) /* a published store: counts, into this node's file */
+        return reel__access_flush(s->access, s->counts, 0);
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;
     rc = reel__wb_flush_locked(s, NULL);
-    if ((r = reel__access_flush(s->access, s->db->wdb)) != REEL_OK && rc == REEL_OK)
+    if ((r = reel__access_flush(s->access, s->db->wdb, 1)) != REEL_OK && rc == REEL_OK)
         rc = r;
     reel__writer_unlock(s->db);
     return rc;

@@ -37,6 +37,9 @@ struct reel_store {
     reel__seqstat *stats;     /* per sequence opened; freed at close */
     void *remote;             /* a published store: its reel__remote (src/remote), which the
                                  api layer opens and closes; NULL for a file */
+    sqlite3 *counts;          /* a published store: this node's file of its access counts
+                                 (NULL when it could not be opened, or for a file) */
+    char *counts_path;        /* that file */
 };
 
 struct reel_seq {
