@@ -107,20 +107,15 @@ static int on_span(void *ctx, const char *seq, int64_t idx, int64_t first, int64
     return rc;
 }
 
-/* Each published sequence's frames by part, for the manifest. */
-static int frame_ranges(listing *l, const char *snapshot, int64_t part_bytes)
+/* Each published sequence's frames by part (the snapshot cut as c says), for the manifest. */
+static int frame_ranges(listing *l, const char *snapshot, const reel__cuts *c)
 {
-    ranger g = {l, NULL, 0, 0};
-    int64_t *starts = NULL;
+    ranger g = {l, c->starts, c->n, 0};
     size_t i;
-    int rc = reel__publish_bounds(snapshot, part_bytes, &starts, &g.nparts);
-    g.starts = starts;
-    if (rc == REEL_OK && g.nparts)
-        rc = reel__snapshot_spans(snapshot, on_span, &g);
+    int rc = c->n ? reel__snapshot_spans(snapshot, on_span, &g) : REEL_OK;
     for (i = 0; rc == REEL_OK && i < l->n; i++)
         if (!l->v[i].ranges && !(l->v[i].ranges = reel__malloc(sizeof *l->v[i].ranges)))
             rc = reel__err(REEL_NOMEM, "out of memory"); /* a sequence without pixels: [] */
-    free(starts);
     return rc;
 }
 
@@ -129,6 +124,7 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
 {
     listing l;
     reel__pubstat st;
+    reel__cuts cuts = {0, 0, NULL, 0};
     char tmp[4096];
     const char *dir = getenv("TMPDIR");
     size_t i;
@@ -172,11 +168,11 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
         rc = reel__sdb_snapshot(s->db, tmp,
                                 opts && opts->sequences ? opts->sequences : NULL,
                                 opts && opts->sequences ? opts->nsequences : 0);
-        if (rc == REEL_OK)
-            rc = frame_ranges(&l, tmp, opts ? opts->part_bytes : 0);
-        if (rc == REEL_OK)
-            rc = reel__publish_file(tmp, reel__schema_latest(), dest,
-                                    opts ? opts->part_bytes : 0, l.v, l.n, &st);
+        if (rc == REEL_OK &&
+            (rc = reel__publish_cut(tmp, opts ? opts->part_bytes : 0, &cuts)) == REEL_OK &&
+            (rc = frame_ranges(&l, tmp, &cuts)) == REEL_OK)
+            rc = reel__publish_file(tmp, reel__schema_latest(), &cuts, dest, l.v, l.n, &st);
+        reel__publish_cuts_free(&cuts);
         unlink(tmp);
         if (rc == REEL_OK && result)
             *result = (reel_publish_result){st.bytes, st.parts, st.uploaded_parts,

@@ -106,32 +106,33 @@ size_t reel__last_at_most(const int64_t *v, size_t n, int64_t x)
     return lo;
 }
 
-static int64_t part_size(int64_t part_bytes)
-{
-    if (part_bytes <= 0)
-        part_bytes = REEL__PART_DEFAULT;
-    return (part_bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
-}
-
-int reel__publish_bounds(const char *path, int64_t part_bytes, int64_t **starts, size_t *n)
+int reel__publish_cut(const char *path, int64_t part_bytes, reel__cuts *c)
 {
     struct stat sb;
-    int64_t head, off, k, *v;
-    size_t i = 0;
-    part_bytes = part_size(part_bytes);
+    int64_t head, off, k;
+    memset(c, 0, sizeof *c);
+    if (part_bytes <= 0)
+        part_bytes = REEL__PART_DEFAULT;
+    c->part_bytes = (part_bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE * REEL__BLOCK_SIZE;
     if (stat(path, &sb) != 0)
         return reel__err(REEL_IO, "%s: %s", path, strerror(errno));
-    head = head_bytes(path); /* parts end where it does: the rest keep their boundaries */
-    if (!(v = reel__malloc(((size_t)(sb.st_size / part_bytes) + (size_t)(head / part_bytes) +
-                            3) * sizeof *v)))
+    c->bytes = (int64_t)sb.st_size;
+    head = head_bytes(path);
+    if (!(c->starts = reel__malloc(((size_t)(c->bytes / c->part_bytes) +
+                                    (size_t)(head / c->part_bytes) + 3) *
+                                   sizeof *c->starts)))
         return reel__err(REEL_NOMEM, "out of memory");
-    for (off = 0; off < sb.st_size; off += k) {
-        v[i++] = off;
-        k = off < head && head - off < part_bytes ? head - off : part_bytes;
+    for (off = 0; off < c->bytes; off += k) {
+        c->starts[c->n++] = off;
+        k = off < head && head - off < c->part_bytes ? head - off : c->part_bytes;
     }
-    *starts = v;
-    *n = i;
     return REEL_OK;
+}
+
+void reel__publish_cuts_free(reel__cuts *c)
+{
+    free(c->starts);
+    memset(c, 0, sizeof *c);
 }
 
 /* Bytes [off, off + n) of fd: every block's hash into idx, and the SHA-256 of the whole as the
@@ -143,7 +144,7 @@ static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *
     unsigned char md[32];
     unsigned int mdlen = 0;
     int64_t at;
-    int rc = REEL_OK, i;
+    int rc = REEL_OK;
     if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
         rc = reel__err(REEL_NOMEM, "out of memory");
     for (at = 0; rc == REEL_OK && at < n; at += READ_BYTES) {
@@ -163,10 +164,9 @@ static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *
         rc = reel__err(REEL_ERROR, "SHA-256 failed");
     EVP_MD_CTX_free(ctx);
     if (rc == REEL_OK) {
-        memcpy(key, "parts/", 6);
-        for (i = 0; i < 32; i++)
-            snprintf(key + 6 + 2 * i, 3, "%02x", md[i]);
-        memcpy(key + 70, ".part", 6);
+        char hex[65];
+        reel__hex(md, hex, 64);
+        snprintf(key, 90, "parts/%s.part", hex);
     }
     return rc;
 }
@@ -195,39 +195,35 @@ static int put_part(reel__loc *l, const char *key, int fd, int64_t off, int64_t 
     return REEL_OK;
 }
 
-int reel__publish_file(const char *path, int schema, const char *dest, int64_t part_bytes,
+int reel__publish_file(const char *path, int schema, const reel__cuts *c, const char *dest,
                        const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     json_t *m = NULL, *parts = json_array();
     uint8_t *buf = NULL, *idx = NULL;
     reel__loc l;
-    struct stat sb;
     char *text = NULL;
-    int64_t *starts = NULL;
-    size_t nparts = 0, i;
+    size_t i;
     int rc, opened = 0;
     memset(st, 0, sizeof *st);
-    part_bytes = part_size(part_bytes);
-    if (fd < 0 || fstat(fd, &sb) != 0) {
+    if (fd < 0) {
         rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
         goto out;
     }
     if (!parts || !(buf = reel__malloc(READ_BYTES)) ||
-        !(idx = reel__malloc((size_t)(part_bytes / REEL__BLOCK_SIZE) * REEL__HASH_BYTES))) {
+        !(idx = reel__malloc((size_t)(c->part_bytes / REEL__BLOCK_SIZE) * REEL__HASH_BYTES))) {
         rc = reel__err(REEL_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = reel__publish_bounds(path, part_bytes, &starts, &nparts)) != REEL_OK ||
-        (rc = reel__loc_open(dest, &l)) != REEL_OK)
+    if ((rc = reel__loc_open(dest, &l)) != REEL_OK)
         goto out;
     opened = 1;
     if ((rc = prepare(&l)) != REEL_OK)
         goto out;
-    st->bytes = (int64_t)sb.st_size;
-    for (i = 0; rc == REEL_OK && i < nparts; i++) {
+    st->bytes = c->bytes;
+    for (i = 0; rc == REEL_OK && i < c->n; i++) {
         char key[90], ikey[90];
-        int64_t off = starts[i], n = (i + 1 < nparts ? starts[i + 1] : st->bytes) - off;
+        int64_t off = c->starts[i], n = (i + 1 < c->n ? c->starts[i + 1] : c->bytes) - off;
         size_t n_idx = (size_t)((n + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) * REEL__HASH_BYTES;
         if ((rc = hash_part(fd, path, off, n, buf, idx, key)) == REEL_OK &&
             (rc = put_part(&l, key, fd, off, n, idx, n_idx, ikey, st)) == REEL_OK &&
@@ -240,7 +236,7 @@ int reel__publish_file(const char *path, int schema, const char *dest, int64_t p
     m = json_pack("{s:s, s:i, s:i, s:I, s:i, s:I, s:s, s:o, s:O}", "format",
                   "reel published store", "version", 3, "schema_version", schema,
                   "bytes", (json_int_t)st->bytes, "block_size", REEL__BLOCK_SIZE, "part_size",
-                  (json_int_t)part_bytes, "published_by", "reel " REEL_VERSION_STRING,
+                  (json_int_t)c->part_bytes, "published_by", "reel " REEL_VERSION_STRING,
                   "sequences", sequences_json(seqs, nseqs), "parts", parts);
     if (!m || !(text = json_dumps(m, JSON_COMPACT))) {
         rc = reel__err(REEL_NOMEM, "out of memory writing the manifest");
@@ -253,7 +249,6 @@ out:
     json_decref(parts);
     free(buf);
     free(idx);
-    free(starts);
     if (opened)
         reel__loc_close(&l);
     if (fd >= 0)

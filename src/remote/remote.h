@@ -32,18 +32,27 @@ typedef struct reel__pubstat {
     int64_t bytes, parts, uploaded_parts, uploaded_bytes;
 } reel__pubstat;
 
+/* How a snapshot is cut into parts: part_bytes (rounded up to whole blocks) each, except that
+ * a part ends where the head does (the file's pages up to its last B-tree root page, which
+ * change whenever rows are added), so the parts after it keep their boundaries. */
+typedef struct reel__cuts {
+    int64_t part_bytes, bytes; /* the part size, and the snapshot's size */
+    int64_t *starts;           /* where each part begins (malloc'd) */
+    size_t n;
+} reel__cuts;
+
+/* Cut the snapshot file at path for part_bytes (0: the default). */
+REEL__HIDDEN int reel__publish_cut(const char *path, int64_t part_bytes, reel__cuts *c);
+REEL__HIDDEN void reel__publish_cuts_free(reel__cuts *c);
+
 /* Publish the store file at path (a finished snapshot of store schema version schema,
- * rollback journal) to dest: parts of part_bytes (a multiple of the block size) named by the
- * SHA-256 of their content, each with its index object (its blocks' hashes), uploaded only when
- * missing, then the manifest listing them and seqs. */
-REEL__HIDDEN int reel__publish_file(const char *path, int schema, const char *dest,
-                                    int64_t part_bytes, const reel__pubseq *seqs, size_t nseqs,
+ * rollback journal, cut as c says) to dest: parts named by the SHA-256 of their content, each
+ * with its index object (its blocks' hashes), uploaded only when missing, then the manifest
+ * listing them and seqs. */
+REEL__HIDDEN int reel__publish_file(const char *path, int schema, const reel__cuts *c,
+                                    const char *dest, const reel__pubseq *seqs, size_t nseqs,
                                     reel__pubstat *st);
 
-/* Where the parts of the snapshot at path begin, cut for part_bytes (0: the default; rounded
- * up to whole blocks) as reel__publish_file cuts it: *starts (malloc'd) gets *n offsets. */
-REEL__HIDDEN int reel__publish_bounds(const char *path, int64_t part_bytes, int64_t **starts,
-                                      size_t *n);
 
 /* The last i < n with v[i] <= x, v ascending, v[0] <= x (which part holds offset or block x,
  * given where the parts begin). */
@@ -70,6 +79,8 @@ REEL__HIDDEN void reel__remote_stats(const reel__remote *r, int64_t *hits, int64
 
 /* SHA-256 of n bytes. */
 REEL__HIDDEN void reel__sha256(const void *data, size_t n, uint8_t md[32]);
+/* The first `digits` hex digits (lowercase) of a SHA-256 into hex (65 bytes). */
+REEL__HIDDEN void reel__hex(const uint8_t md[32], char *hex, int digits);
 /* SHA-256 of n bytes as lowercase hex (hex: 65 bytes; the first `digits` are written). */
 REEL__HIDDEN void reel__sha256_hex(const void *data, size_t n, char *hex, int digits);
 

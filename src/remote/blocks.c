@@ -1,0 +1,477 @@
+/*
+ * blocks.c - the blocks of a published store: the node's block cache, fetching and checking
+ * blocks, the parts' index objects, and fetching ahead.
+ *
+ * A block is found in the node's block cache (a directory of chunk files, each up to 16 blocks
+ * of one part, shared by every process of the node and by every store: parts are named by
+ * their content), or fetched with one ranged read of the part object that holds it, checked
+ * against its hash (once more on a mismatch, then REEL_CORRUPT naming part and block), and
+ * written to its chunk's file. The hashes come from the manifest (versions 1 and 2) or from
+ * the part's index object (version 3), fetched on the part's first miss, checked against the
+ * SHA-256 its name gives and kept in the block cache. A chunk file's lock makes concurrent
+ * processes wait for one download instead of making their own. When the cache grows over its
+ * limit, the least recently used chunks (by mtime, touched on use) go.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/hash.h"
+#include "remote/remote_impl.h"
+
+/* ---- the block cache ------------------------------------------------------------------------
+ *
+ * One file per chunk: REEL__CHUNK_BLOCKS consecutive blocks of one part object, named by the part's
+ * key and the chunk's number (part keys are content hashes, so a name always means the same
+ * bytes). A header of CHUNK_HEAD bytes records, per block, its length (0: not there) and its
+ * XXH64; block j's bytes lie at CHUNK_HEAD + j * REEL__BLOCK_SIZE (the file is sparse until it
+ * is full). A writer holds the file's flock, writes the blocks, then the header; a reader takes
+ * a block whose length and XXH64 match, so a block cut short by a crash or a disk filling up is
+ * fetched again, never served. Files rather than one per block: creating an inode costs more
+ * than the block's bytes (ext4 searches past recently deleted inodes, and a full cache deletes
+ * one for every one it makes). */
+
+#define CHUNK_HEAD 4096
+#define CHUNK_SUFFIX ".chunk"
+
+typedef struct chead {
+    char magic[8];
+    uint64_t reserved;
+    struct {
+        uint64_t len, sum;
+    } e[REEL__CHUNK_BLOCKS];
+} chead;
+
+static const char CHUNK_MAGIC[8] = "reelchk1";
+
+static int mkdirs(const char *path)
+{
+    char p[4096];
+    size_t i;
+    snprintf(p, sizeof p, "%.4000s", path);
+    for (i = 1; p[i]; i++)
+        if (p[i] == '/') {
+            p[i] = 0;
+            if (mkdir(p, 0700) != 0 && errno != EEXIST)
+                return -1;
+            p[i] = '/';
+        }
+    return mkdir(p, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static void cache_dir(reel__remote *r)
+{
+    const char *env = getenv("REEL_BLOCK_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME"), *mib = getenv("REEL_BLOCK_CACHE_MIB");
+    if (env && *env)
+        snprintf(r->cache, sizeof r->cache, "%s", env);
+    else if (xdg && *xdg)
+        snprintf(r->cache, sizeof r->cache, "%.4000s/reel/blocks", xdg);
+    else if (home && *home)
+        snprintf(r->cache, sizeof r->cache, "%.4000s/.cache/reel/blocks", home);
+    else
+        snprintf(r->cache, sizeof r->cache, "/tmp/reel-blocks-%d", (int)getuid());
+    r->cache_limit = (mib && atoll(mib) > 0 ? atoll(mib) : 4096) << 20;
+}
+
+typedef struct aged {
+    char name[REEL__HASH_HEX + sizeof CHUNK_SUFFIX];
+    time_t mtime;
+    int64_t size;
+} aged;
+
+static int by_age(const void *a, const void *b)
+{
+    time_t x = ((const aged *)a)->mtime, y = ((const aged *)b)->mtime;
+    return x < y ? -1 : x > y;
+}
+
+static int is_chunk_name(const char *name)
+{
+    return strlen(name) == REEL__HASH_HEX + strlen(CHUNK_SUFFIX) &&
+           strspn(name, "0123456789abcdef") == REEL__HASH_HEX &&
+           !strcmp(name + REEL__HASH_HEX, CHUNK_SUFFIX);
+}
+
+/* Over the limit: remove the least recently used chunks down to 80% of it (sizes as the disk
+ * counts them: the files are sparse). */
+static void cache_trim(reel__remote *r)
+{
+    DIR *d = opendir(r->cache);
+    struct dirent *e;
+    aged *v = NULL;
+    size_t n = 0, cap = 0, i;
+    int64_t total = 0;
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        char path[4200];
+        struct stat st;
+        if (!is_chunk_name(e->d_name))
+            continue;
+        snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, e->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (n == cap) {
+            aged *g = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v);
+            if (!g)
+                break;
+            v = g;
+        }
+        memcpy(v[n].name, e->d_name, sizeof v[n].name); /* its length was checked */
+        v[n].mtime = st.st_mtime;
+        v[n].size = (int64_t)st.st_blocks * 512;
+        total += v[n].size;
+        n++;
+    }
+    closedir(d);
+    qsort(v, n, sizeof *v, by_age);
+    for (i = 0; i < n && total > r->cache_limit / 5 * 4; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, v[i].name);
+        if (unlink(path) == 0)
+            total -= v[i].size;
+    }
+    free(v);
+}
+
+size_t reel__block_len(const reel__remote *r, int64_t b)
+{
+    int64_t at = b * REEL__BLOCK_SIZE;
+    return (size_t)(r->bytes - at < REEL__BLOCK_SIZE ? r->bytes - at : REEL__BLOCK_SIZE);
+}
+
+int reel__block_cache_open(reel__remote *r)
+{
+    cache_dir(r);
+    if (mkdirs(r->cache) != 0)
+        return reel__err(REEL_IO, "the block cache %s: %s (set REEL_BLOCK_CACHE)", r->cache,
+                         strerror(errno));
+    return REEL_OK;
+}
+
+/* The part holding block b (binary search of the parts' first blocks). */
+static int64_t part_of(const reel__remote *r, int64_t b)
+{
+    return (int64_t)reel__last_at_most(r->part_first, (size_t)r->nparts, b);
+}
+
+/* Where block b lives: its part, the chunk's first block and end (exclusive), the cache
+ * file's path. */
+typedef struct chunk {
+    int64_t part, first, end;
+    char path[4200];
+} chunk;
+
+static void chunk_of(const reel__remote *r, int64_t b, chunk *c)
+{
+    char id[4200], hex[65];
+    int64_t p = part_of(r, b), n = (b - r->part_first[p]) / REEL__CHUNK_BLOCKS;
+    c->part = p;
+    c->first = r->part_first[p] + n * REEL__CHUNK_BLOCKS;
+    c->end = c->first + REEL__CHUNK_BLOCKS < r->part_first[p + 1] ? c->first + REEL__CHUNK_BLOCKS
+                                                            : r->part_first[p + 1];
+    snprintf(id, sizeof id, "%.4000s#%lld", r->parts[p], (long long)n);
+    reel__sha256_hex(id, strlen(id), hex, REEL__HASH_HEX);
+    snprintf(c->path, sizeof c->path, "%.4000s/%s%s", r->cache, hex, CHUNK_SUFFIX);
+}
+
+int64_t reel__chunk_end(const reel__remote *r, int64_t b)
+{
+    chunk c;
+    chunk_of(r, b, &c);
+    return c.end;
+}
+
+static void head_read(int fd, chead *h)
+{
+    if (pread(fd, h, sizeof *h, 0) != (ssize_t)sizeof *h || memcmp(h->magic, CHUNK_MAGIC, 8))
+        memset(h, 0, sizeof *h);
+}
+
+/* Block b of chunk c from its file fd into dst, checked against the header: 1 when it was
+ * there whole (a local read gains nothing by taking more at once), else 0. */
+static int chunk_take(const reel__remote *r, int fd, const chunk *c, const chead *h, int64_t b,
+                      uint8_t *dst)
+{
+    int j = (int)(b - c->first);
+    size_t len = reel__block_len(r, b);
+    return h->e[j].len == len &&
+           pread(fd, dst, len, CHUNK_HEAD + (off_t)j * REEL__BLOCK_SIZE) == (ssize_t)len &&
+           reel__checksum(dst, len) == h->e[j].sum;
+}
+
+/* Used: touched, so the least recently used go first (at most every 10 s per file). */
+static void touch(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_mtime + 10 < time(NULL))
+        futimens(fd, NULL);
+}
+
+static int hex_digit(int ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* n bytes from 2n lowercase hex digits; -1 when h is not that. */
+int reel__unhex(const char *h, uint8_t *out, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        int a = hex_digit(h[2 * i]), b = a < 0 ? -1 : hex_digit(h[2 * i + 1]);
+        if (b < 0)
+            return -1;
+        out[i] = (uint8_t)(a * 16 + b);
+    }
+    return h[2 * n] ? -1 : 0;
+}
+
+/* An index object's name, "parts/<SHA-256 of its content>.idx": where the hex digits start,
+ * or NULL when key is not one. */
+const char *reel__index_hex(const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    if (n != 6 + 64 + 4 || strncmp(key, "parts/", 6) || strcmp(key + 70, ".idx") ||
+        strspn(key + 6, "0123456789abcdef") < 64)
+        return NULL;
+    return key + 6;
+}
+
+/* An index object checked against its name: its SHA-256, and want bytes. */
+static int index_ok(const char *key, const char *data, size_t len, size_t want)
+{
+    char hex[65];
+    if (len != want)
+        return 0;
+    reel__sha256_hex(data, len, hex, 64);
+    return !strncmp(hex, reel__index_hex(key), 64);
+}
+
+/* The hashes of part p's blocks into *out: listed in the manifest, or from the part's index
+ * object, found in the block cache or fetched, and checked against the SHA-256 its name
+ * gives. */
+static int part_hashes(reel__remote *r, int64_t p, const uint8_t **out)
+{
+    size_t want = (size_t)(r->part_first[p + 1] - r->part_first[p]) * REEL__HASH_BYTES, len = 0;
+    char path[4200], tmp[4300], *data = NULL;
+    int rc = REEL_OK, fd;
+    pthread_mutex_lock(&r->index_lock);
+    if (r->hashes[p])
+        goto out;
+    snprintf(path, sizeof path, "%.4000s/%.80s", r->cache, reel__index_hex(r->index[p]));
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        ssize_t got = (data = reel__malloc(want + 1)) ? read(fd, data, want + 1) : -1;
+        len = got > 0 ? (size_t)got : 0; /* want + 1: a longer file is a damaged one */
+        close(fd);
+        if (data && index_ok(r->index[p], data, len, want)) {
+            r->hashes[p] = (uint8_t *)data;
+            goto out;
+        }
+        free(data); /* damaged on this disk: fetched again */
+        data = NULL;
+    }
+    /* exactly the bytes it must hold: a longer object is not read whole (its first want
+     * bytes must still match its name) */
+    if (!(data = reel__malloc(want + 1))) {
+        rc = reel__err(REEL_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = reel__loc_read(&r->loc, r->index[p], 0, want, data, 0)) != REEL_OK) {
+        free(data);
+        goto out;
+    }
+    len = want;
+    if (!index_ok(r->index[p], data, len, want)) {
+        free(data);
+        rc = reel__err(REEL_CORRUPT,
+                       "%s: the index object %s (the hashes of %s) does not match its name or "
+                       "size: the object is damaged",
+                       r->loc.display, r->index[p], r->parts[p]);
+        goto out;
+    }
+    r->hashes[p] = (uint8_t *)data;
+    snprintf(tmp, sizeof tmp, "%.4100s.%d.tmp", path, (int)getpid());
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
+        int done = write(fd, data, len) == (ssize_t)len;
+        if (close(fd) != 0 || !done || rename(tmp, path) != 0)
+            unlink(tmp); /* no copy on this node: fetched again next time */
+    }
+out:
+    *out = r->hashes[p];
+    pthread_mutex_unlock(&r->index_lock);
+    return rc;
+}
+
+/* Fetch blocks [b, b + k) of one part in one ranged read (tries: see reel__loc_read) into buf,
+ * check each against its hash (the run once more on a mismatch). */
+static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t *buf, int tries)
+{
+    int64_t off = (b - r->part_first[c->part]) * REEL__BLOCK_SIZE;
+    const uint8_t *hashes;
+    size_t len = 0, o;
+    int i, fetches, rc, bad = -1;
+    if ((rc = part_hashes(r, c->part, &hashes)) != REEL_OK)
+        return rc;
+    hashes += (b - r->part_first[c->part]) * REEL__HASH_BYTES;
+    for (i = 0; i < k; i++)
+        len += reel__block_len(r, b + i);
+    for (fetches = 0; fetches < 2; fetches++) {
+        if ((rc = reel__loc_read(&r->loc, r->parts[c->part], (uint64_t)off, len, buf, tries)) !=
+            REEL_OK)
+            return rc;
+        for (i = 0, o = 0, bad = -1; i < k && bad < 0; o += reel__block_len(r, b + i), i++) {
+            uint8_t got[32];
+            reel__sha256(buf + o, reel__block_len(r, b + i), got);
+            if (memcmp(got, hashes + (size_t)i * REEL__HASH_BYTES, REEL__HASH_BYTES))
+                bad = i;
+        }
+        if (bad < 0)
+            break;
+    }
+    if (bad >= 0) {
+        int64_t from = off + (int64_t)bad * REEL__BLOCK_SIZE;
+        return reel__err(REEL_CORRUPT,
+                         "%s: block %lld (object %s, bytes %lld..%lld) does not match its hash "
+                         "as published, fetched twice: the object is damaged",
+                         r->loc.display, (long long)(b + bad), r->parts[c->part],
+                         (long long)from,
+                         (long long)(from + (int64_t)reel__block_len(r, b + bad) - 1));
+    }
+    atomic_fetch_add(&r->fetched, k);
+    atomic_fetch_add(&r->fetched_bytes, (long long)len);
+    return REEL_OK;
+}
+
+/* Blocks [b, b + k) (checked) into the chunk's file, then their header entries. */
+static void chunk_put(const reel__remote *r, int fd, const chunk *c, chead *h, int64_t b, int k,
+                      const uint8_t *src)
+{
+    int j = (int)(b - c->first), i;
+    size_t len = 0;
+    for (i = 0; i < k; i++)
+        len += reel__block_len(r, b + i);
+    if (pwrite(fd, src, len, CHUNK_HEAD + (off_t)j * REEL__BLOCK_SIZE) != (ssize_t)len)
+        return; /* a full disk: the blocks stay uncached, reads still work */
+    for (i = 0; i < k; i++, src += REEL__BLOCK_SIZE) {
+        h->e[j + i].len = reel__block_len(r, b + i);
+        h->e[j + i].sum = reel__checksum(src, reel__block_len(r, b + i));
+    }
+    memcpy(h->magic, CHUNK_MAGIC, 8);
+    if (pwrite(fd, h, sizeof *h, 0) != (ssize_t)sizeof *h)
+        return; /* the blocks stay unlisted: fetched again */
+}
+
+/* Blocks from b on into dst (room for REEL__CHUNK_BLOCKS): from the cache or the network, checked;
+ * *n gets how many (at least 1, at most run, all in b's chunk). A miss fetches, in one
+ * request, the blocks from b on that the chunk's file lacks: a reader going forward through
+ * the file makes one request per chunk. tries: see reel__loc_read. */
+int reel__block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, int *n, int tries)
+{
+    chunk c;
+    chead h;
+    int fd, k, rc = REEL_OK, j;
+    chunk_of(r, b, &c);
+    j = (int)(b - c.first);
+    if ((fd = open(c.path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        head_read(fd, &h);
+        *n = chunk_take(r, fd, &c, &h, b, dst);
+        if (*n)
+            touch(fd);
+        close(fd);
+        if (*n) {
+            atomic_fetch_add(&r->hits, *n);
+            return REEL_OK;
+        }
+    }
+    /* one download per block on the node: whoever holds the chunk's lock fetches, the others
+     * then find the blocks in its file */
+    fd = open(c.path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
+    memset(&h, 0, sizeof h);
+    if (fd >= 0)
+        head_read(fd, &h);
+    if (fd >= 0 && (*n = chunk_take(r, fd, &c, &h, b, dst)) > 0) {
+        atomic_fetch_add(&r->hits, *n);
+    } else {
+        /* the run: b and the blocks after it the file lacks, up to run */
+        for (k = 1; k < run && b + k < c.end && !h.e[j + k].len; k++)
+            ;
+        if ((rc = fetch_run(r, &c, b, k, dst, tries)) == REEL_OK) {
+            *n = k;
+            if (fd >= 0) {
+                chunk_put(r, fd, &c, &h, b, k, dst);
+                if ((atomic_fetch_add(&r->since_trim, (long long)k * REEL__BLOCK_SIZE) +
+                     (long long)k * REEL__BLOCK_SIZE) > r->cache_limit / 10) {
+                    atomic_store(&r->since_trim, 0);
+                    cache_trim(r);
+                }
+            }
+        }
+    }
+    if (fd >= 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+    }
+    return rc;
+}
+
+/* ---- fetching ahead --------------------------------------------------------------------- */
+
+static void *ahead_main(void *arg)
+{
+    reel__remote *r = arg;
+    uint8_t *buf = reel__malloc((size_t)REEL__CHUNK_BLOCKS * REEL__BLOCK_SIZE);
+    pthread_mutex_lock(&r->ahead_lock);
+    while (!r->ahead_stop) {
+        int64_t b = r->ahead_want;
+        int n;
+        if (b < 0 || !buf) {
+            pthread_cond_wait(&r->ahead_cond, &r->ahead_lock);
+            continue;
+        }
+        r->ahead_want = -1;
+        pthread_mutex_unlock(&r->ahead_lock);
+        /* into the block cache; one try (a close waits for it), a failure is the reader's to
+         * meet and report */
+        reel__block_get(r, b, REEL__CHUNK_BLOCKS, buf, &n, 1);
+        pthread_mutex_lock(&r->ahead_lock);
+    }
+    pthread_mutex_unlock(&r->ahead_lock);
+    free(buf);
+    return NULL;
+}
+
+/* Have the chunk holding block b fetched in the background (replacing a wish not yet taken). */
+void reel__ahead_post(reel__remote *r, int64_t b)
+{
+    pthread_mutex_lock(&r->ahead_lock);
+    if (!r->ahead_started && !r->ahead_stop)
+        r->ahead_started = pthread_create(&r->ahead_thread, NULL, ahead_main, r) == 0;
+    r->ahead_want = b;
+    pthread_cond_signal(&r->ahead_cond);
+    pthread_mutex_unlock(&r->ahead_lock);
+}
+
+void reel__ahead_stop(reel__remote *r)
+{
+    /* it ends after its request (never used in a child after fork(): the store refuses
+     * handles the parent made) */
+    pthread_mutex_lock(&r->ahead_lock);
+    r->ahead_stop = 1;
+    pthread_cond_signal(&r->ahead_cond);
+    pthread_mutex_unlock(&r->ahead_lock);
+    if (r->ahead_started)
+        pthread_join(r->ahead_thread, NULL);
+}
