@@ -1,7 +1,8 @@
 /* remote.h - published stores (src/remote): a store snapshot published as content-addressed
- * parts with a manifest (publish.c), and read back anywhere through a read-only SQLite VFS
- * that fetches fixed-size blocks, checks each against the manifest and keeps them in a block
- * cache on the node shared by its processes (vfs.c). */
+ * parts with their index objects and a manifest (publish.c), and read back anywhere through a
+ * read-only SQLite VFS (vfs.c) that fetches fixed-size blocks, checks each against its
+ * published hash and keeps them in a block cache on the node shared by its processes
+ * (blocks.c); locations and their objects in loc.c. */
 #ifndef REEL_REMOTE_REMOTE_H
 #define REEL_REMOTE_REMOTE_H
 
