@@ -105,6 +105,16 @@ REEL_API const char *reel_errstr(int code);
  */
 REEL_API const char *reel_errmsg(void);
 
+/*
+ * Sets (on != 0) or clears (on == 0) the process's interrupt flag. While it is set, every long
+ * remote operation in any thread (an HTTP/S3 request, its retries and the waits between them,
+ * opening or reading a published store, publishing) stops within about 100 ms and fails with
+ * REEL_INTERRUPTED; local reads are not affected. The flag stays set until cleared: a program
+ * that goes on after an interrupt clears it first.
+ * Async-signal-safe and thread-safe: meant to be called from a SIGINT or SIGTERM handler.
+ */
+REEL_API void reel_interrupt(int on);
+
 /* ---- pixel formats ------------------------------------------------------------------------ */
 
 /* Stored pixel formats. Values are stable. Names are FFmpeg's (see reel_pix_fmt_name). */

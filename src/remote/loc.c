@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/interrupt.h"
 #include "remote/loc.h"
 
 #define TRIES 5
@@ -183,6 +184,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 
 /* Set up one request of key (with query, already in SigV4's canonical form: parameters sorted
  * by name, values encoded; or NULL) on c. */
+/* libcurl's progress callback (several times a second, also while a transfer stalls): a nonzero
+ * return ends the transfer with CURLE_ABORTED_BY_CALLBACK. */
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)ctx, (void)dt, (void)dn, (void)ut, (void)un;
+    return reel__interrupted();
+}
+
 static int request(reel__loc *l, CURL *c, const char *key, const char *query,
                    struct curl_slist **h, char **url)
 {
@@ -198,6 +207,8 @@ static int request(reel__loc *l, CURL *c, const char *key, const char *query,
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled transfer ends after 20 s */
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 20L);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     if (l->kind == REEL__LOC_S3) {
         *h = curl_slist_append(*h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
         curl_easy_setopt(c, CURLOPT_AWS_SIGV4, l->sigv4);
@@ -221,6 +232,8 @@ static int transient(CURLcode cc, long status)
 static int status_error(const reel__loc *l, const char *key, const char *what, CURLcode cc,
                         long status)
 {
+    if (cc == CURLE_ABORTED_BY_CALLBACK || reel__interrupted())
+        return reel__err(REEL_INTERRUPTED, "%s: %s %s: interrupted", l->display, what, key);
     if (cc != CURLE_OK)
         return reel__err(REEL_IO, "%s: %s %s: %s (after %d tries)", l->display, what, key,
                          curl_easy_strerror(cc), TRIES);
@@ -236,14 +249,14 @@ static int status_error(const reel__loc *l, const char *key, const char *what, C
                      status >= 500 ? " (after retries)" : "");
 }
 
+/* The wait before try attempt + 2: 0.1, 0.2, 0.4, 0.8 s, in steps of 50 ms that end early when
+ * the process is interrupted. */
 static void backoff(int attempt)
 {
-    struct timespec ts = {0, (long)(100000000L << attempt)}; /* 0.1, 0.2, 0.4, 0.8 s */
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec = ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-    }
-    nanosleep(&ts, NULL);
+    const struct timespec step = {0, 50000000L};
+    int n;
+    for (n = 2 << attempt; n > 0 && !reel__interrupted(); n--)
+        nanosleep(&step, NULL);
 }
 
 /* One request of key (and query): set up by setup(c, ctx) after the common options,
@@ -260,6 +273,11 @@ static int perform(reel__loc *l, const char *key, const char *query,
     *status = 0;
     if (!c)
         return reel__err(REEL_NOMEM, "out of memory");
+    if (reel__interrupted()) {
+        give(l, c);
+        *cc = CURLE_ABORTED_BY_CALLBACK;
+        return REEL_OK;
+    }
     if ((rc = request(l, c, key, query, &h, &url)) == REEL_OK) {
         setup(c, ctx);
         *cc = curl_easy_perform(c);
