@@ -425,8 +425,9 @@ REEL_API int reel_cache_trim(reel_cache *cache, size_t target);
  * written back, then unpinned frames are dropped down to the level's target: half the
  * effective budget (MODERATE) or nothing (CRITICAL), and the freed memory is given back to the
  * system. The effective budget (reel_cache_stats.effective_budget) drops to that target, so
- * the cache does not refill at once: it rises again by 1/16 of the budget every 250 ms once no
- * pressure has been seen for 2 s. The configured budget stays. Errors as reel_cache_trim().
+ * the cache does not refill at once: it rises again by 1/16 of the budget for every 250 ms of
+ * calm once no pressure has been seen for 2 s (calm time passed without reads is credited at
+ * the next load). The configured budget stays. Errors as reel_cache_trim().
  */
 REEL_API int reel_cache_pressure(reel_cache *cache, int level);
 

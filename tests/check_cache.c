@@ -712,6 +712,47 @@ START_TEST(test_failed_load_message)
 }
 END_TEST
 
+/* ---- the effective budget's recovery, on simulated times ---- */
+
+/* After a cut, calm time counts when the budget is next consulted: every 250 ms of calm since
+ * the first raise was due earns 1/16 of the budget, at once. */
+START_TEST(test_calm_time_counts)
+{
+    const size_t B = 1600; /* a step of 100 */
+    reel__calm k = {B, 0, 0, 100000, 2000, 0};
+    k.now_ms = 100000 + 1999; /* pressure 1.999 s ago: still within the calm period */
+    ck_assert_uint_eq(reel__budget_recovered(&k), 0);
+    k.now_ms = 100000 + 2000; /* the calm period just ended: the first step */
+    ck_assert_uint_eq(reel__budget_recovered(&k), 100);
+    k.now_ms = 100000 + 2000 + 3 * 250 + 249; /* three more periods passed unconsulted */
+    ck_assert_uint_eq(reel__budget_recovered(&k), 400);
+    k.now_ms = 100000 + 62000; /* a quiet minute: the full budget at the first miss */
+    ck_assert_uint_eq(reel__budget_recovered(&k), B);
+    /* a raise at 2.5 s: the next is due 250 ms later, and credits what it finds */
+    k.effective = 200;
+    k.raised_ms = 102500;
+    k.now_ms = 102749;
+    ck_assert_uint_eq(reel__budget_recovered(&k), 200);
+    k.now_ms = 102750;
+    ck_assert_uint_eq(reel__budget_recovered(&k), 300);
+    k.now_ms = 102500 + 10 * 250;
+    ck_assert_uint_eq(reel__budget_recovered(&k), 1200);
+    /* a raise from before the pressure counts for nothing: calm starts with the pressure */
+    k.raised_ms = 50000;
+    k.now_ms = 100000 + 2000 + 250;
+    ck_assert_uint_eq(reel__budget_recovered(&k), 400);
+    /* nothing to recover, a tiny budget (a step of 1 byte), no overshoot */
+    k.effective = B;
+    ck_assert_uint_eq(reel__budget_recovered(&k), B);
+    k = (reel__calm){10, 3, 200000, 100000, 2000, 0};
+    ck_assert_uint_eq(reel__budget_recovered(&k), 10);
+    k.now_ms = 100000 + 2000 + 250;
+    ck_assert_uint_eq(reel__budget_recovered(&k), 5);
+    k = (reel__calm){B, 1550, 200000, 100000, 2000, 0};
+    ck_assert_uint_eq(reel__budget_recovered(&k), B);
+}
+END_TEST
+
 /* ---- threads: readers on shared frames, budget changes and trims, all at once ---- */
 
 typedef struct stress {
@@ -796,5 +837,6 @@ int main(void)
     tcase_add_test(tc, test_lazy_race);
     tcase_add_test(tc, test_failed_load_message);
     tcase_add_test(tc, test_threads_stress);
+    tcase_add_test(tc, test_calm_time_counts);
     return tu_run("cache", tc);
 }

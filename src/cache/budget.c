@@ -223,29 +223,53 @@ int reel_cache_trim(reel_cache *c, size_t target)
  * The effective budget is what memory pressure leaves the cache: every cut lowers it to the
  * cut's target, and while the monitor finds headroom short it is held at what is resident,
  * so a cache does not refill at full speed into memory the system needs. Once no pressure
- * has been seen for calm_ms (2 s by default), each miss may raise it by 1/16 of the budget,
- * at most every RAISE_MS (250 ms): from nothing back to the full budget in about 6 s, while
- * the monitor, which checks the headroom on the growth path, holds it again the moment the
- * headroom is short. SIZE_MAX: no pressure since the last full recovery.
+ * has been seen for calm_ms (2 s by default), it rises by 1/16 of the budget for every
+ * RAISE_MS (250 ms) of calm: a miss credits all the periods that passed since the last raise
+ * at once (a reader back after a quiet minute finds the full budget), while under steady
+ * reading it climbs from nothing to the full budget in about 6 s, and the monitor, which
+ * checks the headroom on the growth path, holds it again the moment the headroom is short.
+ * SIZE_MAX: no pressure since the last full recovery.
  */
 #define RAISE_MS 250
 
+size_t reel__budget_recovered(const reel__calm *k)
+{
+    long long from = k->pressure_ms + k->calm_ms - RAISE_MS; /* the first raise is due at
+                                                                pressure + calm */
+    size_t step = k->budget / 16 > 0 ? k->budget / 16 : 1, periods;
+    if (k->effective >= k->budget || k->now_ms - k->pressure_ms < k->calm_ms)
+        return k->effective;
+    if (k->raised_ms > from)
+        from = k->raised_ms;
+    if (k->now_ms - from < RAISE_MS)
+        return k->effective;
+    periods = (size_t)((k->now_ms - from) / RAISE_MS);
+    if (periods >= (k->budget - k->effective + step - 1) / step)
+        return k->budget;
+    return k->effective + periods * step;
+}
+
 size_t reel__cache_limit(reel_cache *c)
 {
-    size_t budget = atomic_load(&c->budget), eff = atomic_load(&c->effective), raised;
-    long long now, last;
-    if (eff >= budget)
-        return budget;
-    now = reel__mono_ms();
-    last = atomic_load(&c->raised_ms);
-    if (now - atomic_load(&c->pressure_ms) < atomic_load(&c->calm_ms) || now - last < RAISE_MS ||
-        !atomic_compare_exchange_strong(&c->raised_ms, &last, now))
-        return eff;
-    raised = eff + (budget / 16 > 0 ? budget / 16 : 1);
+    reel__calm k;
+    size_t raised;
+    long long last;
+    k.budget = atomic_load(&c->budget);
+    k.effective = atomic_load(&c->effective);
+    if (k.effective >= k.budget)
+        return k.budget;
+    k.now_ms = reel__mono_ms();
+    k.raised_ms = last = atomic_load(&c->raised_ms);
+    k.pressure_ms = atomic_load(&c->pressure_ms);
+    k.calm_ms = atomic_load(&c->calm_ms);
+    raised = reel__budget_recovered(&k);
+    if (raised == k.effective || !atomic_compare_exchange_strong(&c->raised_ms, &last, k.now_ms))
+        return k.effective;
     /* a cut or hold in between wins: only raise what is still there */
-    if (atomic_compare_exchange_strong(&c->effective, &eff, raised >= budget ? SIZE_MAX : raised))
-        eff = raised;
-    return eff < budget ? eff : budget;
+    if (atomic_compare_exchange_strong(&c->effective, &k.effective,
+                                       raised >= k.budget ? SIZE_MAX : raised))
+        k.effective = raised;
+    return k.effective < k.budget ? k.effective : k.budget;
 }
 
 static void lower_effective(reel_cache *c, size_t to)

@@ -135,6 +135,14 @@ REEL__HIDDEN size_t reel__cache_resident(reel_cache *c);
 REEL__HIDDEN size_t reel__cache_effective(reel_cache *c);
 /* How long pressure must be gone before the effective budget rises again. */
 REEL__HIDDEN void reel__cache_set_calm(reel_cache *c, int ms);
+/* The effective budget that calm time has earned (budget.c's rule, a pure function: tests
+ * give it simulated times): effective raised by budget/16 per 250 ms of calm since the later
+ * of the last raise and pressure_ms + calm_ms - 250, capped at budget. */
+typedef struct reel__calm {
+    size_t budget, effective;
+    long long now_ms, pressure_ms, calm_ms, raised_ms;
+} reel__calm;
+REEL__HIDDEN size_t reel__budget_recovered(const reel__calm *k);
 /* The growth hook: fn(ctx) runs on a loading thread whenever step bytes have been loaded
  * since the last call (fn NULL: none). Setting it waits for a call in progress. */
 REEL__HIDDEN void reel__cache_set_grow_hook(reel_cache *c, void (*fn)(void *ctx), void *ctx,
