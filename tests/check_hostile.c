@@ -156,6 +156,51 @@ START_TEST(test_rows_that_lie)
 }
 END_TEST
 
+/* Geometry edited to another of the same frame size (64x48 gray8 to 48x64, or to 32x32 rgb24):
+ * the checksum covers width, height and pixel format, so every frame is corrupt, by read,
+ * get and range; put back, every frame reads again. */
+static void expect_all_corrupt(const char *p)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_frame *f;
+    uint8_t buf[W * H * N];
+    int64_t i;
+    ck_assert_int_eq(open_seq(p, REEL_OPEN_READONLY, &s, &q), REEL_OK);
+    for (i = 0; i < N; i++) {
+        ck_assert_int_eq(reel_frame_read(q, i, buf, W * H, NULL), REEL_CORRUPT);
+        ck_assert_msg(strstr(reel_errmsg(), "checksum") && strstr(reel_errmsg(), "'s' frame"),
+                      "%s", reel_errmsg());
+        ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_CORRUPT);
+    }
+    ck_assert_int_eq(reel_frame_read_range(q, 0, N, buf, sizeof buf), REEL_CORRUPT);
+    reel_seq_close(q);
+    reel_close(s);
+}
+
+START_TEST(test_geometry_swapped)
+{
+    const char *p = make("swap.reel");
+    reel_store *s;
+    reel_seq *q;
+    uint8_t buf[W * H];
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE checksum_v = 2"), N);
+    tu_sql(p, "UPDATE reel_sequence SET width = 48, height = 64");
+    expect_all_corrupt(p);
+    tu_sql(p, "UPDATE reel_sequence SET width = 32, height = 32, pix_fmt = 'rgb24'");
+    expect_all_corrupt(p);
+    tu_sql(p, "UPDATE reel_sequence SET width = 64, height = 48, pix_fmt = 'gray8'");
+    ck_assert_int_eq(open_seq(p, REEL_OPEN_READONLY, &s, &q), REEL_OK);
+    ck_assert_int_eq(reel_frame_read(q, N - 1, buf, sizeof buf, NULL), REEL_OK);
+    reel_seq_close(q);
+    reel_close(s);
+    /* a checksum version that is not 1 binds the geometry too: a lie there is no way round */
+    tu_sql(p, "UPDATE reel_frame SET checksum_v = 7; UPDATE reel_sequence SET width = 48, "
+              "height = 64");
+    expect_all_corrupt(p);
+}
+END_TEST
+
 /* Files that are not stores: empty (left empty: a read never creates), truncated, text, a
  * directory. */
 START_TEST(test_not_stores)
@@ -306,6 +351,7 @@ int main(void)
     tcase_add_test(tc, test_numbers_out_of_range);
     tcase_add_test(tc, test_counts_that_lie);
     tcase_add_test(tc, test_rows_that_lie);
+    tcase_add_test(tc, test_geometry_swapped);
     tcase_add_test(tc, test_not_stores);
     tcase_add_test(tc, test_views_repaired);
     tcase_add_test(tc, test_read_only_media);

@@ -168,6 +168,8 @@ START_TEST(test_checksums_of_existing_stores)
     ck_assert_int_eq(reel_seq_list(s, fixture_seq, s), REEL_OK);
     ck_assert_int_eq(reel_close(s), REEL_OK);
     ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frames WHERE ref IS NULL"), 18);
+    /* their checksums stay of version 1 (the pixels alone) */
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE checksum_v = 1"), 18);
     ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_sequences WHERE codec = 'intra'"), 3);
 }
 END_TEST

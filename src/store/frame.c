@@ -68,8 +68,9 @@ static int append_begin(appender *a)
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(a->db,
                                 "INSERT INTO reel_frame(seq_id, idx, pts, duration, flags, status, "
-                                "filter, level, checksum, raw_bytes, stored_bytes, blob_id) "
-                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                "filter, level, checksum, raw_bytes, stored_bytes, blob_id, "
+                                "checksum_v) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                "?11, ?12, " REEL__STR(REEL__CHECKSUM_V) ")",
                                 -1, &a->frame, NULL);
     return rc == SQLITE_OK ? REEL_OK : reel__sqlerr(a->db, rc, "appending frames");
 }
@@ -141,7 +142,7 @@ int reel__frame_encode(reel__codec *c, int level, const reel__seqrec *q, int64_t
     if ((rc = reel__encode_ref(c, filter, level, &g, f->pixels, ref, &b, intra_len)) == REEL_OK) {
         e->blob = b.data;
         e->len = b.len;
-        e->checksum = b.checksum;
+        e->checksum = b.checksum ^ reel__geom_mask(&g); /* REEL__CHECKSUM_V */
         e->filter = b.filter;
     }
     return rc;

@@ -11,16 +11,34 @@
  * their positions counted from the first of them. */
 #define REEL__FRAME_COLUMNS                                                                   \
     "f.pts, f.duration, f.flags, f.status, f.filter, f.checksum, f.raw_bytes, f.stored_bytes, " \
-    "b.data"
+    "b.data, f.checksum_v"
 #define REEL__FRAME_FROM " FROM reel_frame AS f LEFT JOIN reel_blob AS b ON b.id = f.blob_id "
 enum {
     REEL__COL_PTS, REEL__COL_DURATION, REEL__COL_FLAGS, REEL__COL_STATUS, REEL__COL_FILTER,
-    REEL__COL_CHECKSUM, REEL__COL_RAW, REEL__COL_STORED, REEL__COL_DATA, REEL__COL_N
+    REEL__COL_CHECKSUM, REEL__COL_RAW, REEL__COL_STORED, REEL__COL_DATA, REEL__COL_SUMV,
+    REEL__COL_N
 };
 
+/* What a frame's checksum covers (reel_frame.checksum_v, schema/008_checksum_geometry.sql):
+ * 1, the raw pixels' XXH64 alone; 2 (every frame written now), that XOR this mask of the
+ * geometry. The mask is splitmix64's finaliser of (format, width, height) packed into 64 bits:
+ * a bijection, so two geometries never share a mask and a frame read under any geometry but
+ * its own fails the codec's checksum comparison. */
+#define REEL__CHECKSUM_V 2
+static inline uint64_t reel__geom_mask(const reel__geom *g)
+{
+    uint64_t x = ((uint64_t)(uint32_t)g->fmt << 32) | ((uint64_t)(g->width & 0xffff) << 16) |
+                 (uint64_t)(g->height & 0xffff);
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
 /* The stored frame of the row st is on, its columns from col0 (s->seq_name, index, geom and
- * frame_size are the caller's). A header function, so that the sqlite3 extension compiles it
- * against the host's API routines. */
+ * frame_size are the caller's, set before: a checksum of version 2 is turned back into the
+ * pixels' XXH64 with s->geom's mask). A header function, so that the sqlite3 extension
+ * compiles it against the host's API routines. */
 static inline void reel__frame_row(sqlite3_stmt *st, int col0, reel__stored *s)
 {
     s->status = sqlite3_column_int(st, col0 + REEL__COL_STATUS);
@@ -31,9 +49,12 @@ static inline void reel__frame_row(sqlite3_stmt *st, int col0, reel__stored *s)
     s->present = sqlite3_column_type(st, col0 + REEL__COL_DATA) != SQLITE_NULL;
     s->data = s->present ? sqlite3_column_blob(st, col0 + REEL__COL_DATA) : NULL;
     s->len = s->present ? (size_t)sqlite3_column_bytes(st, col0 + REEL__COL_DATA) : 0;
+    if (sqlite3_column_int64(st, col0 + REEL__COL_SUMV) != 1) /* 2, or damage: bound */
+        s->checksum ^= reel__geom_mask(&s->geom);
 }
 
-/* A frame compressed and ready to insert; blob NULL for a frame without pixels. */
+/* A frame compressed and ready to insert; blob NULL for a frame without pixels. checksum is
+ * of version REEL__CHECKSUM_V (bound to the sequence's geometry). */
 typedef struct reel__encoded {
     const void *blob;
     size_t len;
