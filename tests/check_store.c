@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reel.h"
 #include "store/schema.h"
 #include "testutil.h"
+#include "tier/handles.h"
 
 static const reel_seq_params params = {64, 48, REEL_PIX_RGB24, {1, 30}, "unit test", 0, 0};
 
@@ -396,6 +398,146 @@ START_TEST(test_views)
 }
 END_TEST
 
+/* ---- the file replaced under an open store -------------------------------------------- */
+
+enum { RW = 32, RH = 24, RN = 12, READERS = 6 };
+
+typedef struct replaced {
+    reel_seq *q;
+    const char *path;
+    int wrong, refused, other; /* frames of another store, clear refusals, anything else */
+} replaced;
+
+/* Read every frame: each one is frame i of the store first opened (tu_fill(i)), or refused
+ * with the message naming the store; never another store's pixels. */
+static void *read_all(void *arg)
+{
+    replaced *r = arg;
+    uint8_t buf[RW * RH], want[RW * RH];
+    int i, rc, wrong = 0, refused = 0, other = 0;
+    for (i = 0; i < RN; i++) {
+        rc = reel_frame_read(r->q, i, buf, sizeof buf, NULL);
+        tu_fill(want, REEL_PIX_GRAY8, RW, RH, (uint32_t)i);
+        if (rc == REEL_OK)
+            wrong += memcmp(buf, want, sizeof buf) != 0;
+        else if (rc == REEL_IO && strstr(reel_errmsg(), r->path) &&
+                 strstr(reel_errmsg(), "was replaced on disk since it was opened: open it again"))
+            refused++;
+        else
+            other++;
+    }
+    __atomic_add_fetch(&r->wrong, wrong, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&r->refused, refused, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&r->other, other, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+/* A store "s" of RN frames: tu_fill(first + i). */
+static void make_gray(const char *name, uint32_t first)
+{
+    reel_seq_params p = {RW, RH, REEL_PIX_GRAY8, {1, 25}, NULL, 0, 0};
+    uint8_t buf[RW * RH];
+    reel_store *s;
+    reel_seq *q;
+    int i;
+    ck_assert_int_eq(reel_open(tu_path(name), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
+    ck_assert_int_eq(reel_seq_create(s, "s", &p, &q), REEL_OK);
+    for (i = 0; i < RN; i++) {
+        reel_frame_in in = {buf, sizeof buf, i, 1, 0, REEL_STATUS_OK};
+        tu_fill(buf, REEL_PIX_GRAY8, RW, RH, first + (uint32_t)i);
+        ck_assert_int_eq(reel_frame_append(q, &in, NULL), REEL_OK);
+    }
+    reel_seq_close(q);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+}
+
+/* Another store renamed over the path of an open one, opened read-only or read-write: the
+ * read connections it holds keep reading the file they opened; a new connection (a new
+ * reader thread, SQL of the user's, a write) is refused with a message naming the store. */
+static void replaced_under(int flags)
+{
+    replaced r = {NULL, NULL, 0, 0, 0};
+    reel__reader *held[16];
+    pthread_t t[READERS];
+    char path[4096], other[4096];
+    reel_store *s;
+    sqlite3 *db;
+    int i, n = 0;
+    make_gray("a.reel", 0);
+    make_gray("b.reel", 5000);
+    snprintf(path, sizeof path, "%s", tu_path("a.reel"));
+    snprintf(other, sizeof other, "%s", tu_path("b.reel"));
+    r.path = path;
+    ck_assert_int_eq(reel_open(path, flags, NULL, &s), REEL_OK);
+    ck_assert_int_eq(reel_seq_open(s, "s", &r.q), REEL_OK);
+    ck_assert_int_eq(reel_store_set_readahead(s, 0, 1), REEL_OK);
+    for (i = 0; i < READERS; i++) /* readers open connections: the pool grows */
+        pthread_create(&t[i], NULL, read_all, &r);
+    for (i = 0; i < READERS; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_int_eq(r.wrong + r.refused + r.other, 0);
+    ck_assert_int_eq(rename(other, path), 0);
+    /* the pool's connections still read the file first opened, from the cache or not (a
+     * read-write open cannot save its access counts to a file no longer there) */
+    i = reel_cache_trim(reel_cache_default(), 0);
+    ck_assert_int_eq(i, flags & REEL_OPEN_READONLY ? REEL_OK : REEL_IO);
+    read_all(&r);
+    ck_assert_int_eq(r.wrong + r.refused + r.other, 0);
+    /* with every pooled connection taken, a read needs a new one: refused */
+    while (n < 16 && s->db->pool && reel__reader_get(s->db, &held[n]) == REEL_OK)
+        n++;
+    ck_assert_int_gt(n, 0);
+    read_all(&r);
+    ck_assert_int_eq(r.refused, RN);
+    ck_assert_int_eq(reel_store_sql(s, &db), REEL_IO);
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "replaced on disk"));
+    while (n > 0)
+        reel__reader_put(s->db, held[--n]);
+    /* readers in new threads, more than the pool holds: right frames or refusals only */
+    r.refused = 0;
+    for (i = 0; i < READERS; i++)
+        pthread_create(&t[i], NULL, read_all, &r);
+    for (i = 0; i < READERS; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_int_eq(r.wrong, 0);
+    ck_assert_int_eq(r.other, 0);
+    if (!(flags & REEL_OPEN_READONLY)) { /* a write would go to the file no longer there */
+        uint8_t px[RW * RH] = {0};
+        reel_frame_in in = {px, sizeof px, 100, 1, 0, REEL_STATUS_OK};
+        ck_assert_int_eq(reel_frame_append(r.q, &in, NULL), REEL_IO);
+        ck_assert_ptr_nonnull(strstr(reel_errmsg(), "replaced on disk"));
+    }
+    reel_seq_close(r.q);
+    reel_close(s);
+    /* the store now at the path is the other one, whole */
+    ck_assert_int_eq(tu_sql_int(path, "SELECT count(*) FROM reel_frame"), RN);
+    ck_assert_int_eq(reel_open(path, REEL_OPEN_READONLY, NULL, &s), REEL_OK);
+    reel_close(s);
+}
+
+START_TEST(test_replaced_under_readers)
+{
+    replaced_under(REEL_OPEN_READONLY);
+    ck_assert_int_eq(tu_sh("rm -f '%s'*", tu_path("a.reel")), 0);
+    replaced_under(0);
+}
+END_TEST
+
+/* Removed under an open store: a new connection says so, and creates nothing. */
+START_TEST(test_removed_under_store)
+{
+    reel_store *s;
+    sqlite3 *db;
+    make_gray("a.reel", 0);
+    ck_assert_int_eq(reel_open(tu_path("a.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
+    ck_assert_int_eq(unlink(tu_path("a.reel")), 0);
+    ck_assert_int_eq(reel_store_sql(s, &db), REEL_IO);
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "was removed from disk since it was opened"));
+    ck_assert_int_eq(access(tu_path("a.reel"), F_OK), -1);
+    reel_close(s);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tu_tcase("store", 60);
@@ -410,5 +552,7 @@ int main(void)
     tcase_add_test(tc, test_misuse);
     tcase_add_test(tc, test_errmsg_thread_local);
     tcase_add_test(tc, test_views);
+    tcase_add_test(tc, test_replaced_under_readers);
+    tcase_add_test(tc, test_removed_under_store);
     return tu_run("store", tc);
 }

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,37 @@ char *reel__sdb_uri(const char *path, const char *query)
     return u;
 }
 
+/* REEL_IO when the store's path no longer names the file this open found there (another file
+ * renamed over it, or it was removed): SQLite opens connections by name, so a new one would
+ * read another store. The first connection records the file (s->have_id). A published store
+ * (s->vfs) is immutable and never checked. */
+static int same_file(reel__sdb *s)
+{
+    struct stat st;
+    int found = stat(s->path, &st) == 0;
+    if (s->vfs)
+        return REEL_OK;
+    if (!s->have_id) {
+        s->have_id = found;
+        s->dev = found ? st.st_dev : 0;
+        s->ino = found ? st.st_ino : 0;
+        return REEL_OK;
+    }
+    if (!found)
+        return reel__err(REEL_IO, "%s was removed from disk since it was opened (%s): open it "
+                                  "again",
+                         s->path, strerror(errno));
+    if (st.st_dev != s->dev || st.st_ino != s->ino)
+        return reel__err(REEL_IO, "%s was replaced on disk since it was opened: open it again",
+                         s->path);
+    return REEL_OK;
+}
+
 /* A connection to the store: the writer (readonly 0), or a reader; a reader of a read-only
- * open uses mode=ro, or immutable=1 on read-only media (s->immutable). */
-static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
+ * open uses mode=ro, or immutable=1 on read-only media (s->immutable). Refused, before and
+ * after SQLite opens the file and before anything is read from it, when the path no longer
+ * names the file the store's first connection opened (same_file). */
+static int db_connect(reel__sdb *s, int readonly, sqlite3 **out)
 {
     int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_URI;
     sqlite3 *db = NULL;
@@ -61,12 +90,18 @@ static int db_connect(const reel__sdb *s, int readonly, sqlite3 **out)
         oflags |= SQLITE_OPEN_READONLY;
     else
         oflags |= SQLITE_OPEN_READWRITE | ((s->flags & REEL_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    if (s->have_id && (rc = same_file(s)) != REEL_OK)
+        return rc;
     if (!(uri = reel__sdb_uri(s->path, !readonly ? "" : s->immutable ? "immutable=1" : "mode=ro")))
         return reel__err(REEL_NOMEM, "out of memory");
     rc = sqlite3_open_v2(uri, &db, oflags, s->vfs);
     free(uri);
     if (rc != SQLITE_OK) {
         rc = reel__sqlerr(db, rc, s->path);
+        sqlite3_close(db);
+        return rc;
+    }
+    if ((rc = same_file(s)) != REEL_OK) {
         sqlite3_close(db);
         return rc;
     }
@@ -256,8 +291,11 @@ void reel__reader_put(reel__sdb *s, reel__reader *r)
 
 int reel__writer_lock(reel__sdb *s)
 {
+    int rc;
     if (!s->wdb)
         return reel__err(REEL_READONLY, "%s: store was opened read-only", s->path);
+    if ((rc = same_file(s)) != REEL_OK) /* writes would go to a file no longer there */
+        return rc;
     pthread_mutex_lock(&s->wlock);
     return REEL_OK;
 }

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "codec/codec.h"
 
@@ -31,6 +32,9 @@ typedef struct reel__sdb {
     size_t max_frame;       /* the largest frame a sequence may have in this open, in bytes */
     int immutable;          /* read-only media: opened with SQLite's immutable=1 */
     char *vfs;              /* the SQLite VFS of a published store (NULL: the default) */
+    int have_id;            /* dev and ino: the file the first connection opened (store.c) */
+    dev_t dev;
+    ino_t ino;
     pthread_mutex_t lock;   /* guards pool */
     reel__reader *pool;     /* idle read connections */
     pthread_mutex_t wlock;  /* serialises every use of wdb and wcodec */
@@ -67,7 +71,8 @@ REEL__HIDDEN char *reel__sdb_uri(const char *path, const char *query);
 /* Take an idle read connection (opening one if none), and give it back. */
 REEL__HIDDEN int reel__reader_get(reel__sdb *d, reel__reader **r);
 REEL__HIDDEN void reel__reader_put(reel__sdb *d, reel__reader *r);
-/* Lock the writer; REEL_READONLY on a read-only store. */
+/* Lock the writer; REEL_READONLY on a read-only store, REEL_IO when the store's path no
+ * longer names the file opened (replaced or removed: writes would be lost). */
 REEL__HIDDEN int reel__writer_lock(reel__sdb *d);
 REEL__HIDDEN void reel__writer_unlock(reel__sdb *d);
 
