@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "reel.h"
 
 /* ---- errors -------------------------------------------------------------------------------- */
@@ -32,12 +34,41 @@ static PyObject *Error;            /* reel.Error */
 static PyObject *errors[NCODES];   /* the class for each result code */
 static PyObject *SequenceNotFound; /* also a KeyError */
 
-/* Raise the exception of rc with libreel's message for this thread; NULL. */
-static PyObject *fail(int rc)
+static PyObject *NoSuchFile;        /* a missing store or video: also a FileNotFoundError */
+static PyObject *FormatError;       /* an unknown pixel format name: also a ValueError */
+
+/* libreel's message as Python says it: without the C function's name in front ("reel_x: "),
+ * and C flags named as the Python arguments that set them. A new reference, or NULL. */
+static PyObject *python_message(const char *msg)
 {
-    PyObject *cls = rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error, *e, *code;
-    const char *msg = reel_errmsg();
-    e = PyObject_CallFunction(cls, "s", msg && *msg ? msg : reel_errstr(rc));
+    static const char *const says[][2] = {
+        {"pass REEL_OPEN_CREATE to create it", "open it with mode='w' to create it"},
+        {"REEL_OPEN_READONLY and REEL_OPEN_CREATE", "mode='r' and mode='w'"},
+    };
+    PyObject *s, *t;
+    size_t i, n = strspn(msg, "abcdefghijklmnopqrstuvwxyz_.");
+    if (!strncmp(msg, "reel_", 5) && !strncmp(msg + n, ": ", 2))
+        msg += n + 2;
+    if (!(s = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace")))
+        return NULL;
+    for (i = 0; s && i < sizeof says / sizeof says[0]; i++) {
+        PyObject *a = PyUnicode_FromString(says[i][0]), *b = PyUnicode_FromString(says[i][1]);
+        t = a && b ? PyUnicode_Replace(s, a, b, -1) : NULL;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        Py_SETREF(s, t);
+    }
+    return s;
+}
+
+/* Raise cls (a reel error class) with the message text, its .code set to rc; NULL. */
+static PyObject *raise_coded(PyObject *cls, int rc, PyObject *text)
+{
+    PyObject *e, *code;
+    if (!text)
+        return NULL;
+    e = PyObject_CallOneArg(cls, text);
+    Py_DECREF(text);
     if (!e)
         return NULL;
     if ((code = PyLong_FromLong(rc))) {
@@ -49,6 +80,48 @@ static PyObject *fail(int rc)
     return NULL;
 }
 
+/* Raise the exception of rc with libreel's message for this thread; NULL. */
+static PyObject *fail(int rc)
+{
+    PyObject *cls = rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error;
+    const char *msg = reel_errmsg();
+    return raise_coded(cls, rc, python_message(msg && *msg ? msg : reel_errstr(rc)));
+}
+
+/* fail() for opening a file: a missing one raises NoSuchFile (NotFoundError and
+ * FileNotFoundError). */
+static PyObject *fail_file(int rc)
+{
+    const char *msg = reel_errmsg();
+    if (rc != REEL_NOTFOUND)
+        return fail(rc);
+    return raise_coded(NoSuchFile, rc, python_message(msg && *msg ? msg : reel_errstr(rc)));
+}
+
+/* A pixel format name (any case; "native" where allow_native) as a reel_pix_fmt: 0, or -1
+ * with FormatError naming what and the choices. */
+static int pix_fmt_arg(const char *what, const char *name, int allow_native, int *fmt)
+{
+    char low[32], list[160] = "";
+    size_t i;
+    int f;
+    for (i = 0; name[i] && i < sizeof low - 1; i++)
+        low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+    low[i] = 0;
+    if (!name[i] && allow_native && !strcmp(low, "native")) {
+        *fmt = REEL_PIX_NATIVE;
+        return 0;
+    }
+    if (!name[i] && reel_pix_fmt_from_name(low, fmt) == REEL_OK)
+        return 0;
+    for (f = 1; reel_pix_fmt_name(f); f++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", f > 1 ? ", " : "",
+                 reel_pix_fmt_name(f));
+    raise_coded(FormatError, REEL_UNSUPPORTED,
+                PyUnicode_FromFormat("%s '%s': not a pixel format reel stores; one of %s%s",
+                                     what, name, list, allow_native ? ", or 'native'" : ""));
+    return -1;
+}
 /* ---- objects ------------------------------------------------------------------------------- */
 
 typedef struct SeqObject SeqObject;
@@ -496,6 +569,8 @@ static int64_t seq_index(SeqObject *q, PyObject *key)
     return (int64_t)i;
 }
 
+static PyObject *seq_fancy(SeqObject *q, PyObject *key); /* the Python face, below */
+
 /* The array of frame fo, viewing its pixels: fo becomes its base (reference stolen). */
 static PyObject *view_of(SeqObject *q, FrameObject *fo)
 {
@@ -580,6 +655,8 @@ static PyObject *seq_subscript(SeqObject *q, PyObject *key)
         PyMem_Free(idx);
         return arr;
     }
+    if (PyList_Check(key) || PyArray_Check(key) || PyRange_Check(key))
+        return seq_fancy(q, key);
     return PyErr_Format(PyExc_TypeError, "sequence indexes are integers or slices, not %s",
                         Py_TYPE(key)->tp_name);
 }
@@ -615,18 +692,6 @@ static int64_t *index_list(SeqObject *q, PyObject *obj, Py_ssize_t *n)
     return idx;
 }
 
-static PyObject *seq_get_batch(SeqObject *q, PyObject *arg)
-{
-    Py_ssize_t n;
-    int64_t *idx;
-    PyObject *arr;
-    if (check_seq(q) || !(idx = index_list(q, arg, &n)))
-        return NULL;
-    arr = copy_frames(q, idx, n);
-    PyMem_Free(idx);
-    return arr;
-}
-
 static PyObject *seq_window(SeqObject *q, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"center", "radius", NULL};
@@ -660,22 +725,62 @@ static PyObject *seq_frame(SeqObject *q, PyObject *arg)
     return (PyObject *)frame_get(q, i, REEL_GET_LAZY);
 }
 
+/* The pts that seconds (a number; from the first frame when zero) stands for; -1 with an
+ * error for what is not a finite number of seconds within reach. */
+static int seconds_to_pts(SeqObject *q, PyObject *sobj, int zero, int64_t *pts)
+{
+    reel_rational tb = q->info.time_base;
+    reel_frame_info fi;
+    double sec, v;
+    if (!PyNumber_Check(sobj) || PyBool_Check(sobj) || PyUnicode_Check(sobj)) {
+        PyErr_Format(PyExc_TypeError, "seconds: a number, not %s", Py_TYPE(sobj)->tp_name);
+        return -1;
+    }
+    if ((sec = PyFloat_AsDouble(sobj)) == -1 && PyErr_Occurred())
+        return -1;
+    v = sec * tb.den / tb.num;
+    if (!isfinite(v) || fabs(v) > 9e15) {
+        PyObject *r = PyObject_Repr(sobj);
+        if (r)
+            raise_coded(errors[REEL_INVALID], REEL_INVALID,
+                        PyUnicode_FromFormat("seconds=%U: not a finite time within reach", r));
+        Py_XDECREF(r);
+        return -1;
+    }
+    *pts = (int64_t)floor(v + 1e-9);
+    if (zero && reel_frame_info_get(q->q, 0, &fi) == REEL_OK)
+        *pts += fi.pts;
+    return 0;
+}
+
 static PyObject *seq_index_at(SeqObject *q, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"seconds", NULL};
-    double sec;
-    int64_t idx = 0;
-    int rc;
-    reel_rational tb = q->info.time_base;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "d:index_at", kwlist, &sec) || check_seq(q))
+    static char *kwlist[] = {"seconds", "pts", "zero", NULL};
+    PyObject *sobj = Py_None, *pobj = Py_None;
+    int64_t idx = 0, pts;
+    int rc, zero = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$Op:index_at", kwlist, &sobj, &pobj, &zero) ||
+        check_seq(q))
         return NULL;
-    if (!isfinite(sec) || fabs(sec) > 1e12)
-        return PyErr_Format(PyExc_ValueError, "seconds %g is out of range", sec);
+    if ((sobj == Py_None) == (pobj == Py_None))
+        return PyErr_Format(PyExc_TypeError, "index_at: give seconds or pts (one of them)");
+    if (pobj != Py_None) {
+        long long v;
+        if (!PyIndex_Check(pobj) || PyBool_Check(pobj))
+            return PyErr_Format(PyExc_TypeError, "pts: an integer, not %s",
+                                Py_TYPE(pobj)->tp_name);
+        if ((v = PyLong_AsLongLong(pobj)) == -1 && PyErr_Occurred())
+            return NULL;
+        pts = v;
+    } else if (seconds_to_pts(q, sobj, zero, &pts) < 0)
+        return NULL;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_seq_find_pts(q->q, (int64_t)floor(sec * tb.den / tb.num + 1e-9), &idx);
+    rc = reel_seq_find_pts(q->q, pts, &idx);
     Py_END_ALLOW_THREADS
     if (rc == REEL_NOTFOUND)
-        return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
+        return PyErr_Format(PyExc_IndexError, "%U: no frame is shown at %s %R%s", q->name,
+                            pobj != Py_None ? "pts" : "seconds",
+                            pobj != Py_None ? pobj : sobj, zero ? " (from the first frame)" : "");
     return rc == REEL_OK ? PyLong_FromLongLong(idx) : fail(rc);
 }
 
@@ -779,8 +884,8 @@ static PyObject *seq_get(SeqObject *q, PyObject *args, PyObject *kw)
         return NULL;
     if (!name)
         return seq_subscript(q, key);
-    if (reel_pix_fmt_from_name(name, &to) != REEL_OK)
-        return fail(REEL_UNSUPPORTED);
+    if (pix_fmt_arg("pix_fmt", name, 0, &to) < 0)
+        return NULL;
     if ((i = seq_index(q, key)) < 0 || !(fo = frame_get(q, i, 0)))
         return NULL;
     {
@@ -899,6 +1004,478 @@ static PyObject *seq_repr(SeqObject *q)
                                 q->info.height, reel_pix_fmt_name(q->info.pix_fmt));
 }
 
+static int named(const char *what, const char *value, const char *const *names, int n,
+                 int *out);
+
+/* ---- Sequence: the Python face (reel/__init__.py builds its methods on these) ---------------- */
+
+/* What a gather does with a frame that has no pixels (status 'skipped'). */
+enum { MISSING_RAISE, MISSING_SKIP, MISSING_REPEAT, MISSING_BLACK };
+
+static int missing_arg(PyObject *o, int *out)
+{
+    static const char *const names[] = {"raise", "skip", "repeat", "black"};
+    const char *s;
+    *out = MISSING_RAISE;
+    if (!o || o == Py_None)
+        return 0;
+    if (!PyUnicode_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "missing: 'raise', 'skip', 'repeat' or 'black', not %s",
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    return (s = PyUnicode_AsUTF8(o)) ? named("missing", s, names, 4, out) : -1;
+}
+
+/* A black frame of q's format at dst (the GIL released): zeros for RGB and grey, FFmpeg's
+ * conversion of black RGB for YUV. */
+static int black_frame(const reel_seq_info *i, char *dst)
+{
+    reel_image im = {REEL_PIX_RGB24, i->width, i->height, NULL, 0};
+    void *out = NULL, *rgb;
+    size_t n = 0;
+    int rc;
+    if (i->pix_fmt == REEL_PIX_RGB24 || i->pix_fmt == REEL_PIX_BGR24 ||
+        i->pix_fmt == REEL_PIX_GRAY8 || i->pix_fmt == REEL_PIX_GRAY16LE) {
+        memset(dst, 0, i->frame_size);
+        return REEL_OK;
+    }
+    im.size = (size_t)i->width * (size_t)i->height * 3;
+    if (!(rgb = calloc(1, im.size)))
+        return REEL_NOMEM;
+    im.pixels = rgb;
+    rc = reel_frame_convert(&im, i->pix_fmt, &out, &n);
+    if (rc == REEL_OK)
+        memcpy(dst, out, n < i->frame_size ? n : i->frame_size);
+    reel_free(out);
+    free(rgb);
+    return rc;
+}
+
+/* Stand in for the frames without pixels (got[k] == 0) by the policy: the nearest earlier
+ * frame with pixels (else the next one, else black) for REPEAT, black for BLACK; got[k] = 2
+ * for a stand-in. SKIP leaves them. */
+static int stand_in(const reel_seq_info *info, int missing, char *dst, unsigned char *got,
+                    size_t n)
+{
+    size_t fs = info->frame_size, k, j;
+    int rc = REEL_OK;
+    for (k = 0; k < n && rc == REEL_OK; k++) {
+        if (got[k] || missing == MISSING_SKIP)
+            continue;
+        for (j = k; missing == MISSING_REPEAT && j-- > 0 && got[j] != 1;)
+            ;
+        if (missing == MISSING_REPEAT && j >= k) /* none before: the next one */
+            for (j = k + 1; j < n && got[j] != 1; j++)
+                ;
+        if (missing == MISSING_REPEAT && j < n)
+            memcpy(dst + k * fs, dst + j * fs, fs);
+        else
+            rc = black_frame(info, dst + k * fs);
+        got[k] = 2;
+    }
+    return rc;
+}
+
+/*
+ * Copy frames idx[0..n) of q into dst (frame k at dst + k * frame_size), the GIL released.
+ * got[k]: 1 copied, 2 stood in for, 0 left out (no pixels, MISSING_SKIP). All are got in one
+ * call; when one has no pixels, each is got by itself. REEL_NODATA under MISSING_RAISE, with
+ * *bad its position; other errors as reel_frames_get.
+ */
+static int gather_into(SeqObject *q, const int64_t *idx, size_t n, unsigned flags, int missing,
+                       char *dst, unsigned char *got, size_t *bad, reel_frame **f)
+{
+    size_t fs = q->info.frame_size, k;
+    const void *px;
+    int rc = reel_frames_get(q->q, idx, n, flags, f);
+    if (rc == REEL_OK) {
+        for (k = 0; k < n && rc == REEL_OK; k++)
+            if ((rc = reel_frame_pixels(f[k], &px, NULL)) == REEL_OK)
+                memcpy(dst + k * fs, px, fs), got[k] = 1;
+        reel_frames_release(f, n);
+        return rc;
+    }
+    if (rc != REEL_NODATA)
+        return rc;
+    for (k = 0; k < n; k++) {
+        reel_frame *one = NULL;
+        got[k] = 0;
+        rc = reel_frame_get(q->q, idx[k], flags, &one);
+        if (rc == REEL_OK && (rc = reel_frame_pixels(one, &px, NULL)) == REEL_OK)
+            memcpy(dst + k * fs, px, fs), got[k] = 1;
+        reel_frame_release(one);
+        if (rc == REEL_NODATA && missing == MISSING_RAISE)
+            *bad = k;
+        if (rc != REEL_OK && (rc != REEL_NODATA || missing == MISSING_RAISE))
+            return rc;
+    }
+    return stand_in(&q->info, missing, dst, got, n);
+}
+
+/* The array of frames idx[0..n) by the policy missing; *kept (when not NULL) gets an int64
+ * array of the indexes each row holds (rows left out under 'skip' are not in it). */
+static PyObject *gather(SeqObject *q, const int64_t *idx, Py_ssize_t n, unsigned flags,
+                        int missing, PyObject **kept)
+{
+    npy_intp dims[4], m = 0, k;
+    PyObject *arr, *out;
+    unsigned char *got;
+    reel_frame **f;
+    size_t bad = 0, fs = q->info.frame_size;
+    char *dst;
+    int rc, d;
+    dims[0] = n;
+    for (d = 0; d < q->nd; d++)
+        dims[d + 1] = q->dims[d];
+    if (!(arr = PyArray_SimpleNew(q->nd + 1, dims, q->typenum)))
+        return NULL;
+    got = PyMem_Calloc((size_t)n + 1, 1);
+    f = PyMem_Calloc((size_t)n + 1, sizeof *f);
+    dst = PyArray_DATA((PyArrayObject *)arr);
+    rc = got && f ? REEL_OK : REEL_NOMEM;
+    if (rc == REEL_OK && n > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = gather_into(q, idx, (size_t)n, flags, missing, dst, got, &bad, f);
+        Py_END_ALLOW_THREADS
+    }
+    PyMem_Free(f);
+    if (rc != REEL_OK) {
+        PyMem_Free(got);
+        Py_DECREF(arr);
+        if (rc == REEL_NOMEM)
+            return PyErr_NoMemory();
+        if (rc == REEL_NOTFOUND)
+            return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
+        if (rc != REEL_NODATA)
+            return fail(rc);
+        return raise_coded(errors[REEL_NODATA], rc,
+                           PyUnicode_FromFormat(
+                               "sequence %R frame %lld has no pixels (status 'skipped': it failed to "
+                               "decode at import): pass missing='skip', 'repeat' or 'black' "
+                               "to read past it",
+                               q->name, (long long)idx[bad]));
+    }
+    for (k = 0; k < n; k++) /* 'skip': the rows kept, moved together */
+        if (got[k]) {
+            if (m != k)
+                memcpy(dst + (size_t)m * fs, dst + (size_t)k * fs, fs);
+            m++;
+        }
+    out = arr;
+    if (m < n) {
+        PyArray_Dims shape = {dims, q->nd + 1};
+        dims[0] = m;
+        out = PyArray_Resize((PyArrayObject *)arr, &shape, 0, NPY_CORDER);
+        out = out ? (Py_DECREF(out), arr) : (Py_DECREF(arr), NULL);
+    }
+    if (out && kept) {
+        npy_intp one = m;
+        if ((*kept = PyArray_SimpleNew(1, &one, NPY_INT64))) {
+            int64_t *w = PyArray_DATA((PyArrayObject *)*kept);
+            for (k = 0; k < n; k++)
+                if (got[k])
+                    *w++ = idx[k];
+        } else
+            Py_CLEAR(out);
+    }
+    PyMem_Free(got);
+    return out;
+}
+
+/* Frame indexes from a numpy array (integers, or booleans as a mask over the sequence). */
+static int64_t *array_indexes(SeqObject *q, PyObject *obj, Py_ssize_t *n)
+{
+    PyArrayObject *a = (PyArrayObject *)obj, *c;
+    Py_ssize_t len = seq_len(q), k, m = 0;
+    int64_t *idx, *src;
+    if (len < 0)
+        return NULL;
+    if (PyArray_NDIM(a) != 1 || !(PyArray_ISINTEGER(a) || PyArray_ISBOOL(a))) {
+        PyErr_Format(PyExc_TypeError, "indexes: a 1-D array of integers or booleans, not %d-D "
+                     "%s", PyArray_NDIM(a), PyArray_DESCR(a)->typeobj->tp_name);
+        return NULL;
+    }
+    if (PyArray_ISBOOL(a) && PyArray_DIM(a, 0) != len) {
+        PyErr_Format(PyExc_IndexError, "a boolean mask of %zd values for %zd frames",
+                     (Py_ssize_t)PyArray_DIM(a, 0), len);
+        return NULL;
+    }
+    if (!(c = (PyArrayObject *)PyArray_FROMANY(obj, NPY_INT64, 1, 1,
+                                                NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST)))
+        return NULL;
+    *n = PyArray_DIM(c, 0);
+    src = PyArray_DATA(c);
+    if (!(idx = PyMem_Malloc((size_t)(*n ? *n : 1) * sizeof *idx))) {
+        Py_DECREF(c);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (k = 0; k < *n; k++) {
+        int64_t i = PyArray_ISBOOL(a) ? (src[k] ? k : -1) : src[k] < 0 ? src[k] + len : src[k];
+        if (PyArray_ISBOOL(a) && i < 0)
+            continue;
+        if (i < 0 || i >= len) {
+            PyErr_Format(PyExc_IndexError, "frame index %lld out of range (%zd frames)",
+                         (long long)src[k], len);
+            Py_DECREF(c);
+            PyMem_Free(idx);
+            return NULL;
+        }
+        idx[m++] = i;
+    }
+    *n = m;
+    Py_DECREF(c);
+    return idx;
+}
+
+/* Frame indexes from a slice, a numpy array or any sequence of integers; NULL with an error. */
+static int64_t *indexes_of(SeqObject *q, PyObject *obj, Py_ssize_t *n)
+{
+    if (PySlice_Check(obj)) {
+        Py_ssize_t start, stop, step, k, len = seq_len(q);
+        int64_t *idx;
+        if (len < 0 || PySlice_Unpack(obj, &start, &stop, &step) < 0)
+            return NULL;
+        *n = PySlice_AdjustIndices(len, &start, &stop, step);
+        if (!(idx = PyMem_Malloc((size_t)(*n ? *n : 1) * sizeof *idx)))
+            return (int64_t *)PyErr_NoMemory();
+        for (k = 0; k < *n; k++)
+            idx[k] = start + k * step;
+        return idx;
+    }
+    if (PyArray_Check(obj))
+        return array_indexes(q, obj, n);
+    if (PyUnicode_Check(obj) || PyBytes_Check(obj) || !PySequence_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "indexes: a sequence, array or slice of frame indexes, "
+                     "not %s", Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return index_list(q, obj, n);
+}
+
+/* seq[[1, 2, 3]], seq[np.array(...)]: a gather (numpy's fancy indexing). */
+static PyObject *seq_fancy(SeqObject *q, PyObject *key)
+{
+    Py_ssize_t n;
+    int64_t *idx = indexes_of(q, key, &n);
+    PyObject *arr;
+    if (!idx)
+        return NULL;
+    arr = gather(q, idx, n, 0, MISSING_RAISE, NULL);
+    PyMem_Free(idx);
+    return arr;
+}
+
+/* get_batch(indexes, missing='raise') and _gather(indexes, missing, once) -> (array, kept). */
+static PyObject *seq_gather_call(SeqObject *q, PyObject *args, PyObject *kw, int pair)
+{
+    static char *kwlist[] = {"indexes", "missing", "once", NULL};
+    PyObject *obj, *mobj = NULL, *arr, *kept = NULL;
+    int missing, once = 0;
+    Py_ssize_t n;
+    int64_t *idx;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, pair ? "O|Op:_gather" : "O|O:get_batch", kwlist,
+                                     &obj, &mobj, &once) ||
+        missing_arg(mobj, &missing) < 0 || check_seq(q) || !(idx = indexes_of(q, obj, &n)))
+        return NULL;
+    arr = gather(q, idx, n, once ? REEL_GET_ONCE : 0, missing, pair ? &kept : NULL);
+    PyMem_Free(idx);
+    if (!arr || !pair)
+        return arr;
+    return Py_BuildValue("(NN)", arr, kept);
+}
+
+static PyObject *seq_get_batch2(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    return seq_gather_call(q, args, kw, 0);
+}
+
+static PyObject *seq_gather(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    return seq_gather_call(q, args, kw, 1);
+}
+
+/* _view(index, once=False): seq[index], the frame got with REEL_GET_ONCE when once. */
+static PyObject *seq_view(SeqObject *q, PyObject *args)
+{
+    PyObject *key;
+    int once = 0;
+    int64_t i;
+    FrameObject *fo;
+    if (!PyArg_ParseTuple(args, "O|p:_view", &key, &once) || check_seq(q) ||
+        (i = seq_index(q, key)) < 0 || !(fo = frame_get(q, i, once ? REEL_GET_ONCE : 0)))
+        return NULL;
+    return view_of(q, fo);
+}
+
+/* iter(seq): reel/__init__.py's _iter_impl(seq). */
+static PyObject *seq_iter(SeqObject *q)
+{
+    PyObject *impl = PyObject_GetAttrString(the_module, "_iter_impl"), *r;
+    if (!impl)
+        return NULL;
+    r = PyObject_CallOneArg(impl, (PyObject *)q);
+    Py_DECREF(impl);
+    return r;
+}
+
+/* Growable int64 columns of the rows of a query. */
+typedef struct {
+    int64_t *col[4];
+    size_t n, cap;
+} columns;
+
+static int columns_push(columns *c, sqlite3_stmt *st)
+{
+    int k;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4096;
+        for (k = 0; k < 4; k++) {
+            int64_t *p = PyMem_RawRealloc(c->col[k], cap * sizeof *p);
+            if (!p)
+                return REEL_NOMEM;
+            c->col[k] = p;
+        }
+        c->cap = cap;
+    }
+    for (k = 0; k < 4; k++)
+        c->col[k][c->n] = sqlite3_column_int64(st, k);
+    c->n++;
+    return REEL_OK;
+}
+
+/* The pts, durations, flags and statuses of every frame of q in one read of its SQL view of the
+ * store (the GIL released); nothing is counted as an access. */
+static int read_times(SeqObject *q, columns *c, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = reel_store_sql(q->store->s, &db), step = SQLITE_DONE;
+    if (rc != REEL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT pts, duration, flags, status FROM reel_frame WHERE "
+                               "seq_id = (SELECT id FROM reel_sequence WHERE name = ?1) "
+                               "ORDER BY idx", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, q->info.name, -1, SQLITE_STATIC) == SQLITE_OK)
+        while ((step = sqlite3_step(st)) == SQLITE_ROW && rc == REEL_OK)
+            rc = columns_push(c, st);
+    else
+        step = SQLITE_ERROR;
+    if (rc == REEL_OK && step != SQLITE_DONE) {
+        snprintf(err, errlen, "reading the timestamps of '%s': %s", q->info.name,
+                 sqlite3_errmsg(db));
+        rc = REEL_IO;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* _times() -> (pts, durations, flags, statuses): four int64 arrays, one value per frame. */
+static PyObject *seq_times(SeqObject *q, PyObject *unused)
+{
+    columns c;
+    char err[512] = "";
+    PyObject *out = NULL;
+    int rc, k;
+    (void)unused;
+    if (check_seq(q))
+        return NULL;
+    memset(&c, 0, sizeof c);
+    Py_BEGIN_ALLOW_THREADS
+    rc = read_times(q, &c, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_OK && (out = PyTuple_New(4)))
+        for (k = 0; k < 4; k++) {
+            npy_intp n = (npy_intp)c.n;
+            PyObject *a = PyArray_SimpleNew(1, &n, NPY_INT64);
+            if (!a) {
+                Py_CLEAR(out);
+                break;
+            }
+            if (c.n)
+                memcpy(PyArray_DATA((PyArrayObject *)a), c.col[k], c.n * sizeof(int64_t));
+            PyTuple_SET_ITEM(out, k, a);
+        }
+    for (k = 0; k < 4; k++)
+        PyMem_RawFree(c.col[k]);
+    if (rc == REEL_NOMEM)
+        return PyErr_NoMemory();
+    if (rc != REEL_OK)
+        return *err ? raise_coded(errors[rc], rc, PyUnicode_FromString(err)) : fail(rc);
+    return out;
+}
+
+/* _set_policy(max_frames, max_bytes, window, priority, trim_every, trim_ms) */
+static PyObject *seq_set_policy(SeqObject *q, PyObject *args)
+{
+    reel_seq_policy p;
+    unsigned long long mf, mb;
+    long long window;
+    unsigned int every, ms;
+    int rc;
+    memset(&p, 0, sizeof p);
+    if (!PyArg_ParseTuple(args, "KKLiII:_set_policy", &mf, &mb, &window, &p.priority, &every,
+                          &ms) ||
+        check_seq(q))
+        return NULL;
+    p.max_frames = mf, p.max_bytes = mb, p.window = window, p.trim_every = every;
+    p.trim_ms = ms;
+    return (rc = reel_seq_set_policy(q->q, &p)) == REEL_OK ? (Py_INCREF(Py_None), Py_None)
+                                                            : fail(rc);
+}
+
+static PyObject *seq_get_policy(SeqObject *q, PyObject *unused)
+{
+    reel_seq_policy p;
+    int rc;
+    (void)unused;
+    if (check_seq(q))
+        return NULL;
+    if ((rc = reel_seq_get_policy(q->q, &p)) != REEL_OK)
+        return fail(rc);
+    return Py_BuildValue("(KKLiII)", (unsigned long long)p.max_frames,
+                         (unsigned long long)p.max_bytes, (long long)p.window, p.priority,
+                         (unsigned int)p.trim_every, (unsigned int)p.trim_ms);
+}
+
+static PyObject *seq_trim(SeqObject *q, PyObject *unused)
+{
+    size_t freed = 0;
+    int rc;
+    (void)unused;
+    if (check_seq(q))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_trim(q->q, &freed);
+    Py_END_ALLOW_THREADS
+    return rc == REEL_OK ? PyLong_FromSize_t(freed) : fail(rc);
+}
+
+static PyObject *seq_store(SeqObject *q, void *c)
+{
+    (void)c;
+    Py_INCREF(q->store);
+    return (PyObject *)q->store;
+}
+
+/* _first_pts(): the pts of frame 0 (None when empty); metadata only, no access counted. */
+static PyObject *seq_first_pts(SeqObject *q, PyObject *unused)
+{
+    reel_frame_info fi;
+    int rc;
+    (void)unused;
+    if (check_seq(q))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_frame_info_get(q->q, 0, &fi);
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_NOTFOUND)
+        Py_RETURN_NONE;
+    return rc == REEL_OK ? PyLong_FromLongLong(fi.pts) : fail(rc);
+}
+
 static PyGetSetDef seq_getset[] = {
     {"width", (getter)seq_width, NULL, "Frame width in pixels.", NULL},
     {"height", (getter)seq_height, NULL, "Frame height in pixels.", NULL},
@@ -911,6 +1488,7 @@ static PyGetSetDef seq_getset[] = {
      "Metadata as a dict: name, source, size, format, time base, frames, duration, bytes.", NULL},
     {"shape", (getter)seq_shape, NULL, "The shape of one frame's array.", NULL},
     {"dtype", (getter)seq_dtype, NULL, "The numpy dtype of frame arrays.", NULL},
+    {"_store", (getter)seq_store, NULL, "The Store this sequence was opened from.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMemberDef seq_members[] = {
@@ -919,37 +1497,77 @@ static PyMemberDef seq_members[] = {
 
 static PyMethodDef seq_methods[] = {
     {"frame", (PyCFunction)seq_frame, METH_O,
-     "frame(i) -> Frame\n\nA lazy frame: metadata now, pixels on first use (f.data). Counts one "
-     "access."},
-    {"get_batch", (PyCFunction)seq_get_batch, METH_O,
-     "get_batch(indexes) -> ndarray\n\nThe frames of indexes (any order, duplicates allowed) "
-     "copied into one (N, ...) array; each distinct frame is loaded once."},
+     "frame($self, index, /)\n--\n\nA lazy Frame: metadata now, pixels on first use (f.data, "
+     "np.asarray(f)). Raises IndexError out of range."},
+    {"get_batch", (PyCFunction)(void (*)(void))seq_get_batch2, METH_VARARGS | METH_KEYWORDS,
+     "get_batch($self, /, indexes, missing='raise')\n--\n\n"
+     "The frames of indexes copied into one (N, ...) array (one copy; each distinct frame is "
+     "loaded once).\n\n"
+     "indexes: a list or 1-D array of integers (any order, duplicates and negative indexes "
+     "allowed), a boolean mask over the sequence, a slice or a range.\n"
+     "missing: what a frame without pixels (status 'skipped') gives: 'raise' (NoDataError), "
+     "'skip' (left out: fewer rows), 'repeat' (the nearest earlier frame with pixels, else the "
+     "next one) or 'black'.\n\n"
+     "Raises IndexError (an index out of range), TypeError (indexes of another type), "
+     "NoDataError, CorruptError."},
+    {"_gather", (PyCFunction)(void (*)(void))seq_gather, METH_VARARGS | METH_KEYWORDS,
+     "_gather($self, /, indexes, missing='raise', once=False)\n--\n\n"
+     "get_batch, returning (array, int64 array of the index of each row); once: a one-pass "
+     "read (the frames go to the cold end of the RAM tier)."},
+    {"_view", (PyCFunction)seq_view, METH_VARARGS,
+     "_view($self, index, once=False, /)\n--\n\nseq[index], got as a one-pass read when once."},
+    {"_times", (PyCFunction)seq_times, METH_NOARGS,
+     "_times($self, /)\n--\n\n(pts, durations, flags, statuses) of every frame, four int64 "
+     "arrays from one SQL read; no access is counted."},
+    {"_first_pts", (PyCFunction)seq_first_pts, METH_NOARGS,
+     "_first_pts($self, /)\n--\n\nThe pts of frame 0, or None."},
+    {"_set_policy", (PyCFunction)seq_set_policy, METH_VARARGS,
+     "_set_policy($self, max_frames, max_bytes, window, priority, trim_every, trim_ms, /)\n--\n\n"
+     "The sequence's RAM-tier policy (see Sequence.set_policy)."},
+    {"_get_policy", (PyCFunction)seq_get_policy, METH_NOARGS,
+     "_get_policy($self, /)\n--\n\nThe policy as a tuple in _set_policy's order."},
+    {"trim", (PyCFunction)seq_trim, METH_NOARGS,
+     "trim($self, /)\n--\n\nApply the sequence's RAM-tier policy now: drop every unpinned "
+     "frame of it that its limits and window do not keep (all of them without a policy). "
+     "Returns the bytes freed."},
     {"window", (PyCFunction)(void (*)(void))seq_window, METH_VARARGS | METH_KEYWORDS,
-     "window(center, radius) -> ndarray\n\nFrames center-radius .. center+radius, clamped at the "
+     "window($self, /, center, radius)\n--\n\nFrames center-radius .. center+radius, clamped at the "
      "ends of the sequence, as one array."},
     {"index_at", (PyCFunction)(void (*)(void))seq_index_at, METH_VARARGS | METH_KEYWORDS,
-     "index_at(seconds) -> int\n\nThe index of the frame shown at that time (the last one that "
-     "starts at or before it; exact for variable frame rates). IndexError outside the "
-     "sequence."},
+     "index_at($self, /, seconds=None, *, pts=None, zero=False)\n--\n\nThe index of the frame "
+     "shown at a time (the last one that starts at or before it; exact for variable frame "
+     "rates): seconds in the stream's clock (or from the first frame with zero=True), or pts in "
+     "the time base.\n\nReturns an int. Raises IndexError when no frame is shown then, "
+     "InvalidError (a ValueError) for NaN or infinite seconds, TypeError for a non-number."},
     {"at", (PyCFunction)(void (*)(void))seq_at, METH_VARARGS | METH_KEYWORDS,
-     "at(seconds) -> ndarray\n\nThe frame shown at that time, as seq[index_at(seconds)]."},
+     "at($self, /, seconds=None, *, pts=None, zero=False)\n--\n\nThe frame shown at a time, "
+     "as seq[index_at(...)]: a read-only view. Raises as index_at."},
     {"prefetch", (PyCFunction)seq_prefetch, METH_VARARGS,
-     "prefetch(first, count)\n\nAsk the read-ahead workers to load frames [first, first + count) "
+     "prefetch($self, first, count, /)\n--\n\nAsk the read-ahead workers to load frames [first, first + count) "
      "into the RAM tier; returns at once."},
     {"prefetch_wait", (PyCFunction)seq_prefetch_wait, METH_VARARGS,
-     "prefetch_wait(timeout=None) -> bool\n\nWait for the read-ahead of this sequence; False when "
+     "prefetch_wait($self, timeout=None, /)\n--\n\nWait for the read-ahead of this sequence; False when "
      "the timeout (seconds) passed first."},
     {"cache_stats", (PyCFunction)seq_cache_stats, METH_NOARGS,
-     "cache_stats() -> dict\n\nThe RAM tier's counters for this sequence: resident and pinned "
+     "cache_stats($self, /)\n--\n\nThe RAM tier's counters for this sequence: resident and pinned "
      "bytes, hits, misses, loads, evictions, read-ahead, policy evictions, ..."},
     {"batches", (PyCFunction)(void (*)(void))seq_batches, METH_VARARGS | METH_KEYWORDS,
-     "batches(size, start=0, stop=None) -> iterator of arrays\n\nThe frames [start, stop) in "
-     "arrays of size frames (the last may be shorter), each a fresh copy: nothing stays pinned "
-     "between batches. The next batch is read ahead while the caller works on the current "
-     "one."},
+     "batches($self, /, size, start=0, stop=None, *, missing='raise', with_index=False, "
+     "progress=False)\n--\n\n"
+     "The frames [start, stop) in arrays of size frames (the last may be shorter), each a fresh "
+     "copy: nothing stays pinned between batches. The next batch is read ahead while the "
+     "caller works on the current one, and the scan is a one-pass read: it does not evict "
+     "the frames read often before it.\n\n"
+     "missing: as get_batch ('raise', 'skip', 'repeat', 'black'). with_index: yield "
+     "FrameBatch objects (.data, .indexes, .seconds) instead of arrays. progress: True writes "
+     "a line every few seconds to stderr (a bar on a terminal); a callable gets "
+     "(frames done, frames in all) after each batch.\n\n"
+     "Raises TypeError/ValueError for bad arguments (naming them), NoDataError under "
+     "missing='raise'."},
     {"get", (PyCFunction)(void (*)(void))seq_get, METH_VARARGS | METH_KEYWORDS,
-     "get(index, pix_fmt=None) -> ndarray\n\nseq[index]; with pix_fmt ('rgb24', 'gray8', ...) "
-     "other than the stored format, a converted copy (FFmpeg's swscale)."},
+     "get($self, /, index, pix_fmt=None)\n--\n\nseq[index]; with pix_fmt ('rgb24', 'gray8', "
+     "..., any case) other than the stored format, a converted copy (FFmpeg's swscale). Raises "
+     "PixelFormatError (a ValueError) for an unknown pix_fmt, listing the choices."},
     {NULL, NULL, 0, NULL}};
 
 static PySequenceMethods seq_as_sequence = {.sq_length = (lenfunc)seq_len};
@@ -963,6 +1581,7 @@ static PyTypeObject SeqType = {
     .tp_repr = (reprfunc)seq_repr,
     .tp_as_sequence = &seq_as_sequence,
     .tp_as_mapping = &seq_as_mapping,
+    .tp_iter = (getiterfunc)seq_iter,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The frames of one video in a store. seq[i] is a read-only numpy view of the "
               "cached frame (no copy; negative indexes count from the end); seq[a:b:c] copies "
@@ -1114,8 +1733,8 @@ static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
     p.width = w, p.height = h, p.time_base.num = num, p.time_base.den = den, p.source = source;
     p.codec = which == 0 ? REEL_CODEC_INTRA : REEL_CODEC_TEMPORAL;
     p.keyint = keyint;
-    if ((rc = reel_pix_fmt_from_name(fmt, &p.pix_fmt)) != REEL_OK)
-        return fail(rc);
+    if (pix_fmt_arg("pix_fmt", fmt, 0, &p.pix_fmt) < 0)
+        return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_create(st->s, name, &p, &q);
     Py_END_ALLOW_THREADS
@@ -1138,6 +1757,144 @@ static PyObject *store_remove(StoreObject *st, PyObject *key)
         return NULL;
     }
     return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
+/* ---- Store: the Python face -------------------------------------------------------------------- */
+
+/* One column of a row as a Python value. */
+static PyObject *sql_value(sqlite3_stmt *st, int k)
+{
+    switch (sqlite3_column_type(st, k)) {
+    case SQLITE_INTEGER:
+        return PyLong_FromLongLong(sqlite3_column_int64(st, k));
+    case SQLITE_FLOAT:
+        return PyFloat_FromDouble(sqlite3_column_double(st, k));
+    case SQLITE_NULL:
+        Py_RETURN_NONE;
+    case SQLITE_BLOB:
+        return PyBytes_FromStringAndSize(sqlite3_column_blob(st, k), sqlite3_column_bytes(st, k));
+    default:
+        return PyUnicode_DecodeUTF8((const char *)sqlite3_column_text(st, k),
+                                    sqlite3_column_bytes(st, k), "replace");
+    }
+}
+
+/* The rows of a prepared statement as a list of tuples (the GIL held: the rows are few). */
+static PyObject *sql_rows(sqlite3 *db, sqlite3_stmt *st)
+{
+    PyObject *list = PyList_New(0), *row;
+    int step, k, n = sqlite3_column_count(st);
+    while (list && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!(row = PyTuple_New(n)))
+            Py_CLEAR(list);
+        for (k = 0; row && k < n; k++) {
+            PyObject *v = sql_value(st, k);
+            if (!v) {
+                Py_CLEAR(row);
+                Py_CLEAR(list);
+                break;
+            }
+            PyTuple_SET_ITEM(row, k, v);
+        }
+        if (row && PyList_Append(list, row) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(row);
+    }
+    if (list && step != SQLITE_DONE) {
+        Py_CLEAR(list);
+        raise_coded(errors[REEL_IO], REEL_IO, PyUnicode_FromFormat("SQL: %s", sqlite3_errmsg(db)));
+    }
+    return list;
+}
+
+/* _query(sql, params=()) -> list of tuples: a read of the store's SQL views (reel_store_sql). */
+static PyObject *store_query(StoreObject *st, PyObject *args)
+{
+    const char *sql;
+    PyObject *params = NULL, *rows = NULL;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    Py_ssize_t k;
+    int rc;
+    if (!PyArg_ParseTuple(args, "s|O!:_query", &sql, &PyTuple_Type, &params) || store_check(st))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_store_sql(st->s, &db);
+    Py_END_ALLOW_THREADS
+    if (rc != REEL_OK)
+        return fail(rc);
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        raise_coded(errors[REEL_INVALID], REEL_INVALID,
+                    PyUnicode_FromFormat("SQL: %s", sqlite3_errmsg(db)));
+        goto done;
+    }
+    for (k = 0; params && k < PyTuple_GET_SIZE(params); k++) {
+        PyObject *v = PyTuple_GET_ITEM(params, k);
+        const char *t;
+        if (PyLong_Check(v))
+            sqlite3_bind_int64(stmt, (int)k + 1, PyLong_AsLongLong(v));
+        else if (PyUnicode_Check(v) && (t = PyUnicode_AsUTF8(v)))
+            sqlite3_bind_text(stmt, (int)k + 1, t, -1, SQLITE_TRANSIENT);
+        else {
+            PyErr_SetString(PyExc_TypeError, "_query: parameters are integers or strings");
+            goto done;
+        }
+    }
+    rows = PyErr_Occurred() ? NULL : sql_rows(db, stmt);
+done:
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return rows;
+}
+
+/* _set_readahead(workers, window) */
+static PyObject *store_set_readahead(StoreObject *st, PyObject *args)
+{
+    int workers, window, rc;
+    if (!PyArg_ParseTuple(args, "ii:_set_readahead", &workers, &window) || store_check(st))
+        return NULL;
+    return (rc = reel_store_set_readahead(st->s, workers, window)) == REEL_OK
+               ? (Py_INCREF(Py_None), Py_None)
+               : fail(rc);
+}
+
+/* _open_warm(name, share) -> (Sequence, frames loaded) */
+static PyObject *store_open_warm(StoreObject *st, PyObject *args)
+{
+    PyObject *key;
+    const char *name;
+    double share;
+    reel_seq *q = NULL;
+    size_t loaded = 0;
+    SeqObject *so;
+    int rc;
+    if (!PyArg_ParseTuple(args, "Ud:_open_warm", &key, &share) || store_check(st) ||
+        !(name = PyUnicode_AsUTF8(key)))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_open_warm(st->s, name, share, &q, &loaded);
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_NOTFOUND) {
+        PyErr_SetObject(SequenceNotFound, key);
+        return NULL;
+    }
+    if (rc != REEL_OK)
+        return fail(rc);
+    if (!(so = seq_new(st, q, key)))
+        return NULL;
+    return Py_BuildValue("(Nn)", (PyObject *)so, (Py_ssize_t)loaded);
+}
+
+static PyObject *store_writable(StoreObject *st, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(st->mode_w && !st->closed);
+}
+
+static PyObject *store_counting(StoreObject *st, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(st->writable);
 }
 
 static void store_dealloc(StoreObject *st)
@@ -1163,26 +1920,34 @@ static PyGetSetDef store_getset[] = {
     {"sequences", (getter)store_sequences, NULL, "The names of the store's sequences, sorted.",
      NULL},
     {"closed", (getter)store_closed, NULL, "Whether close() was called.", NULL},
+    {"writable", (getter)store_writable, NULL,
+     "Whether writes would succeed: the store is open with mode='w' and not closed.", NULL},
+    {"_counting", (getter)store_counting, NULL,
+     "Whether the file is open read-write, so that access counts are kept in it.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMemberDef store_members[] = {
     {"path", T_OBJECT, offsetof(StoreObject, path), READONLY, "The store file's path."},
-    {"writable", T_INT, offsetof(StoreObject, writable), READONLY,
-     "Whether this open may write (new sequences, access counts)."},
     {NULL, 0, 0, 0, NULL}};
 
 static PyMethodDef store_methods[] = {
     {"close", (PyCFunction)store_close, METH_NOARGS,
-     "close()\n\nClose the store: no new reads. Arrays already made stay valid; the file is "
+     "close($self, /)\n--\n\nClose the store: no new reads. Arrays already made stay valid; the file is "
      "closed when the last of them is gone. Access counts are written at that point."},
     {"flush", (PyCFunction)store_flush, METH_NOARGS,
-     "flush()\n\nWrite what is only in memory (access counts) to the file now."},
+     "flush($self, /)\n--\n\nWrite what is only in memory (access counts) to the file now."},
     {"create_sequence", (PyCFunction)(void (*)(void))store_create, METH_VARARGS | METH_KEYWORDS,
-     "create_sequence(name, width, height, pix_fmt='rgb24', time_base=(1, 25), source=None, "
-     "codec='intra', keyint=0) -> "
-     "Sequence\n\nAn empty sequence (the store must be open with mode 'w')."},
+     "create_sequence($self, /, name, width, height, pix_fmt='rgb24', time_base=(1, 25), "
+     "source=None, codec='intra', keyint=0)\n--\n\nAn empty sequence (the store must be open with mode 'w')."},
     {"remove", (PyCFunction)store_remove, METH_O,
-     "remove(name)\n\nDelete a sequence with all its frames and counts."},
+     "remove($self, name, /)\n--\n\nDelete a sequence with all its frames and counts."},
+    {"_query", (PyCFunction)store_query, METH_VARARGS,
+     "_query($self, sql, params=(), /)\n--\n\nThe rows of a query of the store's SQL views, as "
+     "tuples."},
+    {"_set_readahead", (PyCFunction)store_set_readahead, METH_VARARGS,
+     "_set_readahead($self, workers, window, /)\n--\n\nSee Store.set_readahead."},
+    {"_open_warm", (PyCFunction)store_open_warm, METH_VARARGS,
+     "_open_warm($self, name, share, /)\n--\n\n(Sequence, frames loaded): see Store.open_warm."},
     {"__enter__", (PyCFunction)store_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)store_exit, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};
@@ -1238,7 +2003,7 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     Py_END_ALLOW_THREADS
     if (rc != REEL_OK) {
         Py_DECREF(path);
-        return fail(rc);
+        return fail_file(rc);
     }
     if (!(st = PyObject_New(StoreObject, &StoreType))) {
         reel_close(s);
@@ -1301,12 +2066,17 @@ static int on_progress(void *ctx, const reel_import_progress *p)
 static int named(const char *what, const char *value, const char *const *names, int n, int *out)
 {
     int i;
+    char list[160] = "";
     for (i = 0; i < n; i++)
         if (!strcmp(value, names[i])) {
             *out = i;
             return 0;
         }
-    PyErr_Format(PyExc_ValueError, "%s '%s' is not one of the choices", what, value);
+    for (i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'",
+                 i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
+    raise_coded(errors[REEL_INVALID], REEL_INVALID,
+                PyUnicode_FromFormat("%s='%s': must be %s", what, value, list));
     return -1;
 }
 
@@ -1335,13 +2105,14 @@ static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
     o.replace = replace;
     o.workers = workers;
     o.log = REEL_IMPORT_LOG_QUIET;
-    rc = !strcmp(fmt, "native") ? (o.pix_fmt = REEL_PIX_NATIVE, REEL_OK)
-                                : reel_pix_fmt_from_name(fmt, &o.pix_fmt);
-    if (rc != REEL_OK || named("on_error", on_error, policies, 4, &o.on_error) < 0 ||
+    if (scale != Py_None && !PyTuple_Check(scale))
+        PyErr_Format(PyExc_TypeError, "scale: a (width, height) tuple or None, not %s",
+                     Py_TYPE(scale)->tp_name);
+    if (PyErr_Occurred() || pix_fmt_arg("pix_fmt", fmt, 1, &o.pix_fmt) < 0 ||
+        named("on_error", on_error, policies, 4, &o.on_error) < 0 ||
         named("codec", codec, codecs, 3, &which) < 0 ||
-        (scale != Py_None && !PyArg_ParseTuple(scale, "ii", &o.width, &o.height))) {
-        if (rc != REEL_OK)
-            fail(rc);
+        (scale != Py_None && !PyArg_ParseTuple(scale, "ii;scale: (width, height), two integers",
+                                               &o.width, &o.height))) {
         Py_DECREF(spath);
         Py_DECREF(vpath);
         return NULL;
@@ -1367,7 +2138,7 @@ static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
     if (pc.interrupted && PyErr_Occurred())
         return NULL; /* KeyboardInterrupt, or what the callback raised */
     if (rc != REEL_OK && rc != REEL_DONE)
-        return fail(rc);
+        return fail_file(rc);
     return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:O,s:i,s:s,s:(ii),s:d,s:O}", "frames",
                          (long long)r.frames, "resumed_from", (long long)r.resumed_from,
                          "skipped", (long long)r.skipped, "repeated", (long long)r.repeated,
@@ -1460,6 +2231,84 @@ static PyObject *mod_trim(PyObject *self, PyObject *args)
     return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
 }
 
+/* ---- module: the Python face ------------------------------------------------------------------ */
+
+/* _extend(type, name, value): put value in the dict of one of this module's types, so that
+ * reel/__init__.py can give them methods and properties written in Python. */
+static PyObject *mod_extend(PyObject *self, PyObject *args)
+{
+    PyTypeObject *t;
+    PyObject *name, *value;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!UO:_extend", &PyType_Type, &t, &name, &value))
+        return NULL;
+    if (t != &StoreType && t != &SeqType && t != &FrameType)
+        return PyErr_Format(PyExc_TypeError, "_extend: only reel's own types");
+    if (PyDict_SetItem(t->tp_dict, name, value) < 0)
+        return NULL;
+    PyType_Modified(t);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_set_strict(PyObject *self, PyObject *args)
+{
+    int on, rc;
+    reel_cache *c;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "p:_set_strict", &on) || !(c = cache()))
+        return NULL;
+    return (rc = reel_cache_set_strict(c, on)) == REEL_OK ? (Py_INCREF(Py_None), Py_None)
+                                                          : fail(rc);
+}
+
+static PyObject *mod_pressure(PyObject *self, PyObject *args)
+{
+    int level, rc;
+    reel_cache *c;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "i:_pressure", &level) || !(c = cache()))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_cache_pressure(c, level);
+    Py_END_ALLOW_THREADS
+    return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
+/* _monitor_pressure(interval_ms, moderate_percent, critical_percent, psi_moderate,
+ * psi_critical, target_percent, calm_ms, root=None); on=False stops it. */
+static PyObject *mod_monitor_pressure(PyObject *self, PyObject *args)
+{
+    reel_pressure_options o;
+    const char *root = NULL;
+    reel_cache *c;
+    int rc;
+    (void)self;
+    memset(&o, 0, sizeof o);
+    if (!PyArg_ParseTuple(args, "iiiddii|z:_monitor_pressure", &o.interval_ms,
+                          &o.moderate_percent, &o.critical_percent, &o.psi_moderate,
+                          &o.psi_critical, &o.target_percent, &o.calm_ms, &root) ||
+        !(c = cache()))
+        return NULL;
+    o.root = root;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_cache_monitor_pressure(c, &o);
+    Py_END_ALLOW_THREADS
+    return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
+static PyObject *mod_stop_pressure(PyObject *self, PyObject *unused)
+{
+    reel_cache *c;
+    int rc;
+    (void)self, (void)unused;
+    if (!(c = cache()))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_cache_stop_pressure_monitor(c);
+    Py_END_ALLOW_THREADS
+    return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
+}
+
 /* ---- sampling ---------------------------------------------------------------------------------- */
 
 static PyObject *mod_sample(PyObject *self, PyObject *args, PyObject *kw)
@@ -1502,13 +2351,13 @@ static PyObject *mod_sample(PyObject *self, PyObject *args, PyObject *kw)
 
 static PyMethodDef module_methods[] = {
     {"open", (PyCFunction)(void (*)(void))mod_open, METH_VARARGS | METH_KEYWORDS,
-     "open(path, mode='r', count=True) -> Store\n\nOpen a store. mode 'r' reads; 'w' also "
+     "open(path, mode='r', count=True)\n--\n\nOpen a store. mode 'r' reads; 'w' also "
      "creates the file if missing and makes sequences. With count (the default), reads are "
      "counted in the file when it is writable (as the reel tool does); on read-only media "
      "they stay in memory."},
     {"import_video", (PyCFunction)(void (*)(void))mod_import, METH_VARARGS | METH_KEYWORDS,
      "import_video(store, video, sequence=None, pix_fmt='rgb24', on_error='skip', progress=True,"
-     " replace=False, scale=None, workers=0, codec='auto', keyint=0) -> dict\n\nDecode a "
+     " replace=False, scale=None, workers=0, codec='auto', keyint=0)\n--\n\nDecode a "
      "video once and store every frame (store: a path, created if missing). codec: 'intra' "
      "(each frame alone), 'temporal' (a frame may be coded against the one before it: smaller "
      "for still scenes; a read decodes at most keyint frames) or 'auto' (temporal where it "
@@ -1517,21 +2366,59 @@ static PyMethodDef module_methods[] = {
      "it cleanly: committed frames are kept, KeyboardInterrupt is raised, and running it again "
      "resumes. Returns what the import did."},
     {"memory_stats", mod_memory_stats, METH_NOARGS,
-     "memory_stats() -> dict\n\nThe process-wide RAM tier's counters: budget, effective budget, "
+     "memory_stats()\n--\n\nThe process-wide RAM tier's counters: budget, effective budget, "
      "resident and pinned bytes, frames, hits, misses, evictions, read-ahead, pressure events, "
      "..."},
     {"_set_budget", mod_set_budget, METH_VARARGS, "The process-wide budget in bytes."},
     {"_push_budget", mod_push_budget, METH_VARARGS, "Push a temporary budget (bytes)."},
     {"_pop_budget", mod_pop_budget, METH_NOARGS, "Restore the budget before the last push."},
     {"_trim", mod_trim, METH_VARARGS, "Write back, then drop unpinned frames down to bytes."},
+    {"_extend", mod_extend, METH_VARARGS,
+     "_extend(type, name, value, /)\n--\n\nAdd a method or property to a reel type."},
+    {"_set_strict", mod_set_strict, METH_VARARGS,
+     "_set_strict(on, /)\n--\n\nStrict budget mode of the RAM tier."},
+    {"_pressure", mod_pressure, METH_VARARGS,
+     "_pressure(level, /)\n--\n\nReport memory pressure (0, 1, 2) to the RAM tier."},
+    {"_monitor_pressure", mod_monitor_pressure, METH_VARARGS,
+     "_monitor_pressure(interval_ms, moderate_percent, critical_percent, psi_moderate, "
+     "psi_critical, target_percent, calm_ms, root=None, /)\n--\n\nStart the pressure monitor."},
+    {"_stop_pressure", mod_stop_pressure, METH_NOARGS,
+     "_stop_pressure()\n--\n\nStop the pressure monitor."},
     {"_sample", (PyCFunction)(void (*)(void))mod_sample, METH_VARARGS | METH_KEYWORDS,
-     "_sample(items, rank, world, seed=0, epoch=0, chunk=0, start=0, count=-1) -> bytes\n\n"
+     "_sample(items, rank, world, seed=0, epoch=0, chunk=0, start=0, count=-1)\n--\n\n"
      "Positions start.. of rank's share (reel_sample), as native int64 values."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "reel._reel",
                                     "The C half of the reel package (see reel).", -1,
                                     module_methods, NULL, NULL, NULL, NULL};
+
+/* The classes that refine a code's class: a missing file, an unknown pixel format. */
+static int add_face_errors(PyObject *m)
+{
+    PyObject *b = PyTuple_Pack(2, errors[REEL_NOTFOUND], PyExc_FileNotFoundError);
+    NoSuchFile = b ? PyErr_NewExceptionWithDoc(
+                         "reel.NoSuchFileError",
+                         "No such store or video file (a NotFoundError and a FileNotFoundError).",
+                         b, NULL)
+                   : NULL;
+    Py_XDECREF(b);
+    if (!NoSuchFile || PyModule_AddObject(m, "NoSuchFileError", NoSuchFile) < 0)
+        return -1;
+    Py_INCREF(NoSuchFile);
+    b = PyTuple_Pack(2, errors[REEL_UNSUPPORTED], errors[REEL_INVALID]);
+    FormatError = b ? PyErr_NewExceptionWithDoc(
+                          "reel.PixelFormatError",
+                          "An unknown pixel format name (an UnsupportedError and an "
+                          "InvalidError, so a ValueError); the message lists the choices.",
+                          b, NULL)
+                    : NULL;
+    Py_XDECREF(b);
+    if (!FormatError || PyModule_AddObject(m, "PixelFormatError", FormatError) < 0)
+        return -1;
+    Py_INCREF(FormatError);
+    return 0;
+}
 
 /* The exception classes, as (code, name, doc, extra base or NULL). */
 static int add_errors(PyObject *m)
@@ -1563,6 +2450,7 @@ static int add_errors(PyObject *m)
     bases[REEL_IO] = PyExc_OSError;
     bases[REEL_INVALID] = PyExc_ValueError;
     bases[REEL_DENIED] = PyExc_PermissionError;
+    bases[REEL_MISUSE] = PyExc_ValueError; /* a closed store, as a closed file is */
     if (!(Error = PyErr_NewExceptionWithDoc(
               "reel.Error", "Every error of reel: .code is libreel's result code, the message "
                             "says what failed and where.",
@@ -1595,7 +2483,7 @@ static int add_errors(PyObject *m)
         if (PyModule_AddObject(m, "SequenceNotFoundError", SequenceNotFound) < 0)
             return -1;
     }
-    return 0;
+    return add_face_errors(m);
 }
 
 PyMODINIT_FUNC PyInit__reel(void)

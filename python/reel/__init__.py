@@ -18,7 +18,13 @@ and `with memory_budget("256MiB"): ...` for a scoped budget. PyTorch: reel.torch
 """
 
 import contextlib as _contextlib
+import operator as _operator
+import os as _os
 import re as _re
+import sys as _sys
+import time as _time
+
+import numpy as _np
 
 from ._reel import (  # noqa: F401  (the public names)
     BusyError,
@@ -33,7 +39,9 @@ from ._reel import (  # noqa: F401  (the public names)
     MisuseError,
     NoDataError,
     NoMemoryError,
+    NoSuchFileError,
     NotFoundError,
+    PixelFormatError,
     ReadOnlyError,
     Sequence,
     SequenceNotFoundError,
@@ -41,7 +49,6 @@ from ._reel import (  # noqa: F401  (the public names)
     StoreIOError,
     UnsupportedError,
     __version__,
-    import_video,
     memory_stats,
     open,
 )
@@ -52,7 +59,9 @@ __all__ = [
     "memory_budget", "optimize_memory", "parse_size", "Error", "NotFoundError",
     "SequenceNotFoundError", "CorruptError", "NoMemoryError", "StoreIOError", "MisuseError",
     "InvalidError", "UnsupportedError", "ReadOnlyError", "ExistsError", "BusyError",
-    "FullError", "NoDataError", "InterruptedImport", "DeniedError",
+    "FullError", "NoDataError", "InterruptedImport", "DeniedError", "NoSuchFileError",
+    "PixelFormatError", "FrameBatch", "set_strict", "memory_pressure", "monitor_memory_pressure",
+    "stop_memory_monitor", "get_memory_stats", "TemporaryMemorySettings",
 ]
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
@@ -60,24 +69,88 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g"
           "gib": 1 << 30, "tib": 1 << 40}
 
 
-def parse_size(size):
-    """Bytes from an int or a size string: '2GiB', '256 MiB', '1.5GB', '4096'.
+def _memory_limit():
+    """The bytes this process may use: the smaller of the RAM (MemTotal) and the limit of the
+    nearest memory cgroup that has one (v2 memory.max, v1 memory.limit_in_bytes)."""
+    limit = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    limit = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    for cg in _cgroup_limits():
+        limit = cg if limit is None else min(limit, cg)
+    if limit is None:
+        raise UnsupportedError("a share of memory ('50%'): the RAM size is unknown here "
+                               "(no /proc/meminfo)")
+    return limit
 
-    Binary units (KiB, MiB, GiB, TiB) are powers of 1024, decimal ones (kB, MB, GB, TB) of
-    1000. Raises InvalidError (a ValueError) for anything else, or a negative size.
+
+def _cgroup_limits():
+    """The memory limits of this process's cgroups (v2 and v1), nearest first."""
+    out = []
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        ctl, path = parts[1], parts[2].lstrip("/")
+        if ctl == "":
+            base, name = "/sys/fs/cgroup", "memory.max"
+        elif "memory" in ctl.split(","):
+            base, name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+        else:
+            continue
+        while True:
+            try:
+                with open(_os.path.join(base, path, name)) as f:
+                    v = f.read().strip()
+                if v.isdigit() and int(v) < (1 << 60):
+                    out.append(int(v))
+                    break
+            except OSError:
+                pass
+            if not path:
+                break
+            path = _os.path.dirname(path)
+    return out
+
+
+def parse_size(size):
+    """Bytes from an int or a size string.
+
+    size: an int >= 0, or a string: '2GiB', '256 MiB', '1.5GB', '4096', or a share of the
+    memory this process may use, '50%' (of the RAM, or of the memory cgroup's limit when that
+    is smaller). Binary units (KiB, MiB, GiB, TiB) are powers of 1024, decimal ones (kB, MB,
+    GB, TB) of 1000; units are case-insensitive.
+
+    Returns an int. Raises InvalidError (a ValueError) for a malformed or negative size, or
+    anything but an int or a string.
     """
-    if isinstance(size, bool):
-        raise InvalidError("a size in bytes or a string such as '2GiB', not a bool")
+    if isinstance(size, bool) or not isinstance(size, (int, str)):
+        raise InvalidError(f"size: bytes (an int) or a string such as '2GiB' or '50%', not "
+                           f"{type(size).__name__}")
     if isinstance(size, int):
         if size < 0:
             raise InvalidError(f"size {size}: must be >= 0")
         return size
-    if not isinstance(size, str):
-        raise InvalidError(f"a size in bytes or a string such as '2GiB', not {type(size).__name__}")
+    m = _re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*", size)
+    if m:
+        share = float(m.group(1))
+        if share > 100:
+            raise InvalidError(f"size {size!r}: a share of memory is at most 100%")
+        return int(_memory_limit() * share / 100)
     m = _re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", size)
     if not m or m.group(2).lower() not in _UNITS:
         raise InvalidError(f"size {size!r}: a number with an optional unit (B, kB, MB, GB, "
-                           "KiB, MiB, GiB, TiB)")
+                           "KiB, MiB, GiB, TiB), or a share of memory such as '50%'")
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
@@ -103,20 +176,485 @@ def memory_budget(size):
         _reel._pop_budget()
 
 
-def _batches(self, size, start=0, stop=None):
+# ---- the Python face of the C types ----------------------------------------------------------
+# Methods and properties written in Python, put into the C types' dicts by _reel._extend (the
+# types are static C types: Python cannot set their attributes otherwise).
+
+def _extend(cls, name=None):
+    """Decorator: install a function (or property) as cls.<name>."""
+    def put(obj):
+        _reel._extend(cls, name or getattr(obj, "__name__", None) or obj.fget.__name__, obj)
+        return obj
+    return put
+
+
+def _int_arg(name, value, low=None, none=False):
+    """value as an int (anything with __index__), else TypeError naming the parameter;
+    ValueError (InvalidError) below low."""
+    if value is None and none:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: an integer, not bool")
+    try:
+        v = _operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: an integer{' or None' if none else ''}, not "
+                        f"{type(value).__name__}") from None
+    if low is not None and v < low:
+        raise InvalidError(f"{name}={v}: must be >= {low}")
+    return v
+
+
+_MISSING = ("raise", "skip", "repeat", "black")
+
+
+def _missing_arg(missing, choices=_MISSING):
+    if not isinstance(missing, str):
+        raise TypeError(f"missing: one of {', '.join(map(repr, choices))}, not "
+                        f"{type(missing).__name__}")
+    if missing not in choices:
+        raise InvalidError(f"missing={missing!r}: must be one of {', '.join(map(repr, choices))}")
+    return missing
+
+
+class FrameBatch:
+    """A batch of frames with where they come from (as torchcodec's FrameBatch).
+
+    data: the (N, ...) array of pixels (a fresh copy); indexes: int64 array of the frame index
+    of each row; seconds: float64 array of their presentation times (the stream's clock);
+    durations: float64 array of their display durations in seconds. np.asarray(batch) is data;
+    len(batch) its rows.
+    """
+
+    __slots__ = ("data", "indexes", "seconds", "durations")
+
+    def __init__(self, data, indexes, seconds, durations):
+        self.data, self.indexes, self.seconds, self.durations = data, indexes, seconds, durations
+
+    def __len__(self):
+        return len(self.indexes)
+
+    def __array__(self, dtype=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self):
+        first = int(self.indexes[0]) if len(self.indexes) else None
+        return f"<reel.FrameBatch {len(self)} frames from {first}, shape {self.data.shape}>"
+
+
+class _Progress:
+    """Progress of a long read or import, on stderr: a bar that fits the terminal on a tty, else
+    a line every `every` seconds (logs, Jupyter, nohup) with fps and ETA; or a callable."""
+
+    def __init__(self, what, total, progress, every=5.0):
+        self.what, self.total, self.every = what, total, every
+        self.fn = progress if callable(progress) else None
+        self.on = bool(progress) and self.fn is None
+        self.tty = self.on and _sys.stderr.isatty()
+        self.t0 = self.last = _time.monotonic()
+        self.drawn = False
+
+    def line(self, done, width=None):
+        dt = _time.monotonic() - self.t0
+        fps = done / dt if dt > 0 else 0.0
+        total = self.total if self.total and self.total > 0 else None
+        eta = f", ETA {(total - done) / fps:.0f} s" if total and fps > 0 and done < total else ""
+        count = f"{done}/{total}" if total else f"{done}"
+        text = f"{self.what}: {count} frames, {fps:.1f} fps, {dt:.1f} s{eta}"
+        if width and total:
+            room = width - len(text) - 4
+            if room >= 10:
+                k = int(room * done / total)
+                text = f"[{'#' * k}{'.' * (room - k)}] " + text
+        return text[:width - 1] if width else text
+
+    def update(self, done, end=False):
+        if self.fn is not None:
+            return self.fn(done, self.total)
+        if not self.on:
+            return None
+        now = _time.monotonic()
+        if self.tty:
+            if end or now - self.last >= 0.1:
+                import shutil
+                width = shutil.get_terminal_size((80, 24)).columns
+                _sys.stderr.write("\r" + self.line(done, width).ljust(width - 1))
+                _sys.stderr.flush()
+                self.last, self.drawn = now, True
+            if end and self.drawn:
+                _sys.stderr.write("\n")
+        elif end or now - self.last >= self.every:
+            _sys.stderr.write(self.line(done) + "\n")
+            _sys.stderr.flush()
+            self.last = now
+        return None
+
+
+def _iter_impl(seq):
+    """iter(seq): every frame in order as seq[i] would give it (a read-only view), got as a
+    one-pass read (it does not evict frames read often before the scan); the store's read-ahead
+    follows the iteration."""
+    view = seq._view
+    for i in range(len(seq)):
+        yield view(i, True)
+
+
+_reel._iter_impl = _iter_impl
+
+
+def _batches(self, size, start=0, stop=None, *, missing="raise", with_index=False,
+             progress=False):
     """Sequence.batches (the C type calls it: see its docstring)."""
-    if size < 1:
-        raise InvalidError(f"batch size {size}: must be >= 1")
+    size = _int_arg("size", size, 1)
+    start = _int_arg("start", start)
+    stop = _int_arg("stop", stop, none=True)
+    _missing_arg(missing)
     n = len(self)
-    stop = n if stop is None else min(stop, n)
-    start = max(0, start)
+    stop = n if stop is None else min(stop if stop >= 0 else stop + n, n)
+    start = max(0, start if start >= 0 else start + n)
+    meter = _Progress(str(self.name), max(0, stop - start), progress)
+    times = self._seconds_and_durations() if with_index else None
+    return _batch_iter(self, size, start, stop, missing, meter, times)
+
+
+def _batch_iter(self, size, start, stop, missing, meter, times):
+    """The iteration of batches(), its arguments checked."""
+    done = 0
     for first in range(start, stop, size):
         count = min(size, stop - first)
         ahead = first + count
         if ahead < stop:
             self.prefetch(ahead, min(size, stop - ahead))
-        yield self[first:first + count]
+        data, kept = self._gather(range(first, first + count), missing, True)
+        done += count
+        if meter.update(done, end=ahead >= stop):
+            return
+        if times is not None:
+            yield FrameBatch(data, kept, times[0][kept], times[1][kept])
+        else:
+            yield data
 
 
 _reel._batches_impl = _batches
-del _batches
+
+
+@_extend(Sequence, "_seconds_and_durations")
+def _seconds_and_durations(self, zero=False):
+    pts, dur, _, _ = self._times()
+    num, den = self.time_base
+    sec = pts.astype(_np.float64) * num / den
+    if zero and len(sec):
+        sec -= sec[0]
+    return sec, dur.astype(_np.float64) * num / den
+
+
+@_extend(Sequence)
+def times(self, zero=False):
+    """The presentation time of every frame in seconds, as a float64 array.
+
+    zero: False for the stream's own clock (as Frame.time), True to count from the first frame
+    (which is then at 0.0). One SQL read of the store; no access is counted.
+    """
+    return self._seconds_and_durations(zero)[0]
+
+
+_extend(Sequence, "timestamps")(property(
+    lambda self: self._seconds_and_durations()[0],
+    doc="The presentation time of every frame in seconds (the stream's clock), a float64 "
+        "array; times(zero=True) counts from the first frame. One SQL read, no access counted."))
+_extend(Sequence, "pts")(property(
+    lambda self: self._times()[0],
+    doc="The pts of every frame (time_base units), an int64 array. One SQL read."))
+_extend(Sequence, "durations")(property(
+    lambda self: self._seconds_and_durations()[1],
+    doc="The display duration of every frame in seconds, a float64 array. One SQL read."))
+
+
+@_extend(Sequence)
+def get_frames_at(self, seconds=None, *, pts=None, zero=False, missing="raise"):
+    """The frames shown at several times, as one (N, ...) array (like torchcodec's).
+
+    seconds: a list or array of times in seconds (the stream's clock; from the first frame with
+    zero=True), or pts: a list or array of timestamps in the time base (give one of them).
+    missing: as get_batch. Returns the array. Raises IndexError when no frame is shown at one
+    of the times, InvalidError (ValueError) for NaN or infinite seconds.
+    """
+    if (seconds is None) == (pts is None):
+        raise TypeError("get_frames_at: give seconds or pts (one of them)")
+    if seconds is not None:
+        idx = [self.index_at(float(s), zero=zero) for s in _np.asarray(seconds, dtype=float)]
+    else:
+        idx = [self.index_at(pts=int(p)) for p in _np.asarray(pts).astype(_np.int64)]
+    return self.get_batch(idx, missing=missing)
+
+
+_c_info = Sequence.info
+_STATUS = ("ok", "skipped", "repeated", "black")
+
+
+def _info(self):
+    d = _c_info.__get__(self)
+    pts, dur, flags, status = self._times()
+    num, den = self.time_base
+    n = len(pts)
+    span = float(pts[-1] + dur[-1] - pts[0]) * num / den if n else 0.0
+    d["duration_seconds"] = span
+    d["avg_fps"] = n / span if span > 0 else None
+    gaps = _np.diff(pts)
+    d["variable_rate"] = bool(len(gaps) > 1 and gaps.max() - gaps.min() > max(1, gaps.min() // 100))
+    d["keyframes"] = int(_np.count_nonzero(flags & 1))
+    d["status_counts"] = {name: int(_np.count_nonzero(status == k))
+                          for k, name in enumerate(_STATUS)}
+    rows = self._store_query(
+        "SELECT r.complete, r.hash, r.codec, r.path FROM reel_source r JOIN reel_sequence s "
+        "ON s.id = r.seq_id WHERE s.name = ?", (str(self.name),))
+    d["import_complete"] = bool(rows[0][0]) if rows else None
+    d["source_hash"] = rows[0][1] if rows else None
+    d["source_codec"] = rows[0][2] if rows else None
+    return d
+
+
+_extend(Sequence, "info")(property(_info, doc=(
+    "Metadata as a dict: name, source, width, height, pix_fmt, frame_size, time_base, frames, "
+    "duration (time-base units), raw_bytes, stored_bytes, codec (how frames are stored), keyint; "
+    "and, from one SQL read: duration_seconds, avg_fps (frames over duration; None when "
+    "unknown), variable_rate (from the gaps between pts), keyframes, status_counts ({'ok': n, "
+    "'skipped': n, 'repeated': n, 'black': n}), import_complete, source_hash and source_codec "
+    "(the video's codec; None for sequences not imported). No access is counted.")))
+
+
+@_extend(Sequence, "_store_query")
+def _store_query(self, sql, params=()):
+    return self._store._query(sql, params)
+
+
+# ---- pickling: (location, name, options), reopened on unpickling (DataLoader's spawn) -------
+
+def _reopen_store(path, mode, count):
+    return _reel.open(path, mode, count)
+
+
+def _reopen_seq(store, name):
+    return store[name]
+
+
+@_extend(Store)
+def __reduce__(self):
+    """Pickle as (path, mode, count): unpickling opens the store again (another process may)."""
+    if self.closed:
+        raise MisuseError(f"{self.path}: a closed store cannot be pickled")
+    return (_reopen_store, (self.path, "w" if self.writable else "r", self._counting))
+
+
+@_extend(Sequence)
+def __reduce__(self):
+    """Pickle as (store, name): unpickling opens the store (once per pickle) and the sequence."""
+    return (_reopen_seq, (self._store, str(self.name)))
+
+
+# ---- the RAM tier, per sequence and per store -------------------------------------------------
+
+_PRIORITIES = {"low": -1, "normal": 0, "high": 1}
+
+
+@_extend(Sequence)
+def set_policy(self, max_frames=0, max_bytes=0, window=0, priority="normal", trim_every=0,
+               trim_ms=0):
+    """Set this sequence's RAM-tier policy (every handle of it in this open store shares it).
+
+    max_frames: at most this many frames resident (0: no limit). max_bytes: at most this many
+    bytes, an int or a size string ('256MiB', '10%'; 0: no limit). window: > 0 keeps only the
+    frames within window of the latest index read. priority: 'low' (evicted first), 'normal' or
+    'high' (evicted last). trim_every: trim after every this many gets; trim_ms: trim on the
+    first get this many ms after the last trim (0: never). Over a limit, the least recently used
+    unpinned frames are dropped down to 7/8 of it; pinned frames never are.
+
+    Raises TypeError/InvalidError (ValueError) naming a bad argument.
+    """
+    if priority not in _PRIORITIES:
+        raise InvalidError(f"priority={priority!r}: must be 'low', 'normal' or 'high'")
+    self._set_policy(_int_arg("max_frames", max_frames, 0), parse_size(max_bytes),
+                     _int_arg("window", window, 0), _PRIORITIES[priority],
+                     _int_arg("trim_every", trim_every, 0), _int_arg("trim_ms", trim_ms, 0))
+
+
+def _policy(self):
+    mf, mb, window, prio, every, ms = self._get_policy()
+    name = {v: k for k, v in _PRIORITIES.items()}.get(prio, str(prio))
+    return {"max_frames": mf, "max_bytes": mb, "window": window, "priority": name,
+            "trim_every": every, "trim_ms": ms}
+
+
+_extend(Sequence, "policy")(property(_policy, doc="The RAM-tier policy as a dict (set_policy)."))
+
+
+@_extend(Sequence)
+def prefetch_around(self, center, radius):
+    """Ask the read-ahead workers to load frames center - radius .. center + radius (clamped to
+    the sequence) into the RAM tier; returns at once. Raises TypeError/InvalidError."""
+    center, radius = _int_arg("center", center, 0), _int_arg("radius", radius, 0)
+    first = max(0, center - radius)
+    self.prefetch(first, center + radius + 1 - first)
+
+
+@_extend(Sequence)
+def process_in_batches(self, fn, batch_size, unload_after_processing=True, **batches_options):
+    """fn(batch) for each batch of batch_size frames; returns the list of fn's results.
+
+    The seed's name for `[fn(b) for b in seq.batches(batch_size)]`: batches are fresh copies,
+    so nothing stays pinned whatever unload_after_processing says (True, the default, also
+    drops the sequence's unpinned frames from the RAM tier at the end, as seq.trim()).
+    batches_options: as batches (missing=, start=, stop=, progress=).
+    """
+    out = [fn(b) for b in self.batches(batch_size, **batches_options)]
+    if unload_after_processing:
+        self.trim()
+    return out
+
+
+@_extend(Frame)
+def load(self):
+    """Load the pixels now (they load on first use anyway: f.data); returns the frame."""
+    self._address   # loads and pins them
+    return self
+
+
+@_extend(Store)
+def set_readahead(self, workers=1, window=8):
+    """Read-ahead of this store: workers threads (0 turns it off) loading up to window frames
+    ahead of a sequential reader (defaults 1 and 8). Raises TypeError/InvalidError."""
+    self._set_readahead(_int_arg("workers", workers, 0), _int_arg("window", window, 0))
+
+
+@_extend(Store)
+def open_warm(self, name, share=0.25):
+    """store[name], with its RAM tier warmed: its most accessed frames (by the counts in the
+    file) are loaded, up to share (0..1) of the budget, without counting accesses.
+
+    Returns the Sequence. Raises SequenceNotFoundError, InvalidError for share outside 0..1.
+    """
+    if not isinstance(share, (int, float)) or isinstance(share, bool):
+        raise TypeError(f"share: a number from 0 to 1, not {type(share).__name__}")
+    if not 0 <= share <= 1:
+        raise InvalidError(f"share={share}: must be from 0 to 1")
+    return self._open_warm(name, float(share))[0]
+
+
+def set_strict(on=True):
+    """Strict budget mode of the RAM tier: a read that would need room that pinned frames leave
+    none of fails with FullError instead of going over the budget (off by default)."""
+    _reel._set_strict(bool(on))
+
+
+_LEVELS = {"none": 0, "moderate": 1, "critical": 2}
+
+
+def memory_pressure(level="moderate"):
+    """Report memory pressure to the RAM tier now: 'moderate' halves what it may hold,
+    'critical' drops every unpinned frame; it grows back once pressure has gone. Unsaved state
+    (access counts) is written first. Raises InvalidError for another level."""
+    if level not in _LEVELS:
+        raise InvalidError(f"level={level!r}: must be 'none', 'moderate' or 'critical'")
+    _reel._pressure(_LEVELS[level])
+
+
+def monitor_memory_pressure(interval_ms=0, moderate_percent=0, critical_percent=0,
+                            psi_moderate=0.0, psi_critical=0.0, target_percent=0, calm_ms=0):
+    """Watch the process's memory (cgroup limit or MemAvailable, and PSI) on a thread and give
+    memory back before the kernel has to: below moderate_percent of headroom (default 15) the
+    RAM tier is cut back to target_percent (25), below critical_percent (5) it keeps only
+    pinned frames. 0 means the default for each. stop_memory_monitor() ends it."""
+    _reel._monitor_pressure(_int_arg("interval_ms", interval_ms, 0),
+                            _int_arg("moderate_percent", moderate_percent, 0),
+                            _int_arg("critical_percent", critical_percent, 0),
+                            float(psi_moderate), float(psi_critical),
+                            _int_arg("target_percent", target_percent, 0),
+                            _int_arg("calm_ms", calm_ms, 0))
+
+
+def stop_memory_monitor():
+    """Stop the thread monitor_memory_pressure() started (nothing if none runs)."""
+    _reel._stop_pressure()
+
+
+get_memory_stats = memory_stats   # the seed's name
+
+
+class TemporaryMemorySettings:
+    """The seed's name for memory_budget(): `with reel.TemporaryMemorySettings(threshold_mb=256):`
+    sets the RAM tier's budget to threshold_mb MiB for the block (or budget= bytes / a size
+    string) and restores it after, exceptions included."""
+
+    def __init__(self, threshold_mb=None, budget=None):
+        if (threshold_mb is None) == (budget is None):
+            raise TypeError("TemporaryMemorySettings: give threshold_mb or budget")
+        self.size = (parse_size(budget) if budget is not None
+                     else int(_int_arg("threshold_mb", threshold_mb, 0)) << 20)
+
+    def __enter__(self):
+        _reel._push_budget(self.size)
+        return self
+
+    def __exit__(self, *exc):
+        _reel._pop_budget()
+        return False
+
+
+# ---- import -----------------------------------------------------------------------------------
+
+def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", progress=True,
+                 replace=False, scale=None, workers=0, codec="auto", keyint=0):
+    """Decode a video once and store every frame in a sequence of a store.
+
+    store: the store's path (created if missing). video: the video file. sequence: its name
+    (default: the file name without directory and extension). pix_fmt: 'rgb24' (default),
+    'bgr24', 'gray8', 'gray16le', 'yuv420p', 'yuv444p', 'yuv420p10le' or 'native' (the
+    decoder's own; any case). on_error: what a packet that fails to decode becomes: 'skip' (a
+    frame without pixels, status 'skipped'), 'repeat', 'black' or 'fail'. progress: True
+    writes progress to stderr (a bar fitting the terminal, else a line every 5 s with fps and
+    ETA); a callable gets a dict (frames_done, frames_expected, seconds, ...) about every
+    100 ms and stops the import by returning True; False: nothing. replace: replace a sequence
+    of that name made from another file or options. scale: (width, height) or 'WxH'. workers:
+    compression threads (0: one per core). codec: 'intra', 'temporal' or 'auto'. keyint: for
+    temporal coding, 1..64 (0: 4).
+
+    Ctrl-C stops it cleanly: committed frames are kept, KeyboardInterrupt is raised, and running
+    it again resumes. Returns a dict: frames, resumed_from, skipped, repeated, black,
+    stored_bytes, raw_bytes, truncated, rotation, pix_fmt, size, seconds, done (True when it
+    was imported already). Raises NoSuchFileError (a FileNotFoundError) for a missing video,
+    UnsupportedError for a file that is not a video, ExistsError, InvalidError/TypeError
+    naming a bad argument, CorruptError under on_error='fail'.
+    """
+    if isinstance(scale, str):
+        m = _re.fullmatch(r"\s*([0-9]+)\s*[xX:]\s*([0-9]+)\s*", scale)
+        if not m:
+            raise InvalidError(f"scale={scale!r}: 'WIDTHxHEIGHT' (e.g. '160x120') or a "
+                               "(width, height) tuple")
+        scale = (int(m.group(1)), int(m.group(2)))
+    elif scale is not None:
+        try:
+            w, h = scale
+        except (TypeError, ValueError):
+            raise TypeError(f"scale: a (width, height) pair or 'WxH', not {scale!r}") from None
+        scale = (_int_arg("scale width", w, 1), _int_arg("scale height", h, 1))
+    for name, v in (("sequence", sequence),):
+        if v is not None and not isinstance(v, str):
+            raise TypeError(f"{name}: a string or None, not {type(v).__name__}")
+    for name, v in (("pix_fmt", pix_fmt), ("on_error", on_error), ("codec", codec)):
+        if not isinstance(v, str):
+            raise TypeError(f"{name}: a string, not {type(v).__name__}")
+    meter = None
+    if progress is True or (progress and not callable(progress)):
+        label = sequence or _os.path.splitext(_os.path.basename(_os.fsdecode(video)))[0]
+        meter = _Progress(label, None, True)
+
+        def progress(p):
+            meter.total = p["frames_expected"]
+            meter.update(p["frames_done"])
+    r = _reel.import_video(store, video, sequence, pix_fmt, on_error, progress or False,
+                           bool(replace), scale, _int_arg("workers", workers, 0), codec,
+                           _int_arg("keyint", keyint, 0))
+    if meter is not None:
+        meter.total = r["frames"]
+        meter.update(r["frames"], end=True)
+    return r
