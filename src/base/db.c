@@ -23,7 +23,7 @@ int reel__sqlerr(sqlite3 *db, int rc, const char *what)
     if (io_code && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CORRUPT)) {
         code = io_code;
         io_code = 0;
-        return reel__err(code, "%s: %s", what, io_msg);
+        return reel__err(code, "%s", io_msg); /* it names the location and the object */
     }
     switch (rc & 0xff) {
     case SQLITE_NOMEM: code = REEL_NOMEM; break;

@@ -8,8 +8,9 @@
 
 /* Map a SQLite result code to a reel code and record "what: sqlite message". */
 REEL__HIDDEN int reel__sqlerr(sqlite3 *db, int rc, const char *what);
-/* A VFS's account of the read it just failed (code and message), reported by the next
- * reel__sqlerr of an I/O or corruption error on this thread instead of SQLite's generic one. */
+/* A VFS's account of the read it just failed (code and message, which names the location and
+ * the object), reported alone by the next reel__sqlerr of an I/O or corruption error on this
+ * thread instead of SQLite's generic one. */
 REEL__HIDDEN void reel__io_detail(int code, const char *msg);
 /* Run one SQL statement with no result rows on db. */
 REEL__HIDDEN int reel__exec(sqlite3 *db, const char *sql);

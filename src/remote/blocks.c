@@ -11,6 +11,14 @@
  * SHA-256 its name gives and kept in the block cache. A chunk file's lock makes concurrent
  * processes wait for one download instead of making their own. When the cache grows over its
  * limit, the least recently used chunks (by mtime, touched on use) go.
+ *
+ * Trust: the cache directory must be the user's own and writable by nobody else (else the
+ * open is refused, as ssh refuses a key file others can write); every file in it is opened
+ * relative to the directory's descriptor, never following a symbolic link, and temporaries
+ * get unpredictable names made with O_EXCL. A block read from the cache is checked against its
+ * published hash the first time this process serves it (the XXH64 of the header only catches
+ * damage: anyone who can write the file can recompute it); a block that fails is REEL_CORRUPT,
+ * and its chunk file is removed, so the next read fetches it again.
  */
 #include "config.h"
 
@@ -21,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,10 +78,14 @@ static int mkdirs(const char *path)
     return mkdir(p, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static void cache_dir(reel__remote *r)
+#define CACHE_MIB_MAX (INT64_MAX >> 20)
+
+/* The directory (from the environment) into r->cache, and the size limit. */
+static int cache_dir(reel__remote *r)
 {
     const char *env = getenv("REEL_BLOCK_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME"), *mib = getenv("REEL_BLOCK_CACHE_MIB");
+    long long limit = 4096;
     if (env && *env)
         snprintf(r->cache, sizeof r->cache, "%s", env);
     else if (xdg && *xdg)
@@ -80,8 +93,59 @@ static void cache_dir(reel__remote *r)
     else if (home && *home)
         snprintf(r->cache, sizeof r->cache, "%.4000s/.cache/reel/blocks", home);
     else
-        snprintf(r->cache, sizeof r->cache, "/tmp/reel-blocks-%d", (int)getuid());
-    r->cache_limit = (mib && atoll(mib) > 0 ? atoll(mib) : 4096) << 20;
+        snprintf(r->cache, sizeof r->cache, "/tmp/reel-blocks-%d", (int)geteuid());
+    if (mib && *mib) {
+        char *end;
+        errno = 0;
+        limit = strtoll(mib, &end, 10);
+        if (errno || *end || limit < 1 || limit > CACHE_MIB_MAX)
+            return reel__err(REEL_INVALID,
+                             "REEL_BLOCK_CACHE_MIB=%.40s: not a size in MiB from 1 to %lld", mib,
+                             (long long)CACHE_MIB_MAX);
+    }
+    r->cache_limit = (int64_t)limit << 20;
+    return REEL_OK;
+}
+
+/* The cache directory opened (not following a symbolic link someone else made) and checked:
+ * a directory of this user's, writable by nobody else. */
+static int cache_dir_check(reel__remote *r)
+{
+    struct stat st;
+    int fd = open(r->cache, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int link = fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(r->cache, &st) == 0 &&
+               S_ISLNK(st.st_mode);
+    if (link && st.st_uid != geteuid())
+        return reel__err(REEL_DENIED,
+                         "the block cache %s is a symbolic link made by another user (uid %d): "
+                         "remove it, or set REEL_BLOCK_CACHE to a directory of your own",
+                         r->cache, (int)st.st_uid);
+    if (link) /* the user's own link: followed */
+        fd = open(r->cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return reel__err(REEL_IO, "the block cache %s: %s (set REEL_BLOCK_CACHE)", r->cache,
+                         strerror(errno));
+    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+        int uid = (int)st.st_uid, mode = (int)(st.st_mode & 0777);
+        close(fd);
+        if (uid != (int)geteuid())
+            return reel__err(REEL_DENIED,
+                             "the block cache %s belongs to another user (uid %d, not %d): "
+                             "another user could make reel serve or overwrite what they like; "
+                             "remove it, or set REEL_BLOCK_CACHE to a directory of your own",
+                             r->cache, uid, (int)geteuid());
+        return reel__err(REEL_DENIED,
+                         "the block cache %s is writable by %s (mode %03o): another user could "
+                         "make reel serve or overwrite what they like; chmod go-w it, or set "
+                         "REEL_BLOCK_CACHE to a directory only you can write",
+                         r->cache,
+                         (mode & 022) == 022 ? "its group and others"
+                         : mode & 020        ? "its group"
+                                             : "others",
+                         mode);
+    }
+    r->cache_fd = fd;
+    return REEL_OK;
 }
 
 typedef struct aged {
@@ -107,20 +171,21 @@ static int is_chunk_name(const char *name)
  * counts them: the files are sparse). */
 static void cache_trim(reel__remote *r)
 {
-    DIR *d = opendir(r->cache);
+    int dfd = dup(r->cache_fd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     struct dirent *e;
     aged *v = NULL;
     size_t n = 0, cap = 0, i;
     int64_t total = 0;
-    if (!d)
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
         return;
+    }
     while ((e = readdir(d))) {
-        char path[4200];
         struct stat st;
-        if (!is_chunk_name(e->d_name))
-            continue;
-        snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, e->d_name);
-        if (stat(path, &st) != 0)
+        if (!is_chunk_name(e->d_name) ||
+            fstatat(r->cache_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (n == cap) {
             aged *g = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v);
@@ -135,13 +200,11 @@ static void cache_trim(reel__remote *r)
         n++;
     }
     closedir(d);
-    qsort(v, n, sizeof *v, by_age);
-    for (i = 0; i < n && total > r->cache_limit / 5 * 4; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%.4000s/%.40s", r->cache, v[i].name);
-        if (unlink(path) == 0)
+    if (v)
+        qsort(v, n, sizeof *v, by_age);
+    for (i = 0; i < n && total > r->cache_limit / 5 * 4; i++)
+        if (unlinkat(r->cache_fd, v[i].name, 0) == 0)
             total -= v[i].size;
-    }
     free(v);
 }
 
@@ -153,11 +216,13 @@ size_t reel__block_len(const reel__remote *r, int64_t b)
 
 int reel__block_cache_open(reel__remote *r)
 {
-    cache_dir(r);
+    int rc = cache_dir(r);
+    if (rc != REEL_OK)
+        return rc;
     if (mkdirs(r->cache) != 0)
         return reel__err(REEL_IO, "the block cache %s: %s (set REEL_BLOCK_CACHE)", r->cache,
                          strerror(errno));
-    return REEL_OK;
+    return cache_dir_check(r);
 }
 
 /* The part holding block b (binary search of the parts' first blocks). */
@@ -167,15 +232,15 @@ static int64_t part_of(const reel__remote *r, int64_t b)
 }
 
 /* Where block b lives: its part, the chunk's first block and end (exclusive), the cache
- * file's path. */
+ * file's name in the cache directory. */
 typedef struct chunk {
     int64_t part, first, end;
-    char path[4200];
+    char name[REEL__HASH_HEX + sizeof CHUNK_SUFFIX];
 } chunk;
 
 static void chunk_of(const reel__remote *r, int64_t b, chunk *c)
 {
-    char id[4200], hex[65];
+    char id[4200], hex[REEL__HASH_HEX + 1];
     int64_t p = part_of(r, b), n = (b - r->part_first[p]) / REEL__CHUNK_BLOCKS;
     c->part = p;
     c->first = r->part_first[p] + n * REEL__CHUNK_BLOCKS;
@@ -183,7 +248,7 @@ static void chunk_of(const reel__remote *r, int64_t b, chunk *c)
                                                             : r->part_first[p + 1];
     snprintf(id, sizeof id, "%.4000s#%lld", r->parts[p], (long long)n);
     reel__sha256_hex(id, strlen(id), hex, REEL__HASH_HEX);
-    snprintf(c->path, sizeof c->path, "%.4000s/%s%s", r->cache, hex, CHUNK_SUFFIX);
+    snprintf(c->name, sizeof c->name, "%s%s", hex, CHUNK_SUFFIX);
 }
 
 int64_t reel__chunk_end(const reel__remote *r, int64_t b)
@@ -191,6 +256,20 @@ int64_t reel__chunk_end(const reel__remote *r, int64_t b)
     chunk c;
     chunk_of(r, b, &c);
     return c.end;
+}
+
+/* A file of the cache directory: never through a symbolic link, and only a regular file (-1
+ * otherwise, errno set). */
+static int cache_open(const reel__remote *r, const char *name, int flags)
+{
+    struct stat st;
+    int fd = openat(r->cache_fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
 }
 
 static void head_read(int fd, chead *h)
@@ -258,59 +337,111 @@ static int index_ok(const char *key, const char *data, size_t len, size_t want)
     return !strncmp(hex, reel__index_hex(key), 64);
 }
 
-/* The hashes of part p's blocks into *out: listed in the manifest, or from the part's index
- * object, found in the block cache or fetched, and checked against the SHA-256 its name
- * gives. */
-static int part_hashes(reel__remote *r, int64_t p, const uint8_t **out)
+/* Write len bytes as the cache file name: under an unpredictable temporary name made with
+ * O_EXCL, then renamed over it. Failing leaves no copy on this node: fetched again next time. */
+static void cache_save(const reel__remote *r, const char *name, const void *data, size_t len)
 {
-    size_t want = (size_t)(r->part_first[p + 1] - r->part_first[p]) * REEL__HASH_BYTES, len = 0;
-    char path[4200], tmp[4300], *data = NULL;
-    int rc = REEL_OK, fd;
-    pthread_mutex_lock(&r->index_lock);
-    if (r->hashes[p])
-        goto out;
-    snprintf(path, sizeof path, "%.4000s/%.80s", r->cache, reel__index_hex(r->index[p]));
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-        ssize_t got = (data = reel__malloc(want + 1)) ? read(fd, data, want + 1) : -1;
+    char tmp[64], hex[REEL__HASH_HEX + 1];
+    uint8_t rnd[32] = {0};
+    int fd = -1, tries;
+    for (tries = 0; tries < 8; tries++) {
+        if (getrandom(rnd, 16, 0) != 16)
+            return;
+        reel__hex(rnd, hex, REEL__HASH_HEX);
+        snprintf(tmp, sizeof tmp, ".tmp-%s", hex);
+        fd = openat(r->cache_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return;
+    {
+        int done = write(fd, data, len) == (ssize_t)len;
+        if (close(fd) != 0 || !done || renameat(r->cache_fd, tmp, r->cache_fd, name) != 0)
+            unlinkat(r->cache_fd, tmp, 0);
+    }
+}
+
+/* Part p's index object from the block cache (checked against its name) or fetched (and then
+ * kept in the cache): its want bytes into r->hashes[p]. Under index_lock. */
+static int hashes_load(reel__remote *r, int64_t p, size_t want)
+{
+    const char *name = reel__index_hex(r->index[p]); /* "<hex>.idx" */
+    char *data = reel__malloc(want + 1);
+    size_t len = 0;
+    int rc, fd;
+    if (!data)
+        return reel__err(REEL_NOMEM, "out of memory");
+    if ((fd = cache_open(r, name, O_RDONLY)) >= 0) {
+        ssize_t got = read(fd, data, want + 1);
         len = got > 0 ? (size_t)got : 0; /* want + 1: a longer file is a damaged one */
         close(fd);
-        if (data && index_ok(r->index[p], data, len, want)) {
+        if (index_ok(r->index[p], data, len, want)) {
             r->hashes[p] = (uint8_t *)data;
-            goto out;
-        }
-        free(data); /* damaged on this disk: fetched again */
-        data = NULL;
+            return REEL_OK;
+        } /* damaged on this disk: fetched again */
     }
     /* exactly the bytes it must hold: a longer object is not read whole (its first want
      * bytes must still match its name) */
-    if (!(data = reel__malloc(want + 1))) {
-        rc = reel__err(REEL_NOMEM, "out of memory");
-        goto out;
-    }
     if ((rc = reel__loc_read(&r->loc, r->index[p], 0, want, data, 0)) != REEL_OK) {
         free(data);
-        goto out;
+        return rc;
     }
-    len = want;
-    if (!index_ok(r->index[p], data, len, want)) {
+    if (!index_ok(r->index[p], data, want, want)) {
         free(data);
-        rc = reel__err(REEL_CORRUPT,
-                       "%s: the index object %s (the hashes of %s) does not match its name or "
-                       "size: the object is damaged",
-                       r->loc.display, r->index[p], r->parts[p]);
-        goto out;
+        return reel__err(REEL_CORRUPT,
+                         "%s: the index object %s (the hashes of %s) does not match its name or "
+                         "size: the object is damaged",
+                         r->loc.display, r->index[p], r->parts[p]);
     }
     r->hashes[p] = (uint8_t *)data;
-    snprintf(tmp, sizeof tmp, "%.4100s.%d.tmp", path, (int)getpid());
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
-        int done = write(fd, data, len) == (ssize_t)len;
-        if (close(fd) != 0 || !done || rename(tmp, path) != 0)
-            unlink(tmp); /* no copy on this node: fetched again next time */
+    cache_save(r, name, data, want);
+    return REEL_OK;
+}
+
+/* The hashes of part p's blocks into *out: listed in the manifest, or from the part's index
+ * object; and the part's bitmap of blocks checked by this process (r->seen[p]) made. */
+static int part_hashes(reel__remote *r, int64_t p, const uint8_t **out)
+{
+    int64_t blocks = r->part_first[p + 1] - r->part_first[p];
+    int rc = REEL_OK;
+    pthread_mutex_lock(&r->index_lock);
+    if (!r->hashes[p])
+        rc = hashes_load(r, p, (size_t)blocks * REEL__HASH_BYTES);
+    if (rc == REEL_OK && !r->seen[p]) {
+        uint64_t *w = reel__calloc((size_t)(blocks + 63) / 64, sizeof *w);
+        if (!w)
+            rc = reel__err(REEL_NOMEM, "out of memory");
+        __atomic_store_n(&r->seen[p], w, __ATOMIC_RELEASE);
     }
-out:
     *out = r->hashes[p];
     pthread_mutex_unlock(&r->index_lock);
     return rc;
+}
+
+/* Whether block b (of part p) was checked against its published hash by this process; and
+ * recording that it was. */
+static int seen(const reel__remote *r, int64_t p, int64_t b)
+{
+    uint64_t *w = __atomic_load_n(&r->seen[p], __ATOMIC_ACQUIRE);
+    int64_t j = b - r->part_first[p];
+    return w && (__atomic_load_n(&w[j / 64], __ATOMIC_RELAXED) >> (j % 64) & 1);
+}
+
+static void seen_set(const reel__remote *r, int64_t p, int64_t b)
+{
+    uint64_t *w = __atomic_load_n(&r->seen[p], __ATOMIC_ACQUIRE);
+    int64_t j = b - r->part_first[p];
+    if (w)
+        __atomic_fetch_or(&w[j / 64], (uint64_t)1 << (j % 64), __ATOMIC_RELAXED);
+}
+
+/* Whether len bytes at data are the block whose published hash is at want. */
+static int block_ok(const uint8_t *data, size_t len, const uint8_t *want)
+{
+    uint8_t got[32];
+    reel__sha256(data, len, got);
+    return !memcmp(got, want, REEL__HASH_BYTES);
 }
 
 /* Fetch blocks [b, b + k) of one part in one ranged read (tries: see reel__loc_read) into buf,
@@ -330,12 +461,9 @@ static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t 
         if ((rc = reel__loc_read(&r->loc, r->parts[c->part], (uint64_t)off, len, buf, tries)) !=
             REEL_OK)
             return rc;
-        for (i = 0, o = 0, bad = -1; i < k && bad < 0; o += reel__block_len(r, b + i), i++) {
-            uint8_t got[32];
-            reel__sha256(buf + o, reel__block_len(r, b + i), got);
-            if (memcmp(got, hashes + (size_t)i * REEL__HASH_BYTES, REEL__HASH_BYTES))
+        for (i = 0, o = 0, bad = -1; i < k && bad < 0; o += reel__block_len(r, b + i), i++)
+            if (!block_ok(buf + o, reel__block_len(r, b + i), hashes + (size_t)i * REEL__HASH_BYTES))
                 bad = i;
-        }
         if (bad < 0)
             break;
     }
@@ -348,6 +476,8 @@ static int fetch_run(reel__remote *r, const chunk *c, int64_t b, int k, uint8_t 
                          (long long)from,
                          (long long)(from + (int64_t)reel__block_len(r, b + bad) - 1));
     }
+    for (i = 0; i < k; i++)
+        seen_set(r, c->part, b + i);
     atomic_fetch_add(&r->fetched, k);
     atomic_fetch_add(&r->fetched_bytes, (long long)len);
     return REEL_OK;
@@ -372,53 +502,98 @@ static void chunk_put(const reel__remote *r, int fd, const chunk *c, chead *h, i
         return; /* the blocks stay unlisted: fetched again */
 }
 
-/* Blocks from b on into dst (room for REEL__CHUNK_BLOCKS): from the cache or the network, checked;
- * *n gets how many (at least 1, at most run, all in b's chunk). A miss fetches, in one
- * request, the blocks from b on that the chunk's file lacks: a reader going forward through
- * the file makes one request per chunk. tries: see reel__loc_read. */
-int reel__block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, int *n, int tries)
+/* A block the cache holds with a right checksum but not the bytes published: someone altered
+ * the file (whoever can write it can recompute the checksum). Its chunk file goes. */
+static int forged(const reel__remote *r, const chunk *c, int64_t b)
+{
+    unlinkat(r->cache_fd, c->name, 0);
+    return reel__err(REEL_CORRUPT,
+                     "%s: block %lld (object %s) in the block cache file %s/%s does not match "
+                     "its hash as published, though its checksum does: the file was altered on "
+                     "this node (removed now: the next read fetches the block again)",
+                     r->loc.display, (long long)b, r->parts[c->part], r->cache, c->name);
+}
+
+/* Block b from its chunk's file fd into dst: *got 1 when it was there whole and (the first
+ * time this process serves it, unless fill) matches its published hash. */
+static int cache_hit(reel__remote *r, int fd, const chunk *c, const chead *h, int64_t b,
+                     uint8_t *dst, int fill, int *got)
+{
+    const uint8_t *hashes;
+    int rc;
+    if (!(*got = chunk_take(r, fd, c, h, b, dst)) || fill || seen(r, c->part, b))
+        return REEL_OK;
+    if ((rc = part_hashes(r, c->part, &hashes)) != REEL_OK) {
+        *got = 0;
+        return rc;
+    }
+    if (!block_ok(dst, reel__block_len(r, b),
+                  hashes + (size_t)(b - r->part_first[c->part]) * REEL__HASH_BYTES)) {
+        *got = 0;
+        return forged(r, c, b);
+    }
+    seen_set(r, c->part, b);
+    return REEL_OK;
+}
+
+/* Blocks of chunk c from b on that the file fd (locked; -1: none) lacks, up to run, fetched
+ * into dst and written to the file; *n gets how many. */
+static int chunk_fill(reel__remote *r, int fd, const chunk *c, chead *h, int64_t b, int run,
+                      uint8_t *dst, int *n, int tries)
+{
+    int j = (int)(b - c->first), k, rc;
+    for (k = 1; k < run && b + k < c->end && !h->e[j + k].len; k++)
+        ;
+    if ((rc = fetch_run(r, c, b, k, dst, tries)) != REEL_OK)
+        return rc;
+    *n = k;
+    if (fd >= 0) {
+        chunk_put(r, fd, c, h, b, k, dst);
+        if ((atomic_fetch_add(&r->since_trim, (long long)k * REEL__BLOCK_SIZE) +
+             (long long)k * REEL__BLOCK_SIZE) > r->cache_limit / 10) {
+            atomic_store(&r->since_trim, 0);
+            cache_trim(r);
+        }
+    }
+    return REEL_OK;
+}
+
+/* Blocks from q->b on into q->dst (room for REEL__CHUNK_BLOCKS): from the cache or the
+ * network, checked; *n gets how many (at least 1, at most q->run, all in b's chunk). A miss
+ * fetches, in one request, the blocks from b on that the chunk's file lacks: a reader going
+ * forward through the file makes one request per chunk. */
+int reel__block_get(reel__remote *r, const reel__getq *q, int *n)
 {
     chunk c;
     chead h;
-    int fd, k, rc = REEL_OK, j;
-    chunk_of(r, b, &c);
-    j = (int)(b - c.first);
-    if ((fd = open(c.path, O_RDONLY | O_CLOEXEC)) >= 0) {
+    int fd, rc = REEL_OK, got = 0;
+    chunk_of(r, q->b, &c);
+    if ((fd = cache_open(r, c.name, O_RDONLY)) >= 0) {
         head_read(fd, &h);
-        *n = chunk_take(r, fd, &c, &h, b, dst);
-        if (*n)
+        rc = cache_hit(r, fd, &c, &h, q->b, q->dst, q->fill, &got);
+        if (got)
             touch(fd);
         close(fd);
-        if (*n) {
-            atomic_fetch_add(&r->hits, *n);
-            return REEL_OK;
+        if (got || rc != REEL_OK) {
+            *n = 1;
+            atomic_fetch_add(&r->hits, got);
+            return rc;
         }
     }
     /* one download per block on the node: whoever holds the chunk's lock fetches, the others
      * then find the blocks in its file */
-    fd = open(c.path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0)
+    if ((fd = cache_open(r, c.name, O_RDWR | O_CREAT)) >= 0)
         flock(fd, LOCK_EX);
     memset(&h, 0, sizeof h);
-    if (fd >= 0)
+    if (fd >= 0) {
         head_read(fd, &h);
-    if (fd >= 0 && (*n = chunk_take(r, fd, &c, &h, b, dst)) > 0) {
-        atomic_fetch_add(&r->hits, *n);
-    } else {
-        /* the run: b and the blocks after it the file lacks, up to run */
-        for (k = 1; k < run && b + k < c.end && !h.e[j + k].len; k++)
-            ;
-        if ((rc = fetch_run(r, &c, b, k, dst, tries)) == REEL_OK) {
-            *n = k;
-            if (fd >= 0) {
-                chunk_put(r, fd, &c, &h, b, k, dst);
-                if ((atomic_fetch_add(&r->since_trim, (long long)k * REEL__BLOCK_SIZE) +
-                     (long long)k * REEL__BLOCK_SIZE) > r->cache_limit / 10) {
-                    atomic_store(&r->since_trim, 0);
-                    cache_trim(r);
-                }
-            }
-        }
+        rc = cache_hit(r, fd, &c, &h, q->b, q->dst, q->fill, &got);
+    }
+    if (got) {
+        *n = 1;
+        atomic_fetch_add(&r->hits, 1);
+    } else if (rc == REEL_OK) {
+        rc = chunk_fill(r, fd, &c, &h, q->b, q->run, q->dst, n, q->tries);
     }
     if (fd >= 0) {
         flock(fd, LOCK_UN);
@@ -444,8 +619,11 @@ static void *ahead_main(void *arg)
         r->ahead_want = -1;
         pthread_mutex_unlock(&r->ahead_lock);
         /* into the block cache; one try (a close waits for it), a failure is the reader's to
-         * meet and report */
-        reel__block_get(r, b, REEL__CHUNK_BLOCKS, buf, &n, 1);
+         * meet and report (so is a cached block that does not match its hash: not checked) */
+        {
+            reel__getq q = {b, REEL__CHUNK_BLOCKS, 1, 1, buf};
+            reel__block_get(r, &q, &n);
+        }
         pthread_mutex_lock(&r->ahead_lock);
     }
     pthread_mutex_unlock(&r->ahead_lock);

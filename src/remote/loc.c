@@ -353,16 +353,25 @@ static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sin
 static int dir_read(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s)
 {
     char *path = joined(l->base, key);
-    struct stat st;
+    struct stat st = {0};
     int fd, rc = REEL_OK;
     ssize_t got;
     if (!path)
         return reel__err(REEL_NOMEM, "out of memory");
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    /* not blocking: a FIFO or a device there must not hang the reader, only be refused */
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
         rc = reel__err(errno == ENOENT ? REEL_NOTFOUND : REEL_IO, "%s: object %s: %s",
                        l->display, key, strerror(errno));
+    } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = reel__err(REEL_CORRUPT, "%s: object %s is not a regular file (%s): not reel's",
+                       l->display, key,
+                       S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "a device");
+        close(fd);
     } else {
-        if (!len && fstat(fd, &st) == 0) {
+        if (!len) {
             len = (size_t)st.st_size;
             if (s->max && len > s->max)
                 rc = reel__err(REEL_CORRUPT, "%s: %s is larger than %zu bytes: not reel's",

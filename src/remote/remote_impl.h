@@ -10,10 +10,15 @@
 #include "remote/remote.h"
 
 #define REEL__CHUNK_BLOCKS 16 /* blocks per cache file, and the most fetched in one request */
+/* the largest store a manifest may describe (8 PiB): every block number, offset and size
+ * computed from it stays far from overflowing */
+#define REEL__STORE_MAX ((int64_t)1 << 53)
 
 struct reel__remote {
     reel__loc loc;
-    char name[64];         /* the file name SQLite opens through the VFS */
+    /* the file name SQLite opens through the VFS: the location as given (SQLite's messages
+     * name it), " (2)" and so on after it when that location is open more than once */
+    char name[4128];
     int64_t bytes;
     char **parts;          /* object keys */
     int64_t *part_first;   /* each part's first block; [nparts]: the number of blocks */
@@ -26,7 +31,11 @@ struct reel__remote {
     uint8_t *listed;
     char **index;
     pthread_mutex_t index_lock;
+    /* per part, a bit per block: checked against its hash by this process (made with the
+     * part's hashes, under index_lock; read without it) */
+    uint64_t **seen;
     char cache[4096];      /* the block cache directory */
+    int cache_fd;          /* open on it (-1: not yet); every cache file is opened relative to it */
     int64_t cache_limit;
     atomic_llong hits, fetched, fetched_bytes, since_trim;
     /* fetching ahead: a thread that brings the chunk after the one a forward reader is in */
@@ -38,16 +47,30 @@ struct reel__remote {
     reel__remote *next;    /* in the registry */
 };
 
+/* Parse and check the manifest text (len bytes, NUL-terminated; changed: what the reader does
+ * not use is blanked) into r: REEL_CORRUPT naming the manifest and what is wrong,
+ * REEL_UNSUPPORTED for another format or a newer store schema than schema. */
+REEL__HIDDEN int reel__manifest_parse(reel__remote *r, char *text, size_t len, int schema);
 /* The bytes of block b (the last one may be short). */
 REEL__HIDDEN size_t reel__block_len(const reel__remote *r, int64_t b);
 /* The block after the last of b's chunk. */
 REEL__HIDDEN int64_t reel__chunk_end(const reel__remote *r, int64_t b);
-/* Blocks from b on into dst (room for REEL__CHUNK_BLOCKS): from the block cache or fetched,
- * checked; *n gets how many (at least 1, at most run, all in b's chunk). tries: see
- * reel__loc_read. */
-REEL__HIDDEN int reel__block_get(reel__remote *r, int64_t b, int run, uint8_t *dst, int *n,
-                                 int tries);
-/* Find (from the environment) and make the block cache directory. */
+/* What reel__block_get is asked: block b and up to run - 1 after it (in b's chunk), tries (see
+ * reel__loc_read), fill (only make sure the blocks are in the block cache: a block found there
+ * is not checked against its published hash; the fetcher ahead), into dst (room for
+ * REEL__CHUNK_BLOCKS blocks). */
+typedef struct reel__getq {
+    int64_t b;
+    int run, tries, fill;
+    uint8_t *dst;
+} reel__getq;
+/* Blocks from q->b on into q->dst: from the block cache (checked against its published hash
+ * the first time this process serves it) or fetched and checked; *n gets how many (at least
+ * 1, at most q->run, all in b's chunk). REEL_CORRUPT for a block that does not match its
+ * hash (fetched twice, or altered in the cache: the chunk file is removed). */
+REEL__HIDDEN int reel__block_get(reel__remote *r, const reel__getq *q, int *n);
+/* Find (from the environment: REEL_INVALID for a bad REEL_BLOCK_CACHE_MIB), make, open and
+ * check the block cache directory (REEL_DENIED when another user owns it or can write it). */
 REEL__HIDDEN int reel__block_cache_open(reel__remote *r);
 /* Have the chunk of block b fetched in the background; and stop that (r closing). */
 REEL__HIDDEN void reel__ahead_post(reel__remote *r, int64_t b);

@@ -1,15 +1,15 @@
 /*
  * vfs.c - reading a published store: its manifest, and a read-only SQLite VFS ("reel-remote")
  * that serves the store file from fixed-size blocks, taken from the node's block cache or
- * fetched and checked (blocks.c). The manifest gives the parts, where each begins, and the
- * blocks' hashes: listed in it (versions 1 and 2) or in an index object per part (version 3).
+ * fetched and checked (blocks.c). The manifest (manifest.c) gives the parts, where each
+ * begins, and the blocks' hashes: listed in it (versions 1 and 2) or in an index object per
+ * part (version 3).
  * While reads go forward, the next chunk of blocks is fetched ahead.
  *
  * SQLite opens the file immutable: no locks, no journal, no writes.
  */
 #include "config.h"
 
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -46,16 +46,32 @@ void reel__sha256_hex(const void *data, size_t n, char *hex, int digits)
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static reel__remote *registry;
-static unsigned long reg_serial;
+
+static reel__remote *find_locked(const char *name)
+{
+    reel__remote *r;
+    for (r = registry; r && strcmp(r->name, name); r = r->next)
+        ;
+    return r;
+}
 
 static reel__remote *find(const char *name)
 {
     reel__remote *r;
     pthread_mutex_lock(&reg_lock);
-    for (r = registry; r && strcmp(r->name, name); r = r->next)
-        ;
+    r = find_locked(name);
     pthread_mutex_unlock(&reg_lock);
     return r;
+}
+
+/* r's file name (under reg_lock): its location as given, which SQLite's messages then name;
+ * " (2)", " (3)", ... after it while that name is taken by another open of it. */
+static void name_it(reel__remote *r)
+{
+    unsigned long k;
+    snprintf(r->name, sizeof r->name, "%.4000s", r->loc.display);
+    for (k = 2; find_locked(r->name); k++)
+        snprintf(r->name, sizeof r->name, "%.4000s (%lu)", r->loc.display, k);
 }
 
 /* ---- the VFS ---------------------------------------------------------------------------- */
@@ -101,7 +117,8 @@ static int v_read(sqlite3_file *f, void *dst, int n, sqlite3_int64 off)
             v->n = 0;
             if (!v->buf && !(v->buf = reel__malloc((size_t)REEL__CHUNK_BLOCKS * REEL__BLOCK_SIZE)))
                 return SQLITE_IOERR_NOMEM;
-            if ((rc = reel__block_get(r, b, v->run, v->buf, &v->n, 0)) != REEL_OK) {
+            reel__getq q = {b, v->run, 0, 0, v->buf};
+            if ((rc = reel__block_get(r, &q, &v->n)) != REEL_OK) {
                 reel__io_detail(rc, reel_errmsg());
                 return rc == REEL_CORRUPT ? SQLITE_CORRUPT : SQLITE_IOERR_READ;
             }
@@ -264,96 +281,6 @@ static void vfs_register(void)
     vfs_rc = host ? sqlite3_vfs_register(&remote_vfs, 0) : SQLITE_ERROR;
 }
 
-/* ---- the manifest ------------------------------------------------------------------------ */
-
-static int bad_manifest(const reel__remote *r, const char *why)
-{
-    return reel__err(REEL_CORRUPT, "%s: the manifest is damaged or not reel's: %s",
-                     r->loc.display, why);
-}
-
-/* Version 1: parts of one size; 2: the first parts end where the head does; both list every
- * block's hash. 3: as 2, the hashes in an index object per part. Each part but the last holds
- * whole blocks and the parts add up to the file. */
-static int parse(reel__remote *r, const char *text, int schema)
-{
-    json_error_t e;
-    json_t *m = json_loads(text, 0, &e), *parts, *blocks, *v;
-    int64_t sum = 0, i, version;
-    int rc = REEL_OK;
-    if (!m)
-        return bad_manifest(r, e.text);
-    v = json_object_get(m, "format");
-    version = json_integer_value(json_object_get(m, "version"));
-    if (!json_is_string(v) || strcmp(json_string_value(v), "reel published store") ||
-        version < 1 || version > 3) {
-        json_decref(m);
-        return reel__err(REEL_UNSUPPORTED, "%s: not a manifest of this reel's (format or version)",
-                         r->loc.display);
-    }
-    if (json_integer_value(json_object_get(m, "schema_version")) > schema) {
-        rc = reel__err(REEL_UNSUPPORTED,
-                       "%s: published by a newer reel (store schema version %lld; this libreel, "
-                       "%s, reads up to %d): upgrade reel",
-                       r->loc.display,
-                       (long long)json_integer_value(json_object_get(m, "schema_version")),
-                       REEL_VERSION_STRING, schema);
-        json_decref(m);
-        return rc;
-    }
-    r->bytes = json_integer_value(json_object_get(m, "bytes"));
-    r->nblocks = (r->bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE;
-    parts = json_object_get(m, "parts");
-    blocks = json_object_get(m, "blocks");
-    if (r->bytes <= 0 || json_integer_value(json_object_get(m, "block_size")) != REEL__BLOCK_SIZE ||
-        !json_is_array(parts) || !json_array_size(parts) ||
-        (version < 3 && (!json_is_array(blocks) ||
-                         (int64_t)json_array_size(blocks) != r->nblocks))) {
-        json_decref(m);
-        return bad_manifest(r, "sizes, parts and blocks do not agree");
-    }
-    r->nparts = (int64_t)json_array_size(parts);
-    r->parts = reel__calloc((size_t)r->nparts, sizeof *r->parts);
-    r->part_first = reel__calloc((size_t)r->nparts + 1, sizeof *r->part_first);
-    r->hashes = reel__calloc((size_t)r->nparts, sizeof *r->hashes);
-    if (version < 3)
-        r->listed = reel__malloc((size_t)r->nblocks * REEL__HASH_BYTES);
-    else
-        r->index = reel__calloc((size_t)r->nparts, sizeof *r->index);
-    if (!r->parts || !r->part_first || !r->hashes || (version < 3 ? !r->listed : !r->index))
-        rc = reel__err(REEL_NOMEM, "out of memory");
-    for (i = 0; rc == REEL_OK && i < r->nparts; i++) {
-        const char *key = json_string_value(json_object_get(v = json_array_get(parts, (size_t)i),
-                                                            "key"));
-        const char *index = json_string_value(json_object_get(v, "index"));
-        int64_t n = json_integer_value(json_object_get(v, "bytes"));
-        if (!key || strncmp(key, "parts/", 6) || n <= 0 || n > r->bytes - sum ||
-            (i < r->nparts - 1 && n % REEL__BLOCK_SIZE))
-            rc = bad_manifest(r, "a part without a key or with a wrong size");
-        else if (version >= 3 && !reel__index_hex(index))
-            rc = bad_manifest(r, "a part without an index object");
-        else if (!(r->parts[i] = reel__strdup(key)) ||
-                 (version >= 3 && !(r->index[i] = reel__strdup(index))))
-            rc = reel__err(REEL_NOMEM, "out of memory");
-        r->part_first[i] = sum / REEL__BLOCK_SIZE;
-        if (version < 3)
-            r->hashes[i] = r->listed + r->part_first[i] * REEL__HASH_BYTES;
-        sum += n;
-    }
-    if (rc == REEL_OK && sum != r->bytes)
-        rc = bad_manifest(r, "the parts do not add up to the store's size");
-    if (rc == REEL_OK)
-        r->part_first[r->nparts] = r->nblocks;
-    for (i = 0; rc == REEL_OK && version < 3 && i < r->nblocks; i++) {
-        const char *h = json_string_value(json_array_get(blocks, (size_t)i));
-        if (!h || strlen(h) != REEL__HASH_BYTES * 2 ||
-            reel__unhex(h, r->listed + i * REEL__HASH_BYTES, REEL__HASH_BYTES) != 0)
-            rc = bad_manifest(r, "a block hash is not 32 hex digits");
-    }
-    json_decref(m);
-    return rc;
-}
-
 int reel__remote_open(const char *name, int schema, reel__remote **out, const char **vfs_name,
                       const char **file_name)
 {
@@ -372,10 +299,11 @@ int reel__remote_open(const char *name, int schema, reel__remote **out, const ch
     pthread_mutex_init(&r->index_lock, NULL);
     pthread_cond_init(&r->ahead_cond, NULL);
     r->ahead_want = -1;
+    r->cache_fd = -1;
     if ((rc = reel__loc_open(name, &r->loc)) == REEL_OK &&
         (rc = reel__loc_read_all(&r->loc, REEL__MANIFEST, REEL__MANIFEST_MAX, &text, &len)) ==
             REEL_OK)
-        rc = parse(r, text, schema);
+        rc = reel__manifest_parse(r, text, len, schema);
     free(text);
     if (rc == REEL_NOTFOUND)
         rc = reel__err(REEL_NOTFOUND, "%s: no published store there (no %s)", name,
@@ -387,7 +315,7 @@ int reel__remote_open(const char *name, int schema, reel__remote **out, const ch
         return rc;
     }
     pthread_mutex_lock(&reg_lock);
-    snprintf(r->name, sizeof r->name, "reel-remote-%d-%lu", (int)getpid(), ++reg_serial);
+    name_it(r);
     r->next = registry;
     registry = r;
     pthread_mutex_unlock(&reg_lock);
@@ -415,6 +343,8 @@ void reel__remote_close(reel__remote *r)
     pthread_mutex_destroy(&r->ahead_lock);
     for (i = 0; r->parts && i < r->nparts; i++) {
         free(r->parts[i]);
+        if (r->seen)
+            free(r->seen[i]);
         if (r->index) /* version 3: each part's index name, and its hashes once fetched */
             free(r->index[i]);
         if (r->index && r->hashes)
@@ -425,6 +355,9 @@ void reel__remote_close(reel__remote *r)
     free(r->hashes);
     free(r->listed);
     free(r->index);
+    free(r->seen);
+    if (r->cache_fd >= 0)
+        close(r->cache_fd);
     pthread_mutex_destroy(&r->index_lock);
     reel__loc_close(&r->loc);
     free(r);

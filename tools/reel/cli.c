@@ -24,7 +24,10 @@ void cli_error(const char *fmt, ...)
 int cli_fail(const char *what, int rc)
 {
     const char *msg = reel_errmsg();
-    if (msg[0])
+    size_t n = strlen(what);
+    if (!strncmp(msg, what, n) && msg[n] == ':') /* it names what already */
+        cli_error("%s", msg);
+    else if (msg[0])
         cli_error("%s: %s", what, msg);
     else
         cli_error("%s: %s", what, reel_errstr(rc));
