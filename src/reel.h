@@ -839,7 +839,15 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * index object per part holding the SHA-256 (first 128 bits) of each of its 64 KiB blocks, and
  * last a manifest, the one object that changes, listing the parts, their index objects and the
  * sequences (with which parts hold which frames). Readers see the old store or the new one. S3
- * gets parts over 16 MiB as multipart uploads in pieces of 8 MiB.
+ * gets parts over 16 MiB as multipart uploads in pieces of 8 MiB. An object already at dest is
+ * kept only when its size is right (HEAD, or stat) and, for a directory or with
+ * verify_existing, its blocks' hashes are (read back); otherwise it is sent again. The snapshot
+ * is written beside the store as "<store>.publish-<pid>.tmp" (in $TMPDIR when that folder is
+ * not writable) and removed; a publish first removes what killed ones left: such snapshots of
+ * processes that are gone, a directory's "KEY.<pid>.tmp" files, and on S3 every unfinished
+ * multipart upload under the prefix (run one publish to a prefix at a time). A URL's userinfo
+ * ("http://user:password@host/...") is sent as the server's credentials and never appears in
+ * a message.
  *
  * reel_open(location, REEL_OPEN_READONLY, ...) opens a published store: every read of this API
  * works unchanged. Blocks are fetched with ranged reads, checked against their hashes (a block
@@ -847,8 +855,10 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * object and the block: nothing unverified is ever served) and kept in the node's block cache,
  * shared by its processes (one download per block): $REEL_BLOCK_CACHE, by default
  * $XDG_CACHE_HOME/reel/blocks or ~/.cache/reel/blocks, at most $REEL_BLOCK_CACHE_MIB MiB (default
- * 4096), least recently used chunks of 16 blocks removed first. Network failures are retried with
- * backoff (5 tries), then reads fail with REEL_IO naming the object; a missing object gives
+ * 4096), least recently used chunks of 16 blocks removed first. Network failures (and transfers
+ * slower than 1 KiB/s for 10 s) are retried with backoff (5 tries, all within
+ * $REEL_REMOTE_TIMEOUT seconds, default 30; junk there fails the open with REEL_INVALID), then
+ * reads fail with REEL_IO naming the object; a missing object gives
  * REEL_NOTFOUND; refused keys REEL_DENIED. Access counts of a published store are the node's own
  * (the store is immutable): kept in a file beside the block cache (counts-<hash of the
  * location>.db), summed over the node's processes, and seen through reel_store_sql() (the views
@@ -859,7 +869,10 @@ typedef struct reel_publish_options {
     size_t nsequences;
     int64_t part_bytes;           /* bytes per part object; 0 = 64 MiB (rounded up to 64 KiB;
                                      at most 1 GiB) */
-    int reserved[8];              /* must be zero */
+    int verify_existing;          /* 1: read back every part already at an HTTP or S3
+                                     destination and check its blocks' hashes (a directory's
+                                     always are); 0: only its size is checked */
+    int reserved[7];              /* must be zero */
 } reel_publish_options;
 
 /* What reel_publish() did. */

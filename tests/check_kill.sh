@@ -1,9 +1,10 @@
 #!/bin/sh
 # check_kill.sh - `make check-kill [KILL_MOMENTS=N]`: kill -9 at N random moments (default 50)
-# during `reel import`, `reel import --replace`, `reel rm` and write-back through the RAM tier
-# (tests/kill_writer), taking turns. After each kill: the store opens, `reel verify` passes, and
-# running the same command again gives exactly the frames of a clean run (compared by the
-# checksum of `reel cat`'s output).
+# during `reel import`, `reel import --replace`, `reel rm`, write-back through the RAM tier
+# (tests/kill_writer) and `reel publish` to a directory, taking turns. After each kill: the
+# store opens, `reel verify` passes, and running the same command again gives exactly the
+# frames of a clean run (compared by the checksum of `reel cat`'s output); a publish rerun
+# leaves no snapshot beside the store and no temporary file in the destination.
 . "$(dirname "$0")/testlib.sh"
 testlib_init kill
 moments=${KILL_MOMENTS:-50}
@@ -48,7 +49,11 @@ cp "$R" "$dir/rm-base.reel"
 sum_keep=$(catsum "$dir/rm-base.reel" keep)
 cp "$dir/rm-base.reel" "$dir/rm-t.reel"
 t_rm=$(timed "$reel" rm "$dir/rm-t.reel" a)
-echo "clean runs: import ${t_import} ms, --replace ${t_replace} ms, rm ${t_rm} ms, write-back ${t_writer} ms"
+P="$dir/pub-src.reel"
+cp "$dir/rm-base.reel" "$P"
+t_publish=$(timed "$reel" publish "$P" "$dir/pub-t" --part-size 256k)
+rm -rf "$dir/pub-t"
+echo "clean runs: import ${t_import} ms, --replace ${t_replace} ms, rm ${t_rm} ms, write-back ${t_writer} ms, publish ${t_publish} ms"
 
 # whether STORE has any table: a kill before the schema's one transaction committed leaves a
 # missing, empty or header-only file, which a rerun makes into a store
@@ -70,7 +75,7 @@ i=0
 while [ $i -lt "$moments" ]; do
     i=$((i + 1))
     S="$dir/s$i.reel"
-    case $((i % 4)) in
+    case $((i % 5)) in
     1)
         ms=$(rand $((t_import + t_import / 10 + 1)))
         kill_after "$ms" "$reel" import -q "$S" "$dir/a.mp4" --sequence a
@@ -100,6 +105,23 @@ while [ $i -lt "$moments" ]; do
         if "$reel" info "$S" a >/dev/null 2>&1; then bad "rm rerun left sequence a"; else ok; fi
         same "$(catsum "$S" keep)" "$sum_keep" "rm killed at $ms ms: the other sequence"
         what="rm at ${ms} ms"
+        ;;
+    4)
+        D="$dir/pub$i"
+        ms=$(rand $((t_publish + t_publish / 10 + 1)))
+        kill_after "$ms" "$reel" publish "$P" "$D" --part-size 256k
+        left=$(ls "$P".publish-* 2>/dev/null | wc -l)
+        "$reel" publish "$P" "$D" --part-size 256k >/dev/null 2>&1 || bad "publish rerun after a kill at $ms ms"
+        if ls "$P".publish-* >/dev/null 2>&1; then bad "publish killed at $ms ms, rerun: a snapshot left beside the store"; else ok; fi
+        if find "$D" -name '*.tmp' | grep -q .; then bad "publish killed at $ms ms, rerun: temporary files left in the destination"; else ok; fi
+        export REEL_BLOCK_CACHE="$dir/cache$i"
+        "$reel" verify "$D" >/dev/null 2>&1 || bad "publish killed at $ms ms, rerun: verify fails"
+        same "$(catsum "$D" a) $(catsum "$D" keep)" "$sum_b $sum_keep" \
+            "publish killed at $ms ms, then rerun: the frames read back"
+        unset REEL_BLOCK_CACHE
+        rm -rf "$D" "$dir/cache$i"
+        made="the kill left $left snapshot file(s); "
+        what="publish at ${ms} ms"
         ;;
     0)
         ms=$(rand $((t_writer + t_writer / 10 + 1)))

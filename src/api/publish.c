@@ -2,6 +2,7 @@
  * and a manifest (src/remote); and the statistics of a published store opened for reading. */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,16 +120,53 @@ static int frame_ranges(listing *l, const char *snapshot, const reel__cuts *c)
     return rc;
 }
 
+/* In folder dir: the snapshots (and their journals) named before<pid>.tmp of publishes that
+ * were killed (their process is gone) removed. */
+static void clean_snapshots(const char *dir, const char *before)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char file[8300];
+    if (!d)
+        return;
+    while ((e = readdir(d)))
+        if (reel__pid_dead(e->d_name, before, ".tmp") ||
+            reel__pid_dead(e->d_name, before, ".tmp-journal")) {
+            snprintf(file, sizeof file, "%.4000s/%.255s", dir, e->d_name);
+            unlink(file);
+        }
+    closedir(d);
+}
+
+/* Where the snapshot of the store at path goes (into out, cap bytes): beside it,
+ * "<store>.publish-<pid>.tmp", where a rerun after a kill finds it and removes it (as this
+ * does with those of killed publishes); in $TMPDIR (or /tmp) as "reel-publish-<pid>.tmp" when
+ * the store's folder is not writable. */
+static void snapshot_path(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/'), *tmpdir = getenv("TMPDIR");
+    char dir[4200], before[300];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (!dir[0])
+        snprintf(dir, sizeof dir, "/");
+    snprintf(before, sizeof before, "%.255s.publish-", slash ? slash + 1 : path);
+    if (access(dir, W_OK) != 0) {
+        snprintf(dir, sizeof dir, "%.4000s", tmpdir && *tmpdir ? tmpdir : "/tmp");
+        snprintf(before, sizeof before, "reel-publish-");
+    }
+    clean_snapshots(dir, before);
+    snprintf(out, cap, "%s/%s%d.tmp", dir, before, (int)getpid());
+}
+
 int reel_publish(reel_store *s, const char *dest, const reel_publish_options *opts,
                  reel_publish_result *result)
 {
     listing l;
     reel__pubstat st;
     reel__cuts cuts = {0, 0, NULL, 0};
-    char tmp[4096];
-    const char *dir = getenv("TMPDIR");
+    char tmp[4600], journal[4700];
     size_t i;
-    int rc, fd;
+    int rc;
     if (result)
         memset(result, 0, sizeof *result);
     if (reel__store_check(s, __func__) != REEL_OK)
@@ -139,6 +177,10 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
         for (i = 0; i < sizeof opts->reserved / sizeof opts->reserved[0]; i++)
             if (opts->reserved[i])
                 return reel__err(REEL_INVALID, "reel_publish_options.reserved must be zero");
+        if (opts->verify_existing != 0 && opts->verify_existing != 1)
+            return reel__err(REEL_INVALID, "reel_publish_options.verify_existing is 0 or 1, "
+                                           "not %d",
+                             opts->verify_existing);
         if (opts->part_bytes < 0 || opts->part_bytes > REEL__PART_MAX)
             return reel__err(REEL_INVALID, "reel_publish: part size %lld is not from 0 to 1 GiB",
                              (long long)opts->part_bytes);
@@ -159,12 +201,13 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
         if (rc == REEL_OK)
             rc = l.rc;
     }
-    snprintf(tmp, sizeof tmp, "%s/reel-publish-XXXXXX", dir && *dir ? dir : "/tmp");
-    if (rc == REEL_OK && (fd = mkstemp(tmp)) < 0)
-        rc = reel__err(REEL_IO, "%s: cannot make a temporary snapshot", tmp);
     if (rc == REEL_OK) {
-        close(fd);
-        unlink(tmp); /* VACUUM INTO wants a new file */
+        snapshot_path(s->db->path, tmp, sizeof tmp);
+        snprintf(journal, sizeof journal, "%s-journal", tmp);
+        unlink(tmp); /* VACUUM INTO wants a new file (one of an earlier process of this pid) */
+        unlink(journal);
+        memset(&st, 0, sizeof st);
+        st.verify = opts ? opts->verify_existing : 0;
         rc = reel__sdb_snapshot(s->db, tmp,
                                 opts && opts->sequences ? opts->sequences : NULL,
                                 opts && opts->sequences ? opts->nsequences : 0);
@@ -174,6 +217,7 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
             rc = reel__publish_file(tmp, reel__schema_latest(), &cuts, dest, l.v, l.n, &st);
         reel__publish_cuts_free(&cuts);
         unlink(tmp);
+        unlink(journal);
         if (rc == REEL_OK && result)
             *result = (reel_publish_result){st.bytes, st.parts, st.uploaded_parts,
                                             st.uploaded_bytes};

@@ -11,7 +11,9 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/interrupt.h"
 #include "remote/loc.h"
@@ -61,40 +64,96 @@ static char *joined(const char *a, const char *b)
     return s;
 }
 
+/* dest without the userinfo of a URL ("http://user:secret@host/x" as "http://host/x"): the
+ * name messages use, so that no password reaches a message, a log or a file name. */
+static char *display_name(const char *dest)
+{
+    const char *auth = strstr(dest, "://"), *end, *at = NULL, *p;
+    char *d;
+    if (!auth)
+        return reel__strdup(dest);
+    auth += 3;
+    end = auth + strcspn(auth, "/?#");
+    for (p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (!at)
+        return reel__strdup(dest);
+    if ((d = reel__malloc(strlen(dest) + 1)))
+        snprintf(d, strlen(dest) + 1, "%.*s%s", (int)(auth - dest), dest, at + 1);
+    return d;
+}
+
+/* REEL_REMOTE_TIMEOUT: seconds a read may take over all its tries (default 30). */
+static int read_timeout(reel__loc *l)
+{
+    const char *env = getenv("REEL_REMOTE_TIMEOUT");
+    char *end;
+    double v;
+    l->timeout_ms = REEL__LOC_TIMEOUT_MS;
+    if (!env || !*env)
+        return REEL_OK;
+    errno = 0;
+    v = strtod(env, &end);
+    if (errno || end == env || *end || !(v >= 0.1 && v <= 86400))
+        return reel__err(REEL_INVALID, "REEL_REMOTE_TIMEOUT='%.40s': give the seconds a remote "
+                                       "read may take, from 0.1 to 86400 (default 30)",
+                         env);
+    l->timeout_ms = (int64_t)(v * 1000);
+    return REEL_OK;
+}
+
+static int open_s3(const char *dest, reel__loc *l)
+{
+    const char *ep = getenv("AWS_ENDPOINT_URL"), *region = getenv("AWS_REGION");
+    const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+    char sig[128], *bucket_path;
+    size_t n;
+    l->kind = REEL__LOC_S3;
+    if (!ep || !*ep)
+        return reel__err(REEL_INVALID, "%s: set AWS_ENDPOINT_URL to the S3 endpoint "
+                                       "(e.g. http://127.0.0.1:17480)",
+                         l->display);
+    if (!ak || !sk || !*ak || !*sk)
+        return reel__err(REEL_INVALID, "%s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                         l->display);
+    if (!dest[5] || dest[5] == '/' || !plain_path(dest + 5))
+        return reel__err(REEL_INVALID, "%s: give s3://BUCKET/PREFIX with letters, digits, "
+                                       "'.', '_', '-' and '/' only",
+                         l->display);
+    snprintf(sig, sizeof sig, "aws:amz:%.60s:s3", region && *region ? region : "us-east-1");
+    bucket_path = reel__strdup(dest + 5);
+    if (bucket_path && (n = strlen(bucket_path)) > 0 && bucket_path[n - 1] == '/')
+        bucket_path[n - 1] = 0;
+    l->base = bucket_path ? joined(ep, bucket_path) : NULL;
+    if (bucket_path) { /* "BUCKET/PREFIX": the bucket's URL and the prefix, for listings */
+        char *slash = strchr(bucket_path, '/');
+        l->prefix = reel__strdup(slash ? slash + 1 : "");
+        if (slash)
+            *slash = 0;
+        l->bucket = joined(ep, bucket_path);
+    }
+    free(bucket_path);
+    l->ak = reel__strdup(ak);
+    l->sk = reel__strdup(sk);
+    l->sigv4 = reel__strdup(sig);
+    if (!l->base || !l->ak || !l->sk || !l->sigv4 || !l->bucket || !l->prefix)
+        return reel__err(REEL_NOMEM, "out of memory");
+    return REEL_OK;
+}
+
 int reel__loc_open(const char *dest, reel__loc *l)
 {
+    int rc;
     memset(l, 0, sizeof *l);
     pthread_mutex_init(&l->lock, NULL);
-    if (!(l->display = reel__strdup(dest)))
+    if (!(l->display = display_name(dest)))
         return reel__err(REEL_NOMEM, "out of memory");
+    if ((rc = read_timeout(l)) != REEL_OK)
+        return rc;
     if (!strncmp(dest, "s3://", 5)) {
-        const char *ep = getenv("AWS_ENDPOINT_URL"), *region = getenv("AWS_REGION");
-        const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
-        char sig[128], *bucket_path;
-        size_t n;
-        l->kind = REEL__LOC_S3;
-        if (!ep || !*ep)
-            return reel__err(REEL_INVALID, "%s: set AWS_ENDPOINT_URL to the S3 endpoint "
-                                           "(e.g. http://127.0.0.1:17480)",
-                             dest);
-        if (!ak || !sk || !*ak || !*sk)
-            return reel__err(REEL_INVALID, "%s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                             dest);
-        if (!dest[5] || dest[5] == '/' || !plain_path(dest + 5))
-            return reel__err(REEL_INVALID, "%s: give s3://BUCKET/PREFIX with letters, digits, "
-                                           "'.', '_', '-' and '/' only",
-                             dest);
-        snprintf(sig, sizeof sig, "aws:amz:%.60s:s3", region && *region ? region : "us-east-1");
-        bucket_path = reel__strdup(dest + 5);
-        if (bucket_path && (n = strlen(bucket_path)) > 0 && bucket_path[n - 1] == '/')
-            bucket_path[n - 1] = 0;
-        l->base = bucket_path ? joined(ep, bucket_path) : NULL;
-        free(bucket_path);
-        l->ak = reel__strdup(ak);
-        l->sk = reel__strdup(sk);
-        l->sigv4 = reel__strdup(sig);
-        if (!l->base || !l->ak || !l->sk || !l->sigv4)
-            return reel__err(REEL_NOMEM, "out of memory");
+        if ((rc = open_s3(dest, l)) != REEL_OK)
+            return rc;
     } else if (!strncmp(dest, "http://", 7) || !strncmp(dest, "https://", 8)) {
         size_t n = strlen(dest);
         l->kind = REEL__LOC_HTTP;
@@ -122,6 +181,8 @@ void reel__loc_close(reel__loc *l)
     free(l->ak);
     free(l->sk);
     free(l->sigv4);
+    free(l->bucket);
+    free(l->prefix);
     pthread_mutex_destroy(&l->lock);
     memset(l, 0, sizeof *l);
 }
@@ -192,21 +253,23 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     return reel__interrupted();
 }
 
-static int request(reel__loc *l, CURL *c, const char *key, const char *query,
+static int request(reel__loc *l, const char *base, CURL *c, const char *key, const char *query,
                    struct curl_slist **h, char **url)
 {
     size_t n;
     if (!plain_path(key))
         return reel__err(REEL_INVALID, "object name '%s' has characters reel does not use", key);
-    n = strlen(l->base) + strlen(key) + (query ? strlen(query) : 0) + 3;
+    n = strlen(base) + strlen(key) + (query ? strlen(query) : 0) + 3;
     if (!(*url = reel__malloc(n)))
         return reel__err(REEL_NOMEM, "out of memory");
-    snprintf(*url, n, "%s/%s%s%s", l->base, key, query ? "?" : "", query ? query : "");
+    snprintf(*url, n, "%s%s%s%s%s", base, *key ? "/" : "", key, query ? "?" : "",
+             query ? query : "");
     curl_easy_setopt(c, CURLOPT_URL, *url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled transfer ends after 20 s */
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 20L);
+    /* a stalled or dripping transfer ends (and may be tried again) */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)REEL__LOC_SLOW_BPS);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)REEL__LOC_SLOW_S);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     if (l->kind == REEL__LOC_S3) {
@@ -250,20 +313,20 @@ static int status_error(const reel__loc *l, const char *key, const char *what, C
 }
 
 /* The wait before try attempt + 2: 0.1, 0.2, 0.4, 0.8 s, in steps of 50 ms that end early when
- * the process is interrupted. */
-static void backoff(int attempt)
+ * the process is interrupted or at end (reel__mono_ms(); 0: none). */
+static void backoff(int attempt, int64_t end)
 {
     const struct timespec step = {0, 50000000L};
     int n;
-    for (n = 2 << attempt; n > 0 && !reel__interrupted(); n--)
+    for (n = 2 << attempt; n > 0 && !reel__interrupted() && (!end || reel__mono_ms() < end); n--)
         nanosleep(&step, NULL);
 }
 
-/* One request of key (and query): set up by setup(c, ctx) after the common options,
- * performed; its libcurl result and HTTP status. REEL_OK unless the request could not even be
- * made. */
-static int perform(reel__loc *l, const char *key, const char *query,
-                   void (*setup)(CURL *, void *), void *ctx, CURLcode *cc, long *status)
+/* One request of key (and query) under base (a URL): set up by setup(c, ctx) after the common
+ * options, performed; its libcurl result and HTTP status. REEL_OK unless the request could not
+ * even be made. */
+static int perform_at(reel__loc *l, const char *base, const char *key, const char *query,
+                      void (*setup)(CURL *, void *), void *ctx, CURLcode *cc, long *status)
 {
     struct curl_slist *h = NULL;
     char *url = NULL;
@@ -278,7 +341,7 @@ static int perform(reel__loc *l, const char *key, const char *query,
         *cc = CURLE_ABORTED_BY_CALLBACK;
         return REEL_OK;
     }
-    if ((rc = request(l, c, key, query, &h, &url)) == REEL_OK) {
+    if ((rc = request(l, base, c, key, query, &h, &url)) == REEL_OK) {
         setup(c, ctx);
         *cc = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -289,16 +352,52 @@ static int perform(reel__loc *l, const char *key, const char *query,
     return rc;
 }
 
+/* Why a GET of key failed after tries tries: interrupted, the deadline end passed, a short
+ * answer (got of len bytes), or status_error's reasons. */
+static int get_error(const reel__loc *l, const char *key, size_t len, size_t got, CURLcode cc,
+                     long status, int tries, int64_t end)
+{
+    if (cc == CURLE_ABORTED_BY_CALLBACK || reel__interrupted())
+        return status_error(l, key, "reading", cc, status);
+    if (reel__mono_ms() >= end)
+        return reel__err(REEL_IO, "%s: reading %s: no whole answer within %.1f s (%d tr%s%s; "
+                                  "REEL_REMOTE_TIMEOUT sets the limit)",
+                         l->display, key, (double)l->timeout_ms / 1000, tries,
+                         tries == 1 ? "y" : "ies",
+                         cc == CURLE_OPERATION_TIMEDOUT ? ", the server too slow or silent" : "");
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        return reel__err(REEL_IO, "%s: reading %s: the server sent less than %d bytes/s for %d s "
+                                  "(after %d tries)",
+                         l->display, key, REEL__LOC_SLOW_BPS, REEL__LOC_SLOW_S, tries);
+    if (cc == CURLE_OK && (status == 206 || status == 200))
+        return reel__err(REEL_IO, "%s: %s: short read (%zu of %zu bytes, after %d tries)",
+                         l->display, key, got, len, tries);
+    return status_error(l, key, "reading", cc, status);
+}
+
+/* perform_at the location's own base. */
+static int perform(reel__loc *l, const char *key, const char *query,
+                   void (*setup)(CURL *, void *), void *ctx, CURLcode *cc, long *status)
+{
+    return perform_at(l, l->base, key, query, setup, ctx, cc, status);
+}
+
 typedef struct get_req {
     sink *s;
     uint64_t off;
     size_t len;
+    int64_t end; /* the read's deadline (reel__mono_ms()) */
 } get_req;
 
 static void setup_get(CURL *c, void *ctx)
 {
     get_req *g = ctx;
     char range[64];
+    int64_t left = g->end - reel__mono_ms();
+    if (left < 1)
+        left = 1;
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)left); /* this try: what the read has left */
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
     g->s->len = 0;
     g->s->over = 0;
     if (g->len) {
@@ -310,14 +409,20 @@ static void setup_get(CURL *c, void *ctx)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, g->s);
 }
 
-/* GET key (range [off, off + len) when len > 0) into s. */
+/* GET key (range [off, off + len) when len > 0) into s: up to tries tries, all within the
+ * location's deadline. */
 static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s, int tries)
 {
-    get_req g = {s, off, len};
+    get_req g = {s, off, len, reel__mono_ms() + l->timeout_ms};
     int attempt, rc;
     long status = 0;
     CURLcode cc = CURLE_OK;
-    for (attempt = 0; attempt < tries; attempt++) {
+    for (attempt = 0; attempt < tries && reel__mono_ms() < g.end; attempt++) {
+        if (attempt) {
+            backoff(attempt - 1, g.end);
+            if (reel__mono_ms() >= g.end || reel__interrupted())
+                break;
+        }
         if ((rc = perform(l, key, NULL, setup_get, &g, &cc, &status)) != REEL_OK)
             return rc;
         if (cc == CURLE_OK && (status == 206 || (status == 200 && (!len || off == 0))) &&
@@ -339,13 +444,8 @@ static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sin
                                        l->display, key);
         if (!transient(cc, status) && !(cc == CURLE_OK && (status == 206 || status == 200)))
             break; /* 4xx: another try gets the same answer */
-        if (attempt + 1 < tries)
-            backoff(attempt);
     }
-    if (cc == CURLE_OK && (status == 206 || status == 200))
-        return reel__err(REEL_IO, "%s: %s: short read (%zu of %zu bytes, after %d tries)",
-                         l->display, key, s->len, len, tries);
-    return status_error(l, key, "reading", cc, status);
+    return get_error(l, key, len, s->len, cc, status, attempt, g.end);
 }
 
 /* ---- directories --------------------------------------------------------------------------- */
@@ -519,7 +619,7 @@ static int http_send(reel__loc *l, const char *key, const char *query, int post,
         if (!transient(cc, status))
             break;
         if (attempt + 1 < TRIES)
-            backoff(attempt);
+            backoff(attempt, 0);
     }
     return status_error(l, key, what, cc, status);
 }
@@ -642,7 +742,41 @@ static int s3_multipart(reel__loc *l, const char *key, body *whole)
     return rc;
 }
 
-/* A directory: the bytes copied to a temporary file, synced, renamed into place. */
+/* All n bytes of buf to fd (a short write is continued, so that its cause, ENOSPC, is seen);
+ * -1 with errno set. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+    ssize_t w;
+    while (n > 0) {
+        if ((w = write(fd, buf, n)) < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The directory holding path synced (a rename in it made durable). */
+static int sync_parent(const char *path)
+{
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if ((fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* A directory: the bytes copied to a temporary file KEY.<pid>.tmp (what reel__loc_clean
+ * removes after a kill), synced, renamed into place, the directory synced. */
 static int dir_put(reel__loc *l, const char *key, body *b)
 {
     char *dst = joined(l->base, key), *tmp = dst ? reel__malloc(strlen(dst) + 32) : NULL;
@@ -650,7 +784,7 @@ static int dir_put(reel__loc *l, const char *key, body *b)
     int fd = -1, rc = REEL_OK;
     if (tmp) {
         sprintf(tmp, "%s.%d.tmp", dst, (int)getpid());
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     }
     if (fd < 0)
         rc = tmp ? reel__err(REEL_IO, "%s: cannot write %s: %s", l->display, key, strerror(errno))
@@ -659,12 +793,14 @@ static int dir_put(reel__loc *l, const char *key, body *b)
         size_t n = on_read(buf, 1, sizeof buf, b);
         if (n == CURL_READFUNC_ABORT)
             rc = reel__err(REEL_IO, "reading what to write as %s: %s", key, strerror(errno));
-        else if (write(fd, buf, n) != (ssize_t)n)
+        else if (write_all(fd, buf, n) != 0)
             rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
     }
-    if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0) && rc == REEL_OK)
+    if (fd >= 0 && rc == REEL_OK && fsync(fd) != 0)
         rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
-    if (rc == REEL_OK && rename(tmp, dst) != 0)
+    if (fd >= 0 && close(fd) != 0 && rc == REEL_OK)
+        rc = reel__err(REEL_IO, "%s: writing %s: %s", l->display, key, strerror(errno));
+    if (rc == REEL_OK && (rename(tmp, dst) != 0 || sync_parent(dst) != 0))
         rc = reel__err(REEL_IO, "%s: %s: %s", l->display, key, strerror(errno));
     if (rc != REEL_OK && tmp)
         unlink(tmp);
@@ -700,30 +836,166 @@ int reel__loc_put(reel__loc *l, const char *key, const void *data, size_t len)
     return put(l, key, &b);
 }
 
-static void setup_head(CURL *c, void *ctx)
+/* A HEAD's Content-Length header into *(int64_t *)ctx. */
+static size_t on_length(char *p, size_t size, size_t n, void *ctx)
 {
-    (void)ctx;
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    size_t k = size * n;
+    if (k > 15 && !strncasecmp(p, "content-length:", 15)) {
+        char num[32], *end;
+        long long v;
+        snprintf(num, sizeof num, "%.*s", (int)(k - 15 < 31 ? k - 15 : 31), p + 15);
+        v = strtoll(num, &end, 10);
+        if (end != num && v >= 0)
+            *(int64_t *)ctx = v;
+    }
+    return k;
 }
 
-int reel__loc_exists(reel__loc *l, const char *key, int *exists)
+static void setup_head(CURL *c, void *ctx)
+{
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_length);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, ctx);
+}
+
+int reel__loc_size(reel__loc *l, const char *key, int64_t *size)
 {
     long status = 0;
     CURLcode cc;
     int rc;
+    *size = -1;
     if (l->kind == REEL__LOC_DIR) {
         char *path = joined(l->base, key);
+        struct stat st;
         if (!path)
             return reel__err(REEL_NOMEM, "out of memory");
-        *exists = access(path, F_OK) == 0;
+        rc = lstat(path, &st) == 0 ? REEL_OK : errno;
         free(path);
+        if (rc == REEL_OK && S_ISREG(st.st_mode))
+            *size = (int64_t)st.st_size;
+        else if (rc == REEL_OK) /* a directory, FIFO or link in its place: not a part */
+            *size = -2;
+        else if (rc != ENOENT)
+            return reel__err(REEL_IO, "%s: %s: %s", l->display, key, strerror(rc));
         return REEL_OK;
     }
-    if ((rc = perform(l, key, NULL, setup_head, NULL, &cc, &status)) != REEL_OK)
+    if ((rc = perform(l, key, NULL, setup_head, size, &cc, &status)) != REEL_OK)
         return rc;
-    if (cc == CURLE_OK && (status == 200 || status == 404)) {
-        *exists = status == 200;
-        return REEL_OK;
+    if (cc == CURLE_OK && status == 404)
+        *size = -1;
+    else if (cc == CURLE_OK && status == 200 && *size < 0)
+        *size = -2; /* there, of a size not said: sent again */
+    else if (!(cc == CURLE_OK && status == 200))
+        return status_error(l, key, "looking for", cc, status);
+    return REEL_OK;
+}
+
+/* ---- what killed publishes left ------------------------------------------------------------ */
+
+int reel__pid_dead(const char *name, const char *before, const char *suffix)
+{
+    size_t n = strlen(name), a = strlen(before), z = strlen(suffix);
+    const char *p;
+    char *end;
+    long pid;
+    if (n <= a + z || strncmp(name, before, a) || strcmp(name + n - z, suffix))
+        return 0;
+    p = name + a;
+    if (*p < '0' || *p > '9')
+        return 0;
+    errno = 0;
+    pid = strtol(p, &end, 10);
+    if (errno || end != name + n - z || pid <= 0 || pid > 0x7fffffffL)
+        return 0;
+    return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* In the directory path: every "*.<pid>.tmp" of a process that is gone removed. */
+static void clean_dir(const char *path, int *removed)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char file[4400];
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        const char *dot = strrchr(e->d_name, '.'), *p = dot;
+        if (!dot || strcmp(dot, ".tmp"))
+            continue;
+        while (p > e->d_name && p[-1] >= '0' && p[-1] <= '9')
+            p--;
+        if (p == dot || p == e->d_name || p[-1] != '.' ||
+            !reel__pid_dead(p, "", ".tmp"))
+            continue;
+        snprintf(file, sizeof file, "%.4000s/%.255s", path, e->d_name);
+        if (unlink(file) == 0)
+            ++*removed;
     }
-    return status_error(l, key, "looking for", cc, status);
+    closedir(d);
+}
+
+static void setup_get_body(CURL *c, void *ctx)
+{
+    ((sink *)ctx)->len = 0;
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, ctx);
+}
+
+/* S3: every unfinished multipart upload under the prefix aborted (a publish killed between a
+ * piece and the completion leaves one, which the server keeps, and bills, until aborted). */
+static int abort_uploads(reel__loc *l, int *removed)
+{
+    sink s = {NULL, 0, 0, 1, 0, 4 << 20};
+    char query[700], qp[600], key[1100], id[512], qid[1600], q2[1700];
+    int round, rc = REEL_OK, got = 1;
+    long status;
+    CURLcode cc;
+    snprintf(key, sizeof key, "%s%s", l->prefix, *l->prefix ? "/" : "");
+    encode(key, qp, sizeof qp);
+    snprintf(query, sizeof query, "prefix=%s&uploads=", qp); /* SigV4's order: by name */
+    for (round = 0; rc == REEL_OK && got && round < 100; round++) {
+        const char *at;
+        got = 0;
+        if ((rc = perform_at(l, l->bucket, "", query, setup_get_body, &s, &cc, &status)) !=
+            REEL_OK)
+            break;
+        if (cc != CURLE_OK || status != 200) {
+            rc = status_error(l, "(unfinished uploads)", "listing", cc, status);
+            break;
+        }
+        if (s.buf)
+            s.buf[s.len] = 0;
+        for (at = s.buf; at && (at = strstr(at, "<Upload>")); at += 8) {
+            long st2;
+            CURLcode cc2;
+            if (!xml_text(at, "Key", key, sizeof key) || !xml_text(at, "UploadId", id, sizeof id) ||
+                strncmp(key, l->prefix, strlen(l->prefix)) || !plain_path(key))
+                continue;
+            encode(id, qid, sizeof qid);
+            snprintf(q2, sizeof q2, "uploadId=%s", qid);
+            if (perform_at(l, l->bucket, key, q2, setup_delete, NULL, &cc2, &st2) == REEL_OK &&
+                cc2 == CURLE_OK && st2 >= 200 && st2 < 300) {
+                ++*removed;
+                got = 1;
+            }
+        }
+        if (!s.buf || !strstr(s.buf, "<IsTruncated>true</IsTruncated>"))
+            break;
+    }
+    free(s.buf);
+    return rc;
+}
+
+int reel__loc_clean(reel__loc *l, int *removed)
+{
+    char parts[4200];
+    *removed = 0;
+    if (l->kind == REEL__LOC_S3)
+        return abort_uploads(l, removed);
+    if (l->kind == REEL__LOC_DIR) {
+        clean_dir(l->base, removed);
+        snprintf(parts, sizeof parts, "%.4000s/parts", l->base);
+        clean_dir(parts, removed);
+    }
+    return REEL_OK;
 }

@@ -171,22 +171,75 @@ static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *
     return rc;
 }
 
+/* Whether object key holds n bytes whose 64 KiB blocks have the hashes idx (a ranged read of
+ * it all, buf: READ_BYTES); *same = 0 when not. */
+static int same_blocks(reel__loc *l, const char *key, int64_t n, const uint8_t *idx,
+                       uint8_t *buf, int *same)
+{
+    int64_t at;
+    int rc = REEL_OK;
+    *same = 1;
+    for (at = 0; rc == REEL_OK && *same && at < n; at += READ_BYTES) {
+        size_t k = (size_t)(n - at < READ_BYTES ? n - at : READ_BYTES), b;
+        if ((rc = reel__loc_read(l, key, (uint64_t)at, k, buf, 0)) == REEL_NOTFOUND) {
+            *same = 0;
+            return REEL_OK;
+        }
+        for (b = 0; rc == REEL_OK && b < k; b += REEL__BLOCK_SIZE, idx += REEL__HASH_BYTES) {
+            uint8_t md[32];
+            reel__sha256(buf + b, k - b < REEL__BLOCK_SIZE ? k - b : REEL__BLOCK_SIZE, md);
+            if (memcmp(md, idx, REEL__HASH_BYTES)) {
+                *same = 0;
+                break;
+            }
+        }
+    }
+    return rc;
+}
+
+/* Whether object key is there as it should be: n bytes, and (checking content) the bytes of
+ * mem when given, else blocks with the hashes idx. *damaged: something else is there. */
+static int is_there(reel__loc *l, const char *key, int64_t n, const void *mem,
+                    const uint8_t *idx, uint8_t *buf, int check, int *there, int64_t *damaged)
+{
+    int64_t size;
+    int rc = reel__loc_size(l, key, &size);
+    *there = rc == REEL_OK && size == n;
+    if (rc == REEL_OK && !*there)
+        *damaged += size != -1;
+    if (!*there || !check)
+        return rc;
+    *damaged += 1; /* unless it turns out the same */
+    *there = 0;
+    if (!mem)
+        rc = same_blocks(l, key, n, idx, buf, there);
+    else if ((rc = reel__loc_read(l, key, 0, (size_t)n, buf, 0)) == REEL_OK)
+        *there = !memcmp(buf, mem, (size_t)n);
+    else if (rc == REEL_NOTFOUND) /* gone meanwhile */
+        rc = REEL_OK;
+    *damaged -= *there;
+    return rc;
+}
+
 /* Send bytes [off, off + n) of fd as object key unless it is there already, then its index
- * (n_idx bytes at idx) as "parts/<its SHA-256>.idx" (its name into ikey, 90 bytes) likewise. */
+ * (n_idx bytes at idx) as "parts/<its SHA-256>.idx" (its name into ikey, 90 bytes) likewise.
+ * An object there but short, or damaged (when its content is checked), is sent again. */
 static int put_part(reel__loc *l, const char *key, int fd, int64_t off, int64_t n,
-                    const uint8_t *idx, size_t n_idx, char *ikey, reel__pubstat *st)
+                    const uint8_t *idx, size_t n_idx, char *ikey, uint8_t *buf,
+                    reel__pubstat *st)
 {
     char hex[65];
-    int exists = 0, rc;
+    int there = 0, rc, check = st->verify || l->kind == REEL__LOC_DIR;
     reel__sha256_hex(idx, n_idx, hex, 64);
     snprintf(ikey, 90, "parts/%s.idx", hex);
-    if ((rc = reel__loc_exists(l, ikey, &exists)) != REEL_OK ||
-        (!exists && (rc = reel__loc_put(l, ikey, idx, n_idx)) != REEL_OK))
+    if ((rc = is_there(l, ikey, (int64_t)n_idx, idx, NULL, buf, check, &there, &st->repaired)) !=
+            REEL_OK ||
+        (!there && (rc = reel__loc_put(l, ikey, idx, n_idx)) != REEL_OK))
         return rc;
-    if ((rc = reel__loc_exists(l, key, &exists)) != REEL_OK)
+    if ((rc = is_there(l, key, n, NULL, idx, buf, check, &there, &st->repaired)) != REEL_OK)
         return rc;
     st->parts++;
-    if (exists)
+    if (there)
         return REEL_OK;
     if ((rc = reel__loc_put_fd(l, key, fd, (uint64_t)off, (uint64_t)n)) != REEL_OK)
         return rc;
@@ -204,8 +257,9 @@ int reel__publish_file(const char *path, int schema, const reel__cuts *c, const 
     reel__loc l;
     char *text = NULL;
     size_t i;
-    int rc, opened = 0;
+    int rc, opened = 0, verify = st->verify, cleaned = 0;
     memset(st, 0, sizeof *st);
+    st->verify = verify;
     if (fd < 0) {
         rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
         goto out;
@@ -218,7 +272,7 @@ int reel__publish_file(const char *path, int schema, const reel__cuts *c, const 
     if ((rc = reel__loc_open(dest, &l)) != REEL_OK)
         goto out;
     opened = 1;
-    if ((rc = prepare(&l)) != REEL_OK)
+    if ((rc = prepare(&l)) != REEL_OK || (rc = reel__loc_clean(&l, &cleaned)) != REEL_OK)
         goto out;
     st->bytes = c->bytes;
     for (i = 0; rc == REEL_OK && i < c->n; i++) {
@@ -226,7 +280,7 @@ int reel__publish_file(const char *path, int schema, const reel__cuts *c, const 
         int64_t off = c->starts[i], n = (i + 1 < c->n ? c->starts[i + 1] : c->bytes) - off;
         size_t n_idx = (size_t)((n + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) * REEL__HASH_BYTES;
         if ((rc = hash_part(fd, path, off, n, buf, idx, key)) == REEL_OK &&
-            (rc = put_part(&l, key, fd, off, n, idx, n_idx, ikey, st)) == REEL_OK &&
+            (rc = put_part(&l, key, fd, off, n, idx, n_idx, ikey, buf, st)) == REEL_OK &&
             json_array_append_new(parts, json_pack("{s:s, s:I, s:s}", "key", key, "bytes",
                                                    (json_int_t)n, "index", ikey)) != 0)
             rc = reel__err(REEL_NOMEM, "out of memory");

@@ -28,9 +28,12 @@ typedef struct reel__pubseq {
     size_t nranges;
 } reel__pubseq;
 
-/* What a publish did. */
+/* What a publish did; verify (set by the caller): also check the content of the objects there
+ * already (always done for a directory), not only their size. */
 typedef struct reel__pubstat {
     int64_t bytes, parts, uploaded_parts, uploaded_bytes;
+    int64_t repaired; /* of the uploaded parts and index objects: there, but damaged or short */
+    int verify;
 } reel__pubstat;
 
 /* How a snapshot is cut into parts: part_bytes (rounded up to whole blocks) each, except that
@@ -48,8 +51,9 @@ REEL__HIDDEN void reel__publish_cuts_free(reel__cuts *c);
 
 /* Publish the store file at path (a finished snapshot of store schema version schema,
  * rollback journal, cut as c says) to dest: parts named by the SHA-256 of their content, each
- * with its index object (its blocks' hashes), uploaded only when missing, then the manifest
- * listing them and seqs. */
+ * with its index object (its blocks' hashes), uploaded unless there already with the right
+ * size (and content: st->verify, or a directory), then the manifest listing them and seqs.
+ * First what killed publishes left at dest is removed (reel__loc_clean). */
 REEL__HIDDEN int reel__publish_file(const char *path, int schema, const reel__cuts *c,
                                     const char *dest, const reel__pubseq *seqs, size_t nseqs,
                                     reel__pubstat *st);

@@ -7,18 +7,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 
+/* text with the userinfo of every URL in it removed ("http://user:pw@host" as "http://host"),
+ * in place. */
+static char *scrub(char *text)
+{
+    char *p = text, *auth, *end, *at;
+    while ((auth = strstr(p, "://"))) {
+        auth += 3;
+        end = auth + strcspn(auth, "/?# \t\n'\"");
+        for (at = end; at > auth && at[-1] != '@'; at--)
+            ;
+        if (at > auth)
+            memmove(auth, at, strlen(at) + 1);
+        p = auth;
+    }
+    return text;
+}
+
+/* "reel: " + the message (without any URL's userinfo) + "\n" on stderr. */
+static void print_error(const char *fmt, va_list ap)
+{
+    char small[1024], *big = NULL, *msg = small;
+    va_list again;
+    int n;
+    va_copy(again, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small && (big = malloc((size_t)n + 1))) {
+        vsnprintf(big, (size_t)n + 1, fmt, again);
+        msg = big;
+    }
+    va_end(again);
+    fprintf(stderr, "reel: %s\n", n < 0 ? fmt : scrub(msg));
+    free(big);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs("reel: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_error(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+const char *cli_shown(const char *name)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s", name);
+    return scrub(buf);
 }
 
 int cli_fail(const char *what, int rc)
@@ -42,18 +82,27 @@ void cli_usage(const command *cmd, FILE *f)
 int cli_usage_error(const command *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fputs("reel: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_error(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: reel %s\n(see reel %s --help)\n", cmd->usage, cmd->name);
+    fprintf(stderr, "usage: reel %s\n(see reel %s --help)\n", cmd->usage, cmd->name);
     return EXIT_USAGE;
+}
+
+/* Whether path names a published store (read over the network, or a directory of parts). */
+static int remote_name(const char *path)
+{
+    struct stat st;
+    return !strncmp(path, "s3://", 5) || !strncmp(path, "http://", 7) ||
+           !strncmp(path, "https://", 8) || (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
 int cli_open(const char *path, int mode, reel_store **store)
 {
     static const int flags[] = {REEL_OPEN_READONLY, REEL_OPEN_READONLY, 0, REEL_OPEN_CREATE};
     int rc;
+    if (remote_name(path)) /* a read that waits on a server ends at SIGINT / SIGTERM */
+        cli_catch_signals();
     if (mode == CLI_READ_REPAIR && reel_open(path, 0, NULL, store) == REEL_OK)
         return EXIT_OK;
     rc = reel_open(path, flags[mode], NULL, store);
@@ -153,10 +202,13 @@ int cli_operands(const command *cmd, int argc, char **argv, int lo, int hi, cons
 
 static volatile sig_atomic_t interrupted;
 
+/* The first SIGINT or SIGTERM: the loops stop between steps, and a remote transfer (or the
+ * wait before a retry) in progress ends at once with REEL_INTERRUPTED. A second one kills. */
 static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
+    reel_interrupt(1);
 }
 
 void cli_catch_signals(void)
@@ -164,6 +216,9 @@ void cli_catch_signals(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: a blocked open() or read() returns EINTR */
+    if (interrupted)
+        return; /* the default action is back: a second signal must kill */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
@@ -265,6 +320,8 @@ int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn ro
     reel_store *store = NULL;
     int status = 0, rc;
     /* through the library: a store file, or a published store read over the network */
+    if (remote_name(path))
+        cli_catch_signals();
     if (reel_open(path, REEL_OPEN_READONLY, NULL, &store) != REEL_OK ||
         reel_store_sql(store, &db) != REEL_OK) {
         cli_error("%s", reel_errmsg());
@@ -294,7 +351,9 @@ int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn ro
             break;
         }
     }
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE && interrupted)
+        cli_error("%s: interrupted", path);
+    else if (rc != SQLITE_DONE)
         cli_error("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_finalize(st);
     sqlite3_close(db);

@@ -26,8 +26,12 @@ extern const command cmd_import, cmd_ls, cmd_info, cmd_cat, cmd_export, cmd_veri
     cmd_stats, cmd_publish, cmd_bench;
 
 
-/* "reel: " + message on stderr. */
+/* "reel: " + message on stderr; any URL in it is shown without its userinfo (user:password@),
+ * as everywhere the CLI names a location. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* name (a store's path or location) as messages and listings show it: without a URL's
+ * userinfo. Returns a static buffer, valid until the next call. */
+const char *cli_shown(const char *name);
 /* Report a failed library call: "reel: what: detailed message", and return EXIT_FAIL. */
 int cli_fail(const char *what, int rc);
 /* Print the usage of cmd to f (stderr for a usage error, stdout for --help). */
@@ -76,7 +80,9 @@ int cli_getopt(const command *cmd, int argc, char **argv, const char *shortopts,
  * what to give, for the message). EXIT_OK or EXIT_USAGE. */
 int cli_operands(const command *cmd, int argc, char **argv, int lo, int hi, const char *what);
 
-/* Stop cleanly on SIGINT and SIGTERM: the long loops ask cli_interrupted() between steps. */
+/* Stop cleanly on the first SIGINT or SIGTERM (a second kills): the long loops ask
+ * cli_interrupted() between steps, and remote transfers end at once (reel_interrupt). cli_open
+ * and cli_query call it for a published store. */
 void cli_catch_signals(void);
 int cli_interrupted(void);
 

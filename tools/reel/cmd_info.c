@@ -89,7 +89,7 @@ static int ls_run(int argc, char **argv)
             return cli_json_emit(c.json);
         json_decref(c.json);
     } else if (c.rows == 0 && rc == 0) {
-        printf("no sequences in %s\n", path);
+        printf("no sequences in %s\n", cli_shown(path));
     }
     return rc ? EXIT_FAIL : EXIT_OK;
 }
@@ -300,7 +300,8 @@ static int verify_run(int argc, char **argv)
     }
     printf("%s: %d sequence(s), %lld frame(s) checked: %lld bad, %lld without pixels (skipped "
            "at import)%s\n",
-           v.path, v.sequences, (long long)v.frames, (long long)v.bad, (long long)v.nodata,
+           cli_shown(v.path), v.sequences, (long long)v.frames, (long long)v.bad,
+           (long long)v.nodata,
            v.damaged ? "; the store's records are damaged (see above)" : "");
     return v.bad || v.damaged ? EXIT_FAIL : EXIT_OK;
 }

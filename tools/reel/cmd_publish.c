@@ -33,6 +33,7 @@ static int run(int argc, char **argv)
                                             {"part-size", required_argument, NULL, 'p'},
                                             {"json", no_argument, NULL, 'j'},
                                             {"quiet", no_argument, NULL, 'q'},
+                                            {"verify-existing", no_argument, NULL, 'v'},
                                             CLI_OPT_HELP,
                                             CLI_OPT_END};
     const char **names = calloc((size_t)argc, sizeof *names);
@@ -40,7 +41,7 @@ static int run(int argc, char **argv)
     reel_publish_result r;
     reel_store *s;
     long long part = 0;
-    int c, rc, json = 0, quiet = 0;
+    int c, rc, json = 0, quiet = 0, verify = 0;
     size_t n = 0;
     char a[32], b[32];
     if (!names)
@@ -50,6 +51,7 @@ static int run(int argc, char **argv)
         case 's': names[n++] = optarg; break;
         case 'j': json = 1; break;
         case 'q': quiet = 1; break;
+        case 'v': verify = 1; break;
         case 'p':
             if (parse_size(optarg, &part) == 0)
                 break;
@@ -72,6 +74,8 @@ static int run(int argc, char **argv)
     o.sequences = n ? names : NULL;
     o.nsequences = n;
     o.part_bytes = part;
+    o.verify_existing = verify;
+    cli_catch_signals(); /* a transfer in progress ends at once; the snapshot is removed */
     rc = reel_publish(s, argv[optind + 1], &o, &r);
     reel_close(s);
     free(names);
@@ -79,7 +83,7 @@ static int run(int argc, char **argv)
         return cli_fail(argv[optind], rc);
     if (json) {
         json_t *d = json_object();
-        cli_json_set(d, "destination", cli_json_text(argv[optind + 1]));
+        cli_json_set(d, "destination", cli_json_text(cli_shown(argv[optind + 1])));
         cli_json_set(d, "bytes", json_integer(r.bytes));
         cli_json_set(d, "parts", json_integer(r.parts));
         cli_json_set(d, "uploaded_parts", json_integer(r.uploaded_parts));
@@ -89,7 +93,7 @@ static int run(int argc, char **argv)
     if (!quiet)
         fprintf(stderr, "published %s to %s: %s in %lld part(s), %lld sent (%s), %lld there "
                         "already\n",
-                argv[optind], argv[optind + 1], human_bytes((double)r.bytes, a),
+                argv[optind], cli_shown(argv[optind + 1]), human_bytes((double)r.bytes, a),
                 (long long)r.parts, (long long)r.uploaded_parts,
                 human_bytes((double)r.uploaded_bytes, b),
                 (long long)(r.parts - r.uploaded_parts));
@@ -98,14 +102,21 @@ static int run(int argc, char **argv)
 
 const command cmd_publish = {
     "publish", "publish sequences for reading from any machine (directory, HTTP, S3)",
-    "publish STORE DEST [--sequence NAME]... [--part-size SIZE] [--json] [--quiet]\n\n"
+    "publish STORE DEST [--sequence NAME]... [--part-size SIZE] [--verify-existing]\n"
+    "        [--json] [--quiet]\n\n"
     "  DEST               a directory, http(s)://HOST/PATH (a server taking PUT), or\n"
     "                     s3://BUCKET/PREFIX (endpoint and keys from AWS_ENDPOINT_URL,\n"
     "                     AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)\n"
     "  --sequence NAME    publish this sequence (repeat for more; default: all)\n"
     "  --part-size SIZE   bytes per part object, 64k to 1G (default 64M); S3 gets\n"
-    "                     parts over 16M in pieces of 8M (multipart upload)\n\n"
+    "                     parts over 16M in pieces of 8M (multipart upload)\n"
+    "  --verify-existing  read back the parts already at an HTTP or S3 destination and\n"
+    "                     send again those whose blocks do not match (a directory's\n"
+    "                     parts are always checked; otherwise only their size is)\n\n"
     "Parts are named by the SHA-256 of their content: publishing again sends only what\n"
-    "changed, and the manifest last. Read it back with any command: reel ls DEST, reel cat\n"
-    "DEST SEQUENCE, or reel_open(DEST, REEL_OPEN_READONLY, ...).",
+    "changed or is damaged, and the manifest last. The snapshot (a copy of the chosen\n"
+    "sequences) is written beside STORE as STORE.publish-PID.tmp, and removed; one left\n"
+    "by a killed publish is removed by the next, as are the destination's unfinished\n"
+    "temporary files and S3 multipart uploads. Read it back with any command: reel ls\n"
+    "DEST, reel cat DEST SEQUENCE, or reel_open(DEST, REEL_OPEN_READONLY, ...).",
     run};
