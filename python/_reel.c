@@ -454,7 +454,7 @@ static PyGetSetDef frame_getset[] = {
 
 static PyMethodDef frame_methods[] = {
     {"unload", (PyCFunction)frame_unload, METH_NOARGS,
-     "unload()\n\nRelease the pixels: unpin them and drop them from the RAM tier. Raises "
+     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop them from the RAM tier. Raises "
      "BufferError while arrays view them. f.data loads them again."},
     {NULL, NULL, 0, NULL}};
 
@@ -1271,12 +1271,13 @@ static PyObject *seq_fancy(SeqObject *q, PyObject *key)
 static PyObject *seq_gather_call(SeqObject *q, PyObject *args, PyObject *kw, int pair)
 {
     static char *kwlist[] = {"indexes", "missing", "once", NULL};
+    static char *kwlist2[] = {"indexes", "missing", NULL};
     PyObject *obj, *mobj = NULL, *arr, *kept = NULL;
     int missing, once = 0;
     Py_ssize_t n;
     int64_t *idx;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, pair ? "O|Op:_gather" : "O|O:get_batch", kwlist,
-                                     &obj, &mobj, &once) ||
+    if (!PyArg_ParseTupleAndKeywords(args, kw, pair ? "O|Op:_gather" : "O|O:get_batch",
+                                     pair ? kwlist : kwlist2, &obj, &mobj, &once) ||
         missing_arg(mobj, &missing) < 0 || check_seq(q) || !(idx = indexes_of(q, obj, &n)))
         return NULL;
     arr = gather(q, idx, n, once ? REEL_GET_ONCE : 0, missing, pair ? &kept : NULL);

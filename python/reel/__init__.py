@@ -17,6 +17,7 @@ The process-wide RAM tier: memory_stats(), set_memory_budget("2GiB"), optimize_m
 and `with memory_budget("256MiB"): ...` for a scoped budget. PyTorch: reel.torch.FrameDataset.
 """
 
+import builtins as _builtins
 import contextlib as _contextlib
 import operator as _operator
 import os as _os
@@ -74,7 +75,7 @@ def _memory_limit():
     nearest memory cgroup that has one (v2 memory.max, v1 memory.limit_in_bytes)."""
     limit = None
     try:
-        with open("/proc/meminfo") as f:
+        with _builtins.open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemTotal:"):
                     limit = int(line.split()[1]) * 1024
@@ -93,7 +94,7 @@ def _cgroup_limits():
     """The memory limits of this process's cgroups (v2 and v1), nearest first."""
     out = []
     try:
-        with open("/proc/self/cgroup") as f:
+        with _builtins.open("/proc/self/cgroup") as f:
             lines = f.read().splitlines()
     except OSError:
         return out
@@ -110,7 +111,7 @@ def _cgroup_limits():
             continue
         while True:
             try:
-                with open(_os.path.join(base, path, name)) as f:
+                with _builtins.open(_os.path.join(base, path, name)) as f:
                     v = f.read().strip()
                 if v.isdigit() and int(v) < (1 << 60):
                     out.append(int(v))
@@ -521,9 +522,10 @@ def load(self):
 
 @_extend(Store)
 def set_readahead(self, workers=1, window=8):
-    """Read-ahead of this store: workers threads (0 turns it off) loading up to window frames
-    ahead of a sequential reader (defaults 1 and 8). Raises TypeError/InvalidError."""
-    self._set_readahead(_int_arg("workers", workers, 0), _int_arg("window", window, 0))
+    """Read-ahead of this store: workers threads (0..16; 0 turns it off) loading up to window
+    frames (1..512) ahead of a sequential reader (defaults 1 and 8). Raises
+    TypeError/InvalidError naming a bad argument."""
+    self._set_readahead(_int_arg("workers", workers, 0), _int_arg("window", window, 1))
 
 
 @_extend(Store)
