@@ -3,6 +3,7 @@ test_torch_face.py): a store holding a sequence with a frame that failed to deco
 MJPEG clip with one frame's headers zeroed, imported with on_error='skip'), a variable frame
 rate clip ('vfr': frame n at (n + n*n/8) / 25 s) and the small clip ('rgb')."""
 
+import sqlite3
 import subprocess
 import sys
 
@@ -41,3 +42,12 @@ def bad_index(seq):
     found = [i for i in range(len(seq)) if seq.frame(i).status != "ok"]
     assert len(found) == 1
     return found[0]
+
+
+def access_total(path):
+    """The accesses counted in a store file, summed over its frames (its SQL views)."""
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT sum(access_count) FROM reel_frames").fetchone()[0]
+    finally:
+        db.close()

@@ -254,3 +254,18 @@ def test_batches_progress(stores, capfd):
         list(s["rgb"].batches(10, progress=True))
         err = capfd.readouterr().err
         assert "rgb: 48/48 frames" in err and "fps" in err
+
+
+def test_stubs_cover_the_public_names():
+    import os
+    import reel.torch as rt
+    here = os.path.dirname(reel.__file__)
+    stub = open(os.path.join(here, "__init__.pyi")).read()
+    for name in reel.__all__:
+        assert f" {name}(" in stub or f"class {name}" in stub, name
+    for name in ("timestamps", "get_frames_at", "set_policy", "open_warm", "FrameBatch"):
+        assert name in stub
+    tstub = open(os.path.join(here, "torch.pyi")).read()
+    for name in rt.__all__:
+        assert f"class {name}" in tstub
+    assert "clip_step" in tstub and "return_index" in tstub

@@ -1,13 +1,11 @@
 """Time and metadata as torchcodec and decord give them: timestamps, pts, durations, lookups
 by time (one or many), zero-based seconds, seq.info's counts and rates, batches with indexes."""
 
-import sqlite3
-
 import numpy as np
 import pytest
 
 import reel
-from facefix import bad_index, face_store  # noqa: F401  (a fixture)
+from facefix import access_total, bad_index, face_store  # noqa: F401  (a fixture)
 
 
 def test_timestamps_arrays(stores):
@@ -30,21 +28,15 @@ def test_timestamps_arrays(stores):
 
 
 def test_timestamps_count_no_access(store_copy):
-    def counted():
-        db = sqlite3.connect(store_copy)
-        n = db.execute("SELECT sum(access_count) FROM reel_frames").fetchone()[0]
-        db.close()
-        return n
-
-    before = counted()
+    before = access_total(store_copy)
     with reel.open(store_copy) as s:
         q = s["rgb"]
         q.timestamps, q.pts, q.durations, q.info, q.times(zero=True)
         s.flush()
-        assert counted() == before
+        assert access_total(store_copy) == before
         q[3]
         s.flush()
-        assert counted() == before + 1
+        assert access_total(store_copy) == before + 1
 
 
 def test_index_at_seconds_pts_zero(face_store):
