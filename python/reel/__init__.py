@@ -11,10 +11,24 @@ the cached frames: no copy is made to hand a frame to Python.
         seq = store["walk01"]
         a = seq[42]                # (H, W, 3) uint8, read-only view of the cached frame
         clip = seq[10:26:2]        # (8, H, W, 3): one copy into a fresh array
+        some = seq[[3, 7, 7, 1]]   # a gather, as numpy's fancy indexing (one copy)
+        for frame in seq: ...      # every frame, read ahead
+        seq.timestamps             # every frame's time in seconds (float64), one SQL read
+        seq.index_at(3.2); seq.get_frames_at(seconds=[0.5, 1.5])
+        for b in seq.batches(64, missing="skip", with_index=True):
+            b.data, b.indexes, b.seconds
         f = seq.frame(42)          # lazy: pixels load on f.data / np.asarray(f)
 
-The process-wide RAM tier: memory_stats(), set_memory_budget("2GiB"), optimize_memory(),
-and `with memory_budget("256MiB"): ...` for a scoped budget. PyTorch: reel.torch.FrameDataset.
+Frames that failed to decode at import have no pixels (status 'skipped'): readers choose
+missing='raise' (NoDataError), 'skip', 'repeat' or 'black'.
+
+Store: open(), Store.sequences, store[name], create_sequence, remove, set_readahead,
+open_warm, writable. Sequence: indexing, iteration, get_batch, window, frame, index_at, at,
+get_frames_at, timestamps/pts/durations/times, batches, info, prefetch/prefetch_around,
+set_policy/policy/trim, cache_stats. The process-wide RAM tier: memory_stats(),
+set_memory_budget("2GiB" or "50%"), optimize_memory(), `with memory_budget("256MiB"): ...`,
+set_strict(), memory_pressure(), monitor_memory_pressure(). Errors: reel.Error and one
+subclass per result code (see each class). PyTorch: reel.torch.FrameDataset, ShardSampler.
 """
 
 import builtins as _builtins
