@@ -269,3 +269,34 @@ def test_stubs_cover_the_public_names():
     for name in rt.__all__:
         assert f"class {name}" in tstub
     assert "clip_step" in tstub and "return_index" in tstub
+
+
+def test_cli_bar_fits_the_terminal(tmp_path, media, reel_tool):
+    """`reel import`'s bar on a 60-column terminal: no line wider than 59 columns."""
+    import fcntl
+    import os
+    import pty
+    import re
+    import struct
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+        os.execve(reel_tool, [reel_tool, "import", str(tmp_path / "c.reel"),
+                              str(media["long"])], dict(os.environ))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    text = out.decode("utf-8", "replace")
+    bars = [re.sub(r"\x1b\[K", "", part) for part in re.split(r"[\r\n]+", text)
+            if "frames" in part and "fps" in part and "stored" not in part]
+    assert bars, text
+    assert all(len(b) <= 59 for b in bars), [b for b in bars if len(b) > 59]
+    assert any(b.startswith("[#") or b.startswith("[.") for b in bars)
