@@ -44,6 +44,10 @@ static PyObject *python_message(const char *msg)
     static const char *const says[][2] = {
         {"pass REEL_OPEN_CREATE to create it", "open it with mode='w' to create it"},
         {"REEL_OPEN_READONLY and REEL_OPEN_CREATE", "mode='r' and mode='w'"},
+        {"an open reel_store handle", "an open store (in this process)"},
+        {"an open reel_seq handle", "an open sequence (in this process)"},
+        {"a reel_frame handle", "a frame of this process"},
+        {"a reel_cache handle", "a RAM tier of this process"},
     };
     PyObject *s, *t;
     size_t i, n = strspn(msg, "abcdefghijklmnopqrstuvwxyz_.");

@@ -195,6 +195,29 @@ def test_no_c_names_in_messages(tmp_path):
     assert "REEL_OPEN" not in str(e.value)
 
 
+def test_forked_handle_message(stores):
+    """A handle used in a forked child says so in Python's words (no reel_seq, no reel_...)."""
+    import os
+    with reel.open(stores) as s:
+        q = s["rgb"]
+        q[0]
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                q[1]
+                msg = "no error"
+            except reel.Error as e:
+                msg = f"{type(e).__name__}: {e}"
+            os.write(w, msg.encode())
+            os._exit(0)
+        os.close(w)
+        msg = os.read(r, 4096).decode()
+        os.close(r)
+        os.waitpid(pid, 0)
+    assert msg.startswith("MisuseError") and "reel_" not in msg, msg
+
+
 PUBLIC = [reel.open, reel.import_video, reel.memory_stats, reel.set_memory_budget,
           reel.optimize_memory, reel.memory_budget, reel.parse_size, reel.set_strict]
 
