@@ -353,14 +353,20 @@ def _batch_iter(self, size, start, stop, missing, meter, times):
 _reel._batches_impl = _batches
 
 
-@_extend(Sequence, "_seconds_and_durations")
-def _seconds_and_durations(self, zero=False):
-    pts, dur, _, _ = self._times()
+def _seconds(self, ticks, zero=False):
+    """int64 time-base ticks as float64 seconds (from the first when zero)."""
     num, den = self.time_base
-    sec = pts.astype(_np.float64) * num / den
+    sec = ticks.astype(_np.float64)
+    sec *= num / den
     if zero and len(sec):
         sec -= sec[0]
-    return sec, dur.astype(_np.float64) * num / den
+    return sec
+
+
+@_extend(Sequence, "_seconds_and_durations")
+def _seconds_and_durations(self, zero=False):
+    pts, dur = self._times(2)
+    return _seconds(self, pts, zero), _seconds(self, dur)
 
 
 @_extend(Sequence)
@@ -370,18 +376,18 @@ def times(self, zero=False):
     zero: False for the stream's own clock (as Frame.time), True to count from the first frame
     (which is then at 0.0). One SQL read of the store; no access is counted.
     """
-    return self._seconds_and_durations(zero)[0]
+    return _seconds(self, self._times(1)[0], zero)
 
 
 _extend(Sequence, "timestamps")(property(
-    lambda self: self._seconds_and_durations()[0],
+    lambda self: _seconds(self, self._times(1)[0]),
     doc="The presentation time of every frame in seconds (the stream's clock), a float64 "
         "array; times(zero=True) counts from the first frame. One SQL read, no access counted."))
 _extend(Sequence, "pts")(property(
-    lambda self: self._times()[0],
+    lambda self: self._times(1)[0],
     doc="The pts of every frame (time_base units), an int64 array. One SQL read."))
 _extend(Sequence, "durations")(property(
-    lambda self: self._seconds_and_durations()[1],
+    lambda self: _seconds(self, self._times(2)[1]),
     doc="The display duration of every frame in seconds, a float64 array. One SQL read."))
 
 
