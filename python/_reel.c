@@ -44,6 +44,10 @@ static PyObject *python_message(const char *msg)
     static const char *const says[][2] = {
         {"pass REEL_OPEN_CREATE to create it", "open it with mode='w' to create it"},
         {"REEL_OPEN_READONLY and REEL_OPEN_CREATE", "mode='r' and mode='w'"},
+        {"an open reel_store handle", "an open store (in this process)"},
+        {"an open reel_seq handle", "an open sequence (in this process)"},
+        {"a reel_frame handle", "a frame of this process"},
+        {"a reel_cache handle", "a RAM tier of this process"},
     };
     PyObject *s, *t;
     size_t i, n = strspn(msg, "abcdefghijklmnopqrstuvwxyz_.");
@@ -454,7 +458,7 @@ static PyGetSetDef frame_getset[] = {
 
 static PyMethodDef frame_methods[] = {
     {"unload", (PyCFunction)frame_unload, METH_NOARGS,
-     "unload()\n\nRelease the pixels: unpin them and drop them from the RAM tier. Raises "
+     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop them from the RAM tier. Raises "
      "BufferError while arrays view them. f.data loads them again."},
     {NULL, NULL, 0, NULL}};
 
@@ -1271,12 +1275,13 @@ static PyObject *seq_fancy(SeqObject *q, PyObject *key)
 static PyObject *seq_gather_call(SeqObject *q, PyObject *args, PyObject *kw, int pair)
 {
     static char *kwlist[] = {"indexes", "missing", "once", NULL};
+    static char *kwlist2[] = {"indexes", "missing", NULL};
     PyObject *obj, *mobj = NULL, *arr, *kept = NULL;
     int missing, once = 0;
     Py_ssize_t n;
     int64_t *idx;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, pair ? "O|Op:_gather" : "O|O:get_batch", kwlist,
-                                     &obj, &mobj, &once) ||
+    if (!PyArg_ParseTupleAndKeywords(args, kw, pair ? "O|Op:_gather" : "O|O:get_batch",
+                                     pair ? kwlist : kwlist2, &obj, &mobj, &once) ||
         missing_arg(mobj, &missing) < 0 || check_seq(q) || !(idx = indexes_of(q, obj, &n)))
         return NULL;
     arr = gather(q, idx, n, once ? REEL_GET_ONCE : 0, missing, pair ? &kept : NULL);
@@ -1323,6 +1328,7 @@ static PyObject *seq_iter(SeqObject *q)
 /* Growable int64 columns of the rows of a query. */
 typedef struct {
     int64_t *col[4];
+    int ncol;   /* 1..4 of them */
     size_t n, cap;
 } columns;
 
@@ -1331,7 +1337,7 @@ static int columns_push(columns *c, sqlite3_stmt *st)
     int k;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 4096;
-        for (k = 0; k < 4; k++) {
+        for (k = 0; k < c->ncol; k++) {
             int64_t *p = PyMem_RawRealloc(c->col[k], cap * sizeof *p);
             if (!p)
                 return REEL_NOMEM;
@@ -1339,7 +1345,7 @@ static int columns_push(columns *c, sqlite3_stmt *st)
         }
         c->cap = cap;
     }
-    for (k = 0; k < 4; k++)
+    for (k = 0; k < c->ncol; k++)
         c->col[k][c->n] = sqlite3_column_int64(st, k);
     c->n++;
     return REEL_OK;
@@ -1354,9 +1360,16 @@ static int read_times(SeqObject *q, columns *c, char *err, size_t errlen)
     int rc = reel_store_sql(q->store->s, &db), step = SQLITE_DONE;
     if (rc != REEL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT pts, duration, flags, status FROM reel_frame WHERE "
-                               "seq_id = (SELECT id FROM reel_sequence WHERE name = ?1) "
-                               "ORDER BY idx", -1, &st, NULL) == SQLITE_OK &&
+    static const char *const sql[] = {
+        "SELECT pts FROM reel_frame WHERE seq_id = (SELECT id FROM reel_sequence WHERE name = "
+        "?1) ORDER BY idx",
+        "SELECT pts, duration FROM reel_frame WHERE seq_id = (SELECT id FROM reel_sequence "
+        "WHERE name = ?1) ORDER BY idx",
+        "SELECT pts, duration, flags FROM reel_frame WHERE seq_id = (SELECT id FROM "
+        "reel_sequence WHERE name = ?1) ORDER BY idx",
+        "SELECT pts, duration, flags, status FROM reel_frame WHERE seq_id = (SELECT id FROM "
+        "reel_sequence WHERE name = ?1) ORDER BY idx"};
+    if (sqlite3_prepare_v2(db, sql[c->ncol - 1], -1, &st, NULL) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, q->info.name, -1, SQLITE_STATIC) == SQLITE_OK)
         while ((step = sqlite3_step(st)) == SQLITE_ROW && rc == REEL_OK)
             rc = columns_push(c, st);
@@ -1372,22 +1385,25 @@ static int read_times(SeqObject *q, columns *c, char *err, size_t errlen)
     return rc;
 }
 
-/* _times() -> (pts, durations, flags, statuses): four int64 arrays, one value per frame. */
-static PyObject *seq_times(SeqObject *q, PyObject *unused)
+/* _times(columns=4) -> the first columns of (pts, durations, flags, statuses): int64 arrays,
+ * one value per frame. */
+static PyObject *seq_times(SeqObject *q, PyObject *args)
 {
     columns c;
     char err[512] = "";
     PyObject *out = NULL;
-    int rc, k;
-    (void)unused;
-    if (check_seq(q))
+    int rc, k, ncol = 4;
+    if (!PyArg_ParseTuple(args, "|i:_times", &ncol) || check_seq(q))
         return NULL;
+    if (ncol < 1 || ncol > 4)
+        return PyErr_Format(PyExc_ValueError, "_times: 1 to 4 columns, not %d", ncol);
     memset(&c, 0, sizeof c);
+    c.ncol = ncol;
     Py_BEGIN_ALLOW_THREADS
     rc = read_times(q, &c, err, sizeof err);
     Py_END_ALLOW_THREADS
-    if (rc == REEL_OK && (out = PyTuple_New(4)))
-        for (k = 0; k < 4; k++) {
+    if (rc == REEL_OK && (out = PyTuple_New(ncol)))
+        for (k = 0; k < ncol; k++) {
             npy_intp n = (npy_intp)c.n;
             PyObject *a = PyArray_SimpleNew(1, &n, NPY_INT64);
             if (!a) {
@@ -1516,9 +1532,9 @@ static PyMethodDef seq_methods[] = {
      "read (the frames go to the cold end of the RAM tier)."},
     {"_view", (PyCFunction)seq_view, METH_VARARGS,
      "_view($self, index, once=False, /)\n--\n\nseq[index], got as a one-pass read when once."},
-    {"_times", (PyCFunction)seq_times, METH_NOARGS,
-     "_times($self, /)\n--\n\n(pts, durations, flags, statuses) of every frame, four int64 "
-     "arrays from one SQL read; no access is counted."},
+    {"_times", (PyCFunction)seq_times, METH_VARARGS,
+     "_times($self, columns=4, /)\n--\n\nThe first columns of (pts, durations, flags, "
+     "statuses) of every frame, int64 arrays from one SQL read; no access is counted."},
     {"_first_pts", (PyCFunction)seq_first_pts, METH_NOARGS,
      "_first_pts($self, /)\n--\n\nThe pts of frame 0, or None."},
     {"_set_policy", (PyCFunction)seq_set_policy, METH_VARARGS,

@@ -11,12 +11,27 @@ the cached frames: no copy is made to hand a frame to Python.
         seq = store["walk01"]
         a = seq[42]                # (H, W, 3) uint8, read-only view of the cached frame
         clip = seq[10:26:2]        # (8, H, W, 3): one copy into a fresh array
+        some = seq[[3, 7, 7, 1]]   # a gather, as numpy's fancy indexing (one copy)
+        for frame in seq: ...      # every frame, read ahead
+        seq.timestamps             # every frame's time in seconds (float64), one SQL read
+        seq.index_at(3.2); seq.get_frames_at(seconds=[0.5, 1.5])
+        for b in seq.batches(64, missing="skip", with_index=True):
+            b.data, b.indexes, b.seconds
         f = seq.frame(42)          # lazy: pixels load on f.data / np.asarray(f)
 
-The process-wide RAM tier: memory_stats(), set_memory_budget("2GiB"), optimize_memory(),
-and `with memory_budget("256MiB"): ...` for a scoped budget. PyTorch: reel.torch.FrameDataset.
+Frames that failed to decode at import have no pixels (status 'skipped'): readers choose
+missing='raise' (NoDataError), 'skip', 'repeat' or 'black'.
+
+Store: open(), Store.sequences, store[name], create_sequence, remove, set_readahead,
+open_warm, writable. Sequence: indexing, iteration, get_batch, window, frame, index_at, at,
+get_frames_at, timestamps/pts/durations/times, batches, info, prefetch/prefetch_around,
+set_policy/policy/trim, cache_stats. The process-wide RAM tier: memory_stats(),
+set_memory_budget("2GiB" or "50%"), optimize_memory(), `with memory_budget("256MiB"): ...`,
+set_strict(), memory_pressure(), monitor_memory_pressure(). Errors: reel.Error and one
+subclass per result code (see each class). PyTorch: reel.torch.FrameDataset, ShardSampler.
 """
 
+import builtins as _builtins
 import contextlib as _contextlib
 import operator as _operator
 import os as _os
@@ -74,7 +89,7 @@ def _memory_limit():
     nearest memory cgroup that has one (v2 memory.max, v1 memory.limit_in_bytes)."""
     limit = None
     try:
-        with open("/proc/meminfo") as f:
+        with _builtins.open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemTotal:"):
                     limit = int(line.split()[1]) * 1024
@@ -93,7 +108,7 @@ def _cgroup_limits():
     """The memory limits of this process's cgroups (v2 and v1), nearest first."""
     out = []
     try:
-        with open("/proc/self/cgroup") as f:
+        with _builtins.open("/proc/self/cgroup") as f:
             lines = f.read().splitlines()
     except OSError:
         return out
@@ -110,7 +125,7 @@ def _cgroup_limits():
             continue
         while True:
             try:
-                with open(_os.path.join(base, path, name)) as f:
+                with _builtins.open(_os.path.join(base, path, name)) as f:
                     v = f.read().strip()
                 if v.isdigit() and int(v) < (1 << 60):
                     out.append(int(v))
@@ -338,14 +353,20 @@ def _batch_iter(self, size, start, stop, missing, meter, times):
 _reel._batches_impl = _batches
 
 
-@_extend(Sequence, "_seconds_and_durations")
-def _seconds_and_durations(self, zero=False):
-    pts, dur, _, _ = self._times()
+def _seconds(self, ticks, zero=False):
+    """int64 time-base ticks as float64 seconds (from the first when zero)."""
     num, den = self.time_base
-    sec = pts.astype(_np.float64) * num / den
+    sec = ticks.astype(_np.float64)
+    sec *= num / den
     if zero and len(sec):
         sec -= sec[0]
-    return sec, dur.astype(_np.float64) * num / den
+    return sec
+
+
+@_extend(Sequence, "_seconds_and_durations")
+def _seconds_and_durations(self, zero=False):
+    pts, dur = self._times(2)
+    return _seconds(self, pts, zero), _seconds(self, dur)
 
 
 @_extend(Sequence)
@@ -355,18 +376,18 @@ def times(self, zero=False):
     zero: False for the stream's own clock (as Frame.time), True to count from the first frame
     (which is then at 0.0). One SQL read of the store; no access is counted.
     """
-    return self._seconds_and_durations(zero)[0]
+    return _seconds(self, self._times(1)[0], zero)
 
 
 _extend(Sequence, "timestamps")(property(
-    lambda self: self._seconds_and_durations()[0],
+    lambda self: _seconds(self, self._times(1)[0]),
     doc="The presentation time of every frame in seconds (the stream's clock), a float64 "
         "array; times(zero=True) counts from the first frame. One SQL read, no access counted."))
 _extend(Sequence, "pts")(property(
-    lambda self: self._times()[0],
+    lambda self: self._times(1)[0],
     doc="The pts of every frame (time_base units), an int64 array. One SQL read."))
 _extend(Sequence, "durations")(property(
-    lambda self: self._seconds_and_durations()[1],
+    lambda self: _seconds(self, self._times(2)[1]),
     doc="The display duration of every frame in seconds, a float64 array. One SQL read."))
 
 
@@ -521,9 +542,10 @@ def load(self):
 
 @_extend(Store)
 def set_readahead(self, workers=1, window=8):
-    """Read-ahead of this store: workers threads (0 turns it off) loading up to window frames
-    ahead of a sequential reader (defaults 1 and 8). Raises TypeError/InvalidError."""
-    self._set_readahead(_int_arg("workers", workers, 0), _int_arg("window", window, 0))
+    """Read-ahead of this store: workers threads (0..16; 0 turns it off) loading up to window
+    frames (1..512) ahead of a sequential reader (defaults 1 and 8). Raises
+    TypeError/InvalidError naming a bad argument."""
+    self._set_readahead(_int_arg("workers", workers, 0), _int_arg("window", window, 1))
 
 
 @_extend(Store)

@@ -7,6 +7,10 @@
     for clips in DataLoader(ds, batch_size=16, shuffle=True, num_workers=2):
         ...                                   # uint8 tensors (16, 8, H, W, C)
 
+    # a model's input: (T, C, H, W) float32 in [0, 1] at 224x224, a clip every 4 frames
+    ds = FrameDataset("clips.reel", clip_len=8, clip_step=4, layout="CHW",
+                      dtype=torch.float32, size=(224, 224))
+
 For training on several workers (DistributedDataParallel ranks, nodes reading one published
 store), ShardSampler gives each rank its own shuffled share of the items, chunk by chunk, so
 that a rank mostly reads frames (blocks) that no other rank reads:
@@ -34,70 +38,157 @@ import reel
 __all__ = ["FrameDataset", "ShardSampler"]
 
 
+_LAYOUTS = ("HWC", "CHW")
+_DATASET_MISSING = ("exclude", "raise", "repeat", "black")
+
+
+def _stand_in(frames, missing, q, pix_fmt):
+    """frames (converted arrays, None for a frame without pixels) with each None replaced as
+    missing says: 'repeat' the nearest earlier frame with pixels (else the next one, else
+    black), 'black' zeros."""
+    good = [k for k, a in enumerate(frames) if a is not None]
+    for k, a in enumerate(frames):
+        if a is not None:
+            continue
+        src = None
+        if missing == "repeat":
+            src = max((g for g in good if g < k), default=None)
+            src = min((g for g in good if g > k), default=None) if src is None else src
+        if src is not None:
+            frames[k] = frames[src]
+        elif good:
+            frames[k] = np.zeros_like(frames[good[0]])
+        else:
+            depth = {"rgb24": 3, "bgr24": 3}.get(pix_fmt)
+            shape = (q.height, q.width, depth) if depth else (q.height, q.width)
+            frames[k] = np.zeros(shape, np.uint16 if pix_fmt == "gray16le" else np.uint8)
+    return frames
+
+
 class FrameDataset(torch.utils.data.Dataset):
     """A map-style dataset of frames or clips of frames.
 
-    Item i is a uint8 tensor: (H, W, C) when clip_len is 1, else (clip_len, H, W, C), where C
-    is 3 for RGB/BGR and 1 for grey (a trailing axis is added); clips hold frames t, t + stride,
-    ..., t + (clip_len - 1) * stride of one sequence and never cross its end. Clips start at
-    every frame of every sequence where a whole clip fits, in the order of `sequences` (all
-    sequences by name when None). pix_fmt: the format items come in ('rgb24' by default;
-    frames stored otherwise are converted; None: as stored, for packed formats). transform:
-    applied to each item. Works with any sampler and with DataLoader(num_workers=N): each
-    process opens the store once, after the fork.
+    path: a store (file, directory or location of a published store). sequences: a name, a list
+    of names, or None for every sequence by name. clip_len: frames per item; stride: frames
+    between the frames of a clip (a clip holds t, t + stride, ..., t + (clip_len - 1) * stride
+    of one sequence and never crosses its end); clip_step: frames between the starts of
+    consecutive clips (1: every frame starts one).
+
+    Item i is a tensor: (H, W, C) when clip_len is 1, else (clip_len, H, W, C), with C 3 for
+    RGB/BGR and 1 for grey; layout='CHW' gives (C, H, W) / (clip_len, C, H, W). dtype:
+    torch.uint8 (the pixels) or torch.float32 (scaled to [0, 1]). size=(h, w): frames resized
+    to that size (bilinear, with antialiasing; done by PyTorch on the item, since libreel has no
+    resize), so that sequences of several sizes batch together. pix_fmt: the format items come
+    in ('rgb24' by default; frames stored otherwise are converted; None: as stored, for packed
+    formats). transform: applied to each item last.
+
+    missing: clips with a frame that is not 'ok' (it failed to decode at import: 'skipped',
+    'repeated', 'black'): 'exclude' (the default) leaves them out of the index, so len(ds)
+    counts clean clips only; 'raise', 'repeat' or 'black' keep every clip and read a frame
+    without pixels as Sequence.get_batch does ('repeat': the nearest earlier frame of the same
+    clip, else the next one). count: whether reads are counted in the store
+    (False: reads leave the file as it is). return_index: items are (tensor, info) with info
+    {'sequence': name, 'index': int64 tensor of the frame indexes (an int for single frames),
+    'seconds': float64 tensor of their times (a float)}; DataLoader's collate batches them.
+
+    Works with any sampler and with DataLoader(num_workers=N), fork or spawn: each process opens
+    the store once, on its first item; the dataset pickles without its open store. Raises
+    SequenceNotFoundError (a KeyError), NoSuchFileError (a FileNotFoundError), TypeError and
+    InvalidError (a ValueError) naming a bad argument.
     """
 
     def __init__(self, path, sequences=None, clip_len=1, stride=1, pix_fmt="rgb24",
-                 transform=None):
-        if clip_len < 1 or stride < 1:
-            raise reel.InvalidError(f"clip_len {clip_len} and stride {stride} must be >= 1")
+                 transform=None, *, clip_step=1, layout="HWC", dtype=torch.uint8, size=None,
+                 missing="exclude", count=True, return_index=False):
+        self.clip_len = reel._int_arg("clip_len", clip_len, 1)
+        self.stride = reel._int_arg("stride", stride, 1)
+        self.clip_step = reel._int_arg("clip_step", clip_step, 1)
+        if layout not in _LAYOUTS:
+            raise reel.InvalidError(f"layout={layout!r}: must be 'HWC' or 'CHW'")
+        if dtype not in (torch.uint8, torch.float32):
+            raise reel.InvalidError(f"dtype={dtype!r}: must be torch.uint8 or torch.float32")
+        if size is not None:
+            try:
+                h, w = size
+            except (TypeError, ValueError):
+                raise TypeError(f"size: an (h, w) pair or None, not {size!r}") from None
+            size = (reel._int_arg("size h", h, 1), reel._int_arg("size w", w, 1))
+        reel._missing_arg(missing, _DATASET_MISSING)
         self.path = os.fspath(path)
-        self.clip_len = clip_len
-        self.stride = stride
-        self.pix_fmt = pix_fmt
-        self.transform = transform
-        counts = self._index()
+        self.pix_fmt, self.transform = pix_fmt, transform
+        self.layout, self.dtype, self.size = layout, dtype, size
+        self.missing, self.count, self.return_index = missing, bool(count), bool(return_index)
+        counts, bad = self._index()
+        if isinstance(sequences, str):
+            sequences = [sequences]
         names = list(counts) if sequences is None else list(sequences)
         for n in names:
             if n not in counts:
                 raise reel.SequenceNotFoundError(n)
-        span = (clip_len - 1) * stride
-        self._seqs = []   # (name, first item, clips)
+        self._seqs = []   # (name, first item, clips, explicit starts or None)
         total = 0
         for n in names:
-            clips = max(0, counts[n] - span)
-            self._seqs.append((n, total, clips))
+            starts = self._starts(counts[n], bad.get(n, ()) if missing == "exclude" else ())
+            clips = starts if isinstance(starts, int) else len(starts)
+            self._seqs.append((n, total, clips, None if isinstance(starts, int) else starts))
             total += clips
         self._len = total
-        self._starts = np.array([s[1] for s in self._seqs] + [total], dtype=np.int64)
+        self._first = np.array([q[1] for q in self._seqs] + [total], dtype=np.int64)
         self._pid = None
         self._store = None
         self._open = {}
+        self._times = {}
+
+    def _starts(self, frames, bad):
+        """The clip starts of a sequence: their number when every one is clean, else the array
+        of the starts whose clips hold no frame of bad."""
+        span = (self.clip_len - 1) * self.stride
+        n = len(range(0, max(0, frames - span), self.clip_step))
+        if not len(bad):
+            return n
+        starts = np.arange(0, max(0, frames - span), self.clip_step, dtype=np.int64)
+        hit = np.zeros(max(0, frames), dtype=bool)
+        for b in bad:
+            for k in range(self.clip_len):
+                t = b - k * self.stride
+                if 0 <= t < frames:
+                    hit[t] = True
+        return starts[~hit[starts]]
 
     def _index(self):
-        """{sequence name: frames}: through the SQL views for a local file (no libreel threads
-        in this process, which DataLoader forks); through libreel for a published store (a
-        location or a published directory; the workers open their own after the fork)."""
+        """({sequence name: frames}, {name: indexes of its frames that are not 'ok'}): through
+        the SQL views for a local file (no libreel threads in this process, which DataLoader
+        forks); through libreel for a published store (the workers open their own after the
+        fork)."""
         if "://" in self.path or os.path.isdir(self.path):
             with reel.open(self.path, "r", count=False) as s:
-                return {n: len(s[n]) for n in sorted(s.sequences)}
+                counts, bad = {}, {}
+                for n in sorted(s.sequences):
+                    status = s[n]._times()[3]
+                    counts[n] = len(status)
+                    bad[n] = np.flatnonzero(status != 0)
+                return counts, bad
         if not os.path.exists(self.path):
-            raise reel.NotFoundError(f"{self.path}: no such store")
+            raise reel.NoSuchFileError(f"{self.path}: no such store")
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         try:
             rows = db.execute("SELECT name, frames FROM reel_sequences ORDER BY name").fetchall()
+            bad = {}
+            for name, idx in db.execute("SELECT sequence, idx FROM reel_frames "
+                                        "WHERE status != 'ok' ORDER BY sequence, idx"):
+                bad.setdefault(name, []).append(idx)
         except sqlite3.DatabaseError as e:
             raise reel.CorruptError(f"{self.path}: not a reel store ({e})") from None
         finally:
             db.close()
-        return dict(rows)
+        return dict(rows), bad
 
     def __len__(self):
         return self._len
 
     def _seq(self, name):
         if self._pid != os.getpid():   # a new process (a DataLoader worker): its own store
-            self._store = reel.open(self.path, "r", count=True)
+            self._store = reel.open(self.path, "r", count=self.count)
             self._open = {}
             self._pid = os.getpid()
         q = self._open.get(name)
@@ -107,36 +198,80 @@ class FrameDataset(torch.utils.data.Dataset):
 
     def locate(self, i):
         """(sequence name, first frame index) of item i."""
+        i = reel._int_arg("item", i)
         if i < 0:
             i += self._len
         if not 0 <= i < self._len:
             raise IndexError(f"item {i} out of range ({self._len} items)")
-        k = int(np.searchsorted(self._starts, i, side="right")) - 1
-        name, first, _ = self._seqs[k]
-        return name, int(i - first)
+        k = int(np.searchsorted(self._first, i, side="right")) - 1
+        name, first, _, starts = self._seqs[k]
+        j = i - first
+        return name, int(starts[j]) if starts is not None else int(j * self.clip_step)
 
     def _frames(self, q, idx):
         """The frames idx as one fresh (T, ...) array (a copy: tensors own their memory)."""
+        missing = "raise" if self.missing == "exclude" else self.missing
         if self.pix_fmt is None or self.pix_fmt == q.pix_fmt:
-            return q.get_batch(idx)
-        return np.stack([q.get(j, pix_fmt=self.pix_fmt) for j in idx])
+            return q.get_batch(idx, missing=missing)
+        out = []
+        for j in idx:
+            try:
+                out.append(q.get(j, pix_fmt=self.pix_fmt))
+            except reel.NoDataError:
+                if missing == "raise":
+                    raise
+                out.append(None)
+        return np.stack(_stand_in(out, missing, q, self.pix_fmt))
+
+    def _to_tensor(self, a):
+        """(T, H, W[, C]) pixels as the item's tensor: layout, dtype, size."""
+        if a.ndim == 3:               # grey: (T, H, W) -> (T, H, W, 1)
+            a = a[..., None]
+        x = torch.from_numpy(a)
+        scale = 65535.0 if a.dtype == np.uint16 else 255.0
+        if self.size is not None and tuple(x.shape[1:3]) != self.size:
+            y = torch.nn.functional.interpolate(x.permute(0, 3, 1, 2).float(), size=self.size,
+                                                mode="bilinear", align_corners=False,
+                                                antialias=True)
+            if self.dtype == torch.float32:
+                y.div_(scale)
+            else:
+                y = y.round_().clamp_(0, scale).to(x.dtype)
+            return y if self.layout == "CHW" else y.permute(0, 2, 3, 1).contiguous()
+        if self.layout == "CHW":
+            x = x.permute(0, 3, 1, 2)
+        if self.dtype == torch.float32:
+            return x.to(torch.float32).div_(scale).contiguous()
+        return x.contiguous()
+
+    def _seconds(self, name, q, idx):
+        t = self._times.get(name)
+        if t is None:
+            t = self._times[name] = q.timestamps
+        return t[idx]
 
     def __getitem__(self, i):
         name, t = self.locate(i)
         q = self._seq(name)
         idx = [t + k * self.stride for k in range(self.clip_len)]
-        a = self._frames(q, idx)
-        if a.ndim == 3:               # grey: (T, H, W) -> (T, H, W, 1)
-            a = a[..., None]
-        item = torch.from_numpy(a)
+        item = self._to_tensor(self._frames(q, idx))
         if self.clip_len == 1:
             item = item[0]
-        return self.transform(item) if self.transform else item
+        if self.transform:
+            item = self.transform(item)
+        if not self.return_index:
+            return item
+        sec = self._seconds(name, q, idx)
+        if self.clip_len == 1:
+            return item, {"sequence": name, "index": idx[0], "seconds": float(sec[0])}
+        return item, {"sequence": name, "index": torch.tensor(idx, dtype=torch.int64),
+                      "seconds": torch.from_numpy(np.ascontiguousarray(sec))}
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_store"] = None
         state["_open"] = {}
+        state["_times"] = {}
         state["_pid"] = None
         return state
 

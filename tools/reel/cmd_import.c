@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,31 +23,53 @@ static void format_eta(double s, char *buf, size_t cap)
         snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* The terminal's width in columns (stderr's, else $COLUMNS, else 80). */
+static int term_columns(void)
+{
+    struct winsize ws;
+    const char *env = getenv("COLUMNS");
+    if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return env && atoi(env) > 0 ? atoi(env) : 80;
+}
+
+/* One bar line that fits cols - 1 columns: the text, and the bar in the room left (none
+ * under 10 columns); the text itself is cut to fit. */
+static void draw_bar(const reel_import_progress *p, const char *text, int cols)
+{
+    char bar[512];
+    int room = cols - 1 - (int)strlen(text) - 3, fill, i;
+    if (room > (int)sizeof bar - 1)
+        room = (int)sizeof bar - 1;
+    if (p->frames_expected > 0 && room >= 10) {
+        fill = (int)((double)room * (double)p->frames_done / (double)p->frames_expected);
+        for (i = 0; i < room; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[room] = 0;
+        fprintf(stderr, "\r[%s] %s\033[K", bar, text);
+    } else
+        fprintf(stderr, "\r%.*s\033[K", cols > 1 ? cols - 1 : 1, text);
+}
+
 static int on_progress(void *ctx, const reel_import_progress *p)
 {
     progress_state *ps = ctx;
     double fps = p->seconds > 0 ? (double)p->frames_done / p->seconds : 0;
-    char eta[32] = "?";
+    char eta[32] = "?", text[256];
     if (p->frames_expected > 0 && fps > 0)
         format_eta((double)(p->frames_expected - p->frames_done) / fps, eta, sizeof eta);
+    if (p->frames_expected > 0)
+        snprintf(text, sizeof text, "%s %lld/%lld frames %.0f fps ETA %s", p->sequence,
+                 (long long)p->frames_done, (long long)p->frames_expected, fps, eta);
+    else
+        snprintf(text, sizeof text, "%s %lld frames %.0f fps", p->sequence,
+                 (long long)p->frames_done, fps);
     if (ps->mode == 1) {
-        char bar[31];
-        int i, fill = p->frames_expected > 0
-                          ? (int)(30.0 * (double)p->frames_done / (double)p->frames_expected)
-                          : 0;
-        for (i = 0; i < 30; i++)
-            bar[i] = i < fill ? '#' : (p->frames_expected > 0 ? '.' : ' ');
-        bar[30] = 0;
-        if (p->frames_expected > 0)
-            fprintf(stderr, "\r%s [%s] %lld/%lld frames  %.0f fps  ETA %s \033[K", p->sequence,
-                    bar, (long long)p->frames_done, (long long)p->frames_expected, fps, eta);
-        else
-            fprintf(stderr, "\r%s %lld frames  %.0f fps \033[K", p->sequence,
-                    (long long)p->frames_done, fps);
+        draw_bar(p, text, term_columns());
         fflush(stderr);
     } else if (ps->mode == 2 && p->seconds - ps->last_line >= 2.0) {
-        ps->last_line = p->seconds;
-        fprintf(stderr, "reel: import %s: %lld/%lld frames, %.0f fps, ETA %s\n", p->path,
+        ps->last_line = p->seconds; /* a log line: not the error prefix "reel: " */
+        fprintf(stderr, "import %s: %lld/%lld frames, %.0f fps, ETA %s\n", p->path,
                 (long long)p->frames_done, (long long)p->frames_expected, fps, eta);
     }
     return cli_interrupted();

@@ -1,0 +1,145 @@
+"""The RAM tier's C features from Python: per-sequence policies, read-ahead settings, warm
+opens, strict mode, pressure, scan-resistant batches and iteration, budgets as a share of
+memory, and the seed's names."""
+
+import numpy as np
+import pytest
+
+import reel
+
+
+def test_policy_roundtrip_and_limits(stores):
+    with reel.open(stores) as s:
+        q = s["rgb"]
+        assert q.policy["priority"] == "normal" and q.policy["max_frames"] == 0
+        s.set_readahead(workers=0, window=1)   # only the reads below load frames
+        reel.optimize_memory()            # limits are kept as frames load: none resident
+        q.set_policy(max_frames=4, priority="low", trim_every=0, max_bytes="1MiB")
+        p = q.policy
+        assert p["max_frames"] == 4 and p["priority"] == "low" and p["max_bytes"] == 1 << 20
+        for i in range(20):
+            q[i]
+        assert q.cache_stats()["resident_frames"] <= 4
+        assert q.cache_stats()["policy_evictions"] > 0
+        q.set_policy()
+        with pytest.raises(ValueError):
+            q.set_policy(priority="urgent")
+        with pytest.raises(TypeError):
+            q.set_policy(max_frames="4")
+        with pytest.raises(ValueError):
+            q.set_policy(window=-1)
+
+
+def test_trim_and_prefetch_around(stores):
+    with reel.open(stores) as s:
+        q = s["gray"]
+        q.prefetch_around(20, 3)
+        assert q.prefetch_wait(30)
+        assert q.cache_stats()["prefetch_loads"] >= 1
+        for i in range(17, 24):
+            q[i]
+        assert q.prefetch_wait(30)        # the read-ahead the reads set off, done
+        assert q.trim() > 0
+        assert q.cache_stats()["resident_frames"] == 0
+        with pytest.raises(ValueError):
+            q.prefetch_around(-1, 2)
+
+
+def test_readahead_and_warm(store_copy):
+    with reel.open(store_copy) as s:
+        s.set_readahead(workers=0, window=1)
+        q = s["rgb"]
+        for _ in range(3):
+            for i in (1, 2, 3):
+                q[i]
+        with pytest.raises(TypeError):
+            s.set_readahead(workers="2")
+    reel.optimize_memory()
+    with reel.open(store_copy) as s:
+        q = s.open_warm("rgb", share=0.5)
+        st = q.cache_stats()
+        assert st["resident_frames"] >= 3 and st["hits"] == 0
+        q[1]
+        assert q.cache_stats()["hits"] == 1
+        with pytest.raises(KeyError):
+            s.open_warm("nope")
+        with pytest.raises(ValueError):
+            s.open_warm("rgb", share=2)
+
+
+def test_scan_does_not_evict_hot_frames(store_copy, media):
+    # one-pass reads are a property of intra sequences (a temporal frame is the reference of
+    # the next one): the scanned sequence is imported intra, and is twice the budget
+    reel.import_video(store_copy, media["small"], sequence="scan", codec="intra",
+                      progress=False)
+    reel.import_video(store_copy, media["small"], sequence="hot", codec="intra",
+                      pix_fmt="gray8", progress=False)
+    with reel.open(store_copy) as s:
+        hot, scan = s["hot"], s["scan"]
+        budget = 12 * (hot.info["frame_size"] + 4096) + 20 * (scan.info["frame_size"] + 4096)
+        assert 48 * scan.info["frame_size"] > 1.9 * budget
+        for one_pass in (lambda: list(scan.batches(4)), lambda: [None for _ in scan]):
+            with reel.memory_budget(budget):
+                reel.optimize_memory()
+                for _ in range(3):
+                    for i in range(10):
+                        hot[i]
+                before = hot.cache_stats()["resident_frames"]
+                assert before >= 10, reel.memory_stats()
+                one_pass()
+                assert hot.cache_stats()["resident_frames"] >= 10, reel.memory_stats()
+        with reel.memory_budget(budget):         # an ordinary read of as much does evict them
+            for i in range(0, 48, 4):
+                scan.get_batch(range(i, i + 4))
+            assert hot.cache_stats()["resident_frames"] < 10
+
+
+def test_strict_and_pressure(stores):
+    with reel.open(stores) as s:
+        q = s["rgb"]
+        try:
+            reel.set_strict(True)
+            with reel.memory_budget(q.info["frame_size"] + 8192):
+                a = q[0]
+                with pytest.raises(reel.FullError):
+                    q[1]
+                del a
+                q[1]
+        finally:
+            reel.set_strict(False)
+        q[2]
+        n = reel.memory_stats()["pressure_events"]
+        reel.memory_pressure("critical")
+        assert reel.memory_stats()["pressure_events"] == n + 1
+        with pytest.raises(ValueError):
+            reel.memory_pressure("severe")
+        reel.monitor_memory_pressure(interval_ms=50)
+        reel.stop_memory_monitor()
+
+
+def test_budget_shares():
+    limit = reel._memory_limit()
+    assert limit > 0
+    assert reel.parse_size("50%") == limit // 2 or abs(reel.parse_size("50%") - limit / 2) < 2
+    assert reel.parse_size("100 %") == limit
+    with pytest.raises(ValueError):
+        reel.parse_size("150%")
+    old = reel.memory_stats()["budget"]
+    with reel.memory_budget("1%"):
+        assert reel.memory_stats()["budget"] == reel.parse_size("1%")
+    assert reel.memory_stats()["budget"] == old
+
+
+def test_seed_aliases(stores):
+    assert reel.get_memory_stats()["budget"] == reel.memory_stats()["budget"]
+    with reel.TemporaryMemorySettings(threshold_mb=64):
+        assert reel.memory_stats()["budget"] == 64 << 20
+    with pytest.raises(TypeError):
+        reel.TemporaryMemorySettings()
+    with reel.open(stores) as s:
+        q = s["gray"]
+        sums = q.process_in_batches(lambda b: int(b.sum(dtype=np.int64)), 16)
+        assert len(sums) == 3 and sum(sums) == int(q[0:48].sum(dtype=np.int64))
+        assert q.cache_stats()["resident_frames"] == 0
+        f = q.frame(5).load()
+        assert f.loaded and np.array_equal(f.data, q[5])

@@ -1,0 +1,116 @@
+"""reel.torch.FrameDataset's options: layout, dtype, size, clip_step, missing (clips with a
+frame that failed to decode), count, return_index, one sequence by name, pickling."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+import reel
+import reel.torch as rt
+from facefix import access_total, bad_index, face_store  # noqa: F401  (a fixture)
+
+
+def test_layout_dtype_and_step(stores):
+    ds = rt.FrameDataset(stores, sequences="rgb", clip_len=4, stride=2, clip_step=5)
+    assert len(ds) == len(range(0, 48 - 6, 5))
+    assert ds.locate(3) == ("rgb", 15)
+    hwc = ds[3]
+    assert hwc.shape == (4, 240, 320, 3) and hwc.dtype == torch.uint8
+    chw = rt.FrameDataset(stores, sequences="rgb", clip_len=4, stride=2, clip_step=5,
+                          layout="CHW", dtype=torch.float32)[3]
+    assert chw.shape == (4, 3, 240, 320) and chw.dtype == torch.float32
+    assert chw.is_contiguous()
+    assert torch.allclose(chw, hwc.permute(0, 3, 1, 2).float() / 255)
+    assert 0.0 <= float(chw.min()) and float(chw.max()) <= 1.0
+    with reel.open(stores) as s:
+        assert np.array_equal(hwc.numpy(), s["rgb"][15:22:2])
+    one = rt.FrameDataset(stores, sequences="gray", pix_fmt=None, layout="CHW")[0]
+    assert one.shape == (1, 240, 320)
+
+
+def test_size(stores):
+    ds = rt.FrameDataset(stores, sequences=["rgb", "gray"], clip_len=2, size=(112, 160))
+    a, b = ds[0], ds[len(ds) - 1]
+    assert a.shape == b.shape == (2, 112, 160, 3) and a.dtype == torch.uint8
+    batch = next(iter(DataLoader(ds, batch_size=4, shuffle=True)))
+    assert batch.shape == (4, 2, 112, 160, 3)
+    f = rt.FrameDataset(stores, sequences="rgb", size=(120, 160), layout="CHW",
+                        dtype=torch.float32)[7]
+    with reel.open(stores) as s:
+        want = s["rgb"][7].astype(np.float32).reshape(120, 2, 160, 2, 3).mean(axis=(1, 3)) / 255
+    assert f.shape == (3, 120, 160)
+    assert np.abs(f.permute(1, 2, 0).numpy() - want).mean() < 0.05  # near a 2x2 box
+
+
+def test_missing_clips_left_out(face_store):
+    with reel.open(face_store) as s:
+        b = bad_index(s["bad"])
+    clean = rt.FrameDataset(face_store, sequences="bad", clip_len=3)
+    assert len(clean) == 28 - 3                      # 28 clips, 3 of them hold frame b
+    starts = [clean.locate(i)[1] for i in range(len(clean))]
+    assert all(not t <= b < t + 3 for t in starts) and starts == sorted(starts)
+    for i in range(len(clean)):
+        clean[i]
+    every = rt.FrameDataset(face_store, sequences="bad", clip_len=3, missing="black")
+    assert len(every) == 28
+    assert not every[b][0].any()
+    rep = rt.FrameDataset(face_store, sequences="bad", clip_len=3, missing="repeat")
+    assert torch.equal(rep[b - 1][1], rep[b - 1][0])   # the earlier frame of the clip
+    assert torch.equal(rep[b][0], rep[b][1])           # none before it in the clip: the next
+    with pytest.raises(reel.NoDataError):
+        rt.FrameDataset(face_store, sequences="bad", clip_len=3, missing="raise")[b]
+    conv = rt.FrameDataset(face_store, sequences="badyuv", clip_len=2, missing="repeat")
+    assert torch.equal(conv[b - 1][1], conv[b - 1][0]) and torch.equal(conv[b][0], conv[b][1])
+    with pytest.raises(ValueError):
+        rt.FrameDataset(face_store, sequences="bad", missing="skip")
+
+
+def test_return_index_and_collate(face_store):
+    ds = rt.FrameDataset(face_store, sequences="vfr", clip_len=2, stride=3, return_index=True)
+    clip, info = ds[4]
+    with reel.open(face_store) as s:
+        ts = s["vfr"].timestamps
+    assert info["sequence"] == "vfr" and info["index"].tolist() == [4, 7]
+    assert info["seconds"].tolist() == [ts[4], ts[7]]
+    batch, infos = next(iter(DataLoader(ds, batch_size=3)))
+    assert batch.shape[0] == 3 and infos["index"].shape == (3, 2)
+    assert list(infos["sequence"]) == ["vfr"] * 3
+    single = rt.FrameDataset(face_store, sequences="vfr", return_index=True)[5][1]
+    assert single["index"] == 5 and single["seconds"] == ts[5]
+
+
+def test_count_false_leaves_the_file(store_copy):
+    before = access_total(store_copy)
+    ds = rt.FrameDataset(store_copy, sequences="rgb", count=False)
+    for i in range(5):
+        ds[i]
+    ds._store.close()
+    assert access_total(store_copy) == before
+    ds = rt.FrameDataset(store_copy, sequences="rgb")
+    for i in range(5):
+        ds[i]
+    ds._store.close()
+    del ds
+    assert access_total(store_copy) == before + 5
+
+
+def test_bad_arguments(stores, tmp_path):
+    for kw, exc in [({"layout": "NCHW"}, ValueError), ({"dtype": torch.int32}, ValueError),
+                    ({"size": 224}, TypeError), ({"clip_step": 0}, ValueError),
+                    ({"clip_len": "8"}, TypeError), ({"missing": 3}, TypeError)]:
+        with pytest.raises(exc):
+            rt.FrameDataset(stores, **kw)
+    with pytest.raises(FileNotFoundError):
+        rt.FrameDataset(tmp_path / "none.reel")
+    with pytest.raises(KeyError):
+        rt.FrameDataset(stores, sequences="nope")
+
+
+def test_pickles_for_spawn(stores):
+    ds = rt.FrameDataset(stores, sequences="rgb", clip_len=2, layout="CHW")
+    x = ds[3]
+    ds2 = pickle.loads(pickle.dumps(ds))
+    assert ds2._store is None and torch.equal(ds2[3], x)
