@@ -38,6 +38,7 @@ from ._reel import (  # noqa: F401  (the public names)
     Sequence,
     SequenceNotFoundError,
     Store,
+    StoreClosedError,
     StoreIOError,
     UnsupportedError,
     __version__,
@@ -52,7 +53,7 @@ __all__ = [
     "memory_budget", "optimize_memory", "parse_size", "Error", "NotFoundError",
     "SequenceNotFoundError", "CorruptError", "NoMemoryError", "StoreIOError", "MisuseError",
     "InvalidError", "UnsupportedError", "ReadOnlyError", "ExistsError", "BusyError",
-    "FullError", "NoDataError", "InterruptedImport", "DeniedError",
+    "FullError", "NoDataError", "InterruptedImport", "DeniedError", "StoreClosedError",
 ]
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
