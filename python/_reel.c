@@ -10,7 +10,11 @@
  * when no sequence handle is. Nothing is freed under an array.
  *
  * Threads. Every call that may touch the database, decode or import runs with the GIL
- * released. The Python objects themselves are only changed with the GIL held.
+ * released. The Python objects themselves are only changed with the GIL held. Such a call on
+ * a store's handles is bracketed by call_begin/call_end, which count it in store->busy (the
+ * GIL held): close() from another thread then only marks the store closed, and the handles
+ * are closed by whichever bracket ends last, so no handle is freed under a call in flight
+ * and no thread waits on another while holding the GIL.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -20,6 +24,7 @@
 #include <numpy/arrayobject.h>
 
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +38,7 @@
 static PyObject *Error;            /* reel.Error */
 static PyObject *errors[NCODES];   /* the class for each result code */
 static PyObject *SequenceNotFound; /* also a KeyError */
+static PyObject *StoreClosed;      /* a MisuseError, also a ValueError */
 
 static PyObject *NoSuchFile;        /* a missing store or video: also a FileNotFoundError */
 static PyObject *FormatError;       /* an unknown pixel format name: also a ValueError */
@@ -89,6 +95,8 @@ static PyObject *fail(int rc)
 {
     PyObject *cls = rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error;
     const char *msg = reel_errmsg();
+    if (rc == REEL_INTERRUPTED && PyErr_CheckSignals() < 0)
+        return NULL; /* Ctrl-C during a remote call (see sigint_guard): KeyboardInterrupt */
     return raise_coded(cls, rc, python_message(msg && *msg ? msg : reel_errstr(rc)));
 }
 
@@ -126,6 +134,59 @@ static int pix_fmt_arg(const char *what, const char *name, int allow_native, int
                                      what, name, list, allow_native ? ", or 'native'" : ""));
     return -1;
 }
+
+/* ---- Ctrl-C during remote calls ------------------------------------------------------------ */
+
+/*
+ * libcurl transfers run with the GIL released and retry for a long while; Python only sees
+ * SIGINT between bytecodes. While a call on a remote store runs, sigint_guard(1) puts a C
+ * handler in front of Python's: it sets libreel's interrupt flag (every transfer stops within
+ * ~100 ms with REEL_INTERRUPTED) and calls Python's handler, which trips Python's own flag, so
+ * that fail() turns the result into KeyboardInterrupt. Nested and concurrent guards (the GIL
+ * held) share one installation; the last one out restores Python's handler and clears the
+ * flag. Nothing here waits for the GIL: the handler only stores flags.
+ */
+static struct sigaction python_sigint; /* the handler in place when the guard went on */
+static int guards, installed;          /* guards on; whether on_sigint is in place (the GIL) */
+static volatile sig_atomic_t tripped;  /* on_sigint ran */
+
+static void on_sigint(int sig, siginfo_t *si, void *uc)
+{
+    tripped = 1;
+    reel_interrupt(1);
+    if (python_sigint.sa_flags & SA_SIGINFO)
+        python_sigint.sa_sigaction(sig, si, uc);
+    else if (python_sigint.sa_handler != SIG_DFL && python_sigint.sa_handler != SIG_IGN)
+        python_sigint.sa_handler(sig);
+}
+
+/* on: install unless on already, or unless SIGINT is not Python's to handle (SIG_DFL ends the
+ * process anyway, SIG_IGN ignores it); off: the last one restores and clears the flag. */
+static void sigint_guard(int on)
+{
+    struct sigaction ours;
+    if (!on) {
+        if (--guards > 0 || !installed)
+            return;
+        sigaction(SIGINT, &python_sigint, NULL);
+        installed = 0;
+        if (tripped) {
+            tripped = 0;
+            reel_interrupt(0);
+        }
+        return;
+    }
+    if (guards++ > 0 || sigaction(SIGINT, NULL, &python_sigint) != 0 ||
+        (!(python_sigint.sa_flags & SA_SIGINFO) &&
+         (python_sigint.sa_handler == SIG_DFL || python_sigint.sa_handler == SIG_IGN)))
+        return;
+    memset(&ours, 0, sizeof ours);
+    ours.sa_sigaction = on_sigint;
+    ours.sa_flags = SA_SIGINFO | (python_sigint.sa_flags & SA_RESTART);
+    sigemptyset(&ours.sa_mask);
+    installed = sigaction(SIGINT, &ours, NULL) == 0;
+}
+
 /* ---- objects ------------------------------------------------------------------------------- */
 
 typedef struct SeqObject SeqObject;
@@ -134,6 +195,8 @@ typedef struct {
     PyObject_HEAD
     reel_store *s;   /* NULL once closed for good */
     int closed;      /* close() was called: no new reads */
+    Py_ssize_t busy; /* calls on its handles in flight with the GIL released (call_begin) */
+    int remote;      /* a URL (HTTP/S3): its calls run under sigint_guard */
     int writable;    /* the file is open read-write (counts are kept) */
     int mode_w;      /* opened with mode 'w': sequences may be made and removed */
     PyObject *path;
@@ -167,69 +230,117 @@ typedef struct {
 static PyTypeObject StoreType, SeqType, FrameType;
 static PyObject *the_module; /* for what the package's Python half adds (_batches_impl) */
 
-/* Close whatever can be closed now of a store being closed. */
+/* Raise StoreClosed for st; -1. */
+static int closed_error(StoreObject *st)
+{
+    PyErr_Format(StoreClosed, "%S: the store is closed", st->path ? st->path : Py_None);
+    return -1;
+}
+
+/* Close whatever can be closed now of a store being closed: nothing while a call is in flight
+ * (the last one to end settles). A handle libreel refuses to close (REEL_MISUSE, or a failed
+ * write-back) is kept, to be closed at the next settle, never dropped. */
 static void store_settle(StoreObject *st)
 {
     SeqObject *q;
-    if (!st->closed)
+    if (!st->closed || st->busy > 0)
         return;
     for (q = st->seqs; q; q = q->next)
-        if (q->q && q->frames_pinned == 0) {
-            reel_seq_close(q->q);
+        if (q->q && q->frames_pinned == 0 && reel_seq_close(q->q) == REEL_OK)
             q->q = NULL;
-        }
     for (q = st->seqs; q; q = q->next)
         if (q->q)
             return;
-    if (st->s) {
-        reel_close(st->s);
+    if (st->s && reel_close(st->s) == REEL_OK)
         st->s = NULL;
-    }
+}
+
+/* Begin a call on st's handles that releases the GIL: 0, or -1 with StoreClosed set. */
+static int call_begin(StoreObject *st)
+{
+    if (st->closed || !st->s)
+        return closed_error(st);
+    st->busy++;
+    if (st->remote)
+        sigint_guard(1);
+    return 0;
+}
+
+/* End it (the GIL held again): the last call to end after close() closes the handles. */
+static void call_end(StoreObject *st)
+{
+    if (st->remote)
+        sigint_guard(0);
+    st->busy--;
+    store_settle(st);
 }
 
 static int check_seq(SeqObject *q)
 {
-    if (!q->q || q->store->closed) {
-        PyErr_SetString(errors[REEL_MISUSE], "the store is closed");
-        return -1;
-    }
+    if (!q->q || q->store->closed)
+        return closed_error(q->store);
     return 0;
+}
+
+/* check_seq, then call_begin on q's store. */
+static int seq_begin(SeqObject *q)
+{
+    return check_seq(q) ? -1 : call_begin(q->store);
 }
 
 /* ---- Frame ----------------------------------------------------------------------------------- */
 
-/* A new Frame of seq at index: flags REEL_GET_LAZY or 0 (loaded). */
-static FrameObject *frame_get(SeqObject *seq, int64_t index, unsigned flags)
+/* A new Frame of seq at index with no handle (pixels not loaded), or NULL. */
+static FrameObject *frame_new(SeqObject *seq, int64_t index, const reel_frame_info *meta)
 {
-    FrameObject *fo;
-    reel_frame *f = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = reel_frame_get(seq->q, index, flags, &f);
-    Py_END_ALLOW_THREADS
-    if (rc != REEL_OK) {
-        if (rc == REEL_NOTFOUND)
-            PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
-        else
-            fail(rc);
+    FrameObject *fo = PyObject_New(FrameObject, &FrameType);
+    if (!fo)
         return NULL;
-    }
-    if (!(fo = PyObject_New(FrameObject, &FrameType))) {
-        reel_frame_release(f);
-        return NULL;
-    }
     Py_INCREF(seq);
     fo->seq = seq;
-    fo->f = f;
+    fo->f = NULL;
     fo->pixels = NULL;
     fo->index = index;
     fo->exports = 0;
     fo->internal = 0;
-    reel_frame_meta(f, &fo->meta);
-    if (!(flags & REEL_GET_LAZY))
-        reel_frame_pixels(f, &fo->pixels, NULL); /* resident and pinned: cannot fail */
-    seq->frames_pinned++;
+    fo->meta = *meta;
     return fo;
+}
+
+/* The exception of a failed get or lookup of a frame: NOTFOUND is an IndexError. */
+static void *frame_fail(int rc)
+{
+    if (rc == REEL_NOTFOUND)
+        return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
+    return fail(rc);
+}
+
+/* A new Frame of seq at index: flags REEL_GET_LAZY (a handle with metadata only: counts one
+ * access) or 0 (pixels loaded and pinned). */
+static FrameObject *frame_get(SeqObject *seq, int64_t index, unsigned flags)
+{
+    FrameObject *fo;
+    reel_frame *f = NULL;
+    reel_frame_info meta;
+    int rc;
+    if (seq_begin(seq) < 0)
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_frame_get(seq->q, index, flags, &f);
+    Py_END_ALLOW_THREADS
+    if (rc == REEL_OK) {
+        reel_frame_meta(f, &meta);
+        if ((fo = frame_new(seq, index, &meta))) {
+            fo->f = f;
+            if (!(flags & REEL_GET_LAZY)) /* resident and pinned: cannot fail */
+                reel_frame_pixels(f, &fo->pixels, NULL);
+            seq->frames_pinned++;
+        } else {
+            reel_frame_release(f);
+        }
+    }
+    call_end(seq->store);
+    return rc == REEL_OK ? fo : frame_fail(rc);
 }
 
 /* Drop the handle (the GIL held). */
@@ -251,27 +362,19 @@ static void frame_dealloc(FrameObject *fo)
     PyObject_Free(fo);
 }
 
-/* Load the pixels of a lazy Frame (again after unload). 0 or -1. */
+/* Load the pixels of a Frame (again after unload): a new handle, one access. 0 or -1; a
+ * closed store raises StoreClosed, a frame without pixels (skipped) NoDataError. */
 static int frame_load(FrameObject *fo)
 {
-    int rc = REEL_OK;
+    FrameObject *fresh;
     if (fo->pixels)
         return 0;
-    if (!fo->f) { /* unloaded: a new handle, one more access */
-        FrameObject *fresh;
-        if (check_seq(fo->seq) || !(fresh = frame_get(fo->seq, fo->index, 0)))
-            return -1;
-        fo->f = fresh->f, fo->pixels = fresh->pixels;
-        fresh->f = NULL; /* taken over, and the pin count with it */
-        fresh->seq->frames_pinned--;
-        fo->seq->frames_pinned++;
-        Py_DECREF(fresh);
-        return 0;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    rc = reel_frame_pixels(fo->f, &fo->pixels, NULL);
-    Py_END_ALLOW_THREADS
-    return rc == REEL_OK ? 0 : (fail(rc), -1);
+    if (!(fresh = frame_get(fo->seq, fo->index, 0)))
+        return -1;
+    fo->f = fresh->f, fo->pixels = fresh->pixels;
+    fresh->f = NULL; /* taken over, and the pin count with it */
+    Py_DECREF(fresh);
+    return 0;
 }
 
 /* The buffer protocol: the pinned pixels, read-only, shaped as one frame. */
@@ -309,10 +412,34 @@ static void frame_releasebuffer(FrameObject *fo, Py_buffer *view)
 static PyBufferProcs frame_buffer = {(getbufferproc)frame_getbuffer,
                                      (releasebufferproc)frame_releasebuffer};
 
+/* The pixels as an array viewing them (through the buffer protocol); loads them first, so
+ * that a failure raises: numpy makes a 0-d object array of an object whose buffer export
+ * fails. */
 static PyObject *frame_data(FrameObject *fo, void *closure)
 {
     (void)closure;
+    if (frame_load(fo) != 0)
+        return NULL;
     return PyArray_FromAny((PyObject *)fo, NULL, 0, 0, 0, NULL);
+}
+
+/* np.asarray(frame), np.array(frame): the view of data (copied when asked), or the error. */
+static PyObject *frame_array(FrameObject *fo, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"dtype", "copy", NULL};
+    PyObject *dtype = Py_None, *copy = Py_None, *arr, *out;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO:__array__", kwlist, &dtype, &copy) ||
+        !(arr = frame_data(fo, NULL)))
+        return NULL;
+    if (dtype == Py_None && copy != Py_True)
+        return arr;
+    out = PyArray_FromAny(arr, NULL, 0, 0, copy == Py_True ? NPY_ARRAY_ENSURECOPY : 0, NULL);
+    if (out && dtype != Py_None) {
+        PyObject *cast = PyObject_CallMethod(out, "astype", "O", dtype);
+        Py_SETREF(out, cast);
+    }
+    Py_DECREF(arr);
+    return out;
 }
 
 static PyObject *frame_loaded(FrameObject *fo, void *closure)
@@ -329,15 +456,24 @@ static PyObject *frame_unload(FrameObject *fo, PyObject *unused)
                                            "first");
         return NULL;
     }
-    if (fo->f && fo->seq->q) {
-        reel_seq *q = fo->seq->q;
-        int64_t idx = fo->index;
+    if (check_seq(fo->seq) < 0) { /* closed: the pixels go with the store */
+        PyErr_Clear();
+        frame_drop(fo);
+        Py_RETURN_TRUE;
+    }
+    {
+        SeqObject *q = fo->seq;
+        int rc;
+        call_begin(q->store); /* open (checked): cannot fail; q->q outlives the drop */
         frame_drop(fo);
         Py_BEGIN_ALLOW_THREADS
-        reel_frame_unload(q, idx); /* REEL_BUSY: another handle pins it; it stays */
+        rc = reel_frame_unload(q->q, fo->index); /* REEL_BUSY: something else pins it */
         Py_END_ALLOW_THREADS
+        call_end(q->store);
+        if (rc != REEL_OK && rc != REEL_BUSY)
+            return fail(rc);
+        return PyBool_FromLong(rc == REEL_OK);
     }
-    Py_RETURN_NONE;
 }
 
 static PyObject *frame_access_count(FrameObject *fo, void *closure)
@@ -347,12 +483,12 @@ static PyObject *frame_access_count(FrameObject *fo, void *closure)
     (void)closure;
     if (!fo->f) {
         FrameObject *tmp;
-        if (check_seq(fo->seq) || !(tmp = frame_get(fo->seq, fo->index, REEL_GET_LAZY)))
+        if (!(tmp = frame_get(fo->seq, fo->index, REEL_GET_LAZY)))
             return NULL;
         rc = reel_frame_access_count(tmp->f, &n);
         Py_DECREF(tmp);
     } else {
-        Py_BEGIN_ALLOW_THREADS
+        Py_BEGIN_ALLOW_THREADS /* its handle keeps the sequence's open: no bracket needed */
         rc = reel_frame_access_count(fo->f, &n);
         Py_END_ALLOW_THREADS
     }
@@ -440,7 +576,11 @@ static PyGetSetDef frame_getset[] = {
      NULL},
     {"planes", (getter)frame_planes, NULL,
      "One read-only 2-D numpy view per plane (Y, U, V for yuv formats; one for packed).", NULL},
-    {"loaded", (getter)frame_loaded, NULL, "Whether the pixels are loaded (pinned in RAM).", NULL},
+    {"loaded", (getter)frame_loaded, NULL,
+     "Whether this Frame holds its pixels (pinned in RAM until unload() or the Frame goes). A "
+     "new Frame holds none: its first data read loads them, at no cost when the frame is "
+     "already in the RAM tier for another reader.",
+     NULL},
     {"access_count", (getter)frame_access_count, NULL,
      "How many times the frame was read: the count in the file plus those not yet written.",
      NULL},
@@ -458,8 +598,14 @@ static PyGetSetDef frame_getset[] = {
 
 static PyMethodDef frame_methods[] = {
     {"unload", (PyCFunction)frame_unload, METH_NOARGS,
-     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop them from the RAM tier. Raises "
-     "BufferError while arrays view them. f.data loads them again."},
+     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop the frame from the RAM tier. "
+     "Returns True when it is no longer there; False when it stays because something else pins "
+     "it (an array of seq[i], another Frame, a read in another thread). Raises BufferError while "
+     "arrays of this Frame view them. f.data loads them again. After the store is closed it "
+     "only releases this Frame's pixels (True)."},
+    {"__array__", (PyCFunction)(void (*)(void))frame_array, METH_VARARGS | METH_KEYWORDS,
+     "__array__($self, /, dtype=None, copy=None)\n--\n\nnp.asarray(frame): the view of data; "
+     "raises what loading the pixels raised (NoDataError for a skipped frame)."},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject FrameType = {
@@ -542,11 +688,12 @@ static Py_ssize_t seq_len(SeqObject *q)
 {
     int64_t n = 0;
     int rc;
-    if (check_seq(q))
+    if (seq_begin(q) < 0)
         return -1;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_frame_count(q->q, &n);
     Py_END_ALLOW_THREADS
+    call_end(q->store);
     if (rc != REEL_OK) {
         fail(rc);
         return -1;
@@ -554,12 +701,20 @@ static Py_ssize_t seq_len(SeqObject *q)
     return (Py_ssize_t)n;
 }
 
-/* A Python index (negative from the end) as a frame index; -1 with IndexError set. */
+/* A Python index (an int or any object with __index__, such as numpy's integers; negative
+ * from the end) as a frame index; -1 with IndexError (TypeError, OverflowError) set. */
 static int64_t seq_index(SeqObject *q, PyObject *key)
 {
-    long long i = PyLong_AsLongLong(key);
-    if (i == -1 && PyErr_Occurred())
+    PyObject *num = PyNumber_Index(key);
+    long long i = num ? PyLong_AsLongLong(num) : -1;
+    Py_XDECREF(num);
+    if (i == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_IndexError, "frame index %R out of range", key);
+        }
         return -1;
+    }
     if (i < 0) {
         Py_ssize_t n = seq_len(q);
         if (n < 0)
@@ -610,6 +765,11 @@ static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
         Py_DECREF(arr);
         return PyErr_NoMemory();
     }
+    if (seq_begin(q) < 0) {
+        PyMem_Free(f);
+        Py_DECREF(arr);
+        return NULL;
+    }
     dst = PyArray_DATA((PyArrayObject *)arr);
     Py_BEGIN_ALLOW_THREADS
     rc = reel_frames_get(q->q, idx, (size_t)n, 0, f);
@@ -623,6 +783,7 @@ static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
         reel_frames_release(f, (size_t)n);
     }
     Py_END_ALLOW_THREADS
+    call_end(q->store);
     PyMem_Free(f);
     if (rc != REEL_OK) {
         Py_DECREF(arr);
@@ -637,7 +798,7 @@ static PyObject *seq_subscript(SeqObject *q, PyObject *key)
 {
     if (check_seq(q))
         return NULL;
-    if (PyLong_Check(key)) {
+    if (PyLong_Check(key) || (PyIndex_Check(key) && !PyArray_Check(key))) {
         int64_t i = seq_index(q, key);
         FrameObject *fo;
         if (i < 0 || !(fo = frame_get(q, i, 0)))
@@ -721,12 +882,19 @@ static PyObject *seq_window(SeqObject *q, PyObject *args, PyObject *kw)
     return arr;
 }
 
+/* frame(i): the metadata only (no access counted); the pixels load on first use. */
 static PyObject *seq_frame(SeqObject *q, PyObject *arg)
 {
+    reel_frame_info meta;
     int64_t i;
-    if (check_seq(q) || (i = seq_index(q, arg)) < 0)
+    int rc;
+    if ((i = seq_index(q, arg)) < 0 || seq_begin(q) < 0)
         return NULL;
-    return (PyObject *)frame_get(q, i, REEL_GET_LAZY);
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_frame_info_get(q->q, i, &meta);
+    Py_END_ALLOW_THREADS
+    call_end(q->store);
+    return rc == REEL_OK ? (PyObject *)frame_new(q, i, &meta) : frame_fail(rc);
 }
 
 /* The pts that seconds (a number; from the first frame when zero) stands for; -1 with an
@@ -778,9 +946,12 @@ static PyObject *seq_index_at(SeqObject *q, PyObject *args, PyObject *kw)
         pts = v;
     } else if (seconds_to_pts(q, sobj, zero, &pts) < 0)
         return NULL;
+    if (seq_begin(q) < 0)
+        return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_find_pts(q->q, pts, &idx);
     Py_END_ALLOW_THREADS
+    call_end(q->store);
     if (rc == REEL_NOTFOUND)
         return PyErr_Format(PyExc_IndexError, "%U: no frame is shown at %s %R%s", q->name,
                             pobj != Py_None ? "pts" : "seconds",
@@ -798,33 +969,44 @@ static PyObject *seq_at(SeqObject *q, PyObject *args, PyObject *kw)
     return arr;
 }
 
+#define PREFETCH_MAX 1024 /* what libreel's read-ahead queue holds */
+
+/* prefetch(first, count): the range checked against the sequence first, then one request of
+ * at most PREFETCH_MAX frames (more would only be dropped by the full queue). */
 static PyObject *seq_prefetch(SeqObject *q, PyObject *args)
 {
     long long first, count;
+    Py_ssize_t len;
     int rc;
     if (!PyArg_ParseTuple(args, "LL:prefetch", &first, &count) || check_seq(q))
         return NULL;
     if (first < 0 || count < 0)
         return PyErr_Format(PyExc_ValueError, "prefetch(%lld, %lld): both must be >= 0", first,
                             count);
-    while (count > 0) { /* libreel takes up to 1024 at a time */
-        size_t n = count > 1024 ? 1024 : (size_t)count;
-        if ((rc = reel_seq_prefetch(q->q, first, n)) != REEL_OK)
-            return fail(rc);
-        first += (long long)n, count -= (long long)n;
-    }
-    Py_RETURN_NONE;
+    if ((len = seq_len(q)) < 0)
+        return NULL;
+    if (first >= len || count == 0)
+        Py_RETURN_NONE; /* nothing of the sequence there */
+    if (count > len - first)
+        count = len - first;
+    if (count > PREFETCH_MAX)
+        count = PREFETCH_MAX;
+    if (check_seq(q)) /* closed while seq_len ran */
+        return NULL;
+    rc = reel_seq_prefetch(q->q, first, (size_t)count); /* takes a lock only: the GIL held */
+    return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
 }
 
 static PyObject *seq_prefetch_wait(SeqObject *q, PyObject *args)
 {
     double timeout = -1;
     int rc;
-    if (!PyArg_ParseTuple(args, "|d:prefetch_wait", &timeout) || check_seq(q))
+    if (!PyArg_ParseTuple(args, "|d:prefetch_wait", &timeout) || seq_begin(q) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_prefetch_wait(q->q, timeout < 0 ? -1 : (int)(timeout * 1000));
     Py_END_ALLOW_THREADS
+    call_end(q->store);
     if (rc == REEL_BUSY)
         Py_RETURN_FALSE;
     return rc == REEL_OK ? (Py_INCREF(Py_True), Py_True) : fail(rc);
@@ -1139,9 +1321,16 @@ static PyObject *gather(SeqObject *q, const int64_t *idx, Py_ssize_t n, unsigned
     dst = PyArray_DATA((PyArrayObject *)arr);
     rc = got && f ? REEL_OK : REEL_NOMEM;
     if (rc == REEL_OK && n > 0) {
+        if (seq_begin(q) < 0) {
+            PyMem_Free(f);
+            PyMem_Free(got);
+            Py_DECREF(arr);
+            return NULL;
+        }
         Py_BEGIN_ALLOW_THREADS
         rc = gather_into(q, idx, (size_t)n, flags, missing, dst, got, &bad, f);
         Py_END_ALLOW_THREADS
+        call_end(q->store);
     }
     PyMem_Free(f);
     if (rc != REEL_OK) {
@@ -1399,9 +1588,12 @@ static PyObject *seq_times(SeqObject *q, PyObject *args)
         return PyErr_Format(PyExc_ValueError, "_times: 1 to 4 columns, not %d", ncol);
     memset(&c, 0, sizeof c);
     c.ncol = ncol;
+    if (call_begin(q->store) < 0)
+        return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = read_times(q, &c, err, sizeof err);
     Py_END_ALLOW_THREADS
+    call_end(q->store);
     if (rc == REEL_OK && (out = PyTuple_New(ncol)))
         for (k = 0; k < ncol; k++) {
             npy_intp n = (npy_intp)c.n;
@@ -1461,11 +1653,12 @@ static PyObject *seq_trim(SeqObject *q, PyObject *unused)
     size_t freed = 0;
     int rc;
     (void)unused;
-    if (check_seq(q))
+    if (seq_begin(q) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_trim(q->q, &freed);
     Py_END_ALLOW_THREADS
+    call_end(q->store);
     return rc == REEL_OK ? PyLong_FromSize_t(freed) : fail(rc);
 }
 
@@ -1482,11 +1675,12 @@ static PyObject *seq_first_pts(SeqObject *q, PyObject *unused)
     reel_frame_info fi;
     int rc;
     (void)unused;
-    if (check_seq(q))
+    if (seq_begin(q) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_frame_info_get(q->q, 0, &fi);
     Py_END_ALLOW_THREADS
+    call_end(q->store);
     if (rc == REEL_NOTFOUND)
         Py_RETURN_NONE;
     return rc == REEL_OK ? PyLong_FromLongLong(fi.pts) : fail(rc);
@@ -1513,8 +1707,9 @@ static PyMemberDef seq_members[] = {
 
 static PyMethodDef seq_methods[] = {
     {"frame", (PyCFunction)seq_frame, METH_O,
-     "frame($self, index, /)\n--\n\nA lazy Frame: metadata now, pixels on first use (f.data, "
-     "np.asarray(f)). Raises IndexError out of range."},
+     "frame($self, index, /)\n--\n\nA lazy Frame: metadata now (pts, time, status: no access "
+     "counted), pixels on first use (f.data, np.asarray(f)), which counts one access. Raises "
+     "IndexError out of range."},
     {"get_batch", (PyCFunction)(void (*)(void))seq_get_batch2, METH_VARARGS | METH_KEYWORDS,
      "get_batch($self, /, indexes, missing='raise')\n--\n\n"
      "The frames of indexes copied into one (N, ...) array (one copy; each distinct frame is "
@@ -1560,7 +1755,8 @@ static PyMethodDef seq_methods[] = {
      "as seq[index_at(...)]: a read-only view. Raises as index_at."},
     {"prefetch", (PyCFunction)seq_prefetch, METH_VARARGS,
      "prefetch($self, first, count, /)\n--\n\nAsk the read-ahead workers to load frames [first, first + count) "
-     "into the RAM tier; returns at once."},
+     "into the RAM tier; returns at once. The range is cut to the sequence (nothing past its "
+     "end) and to the read-ahead queue: at most 1024 frames a call."},
     {"prefetch_wait", (PyCFunction)seq_prefetch_wait, METH_VARARGS,
      "prefetch_wait($self, timeout=None, /)\n--\n\nWait for the read-ahead of this sequence; False when "
      "the timeout (seconds) passed first."},
@@ -1611,11 +1807,7 @@ static PyTypeObject SeqType = {
 
 static int store_check(StoreObject *st)
 {
-    if (!st->s || st->closed) {
-        PyErr_SetString(errors[REEL_MISUSE], "the store is closed");
-        return -1;
-    }
-    return 0;
+    return !st->s || st->closed ? closed_error(st) : 0;
 }
 
 static int store_check_w(StoreObject *st)
@@ -1658,24 +1850,26 @@ static PyObject *store_getitem(StoreObject *st, PyObject *key)
 {
     const char *name;
     reel_seq *q = NULL;
+    SeqObject *seq = NULL;
     int rc;
     if (store_check(st))
         return NULL;
     if (!PyUnicode_Check(key))
         return PyErr_Format(PyExc_TypeError, "sequence names are strings, not %s",
                             Py_TYPE(key)->tp_name);
-    if (!(name = PyUnicode_AsUTF8(key)))
+    if (!(name = PyUnicode_AsUTF8(key)) || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_open(st->s, name, &q);
     Py_END_ALLOW_THREADS
-    if (rc == REEL_NOTFOUND) {
+    if (rc == REEL_OK) /* in st->seqs before the bracket ends: a close meanwhile closes it */
+        seq = seq_new(st, q, key);
+    call_end(st);
+    if (rc == REEL_NOTFOUND)
         PyErr_SetObject(SequenceNotFound, key);
-        return NULL;
-    }
-    if (rc != REEL_OK)
-        return fail(rc);
-    return (PyObject *)seq_new(st, q, key);
+    else if (rc != REEL_OK)
+        fail(rc);
+    return (PyObject *)seq;
 }
 
 static int store_contains(StoreObject *st, PyObject *key)
@@ -1704,11 +1898,12 @@ static PyObject *store_flush(StoreObject *st, PyObject *unused)
 {
     int rc;
     (void)unused;
-    if (store_check(st))
+    if (call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_flush(st->s);
     Py_END_ALLOW_THREADS
+    call_end(st);
     return rc == REEL_OK ? (Py_INCREF(Py_None), Py_None) : fail(rc);
 }
 
@@ -1739,6 +1934,7 @@ static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
     int w, h, num = 1, den = 25, rc, keyint = 0, which;
     reel_seq_params p;
     reel_seq *q = NULL;
+    SeqObject *seq;
     PyObject *key;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "Uii|s(ii)zsi:create_sequence", kwlist, &key, &w,
                                      &h, &fmt, &num, &den, &source, &codec, &keyint) ||
@@ -1749,25 +1945,26 @@ static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
     p.width = w, p.height = h, p.time_base.num = num, p.time_base.den = den, p.source = source;
     p.codec = which == 0 ? REEL_CODEC_INTRA : REEL_CODEC_TEMPORAL;
     p.keyint = keyint;
-    if (pix_fmt_arg("pix_fmt", fmt, 0, &p.pix_fmt) < 0)
+    if (pix_fmt_arg("pix_fmt", fmt, 0, &p.pix_fmt) < 0 || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_create(st->s, name, &p, &q);
     Py_END_ALLOW_THREADS
-    if (rc != REEL_OK)
-        return fail(rc);
-    return (PyObject *)seq_new(st, q, key);
+    seq = rc == REEL_OK ? seq_new(st, q, key) : NULL;
+    call_end(st);
+    return rc == REEL_OK ? (PyObject *)seq : fail(rc);
 }
 
 static PyObject *store_remove(StoreObject *st, PyObject *key)
 {
     const char *name;
     int rc;
-    if (store_check_w(st) || !(name = PyUnicode_AsUTF8(key)))
+    if (store_check_w(st) || !(name = PyUnicode_AsUTF8(key)) || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_remove(st->s, name);
     Py_END_ALLOW_THREADS
+    call_end(st);
     if (rc == REEL_NOTFOUND) {
         PyErr_SetObject(SequenceNotFound, key);
         return NULL;
@@ -1832,11 +2029,13 @@ static PyObject *store_query(StoreObject *st, PyObject *args)
     sqlite3_stmt *stmt = NULL;
     Py_ssize_t k;
     int rc;
-    if (!PyArg_ParseTuple(args, "s|O!:_query", &sql, &PyTuple_Type, &params) || store_check(st))
+    if (!PyArg_ParseTuple(args, "s|O!:_query", &sql, &PyTuple_Type, &params) || store_check(st) ||
+        call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_store_sql(st->s, &db);
     Py_END_ALLOW_THREADS
+    call_end(st);
     if (rc != REEL_OK)
         return fail(rc);
     if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
@@ -1885,11 +2084,12 @@ static PyObject *store_open_warm(StoreObject *st, PyObject *args)
     SeqObject *so;
     int rc;
     if (!PyArg_ParseTuple(args, "Ud:_open_warm", &key, &share) || store_check(st) ||
-        !(name = PyUnicode_AsUTF8(key)))
+        !(name = PyUnicode_AsUTF8(key)) || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_seq_open_warm(st->s, name, share, &q, &loaded);
     Py_END_ALLOW_THREADS
+    call_end(st);
     if (rc == REEL_NOTFOUND) {
         PyErr_SetObject(SequenceNotFound, key);
         return NULL;
@@ -1993,7 +2193,7 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     static char *kwlist[] = {"path", "mode", "count", NULL};
     PyObject *path;
     const char *mode = "r", *p;
-    int count = 1, rc, flags, rw = 0;
+    int count = 1, rc, flags, rw = 0, remote;
     reel_store *s = NULL;
     StoreObject *st;
     (void)self;
@@ -2008,6 +2208,9 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
                             mode);
     }
     flags = !strcmp(mode, "w") ? REEL_OPEN_CREATE : REEL_OPEN_READONLY;
+    remote = strstr(p, "://") != NULL;
+    if (remote)
+        sigint_guard(1);
     Py_BEGIN_ALLOW_THREADS
     /* read mode: read-write when the file allows it (and count), so that accesses are kept */
     rc = flags == REEL_OPEN_READONLY && count ? reel_open(p, 0, NULL, &s) : REEL_ERROR;
@@ -2017,6 +2220,8 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
         rw = rc == REEL_OK && flags == REEL_OPEN_CREATE;
     }
     Py_END_ALLOW_THREADS
+    if (remote)
+        sigint_guard(0);
     if (rc != REEL_OK) {
         Py_DECREF(path);
         return fail_file(rc);
@@ -2028,6 +2233,8 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     }
     st->s = s;
     st->closed = 0;
+    st->busy = 0;
+    st->remote = remote;
     st->writable = rw;
     st->mode_w = flags == REEL_OPEN_CREATE;
     st->seqs = NULL;
@@ -2409,31 +2616,39 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "reel._reel",
                                     "The C half of the reel package (see reel).", -1,
                                     module_methods, NULL, NULL, NULL, NULL};
 
+/* A class reel.<name> of two bases, added to m; a new reference kept by the caller, or NULL. */
+static PyObject *add_error2(PyObject *m, const char *name, const char *doc, PyObject *base1,
+                            PyObject *base2)
+{
+    char full[64];
+    PyObject *b = PyTuple_Pack(2, base1, base2), *cls;
+    snprintf(full, sizeof full, "reel.%s", name);
+    cls = b ? PyErr_NewExceptionWithDoc(full, doc, b, NULL) : NULL;
+    Py_XDECREF(b);
+    if (!cls)
+        return NULL;
+    Py_INCREF(cls);
+    if (PyModule_AddObject(m, name, cls) < 0) {
+        Py_DECREF(cls);
+        return NULL;
+    }
+    return cls;
+}
+
 /* The classes that refine a code's class: a missing file, an unknown pixel format. */
 static int add_face_errors(PyObject *m)
 {
-    PyObject *b = PyTuple_Pack(2, errors[REEL_NOTFOUND], PyExc_FileNotFoundError);
-    NoSuchFile = b ? PyErr_NewExceptionWithDoc(
-                         "reel.NoSuchFileError",
-                         "No such store or video file (a NotFoundError and a FileNotFoundError).",
-                         b, NULL)
-                   : NULL;
-    Py_XDECREF(b);
-    if (!NoSuchFile || PyModule_AddObject(m, "NoSuchFileError", NoSuchFile) < 0)
-        return -1;
-    Py_INCREF(NoSuchFile);
-    b = PyTuple_Pack(2, errors[REEL_UNSUPPORTED], errors[REEL_INVALID]);
-    FormatError = b ? PyErr_NewExceptionWithDoc(
-                          "reel.PixelFormatError",
-                          "An unknown pixel format name (an UnsupportedError and an "
-                          "InvalidError, so a ValueError); the message lists the choices.",
-                          b, NULL)
-                    : NULL;
-    Py_XDECREF(b);
-    if (!FormatError || PyModule_AddObject(m, "PixelFormatError", FormatError) < 0)
-        return -1;
-    Py_INCREF(FormatError);
-    return 0;
+    NoSuchFile = add_error2(m, "NoSuchFileError",
+                            "No such store or video file (a NotFoundError and a "
+                            "FileNotFoundError).",
+                            errors[REEL_NOTFOUND], PyExc_FileNotFoundError);
+    FormatError = NoSuchFile ? add_error2(m, "PixelFormatError",
+                                          "An unknown pixel format name (an UnsupportedError "
+                                          "and an InvalidError, so a ValueError); the message "
+                                          "lists the choices.",
+                                          errors[REEL_UNSUPPORTED], errors[REEL_INVALID])
+                             : NULL;
+    return FormatError ? 0 : -1;
 }
 
 /* The exception classes, as (code, name, doc, extra base or NULL). */
@@ -2488,18 +2703,15 @@ static int add_errors(PyObject *m)
         if (PyModule_AddObject(m, table[i].name, errors[table[i].code]) < 0)
             return -1;
     }
-    {
-        PyObject *b = PyTuple_Pack(2, errors[REEL_NOTFOUND], PyExc_KeyError);
-        SequenceNotFound = PyErr_NewExceptionWithDoc(
-            "reel.SequenceNotFoundError", "No sequence of that name (also a KeyError).", b, NULL);
-        Py_XDECREF(b);
-        if (!SequenceNotFound)
-            return -1;
-        Py_INCREF(SequenceNotFound);
-        if (PyModule_AddObject(m, "SequenceNotFoundError", SequenceNotFound) < 0)
-            return -1;
-    }
-    return add_face_errors(m);
+    return (SequenceNotFound = add_error2(m, "SequenceNotFoundError",
+                                          "No sequence of that name (also a KeyError).",
+                                          errors[REEL_NOTFOUND], PyExc_KeyError)) &&
+                   (StoreClosed = add_error2(m, "StoreClosedError",
+                                             "A read or write on a closed store (also a "
+                                             "ValueError).",
+                                             errors[REEL_MISUSE], PyExc_ValueError))
+               ? add_face_errors(m)
+               : -1;
 }
 
 PyMODINIT_FUNC PyInit__reel(void)

@@ -61,6 +61,7 @@ from ._reel import (  # noqa: F401  (the public names)
     Sequence,
     SequenceNotFoundError,
     Store,
+    StoreClosedError,
     StoreIOError,
     UnsupportedError,
     __version__,
@@ -76,7 +77,7 @@ __all__ = [
     "InvalidError", "UnsupportedError", "ReadOnlyError", "ExistsError", "BusyError",
     "FullError", "NoDataError", "InterruptedImport", "DeniedError", "NoSuchFileError",
     "PixelFormatError", "FrameBatch", "set_strict", "memory_pressure", "monitor_memory_pressure",
-    "stop_memory_monitor", "get_memory_stats", "TemporaryMemorySettings",
+    "stop_memory_monitor", "get_memory_stats", "TemporaryMemorySettings", "StoreClosedError",
 ]
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,

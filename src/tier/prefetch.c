@@ -118,7 +118,8 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Queue [first, first + n) of seq (lock held); starts the workers on first use. */
+/* Queue n indexes of seq from first, step +1 or -1 (lock held), none below 0 or past
+ * INT64_MAX; starts the workers on first use. */
 static void enqueue_locked(reel__prefetch *p, reel_seq *seq, int64_t first, int64_t n, int step)
 {
     int64_t k;
@@ -128,10 +129,9 @@ static void enqueue_locked(reel__prefetch *p, reel_seq *seq, int64_t first, int6
     if (p->nthreads == 0)
         return;
     for (k = 0; k < n && p->count < QCAP; k++) {
-        int64_t idx = first + k * step;
-        if (idx < 0)
+        if (step > 0 ? first > INT64_MAX - k : first < k)
             break;
-        p->queue[(p->head + p->count) % QCAP] = (job){seq, idx};
+        p->queue[(p->head + p->count) % QCAP] = (job){seq, first + k * step};
         p->count++;
     }
     pthread_cond_broadcast(&p->work);
