@@ -158,6 +158,24 @@ static void snapshot_path(const char *path, char *out, size_t cap)
     snprintf(out, cap, "%s/%s%d.tmp", dir, before, (int)getpid());
 }
 
+static int check_options(const reel_publish_options *opts)
+{
+    size_t i;
+    for (i = 0; i < sizeof opts->reserved / sizeof opts->reserved[0]; i++)
+        if (opts->reserved[i])
+            return reel__err(REEL_INVALID, "reel_publish_options.reserved must be zero");
+    if (opts->verify_existing != 0 && opts->verify_existing != 1)
+        return reel__err(REEL_INVALID, "reel_publish_options.verify_existing is 0 or 1, not %d",
+                         opts->verify_existing);
+    if (opts->part_bytes < 0 || opts->part_bytes > REEL__PART_MAX)
+        return reel__err(REEL_INVALID, "reel_publish: part size %lld is not from 0 to 1 GiB",
+                         (long long)opts->part_bytes);
+    if (opts->nsequences && !opts->sequences)
+        return reel__err(REEL_INVALID, "reel_publish: %zu sequences but no list",
+                         opts->nsequences);
+    return REEL_OK;
+}
+
 int reel_publish(reel_store *s, const char *dest, const reel_publish_options *opts,
                  reel_publish_result *result)
 {
@@ -173,21 +191,8 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
         return REEL_MISUSE;
     if (!dest)
         return reel__null_arg(__func__);
-    if (opts) {
-        for (i = 0; i < sizeof opts->reserved / sizeof opts->reserved[0]; i++)
-            if (opts->reserved[i])
-                return reel__err(REEL_INVALID, "reel_publish_options.reserved must be zero");
-        if (opts->verify_existing != 0 && opts->verify_existing != 1)
-            return reel__err(REEL_INVALID, "reel_publish_options.verify_existing is 0 or 1, "
-                                           "not %d",
-                             opts->verify_existing);
-        if (opts->part_bytes < 0 || opts->part_bytes > REEL__PART_MAX)
-            return reel__err(REEL_INVALID, "reel_publish: part size %lld is not from 0 to 1 GiB",
-                             (long long)opts->part_bytes);
-        if (opts->nsequences && !opts->sequences)
-            return reel__err(REEL_INVALID, "reel_publish: %zu sequences but no list",
-                             opts->nsequences);
-    }
+    if (opts && (rc = check_options(opts)) != REEL_OK)
+        return rc;
     if (s->remote)
         return reel__err(REEL_UNSUPPORTED, "reel_publish: this store is itself a published one");
     memset(&l, 0, sizeof l);

@@ -64,9 +64,7 @@ static char *joined(const char *a, const char *b)
     return s;
 }
 
-/* dest without the userinfo of a URL ("http://user:secret@host/x" as "http://host/x"): the
- * name messages use, so that no password reaches a message, a log or a file name. */
-static char *display_name(const char *dest)
+char *reel__loc_shown(const char *dest)
 {
     const char *auth = strstr(dest, "://"), *end, *at = NULL, *p;
     char *d;
@@ -147,7 +145,7 @@ int reel__loc_open(const char *dest, reel__loc *l)
     int rc;
     memset(l, 0, sizeof *l);
     pthread_mutex_init(&l->lock, NULL);
-    if (!(l->display = display_name(dest)))
+    if (!(l->display = reel__loc_shown(dest)))
         return reel__err(REEL_NOMEM, "out of memory");
     if ((rc = read_timeout(l)) != REEL_OK)
         return rc;

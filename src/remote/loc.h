@@ -40,6 +40,10 @@ REEL__HIDDEN int reel__loc_is_remote(const char *name);
  * directory. REEL_REMOTE_TIMEOUT (seconds, default 30) bounds each read. REEL_INVALID with a
  * message for anything else (or junk in REEL_REMOTE_TIMEOUT). */
 REEL__HIDDEN int reel__loc_open(const char *dest, reel__loc *l);
+/* dest without the userinfo of a URL ("http://user:secret@host/x" as "http://host/x"): how a
+ * message names a location, so that no password reaches a message, a log or a file name
+ * (malloc'd; NULL when out of memory). */
+REEL__HIDDEN char *reel__loc_shown(const char *dest);
 REEL__HIDDEN void reel__loc_close(reel__loc *l);
 
 /* Read bytes [off, off + len) of object key into buf (exactly len, or an error). Timeouts,
