@@ -178,7 +178,7 @@ for key in "parts/../../outside/p.part" "$dir/outside/p.part" "parts\\\\..\\\\x.
     "parts/"; do
     edit "m['parts'][0]['key'] = '''$key'''"
     expect 1 "a part key '$key'" "$reel" cat "$P" tree
-    contains "$dir/err" "$P/manifest.json is damaged or not reel's: part 0's key" \
+    contains "$dir/err" "$P/manifest.json is damaged or not reel's: part 0 is without a key" \
         "the key '$key' is refused, naming the manifest"
     keep_err
 done
@@ -188,7 +188,8 @@ contains "$dir/err" "$P/manifest.json is damaged or not reel's" "a NUL in a key 
 keep_err
 edit "m['parts'][1]['index'] = 'parts/../../outside/x.idx'"
 expect 1 "an index name that is a path" "$reel" cat "$P" tree
-contains "$dir/err" "part 1's index object" "an index object name that is a path is refused"
+contains "$dir/err" "part 1 is without an index object of reel's" \
+    "an index object name that is a path is refused"
 keep_err
 cp "$dir/manifest.good" "$P/manifest.json"
 
