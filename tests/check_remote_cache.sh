@@ -302,6 +302,13 @@ expect 0 "REEL_BLOCK_CACHE_MIB at its largest" env REEL_BLOCK_CACHE_MIB=87960930
 expect 0 "REEL_BLOCK_CACHE_MIB=1" env REEL_BLOCK_CACHE_MIB=1 "$reel" cat "$P" tree
 same "$(md5sum <"$dir/out")" "$want" "every frame read through a 1 MiB block cache"
 
+# ---- 9. the VFS's file name is the location, even one SQLite could take for something else
+abs_reel=$(cd "$(dirname "$reel")" && pwd)/$(basename "$reel")
+(cd "$dir" && "$abs_reel" publish s.reel :memory: >/dev/null && "$abs_reel" ls :memory: >"$dir/out" 2>"$dir/err")
+same $? 0 "a published directory named :memory: is read"
+contains "$dir/out" "tree" "its sequences listed"
+keep_err
+
 # ---- 9. messages name the location and the object, never the VFS's internal file name
 same "$(grep -c 'reel-remote-[0-9]' "$errs")" 0 "no message names the VFS's internal file name"
 same "$(grep -c "$P: $P" "$errs")" 0 "no message names the location twice"
