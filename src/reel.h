@@ -855,8 +855,12 @@ REEL_API int reel_import(reel_store *store, const char *path, const reel_import_
  * object and the block: nothing unverified is ever served) and kept in the node's block cache,
  * shared by its processes (one download per block): $REEL_BLOCK_CACHE, by default
  * $XDG_CACHE_HOME/reel/blocks or ~/.cache/reel/blocks, at most $REEL_BLOCK_CACHE_MIB MiB (default
- * 4096), least recently used chunks of 16 blocks removed first. Network failures (and transfers
- * slower than 1 KiB/s for 10 s) are retried with backoff (5 tries, all within
+ * 4096; a bad value: REEL_INVALID), least recently used chunks of 16 blocks removed first. The
+ * cache must be a directory of the user's own that nobody else can write (else REEL_DENIED); a
+ * block read from it is checked against its published hash the first time each process serves
+ * it (a cache file altered on the node: REEL_CORRUPT, and the file removed). A manifest whose
+ * keys are not reel's object names, or out of range, is REEL_CORRUPT. Network failures (and
+ * transfers slower than 1 KiB/s for 10 s) are retried with backoff (5 tries, all within
  * $REEL_REMOTE_TIMEOUT seconds, default 30; junk there fails the open with REEL_INVALID), then
  * reads fail with REEL_IO naming the object; a missing object gives
  * REEL_NOTFOUND; refused keys REEL_DENIED. Access counts of a published store are the node's own

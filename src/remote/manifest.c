@@ -238,7 +238,8 @@ static int part_parse(reel__remote *r, const json_t *v, int64_t i, int64_t *sum,
     if (!part_name(key)) {
         shown(json_is_string(key) ? json_string_value(key) : "(none)", name);
         snprintf(why, sizeof why,
-                 "part %lld's key \"%s\" is not a part's name (parts/<64 hex digits>.part)",
+                 "part %lld is without a key of reel's: \"%s\" is not a part's name "
+                 "(parts/<64 hex digits>.part)",
                  (long long)i, name);
         return bad_manifest(r, why);
     }
@@ -252,8 +253,8 @@ static int part_parse(reel__remote *r, const json_t *v, int64_t i, int64_t *sum,
     if (version >= 3 && !reel__index_hex(json_string_value(index))) {
         shown(json_is_string(index) ? json_string_value(index) : "(none)", name);
         snprintf(why, sizeof why,
-                 "part %lld's index object \"%s\" is not an index's name (parts/<64 hex "
-                 "digits>.idx)",
+                 "part %lld is without an index object of reel's: \"%s\" is not an index's "
+                 "name (parts/<64 hex digits>.idx)",
                  (long long)i, name);
         return bad_manifest(r, why);
     }
@@ -285,7 +286,8 @@ static int head_parse(reel__remote *r, const json_t *m, int schema, int64_t *ver
                          r->loc.display, (long long)sv, REEL_VERSION_STRING, schema);
     if (!number(m, "bytes", 1, REEL__STORE_MAX, &r->bytes) ||
         !number(m, "block_size", REEL__BLOCK_SIZE, REEL__BLOCK_SIZE, &sv))
-        return bad_manifest(r, "the store's size or the block size is missing or out of range");
+        return bad_manifest(r, "the store's size and block size do not agree with reel's limits "
+                               "(1 byte to 8 PiB, blocks of 64 KiB)");
     r->nblocks = (r->bytes + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE;
     return REEL_OK;
 }

@@ -64,14 +64,16 @@ static reel__remote *find(const char *name)
     return r;
 }
 
-/* r's file name (under reg_lock): its location as given, which SQLite's messages then name;
- * " (2)", " (3)", ... after it while that name is taken by another open of it. */
+/* r's file name (under reg_lock): its location as given, which SQLite's messages then name
+ * ("./" before a name starting with ':', which SQLite could take for ":memory:"); " (2)",
+ * " (3)", ... after it while that name is taken by another open of it. */
 static void name_it(reel__remote *r)
 {
+    const char *dot = r->loc.display[0] == ':' ? "./" : "";
     unsigned long k;
-    snprintf(r->name, sizeof r->name, "%.4000s", r->loc.display);
+    snprintf(r->name, sizeof r->name, "%s%.4000s", dot, r->loc.display);
     for (k = 2; find_locked(r->name); k++)
-        snprintf(r->name, sizeof r->name, "%.4000s (%lu)", r->loc.display, k);
+        snprintf(r->name, sizeof r->name, "%s%.4000s (%lu)", dot, r->loc.display, k);
 }
 
 /* ---- the VFS ---------------------------------------------------------------------------- */

@@ -3,7 +3,10 @@
  * real one (a small store with three sequences, published once per process to a directory in
  * parts of 64 KiB). So that mutations keep reaching past the checks of names, the input may
  * name the real objects by placeholder: "@P<n>" is replaced by the key of part n, "@I<n>" by
- * the key of its index object, "@B" by the snapshot's size in bytes. The store is opened and
+ * the key of its index object, "@X<n>" by that key as a path ("parts/../parts/<hex>.part",
+ * the same file: a reader must refuse it), "@B" by the snapshot's size in bytes, and "@N<n>"
+ * by the n-th number at a limit (INT64_MAX, INT64_MIN, INT64_MAX - 65535, UINT64_MAX, 2^53
+ * + 1, the largest part and one block over it, 2^32, 2^31, 0, -1, 2^53: the largest store). The store is opened and
  * read through the public API (list, open every sequence, info, frames) with an empty block
  * cache each time: every call must return a result code, never crash, hang or serve a byte
  * that was not checked. With FUZZ_MANIFEST_SEED=PATH set, the first run writes the real
@@ -135,6 +138,40 @@ static void learn(void)
     free(m);
 }
 
+static const char *const limits[] = {
+    "9223372036854775807", "-9223372036854775808", "9223372036854710272",
+    "18446744073709551615", "9007199254740993", "1073741824", "1073807360", "4294967296",
+    "2147483648", "0", "-1", "9007199254740992"};
+
+/* The placeholder at data[i] (of size bytes) written to f: how many bytes it took (0: none). */
+static size_t placeholder(FILE *f, const uint8_t *data, size_t i, size_t size)
+{
+    int n = 0;
+    size_t j = i + 2;
+    char kind = i + 1 < size ? (char)data[i + 1] : 0;
+    if (data[i] != '@')
+        return 0;
+    if (kind == 'B') {
+        fprintf(f, "%lld", bytes);
+        return 2;
+    }
+    if (kind != 'P' && kind != 'I' && kind != 'X' && kind != 'N')
+        return 0;
+    for (; j < size && j < i + 4 && data[j] >= '0' && data[j] <= '9'; j++)
+        n = n * 10 + (data[j] - '0');
+    if (j == i + 2)
+        return 0;
+    if (kind == 'N' && n < (int)(sizeof limits / sizeof *limits))
+        fputs(limits[n], f);
+    else if (kind == 'X' && n < nkeys)
+        fprintf(f, "parts/../%s", keys[n][0]);
+    else if (kind != 'N' && kind != 'X' && n < nkeys)
+        fputs(keys[n][kind == 'I'], f);
+    else
+        return 0;
+    return j - i;
+}
+
 /* data with the placeholders replaced, into manifest.json. */
 static void write_manifest(const uint8_t *data, size_t size)
 {
@@ -145,23 +182,11 @@ static void write_manifest(const uint8_t *data, size_t size)
     if (!(f = fopen(path, "wb")))
         return;
     for (i = 0; i < size; i++) {
-        int n = 0;
-        size_t j = i + 2;
-        if (data[i] == '@' && i + 1 < size && data[i + 1] == 'B') {
-            fprintf(f, "%lld", bytes);
-            i++;
-            continue;
-        }
-        if (data[i] == '@' && i + 2 < size && (data[i + 1] == 'P' || data[i + 1] == 'I')) {
-            for (; j < size && j < i + 4 && data[j] >= '0' && data[j] <= '9'; j++)
-                n = n * 10 + (data[j] - '0');
-            if (j > i + 2 && n < nkeys) {
-                fputs(keys[n][data[i + 1] == 'I'], f);
-                i = j - 1;
-                continue;
-            }
-        }
-        fputc(data[i], f);
+        size_t took = placeholder(f, data, i, size);
+        if (took)
+            i += took - 1;
+        else
+            fputc(data[i], f);
     }
     fclose(f);
 }
