@@ -23,6 +23,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -2303,25 +2304,54 @@ static int named(const char *what, const char *value, const char *const *names, 
     return -1;
 }
 
+/* import_video's wait (seconds, None: the default) as reel_open_options.busy_timeout_ms
+ * (0 is the default there: wait=0 is 1 ms); -1 with an exception set when it is no number in
+ * 0..INT_MAX/1000. */
+static int wait_ms(PyObject *o, int *ms)
+{
+    double w;
+    *ms = 0;
+    if (o == Py_None)
+        return 0;
+    if ((w = PyFloat_AsDouble(o)) == -1.0 && PyErr_Occurred())
+        return -1;
+    if (!(w >= 0 && w <= INT_MAX / 1000)) {
+        PyErr_Format(PyExc_ValueError, "wait must be seconds from 0 to %d, not %R",
+                     INT_MAX / 1000, o);
+        return -1;
+    }
+    *ms = w * 1000 >= 1 ? (int)(w * 1000) : 1;
+    return 0;
+}
+
 static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"store",   "video", "sequence", "pix_fmt", "on_error", "progress",
-                             "replace", "scale", "workers",  "codec",   "keyint",   NULL};
+                             "replace", "scale", "workers",  "codec",   "keyint",   "wait",
+                             NULL};
     static const char *const policies[] = {"skip", "repeat", "black", "fail"};
     static const char *const codecs[] = {"intra", "temporal", "auto"};
     PyObject *spath, *vpath, *progress = Py_True, *scale = Py_None;
     const char *sequence = NULL, *fmt = "rgb24", *on_error = "skip", *codec = "auto";
     int replace = 0, workers = 0, rc, keyint = 0, which = 2;
+    PyObject *wait_obj = Py_None; /* seconds a write waits for the store's lock; None: 5 */
+    reel_open_options oo;
     reel_import_options o;
     reel_import_result r;
     progress_ctx pc = {NULL, 0, 0};
     reel_store *s = NULL;
     (void)self;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|zssOpOisi:import_video", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|zssOpOisiO:import_video", kwlist,
                                      PyUnicode_FSConverter, &spath, PyUnicode_FSConverter,
                                      &vpath, &sequence, &fmt, &on_error, &progress, &replace,
-                                     &scale, &workers, &codec, &keyint))
+                                     &scale, &workers, &codec, &keyint, &wait_obj))
         return NULL;
+    memset(&oo, 0, sizeof oo);
+    if (wait_ms(wait_obj, &oo.busy_timeout_ms) < 0) {
+        Py_DECREF(spath);
+        Py_DECREF(vpath);
+        return NULL;
+    }
     memset(&o, 0, sizeof o);
     o.keyint = keyint;
     o.sequence = sequence;
@@ -2348,7 +2378,7 @@ static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
     o.progress = on_progress;
     o.progress_ctx = &pc;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_open(PyBytes_AS_STRING(spath), REEL_OPEN_CREATE, NULL, &s);
+    rc = reel_open(PyBytes_AS_STRING(spath), REEL_OPEN_CREATE, &oo, &s);
     if (rc == REEL_OK) {
         rc = reel_import(s, PyBytes_AS_STRING(vpath), &o, &r);
         reel_close(s);
@@ -2580,14 +2610,17 @@ static PyMethodDef module_methods[] = {
      "they stay in memory."},
     {"import_video", (PyCFunction)(void (*)(void))mod_import, METH_VARARGS | METH_KEYWORDS,
      "import_video(store, video, sequence=None, pix_fmt='rgb24', on_error='skip', progress=True,"
-     " replace=False, scale=None, workers=0, codec='auto', keyint=0)\n--\n\nDecode a "
+     " replace=False, scale=None, workers=0, codec='auto', keyint=0, wait=None)\n--\n\n"
+     "Decode a "
      "video once and store every frame (store: a path, created if missing). codec: 'intra' "
      "(each frame alone), 'temporal' (a frame may be coded against the one before it: smaller "
      "for still scenes; a read decodes at most keyint frames) or 'auto' (temporal where it "
      "saves space). progress: True draws a bar on a terminal; a "
      "callable gets a dict every ~100 ms and stops the import by returning True. Ctrl-C stops "
      "it cleanly: committed frames are kept, KeyboardInterrupt is raised, and running it again "
-     "resumes. Returns what the import did."},
+     "resumes. wait: seconds each write waits for the store's lock while another process "
+     "(another import) holds it (None: 5); BusyError names the holder. Returns what the "
+     "import did."},
     {"memory_stats", mod_memory_stats, METH_NOARGS,
      "memory_stats()\n--\n\nThe process-wide RAM tier's counters: budget, effective budget, "
      "resident and pinned bytes, frames, hits, misses, evictions, read-ahead, pressure events, "

@@ -169,7 +169,9 @@ typedef struct reel_store reel_store;
 /* Options for reel_open(). Zero-initialise (or pass NULL) for the defaults. */
 typedef struct reel_open_options {
     int compression_level; /* zstd level for frames appended through this handle; 0 = 1 */
-    int busy_timeout_ms;   /* how long to wait for a lock held by another process; 0 = 5000 */
+    int busy_timeout_ms;   /* how long a write waits for the lock another process holds;
+                              0 = 5000. Past it REEL_BUSY names the holder (an import's
+                              process and host) when the file tells */
     int page_size;         /* SQLite page size used when the file is created; 0 = 16384 */
     int max_frame_mib;     /* the largest frame (width x height x format) a sequence may have
                               in this open, in MiB: a sequence claiming more is refused with
@@ -190,7 +192,14 @@ typedef struct reel_open_options {
  * A read-only open (REEL_OPEN_READONLY) never writes to the file and never creates a file
  * beside it: on a read-only directory or mount, where SQLite cannot make the WAL's shared-
  * memory file, the store is opened immutable (no locks: it must not change while it is open,
- * as a dataset on read-only media does not). Access counts of a read-only open stay in memory.
+ * as a dataset on read-only media does not). On a full disk, where the shared-memory file
+ * cannot be made or grown, it is read through that file opened read-only, or immutable when
+ * there is none and the WAL is empty; a read-write open there fails with REEL_IO ("the disk
+ * is full"). Access counts of a read-only open stay in memory.
+ *
+ * The store's path is checked whenever a new SQLite connection opens it: once another file
+ * was renamed over it (or it was removed), new reads and writes of this handle fail with
+ * REEL_IO ("STORE was replaced on disk since it was opened: open it again").
  *
  * A process that forks must open stores again in the child: handles made before the fork
  * answer REEL_MISUSE there (the parent's unsaved state, counts and queued frames, belongs to

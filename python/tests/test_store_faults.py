@@ -1,9 +1,12 @@
-"""Faults of the store file under an open store: another store renamed over its path."""
+"""Faults of the store file: another store renamed over the path of an open one, the write
+lock held by another connection."""
 
 import os
+import sqlite3
 import threading
 
 import numpy as np
+import pytest
 
 import reel
 from conftest import ffmpeg
@@ -48,3 +51,29 @@ def test_replaced_under_readers(tmp_path, media):
     assert len(refused) < 8 * 48  # the connections opened before the rename still read
     with reel.open(a) as s:  # opened again: the other store, whole
         assert not np.array_equal(np.array(s["rgb"][5]), want[5])
+
+
+def test_import_waits_for_the_lock(tmp_path, media):
+    """import_video(wait=...) waits that long for a write lock another connection holds, then
+    raises BusyError naming the store and the holder; junk in wait is refused first."""
+    path = tmp_path / "locked.reel"
+    reel.import_video(path, media["small"], sequence="a", progress=False)
+    for junk in (-1, float("nan"), 1e12):
+        with pytest.raises(ValueError, match="wait"):
+            reel.import_video(path, media["small"], sequence="b", progress=False, wait=junk)
+    with pytest.raises(TypeError):
+        reel.import_video(path, media["small"], sequence="b", progress=False, wait="1x")
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(reel.BusyError) as e:
+            reel.import_video(path, media["small"], sequence="b", progress=False, wait=0.2)
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    msg = str(e.value)
+    assert str(path) in msg and "locked by another writer" in msg
+    assert "held by another process (no running import claims a sequence of it)" in msg
+    assert "gave up after waiting 0.2 s" in msg
+    r = reel.import_video(path, media["small"], sequence="b", progress=False, wait=0)
+    assert r["frames"] == 48

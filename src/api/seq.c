@@ -125,7 +125,7 @@ int reel_seq_remove(reel_store *s, const char *name)
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;
     db = s->db->wdb;
-    if ((rc = reel__exec(db, "BEGIN IMMEDIATE")) != REEL_OK) {
+    if ((rc = reel__writer_begin(s->db)) != REEL_OK) {
         reel__writer_unlock(s->db);
         return rc;
     }

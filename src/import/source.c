@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,16 +141,6 @@ static int insert_source(sqlite3 *db, int64_t id, const reel__source *src)
     return rc == SQLITE_DONE ? REEL_OK : reel__sqlerr(db, rc, "recording the import source");
 }
 
-/* Whether the process pid of host may still run: not when it is of this host and gone. */
-static int alive(int64_t pid, const char *host)
-{
-    char here[256] = "";
-    gethostname(here, sizeof here - 1);
-    if (strcmp(host, here) != 0)
-        return 1; /* another host's: cannot tell, so it counts */
-    return pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
-
 /* REEL_BUSY when another import, still running, claims sequence id. */
 static int claimed(sqlite3 *db, int64_t id, const char *name)
 {
@@ -165,7 +154,7 @@ static int claimed(sqlite3 *db, int64_t id, const char *name)
     if (rc == SQLITE_ROW) {
         int64_t pid = sqlite3_column_int64(st, 0);
         const char *host = (const char *)sqlite3_column_text(st, 1);
-        rc = alive(pid, host ? host : "")
+        rc = reel__claim_alive(pid, host ? host : "")
                  ? reel__err(REEL_BUSY,
                              "sequence '%s' is being imported by process %lld on %s (since %s); "
                              "wait for it to finish, or run this import again later to resume",
@@ -247,15 +236,17 @@ int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p
     int64_t replaced = -1, id = 0;
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;
-    rc = reel__exec(s->db->wdb, "BEGIN IMMEDIATE");
+    rc = reel__writer_begin(s->db);
     if (rc == REEL_OK) {
         rc = decide(s->db->wdb, name, p, src, replace, &replaced, &id);
         if (rc == REEL_OK)
             rc = claim(s->db->wdb, id, src->token);
         if (rc == REEL_OK)
             rc = reel__exec(s->db->wdb, "COMMIT");
-        if (rc != REEL_OK)
+        if (rc != REEL_OK) {
+            rc = reel__writer_full(s->db, rc, name);
             sqlite3_exec(s->db->wdb, "ROLLBACK", NULL, NULL, NULL);
+        }
     }
     reel__writer_unlock(s->db);
     if (rc == REEL_OK && replaced >= 0)
@@ -308,21 +299,19 @@ int reel__source_finish(reel_seq *q, int truncated, int codec)
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db->wdb, "UPDATE reel_sequence SET codec = ?2 WHERE id = ?1",
                                 -1, &sc, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc == SQLITE_OK) {
+    if (rc != SQLITE_OK) {
+        rc = reel__sqlerr(s->db->wdb, rc, "finishing an import");
+    } else if ((rc = reel__writer_begin(s->db)) == REEL_OK) {
         sqlite3_bind_int64(st, 1, q->rec.id);
         sqlite3_bind_int(st, 2, truncated);
         sqlite3_bind_int64(sc, 1, q->rec.id);
         sqlite3_bind_text(sc, 2, reel__codec_name(codec), -1, SQLITE_STATIC);
         if ((rc = sqlite3_step(st)) == SQLITE_DONE && (rc = sqlite3_step(sc)) == SQLITE_DONE)
             rc = sqlite3_exec(s->db->wdb, "COMMIT", NULL, NULL, NULL);
-        if (rc != SQLITE_OK)
+        if (rc != SQLITE_OK) {
             rc = reel__sqlerr(s->db->wdb, rc, "finishing an import");
-        if (rc != REEL_OK)
             sqlite3_exec(s->db->wdb, "ROLLBACK", NULL, NULL, NULL);
-    } else {
-        rc = reel__sqlerr(s->db->wdb, rc, "finishing an import");
+        }
     }
     sqlite3_finalize(st);
     sqlite3_finalize(sc);

@@ -2,8 +2,10 @@
  * pixel row is ever rewritten (SQLite rewrites a whole row, overflow pages included). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/db.h"
 #include "base/error.h"
@@ -24,7 +26,7 @@ int reel__counts_write(sqlite3 *db, const reel__count *list, int checked)
     const char *sql = checked ? sql_checked : sql_plain;
     const reel__count *c;
     sqlite3_stmt *st = NULL;
-    int rc, s;
+    int rc, s, full;
     if (!list)
         return REEL_OK;
     if ((rc = reel__exec(db, "BEGIN IMMEDIATE")) != REEL_OK)
@@ -40,8 +42,18 @@ int reel__counts_write(sqlite3 *db, const reel__count *list, int checked)
     }
     sqlite3_finalize(st);
     rc = s == SQLITE_OK ? reel__exec(db, "COMMIT") : reel__sqlerr(db, s, "writing access counts");
+    full = rc == REEL_IO && ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+                             sqlite3_system_errno(db) == ENOSPC);
     if (rc != REEL_OK)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (full) { /* the caller keeps them for its next flush */
+        size_t n = 0;
+        for (c = list; c; c = c->next)
+            n++;
+        rc = reel__err(REEL_IO, "%s: the access counts of %zu frame(s) are not saved yet: the "
+                                "disk is full (%s)",
+                       sqlite3_db_filename(db, "main"), n, strerror(ENOSPC));
+    }
     return rc;
 }
 

@@ -210,7 +210,7 @@ int reel__frames_append_locked(reel__sdb *d, reel__append *a)
     ap.db = d->wdb;
     if (a->n == 0)
         return REEL_OK;
-    rc = reel__exec(ap.db, "BEGIN IMMEDIATE");
+    rc = reel__writer_begin(d);
     if (rc == REEL_OK) {
         rc = append_begin(&ap);
         if (rc == REEL_OK && a->expect >= 0 && ap.next != a->expect)
@@ -232,8 +232,10 @@ int reel__frames_append_locked(reel__sdb *d, reel__append *a)
         sqlite3_finalize(ap.frame);
         if (rc == REEL_OK)
             rc = reel__exec(ap.db, "COMMIT");
-        if (rc != REEL_OK)
+        if (rc != REEL_OK) {
+            rc = reel__writer_full(d, rc, a->q->name);
             sqlite3_exec(ap.db, "ROLLBACK", NULL, NULL, NULL);
+        }
     }
     if (rc == REEL_OK)
         a->first = ap.next - (int64_t)a->n;

@@ -5,10 +5,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/db.h"
@@ -20,15 +23,22 @@
 
 #define APPLICATION_ID 0x7265656c /* "reel", shown by `file` and PRAGMA application_id */
 
-/* Whether the directory holding path can be written (where SQLite puts -wal and -shm). */
+/* The directory holding path, where SQLite puts -wal and -shm, into dir (cap bytes). */
+static const char *dir_of(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, cap, ".");
+    else
+        snprintf(dir, cap, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return dir;
+}
+
+/* Whether the directory holding path can be written. */
 static int dir_writable(const char *path)
 {
     char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return access(".", W_OK) == 0;
-    snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    return access(dir, W_OK) == 0;
+    return access(dir_of(path, dir, sizeof dir), W_OK) == 0;
 }
 
 /* path as an SQLite URI "file:..." with the query given (RFC 3986: %, ?, # escaped). */
@@ -77,7 +87,8 @@ static int same_file(reel__sdb *s)
 }
 
 /* A connection to the store: the writer (readonly 0), or a reader; a reader of a read-only
- * open uses mode=ro, or immutable=1 on read-only media (s->immutable). Refused, before and
+ * open uses mode=ro, readonly_shm=1 where the -shm cannot be written (s->ro_shm), or
+ * immutable=1 on read-only media (s->immutable). Refused, before and
  * after SQLite opens the file and before anything is read from it, when the path no longer
  * names the file the store's first connection opened (same_file). */
 static int db_connect(reel__sdb *s, int readonly, sqlite3 **out)
@@ -92,7 +103,10 @@ static int db_connect(reel__sdb *s, int readonly, sqlite3 **out)
         oflags |= SQLITE_OPEN_READWRITE | ((s->flags & REEL_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (s->have_id && (rc = same_file(s)) != REEL_OK)
         return rc;
-    if (!(uri = reel__sdb_uri(s->path, !readonly ? "" : s->immutable ? "immutable=1" : "mode=ro")))
+    if (!(uri = reel__sdb_uri(s->path, !readonly       ? ""
+                                       : s->immutable ? "immutable=1"
+                                       : s->ro_shm    ? "mode=ro&readonly_shm=1"
+                                                      : "mode=ro")))
         return reel__err(REEL_NOMEM, "out of memory");
     rc = sqlite3_open_v2(uri, &db, oflags, s->vfs);
     free(uri);
@@ -201,6 +215,74 @@ static int prepare_schema(reel__sdb *s, sqlite3 *db, int page_size)
     if (version < latest && (rc = reel__schema_migrate(db, latest)) != REEL_OK)
         return rc;
     return repair_views(db);
+}
+
+/* ---- the write lock ---------------------------------------------------------------------- */
+
+int reel__claim_alive(int64_t pid, const char *host)
+{
+    char here[256] = "";
+    gethostname(here, sizeof here - 1);
+    if (strcmp(host, here) != 0)
+        return 1; /* another host's: cannot tell, so it counts */
+    return pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* Who holds the write lock, as far as the file tells: the running imports that claim a
+ * sequence (reel_claim, read without the lock), this process's own left out. */
+static void lock_holder(sqlite3 *db, char *buf, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    char here[256] = "";
+    int n = 0;
+    gethostname(here, sizeof here - 1);
+    snprintf(buf, cap, "held by another process (no running import claims a sequence of it)");
+    if (sqlite3_prepare_v2(db, "SELECT pid, host, claimed_at FROM reel_claim ORDER BY claimed_at",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(st, 0);
+        const char *host = (const char *)sqlite3_column_text(st, 1);
+        const char *since = (const char *)sqlite3_column_text(st, 2);
+        host = host ? host : "";
+        if ((pid == (int64_t)getpid() && !strcmp(host, here)) || !reel__claim_alive(pid, host))
+            continue;
+        if (n++ == 0)
+            snprintf(buf, cap, "held by an import in process %lld on %s since %s",
+                     (long long)pid, host, since ? since : "?");
+    }
+    sqlite3_finalize(st);
+    if (n > 1) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, " (or one of %d other imports)", n - 1);
+    }
+}
+
+int reel__writer_full(reel__sdb *d, int rc, const char *seq)
+{
+    if (rc != REEL_IO || ((sqlite3_extended_errcode(d->wdb) & 0xff) != SQLITE_FULL &&
+                          sqlite3_system_errno(d->wdb) != ENOSPC))
+        return rc;
+    return reel__err(REEL_IO, "%s: sequence '%s': not written: the disk is full (%s)",
+                     d->path, seq, strerror(ENOSPC));
+}
+
+int reel__writer_begin(reel__sdb *d)
+{
+    char who[512];
+    int rc = sqlite3_exec(d->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return REEL_OK;
+    if ((rc & 0xff) != SQLITE_BUSY)
+        return reel__sqlerr(d->wdb, rc, "BEGIN IMMEDIATE");
+    lock_holder(d->wdb, who, sizeof who);
+    return reel__err(REEL_BUSY,
+                     "%s: locked by another writer, %s; gave up after waiting %g s (wait "
+                     "longer with reel_open_options.busy_timeout_ms, `reel import --wait "
+                     "SECONDS`)",
+                     d->path, who, d->busy_ms / 1000.0);
 }
 
 static int check_options(int flags, const reel_open_options *o)
@@ -319,10 +401,62 @@ static void sdb_free(reel__sdb *d)
     free(d);
 }
 
+/* Whether the file system holding path has no block or no inode left for a new file. */
+static int disk_full(const char *path)
+{
+    char dir[4096];
+    struct statvfs v;
+    return statvfs(dir_of(path, dir, sizeof dir), &v) == 0 &&
+           (v.f_bavail == 0 || (v.f_files > 0 && v.f_favail == 0));
+}
+
+/* Whether the store's WAL file is absent or empty: nothing committed lies outside the file. */
+static int wal_empty(const char *path)
+{
+    char wal[4096];
+    struct stat st;
+    if ((size_t)snprintf(wal, sizeof wal, "%s-wal", path) >= sizeof wal)
+        return 0;
+    return stat(wal, &st) != 0 ? errno == ENOENT : st.st_size == 0;
+}
+
+/* Check the file of a read-only open with a first read connection, kept in the pool. Where
+ * SQLite cannot make or grow the WAL's shared memory beside the file, the connections read
+ * it without writing it: through a -shm opened read-only (a full disk: SQLite keeps its index
+ * of the WAL in memory), or, where there is no -shm to open and the WAL holds nothing,
+ * immutable (read-only media, or a disk too full for an empty file). */
+static int open_reader_first(reel__sdb *d)
+{
+    reel__reader *r;
+    char first[512];
+    int rc = reel__reader_get(d, &r), writable = dir_writable(d->path);
+    if (rc == REEL_OK || rc == REEL_CORRUPT || rc == REEL_UNSUPPORTED || rc == REEL_NOMEM ||
+        access(d->path, R_OK) != 0) {
+        if (rc == REEL_OK)
+            reel__reader_put(d, r);
+        return rc;
+    }
+    snprintf(first, sizeof first, "%s", reel_errmsg());
+    if (writable) {
+        d->ro_shm = 1;
+        rc = reel__reader_get(d, &r);
+    }
+    if (rc != REEL_OK && (!writable || wal_empty(d->path))) {
+        d->ro_shm = 0;
+        d->immutable = 1;
+        rc = reel__reader_get(d, &r);
+    }
+    if (rc != REEL_OK) {
+        d->immutable = d->ro_shm = 0;
+        return reel__err(rc, "%s", first); /* the first failure says what is wrong */
+    }
+    reel__reader_put(d, r);
+    return REEL_OK;
+}
+
 int reel__sdb_open(const char *path, int flags, const reel_open_options *opts, reel__sdb **out)
 {
     reel__sdb *d;
-    reel__reader *r;
     struct stat st;
     int rc;
     if ((rc = check_options(flags, opts)) != REEL_OK)
@@ -344,20 +478,15 @@ int reel__sdb_open(const char *path, int flags, const reel_open_options *opts, r
     d->max_frame = (size_t)(opts && opts->max_frame_mib ? opts->max_frame_mib
                                                          : REEL_DEFAULT_MAX_FRAME_MIB) << 20;
     if (flags & REEL_OPEN_READONLY) {
-        /* Check the file with a first read connection, kept in the pool. Where SQLite cannot
-         * make the WAL's shared memory beside the file (read-only media), open it immutable. */
-        rc = reel__reader_get(d, &r);
-        if (rc != REEL_OK && rc != REEL_CORRUPT && rc != REEL_UNSUPPORTED &&
-            access(path, R_OK) == 0 && !dir_writable(path)) {
-            d->immutable = 1;
-            rc = reel__reader_get(d, &r);
-        }
-        if (rc == REEL_OK)
-            reel__reader_put(d, r);
+        rc = open_reader_first(d);
     } else {
         rc = db_connect(d, 0, &d->wdb);
         if (rc == REEL_OK)
             rc = prepare_schema(d, d->wdb, opts && opts->page_size ? opts->page_size : 16384);
+        if (rc != REEL_OK && rc != REEL_CORRUPT && rc != REEL_UNSUPPORTED && d->wdb &&
+            (sqlite3_system_errno(d->wdb) == ENOSPC || disk_full(path)))
+            rc = reel__err(REEL_IO, "%s: cannot be opened for writing: the disk is full (%s)",
+                           path, strerror(ENOSPC));
         if (rc == REEL_OK && !(d->wcodec = reel__codec_new()))
             rc = reel__err(REEL_NOMEM, "out of memory");
     }

@@ -31,6 +31,7 @@ typedef struct reel__sdb {
     int busy_ms;
     size_t max_frame;       /* the largest frame a sequence may have in this open, in bytes */
     int immutable;          /* read-only media: opened with SQLite's immutable=1 */
+    int ro_shm;             /* the -shm cannot be written (a full disk): readonly_shm=1 */
     char *vfs;              /* the SQLite VFS of a published store (NULL: the default) */
     int have_id;            /* dev and ino: the file the first connection opened (store.c) */
     dev_t dev;
@@ -75,5 +76,15 @@ REEL__HIDDEN void reel__reader_put(reel__sdb *d, reel__reader *r);
  * longer names the file opened (replaced or removed: writes would be lost). */
 REEL__HIDDEN int reel__writer_lock(reel__sdb *d);
 REEL__HIDDEN void reel__writer_unlock(reel__sdb *d);
+/* BEGIN IMMEDIATE on the writer (locked by the caller). When another connection holds the
+ * write lock past the open's busy timeout: REEL_BUSY naming the store, what holds it (an
+ * import's claim: its process, host and start) and how long it waited. */
+REEL__HIDDEN int reel__writer_begin(reel__sdb *d);
+/* rc of a failed write of frames of sequence seq on the writer, before its ROLLBACK: a full
+ * disk (SQLITE_FULL, ENOSPC) said so, naming store and sequence; any other rc as it is. */
+REEL__HIDDEN int reel__writer_full(reel__sdb *d, int rc, const char *seq);
+/* Whether the process pid of host may still run: not when it is of this host and gone (an
+ * import claim's owner, schema/005_claims.sql). */
+REEL__HIDDEN int reel__claim_alive(int64_t pid, const char *host);
 
 #endif

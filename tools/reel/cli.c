@@ -100,16 +100,25 @@ static int remote_name(const char *path)
 int cli_open(const char *path, int mode, reel_store **store)
 {
     static const int flags[] = {REEL_OPEN_READONLY, REEL_OPEN_READONLY, 0, REEL_OPEN_CREATE};
+    char unsaved[1024] = ""; /* why a read to count cannot be written down (a full disk) */
     int rc;
     if (remote_name(path)) /* a read that waits on a server ends at SIGINT / SIGTERM */
         cli_catch_signals();
-    if (mode == CLI_READ_REPAIR && reel_open(path, 0, NULL, store) == REEL_OK)
-        return EXIT_OK;
+    if (mode == CLI_READ_REPAIR) {
+        if ((rc = reel_open(path, 0, NULL, store)) == REEL_OK)
+            return EXIT_OK;
+        if (rc == REEL_IO) /* a full disk: read it all the same, and say what is not saved */
+            snprintf(unsaved, sizeof unsaved, "%s", reel_errmsg());
+    }
     rc = reel_open(path, flags[mode], NULL, store);
     if (rc != REEL_OK) {
         cli_error("%s", reel_errmsg());
         return EXIT_FAIL;
     }
+    if (unsaved[0])
+        fprintf(stderr, "reel: warning: %s; reading it read-only: nothing is written (access "
+                        "counts, views put back)\n",
+                unsaved);
     return EXIT_OK;
 }
 
@@ -128,6 +137,13 @@ int cli_open_seq(const char *path, const char *name, int counted, reel_store **s
         return rc;
     }
     return EXIT_OK;
+}
+
+void cli_close_counted(reel_store *store)
+{
+    if (reel_flush(store) == REEL_IO) /* a read-only open answers REEL_READONLY: nothing kept */
+        fprintf(stderr, "reel: warning: %s\n", reel_errmsg());
+    reel_close(store);
 }
 
 int cli_read_counted(reel_seq *seq, int64_t idx, int once, void *dst, size_t size)

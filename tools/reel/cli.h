@@ -53,6 +53,9 @@ int cli_open(const char *path, int mode, reel_store **store);
  * store is opened read-write when the file allows it, so that reads are counted. */
 int cli_open_seq(const char *path, const char *name, int counted, reel_store **store,
                  reel_seq **seq, reel_seq_info *info);
+/* Close a store opened by cli_open_seq(counted): its access counts written first, with a
+ * warning (not an error) when they cannot be (a full disk). */
+void cli_close_counted(reel_store *store);
 /* Read frame idx into dst through the cache, counting the access (once: a one-pass read). */
 int cli_read_counted(reel_seq *seq, int64_t idx, int once, void *dst, size_t size);
 /* A whole decimal integer (optional '-', digits, nothing else: no spaces, no '+', no junk

@@ -1,4 +1,5 @@
 /* cmd_import.c - `reel import`: videos into sequences, with progress and a summary line. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,7 @@ typedef struct import_args {
     const char *store, *sequence;
     char **videos;
     int nvideos, quiet, json, level;
+    int wait_ms; /* --wait: how long a write waits for the store's lock; 0 = the default */
     reel_import_options o;
 } import_args;
 
@@ -102,7 +104,7 @@ static int parse_scale(const char *s, int *w, int *h)
 }
 
 enum { OPT_SEQUENCE = 256, OPT_PIX_FMT, OPT_SCALE, OPT_LEVEL, OPT_STREAM, OPT_ON_ERROR,
-       OPT_AUTOROTATE, OPT_REPLACE, OPT_JSON, OPT_CODEC, OPT_KEYINT };
+       OPT_AUTOROTATE, OPT_REPLACE, OPT_JSON, OPT_CODEC, OPT_KEYINT, OPT_WAIT };
 
 static const struct option options[] = {
     {"sequence", required_argument, NULL, OPT_SEQUENCE},
@@ -117,6 +119,7 @@ static const struct option options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"codec", required_argument, NULL, OPT_CODEC},
     {"keyint", required_argument, NULL, OPT_KEYINT},
+    {"wait", required_argument, NULL, OPT_WAIT},
     CLI_OPT_HELP,
     CLI_OPT_END};
 
@@ -179,6 +182,12 @@ static int parse(int argc, char **argv, import_args *a)
                 EXIT_OK)
                 return rc;
             a->o.keyint = (int)v;
+            break;
+        case OPT_WAIT: /* 0: give up at once (1 ms: busy_timeout_ms 0 is the default) */
+            if ((rc = cli_number(&cmd_import, "--wait", optarg, 0, INT_MAX / 1000, &v)) !=
+                EXIT_OK)
+                return rc;
+            a->wait_ms = v ? (int)v * 1000 : 1;
             break;
         case OPT_AUTOROTATE: a->o.autorotate = 1; break;
         case OPT_REPLACE: a->o.replace = 1; break;
@@ -261,6 +270,7 @@ static int run(int argc, char **argv)
         return rc;
     memset(&oo, 0, sizeof oo);
     oo.compression_level = a.level;
+    oo.busy_timeout_ms = a.wait_ms;
     if (reel_open(a.store, REEL_OPEN_CREATE, &oo, &store) != REEL_OK) {
         cli_error("%s", reel_errmsg());
         return EXIT_FAIL;
@@ -306,7 +316,7 @@ const command cmd_import = {
     "import", "decode videos once and store every frame (resumable, idempotent)",
     "import STORE VIDEO... [--sequence NAME] [--pix-fmt FMT] [--scale WxH] [--codec C]\n"
     "                   [--keyint N] [--level N] [--stream N] [--on-error POLICY]\n"
-    "                   [--autorotate] [--replace] [--quiet] [--json]\n\n"
+    "                   [--autorotate] [--replace] [--wait SECONDS] [--quiet] [--json]\n\n"
     "  STORE              the store file; created if missing\n"
     "  VIDEO              any file FFmpeg can read; each becomes one sequence\n"
     "  --sequence NAME    sequence name (one video only; default: file name without extension)\n"
@@ -325,6 +335,8 @@ const command cmd_import = {
     "                     repeat (the previous frame), black, or fail (remove the sequence)\n"
     "  --autorotate       apply the stream's rotation metadata to the pixels\n"
     "  --replace          replace a same-named sequence made from another file or options\n"
+    "  --wait SECONDS     how long each write waits for the store's lock while another\n"
+    "                     process (another import) holds it (default 5; 0: not at all)\n"
     "  --quiet            no progress and no summary\n"
     "  --json             print a JSON array with one object per video on stdout\n\n"
     "Options may come before or after the operands; '--' ends them (for a name beginning with\n"

@@ -188,7 +188,7 @@ static int cat_run(int argc, char **argv)
     }
     free(buf);
     reel_seq_close(q);
-    reel_close(s);
+    cli_close_counted(s);
     return rc;
 }
 
@@ -289,7 +289,7 @@ static int export_run(int argc, char **argv)
                 info.height, out);
     free(buf);
     reel_seq_close(q);
-    reel_close(s);
+    cli_close_counted(s);
     return rc;
 }
 
