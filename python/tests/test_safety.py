@@ -243,6 +243,55 @@ def test_prefetch_counts_at_their_limits(stores):
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
 
 
+def test_fork_while_threads_read(stores):
+    r = run_python("""
+        import os, sys, threading, time, reel
+        path = sys.argv[1]
+        stop = False
+        def read():
+            with reel.open(path) as s:
+                q = s["rgb"]
+                i = 0
+                while not stop:
+                    q[i % 48]
+                    q.frame((i * 5) % 48).data
+                    i += 1
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        hung = 0
+        for k in range(10):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    with reel.open(path) as s:
+                        a = s["rgb"][k]
+                        assert a.shape == (240, 320, 3)
+                    os._exit(0)
+                except BaseException as e:
+                    print("child:", repr(e), flush=True)
+                    os._exit(3)
+            deadline = time.monotonic() + 20
+            while True:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    assert os.waitstatus_to_exitcode(status) == 0, status
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                    hung += 1
+                    break
+                time.sleep(0.01)
+        stop = True
+        for t in threads:
+            t.join()
+        print("hung", hung)
+        """, stores, timeout=HANG * 6)
+    assert r.returncode == 0 and r.stdout.strip() == "hung 0", (r.stdout, r.stderr)
+
+
 def test_inherited_store_refused_in_child(stores):
     r = run_python("""
         import os, sys, reel
