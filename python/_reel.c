@@ -2149,8 +2149,10 @@ static PyMemberDef store_members[] = {
 
 static PyMethodDef store_methods[] = {
     {"close", (PyCFunction)store_close, METH_NOARGS,
-     "close($self, /)\n--\n\nClose the store: no new reads. Arrays already made stay valid; the file is "
-     "closed when the last of them is gone. Access counts are written at that point."},
+     "close($self, /)\n--\n\nClose the store: no new reads (later calls raise StoreClosedError, a "
+     "ValueError). Arrays already made stay valid; the file is closed when the last of them is "
+     "gone and calls running in other threads have returned. Access counts are written at "
+     "that point."},
     {"flush", (PyCFunction)store_flush, METH_NOARGS,
      "flush($self, /)\n--\n\nWrite what is only in memory (access counts) to the file now."},
     {"create_sequence", (PyCFunction)(void (*)(void))store_create, METH_VARARGS | METH_KEYWORDS,

@@ -203,7 +203,9 @@ typedef struct reel_open_options {
  *
  * A process that forks must open stores again in the child: handles made before the fork
  * answer REEL_MISUSE there (the parent's unsaved state, counts and queued frames, belongs to
- * the parent and is written by it alone).
+ * the parent and is written by it alone). fork() waits (at most 3 s) for the library's SQLite
+ * work running in other threads to end, so that a store opened in the child never finds a
+ * lock held by a thread that did not follow.
  * opts may be NULL. On success *store is a new handle, freed with reel_close().
  */
 REEL_API int reel_open(const char *path, int flags, const reel_open_options *opts,
@@ -211,7 +213,11 @@ REEL_API int reel_open(const char *path, int flags, const reel_open_options *opt
 
 /*
  * Close the store and every resource it owns. Sequence handles opened from it must be closed
- * first (REEL_MISUSE otherwise, and the store stays open). NULL is accepted (REEL_OK).
+ * first (REEL_MISUSE otherwise, and the store stays open): a sequence handle never outlives
+ * its store, so reel_seq_close() always comes before reel_close(). Calls still running in
+ * other threads on the store or its handles must have returned: closing under them is
+ * undefined (a binding counts its calls in flight and closes after the last). NULL is
+ * accepted (REEL_OK).
  */
 REEL_API int reel_close(reel_store *store);
 
@@ -601,7 +607,8 @@ REEL_API int reel_cache_pop(reel_cache *cache);
 REEL_API int reel_store_set_readahead(reel_store *store, int workers, int window);
 
 /* Ask the read-ahead workers to load frames [first, first + count) into the cache (at most
- * 1024 at a time); returns at once. Frames past the end are ignored. */
+ * 1024 at a time: REEL_INVALID beyond, or for first < 0); returns at once. Frames past the
+ * end are ignored, and so is the part of a range past INT64_MAX. */
 REEL_API int reel_seq_prefetch(reel_seq *seq, int64_t first, size_t count);
 
 /* Called by reel_seq_foreach with a batch of pinned frames in index order. A non-zero return

@@ -5,7 +5,9 @@
  * naming what and where, nothing is allocated for what a row merely claims, and nothing is
  * written by a read. */
 #include <check.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +322,79 @@ START_TEST(test_fork)
 }
 END_TEST
 
+typedef struct {
+    const char *path;
+    atomic_int *stop;
+} reader_arg;
+
+/* Read the store's frames, one after another and at random, until told to stop. */
+static void *fork_reader(void *arg)
+{
+    const reader_arg *a = arg;
+    reel_store *s;
+    reel_seq *q;
+    reel_frame *f;
+    int64_t i = 0;
+    if (open_seq(a->path, REEL_OPEN_READONLY, &s, &q) != REEL_OK)
+        return (void *)1;
+    while (!atomic_load(a->stop)) {
+        if (reel_frame_get(q, (i * 7) % N, i % 2 ? REEL_GET_LAZY : 0, &f) == REEL_OK)
+            reel_frame_release(f);
+        i++;
+    }
+    reel_seq_close(q);
+    reel_close(s);
+    return NULL;
+}
+
+/* A child forked while two threads read opens the store again and reads: every one of them
+ * finishes (the threads held SQLite's per-file and allocator mutexes at random moments: a
+ * child that found one locked would wait forever). A child still running after 30 s counts as
+ * hung and is killed (a hang check). */
+START_TEST(test_fork_under_readers)
+{
+    const char *p = make("fr.reel");
+    atomic_int stop = 0;
+    reader_arg a = {p, &stop};
+    pthread_t th[2];
+    int k, hung = 0, failed = 0;
+    for (k = 0; k < 2; k++)
+        ck_assert_int_eq(pthread_create(&th[k], NULL, fork_reader, &a), 0);
+    usleep(100 * 1000);
+    for (k = 0; k < 12; k++) {
+        int status, waited;
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            reel_store *cs;
+            reel_seq *cq;
+            reel_frame *f;
+            int bad = open_seq(p, REEL_OPEN_READONLY, &cs, &cq) != REEL_OK;
+            bad |= !bad && reel_frame_get(cq, k % N, 0, &f) != REEL_OK;
+            _exit(bad);
+        }
+        for (waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
+            if (waited == 3000) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                hung++;
+                break;
+            }
+            usleep(10 * 1000);
+        }
+        failed += waited < 3000 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    atomic_store(&stop, 1);
+    for (k = 0; k < 2; k++) {
+        void *r;
+        ck_assert_int_eq(pthread_join(th[k], &r), 0);
+        ck_assert_ptr_null(r);
+    }
+    ck_assert_int_eq(hung, 0);
+    ck_assert_int_eq(failed, 0);
+}
+END_TEST
+
 /* Names: at most 255 bytes of UTF-8, refused rather than cut; a leading dash is a name. */
 START_TEST(test_names)
 {
@@ -356,6 +431,7 @@ int main(void)
     tcase_add_test(tc, test_views_repaired);
     tcase_add_test(tc, test_read_only_media);
     tcase_add_test(tc, test_fork);
+    tcase_add_test(tc, test_fork_under_readers);
     tcase_add_test(tc, test_names);
     return tu_run("hostile", tc);
 }

@@ -3,6 +3,7 @@
  * dropping one frame (reel_frame_unload), waiting for read-ahead (reel_seq_prefetch_wait) and
  * a frame's last access time. */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -290,6 +291,30 @@ START_TEST(test_prefetch_wait)
 }
 END_TEST
 
+/* Prefetch counts at their limits: ranges reaching or passing INT64_MAX queue nothing past it
+ * (no overflow), frames past the end are not loaded, and a range over the end loads the rest. */
+START_TEST(test_prefetch_limits)
+{
+    reel_store *s;
+    reel_seq *q, *t;
+    reel_cache *c = setup("g.reel", 1000 * COST, &s, &q, &t);
+    ck_assert_int_eq(reel_store_set_readahead(s, 1, 8), REEL_OK);
+    ck_assert_int_eq(reel_seq_prefetch(q, INT64_MAX, 1024), REEL_OK);
+    ck_assert_int_eq(reel_seq_prefetch(q, INT64_MAX - 5, 1024), REEL_OK);
+    ck_assert_int_eq(reel_seq_prefetch(q, INT64_MAX, 0), REEL_OK);
+    ck_assert_int_eq(reel_seq_prefetch(q, (int64_t)1 << 62, 1024), REEL_OK);
+    ck_assert_int_eq(reel_seq_prefetch(q, 0, 1025), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_prefetch(q, 0, SIZE_MAX), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_prefetch(q, INT64_MIN, 1), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_prefetch_wait(q, 30000), REEL_OK);
+    ck_assert_uint_eq(seq_stats(q).resident_frames, 0);
+    ck_assert_int_eq(reel_seq_prefetch(q, N - 4, 1024), REEL_OK);
+    ck_assert_int_eq(reel_seq_prefetch_wait(q, 30000), REEL_OK);
+    ck_assert_uint_eq(seq_stats(q).resident_frames, 4);
+    teardown(s, c, q, t);
+}
+END_TEST
+
 static int64_t now_ms(void)
 {
     struct timeval tv;
@@ -332,6 +357,7 @@ int main(void)
     tcase_add_test(tc, test_trims);
     tcase_add_test(tc, test_unload);
     tcase_add_test(tc, test_prefetch_wait);
+    tcase_add_test(tc, test_prefetch_limits);
     tcase_add_test(tc, test_last_access);
     return tu_run("policy", tc);
 }

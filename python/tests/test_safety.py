@@ -243,6 +243,55 @@ def test_prefetch_counts_at_their_limits(stores):
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
 
 
+def test_fork_while_threads_read(stores):
+    r = run_python("""
+        import os, sys, threading, time, reel
+        path = sys.argv[1]
+        stop = False
+        def read():
+            with reel.open(path) as s:
+                q = s["rgb"]
+                i = 0
+                while not stop:
+                    q[i % 48]
+                    q.frame((i * 5) % 48).data
+                    i += 1
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        hung = 0
+        for k in range(10):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    with reel.open(path) as s:
+                        a = s["rgb"][k]
+                        assert a.shape == (240, 320, 3)
+                    os._exit(0)
+                except BaseException as e:
+                    print("child:", repr(e), flush=True)
+                    os._exit(3)
+            deadline = time.monotonic() + 20
+            while True:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    assert os.waitstatus_to_exitcode(status) == 0, status
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                    hung += 1
+                    break
+                time.sleep(0.01)
+        stop = True
+        for t in threads:
+            t.join()
+        print("hung", hung)
+        """, stores, timeout=HANG * 6)
+    assert r.returncode == 0 and r.stdout.strip() == "hung 0", (r.stdout, r.stderr)
+
+
 def test_inherited_store_refused_in_child(stores):
     r = run_python("""
         import os, sys, reel
@@ -279,16 +328,70 @@ def test_ctrl_c_during_remote_open():
                     return
                 held.append(c)   # never answered
         threading.Thread(target=accept, daemon=True).start()
-        threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
         url = "http://127.0.0.1:%d/store" % srv.getsockname()[1]
-        t0 = time.monotonic()
-        try:
-            reel.open(url)
-            print("opened")
-        except KeyboardInterrupt:
-            print("KeyboardInterrupt", len(held) > 0, round(time.monotonic() - t0, 1))
-        except reel.Error as e:
-            print("error", repr(e))
+        for _ in range(2):   # the second: the interrupt flag was cleared after the first
+            threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+            t0 = time.monotonic()
+            try:
+                reel.open(url)
+                print("opened")
+            except KeyboardInterrupt:
+                print("KeyboardInterrupt", len(held) > 0, round(time.monotonic() - t0, 1))
+            except reel.Error as e:
+                print("error", repr(e))
         """, timeout=60)
-    words = r.stdout.split()
-    assert words[:2] == ["KeyboardInterrupt", "True"], (r.stdout, r.stderr)
+    lines = [line.split()[:2] for line in r.stdout.splitlines()]
+    assert lines == [["KeyboardInterrupt", "True"]] * 2, (r.stdout, r.stderr)
+
+
+def test_ctrl_c_during_remote_read(stores, reel_tool, tmp_path):
+    """A published store served over HTTP by a server that stalls after the open: Ctrl-C 1 s
+    into a read of a block not yet fetched raises KeyboardInterrupt at once."""
+    pub = tmp_path / "pub"
+    subprocess.run([reel_tool, "publish", str(stores), str(pub)], check=True,
+                   capture_output=True)
+    env_cache = tmp_path / "blocks"
+    env_cache.mkdir(mode=0o700)
+    code = """
+        import http.server, os, re, signal, sys, threading, time, reel
+        root, stall = sys.argv[1], threading.Event()
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+            def do_GET(self):
+                if stall.is_set():
+                    time.sleep(3600)   # never answers
+                try:
+                    data = open(os.path.join(root, self.path.split("/", 2)[2]), "rb").read()
+                except OSError:
+                    return self.send_error(404)
+                m = re.match(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range") or "")
+                a, b = (int(m[1]), int(m[2]) if m[2] else len(data) - 1) if m else (0, len(data) - 1)
+                self.send_response(206 if m else 200)
+                if m:
+                    self.send_header("Content-Range", "bytes %d-%d/%d" % (a, b, len(data)))
+                self.send_header("Content-Length", str(b + 1 - a))
+                self.end_headers()
+                self.wfile.write(data[a:b + 1])
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        s = reel.open("http://127.0.0.1:%d/pub" % srv.server_port)
+        q = s["rgb"]
+        q[0]
+        stall.set()
+        threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+        try:
+            q[47]
+            print("read")
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt")
+        """
+    env = python_env()
+    env["REEL_BLOCK_CACHE"] = str(env_cache)
+    try:
+        r = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(pub)], env=env,
+                           capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"hung: {e.stdout!r} {e.stderr!r}")
+    assert r.stdout.strip() == "KeyboardInterrupt", (r.stdout, r.stderr)

@@ -49,7 +49,21 @@ static int counts_go(const reel_store *s)
     return s->db->wdb || s->counts;
 }
 
+static int store_open(const char *path, int flags, const reel_open_options *opts,
+                      reel_store **out);
+
+/* Opening and closing use connections outside reel__reader_get: inside the fork gate. */
 int reel_open(const char *path, int flags, const reel_open_options *opts, reel_store **out)
+{
+    int rc;
+    reel__db_begin();
+    rc = store_open(path, flags, opts, out);
+    reel__db_end();
+    return rc;
+}
+
+static int store_open(const char *path, int flags, const reel_open_options *opts,
+                      reel_store **out)
 {
     reel_store *s;
     int rc;
@@ -96,12 +110,23 @@ int reel_open(const char *path, int flags, const reel_open_options *opts, reel_s
     return REEL_OK;
 }
 
+static int store_close(reel_store *s);
+
 int reel_close(reel_store *s)
 {
+    int rc;
     if (!s)
         return REEL_OK;
     if (reel__store_check(s, __func__) != REEL_OK)
         return REEL_MISUSE;
+    reel__db_begin();
+    rc = store_close(s);
+    reel__db_end();
+    return rc;
+}
+
+static int store_close(reel_store *s)
+{
     pthread_mutex_lock(&s->lock);
     if (s->open_seqs > 0) {
         int n = s->open_seqs;

@@ -16,6 +16,7 @@
 
 #include "base/db.h"
 #include "base/error.h"
+#include "base/fork.h"
 #include "store/frame.h"
 #include "store/schema.h"
 #include "store/sequence.h"
@@ -351,6 +352,8 @@ static int reader_open(reel__sdb *s, reel__reader **out)
 int reel__reader_get(reel__sdb *s, reel__reader **out)
 {
     reel__reader *r;
+    int rc;
+    reel__db_begin(); /* until reel__reader_put: a fork waits (base/fork.c) */
     pthread_mutex_lock(&s->lock);
     r = s->pool;
     if (r)
@@ -360,7 +363,9 @@ int reel__reader_get(reel__sdb *s, reel__reader **out)
         *out = r;
         return REEL_OK;
     }
-    return reader_open(s, out);
+    if ((rc = reader_open(s, out)) != REEL_OK)
+        reel__db_end();
+    return rc;
 }
 
 void reel__reader_put(reel__sdb *s, reel__reader *r)
@@ -369,6 +374,7 @@ void reel__reader_put(reel__sdb *s, reel__reader *r)
     r->next = s->pool;
     s->pool = r;
     pthread_mutex_unlock(&s->lock);
+    reel__db_end();
 }
 
 int reel__writer_lock(reel__sdb *s)
@@ -378,11 +384,16 @@ int reel__writer_lock(reel__sdb *s)
         return reel__err(REEL_READONLY, "%s: store was opened read-only", s->path);
     if ((rc = same_file(s)) != REEL_OK) /* writes would go to a file no longer there */
         return rc;
+    reel__db_begin(); /* before the lock: a thread waiting for a fork holds none */
     pthread_mutex_lock(&s->wlock);
     return REEL_OK;
 }
 
-void reel__writer_unlock(reel__sdb *s) { pthread_mutex_unlock(&s->wlock); }
+void reel__writer_unlock(reel__sdb *s)
+{
+    pthread_mutex_unlock(&s->wlock);
+    reel__db_end();
+}
 
 static void sdb_free(reel__sdb *d)
 {
