@@ -1219,7 +1219,7 @@ static int64_t *array_indexes(SeqObject *q, PyObject *obj, Py_ssize_t *n)
         int64_t i = PyArray_ISBOOL(a) ? (src[k] ? k : -1) : src[k] < 0 ? src[k] + len : src[k];
         if (PyArray_ISBOOL(a) && i < 0)
             continue;
-        if (i < 0 || i >= len) {
+        if (i < 0 || i >= len || (PyArray_ISUNSIGNED(a) && src[k] < 0)) { /* >= 2**63 */
             PyErr_Format(PyExc_IndexError, "frame index %lld out of range (%zd frames)",
                          (long long)src[k], len);
             Py_DECREF(c);
@@ -1799,7 +1799,7 @@ static PyObject *sql_value(sqlite3_stmt *st, int k)
 static PyObject *sql_rows(sqlite3 *db, sqlite3_stmt *st)
 {
     PyObject *list = PyList_New(0), *row;
-    int step, k, n = sqlite3_column_count(st);
+    int step = SQLITE_DONE, k, n = sqlite3_column_count(st);
     while (list && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!(row = PyTuple_New(n)))
             Py_CLEAR(list);

@@ -94,6 +94,8 @@ def test_fancy_indexing(stores):
             q[np.array([-49])]
         with pytest.raises(IndexError):
             q[np.ones(3, bool)]                 # a mask of the wrong length
+        with pytest.raises(IndexError):
+            q[np.array([2**63 + 1], dtype=np.uint64)]    # not -9223372036854775807 + len
         with pytest.raises(TypeError):
             q[np.array([0.5])]
         with pytest.raises(TypeError):
