@@ -1601,8 +1601,11 @@ static PyTypeObject SeqType = {
     .tp_iter = (getiterfunc)seq_iter,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The frames of one video in a store. seq[i] is a read-only numpy view of the "
-              "cached frame (no copy; negative indexes count from the end); seq[a:b:c] copies "
-              "frames into one (N, ...) array. len(seq) is the live frame count.",
+              "cached frame (no copy; negative indexes count from the end); seq[a:b:c], "
+              "seq[[i, j, k]], seq[int array] and seq[bool mask] copy frames into one "
+              "(N, ...) array. for frame in seq gives every frame (views, read ahead). len(seq) "
+              "is the live frame count. Times: timestamps, pts, durations, index_at, "
+              "get_frames_at. Pickles as (store, name).",
     .tp_methods = seq_methods,
     .tp_members = seq_members,
     .tp_getset = seq_getset,
