@@ -1409,7 +1409,7 @@ static int64_t *array_indexes(SeqObject *q, PyObject *obj, Py_ssize_t *n)
         int64_t i = PyArray_ISBOOL(a) ? (src[k] ? k : -1) : src[k] < 0 ? src[k] + len : src[k];
         if (PyArray_ISBOOL(a) && i < 0)
             continue;
-        if (i < 0 || i >= len) {
+        if (i < 0 || i >= len || (PyArray_ISUNSIGNED(a) && src[k] < 0)) { /* >= 2**63 */
             PyErr_Format(PyExc_IndexError, "frame index %lld out of range (%zd frames)",
                          (long long)src[k], len);
             Py_DECREF(c);
@@ -1773,8 +1773,9 @@ static PyMethodDef seq_methods[] = {
      "the frames read often before it.\n\n"
      "missing: as get_batch ('raise', 'skip', 'repeat', 'black'). with_index: yield "
      "FrameBatch objects (.data, .indexes, .seconds) instead of arrays. progress: True writes "
-     "a line every few seconds to stderr (a bar on a terminal); a callable gets "
-     "(frames done, frames in all) after each batch.\n\n"
+     "a line every few seconds to stderr with fps and ETA (a bar as wide as the terminal on "
+     "a terminal); a callable is called as tqdm's update(n), with the frames of each batch "
+     "(progress=tqdm(total=len(seq)).update).\n\n"
      "Raises TypeError/ValueError for bad arguments (naming them), NoDataError under "
      "missing='raise'."},
     {"get", (PyCFunction)(void (*)(void))seq_get, METH_VARARGS | METH_KEYWORDS,
@@ -1797,8 +1798,11 @@ static PyTypeObject SeqType = {
     .tp_iter = (getiterfunc)seq_iter,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The frames of one video in a store. seq[i] is a read-only numpy view of the "
-              "cached frame (no copy; negative indexes count from the end); seq[a:b:c] copies "
-              "frames into one (N, ...) array. len(seq) is the live frame count.",
+              "cached frame (no copy; negative indexes count from the end); seq[a:b:c], "
+              "seq[[i, j, k]], seq[int array] and seq[bool mask] copy frames into one "
+              "(N, ...) array. for frame in seq gives every frame (views, read ahead). len(seq) "
+              "is the live frame count. Times: timestamps, pts, durations, index_at, "
+              "get_frames_at. Pickles as (store, name).",
     .tp_methods = seq_methods,
     .tp_members = seq_members,
     .tp_getset = seq_getset,
@@ -1997,7 +2001,7 @@ static PyObject *sql_value(sqlite3_stmt *st, int k)
 static PyObject *sql_rows(sqlite3 *db, sqlite3_stmt *st)
 {
     PyObject *list = PyList_New(0), *row;
-    int step, k, n = sqlite3_column_count(st);
+    int step = SQLITE_DONE, k, n = sqlite3_column_count(st);
     while (list && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!(row = PyTuple_New(n)))
             Py_CLEAR(list);

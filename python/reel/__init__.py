@@ -269,6 +269,7 @@ class _Progress:
         self.tty = self.on and _sys.stderr.isatty()
         self.t0 = self.last = _time.monotonic()
         self.drawn = False
+        self.done = 0
 
     def line(self, done, width=None):
         dt = _time.monotonic() - self.t0
@@ -285,8 +286,9 @@ class _Progress:
         return text[:width - 1] if width else text
 
     def update(self, done, end=False):
-        if self.fn is not None:
-            return self.fn(done, self.total)
+        if self.fn is not None:   # as tqdm's update(n): the frames since the last call
+            step, self.done = done - self.done, done
+            return self.fn(step)
         if not self.on:
             return None
         now = _time.monotonic()

@@ -116,3 +116,22 @@ def test_batches_with_index(face_store):
         assert np.array_equal(b.seconds, ts[7:12]) and np.array_equal(np.asarray(b), q[7:12])
         assert np.allclose(b.durations, q.durations[7:12])
         assert "FrameBatch" in repr(b)
+
+
+def test_cli_info_rate_from_pts(face_store, reel_tool):
+    """`reel info` says a clip whose packets all claim one duration but whose pts gaps vary is
+    of variable rate, and gives the average rate over the frames (as seq.info does)."""
+    import json
+    import subprocess
+    with reel.open(face_store) as s:
+        q = s["vfr"]
+        assert q.durations.min() == q.durations.max()       # the packets say constant
+        want = q.info["avg_fps"]
+    for name, rate in (("vfr", "yes"), ("bad", "no")):
+        out = subprocess.run([reel_tool, "info", str(face_store), name, "--json"],
+                             check=True, capture_output=True, text=True).stdout
+        d = json.loads(out)
+        assert d["variable_rate"] == rate
+    vfr = json.loads(subprocess.run([reel_tool, "info", str(face_store), "vfr", "--json"],
+                                    check=True, capture_output=True, text=True).stdout)
+    assert vfr["avg_fps"] == pytest.approx(want, abs=1e-3)

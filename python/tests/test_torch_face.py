@@ -114,3 +114,35 @@ def test_pickles_for_spawn(stores):
     x = ds[3]
     ds2 = pickle.loads(pickle.dumps(ds))
     assert ds2._store is None and torch.equal(ds2[3], x)
+
+
+class SeqFrames(torch.utils.data.Dataset):
+    """A dataset holding a reel.Sequence itself: it crosses to spawned workers by pickling."""
+
+    def __init__(self, seq):
+        self.seq = seq
+
+    def __len__(self):
+        return len(self.seq)
+
+    def __getitem__(self, i):
+        return torch.from_numpy(self.seq[i:i + 1][0])
+
+
+def test_spawned_workers(stores):
+    from conftest import python_children
+    with reel.open(stores) as s:
+        q = s["gray"]
+        want = q[0:6]
+        ds = SeqFrames(q)
+        loader = DataLoader(torch.utils.data.Subset(ds, range(6)), batch_size=3,
+                            num_workers=1, multiprocessing_context="spawn")
+        with python_children():
+            got = torch.cat(list(loader))
+        assert np.array_equal(got.numpy(), want)
+        fds = rt.FrameDataset(stores, sequences="gray", pix_fmt=None)
+        loader = DataLoader(torch.utils.data.Subset(fds, range(4)), batch_size=2,
+                            num_workers=1, multiprocessing_context="spawn")
+        with python_children():
+            got = torch.cat(list(loader))
+        assert np.array_equal(got.numpy()[..., 0], want[:4])

@@ -133,7 +133,11 @@ static const char *const info_sql[] = {
     WITH_F "SELECT 'first_pts', min(f.pts), 'last_pts', max(f.pts), 'duration_s', "
     "round((max(f.pts + f.duration) - min(f.pts)) * CAST(s.tb_num AS REAL) / s.tb_den, 3), "
     "'frame_duration_min', min(f.duration), 'frame_duration_max', max(f.duration), "
-    "'variable_rate', CASE WHEN min(f.duration) = max(f.duration) THEN 'no' ELSE 'yes' END, "
+    "'avg_fps', round(count(*) / nullif((max(f.pts + f.duration) - min(f.pts)) * "
+    "CAST(s.tb_num AS REAL) / s.tb_den, 0), 3), "
+    /* from the gaps between pts (a packet's duration may be what the container guessed) */
+    "'variable_rate', (SELECT CASE WHEN max(g) - min(g) > max(1, min(g) / 100) THEN 'yes' "
+    "ELSE 'no' END FROM (SELECT pts - lag(pts) OVER (ORDER BY idx) AS g FROM f)), "
     "'keyframes', sum(f.flags & 1), 'status_ok', sum(f.status = 0), 'status_skipped', "
     "sum(f.status = 1), 'status_repeated', sum(f.status = 2), 'status_black', sum(f.status = 3), "
     "'temporal_frames', sum(f.filter = 2) FROM f, s",
