@@ -240,36 +240,28 @@ static int try_candidate(reel__codec *c, int filter, int level, const reel__geom
     return REEL_OK;
 }
 
-/* What a candidate would take, from one band of rows in the middle of the frame compressed as
- * it would be (no prediction: the raw bytes, or their difference from ref), scaled to the
- * frame: cheap enough to try every frame, close enough to rule a candidate out. */
-static size_t estimate(reel__codec *c, int fmt, const uint8_t *pixels, const uint8_t *ref,
-                       size_t raw, int level)
+/* What no prediction would take, from one band of rows in the middle of the frame compressed
+ * as it would be, scaled to the frame: cheap enough to try every frame, close enough to rule
+ * the candidate out. */
+static size_t estimate(reel__codec *c, const uint8_t *pixels, size_t raw, int level)
 {
     size_t band = raw / 8 < 4096 ? (raw < 4096 ? raw : 4096) : raw / 8, at = (raw - band) / 2;
     size_t n;
     const uint8_t *in = pixels + at;
     if (!reserve(&c->trial, &c->trial_cap, ZSTD_compressBound(band)))
         return 0;
-    if (ref) {
-        if (!reserve(&c->delta, &c->delta_cap, band))
-            return 0;
-        at &= ~(size_t)1; /* whole 16-bit samples */
-        delta_apply(fmt, c->delta, pixels + at, ref + at, band, 0);
-        in = c->delta;
-    }
     ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
     n = ZSTD_compress2(c->cctx, c->trial, c->trial_cap, in, band);
     return ZSTD_isError(n) ? 0 : (size_t)((double)n * (double)raw / (double)band);
 }
 
-/* A candidate is tried in full when its estimate comes within this of the best so far. No
- * prediction keeps a wide margin: it is what makes a frame never larger than zstd -3 would make
- * it (at 1.05, tree.avi came out 1% larger than zstd -3). The frame before gets a narrow one:
- * on make bench's video 1.15 made imports 5-10% slower than 1.05, for 0.15% of size. */
+/* No prediction is tried in full when its estimate comes within this of the best so far: a
+ * wide margin is what makes a frame never larger than zstd -3 would make it (at 1.05, tree.avi
+ * came out 1% larger than zstd -3). BLOCKS, given a reference, is always tried in full: a band
+ * of the frame's difference said little about it (its blocks may be skipped or predicted in
+ * space), and gating it so left Megamind.avi 19% larger, the handheld stand-in 2.6%. */
 #define TRY_NONE_WITHIN 1.15
-#define TRY_DELTA_WITHIN 1.05
 
 int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
                      const void *pixels, const void *ref, reel__blob *out, size_t *intra_len)
@@ -284,12 +276,12 @@ int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
     for (i = 0; i < np; i++)
         raw += reel__plane_bytes(&p[i]);
     /* the prediction that serves: spatial (most camera frames), none (flat or synthetic
-     * content, where predicting only adds noise), or the frame before (a still scene); the
-     * last two are tried in full only when a band of the frame says they may win */
+     * content, where predicting only adds noise; tried in full only when a band of the frame
+     * says it may win), or the frame before, block by block (still scenes, static cameras) */
     if ((rc = encode_one(c, REEL__FILTER_AUTO, level, g, pixels, NULL, out)) != REEL_OK)
         return rc;
     /* plain zstd at level 3 at least: never larger than `zstd -3` of the frame */
-    est = estimate(c, g->fmt, pixels, NULL, raw, level > 3 ? level : 3);
+    est = estimate(c, pixels, raw, level > 3 ? level : 3);
     if (est && est < (size_t)(TRY_NONE_WITHIN * (double)out->len) &&
         (rc = try_candidate(c, REEL__FILTER_NONE, level > 3 ? level : 3, g, pixels, NULL, out)) !=
             REEL_OK)
@@ -298,11 +290,7 @@ int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
         *intra_len = out->len;
     if (!ref)
         return REEL_OK;
-    est = estimate(c, g->fmt, pixels, ref, raw, level);
-    if (est && est < (size_t)(TRY_DELTA_WITHIN * (double)out->len) &&
-        (rc = try_candidate(c, REEL__FILTER_BLOCKS, level, g, pixels, ref, out)) != REEL_OK)
-        return rc;
-    return REEL_OK;
+    return try_candidate(c, REEL__FILTER_BLOCKS, level, g, pixels, ref, out);
 }
 
 int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
