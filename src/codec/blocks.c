@@ -261,35 +261,59 @@ static inline void add_row8(uint8_t *d, const uint8_t *r, const uint8_t *s, size
         d[i] = (uint8_t)(r[i] + s[i]);
 }
 
-/* Rebuild row y of plane p (cur: its row in dst, prev: the row above or NULL, r: the
- * reference's) from block row modes m with residual pointers res (row y0 of the block row). */
-static void unfilter_row(const reel__bplane *p, const uint8_t *m, const uint8_t *const *res,
-                         size_t y, const uint8_t *r, const uint8_t *prev, uint8_t *cur)
+/* Rebuild x0..x0+n of an INTRA block's 8-bit row cur (prev: the row above or NULL) from its
+ * residuals s: the left neighbour is step samples back. */
+static void intra_row8(uint8_t *cur, const uint8_t *prev, const uint8_t *s, size_t x0, size_t n,
+                       size_t step)
 {
-    size_t bytes = (size_t)p->bytes, step = (size_t)p->step, yb = y % (size_t)p->bh;
+    size_t x = x0, end = x0 + n;
+    unsigned a, c;
+    if (!prev || step != 1 || x0 == 0) { /* plane edges and packed RGB: the general rule */
+        for (; x < end; x++, s++)
+            cur[x] = (uint8_t)(*s + predict(cur, prev, 1, step, x));
+        return;
+    }
+    a = cur[x - 1];
+    c = prev[x - 1];
+    for (; x < end; x++, s++) { /* the left sample stays in a register */
+        unsigned b = prev[x];
+        a = (uint8_t)(*s + reel__med(a, b, c));
+        cur[x] = (uint8_t)a;
+        c = b;
+    }
+}
+
+/* Rebuild row y (yb rows into its block row) of plane p (cur: its row in dst, prev: the row
+ * above or NULL, r: the reference's) from the block row's modes m and residual pointers res. */
+static void unfilter_row(const reel__bplane *p, const uint8_t *m, const uint8_t *const *res,
+                         size_t yb, const uint8_t *r, const uint8_t *prev, uint8_t *cur)
+{
+    size_t bytes = (size_t)p->bytes, step = (size_t)p->step, bw = (size_t)p->bw;
+    size_t w = (size_t)p->w, x0, cw, x, i;
     int bx = 0, run;
     while (bx < p->nbx) {
-        block b = block_at(p, bx, (int)(y / (size_t)p->bh));
-        const uint8_t *s = m[bx] == MODE_SKIP ? NULL : res[bx] + yb * b.cw * bytes;
-        size_t x, i;
+        const uint8_t *s;
+        x0 = (size_t)bx * bw;
+        cw = w - x0 < bw ? w - x0 : bw;
         if (m[bx] == MODE_SKIP) { /* a run of skipped blocks: one copy */
             for (run = bx + 1; run < p->nbx && m[run] == MODE_SKIP; run++)
                 ;
-            x = (size_t)run * (size_t)p->bw < (size_t)p->w ? (size_t)run * (size_t)p->bw
-                                                            : (size_t)p->w;
-            memcpy(cur + b.x0 * bytes, r + b.x0 * bytes, (x - b.x0) * bytes);
+            x = (size_t)run * bw < w ? (size_t)run * bw : w;
+            memcpy(cur + x0 * bytes, r + x0 * bytes, (x - x0) * bytes);
             bx = run;
             continue;
         }
-        if (m[bx] == MODE_DELTA && bytes == 1) {
-            add_row8(cur + b.x0, r + b.x0, s, b.cw);
-        } else if (m[bx] == MODE_DELTA) {
-            for (x = b.x0, i = 0; i < b.cw; x++, i++)
+        s = res[bx] + yb * cw * bytes;
+        if (m[bx] == MODE_DELTA && bytes == 1)
+            add_row8(cur + x0, r + x0, s, cw);
+        else if (m[bx] == MODE_INTRA && bytes == 1)
+            intra_row8(cur, prev, s, x0, cw, step);
+        else if (m[bx] == MODE_DELTA)
+            for (x = x0, i = 0; i < cw; x++, i++)
                 put(cur, 2, x, get(r, 2, x) + get(s, 2, i));
-        } else {
-            for (x = b.x0, i = 0; i < b.cw; x++, i++)
-                put(cur, p->bytes, x, get(s, p->bytes, i) + predict(cur, prev, p->bytes, step, x));
-        }
+        else
+            for (x = x0, i = 0; i < cw; x++, i++)
+                put(cur, 2, x, get(s, 2, i) + predict(cur, prev, 2, step, x));
         bx++;
     }
 }
@@ -322,8 +346,8 @@ const char *reel__blocks_unfilter(const reel__bplane *bp, int np, const uint8_t 
                 ip += f[k + bx] == MODE_INTRA ? n : 0;
             }
             for (y = last.y0; y < last.y0 + last.ch; y++)
-                unfilter_row(p, f + k, rows, y, r + y * rowb, y ? out + (y - 1) * rowb : NULL,
-                             out + y * rowb);
+                unfilter_row(p, f + k, rows, y - last.y0, r + y * rowb,
+                             y ? out + (y - 1) * rowb : NULL, out + y * rowb);
         }
     }
     return NULL;
