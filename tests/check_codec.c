@@ -1,11 +1,14 @@
-/* check_codec.c - the frame codec: roundtrips, the SIMD path against the scalar one,
- * untrusted blobs, the checksum, and pixel-format geometry. */
+/* check_codec.c - the frame codec: roundtrips (temporal frames, DELTA and BLOCKS, with their
+ * reference), the SIMD path against the scalar one, untrusted blobs, the checksum, and
+ * pixel-format geometry. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "base/hash.h"
 #include "base/pixfmt.h"
+#include "codec/blocks.h"
 #include "codec/codec.h"
 #include "testutil.h"
 
@@ -248,7 +251,7 @@ START_TEST(test_predictor_choice)
                      REEL_OK);
     ck_assert_int_eq(used, REEL__FILTER_STRIP16 | (1 << 4));
     /* ids that name no filter are refused by both sides */
-    ck_assert_int_eq(encode(c, 3, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
+    ck_assert_int_eq(encode(c, 4, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
                      REEL_UNSUPPORTED);
     ck_assert_int_eq(encode(c, REEL__FILTER_STRIP16 | (2 << 4), 1, REEL_PIX_GRAY8, w, h, in,
                                   &blob, &len, &sum, &used),
@@ -321,7 +324,8 @@ START_TEST(test_untrusted_blobs)
     }
     /* unknown filter ids: another family, a mask naming a fourth plane, negative */
     {
-        static const int bad_ids[] = {3, 99, REEL__FILTER_DELTA | (1 << 4),
+        static const int bad_ids[] = {4, 99, REEL__FILTER_DELTA | (1 << 4),
+                                      REEL__FILTER_BLOCKS | (1 << 4),
                                       REEL__FILTER_STRIP16 | (8 << 4), -1};
         uint8_t out[64 * 48 * 2];
         for (i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++)
@@ -336,6 +340,208 @@ START_TEST(test_untrusted_blobs)
     }
     free(b);
     free(big);
+    reel__codec_free(c);
+}
+END_TEST
+
+/* ---- temporal frames ---------------------------------------------------------------- */
+
+/* The bytes of a row of the first plane. */
+static size_t row_bytes(int fmt, int w)
+{
+    return (size_t)w * (fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR24                ? 3
+                        : fmt == REEL_PIX_GRAY16LE || fmt == REEL_PIX_YUV420P10LE ? 2
+                                                                                  : 1);
+}
+
+/* A frame like ref (fs bytes) with its blocks in every mode: the first plane's rows 0..15 as
+ * ref, the next 16 rows differing by 1 in some samples, the rest new content (another fill). */
+static uint8_t *next_frame(const uint8_t *ref, int fmt, int w, int h, size_t fs)
+{
+    uint8_t *cur = malloc(fs), *other = malloc(fs);
+    size_t i, rowb = row_bytes(fmt, w);
+    int wide = fmt == REEL_PIX_GRAY16LE || fmt == REEL_PIX_YUV420P10LE;
+    ck_assert_ptr_nonnull(cur);
+    ck_assert_ptr_nonnull(other);
+    tu_fill(other, fmt, w, h, 77);
+    for (i = 0; i < fs; i++) {
+        size_t row = i / rowb;
+        cur[i] = row < 16 ? ref[i] : row < 32 ? (uint8_t)(ref[i] + (i % 3 == 0 && !(wide && i % 2)))
+                                              : other[i];
+    }
+    free(other);
+    return cur;
+}
+
+/* Encode cur against ref with filter, decode it given ref, compare; returns the blob. */
+static void *roundtrip_ref(reel__codec *c, int filter, int fmt, int w, int h, const uint8_t *ref,
+                           const uint8_t *cur, size_t fs, reel__blob *out)
+{
+    reel__geom g = {fmt, w, h};
+    uint8_t *dst = malloc(fs);
+    const char *why = NULL;
+    void *copy;
+    ck_assert_int_eq(reel__encode_ref(c, filter, 1, &g, cur, ref, out, NULL), REEL_OK);
+    copy = malloc(out->len);
+    memcpy(copy, out->data, out->len);
+    out->data = copy;
+    memset(dst, 0x5a, fs);
+    ck_assert_msg(reel__decode_ref(c, &g, out, ref, dst, &why) == REEL_OK,
+                  "decode %s %dx%d filter %d: %s", reel_pix_fmt_name(fmt), w, h, out->filter, why);
+    ck_assert_msg(memcmp(cur, dst, fs) == 0, "temporal roundtrip differs: %s %dx%d filter %d",
+                  reel_pix_fmt_name(fmt), w, h, out->filter);
+    free(dst);
+    return copy;
+}
+
+START_TEST(test_temporal_roundtrip)
+{
+    reel__codec *c = reel__codec_new();
+    static const int ids[] = {REEL__FILTER_DELTA, REEL__FILTER_BLOCKS, REEL__FILTER_BEST};
+    int f, s, k;
+    for (f = 0; f < NFORMATS; f++)
+        for (s = 0; s < NSIZES; s++) {
+            int fmt = formats[f], w = sizes[s][0], h = sizes[s][1] + 33;
+            size_t fs;
+            uint8_t *ref, *cur;
+            reel_frame_size(fmt, w, h, &fs);
+            ref = malloc(fs);
+            tu_fill(ref, fmt, w, h, (uint32_t)s);
+            cur = next_frame(ref, fmt, w, h, fs);
+            for (k = 0; k < 3; k++) {
+                reel__blob b;
+                free(roundtrip_ref(c, ids[k], fmt, w, h, ref, cur, fs, &b));
+                if (ids[k] != REEL__FILTER_BEST)
+                    ck_assert_int_eq(b.filter, ids[k]);
+            }
+            free(ref);
+            free(cur);
+        }
+    reel__codec_free(c);
+}
+END_TEST
+
+/* The block filter chooses each mode where it serves: the unchanged rows skipped, the rows
+ * off by one coded as differences, new content predicted spatially; a still frame is all
+ * skipped and stores in a few bytes. */
+START_TEST(test_block_modes)
+{
+    int fmt, w = 64, h = 48, m;
+    for (fmt = REEL_PIX_GRAY8; fmt <= REEL_PIX_YUV420P10LE; fmt++) {
+        reel__bplane bp[REEL__MAX_PLANES];
+        size_t nblocks, raw, fs, i, count[3] = {0, 0, 0};
+        int np = reel__bplanes(fmt, w, h, bp, &nblocks, &raw);
+        uint8_t *ref, *cur, *f;
+        reel_frame_size(fmt, w, h, &fs);
+        ck_assert_uint_eq(raw, fs);
+        ref = malloc(fs);
+        tu_fill(ref, fmt, w, h, 1);
+        for (i = 0; i < fs; i++) /* new content: a smooth ramp, easy to predict in space */
+            ref[i] = (uint8_t)(i % 2 ? ref[i] & 3 : ref[i]);
+        cur = next_frame(ref, fmt, w, h, fs);
+        for (i = 32 * row_bytes(fmt, w); i < fs; i++)
+            cur[i] = (uint8_t)(fmt == REEL_PIX_GRAY16LE || fmt == REEL_PIX_YUV420P10LE
+                                   ? (i % 2 ? 1 : i / 16)
+                                   : i / 64);
+        f = malloc(nblocks + raw);
+        reel__blocks_filter(bp, np, cur, ref, f);
+        for (i = 0; i < nblocks; i++) {
+            ck_assert_uint_lt(f[i], 3);
+            count[f[i]]++;
+        }
+        for (m = 0; m < 3; m++)
+            ck_assert_msg(count[m] > 0, "%s: no block in mode %d", reel_pix_fmt_name(fmt), m);
+        ck_assert_uint_eq(reel__blocks_filter(bp, np, ref, ref, f), nblocks);
+        for (i = 0; i < nblocks; i++)
+            ck_assert_uint_eq(f[i], 0);
+        free(f);
+        free(ref);
+        free(cur);
+    }
+    {
+        reel__codec *c = reel__codec_new();
+        size_t fs = 640 * 480 * 3 / 2;
+        uint8_t *ref = malloc(fs);
+        reel__blob b;
+        tu_fill(ref, REEL_PIX_YUV420P, 640, 480, 2);
+        free(roundtrip_ref(c, REEL__FILTER_BEST, REEL_PIX_YUV420P, 640, 480, ref, ref, fs, &b));
+        ck_assert_int_eq(b.filter, REEL__FILTER_BLOCKS);
+        ck_assert_uint_lt(b.len, 64);
+        free(ref);
+        reel__codec_free(c);
+    }
+}
+END_TEST
+
+/* A zstd frame of the n bytes at f, as a BLOCKS blob of a 64x48 yuv420p frame (caller frees). */
+static int decode_made(reel__codec *c, const uint8_t *f, size_t n, const uint8_t *ref,
+                       const char **why)
+{
+    reel__geom g = {REEL_PIX_YUV420P, 64, 48};
+    size_t cap = ZSTD_compressBound(n), len;
+    uint8_t *z = malloc(cap), dst[64 * 48 * 3 / 2];
+    reel__blob b;
+    int rc;
+    len = ZSTD_compress(z, cap, f, n, 1);
+    ck_assert(!ZSTD_isError(len));
+    b = (reel__blob){z, len, REEL__FILTER_BLOCKS, 0};
+    *why = NULL;
+    rc = reel__decode_ref(c, &g, &b, ref, dst, why);
+    free(z);
+    return rc;
+}
+
+START_TEST(test_untrusted_block_blobs)
+{
+    reel__codec *c = reel__codec_new();
+    reel__bplane bp[REEL__MAX_PLANES];
+    reel__geom g = {REEL_PIX_YUV420P, 64, 48};
+    size_t fs = 64 * 48 * 3 / 2, nblocks, raw, i;
+    uint8_t *ref = malloc(fs), *cur, *f, dst[64 * 48 * 3 / 2];
+    const char *why;
+    reel__blob b;
+    uint8_t *blob;
+    reel__bplanes(REEL_PIX_YUV420P, 64, 48, bp, &nblocks, &raw);
+    ck_assert_uint_eq(nblocks, 12 + 2 * 12);
+    tu_fill(ref, REEL_PIX_YUV420P, 64, 48, 4);
+    cur = next_frame(ref, REEL_PIX_YUV420P, 64, 48, fs);
+    blob = roundtrip_ref(c, REEL__FILTER_BLOCKS, REEL_PIX_YUV420P, 64, 48, ref, cur, fs, &b);
+    /* without its reference; truncated; every byte flipped in turn */
+    ck_assert_int_eq(reel__decode_ref(c, &g, &b, NULL, dst, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "a temporal frame whose reference could not be read");
+    for (i = 0; i < b.len; i += 1 + i / 8) {
+        reel__blob t = {blob, i, b.filter, b.checksum};
+        ck_assert_int_eq(reel__decode_ref(c, &g, &t, ref, dst, &why), REEL_CORRUPT);
+    }
+    for (i = 0; i < b.len; i++) {
+        int rc;
+        blob[i] ^= 0x5a;
+        rc = reel__decode_ref(c, &g, &b, ref, dst, &why);
+        blob[i] ^= 0x5a;
+        ck_assert_msg(rc == REEL_CORRUPT || rc == REEL_OK, "flip at %zu gave %d", i, rc);
+    }
+    /* well-formed zstd holding a hostile mode map */
+    f = calloc(1, nblocks + raw + 1);
+    ck_assert_int_eq(decode_made(c, f, nblocks - 1, ref, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "zstd frame declares the wrong decompressed size");
+    ck_assert_int_eq(decode_made(c, f, nblocks + raw + 1, ref, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "zstd frame declares the wrong decompressed size");
+    f[5] = 3;
+    ck_assert_int_eq(decode_made(c, f, nblocks, ref, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "unknown block mode");
+    f[5] = 2; /* an INTRA block whose residual is missing, or one byte too many */
+    ck_assert_int_eq(decode_made(c, f, nblocks + 255, ref, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "block modes do not match the size of the block data");
+    ck_assert_int_eq(decode_made(c, f, nblocks + 257, ref, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "block modes do not match the size of the block data");
+    /* all blocks skipped: the reference itself, checked by its checksum */
+    memset(f, 0, nblocks);
+    ck_assert_int_eq(decode_made(c, f, nblocks, ref, &why), REEL_CORRUPT);
+    ck_assert_str_eq(why, "checksum mismatch");
+    free(f);
+    free(blob);
+    free(ref);
+    free(cur);
     reel__codec_free(c);
 }
 END_TEST
@@ -431,6 +637,9 @@ int main(void)
     tcase_add_test(tc, test_filter_compresses);
     tcase_add_test(tc, test_predictor_choice);
     tcase_add_test(tc, test_untrusted_blobs);
+    tcase_add_test(tc, test_temporal_roundtrip);
+    tcase_add_test(tc, test_block_modes);
+    tcase_add_test(tc, test_untrusted_block_blobs);
     tcase_add_test(tc, test_checksum_vectors);
     tcase_add_test(tc, test_pix_fmt);
     tcase_add_test(tc, test_plane_layout);

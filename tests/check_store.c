@@ -138,22 +138,7 @@ END_TEST
  * checksum, and the stored values are libxxhash's for the decoded pixels. */
 static int fixture_seq(void *ctx, const char *name)
 {
-    reel_store *s = ctx;
-    reel_seq *q;
-    reel_seq_info info;
-    uint8_t *buf;
-    int64_t i;
-    ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
-    ck_assert_int_eq(info.frame_count, 6);
-    ck_assert_int_eq(info.codec, REEL_CODEC_INTRA); /* stores before codecs: intra */
-    ck_assert_int_eq(info.keyint, 1);
-    buf = malloc(info.frame_size);
-    for (i = 0; i < info.frame_count; i++)
-        ck_assert_msg(reel_frame_read(q, i, buf, info.frame_size, NULL) == REEL_OK, "%s %lld: %s",
-                      name, (long long)i, reel_errmsg());
-    free(buf);
-    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    tu_read_fixture_seq(ctx, name, 6, REEL_CODEC_INTRA, 1); /* stores before codecs: intra */
     return 0;
 }
 

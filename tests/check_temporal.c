@@ -2,7 +2,8 @@
  * check_temporal.c - the temporal codec mode: bit-exact round trips in every stored format with
  * still stretches, motion and scene cuts (frames appended one by one, in batches, across a
  * reopened handle, and put through the RAM tier), reads in every order through every path,
- * the bound on chains of references, a damaged reference, and chains a hostile store claims.
+ * the bound on chains of references, a damaged reference and every frame it reaches, chains a
+ * hostile store claims, and a store of the codec's previous version (whole-frame deltas).
  */
 #include <check.h>
 #include <stdio.h>
@@ -144,9 +145,15 @@ START_TEST(test_exact_every_format)
     ck_assert_int_eq(reel_close(s), REEL_OK);
     /* the still stretches were coded against the frame before, never across a multiple of
      * keyint; the views say which frame each one needs */
-    ck_assert_int_gt(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter = 2"), 7 * 3 * 8);
-    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter = 2 AND idx % 5 = 0"),
+    ck_assert_int_gt(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter IN (2, 3)"),
+                     7 * 3 * 8);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter IN (2, 3) AND "
+                                   "idx % 5 = 0"),
                      0);
+    /* block-wise (filter 3) is what the encoder picks for still and partly moving frames */
+    ck_assert_int_gt(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter = 3"), 7 * 3 * 6);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frames WHERE ref IS NOT NULL"),
+                     tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter IN (2, 3)"));
     ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frames WHERE ref IS NOT NULL AND "
                                    "ref != idx - 1"),
                      0);
@@ -184,7 +191,8 @@ START_TEST(test_put_through_the_tier)
     ck_assert_int_eq(reel_flush(s), REEL_OK);
     ck_assert_int_eq(reel_seq_trim(q, NULL), REEL_OK); /* nothing resident: read the file */
     read_all_ways(q, REEL_PIX_RGB24, 64, 48);
-    ck_assert_int_gt(tu_sql_int(tu_path("w.reel"), "SELECT count(*) FROM reel_frame WHERE filter = 2"),
+    ck_assert_int_gt(tu_sql_int(tu_path("w.reel"),
+                                "SELECT count(*) FROM reel_frame WHERE filter IN (2, 3)"),
                      8);
     ck_assert_int_eq(reel_seq_close(q), REEL_OK);
     ck_assert_int_eq(reel_close(s), REEL_OK);
@@ -224,20 +232,77 @@ static int read_frame(const char *file, int64_t idx)
     return rc;
 }
 
+/* Frame bad of file is damaged: it fails, so does every frame after it in its chain (up to
+ * the next multiple of KEYINT), each naming it; every other frame reads. */
+static void damage_reaches(const char *file, int n, int bad, const char *why)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        char msg[64];
+        int rc = read_frame(file, i);
+        if (i < bad || i >= bad - bad % KEYINT + KEYINT) {
+            ck_assert_msg(rc == REEL_OK, "frame %d: %s", i, reel_errmsg());
+            continue;
+        }
+        ck_assert_int_eq(rc, REEL_CORRUPT);
+        if (i == bad)
+            snprintf(msg, sizeof msg, "frame %d: %s", bad, why);
+        else
+            snprintf(msg, sizeof msg, "frame %d: its reference frame %d", i, bad);
+        ck_assert_msg(strstr(reel_errmsg(), msg), "'%s' not in '%s'", msg, reel_errmsg());
+        if (i > bad)
+            ck_assert_ptr_nonnull(strstr(reel_errmsg(), why));
+    }
+}
+
 START_TEST(test_damaged_reference)
 {
-    const char *p = tu_path("d.reel");
+    char p[4096], e[4096]; /* tu_path's buffer is reused */
+    snprintf(p, sizeof p, "%s", tu_path("d.reel"));
+    snprintf(e, sizeof e, "%s", tu_path("e.reel"));
     still_store("d.reel", 12, KEYINT);
-    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter = 2"), 9);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter = 3"), 9);
     tu_sql(p, "UPDATE reel_blob SET data = zeroblob(length(data)) WHERE id = "
               "(SELECT blob_id FROM reel_frame WHERE idx = 2)");
-    ck_assert_int_eq(read_frame("d.reel", 1), REEL_OK);
-    ck_assert_int_eq(read_frame("d.reel", 2), REEL_CORRUPT);
-    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "frame 2"));
-    ck_assert_int_eq(read_frame("d.reel", 4), REEL_CORRUPT); /* depends on 3, on 2 */
-    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "frame 4: its reference frame 2"));
-    ck_assert_int_eq(read_frame("d.reel", 5), REEL_OK); /* a new chain */
-    ck_assert_int_eq(read_frame("d.reel", 11), REEL_OK);
+    damage_reaches("d.reel", 12, 2, "blob is not a zstd frame");
+    /* a block-wise frame (frame 7: one skipped 16x8 block) holding another frame's blob, the
+     * raw pixels of frame 0 (no prediction): its mode map is nonsense, and the frame and every
+     * frame that needs it are named */
+    still_store("e.reel", 12, KEYINT);
+    ck_assert_int_eq(tu_sql_int(e, "SELECT filter FROM reel_frame WHERE idx = 7"), 3);
+    tu_sql(e, "UPDATE reel_blob SET data = (SELECT data FROM reel_blob WHERE id = "
+              "(SELECT blob_id FROM reel_frame WHERE idx = 0)) WHERE id = "
+              "(SELECT blob_id FROM reel_frame WHERE idx = 7)");
+    tu_sql(e, "UPDATE reel_frame SET stored_bytes = (SELECT stored_bytes FROM reel_frame WHERE "
+              "idx = 0) WHERE idx = 7");
+    ck_assert_int_eq(tu_sql_int(e, "SELECT filter FROM reel_frame WHERE idx = 0"), 0);
+    damage_reaches("e.reel", 12, 7, "unknown block mode");
+}
+END_TEST
+
+/* Stores of the codec's earlier versions read unchanged: tests/fixtures/v2-delta.reel was
+ * written by d2ec63c (schema 7), whose temporal frames are whole-frame differences (filter 2),
+ * in chains of 4 over 6 frames of 40x24 in five formats. */
+static int delta_seq(void *ctx, const char *name)
+{
+    tu_read_fixture_seq(ctx, name, 6, REEL_CODEC_TEMPORAL, 4);
+    return 0;
+}
+
+START_TEST(test_delta_store_of_codec_v2)
+{
+    const char *src = getenv("srcdir");
+    reel_store *s;
+    char fixture[4096];
+    const char *p = tu_path("v2.reel");
+    snprintf(fixture, sizeof fixture, "%s/tests/fixtures/v2-delta.reel", src ? src : ".");
+    ck_assert_int_eq(tu_sh("cp '%s' '%s'", fixture, p), 0);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frame WHERE filter = 2"), 5 * 4);
+    ck_assert_int_eq(reel_open(p, REEL_OPEN_READONLY, NULL, &s), REEL_UNSUPPORTED); /* older */
+    ck_assert_int_eq(reel_open(p, 0, NULL, &s), REEL_OK);                           /* migrates */
+    ck_assert_int_eq(reel_seq_list(s, delta_seq, s), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(tu_sql_int(p, "SELECT count(*) FROM reel_frames WHERE ref = idx - 1"), 5 * 4);
 }
 END_TEST
 
@@ -253,6 +318,12 @@ START_TEST(test_hostile_chains)
     /* every frame claims one: a chain longer than any encoder makes is damage, not work */
     tu_sql(p, "UPDATE reel_frame SET filter = 2");
     ck_assert_int_eq(read_frame("h.reel", 299), REEL_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "longer than 256"));
+    tu_sql(p, "UPDATE reel_frame SET filter = 3");
+    ck_assert_int_eq(read_frame("h.reel", 299), REEL_CORRUPT);
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "longer than 256"));
+    tu_sql(p, "UPDATE reel_frame SET filter = 2 WHERE idx % 2 = 0");
+    ck_assert_int_eq(read_frame("h.reel", 298), REEL_CORRUPT);
     ck_assert_ptr_nonnull(strstr(reel_errmsg(), "longer than 256"));
     /* a keyint out of range in the sequence's row */
     tu_sql(p, "UPDATE reel_sequence SET keyint = 1000");
@@ -297,6 +368,7 @@ int main(void)
     tcase_add_test(tc, test_exact_every_format);
     tcase_add_test(tc, test_put_through_the_tier);
     tcase_add_test(tc, test_damaged_reference);
+    tcase_add_test(tc, test_delta_store_of_codec_v2);
     tcase_add_test(tc, test_hostile_chains);
     tcase_add_test(tc, test_bad_parameters);
     return tu_run("temporal", tc);

@@ -80,6 +80,26 @@ void tu_make_store(const char *name, int fmt, int w, int h, int n, reel_store **
     free(buf);
 }
 
+void tu_read_fixture_seq(reel_store *s, const char *name, int64_t frames, int codec, int keyint)
+{
+    reel_seq *q;
+    reel_seq_info info;
+    uint8_t *buf;
+    int64_t i;
+    ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
+    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(info.frame_count, frames);
+    ck_assert_int_eq(info.codec, codec);
+    ck_assert_int_eq(info.keyint, keyint);
+    buf = malloc(info.frame_size);
+    ck_assert_ptr_nonnull(buf);
+    for (i = info.frame_count - 1; i >= 0; i--) /* the last first: a chain from the file */
+        ck_assert_msg(reel_frame_read(q, i, buf, info.frame_size, NULL) == REEL_OK, "%s %lld: %s",
+                      name, (long long)i, reel_errmsg());
+    free(buf);
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+}
+
 void tu_sql(const char *file, const char *sql)
 {
     sqlite3 *db;

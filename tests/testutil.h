@@ -27,6 +27,10 @@ void tu_make_store(const char *name, int fmt, int width, int height, int n, reel
 
 /* Run one SQL statement on the store file through a separate sqlite3 connection. */
 void tu_sql(const char *path, const char *sql);
+
+/* Open sequence name of store s (a fixture of an earlier version), check its frame count,
+ * codec and keyint, and read every frame, the last first: each must decode to its checksum. */
+void tu_read_fixture_seq(reel_store *s, const char *name, int64_t frames, int codec, int keyint);
 /* The first column of the first row of sql as an integer (or -1 when there is none). */
 long long tu_sql_int(const char *path, const char *sql);
 

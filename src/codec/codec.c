@@ -5,7 +5,9 @@
  *
  * Residuals are compressed at zstd level 1 with a 64 KiB window, a 1 Ki-entry hash table and
  * matches of 7 bytes or more: higher levels and bigger tables find short false matches in
- * residual noise and end up larger, slower to compress and slower to decode.
+ * residual noise and end up larger, slower to compress and slower to decode. BLOCKS residuals
+ * (blocks.c) hold fewer real matches still (the skipped blocks are gone): a 64-entry table,
+ * 3.6% smaller than 1 Ki entries on make bench's static camera.
  *
  * Every blob is untrusted: the filter id must be known, the zstd frame must declare exactly
  * the filtered size and decompress to exactly that size, and the pixels must match the stored
@@ -22,6 +24,7 @@
 
 #include "base/error.h"
 #include "base/hash.h"
+#include "codec/blocks.h"
 #include "codec/codec.h"
 #include "codec/filter.h"
 
@@ -36,8 +39,10 @@ struct reel__codec {
     size_t blob_cap;
     uint8_t *trial;       /* BEST: the candidate being tried, swapped with blob when smaller */
     size_t trial_cap;
-    uint8_t *delta;       /* DELTA: the frame less its reference */
+    uint8_t *delta;       /* DELTA: the frame less its reference; BLOCKS: the filtered frame */
     size_t delta_cap;
+    uint8_t *bptrs;       /* BLOCKS decoder: where each block of a block row starts */
+    size_t bptrs_cap;
     uint8_t *rows;        /* row scratch of the filter (17 rows) and unfilter (16-bit strips) */
     size_t rows_cap;
     int scalar;           /* portable filter code only */
@@ -71,6 +76,7 @@ void reel__codec_free(reel__codec *c)
     free(c->trial);
     free(c->delta);
     free(c->rows);
+    free(c->bptrs);
     free(c);
 }
 
@@ -95,7 +101,7 @@ static int is_rgb(int fmt) { return fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR
 /* Validate a recorded filter id; *mask gets the per-plane predictor bits. */
 static int parse_filter(int id, int np, unsigned *mask)
 {
-    if (id == REEL__FILTER_NONE || id == REEL__FILTER_DELTA) {
+    if (id == REEL__FILTER_NONE || id == REEL__FILTER_DELTA || id == REEL__FILTER_BLOCKS) {
         *mask = 0;
         return 1;
     }
@@ -166,6 +172,16 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
         delta_apply(fmt, c->delta, src, ref, raw, 0);
         in = c->delta;
         n = raw;
+    } else if (filter == REEL__FILTER_BLOCKS) {
+        reel__bplane bp[REEL__MAX_PLANES];
+        size_t nblocks;
+        int nbp = reel__bplanes(fmt, w, g->height, bp, &nblocks, &n);
+        if (!ref)
+            return reel__err(REEL_INVALID, "a temporal frame needs its reference");
+        if (!reserve(&c->delta, &c->delta_cap, nblocks + raw))
+            return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", raw);
+        n = reel__blocks_filter(bp, nbp, src, ref, c->delta);
+        in = c->delta;
     } else {
         /* planes: the RGB colour transform's output; rows: 17 rows of 2-byte samples */
         if (!reserve(&c->scratch, &c->scratch_cap, filtered) ||
@@ -183,11 +199,11 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
         return reel__err(REEL_NOMEM, "out of memory for a %zu-byte blob", bound);
     ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
-    if ((filter & 0xf) == REEL__FILTER_STRIP16 || filter == REEL__FILTER_DELTA) {
+    if (filter != REEL__FILTER_NONE) {
         /* Residuals hold few real matches: a small window and hash table with long minimum
          * matches avoid false ones, which makes frames smaller and both directions faster. */
         ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_windowLog, 16);
-        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_hashLog, 10);
+        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_hashLog, filter == REEL__FILTER_BLOCKS ? 6 : 10);
         ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_minMatch, 7);
     }
     bound = ZSTD_compress2(c->cctx, c->blob, c->blob_cap, in, n);
@@ -224,36 +240,28 @@ static int try_candidate(reel__codec *c, int filter, int level, const reel__geom
     return REEL_OK;
 }
 
-/* What a candidate would take, from one band of rows in the middle of the frame compressed as
- * it would be (no prediction: the raw bytes, or their difference from ref), scaled to the
- * frame: cheap enough to try every frame, close enough to rule a candidate out. */
-static size_t estimate(reel__codec *c, int fmt, const uint8_t *pixels, const uint8_t *ref,
-                       size_t raw, int level)
+/* What no prediction would take, from one band of rows in the middle of the frame compressed
+ * as it would be, scaled to the frame: cheap enough to try every frame, close enough to rule
+ * the candidate out. */
+static size_t estimate(reel__codec *c, const uint8_t *pixels, size_t raw, int level)
 {
     size_t band = raw / 8 < 4096 ? (raw < 4096 ? raw : 4096) : raw / 8, at = (raw - band) / 2;
     size_t n;
     const uint8_t *in = pixels + at;
     if (!reserve(&c->trial, &c->trial_cap, ZSTD_compressBound(band)))
         return 0;
-    if (ref) {
-        if (!reserve(&c->delta, &c->delta_cap, band))
-            return 0;
-        at &= ~(size_t)1; /* whole 16-bit samples */
-        delta_apply(fmt, c->delta, pixels + at, ref + at, band, 0);
-        in = c->delta;
-    }
     ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
     n = ZSTD_compress2(c->cctx, c->trial, c->trial_cap, in, band);
     return ZSTD_isError(n) ? 0 : (size_t)((double)n * (double)raw / (double)band);
 }
 
-/* A candidate is tried in full when its estimate comes within this of the best so far. No
- * prediction keeps a wide margin: it is what makes a frame never larger than zstd -3 would make
- * it (at 1.05, tree.avi came out 1% larger than zstd -3). The frame before gets a narrow one:
- * on make bench's video 1.15 made imports 5-10% slower than 1.05, for 0.15% of size. */
+/* No prediction is tried in full when its estimate comes within this of the best so far: a
+ * wide margin is what makes a frame never larger than zstd -3 would make it (at 1.05, tree.avi
+ * came out 1% larger than zstd -3). BLOCKS, given a reference, is always tried in full: a band
+ * of the frame's difference said little about it (its blocks may be skipped or predicted in
+ * space), and gating it so left Megamind.avi 19% larger, the handheld stand-in 2.6%. */
 #define TRY_NONE_WITHIN 1.15
-#define TRY_DELTA_WITHIN 1.05
 
 int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
                      const void *pixels, const void *ref, reel__blob *out, size_t *intra_len)
@@ -268,12 +276,12 @@ int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
     for (i = 0; i < np; i++)
         raw += reel__plane_bytes(&p[i]);
     /* the prediction that serves: spatial (most camera frames), none (flat or synthetic
-     * content, where predicting only adds noise), or the frame before (a still scene); the
-     * last two are tried in full only when a band of the frame says they may win */
+     * content, where predicting only adds noise; tried in full only when a band of the frame
+     * says it may win), or the frame before, block by block (still scenes, static cameras) */
     if ((rc = encode_one(c, REEL__FILTER_AUTO, level, g, pixels, NULL, out)) != REEL_OK)
         return rc;
     /* plain zstd at level 3 at least: never larger than `zstd -3` of the frame */
-    est = estimate(c, g->fmt, pixels, NULL, raw, level > 3 ? level : 3);
+    est = estimate(c, pixels, raw, level > 3 ? level : 3);
     if (est && est < (size_t)(TRY_NONE_WITHIN * (double)out->len) &&
         (rc = try_candidate(c, REEL__FILTER_NONE, level > 3 ? level : 3, g, pixels, NULL, out)) !=
             REEL_OK)
@@ -282,11 +290,7 @@ int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
         *intra_len = out->len;
     if (!ref)
         return REEL_OK;
-    est = estimate(c, g->fmt, pixels, ref, raw, level);
-    if (est && est < (size_t)(TRY_DELTA_WITHIN * (double)out->len) &&
-        (rc = try_candidate(c, REEL__FILTER_DELTA, level, g, pixels, ref, out)) != REEL_OK)
-        return rc;
-    return REEL_OK;
+    return try_candidate(c, REEL__FILTER_BLOCKS, level, g, pixels, ref, out);
 }
 
 int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
@@ -297,8 +301,10 @@ int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
 
 /* ---- decoder ---------------------------------------------------------------------------- */
 
-/* Why blob is not one whole zstd frame declaring want bytes, or NULL when it is. */
-static const char *check_frame(const void *blob, size_t len, size_t want)
+/* Why blob is not one whole zstd frame declaring least..most bytes, or NULL when it is (its
+ * declared size then in *want). */
+static const char *check_frame(const void *blob, size_t len, size_t least, size_t most,
+                               size_t *want)
 {
     unsigned long long declared;
     if (!blob || len == 0)
@@ -306,9 +312,10 @@ static const char *check_frame(const void *blob, size_t len, size_t want)
     declared = ZSTD_getFrameContentSize(blob, len);
     if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN)
         return "blob is not a zstd frame with a declared size";
-    if (declared != want)
+    if (declared < least || declared > most)
         return "zstd frame declares the wrong decompressed size";
-    if (want / REEL__ZSTD_MAX_RATIO > len)
+    *want = (size_t)declared;
+    if (*want / REEL__ZSTD_MAX_RATIO > len)
         return "blob is too small to hold the frame it declares";
     if (ZSTD_findFrameCompressedSize(blob, len) != len)
         return "blob is truncated or has trailing bytes";
@@ -321,38 +328,46 @@ int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b, void 
     return reel__decode_ref(c, g, b, NULL, dst, why);
 }
 
-int reel__decode_ref(reel__codec *c, const reel__geom *g, const reel__blob *b, const void *ref,
-                     void *dst, const char **why)
+/* Decompress a BLOCKS blob and rebuild dst from ref (blocks.c checks the mode map). */
+static int decode_blocks(reel__codec *c, const reel__geom *g, const reel__blob *b, const void *ref,
+                         void *dst, const char **why)
 {
-    reel__plane p[REEL__MAX_PLANES];
-    int fmt = g->fmt, filter = b->filter, np = reel__planes(fmt, g->width, g->height, p), i;
-    const void *blob = b->data;
-    size_t blob_len = b->len;
-    size_t raw = 0, filtered = 0, want, got;
-    void *target;
-    unsigned mask = 0;
-
-    if (!np) {
-        *why = "bad pixel format or size in the sequence";
+    reel__bplane bp[REEL__MAX_PLANES];
+    size_t nblocks, raw, want = 0, got;
+    int np = reel__bplanes(g->fmt, g->width, g->height, bp, &nblocks, &raw);
+    if ((*why = check_frame(b->data, b->len, nblocks, nblocks + raw, &want)) != NULL)
+        return REEL_CORRUPT;
+    if (!reserve(&c->delta, &c->delta_cap, want) ||
+        !reserve(&c->bptrs, &c->bptrs_cap, reel__blocks_row_pointers(bp, np) * sizeof(void *))) {
+        *why = "out of memory";
+        return REEL_NOMEM;
+    }
+    got = ZSTD_decompressDCtx(c->dctx, c->delta, want, b->data, b->len);
+    if (ZSTD_isError(got) || got != want) {
+        *why = "zstd data is damaged";
         return REEL_CORRUPT;
     }
+    *why = reel__blocks_unfilter(bp, np, c->delta, want, ref, dst,
+                                 (const uint8_t **)(void *)c->bptrs);
+    return *why ? REEL_CORRUPT : REEL_OK;
+}
+
+/* Decompress a NONE, STRIP16 or DELTA blob into dst (its planes p, np of them). */
+static int decode_plain(reel__codec *c, const reel__geom *g, const reel__plane *p, int np,
+                        const reel__blob *b, unsigned mask, const void *ref, void *dst,
+                        const char **why)
+{
+    int fmt = g->fmt, filter = b->filter, i;
+    size_t raw = 0, filtered = 0, want, got;
+    void *target = dst;
     for (i = 0; i < np; i++) {
         raw += reel__plane_bytes(&p[i]);
         filtered += reel__filtered_bytes(&p[i]);
     }
-    if (!parse_filter(filter, np, &mask)) {
-        *why = "unknown filter id (written by a newer reel?)";
-        return REEL_UNSUPPORTED;
-    }
-    if (filter == REEL__FILTER_DELTA && !ref) {
-        *why = "a temporal frame whose reference could not be read";
-        return REEL_CORRUPT;
-    }
     want = filter == REEL__FILTER_NONE || filter == REEL__FILTER_DELTA ? raw : filtered;
-    if ((*why = check_frame(blob, blob_len, want)) != NULL)
+    if ((*why = check_frame(b->data, b->len, want, want, &want)) != NULL)
         return REEL_CORRUPT;
     /* Only now, with the sizes checked, allocate the scratch for the filtered frame. */
-    target = dst;
     if ((filter & 0xf) == REEL__FILTER_STRIP16) {
         if (!reserve(&c->scratch, &c->scratch_cap, filtered) ||
             (is_rgb(fmt) && !reserve(&c->planes, &c->planes_cap, raw)) ||
@@ -362,7 +377,7 @@ int reel__decode_ref(reel__codec *c, const reel__geom *g, const reel__blob *b, c
         }
         target = c->scratch;
     }
-    got = ZSTD_decompressDCtx(c->dctx, target, want, blob, blob_len);
+    got = ZSTD_decompressDCtx(c->dctx, target, want, b->data, b->len);
     if (ZSTD_isError(got) || got != want) {
         *why = "zstd data is damaged";
         return REEL_CORRUPT;
@@ -373,6 +388,35 @@ int reel__decode_ref(reel__codec *c, const reel__geom *g, const reel__blob *b, c
     } else if (filter == REEL__FILTER_DELTA) {
         delta_apply(fmt, dst, dst, ref, raw, 1);
     }
+    return REEL_OK;
+}
+
+int reel__decode_ref(reel__codec *c, const reel__geom *g, const reel__blob *b, const void *ref,
+                     void *dst, const char **why)
+{
+    reel__plane p[REEL__MAX_PLANES];
+    int np = reel__planes(g->fmt, g->width, g->height, p), i, rc;
+    size_t raw = 0;
+    unsigned mask = 0;
+
+    if (!np) {
+        *why = "bad pixel format or size in the sequence";
+        return REEL_CORRUPT;
+    }
+    for (i = 0; i < np; i++)
+        raw += reel__plane_bytes(&p[i]);
+    if (!parse_filter(b->filter, np, &mask)) {
+        *why = "unknown filter id (written by a newer reel?)";
+        return REEL_UNSUPPORTED;
+    }
+    if (reel__filter_is_delta(b->filter) && !ref) {
+        *why = "a temporal frame whose reference could not be read";
+        return REEL_CORRUPT;
+    }
+    rc = b->filter == REEL__FILTER_BLOCKS ? decode_blocks(c, g, b, ref, dst, why)
+                                          : decode_plain(c, g, p, np, b, mask, ref, dst, why);
+    if (rc != REEL_OK)
+        return rc;
     if (reel__checksum(dst, raw) != b->checksum) {
         *why = "checksum mismatch";
         return REEL_CORRUPT;

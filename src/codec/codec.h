@@ -13,13 +13,19 @@
 #define REEL__FILTER_STRIP16 1 /* RGB colour transform, 16 interleaved strips, MED/AVG, zstd */
 #define REEL__FILTER_DELTA 2   /* zstd of the frame less its reference, the frame before it
                                   (sample by sample, mod 2^8 or 2^16): a temporal frame */
+#define REEL__FILTER_BLOCKS 3  /* a temporal frame too, predicted from the frame before it
+                                  block by block: skipped, its difference, or predicted
+                                  spatially (see blocks.c), then zstd */
 #define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
 #define REEL__FILTER_BEST (-2) /* encoder only: the smallest of AUTO, NONE and (given a
-                                  reference) DELTA */
+                                  reference) BLOCKS */
 #define REEL__FILTER_DEFAULT REEL__FILTER_AUTO
 
 /* Whether a recorded filter id needs the frame before it to decode. */
-static inline int reel__filter_is_delta(int id) { return id == REEL__FILTER_DELTA; }
+static inline int reel__filter_is_delta(int id)
+{
+    return id == REEL__FILTER_DELTA || id == REEL__FILTER_BLOCKS;
+}
 
 /* The most a zstd frame expands: an RLE block of 3 + 1 bytes holds at most 128 KiB. A blob of
  * n bytes never holds more than n times this; more is a hostile or damaged blob. */
@@ -52,7 +58,7 @@ typedef struct reel__blob {
  */
 REEL__HIDDEN int reel__encode(reel__codec *c, int filter, int level, const reel__geom *g,
                               const void *pixels, reel__blob *out);
-/* The same with the reference frame for DELTA and BEST (ref: the raw frame before this one,
+/* The same with the reference frame for DELTA, BLOCKS and BEST (ref: the raw frame before this one,
  * or NULL when there is none to predict from). *intra_len (may be NULL) gets the size of the
  * best frame that needs no reference, when BEST tried one (0 otherwise). */
 REEL__HIDDEN int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
@@ -66,8 +72,9 @@ REEL__HIDDEN int reel__encode_ref(reel__codec *c, int filter, int level, const r
  */
 REEL__HIDDEN int reel__decode(reel__codec *c, const reel__geom *g, const reel__blob *b,
                               void *dst, const char **why);
-/* The same for a blob that may be a DELTA frame: ref is the decoded frame before it (NULL
- * when the caller has none: a DELTA blob then gives REEL_CORRUPT). */
+/* The same for a blob that may be a temporal frame (DELTA or BLOCKS): ref is the decoded
+ * frame before it (NULL when the caller has none: a temporal blob then gives REEL_CORRUPT;
+ * never dst). */
 REEL__HIDDEN int reel__decode_ref(reel__codec *c, const reel__geom *g, const reel__blob *b,
                                   const void *ref, void *dst, const char **why);
 

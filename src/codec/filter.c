@@ -52,13 +52,7 @@ static int is_rgb(int fmt) { return fmt == REEL_PIX_RGB24 || fmt == REEL_PIX_BGR
 #define PRED_MED 0 /* LOCO-I median of left a, up b, up-left c: best on clean edges */
 #define PRED_AVG 1 /* avg(a, avg(b, d)), d up-right: best where sensor noise dominates */
 
-/* MED(a, b, c) written without branches or overflow: clamp(a + b - c) to [min(a,b), max(a,b)]. */
-static inline unsigned med(unsigned a, unsigned b, unsigned c)
-{
-    unsigned lo = a < b ? a : b, hi = a < b ? b : a;
-    unsigned t = hi > c ? hi - c : 0, d = hi - lo;
-    return lo + (t < d ? t : d);
-}
+#define med reel__med
 
 /* Rounding-up average, as SSE2's pavgb. */
 static inline unsigned avg(unsigned a, unsigned b) { return (a + b + 1) >> 1; }

@@ -17,6 +17,15 @@ typedef struct reel__filter_io {
     int scalar;             /* the portable code only (tests compare it with the SIMD one) */
 } reel__filter_io;
 
+/* The LOCO-I median predictor MED(a, b, c) of left a, up b, up-left c, without branches or
+ * overflow: clamp(a + b - c) to [min(a, b), max(a, b)]. Shared by both filters. */
+static inline unsigned reel__med(unsigned a, unsigned b, unsigned c)
+{
+    unsigned lo = a < b ? a : b, hi = a < b ? b : a;
+    unsigned t = hi > c ? hi - c : 0, d = hi - lo;
+    return lo + (t < d ? t : d);
+}
+
 /* Bytes of a plane once filtered (its strips, virtual rows included). */
 REEL__HIDDEN size_t reel__filtered_bytes(const reel__plane *p);
 /* Filter pixels into out. choose: pick each plane's predictor and return the choice in *mask;

@@ -198,7 +198,7 @@ static void *worker_main(void *arg)
                 alone += (double)alone_len;
                 coded += (double)sl->blob_len;
             }
-            pl->deltas += rc == REEL_OK && sl->filter == REEL__FILTER_DELTA;
+            pl->deltas += rc == REEL_OK && reel__filter_is_delta(sl->filter);
             sl->state = SLOT_ENCODED;
             pthread_cond_broadcast(&pl->cond);
         }

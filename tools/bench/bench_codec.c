@@ -43,9 +43,10 @@ static int code_sample(bench *b, const uint8_t *raw, size_t n, coded *out)
     uint8_t *z = malloc(cap), *dst = malloc(fs);
     uint8_t **blobs = calloc(n, sizeof *blobs);
     size_t *lens = calloc(n, sizeof *lens);
+    int *ids = calloc(n, sizeof *ids);
     int rc = EXIT_FAIL;
     memset(out, 0, sizeof *out);
-    if (!c || !d || !z || !dst || !blobs || !lens)
+    if (!c || !d || !z || !dst || !blobs || !lens || !ids)
         goto done;
     for (i = 0; i < n; i++) {
         reel__blob bl;
@@ -59,14 +60,15 @@ static int code_sample(bench *b, const uint8_t *raw, size_t n, coded *out)
             REEL_OK)
             goto done;
         out->temporal += bl.len;
-        if (bl.filter == REEL__FILTER_DELTA && (blobs[i] = malloc(bl.len))) {
+        if (reel__filter_is_delta(bl.filter) && (blobs[i] = malloc(bl.len))) {
             memcpy(blobs[i], bl.data, bl.len);
             lens[i] = bl.len;
+            ids[i] = bl.filter;
             out->deltas++;
         }
     }
     for (i = 0; i < n; i++) { /* temporal frames: decode against the reference */
-        reel__blob bl = {blobs[i], lens[i], REEL__FILTER_DELTA, 0};
+        reel__blob bl = {blobs[i], lens[i], ids[i], 0};
         const char *why;
         double t0;
         if (!blobs[i])
@@ -97,6 +99,7 @@ done:
         free(blobs[i]);
     free(blobs);
     free(lens);
+    free(ids);
     free(z);
     free(dst);
     ZSTD_freeDCtx(d);

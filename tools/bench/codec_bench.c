@@ -3,7 +3,7 @@
  *
  *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--filter auto|med|avg] [--level N]
  *                    [--baseline-level N]
- *                    [--frames N] [--reps N] [--pages]
+ *                    [--frames N] [--reps N] [--pages] [--temporal KEYINT]
  * Defaults: reel at zstd level 1 (the store's default), the plain-zstd baseline at level 3.
  *
  * RAWFILE holds frames of the given size and format back to back (e.g. made with
@@ -12,7 +12,12 @@
  *   - decode speed: reel's decode (decompress + unfilter + checksum check) against plain
  *     ZSTD_decompress of the unfiltered frames, alternating the two in each repetition;
  *   - with --pages: stores written with 4K, 16K and 64K pages: write time, file size and
- *     random-read time.
+ *     random-read time;
+ *   - with --temporal KEYINT: the share of luma samples equal to the frame before's (what a
+ *     camera's encoder skipped), and the frames in chains of KEYINT coded three ways: intra
+ *     (no reference), the smaller of intra and the whole-frame difference (DELTA, filter 2),
+ *     and the store's choice today (BLOCKS, filter 3, when smaller); with each one's encode
+ *     time and the decode time of its frames, each given its reference.
  * This grows into `reel bench`.
  */
 #include <stdio.h>
@@ -143,6 +148,119 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     reel__codec_free(c);
 }
 
+/* Share of the first plane's samples equal to the same sample of the frame before. */
+static double zero_share(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h)
+{
+    reel__plane p[REEL__MAX_PLANES];
+    size_t i, k, same = 0, luma;
+    if (n < 2 || !reel__planes(fmt, w, h, p))
+        return 0;
+    luma = reel__plane_bytes(&p[0]);
+    for (i = 1; i < n; i++)
+        for (k = 0; k < luma; k++)
+            same += raw[i * fs + k] == raw[(i - 1) * fs + k];
+    return (double)same / (double)(luma * (n - 1));
+}
+
+/* One way of coding the sample: its bytes, encode and decode seconds, and its blobs. */
+typedef struct way {
+    const char *name;
+    size_t bytes, temporal;
+    double t_enc, t_dec;
+} way;
+
+/* Code frame i of the sample: intra (0), the smaller of intra and DELTA (1), BEST (2). */
+static int code_frame(reel__codec *c, int how, const reel__geom *g, const uint8_t *px,
+                      const uint8_t *ref, blob *out)
+{
+    reel__blob b;
+    if (reel__encode_ref(c, REEL__FILTER_BEST, 1, g, px, how == 1 ? NULL : ref, &b, NULL))
+        return -1;
+    if (how == 1 && ref) {
+        reel__blob d;
+        size_t len = b.len;
+        out->data = malloc(len);
+        memcpy(out->data, b.data, len);
+        *out = (blob){out->data, len, b.checksum, b.filter};
+        if (reel__encode_ref(c, REEL__FILTER_DELTA, 1, g, px, ref, &d, NULL))
+            return -1;
+        if (d.len < len) {
+            free(out->data);
+            out->data = malloc(d.len);
+            memcpy(out->data, d.data, d.len);
+            *out = (blob){out->data, d.len, d.checksum, d.filter};
+        }
+        return 0;
+    }
+    out->data = malloc(b.len);
+    memcpy(out->data, b.data, b.len);
+    *out = (blob){out->data, b.len, b.checksum, b.filter};
+    return 0;
+}
+
+/* The best of 3 decodes of the n blobs bl of raw, each given the frame before as reference. */
+static double decode_seconds(reel__codec *c, const reel__geom *g, const blob *bl,
+                             const uint8_t *raw, size_t n, size_t fs, uint8_t *out)
+{
+    double best = 1e9, t0;
+    size_t i;
+    int r;
+    for (r = 0; r < 3; r++) {
+        t0 = bench_now();
+        for (i = 0; i < n; i++) {
+            const char *why;
+            reel__blob b = {bl[i].data, bl[i].len, bl[i].filter, bl[i].sum};
+            if (reel__decode_ref(c, g, &b, i ? raw + (i - 1) * fs : NULL, out, &why))
+                die(why);
+            if (memcmp(out, raw + i * fs, fs) != 0)
+                die("a frame decoded differently");
+        }
+        t0 = bench_now() - t0;
+        best = t0 < best ? t0 : best;
+    }
+    return best;
+}
+
+static void bench_temporal(const uint8_t *raw, size_t n, size_t fs, int fmt, int w, int h,
+                           int keyint)
+{
+    reel__codec *c = reel__codec_new();
+    reel__geom g = {fmt, w, h};
+    way ways[3] = {{"intra", 0, 0, 0, 0},
+                   {"intra or DELTA (filter 2)", 0, 0, 0, 0},
+                   {"BEST: intra or BLOCKS (filter 3)", 0, 0, 0, 0}};
+    blob *bl = calloc(n, sizeof *bl);
+    uint8_t *out = malloc(fs);
+    size_t i;
+    int k;
+    if (!c || !bl || !out)
+        die("out of memory");
+    printf("zero temporal differences: %.1f%% of luma samples\n",
+           100 * zero_share(raw, n, fs, fmt, w, h));
+    for (k = 0; k < 3; k++) {
+        double t0 = bench_now();
+        for (i = 0; i < n; i++) {
+            const uint8_t *ref = k && i % (size_t)keyint ? raw + (i - 1) * fs : NULL;
+            if (code_frame(c, k, &g, raw + i * fs, ref, &bl[i]))
+                die(reel_errmsg());
+            ways[k].bytes += bl[i].len;
+            ways[k].temporal += reel__filter_is_delta(bl[i].filter);
+        }
+        ways[k].t_enc = bench_now() - t0;
+        ways[k].t_dec = decode_seconds(c, &g, bl, raw, n, fs, out);
+        for (i = 0; i < n; i++)
+            free(bl[i].data);
+        printf("keyint %d, %-34s ratio %6.3f  %3zu%% temporal  encode %5.2f ms/frame  "
+               "decode %5.2f ms/frame\n",
+               keyint, ways[k].name, (double)(n * fs) / (double)ways[k].bytes,
+               100 * ways[k].temporal / n, 1e3 * ways[k].t_enc / (double)n,
+               1e3 * ways[k].t_dec / (double)n);
+    }
+    free(bl);
+    free(out);
+    reel__codec_free(c);
+}
+
 /* Seconds to fetch 8n random blobs with plain SQLite (no decoding). */
 static double fetch_time(const char *path, size_t n)
 {
@@ -220,12 +338,14 @@ static void bench_pages(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
 int main(int argc, char **argv)
 {
     int w, h, fmt = REEL_PIX_YUV420P, filter = REEL__FILTER_AUTO, level = 1, base_level = 3, reps = 5, pages = 0, i;
+    int keyint = 0;
     size_t max_frames = 200, fs, n;
     uint8_t *raw;
     FILE *f;
     if (argc < 3 || sscanf(argv[2], "%dx%d", &w, &h) != 2) {
         fprintf(stderr, "usage: reel-codec-bench RAWFILE WxH [--pix-fmt FMT] [--filter auto|med|avg] "
-                        "[--level N] [--baseline-level N] [--frames N] [--reps N] [--pages]\n");
+                        "[--level N] [--baseline-level N] [--frames N] [--reps N] [--pages] "
+                        "[--temporal KEYINT]\n");
         return 2;
     }
     for (i = 3; i < argc; i++) {
@@ -247,6 +367,8 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--pages"))
             pages = 1;
+        else if (!strcmp(argv[i], "--temporal") && i + 1 < argc)
+            keyint = atoi(argv[++i]);
         else
             die("unknown option");
     }
@@ -261,7 +383,10 @@ int main(int argc, char **argv)
     fclose(f);
     if (n == 0)
         die("no complete frame in the raw file");
-    bench_codec(raw, n, fs, fmt, w, h, filter, level, base_level, reps);
+    if (keyint > 0)
+        bench_temporal(raw, n, fs, fmt, w, h, keyint);
+    else
+        bench_codec(raw, n, fs, fmt, w, h, filter, level, base_level, reps);
     if (pages)
         bench_pages(raw, n, fs, fmt, w, h);
     free(raw);

@@ -140,7 +140,7 @@ static const char *const info_sql[] = {
     "ELSE 'no' END FROM (SELECT pts - lag(pts) OVER (ORDER BY idx) AS g FROM f)), "
     "'keyframes', sum(f.flags & 1), 'status_ok', sum(f.status = 0), 'status_skipped', "
     "sum(f.status = 1), 'status_repeated', sum(f.status = 2), 'status_black', sum(f.status = 3), "
-    "'temporal_frames', sum(f.filter = 2) FROM f, s",
+    "'temporal_frames', sum(f.filter IN (2, 3)) FROM f, s",
     WITH_S "SELECT 'accesses', coalesce(sum(count), 0), 'frames_read', count(*) "
     "FROM reel_access, s WHERE reel_access.seq_id = s.id",
     WITH_S "SELECT 'source_path', r.path, 'source_bytes', r.size, 'source_hash', r.hash, "
