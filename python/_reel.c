@@ -50,6 +50,8 @@ static PyObject *python_message(const char *msg)
 {
     static const char *const says[][2] = {
         {"pass REEL_OPEN_CREATE to create it", "open it with mode='w' to create it"},
+        {"open it with REEL_OPEN_READONLY", "open it with mode='r'"},
+        {"(REEL_OPEN_CREATE makes one)", "(mode='w' makes one)"},
         {"REEL_OPEN_READONLY and REEL_OPEN_CREATE", "mode='r' and mode='w'"},
         {"an open reel_store handle", "an open store (in this process)"},
         {"an open reel_seq handle", "an open sequence (in this process)"},

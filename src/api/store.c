@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "base/db.h"
 #include "base/error.h"
+#include "remote/loc.h"
 #include "remote/remote.h"
 #include "store/counts.h"
 #include "store/schema.h"
@@ -19,10 +20,15 @@ static int open_remote(reel_store *s, const char *name, int flags, const reel_op
     reel__remote *r;
     const char *vfs, *file;
     int rc;
-    if (!(flags & REEL_OPEN_READONLY))
-        return reel__err(REEL_READONLY, "%s: a published store is read-only: open it with "
-                                        "REEL_OPEN_READONLY",
-                         name);
+    if (!(flags & REEL_OPEN_READONLY)) {
+        char *shown = reel__loc_shown(name); /* without a URL's userinfo */
+        rc = shown ? reel__err(REEL_READONLY, "%s: a published store is read-only: open it "
+                                              "with REEL_OPEN_READONLY",
+                               shown)
+                   : reel__err(REEL_NOMEM, "out of memory");
+        free(shown);
+        return rc;
+    }
     if ((rc = reel__remote_open(name, reel__schema_latest(), &r, &vfs, &file)) != REEL_OK)
         return rc;
     if ((rc = reel__sdb_open_vfs(file, vfs, opts, &s->db)) != REEL_OK) {

@@ -307,9 +307,13 @@ int reel__remote_open(const char *name, int schema, reel__remote **out, const ch
             REEL_OK)
         rc = reel__manifest_parse(r, text, len, schema);
     free(text);
-    if (rc == REEL_NOTFOUND)
-        rc = reel__err(REEL_NOTFOUND, "%s: no published store there (no %s)", name,
-                       REEL__MANIFEST);
+    if (rc == REEL_NOTFOUND) {
+        char *shown = reel__loc_shown(name); /* without a URL's userinfo */
+        rc = shown ? reel__err(REEL_NOTFOUND, "%s: no published store there (no %s)", shown,
+                               REEL__MANIFEST)
+                   : reel__err(REEL_NOMEM, "out of memory");
+        free(shown);
+    }
     if (rc == REEL_OK)
         rc = reel__block_cache_open(r);
     if (rc != REEL_OK) {
