@@ -5,7 +5,7 @@ set -eu
 PACKAGES="gcc make autoconf automake libtool pkg-config libsqlite3-dev libzstd-dev check
 sqlite3 python3 ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
 python3-dev python3-numpy python3-pytest python3-torch python3-opencv python3-av
-libjansson-dev libxxhash-dev clang libclang-rt-14-dev libcurl4-openssl-dev libssl-dev curl nginx ceph-mon ceph-osd radosgw"
+libjansson-dev libxxhash-dev clang libclang-rt-14-dev libcurl4-openssl-dev libssl-dev curl nginx ceph-mon ceph-osd radosgw valgrind"
 missing=""
 for p in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

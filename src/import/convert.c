@@ -59,6 +59,7 @@ void reel__converter_free(reel__converter *c)
     if (c->sws) /* never made when FFmpeg was not loaded */
         sws_freeContext(c->sws);
     free(c->tmp);
+    free(c->pad);
     memset(c, 0, sizeof *c);
 }
 
@@ -93,11 +94,53 @@ static void rotate_frame(const reel__convert *cv, const uint8_t *src, uint8_t *d
     }
 }
 
+/* Packed planes (no padding) of fmt, w x h, at p: what a conversion writes. */
+typedef struct packed {
+    uint8_t *p;
+    enum AVPixelFormat fmt;
+    int w, h;
+} packed;
+
+/* sws_scale of sh source lines into dst. libswscale's SIMD code stores whole vectors, so a
+ * line whose bytes are not a multiple of 64 is written past its end, and the last line past
+ * the buffer (valgrind: a 40x24 rgb24 import). Such frames are scaled into lines padded to 64
+ * bytes (c->pad) and copied packed. REEL_OK, or REEL_ERROR / REEL_NOMEM (no message). */
+static int scale_packed(reel__converter *c, struct SwsContext *ctx, const uint8_t *const *sdata,
+                        const int *slines, int sh, const packed *dst)
+{
+    uint8_t *data[4];
+    int lines[4], i, padded = 0, n;
+    if (av_image_fill_arrays(data, lines, dst->p, dst->fmt, dst->w, dst->h, 1) < 0)
+        return REEL_ERROR;
+    for (i = 0; i < 4 && data[i]; i++)
+        padded |= lines[i] % 64 != 0;
+    if (padded) {
+        if ((n = av_image_get_buffer_size(dst->fmt, dst->w, dst->h, 64)) < 0)
+            return REEL_ERROR;
+        if ((size_t)n + 64 > c->pad_cap) {
+            uint8_t *t = reel__realloc(c->pad, (size_t)n + 64);
+            if (!t)
+                return REEL_NOMEM;
+            c->pad = t;
+            c->pad_cap = (size_t)n + 64;
+        }
+        av_image_fill_arrays(data, lines, c->pad, dst->fmt, dst->w, dst->h, 64);
+    }
+    if (sws_scale(ctx, sdata, slines, 0, sh, data, lines) <= 0)
+        return REEL_ERROR;
+    if (padded && av_image_copy_to_buffer(dst->p, av_image_get_buffer_size(dst->fmt, dst->w,
+                                                                           dst->h, 1),
+                                          (const uint8_t *const *)data, lines, dst->fmt, dst->w,
+                                          dst->h, 1) < 0)
+        return REEL_ERROR;
+    return REEL_OK;
+}
+
 /* Scale/convert src into dst (scaled_w x scaled_h, stored format, packed planes). */
 static int scale(reel__converter *c, const reel__convert *cv, const AVFrame *src, uint8_t *dst)
 {
-    uint8_t *data[4];
-    int linesize[4], cs, range;
+    packed out;
+    int cs, range;
     struct SwsContext *ctx;
     ctx = sws_getCachedContext(c->sws, src->width, src->height, (enum AVPixelFormat)src->format,
                                cv->scaled_w, cv->scaled_h, cv->av_fmt,
@@ -117,9 +160,9 @@ static int scale(reel__converter *c, const reel__convert *cv, const AVFrame *src
         c->range = range;
     }
     c->sws = ctx;
-    av_image_fill_arrays(data, linesize, dst, cv->av_fmt, cv->scaled_w, cv->scaled_h, 1);
-    if (sws_scale(ctx, (const uint8_t *const *)src->data, src->linesize, 0, src->height, data,
-                  linesize) <= 0)
+    out.p = dst, out.fmt = cv->av_fmt, out.w = cv->scaled_w, out.h = cv->scaled_h;
+    if (scale_packed(c, ctx, (const uint8_t *const *)src->data, src->linesize, src->height,
+                     &out) != REEL_OK)
         return reel__err(REEL_ERROR, "swscale failed on a %dx%d frame", src->width, src->height);
     return REEL_OK;
 }
@@ -187,9 +230,11 @@ uint8_t *reel__convert_packed(const uint8_t *src, int fmt, int w, int h, enum AV
                               int *size)
 {
     const uint8_t *sdata[4];
-    uint8_t *ddata[4], *out = NULL;
-    int slines[4], dlines[4], n;
+    uint8_t *out = NULL;
+    int slines[4], n;
     struct SwsContext *sws;
+    reel__converter c = {0};
+    packed dst;
     if (reel__av_load() != REEL_OK)
         return NULL;
     n = av_image_get_buffer_size(to, w, h, 1);
@@ -197,13 +242,17 @@ uint8_t *reel__convert_packed(const uint8_t *src, int fmt, int w, int h, enum AV
                          SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
     if (sws && n > 0 && (out = reel__malloc((size_t)n))) {
         av_image_fill_arrays((uint8_t **)sdata, slines, src, reel__av_format(fmt), w, h, 1);
-        av_image_fill_arrays(ddata, dlines, out, to, w, h, 1);
-        sws_scale(sws, sdata, slines, 0, h, ddata, dlines);
-        if (size)
+        dst.p = out, dst.fmt = to, dst.w = w, dst.h = h;
+        if (scale_packed(&c, sws, sdata, slines, h, &dst) != REEL_OK) {
+            free(out);
+            out = NULL;
+        } else if (size) {
             *size = n;
+        }
     }
     if (sws)
         sws_freeContext(sws);
+    free(c.pad);
     return out;
 }
 

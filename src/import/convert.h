@@ -20,6 +20,8 @@ typedef struct reel__converter {
     int cs, range;             /* colour details the swscale context was set up for */
     uint8_t *tmp;              /* the frame before rotation */
     size_t tmp_cap;
+    uint8_t *pad;              /* the frame in lines of 64-byte multiples (convert.c) */
+    size_t pad_cap;
 } reel__converter;
 
 /* The stored format for a decoder's format: want (a reel format, REEL_PIX_NATIVE or 0). */
