@@ -479,22 +479,25 @@ static PyObject *frame_unload(FrameObject *fo, PyObject *unused)
     }
 }
 
+/* A handle of this call's own (no other thread can unload it), used with the GIL released:
+ * the count may wait for the store's writer lock. */
 static PyObject *frame_access_count(FrameObject *fo, void *closure)
 {
+    FrameObject *tmp;
     int64_t n = 0;
     int rc;
     (void)closure;
-    if (!fo->f) {
-        FrameObject *tmp;
-        if (!(tmp = frame_get(fo->seq, fo->index, REEL_GET_LAZY)))
-            return NULL;
-        rc = reel_frame_access_count(tmp->f, &n);
+    if (!(tmp = frame_get(fo->seq, fo->index, REEL_GET_LAZY)))
+        return NULL;
+    if (seq_begin(fo->seq) < 0) {
         Py_DECREF(tmp);
-    } else {
-        Py_BEGIN_ALLOW_THREADS /* its handle keeps the sequence's open: no bracket needed */
-        rc = reel_frame_access_count(fo->f, &n);
-        Py_END_ALLOW_THREADS
+        return NULL;
     }
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_frame_access_count(tmp->f, &n);
+    Py_END_ALLOW_THREADS
+    call_end(fo->seq->store);
+    Py_DECREF(tmp);
     return rc == REEL_OK ? PyLong_FromLongLong(n) : fail(rc);
 }
 

@@ -125,14 +125,6 @@ int reel_close(reel_store *s)
         return REEL_OK;
     if (reel__store_check(s, __func__) != REEL_OK)
         return REEL_MISUSE;
-    reel__db_begin();
-    rc = store_close(s);
-    reel__db_end();
-    return rc;
-}
-
-static int store_close(reel_store *s)
-{
     pthread_mutex_lock(&s->lock);
     if (s->open_seqs > 0) {
         int n = s->open_seqs;
@@ -140,8 +132,19 @@ static int store_close(reel_store *s)
         return reel__err(REEL_MISUSE, "reel_close: %d sequence handle(s) still open", n);
     }
     pthread_mutex_unlock(&s->lock);
+    /* the threads end outside the database gate: a fork waiting for this use to end would
+     * otherwise hold them back at its door (base/fork.c) */
     reel__prefetch_free(s->prefetch); /* no sequence is open: no queued or running loads */
     reel__flusher_free(s->flusher);
+    reel__db_begin();
+    rc = store_close(s);
+    reel__db_end();
+    return rc;
+}
+
+/* The rest of reel_close, after the store's threads have ended. */
+static int store_close(reel_store *s)
+{
     if (counts_go(s)) { /* no frame is queued (sequences flush theirs at close); the counts
                            are written best effort: a failure keeps the error message, the
                            close goes on */

@@ -40,6 +40,16 @@ static int forking;                /* under gate: a fork is being prepared */
 static int active;                 /* under gate: threads inside a use */
 static _Thread_local int depth;    /* this thread's nesting of uses */
 static sqlite3_mutex *held[2];     /* SQLite's mutexes taken for the fork, in this order */
+static pthread_mutex_t *locks[4];  /* under gate: reel__fork_hold's, taken in this order */
+static int nlocks;
+
+void reel__fork_hold(pthread_mutex_t *lock)
+{
+    pthread_mutex_lock(&gate);
+    if (nlocks < (int)(sizeof locks / sizeof locks[0]))
+        locks[nlocks++] = lock;
+    pthread_mutex_unlock(&gate);
+}
 
 void reel__db_begin(void)
 {
@@ -69,8 +79,11 @@ static void prepare(void)
     size_t i;
     pthread_mutex_lock(&gate);
     forking = 1;
-    while (active > depth && pthread_cond_timedwait(&gate_cv, &gate, &until) == 0)
+    /* active counts threads, depth this thread's nesting: the forking thread counts once */
+    while (active > (depth > 0) && pthread_cond_timedwait(&gate_cv, &gate, &until) == 0)
         ;
+    for (i = 0; i < (size_t)nlocks; i++)
+        pthread_mutex_lock(locks[i]);
     held[0] = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS1); /* the unix VFS's: outer */
     held[1] = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_MEM);  /* the allocator's: a leaf */
     for (i = 0; i < sizeof held / sizeof held[0]; i++)
@@ -82,9 +95,11 @@ static void release(int child)
     size_t i = sizeof held / sizeof held[0];
     while (i-- > 0)
         sqlite3_mutex_leave(held[i]);
+    for (i = (size_t)nlocks; i-- > 0;)
+        pthread_mutex_unlock(locks[i]);
     forking = 0;
     if (child) { /* the other threads did not follow: nobody waits, and only we are inside */
-        active = depth;
+        active = depth > 0;
         pthread_cond_init(&gate_cv, NULL);
         pthread_mutex_unlock(&gate);
         return;

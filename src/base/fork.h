@@ -2,6 +2,8 @@
 #ifndef REEL_BASE_FORK_H
 #define REEL_BASE_FORK_H
 
+#include <pthread.h>
+
 #include "base/common.h"
 
 /* A number that changes in a child process at every fork(): a handle records it when made,
@@ -13,5 +15,10 @@ REEL__HIDDEN unsigned reel__fork_generation(void);
  * paired with an end in the same thread. */
 REEL__HIDDEN void reel__db_begin(void);
 REEL__HIDDEN void reel__db_end(void);
+
+/* A lock of a layer above held across every fork(): taken after the gate has closed and the
+ * uses in flight have ended (so a use waiting for it still ends first), released in the parent
+ * and in the child. Register once per lock (at most 4 in all); thread-safe. */
+REEL__HIDDEN void reel__fork_hold(pthread_mutex_t *lock);
 
 #endif

@@ -611,9 +611,8 @@ static reel_cache *default_cache;
 static unsigned default_forks;
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
-static void fork_prepare(void) { pthread_mutex_lock(&default_lock); }
-static void fork_after(void) { pthread_mutex_unlock(&default_lock); }
-static void default_install(void) { pthread_atfork(fork_prepare, fork_after, fork_after); }
+/* held across fork() after the database gate's uses end: reel_open, inside one, takes it */
+static void default_install(void) { reel__fork_hold(&default_lock); }
 
 static reel_cache *default_make(void)
 {
