@@ -628,7 +628,7 @@ class TemporaryMemorySettings:
 # ---- import -----------------------------------------------------------------------------------
 
 def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", progress=True,
-                 replace=False, scale=None, workers=0, codec="auto", keyint=0):
+                 replace=False, scale=None, workers=0, codec="auto", keyint=0, wait=None):
     """Decode a video once and store every frame in a sequence of a store.
 
     store: the store's path (created if missing). video: the video file. sequence: its name
@@ -641,7 +641,8 @@ def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", 
     100 ms and stops the import by returning True; False: nothing. replace: replace a sequence
     of that name made from another file or options. scale: (width, height) or 'WxH'. workers:
     compression threads (0: one per core). codec: 'intra', 'temporal' or 'auto'. keyint: for
-    temporal coding, 1..64 (0: 4).
+    temporal coding, 1..64 (0: 4). wait: seconds each write waits for the store's lock while
+    another process (another import) holds it (None: 5); BusyError then names the holder.
 
     Ctrl-C stops it cleanly: committed frames are kept, KeyboardInterrupt is raised, and running
     it again resumes. Returns a dict: frames, resumed_from, skipped, repeated, black,
@@ -678,7 +679,7 @@ def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", 
             meter.update(p["frames_done"])
     r = _reel.import_video(store, video, sequence, pix_fmt, on_error, progress or False,
                            bool(replace), scale, _int_arg("workers", workers, 0), codec,
-                           _int_arg("keyint", keyint, 0))
+                           _int_arg("keyint", keyint, 0), wait)
     if meter is not None:
         meter.total = r["frames"]
         meter.update(r["frames"], end=True)
