@@ -229,7 +229,7 @@ rss() { # COMMAND...: its peak RSS in KiB into $dir/rss, its status into $dir/st
 }
 rss "$reel" ls "$P"
 base=$(tail -1 "$dir/rss")
-for shape in deep wide-sequences wide-unknown wide-parts; do
+for shape in deep wide-sequences wide-unknown wide-parts empty-parts empty-blocks; do
     python3 - "$dir/manifest.good" "$P/manifest.json" $shape <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -243,6 +243,10 @@ elif shape == "wide-sequences":
     t = t.replace('"sequences": ', '"sequences": %s, "was": ' % zeros, 1)
 elif shape == "wide-unknown":
     t = t[:-1] + ', "x": {"y": %s}}' % zeros
+elif shape == "empty-parts":  # 3 bytes of text, ~230 of jansson's tree each
+    t = t.replace('"parts": [{', '"parts": [%s{' % ("{}," * (n // 3)), 1)
+elif shape == "empty-blocks":  # 3 bytes, ~70 of tree each
+    t = t[:-1] + ', "blocks": [%s""]}' % ('"",' * (n // 3))
 else:
     t = t.replace('"parts": [{', '"parts": [%s, {' % zeros, 1)
 open(sys.argv[2], "w").write(t)
@@ -251,7 +255,7 @@ PY
     rss "$reel" ls "$P"
     got=$(tail -1 "$dir/rss")
     case $shape in
-    deep | wide-parts)
+    deep | wide-parts | empty-parts | empty-blocks)
         same "$(cat "$dir/status")" 1 "a manifest of $shape zeros is refused"
         contains "$dir/err" "$P/manifest.json is damaged or not reel's" "naming the manifest ($shape)"
         keep_err

@@ -24,6 +24,7 @@
 
 /* ---- the pass before jansson ---------------------------------------------------------------- */
 
+#define PART_TEXT_MIN 80 /* {"key":"parts/<64 hex>.part"} alone is 85 characters */
 #define DEPTH_MAX 16 /* the manifest's own nesting is 5 (top, sequences, one, its ranges, one) */
 
 typedef struct scan {
@@ -127,10 +128,18 @@ static int array(scan *s, int kind)
         return s->p++, 0;
     for (;;) {
         ws(s);
+        char *at = s->p;
         if (kind == PARTS ? object(s, 1) != 0
                           : s->p >= s->end || *s->p != '"' ? fail(s, "a block hash is not a string")
                                                            : str(s) != 0)
             return -1;
+        /* each element jansson builds costs ~10x its text at least: a block hash is exactly
+         * 32 hex digits, and a part names its object (a key of 75 characters), so that a
+         * manifest's tree stays within a few times its size */
+        if (kind == BLOCKS && s->p - at != 34)
+            return fail(s, "a block hash is not 32 hex digits");
+        if (kind == PARTS && s->p - at < PART_TEXT_MIN)
+            return fail(s, "a part is too short to name its object (parts/<64 hex digits>.part)");
         ws(s);
         if (s->p < s->end && *s->p == ',')
             s->p++;
