@@ -103,8 +103,16 @@ class FrameDataset(torch.utils.data.Dataset):
         self.clip_len = reel._int_arg("clip_len", clip_len, 1)
         self.stride = reel._int_arg("stride", stride, 1)
         self.clip_step = reel._int_arg("clip_step", clip_step, 1)
+        if isinstance(layout, str) and layout.upper() in _LAYOUTS:
+            layout = layout.upper()
         if layout not in _LAYOUTS:
             raise reel.InvalidError(f"layout={layout!r}: must be 'HWC' or 'CHW'")
+        planar = isinstance(pix_fmt, str) and pix_fmt.lower() in ("yuv420p", "yuv444p",
+                                                                  "yuv420p10le")
+        if planar and (layout != "HWC" or size is not None):
+            raise reel.InvalidError(f"layout={layout!r}, size={size!r}: need a packed pixel "
+                                    f"format (pix_fmt='rgb24', 'bgr24', 'gray8' or "
+                                    f"'gray16le'), not planar {pix_fmt!r}")
         if dtype not in (torch.uint8, torch.float32):
             raise reel.InvalidError(f"dtype={dtype!r}: must be torch.uint8 or torch.float32")
         if size is not None:
@@ -294,6 +302,9 @@ class ShardSampler(torch.utils.data.Sampler):
     """
 
     def __init__(self, data_source, rank=None, world=None, seed=0, chunk=256):
+        if isinstance(data_source, (str, bytes, os.PathLike)):
+            raise TypeError(f"ShardSampler: data_source is a dataset or a number of items, not "
+                            f"the path {data_source!r}")
         n = data_source if isinstance(data_source, int) else len(data_source)
         if rank is None or world is None:
             dist = torch.distributed

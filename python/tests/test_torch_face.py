@@ -146,3 +146,19 @@ def test_spawned_workers(stores):
         with python_children():
             got = torch.cat(list(loader))
         assert np.array_equal(got.numpy()[..., 0], want[:4])
+
+
+def test_planar_formats_refuse_layout_and_size(face_store):
+    """layout/size reshape packed frames: a planar pix_fmt is refused at construction, naming
+    both, not deep inside PyTorch on the first item; the layout's case does not matter."""
+    with pytest.raises(reel.InvalidError, match="packed pixel format"):
+        rt.FrameDataset(face_store, sequences="rgb", pix_fmt="yuv420p", layout="CHW")
+    with pytest.raises(ValueError, match="planar 'yuv420p'"):
+        rt.FrameDataset(face_store, sequences="rgb", pix_fmt="yuv420p", size=(32, 32))
+    ds = rt.FrameDataset(face_store, sequences="rgb", layout="chw")
+    assert ds.layout == "CHW" and ds[0].shape[0] == 3
+
+
+def test_sampler_refuses_a_path(face_store):
+    with pytest.raises(TypeError, match="not the path"):
+        rt.ShardSampler(str(face_store))
