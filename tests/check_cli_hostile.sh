@@ -149,6 +149,11 @@ contains "$dir/sig.err" "interrupted; scratch files removed" "bench says it stop
 if ls "$L".bench-* >/dev/null 2>&1; then bad "bench left $(ls "$L".bench-*)"; else ok; fi
 expect 0 "the store is intact after the signals" "$reel" verify "$L"
 
+# a missing store: the tool's own words, no C flag
+expect 1 "ls of a missing store" "$reel" ls "$dir/missing.reel"
+contains "$dir/err" "missing.reel: no such store (\`reel import\` makes one)" "missing store message"
+if grep -q "REEL_" "$dir/err"; then bad "a C name in the tool's message: $(cat "$dir/err")"; else ok; fi
+
 # Frames whose lines are no multiple of 64 bytes (40 x 3 of rgb24): libswscale stores whole
 # vectors, past the end of a packed frame, unless reel scales through padded lines. Only
 # valgrind sees it (libswscale is not instrumented for ASan); the sanitizer builds run the

@@ -112,7 +112,12 @@ int cli_open(const char *path, int mode, reel_store **store)
     }
     rc = reel_open(path, flags[mode], NULL, store);
     if (rc != REEL_OK) {
-        cli_error("%s", reel_errmsg());
+        const char *msg = reel_errmsg(), *hint = strstr(msg, " (pass REEL_OPEN_CREATE");
+        /* the library's hint is for C callers: `reel import` is how the tool makes a store */
+        if (rc == REEL_NOTFOUND && hint)
+            cli_error("%.*s (`reel import` makes one)", (int)(hint - msg), msg);
+        else
+            cli_error("%s", msg);
         return EXIT_FAIL;
     }
     if (unsaved[0])
