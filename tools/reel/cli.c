@@ -374,6 +374,9 @@ int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn ro
     }
     if (rc != SQLITE_DONE && interrupted)
         cli_error("%s: interrupted", path);
+    else if (rc != SQLITE_DONE && remote_name(path) &&
+             ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CORRUPT) && *reel_errmsg())
+        cli_error("%s", reel_errmsg()); /* the remote VFS's account: the object, the reason */
     else if (rc != SQLITE_DONE)
         cli_error("%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_finalize(st);
