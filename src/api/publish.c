@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,19 @@ static void snapshot_path(const char *path, char *out, size_t cap)
     snprintf(out, cap, "%s/%s%d.tmp", dir, before, (int)getpid());
 }
 
+/* Make the snapshot's file, empty, ours alone (VACUUM INTO takes an empty one): in a shared
+ * TMPDIR a name another user made first (a link to a file of theirs) is refused, not
+ * followed. */
+static int claim_snapshot(const char *tmp)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return reel__err(REEL_IO, "reel_publish: cannot make the snapshot %s: %s", tmp,
+                         strerror(errno));
+    close(fd);
+    return REEL_OK;
+}
+
 static int check_options(const reel_publish_options *opts)
 {
     size_t i;
@@ -213,9 +228,9 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
         unlink(journal);
         memset(&st, 0, sizeof st);
         st.verify = opts ? opts->verify_existing : 0;
-        rc = reel__sdb_snapshot(s->db, tmp,
-                                opts && opts->sequences ? opts->sequences : NULL,
-                                opts && opts->sequences ? opts->nsequences : 0);
+        if ((rc = claim_snapshot(tmp)) == REEL_OK)
+            rc = reel__sdb_snapshot(s->db, tmp, opts && opts->sequences ? opts->sequences : NULL,
+                                    opts && opts->sequences ? opts->nsequences : 0);
         if (rc == REEL_OK &&
             (rc = reel__publish_cut(tmp, opts ? opts->part_bytes : 0, &cuts)) == REEL_OK &&
             (rc = frame_ranges(&l, tmp, &cuts)) == REEL_OK)
