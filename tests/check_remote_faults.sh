@@ -53,6 +53,7 @@ run_all 0 "cat" sh -c "'$reel' cat '$URL' tree | md5sum"
 same "$(cat "$dir/out")" "$sum" "every frame read through a URL with a password"
 run_all 1 "ls of a location without a store" "$reel" ls "http://alice:$PW@127.0.0.1:$hport/nothing"
 run_all 1 "info of a missing sequence" "$reel" info "$URL" nosuch
+run_all 1 "import --json of a video URL with a password" "$reel" import "$dir/url.reel" "http://alice:$PW@127.0.0.1:$hport/pub/manifest.json" --json
 run_all 1 "cat of a missing sequence" "$reel" cat "$URL" nosuch
 run_all 0 "publish --json to a URL with a password" "$reel" publish "$S" "http://alice:$PW@127.0.0.1:$hport/put" --part-size 256k --json
 contains "$dir/out" "\"destination\": \"http://127.0.0.1:$hport/put\"" "publish --json names the destination without its userinfo"

@@ -234,7 +234,7 @@ static void summary(const char *video, const reel_import_result *r, int rc, int 
 static json_t *json_result(const char *video, const reel_import_result *r, int rc)
 {
     json_t *o = json_object();
-    cli_json_set(o, "video", cli_json_text(video));
+    cli_json_set(o, "video", cli_json_text(cli_shown(video)));
     cli_json_set(o, "status", json_string(rc == REEL_OK     ? "imported"
                                           : rc == REEL_DONE ? "unchanged"
                                           : rc == REEL_INTERRUPTED ? "interrupted"
@@ -253,7 +253,7 @@ static json_t *json_result(const char *video, const reel_import_result *r, int r
     cli_json_set(o, "rotation", json_integer(r->rotation));
     cli_json_set(o, "seconds", json_real(r->seconds));
     if (rc != REEL_OK && rc != REEL_DONE)
-        cli_json_set(o, "error", cli_json_text(reel_errmsg()));
+        cli_json_set(o, "error", cli_json_text(cli_shown(reel_errmsg())));
     return o;
 }
 
