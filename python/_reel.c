@@ -204,6 +204,8 @@ typedef struct {
     int mode_w;      /* opened with mode 'w': sequences may be made and removed */
     PyObject *path;
     SeqObject *seqs; /* the Sequence objects of this store, alive (borrowed) */
+    reel_seq **stray; /* handles of Sequences gone whose close failed (a write-back): retried */
+    Py_ssize_t nstray;
 } StoreObject;
 
 struct SeqObject {
@@ -246,7 +248,12 @@ static int closed_error(StoreObject *st)
 static void store_settle(StoreObject *st)
 {
     SeqObject *q;
-    if (!st->closed || st->busy > 0)
+    Py_ssize_t i, kept = 0;
+    for (i = 0; i < st->nstray; i++) /* never dropped: the store closes only after them */
+        if (reel_seq_close(st->stray[i]) != REEL_OK)
+            st->stray[kept++] = st->stray[i];
+    st->nstray = kept;
+    if (!st->closed || st->busy > 0 || st->nstray > 0)
         return;
     for (q = st->seqs; q; q = q->next)
         if (q->q && q->frames_pinned == 0 && reel_seq_close(q->q) == REEL_OK)
@@ -682,8 +689,13 @@ static void seq_dealloc(SeqObject *q)
         ;
     if (*p)
         *p = q->next;
-    if (q->q)
-        reel_seq_close(q->q); /* no Frame is left: each holds a reference to q */
+    if (q->q && reel_seq_close(q->q) != REEL_OK) { /* no Frame is left: each holds q */
+        reel_seq **more = PyMem_Realloc(st->stray, (size_t)(st->nstray + 1) * sizeof *more);
+        if (more) { /* kept for store_settle to retry (without memory: lost, as before) */
+            st->stray = more;
+            st->stray[st->nstray++] = q->q;
+        }
+    }
     store_settle(st);
     Py_DECREF(q->name);
     Py_DECREF(st);
@@ -2127,6 +2139,7 @@ static void store_dealloc(StoreObject *st)
 {
     st->closed = 1;
     store_settle(st); /* every Sequence is gone: each held a reference to st */
+    PyMem_Free(st->stray);
     Py_XDECREF(st->path);
     PyObject_Free(st);
 }
@@ -2250,6 +2263,8 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     st->writable = rw;
     st->mode_w = flags == REEL_OPEN_CREATE;
     st->seqs = NULL;
+    st->stray = NULL;
+    st->nstray = 0;
     st->path = PyUnicode_DecodeFSDefault(p);
     Py_DECREF(path);
     return (PyObject *)st;
