@@ -1665,6 +1665,36 @@ static PyObject *seq_trim(SeqObject *q, PyObject *unused)
     return rc == REEL_OK ? PyLong_FromSize_t(freed) : fail(rc);
 }
 
+/* _resident(first, count) -> a bool array: which of frames [first, first + count) are in the
+ * RAM tier (reel_seq_resident: no access counted, no LRU change). */
+static PyObject *seq_resident(SeqObject *q, PyObject *args)
+{
+    long long first, count;
+    npy_intp n;
+    PyObject *arr;
+    int rc;
+    if (!PyArg_ParseTuple(args, "LL:_resident", &first, &count) || check_seq(q))
+        return NULL;
+    if (first < 0 || count < 0)
+        return PyErr_Format(PyExc_ValueError, "resident: start and stop must be >= 0");
+    n = (npy_intp)count;
+    if (!(arr = PyArray_ZEROS(1, &n, NPY_BOOL, 0)))
+        return NULL;
+    if (seq_begin(q) < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_resident(q->q, first, count, PyArray_DATA((PyArrayObject *)arr), NULL);
+    Py_END_ALLOW_THREADS
+    call_end(q->store);
+    if (rc != REEL_OK) {
+        Py_DECREF(arr);
+        return fail(rc);
+    }
+    return arr;
+}
+
 static PyObject *seq_store(SeqObject *q, void *c)
 {
     (void)c;
@@ -1733,6 +1763,9 @@ static PyMethodDef seq_methods[] = {
     {"_times", (PyCFunction)seq_times, METH_VARARGS,
      "_times($self, columns=4, /)\n--\n\nThe first columns of (pts, durations, flags, "
      "statuses) of every frame, int64 arrays from one SQL read; no access is counted."},
+    {"_resident", (PyCFunction)seq_resident, METH_VARARGS,
+     "_resident($self, first, count, /)\n--\n\nA bool array: which of frames [first, first + "
+     "count) are in the RAM tier now (no access counted, no LRU change)."},
     {"_first_pts", (PyCFunction)seq_first_pts, METH_NOARGS,
      "_first_pts($self, /)\n--\n\nThe pts of frame 0, or None."},
     {"_set_policy", (PyCFunction)seq_set_policy, METH_VARARGS,

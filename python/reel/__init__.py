@@ -522,6 +522,24 @@ def prefetch_around(self, center, radius):
 
 
 @_extend(Sequence)
+def resident(self, start=0, stop=None, *, mask=False):
+    """Which frames of the sequence are in the RAM tier now (of this store's cache).
+
+    Returns a numpy int64 array of the resident indexes in [start, stop) in increasing order
+    (stop None: to the end), or with mask=True a bool array of stop - start entries, True where
+    frame start + k is resident. Reads nothing and counts no access: the frames' LRU order and
+    the statistics stay as they were. A snapshot: other threads' reads may change it at once.
+    Raises TypeError/InvalidError for a bad start or stop.
+    """
+    n = len(self)
+    start = _int_arg("start", start, 0)
+    stop = _int_arg("stop", stop, 0, none=True)
+    stop = max(start, min(n if stop is None else stop, n))
+    m = self._resident(start, stop - start)
+    return m if mask else _np.flatnonzero(m).astype(_np.int64) + start
+
+
+@_extend(Sequence)
 def process_in_batches(self, fn, batch_size, unload_after_processing=True, **batches_options):
     """fn(batch) for each batch of batch_size frames; returns the list of fn's results.
 

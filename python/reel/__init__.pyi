@@ -2,7 +2,7 @@
 
 from contextlib import AbstractContextManager
 from os import PathLike
-from typing import Any, Callable, Dict, Iterator, List, Literal, Optional, Sequence as Seq, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Literal, Optional, overload, Sequence as Seq, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -121,6 +121,12 @@ class Sequence:
     def prefetch_around(self, center: int, radius: int) -> None: ...
     def prefetch_wait(self, timeout: Optional[float] = ...) -> bool: ...
     def cache_stats(self) -> Dict[str, Union[int, float]]: ...
+    @overload
+    def resident(self, start: int = ..., stop: Optional[int] = ..., *,
+                 mask: Literal[False] = ...) -> npt.NDArray[np.int64]: ...
+    @overload
+    def resident(self, start: int = ..., stop: Optional[int] = ..., *,
+                 mask: Literal[True]) -> npt.NDArray[np.bool_]: ...
     def set_policy(self, max_frames: int = ..., max_bytes: Size = ..., window: int = ...,
                    priority: Literal["low", "normal", "high"] = ..., trim_every: int = ...,
                    trim_ms: int = ...) -> None: ...

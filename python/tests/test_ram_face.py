@@ -67,16 +67,18 @@ def test_readahead_and_warm(store_copy):
             s.open_warm("rgb", share=2)
 
 
-def test_scan_does_not_evict_hot_frames(store_copy, media):
-    # one-pass reads are a property of intra sequences (a temporal frame is the reference of
-    # the next one): the scanned sequence is imported intra, and is twice the budget
-    reel.import_video(store_copy, media["small"], sequence="scan", codec="intra",
+@pytest.mark.parametrize("codec", ["intra", "temporal"])
+def test_scan_does_not_evict_hot_frames(store_copy, media, codec):
+    # the scanned sequence is twice the budget; a temporal one keeps only the frame the next
+    # one needs as its reference warm, the rest of the scan goes to the cold end
+    reel.import_video(store_copy, media["small"], sequence="scan", codec=codec,
                       progress=False)
     reel.import_video(store_copy, media["small"], sequence="hot", codec="intra",
                       pix_fmt="gray8", progress=False)
     with reel.open(store_copy) as s:
         s.set_readahead(workers=0, window=1)   # what the reads below load, and nothing else
         hot, scan = s["hot"], s["scan"]
+        assert scan.info["codec"] == codec
         budget = 12 * (hot.info["frame_size"] + 4096) + 20 * (scan.info["frame_size"] + 4096)
         assert 48 * scan.info["frame_size"] > 1.9 * budget
         reel.optimize_memory()
@@ -95,6 +97,33 @@ def test_scan_does_not_evict_hot_frames(store_copy, media):
             for i in range(0, 48, 4):
                 scan.get_batch(range(i, i + 4))
             assert hot.cache_stats()["resident_frames"] < 10
+
+
+def test_resident(store_copy):
+    with reel.open(store_copy) as s:
+        s.set_readahead(workers=0, window=1)
+        q = s["gray"]
+        q.trim()
+        assert q.resident().dtype == np.int64 and len(q.resident()) == 0
+        for i in (3, 10, 47):
+            q[i]
+        before = q.cache_stats()
+        assert q.resident().tolist() == [3, 10, 47]
+        assert q.resident(4, 47).tolist() == [10]
+        assert q.resident(40, 1000).tolist() == [47]
+        m = q.resident(mask=True)
+        assert m.dtype == np.bool_ and len(m) == len(q) and np.flatnonzero(m).tolist() == [3, 10, 47]
+        assert q.resident(2, 5, mask=True).tolist() == [False, True, False]
+        assert q.resident(5, 2).tolist() == []
+        after = q.cache_stats()            # asking counts nothing
+        assert (after["hits"], after["misses"]) == (before["hits"], before["misses"])
+        assert s["rgb"].resident(0, 48).tolist() == []      # per sequence
+        with pytest.raises(ValueError):
+            q.resident(-1)
+        with pytest.raises(TypeError):
+            q.resident("0")
+    with pytest.raises(ValueError):
+        q.resident()                       # a closed store
 
 
 def test_strict_and_pressure(stores):
