@@ -454,8 +454,8 @@ def _store_query(self, sql, params=()):
 
 # ---- pickling: (location, name, options), reopened on unpickling (DataLoader's spawn) -------
 
-def _reopen_store(path, mode, count):
-    return _reel.open(path, mode, count)
+def _reopen_store(path, mode, count, cache_bytes=None):
+    return _reel.open(path, mode, count, cache_bytes)
 
 
 def _reopen_seq(store, name):
@@ -464,10 +464,12 @@ def _reopen_seq(store, name):
 
 @_extend(Store)
 def __reduce__(self):
-    """Pickle as (path, mode, count): unpickling opens the store again (another process may)."""
+    """Pickle as (path, mode, count, cache_bytes): unpickling opens the store again (another
+    process may), with a RAM tier of its own of the same budget if this one has one."""
     if self.closed:
         raise MisuseError(f"{self.path}: a closed store cannot be pickled")
-    return (_reopen_store, (self.path, "w" if self.writable else "r", self._counting))
+    return (_reopen_store, (self.path, "w" if self.writable else "r", self._counting,
+                            self.cache_bytes))
 
 
 @_extend(Sequence)

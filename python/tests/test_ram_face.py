@@ -126,6 +126,35 @@ def test_resident(store_copy):
         q.resident()                       # a closed store
 
 
+def test_store_with_its_own_cache(store_copy):
+    import pickle
+    shared = reel.memory_stats()["misses"]
+    budget = 6 * (320 * 240 + 4096)
+    s = reel.open(store_copy, cache_bytes=budget)
+    assert s.cache_bytes == budget and reel.open(store_copy).cache_bytes is None
+    s.set_readahead(workers=0, window=1)
+    q = s["gray"]
+    want = [np.array(q[i]) for i in range(12)]           # twice the budget
+    st = s.cache_stats()
+    assert st["budget"] == budget and st["misses"] == 12 and st["resident_bytes"] <= budget
+    assert q.cache_stats()["budget"] == budget
+    assert reel.memory_stats()["misses"] == shared        # the process's RAM tier saw nothing
+    assert pickle.loads(pickle.dumps(s)).cache_bytes == budget
+    held = q[11]                                          # pinned in the store's cache
+    s.close()
+    with pytest.raises(ValueError):
+        s.cache_stats()
+    assert np.array_equal(held, want[11])                 # still valid: the cache outlives it
+    del held                                              # the last array: file, then cache, go
+    with reel.open(store_copy, cache_bytes=0) as z:       # a budget of 0 still reads
+        assert np.array_equal(z["gray"][3], want[3]) and z.cache_bytes == 0
+    with pytest.raises(ValueError, match="cache_bytes"):
+        reel.open(store_copy, cache_bytes=-1)
+    for junk in ("1MiB", 1.5, True):
+        with pytest.raises(TypeError, match="cache_bytes"):
+            reel.open(store_copy, cache_bytes=junk)
+
+
 def test_strict_and_pressure(stores):
     with reel.open(stores) as s:
         q = s["rgb"]
