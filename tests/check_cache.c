@@ -887,16 +887,70 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* One-pass scans of 12 frames from random starts (a temporal sequence's scans hand their
+ * reference on through reel_seq.scan_last). */
+static void *scanner(void *arg)
+{
+    stress *st = arg;
+    unsigned seed = (unsigned)(uintptr_t)&seed;
+    int i, k;
+    for (i = 0; i < 60; i++) {
+        int64_t first = rand_r(&seed) % (N - 12);
+        for (k = 0; k < 12; k++) {
+            reel_frame *f;
+            if (reel_frame_get(st->q, first + k, REEL_GET_ONCE, &f) != REEL_OK ||
+                !expect_pixels(f, first + k))
+                atomic_fetch_add(&st->bad, 1);
+            reel_frame_release(f);
+        }
+    }
+    return NULL;
+}
+
 static void *squeezer(void *arg)
 {
     stress *st = arg;
     unsigned seed = 3;
+    unsigned char *m = malloc(5000);
+    int64_t n;
     while (!atomic_load(&st->stop)) {
         reel_cache_set_budget(st->c, (size_t)(rand_r(&seed) % 20) * COST);
         reel_cache_trim(st->c, (size_t)(rand_r(&seed) % 10) * COST);
+        /* which frames are resident, frame by frame and by a pass over the table */
+        if (m && (reel_seq_resident(st->q, 0, N, m, &n) != REEL_OK || n > N ||
+                  reel_seq_resident(st->q, 0, 5000, m, &n) != REEL_OK || n > N))
+            atomic_fetch_add(&st->bad, 1);
     }
+    free(m);
     return NULL;
 }
+
+/* Temporal one-pass scans, budget changes, trims and residency queries at once. */
+START_TEST(test_threads_temporal_scans)
+{
+    reel_store *s;
+    stress st;
+    pthread_t r[3], sq;
+    reel_cache_stats cs;
+    int i;
+    memset(&st, 0, sizeof st);
+    st.c = open_temporal("tt.reel", 8 * COST, &s, &st.q);
+    pthread_create(&sq, NULL, squeezer, &st);
+    for (i = 0; i < 3; i++)
+        pthread_create(&r[i], NULL, scanner, &st);
+    for (i = 0; i < 3; i++)
+        pthread_join(r[i], NULL);
+    atomic_store(&st.stop, 1);
+    pthread_join(sq, NULL);
+    ck_assert_int_eq(atomic_load(&st.bad), 0);
+    ck_assert_int_eq(reel_cache_stats_get(st.c, &cs), REEL_OK);
+    ck_assert_uint_eq(cs.pinned_bytes, 0);
+    ck_assert_uint_eq(cs.hits + cs.misses, 3 * 60 * 12);
+    reel_seq_close(st.q);
+    reel_close(s);
+    ck_assert_int_eq(reel_cache_free(st.c), REEL_OK);
+}
+END_TEST
 
 START_TEST(test_threads_stress)
 {
@@ -948,6 +1002,7 @@ int main(void)
     tcase_add_test(tc, test_lazy_race);
     tcase_add_test(tc, test_failed_load_message);
     tcase_add_test(tc, test_threads_stress);
+    tcase_add_test(tc, test_threads_temporal_scans);
     tcase_add_test(tc, test_calm_time_counts);
     return tu_run("cache", tc);
 }
