@@ -206,6 +206,8 @@ typedef struct {
     SeqObject *seqs; /* the Sequence objects of this store, alive (borrowed) */
     reel_seq **stray; /* handles of Sequences gone whose close failed (a write-back): retried */
     Py_ssize_t nstray;
+    reel_cache *cache; /* its own RAM tier (open(cache_bytes=...)), freed right after
+                          reel_close; NULL: the process's shared one */
 } StoreObject;
 
 struct SeqObject {
@@ -263,6 +265,8 @@ static void store_settle(StoreObject *st)
             return;
     if (st->s && reel_close(st->s) == REEL_OK)
         st->s = NULL;
+    if (!st->s && st->cache && reel_cache_free(st->cache) == REEL_OK)
+        st->cache = NULL; /* nothing of it is pinned: every frame handle went before the close */
 }
 
 /* Begin a call on st's handles that releases the GIL: 0, or -1 with StoreClosed set. */
@@ -1680,6 +1684,36 @@ static PyObject *seq_trim(SeqObject *q, PyObject *unused)
     return rc == REEL_OK ? PyLong_FromSize_t(freed) : fail(rc);
 }
 
+/* _resident(first, count) -> a bool array: which of frames [first, first + count) are in the
+ * RAM tier (reel_seq_resident: no access counted, no LRU change). */
+static PyObject *seq_resident(SeqObject *q, PyObject *args)
+{
+    long long first, count;
+    npy_intp n;
+    PyObject *arr;
+    int rc;
+    if (!PyArg_ParseTuple(args, "LL:_resident", &first, &count) || check_seq(q))
+        return NULL;
+    if (first < 0 || count < 0)
+        return PyErr_Format(PyExc_ValueError, "resident: start and stop must be >= 0");
+    n = (npy_intp)count;
+    if (!(arr = PyArray_ZEROS(1, &n, NPY_BOOL, 0)))
+        return NULL;
+    if (seq_begin(q) < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_resident(q->q, first, count, PyArray_DATA((PyArrayObject *)arr), NULL);
+    Py_END_ALLOW_THREADS
+    call_end(q->store);
+    if (rc != REEL_OK) {
+        Py_DECREF(arr);
+        return fail(rc);
+    }
+    return arr;
+}
+
 static PyObject *seq_store(SeqObject *q, void *c)
 {
     (void)c;
@@ -1748,6 +1782,9 @@ static PyMethodDef seq_methods[] = {
     {"_times", (PyCFunction)seq_times, METH_VARARGS,
      "_times($self, columns=4, /)\n--\n\nThe first columns of (pts, durations, flags, "
      "statuses) of every frame, int64 arrays from one SQL read; no access is counted."},
+    {"_resident", (PyCFunction)seq_resident, METH_VARARGS,
+     "_resident($self, first, count, /)\n--\n\nA bool array: which of frames [first, first + "
+     "count) are in the RAM tier now (no access counted, no LRU change)."},
     {"_first_pts", (PyCFunction)seq_first_pts, METH_NOARGS,
      "_first_pts($self, /)\n--\n\nThe pts of frame 0, or None."},
     {"_set_policy", (PyCFunction)seq_set_policy, METH_VARARGS,
@@ -2135,6 +2172,36 @@ static PyObject *store_counting(StoreObject *st, void *c)
     return PyBool_FromLong(st->writable);
 }
 
+/* cache_bytes: the budget of the store's own RAM tier, or None when it shares the process's. */
+static PyObject *store_cache_bytes(StoreObject *st, void *c)
+{
+    size_t b = 0;
+    (void)c;
+    if (!st->cache || reel_cache_get_budget(st->cache, &b) != REEL_OK)
+        Py_RETURN_NONE;
+    return PyLong_FromSize_t(b);
+}
+
+static PyObject *stats_dict(const reel_cache_stats *st, int cache);
+
+/* cache_stats(): the counters of the RAM tier the store reads through. */
+static PyObject *store_cache_stats(StoreObject *st, PyObject *unused)
+{
+    reel_cache_stats cs;
+    reel_cache *c = st->cache ? st->cache : reel_cache_default();
+    int rc;
+    (void)unused;
+    if (st->closed || !st->s) {
+        closed_error(st);
+        return NULL;
+    }
+    if (!c)
+        return PyErr_NoMemory();
+    if ((rc = reel_cache_stats_get(c, &cs)) != REEL_OK)
+        return fail(rc);
+    return stats_dict(&cs, 1);
+}
+
 static void store_dealloc(StoreObject *st)
 {
     st->closed = 1;
@@ -2161,6 +2228,9 @@ static PyGetSetDef store_getset[] = {
     {"closed", (getter)store_closed, NULL, "Whether close() was called.", NULL},
     {"writable", (getter)store_writable, NULL,
      "Whether writes would succeed: the store is open with mode='w' and not closed.", NULL},
+    {"cache_bytes", (getter)store_cache_bytes, NULL,
+     "The budget in bytes of the store's own RAM tier (open(cache_bytes=...)), or None when it "
+     "shares the process's (reel.memory_stats()).", NULL},
     {"_counting", (getter)store_counting, NULL,
      "Whether the file is open read-write, so that access counts are kept in it.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
@@ -2187,6 +2257,9 @@ static PyMethodDef store_methods[] = {
      "tuples."},
     {"_set_readahead", (PyCFunction)store_set_readahead, METH_VARARGS,
      "_set_readahead($self, workers, window, /)\n--\n\nSee Store.set_readahead."},
+    {"cache_stats", (PyCFunction)store_cache_stats, METH_NOARGS,
+     "cache_stats($self, /)\n--\n\nThe counters of the RAM tier this store reads through (its "
+     "own with open(cache_bytes=...), else the process's: as reel.memory_stats()), a dict."},
     {"_open_warm", (PyCFunction)store_open_warm, METH_VARARGS,
      "_open_warm($self, name, share, /)\n--\n\n(Sequence, frames loaded): see Store.open_warm."},
     {"__enter__", (PyCFunction)store_enter, METH_NOARGS, NULL},
@@ -2213,18 +2286,60 @@ static PyTypeObject StoreType = {
 
 /* ---- module functions ------------------------------------------------------------------------ */
 
+/* open's cache_bytes: None (0 and *want 0), or an int >= 0; 0 with an exception set. */
+static int cache_bytes_arg(PyObject *o, size_t *bytes, int *want)
+{
+    unsigned long long v;
+    *want = 0;
+    if (o == Py_None)
+        return 1;
+    if (!PyLong_Check(o) || PyBool_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "cache_bytes: an integer number of bytes or None, not %s "
+                                      "(reel.parse_size turns '256MiB' or '10%%' into bytes)",
+                     Py_TYPE(o)->tp_name);
+        return 0;
+    }
+    v = PyLong_AsUnsignedLongLong(o);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_SetString(errors[REEL_INVALID], "cache_bytes: must be >= 0 (and fit in a size_t)");
+        return 0;
+    }
+    *bytes = (size_t)v;
+    *want = 1;
+    return 1;
+}
+
+/* Give s a RAM tier of its own of bytes: REEL_OK (*out: the cache), or an error, s untouched. */
+static int own_cache(reel_store *s, size_t bytes, reel_cache **out)
+{
+    int rc = reel_cache_new(bytes, out);
+    if (rc == REEL_OK && (rc = reel_store_set_cache(s, *out)) != REEL_OK) {
+        reel_cache_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"path", "mode", "count", NULL};
-    PyObject *path;
+    static char *kwlist[] = {"path", "mode", "count", "cache_bytes", NULL};
+    PyObject *path, *cb = Py_None;
     const char *mode = "r", *p;
-    int count = 1, rc, flags, rw = 0, remote;
+    int count = 1, rc, flags, rw = 0, remote, want = 0;
+    size_t bytes = 0;
+    char why[512] = "";
     reel_store *s = NULL;
+    reel_cache *c = NULL;
     StoreObject *st;
     (void)self;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|sp:open", kwlist, PyUnicode_FSConverter, &path,
-                                     &mode, &count))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|spO:open", kwlist, PyUnicode_FSConverter,
+                                     &path, &mode, &count, &cb))
         return NULL;
+    if (!cache_bytes_arg(cb, &bytes, &want)) {
+        Py_DECREF(path);
+        return NULL;
+    }
     p = PyBytes_AS_STRING(path);
     if (strcmp(mode, "r") && strcmp(mode, "w")) {
         Py_DECREF(path);
@@ -2244,19 +2359,27 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
         rc = reel_open(p, flags, NULL, &s);
         rw = rc == REEL_OK && flags == REEL_OPEN_CREATE;
     }
+    if (rc == REEL_OK && want && (rc = own_cache(s, bytes, &c)) != REEL_OK) {
+        snprintf(why, sizeof why, "%s", reel_errmsg()); /* before the close may change it */
+        reel_close(s);
+    }
     Py_END_ALLOW_THREADS
     if (remote)
         sigint_guard(0);
     if (rc != REEL_OK) {
         Py_DECREF(path);
-        return fail_file(rc);
+        return *why ? raise_coded(rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error, rc,
+                                  python_message(why))
+                    : fail_file(rc);
     }
     if (!(st = PyObject_New(StoreObject, &StoreType))) {
         reel_close(s);
+        reel_cache_free(c);
         Py_DECREF(path);
         return NULL;
     }
     st->s = s;
+    st->cache = c;
     st->closed = 0;
     st->busy = 0;
     st->remote = remote;
@@ -2630,10 +2753,16 @@ static PyObject *mod_sample(PyObject *self, PyObject *args, PyObject *kw)
 
 static PyMethodDef module_methods[] = {
     {"open", (PyCFunction)(void (*)(void))mod_open, METH_VARARGS | METH_KEYWORDS,
-     "open(path, mode='r', count=True)\n--\n\nOpen a store. mode 'r' reads; 'w' also "
-     "creates the file if missing and makes sequences. With count (the default), reads are "
-     "counted in the file when it is writable (as the reel tool does); on read-only media "
-     "they stay in memory."},
+     "open(path, mode='r', count=True, cache_bytes=None)\n--\n\nOpen a store. mode 'r' "
+     "reads; 'w' also creates the file if missing and makes sequences. With count (the "
+     "default), reads are counted in the file when it is writable (as the reel tool does); on "
+     "read-only media they stay in memory. cache_bytes: None (the default) reads through the "
+     "process's RAM tier, shared with every store (reel.memory_stats()); an integer gives this "
+     "store a RAM tier of its own with that budget in bytes (reel.parse_size('256MiB') makes "
+     "one from a string), freed when the store is closed and its last array is gone "
+     "(Store.cache_bytes, Store.cache_stats()).\n\nRaises NoSuchFileError (a "
+     "FileNotFoundError), ValueError for a bad mode, InvalidError (a ValueError) for a "
+     "negative cache_bytes, TypeError for a cache_bytes that is not an integer."},
     {"import_video", (PyCFunction)(void (*)(void))mod_import, METH_VARARGS | METH_KEYWORDS,
      "import_video(store, video, sequence=None, pix_fmt='rgb24', on_error='skip', progress=True,"
      " replace=False, scale=None, workers=0, codec='auto', keyint=0, wait=None)\n--\n\n"

@@ -527,6 +527,18 @@ REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);
  * handle of the sequence in this open store (budget is the cache's). */
 REEL_API int reel_seq_cache_stats(reel_seq *seq, reel_cache_stats *stats);
 
+/*
+ * Which frames of seq are resident in its store's cache now: out[k] = 1 when frame first + k
+ * is loaded there (or put and not yet written back), else 0, for k in [0, count); indexes past
+ * the end of the sequence give 0. *resident (may be NULL) gets the number of ones. first and
+ * count must be >= 0 (REEL_INVALID); out has room for count bytes (may be NULL when count is
+ * 0). Counts no access and changes no LRU order or statistic: a snapshot, which other
+ * threads' reads may change right after. Thread-safe. Cost: one lookup per index for short
+ * ranges, one pass over the cache's table for long ones (over 4096).
+ */
+REEL_API int reel_seq_resident(reel_seq *seq, int64_t first, int64_t count, unsigned char *out,
+                               int64_t *resident);
+
 /* Give store its own cache (NULL: back to the default). Only while none of its frames is
  * pinned (REEL_MISUSE otherwise); its frames in the previous cache are dropped. Meant for
  * set-up: not while other threads read through the store. */
@@ -534,8 +546,11 @@ REEL_API int reel_store_set_cache(reel_store *store, reel_cache *cache);
 
 #define REEL_GET_LAZY 0x1 /* the handle holds metadata only; pixels load on reel_frame_pixels */
 #define REEL_GET_ONCE 0x2 /* a one-pass read: on release the frame goes to the cold end of the
-                             LRU, so a scan over a long sequence does not flush the hot set
-                             (ignored on a temporal sequence: the next frame needs this one) */
+                             LRU, so a scan over a long sequence does not flush the hot set.
+                             On a temporal sequence the frame a handle of the sequence released
+                             last this way stays warm (the next frame's reference) and goes to
+                             the cold end when the next one-pass frame is released: a scan
+                             keeps one frame of its own warm, whatever its length */
 
 /*
  * Get frame index of seq through the store's cache: a hit pins the resident frame, a miss

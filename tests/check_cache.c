@@ -363,6 +363,115 @@ START_TEST(test_scan_resistance)
 }
 END_TEST
 
+/* open_cached over a temporal sequence of N frames, chains of 16. */
+static reel_cache *open_temporal(const char *name, size_t budget, reel_store **s, reel_seq **q)
+{
+    reel_seq_params p = {W, H, REEL_PIX_GRAY8, {1, 25}, NULL, REEL_CODEC_TEMPORAL, 16};
+    reel_cache *c;
+    uint8_t buf[FS];
+    int i;
+    ck_assert_int_eq(reel_open(tu_path(name), REEL_OPEN_CREATE, NULL, s), REEL_OK);
+    ck_assert_int_eq(reel_seq_create(*s, "s", &p, q), REEL_OK);
+    for (i = 0; i < N; i++) {
+        reel_frame_in in = {buf, FS, i, 1, i == 0 ? REEL_FRAME_KEY : 0, REEL_STATUS_OK};
+        tu_fill(buf, REEL_PIX_GRAY8, W, H, (uint32_t)i);
+        ck_assert_int_eq(reel_frame_append(*q, &in, NULL), REEL_OK);
+    }
+    ck_assert_int_eq(reel_store_set_readahead(*s, 0, 1), REEL_OK);
+    ck_assert_int_eq(reel_cache_new(budget, &c), REEL_OK);
+    ck_assert_int_eq(reel_store_set_cache(*s, c), REEL_OK);
+    return c;
+}
+
+static int resident(reel_seq *q, int64_t idx)
+{
+    unsigned char r = 2;
+    ck_assert_int_eq(reel_seq_resident(q, idx, 1, &r, NULL), REEL_OK);
+    return r;
+}
+
+/* On a temporal sequence too: each frame's reference stays resident while the scan reads the
+ * next (decoded right), and the hot set survives a one-pass scan 7 times the budget. */
+START_TEST(test_scan_resistance_temporal)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c = open_temporal("srt.reel", 8 * COST, &s, &q);
+    reel_cache_stats st;
+    reel_frame *f;
+    uint64_t misses;
+    int64_t i;
+    for (i = 0; i < 4; i++) { /* the hot set, read often */
+        ck_assert_int_eq(reel_frame_get(q, 2 * i, 0, &f), REEL_OK);
+        reel_frame_release(f);
+    }
+    for (i = 9; i < N; i++) {
+        ck_assert_int_eq(reel_frame_get(q, i, REEL_GET_ONCE, &f), REEL_OK);
+        ck_assert(expect_pixels(f, i));
+        ck_assert_int_eq(reel_frame_release(f), REEL_OK);
+        ck_assert_int_eq(resident(q, i), 1); /* the next one's reference */
+    }
+    reel_cache_stats_get(c, &st);
+    misses = st.misses;
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(reel_frame_get(q, 2 * i, 0, &f), REEL_OK);
+        ck_assert(expect_pixels(f, 2 * i));
+        reel_frame_release(f);
+    }
+    reel_cache_stats_get(c, &st);
+    ck_assert_uint_eq(st.misses, misses); /* the hot set survived the scan */
+    ck_assert_uint_le(st.resident_bytes, st.budget);
+    reel_seq_close(q);
+    reel_close(s);
+    reel_cache_free(c);
+}
+END_TEST
+
+/* reel_seq_resident: the frames in the cache, short and long ranges, no side effects, bad
+ * arguments. */
+START_TEST(test_resident_map)
+{
+    reel_store *s;
+    reel_seq *q;
+    reel_cache *c = open_cached("res.reel", 64 * COST, &s, &q);
+    reel_cache_stats a, b;
+    reel_frame *f;
+    unsigned char *m = malloc(10000);
+    int64_t i, n = -1;
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(reel_seq_resident(q, 0, N, m, &n), REEL_OK);
+    ck_assert_int_eq(n, 0);
+    for (i = 3; i < N; i += 7) {
+        ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
+        reel_frame_release(f);
+    }
+    reel_cache_stats_get(c, &a);
+    ck_assert_int_eq(reel_seq_resident(q, 0, N, m, &n), REEL_OK);
+    ck_assert_int_eq(n, (N - 3 + 6) / 7);
+    for (i = 0; i < N; i++)
+        ck_assert_int_eq(m[i], i % 7 == 3);
+    memset(m, 7, 10000); /* the long range: one pass over the table, past the end gives 0 */
+    ck_assert_int_eq(reel_seq_resident(q, 2, 10000, m, &n), REEL_OK);
+    ck_assert_int_eq(n, (N - 3 + 6) / 7);
+    for (i = 0; i < 10000; i++)
+        ck_assert_int_eq(m[i], i + 2 < N && (i + 2) % 7 == 3);
+    ck_assert_int_eq(reel_seq_resident(q, 10, 0, NULL, NULL), REEL_OK);
+    reel_cache_stats_get(c, &b);
+    ck_assert_uint_eq(a.hits, b.hits);
+    ck_assert_uint_eq(a.misses, b.misses);
+    ck_assert_uint_eq(a.resident_frames, b.resident_frames);
+    ck_assert_int_eq(reel_seq_resident(q, -1, 4, m, NULL), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_resident(q, 0, -4, m, NULL), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_resident(q, 1, INT64_MAX, m, NULL), REEL_INVALID);
+    ck_assert_int_eq(reel_seq_resident(q, 0, 4, NULL, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_seq_resident(NULL, 0, 4, m, NULL), REEL_MISUSE);
+    free(m);
+    reel_seq_close(q);
+    reel_close(s);
+    reel_cache_free(c);
+}
+END_TEST
+
 START_TEST(test_batch_and_window)
 {
     static const int64_t want[] = {9, 3, 9, 40, 3, 0};
@@ -778,16 +887,70 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* One-pass scans of 12 frames from random starts (a temporal sequence's scans hand their
+ * reference on through reel_seq.scan_last). */
+static void *scanner(void *arg)
+{
+    stress *st = arg;
+    unsigned seed = (unsigned)(uintptr_t)&seed;
+    int i, k;
+    for (i = 0; i < 60; i++) {
+        int64_t first = rand_r(&seed) % (N - 12);
+        for (k = 0; k < 12; k++) {
+            reel_frame *f;
+            if (reel_frame_get(st->q, first + k, REEL_GET_ONCE, &f) != REEL_OK ||
+                !expect_pixels(f, first + k))
+                atomic_fetch_add(&st->bad, 1);
+            reel_frame_release(f);
+        }
+    }
+    return NULL;
+}
+
 static void *squeezer(void *arg)
 {
     stress *st = arg;
     unsigned seed = 3;
+    unsigned char *m = malloc(5000);
+    int64_t n;
     while (!atomic_load(&st->stop)) {
         reel_cache_set_budget(st->c, (size_t)(rand_r(&seed) % 20) * COST);
         reel_cache_trim(st->c, (size_t)(rand_r(&seed) % 10) * COST);
+        /* which frames are resident, frame by frame and by a pass over the table */
+        if (m && (reel_seq_resident(st->q, 0, N, m, &n) != REEL_OK || n > N ||
+                  reel_seq_resident(st->q, 0, 5000, m, &n) != REEL_OK || n > N))
+            atomic_fetch_add(&st->bad, 1);
     }
+    free(m);
     return NULL;
 }
+
+/* Temporal one-pass scans, budget changes, trims and residency queries at once. */
+START_TEST(test_threads_temporal_scans)
+{
+    reel_store *s;
+    stress st;
+    pthread_t r[3], sq;
+    reel_cache_stats cs;
+    int i;
+    memset(&st, 0, sizeof st);
+    st.c = open_temporal("tt.reel", 8 * COST, &s, &st.q);
+    pthread_create(&sq, NULL, squeezer, &st);
+    for (i = 0; i < 3; i++)
+        pthread_create(&r[i], NULL, scanner, &st);
+    for (i = 0; i < 3; i++)
+        pthread_join(r[i], NULL);
+    atomic_store(&st.stop, 1);
+    pthread_join(sq, NULL);
+    ck_assert_int_eq(atomic_load(&st.bad), 0);
+    ck_assert_int_eq(reel_cache_stats_get(st.c, &cs), REEL_OK);
+    ck_assert_uint_eq(cs.pinned_bytes, 0);
+    ck_assert_uint_eq(cs.hits + cs.misses, 3 * 60 * 12);
+    reel_seq_close(st.q);
+    reel_close(s);
+    ck_assert_int_eq(reel_cache_free(st.c), REEL_OK);
+}
+END_TEST
 
 START_TEST(test_threads_stress)
 {
@@ -828,6 +991,8 @@ int main(void)
     tcase_add_test(tc, test_shared_and_private);
     tcase_add_test(tc, test_access_counts_persist);
     tcase_add_test(tc, test_scan_resistance);
+    tcase_add_test(tc, test_scan_resistance_temporal);
+    tcase_add_test(tc, test_resident_map);
     tcase_add_test(tc, test_batch_and_window);
     tcase_add_test(tc, test_scoped_budget);
     tcase_add_test(tc, test_strict_mode);
@@ -837,6 +1002,7 @@ int main(void)
     tcase_add_test(tc, test_lazy_race);
     tcase_add_test(tc, test_failed_load_message);
     tcase_add_test(tc, test_threads_stress);
+    tcase_add_test(tc, test_threads_temporal_scans);
     tcase_add_test(tc, test_calm_time_counts);
     return tu_run("cache", tc);
 }

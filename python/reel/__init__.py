@@ -454,8 +454,8 @@ def _store_query(self, sql, params=()):
 
 # ---- pickling: (location, name, options), reopened on unpickling (DataLoader's spawn) -------
 
-def _reopen_store(path, mode, count):
-    return _reel.open(path, mode, count)
+def _reopen_store(path, mode, count, cache_bytes=None):
+    return _reel.open(path, mode, count, cache_bytes)
 
 
 def _reopen_seq(store, name):
@@ -464,10 +464,12 @@ def _reopen_seq(store, name):
 
 @_extend(Store)
 def __reduce__(self):
-    """Pickle as (path, mode, count): unpickling opens the store again (another process may)."""
+    """Pickle as (path, mode, count, cache_bytes): unpickling opens the store again (another
+    process may), with a RAM tier of its own of the same budget if this one has one."""
     if self.closed:
         raise MisuseError(f"{self.path}: a closed store cannot be pickled")
-    return (_reopen_store, (self.path, "w" if self.writable else "r", self._counting))
+    return (_reopen_store, (self.path, "w" if self.writable else "r", self._counting,
+                            self.cache_bytes))
 
 
 @_extend(Sequence)
@@ -519,6 +521,24 @@ def prefetch_around(self, center, radius):
     center, radius = _int_arg("center", center, 0), _int_arg("radius", radius, 0)
     first = max(0, center - radius)
     self.prefetch(first, center + radius + 1 - first)
+
+
+@_extend(Sequence)
+def resident(self, start=0, stop=None, *, mask=False):
+    """Which frames of the sequence are in the RAM tier now (of this store's cache).
+
+    Returns a numpy int64 array of the resident indexes in [start, stop) in increasing order
+    (stop None: to the end), or with mask=True a bool array of stop - start entries, True where
+    frame start + k is resident. Reads nothing and counts no access: the frames' LRU order and
+    the statistics stay as they were. A snapshot: other threads' reads may change it at once.
+    Raises TypeError/InvalidError for a bad start or stop.
+    """
+    n = len(self)
+    start = _int_arg("start", start, 0)
+    stop = _int_arg("stop", stop, 0, none=True)
+    stop = max(start, min(n if stop is None else stop, n))
+    m = self._resident(start, stop - start)
+    return m if mask else _np.flatnonzero(m).astype(_np.int64) + start
 
 
 @_extend(Sequence)

@@ -67,16 +67,18 @@ def test_readahead_and_warm(store_copy):
             s.open_warm("rgb", share=2)
 
 
-def test_scan_does_not_evict_hot_frames(store_copy, media):
-    # one-pass reads are a property of intra sequences (a temporal frame is the reference of
-    # the next one): the scanned sequence is imported intra, and is twice the budget
-    reel.import_video(store_copy, media["small"], sequence="scan", codec="intra",
+@pytest.mark.parametrize("codec", ["intra", "temporal"])
+def test_scan_does_not_evict_hot_frames(store_copy, media, codec):
+    # the scanned sequence is twice the budget; a temporal one keeps only the frame the next
+    # one needs as its reference warm, the rest of the scan goes to the cold end
+    reel.import_video(store_copy, media["small"], sequence="scan", codec=codec,
                       progress=False)
     reel.import_video(store_copy, media["small"], sequence="hot", codec="intra",
                       pix_fmt="gray8", progress=False)
     with reel.open(store_copy) as s:
         s.set_readahead(workers=0, window=1)   # what the reads below load, and nothing else
         hot, scan = s["hot"], s["scan"]
+        assert scan.info["codec"] == codec
         budget = 12 * (hot.info["frame_size"] + 4096) + 20 * (scan.info["frame_size"] + 4096)
         assert 48 * scan.info["frame_size"] > 1.9 * budget
         reel.optimize_memory()
@@ -95,6 +97,62 @@ def test_scan_does_not_evict_hot_frames(store_copy, media):
             for i in range(0, 48, 4):
                 scan.get_batch(range(i, i + 4))
             assert hot.cache_stats()["resident_frames"] < 10
+
+
+def test_resident(store_copy):
+    with reel.open(store_copy) as s:
+        s.set_readahead(workers=0, window=1)
+        q = s["gray"]
+        q.trim()
+        assert q.resident().dtype == np.int64 and len(q.resident()) == 0
+        for i in (3, 10, 47):
+            q[i]
+        before = q.cache_stats()
+        assert q.resident().tolist() == [3, 10, 47]
+        assert q.resident(4, 47).tolist() == [10]
+        assert q.resident(40, 1000).tolist() == [47]
+        m = q.resident(mask=True)
+        assert m.dtype == np.bool_ and len(m) == len(q) and np.flatnonzero(m).tolist() == [3, 10, 47]
+        assert q.resident(2, 5, mask=True).tolist() == [False, True, False]
+        assert q.resident(5, 2).tolist() == []
+        after = q.cache_stats()            # asking counts nothing
+        assert (after["hits"], after["misses"]) == (before["hits"], before["misses"])
+        assert s["rgb"].resident(0, 48).tolist() == []      # per sequence
+        with pytest.raises(ValueError):
+            q.resident(-1)
+        with pytest.raises(TypeError):
+            q.resident("0")
+    with pytest.raises(ValueError):
+        q.resident()                       # a closed store
+
+
+def test_store_with_its_own_cache(store_copy):
+    import pickle
+    shared = reel.memory_stats()["misses"]
+    budget = 6 * (320 * 240 + 4096)
+    s = reel.open(store_copy, cache_bytes=budget)
+    assert s.cache_bytes == budget and reel.open(store_copy).cache_bytes is None
+    s.set_readahead(workers=0, window=1)
+    q = s["gray"]
+    want = [np.array(q[i]) for i in range(12)]           # twice the budget
+    st = s.cache_stats()
+    assert st["budget"] == budget and st["misses"] == 12 and st["resident_bytes"] <= budget
+    assert q.cache_stats()["budget"] == budget
+    assert reel.memory_stats()["misses"] == shared        # the process's RAM tier saw nothing
+    assert pickle.loads(pickle.dumps(s)).cache_bytes == budget
+    held = q[11]                                          # pinned in the store's cache
+    s.close()
+    with pytest.raises(ValueError):
+        s.cache_stats()
+    assert np.array_equal(held, want[11])                 # still valid: the cache outlives it
+    del held                                              # the last array: file, then cache, go
+    with reel.open(store_copy, cache_bytes=0) as z:       # a budget of 0 still reads
+        assert np.array_equal(z["gray"][3], want[3]) and z.cache_bytes == 0
+    with pytest.raises(ValueError, match="cache_bytes"):
+        reel.open(store_copy, cache_bytes=-1)
+    for junk in ("1MiB", 1.5, True):
+        with pytest.raises(TypeError, match="cache_bytes"):
+            reel.open(store_copy, cache_bytes=junk)
 
 
 def test_strict_and_pressure(stores):

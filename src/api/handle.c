@@ -135,9 +135,6 @@ int reel_frame_get(reel_seq *seq, int64_t index, unsigned flags, reel_frame **ou
     f->cache = seq->store->cache;
     f->index = index;
     f->slot = reel__pins_slot();
-    /* a one-pass read of a temporal sequence keeps each frame warm: the next one needs it */
-    if (seq->rec.codec == REEL_CODEC_TEMPORAL)
-        flags &= ~(unsigned)REEL_GET_ONCE;
     f->flags = flags;
     pthread_mutex_init(&f->lock, NULL);
     pinned_delta(f, 1);
@@ -255,6 +252,29 @@ int reel_frame_last_access(const reel_frame *f, int64_t *unix_ms)
     return access_of(f, &n, unix_ms);
 }
 
+/*
+ * Unpin a handle's pixels. A one-pass read goes to the cold end, except on a temporal
+ * sequence: there the frame stays warm as the reference of the next one, and the one the
+ * scan released before it (no longer anybody's reference) goes to the cold end instead.
+ */
+static void unpin(reel_frame *f)
+{
+    reel_seq *q = f->seq;
+    int64_t prev;
+    if (!(f->flags & REEL_GET_ONCE)) {
+        reel__cache_unpin(f->cache, f->entry, REEL__UNPIN_HOT);
+        return;
+    }
+    if (q->rec.codec != REEL_CODEC_TEMPORAL) {
+        reel__cache_unpin(f->cache, f->entry, REEL__UNPIN_COLD);
+        return;
+    }
+    reel__cache_unpin(f->cache, f->entry, REEL__UNPIN_SCAN);
+    prev = atomic_exchange(&q->scan_last, f->index);
+    if (prev >= 0 && prev != f->index)
+        reel__cache_demote(f->cache, q->store->serial, q->rec.id, prev);
+}
+
 int reel_frame_release(reel_frame *f)
 {
     if (!f)
@@ -263,7 +283,7 @@ int reel_frame_release(reel_frame *f)
         return REEL_MISUSE;
     f->magic = REEL__MAGIC_DEAD;
     if (f->entry)
-        reel__cache_unpin(f->cache, f->entry, (f->flags & REEL_GET_ONCE) != 0);
+        unpin(f);
     pinned_delta(f, -1);
     pthread_mutex_destroy(&f->lock);
     handle_free(f);

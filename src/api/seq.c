@@ -23,6 +23,7 @@ int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **o
     }
     q->store = s;
     q->last_idx = -1;
+    atomic_init(&q->scan_last, -1);
     pthread_mutex_lock(&s->lock);
     q->stat = reel__seqstat_find(&s->stats, q->rec.id, s->access);
     q->pol = reel__seqstat_policy(q->stat);
@@ -279,4 +280,23 @@ int reel_seq_find_pts(reel_seq *q, int64_t pts, int64_t *index)
     if (!index)
         return reel__null_arg(__func__);
     return reel__frame_find_pts(q->store->db, &q->rec, pts, index);
+}
+
+int reel_seq_resident(reel_seq *seq, int64_t first, int64_t count, unsigned char *out,
+                      int64_t *resident)
+{
+    int64_t n;
+    if (reel__seq_check(seq, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    if (!out && count > 0)
+        return reel__null_arg(__func__);
+    if (first < 0 || count < 0 || count > INT64_MAX - first)
+        return reel__err(REEL_INVALID, "reel_seq_resident: first %lld and count %lld must be "
+                                       ">= 0 (and their sum an int64)",
+                         (long long)first, (long long)count);
+    n = reel__cache_resident_map(seq->store->cache, seq->store->serial, seq->rec.id, first,
+                                 count, out);
+    if (resident)
+        *resident = n;
+    return REEL_OK;
 }

@@ -462,7 +462,23 @@ int reel__cache_pin_resident(reel_cache *c, const reel__pin_req *r, reel__pinned
     return REEL_NOTFOUND;
 }
 
-void reel__cache_unpin(reel_cache *c, void *entry, int once)
+/* Put e, unpinned, on its list as how says (shard lock held). */
+static void relist(shard *s, centry *e, int how)
+{
+    if (how == REEL__UNPIN_REF && e->tick == 0)
+        how = REEL__UNPIN_COLD; /* a one-pass frame used as a reference stays where it was */
+    else if (how != REEL__UNPIN_REF)
+        e->scan = how == REEL__UNPIN_SCAN;
+    if (how == REEL__UNPIN_COLD) {
+        e->tick = 0; /* a one-pass read: the first to go */
+        lru_push_cold(s, e);
+    } else {
+        e->tick = lru_tick();
+        lru_push_hot(s, e);
+    }
+}
+
+void reel__cache_unpin(reel_cache *c, void *entry, int how)
 {
     centry *e = entry;
     uint64_t h = hash_key(e->store, e->seq, e->idx);
@@ -479,12 +495,8 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
             gone = 1;
         } else if (e->dirty) {
             /* stays off the LRU list until written back */
-        } else if (once) {
-            e->tick = 0; /* a one-pass read: the first to go */
-            lru_push_cold(s, e);
         } else {
-            e->tick = lru_tick();
-            lru_push_hot(s, e);
+            relist(s, e, how);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -492,6 +504,20 @@ void reel__cache_unpin(reel_cache *c, void *entry, int once)
         drop(c, e);
     if (atomic_load(&c->resident) > (cap = reel__cache_cap(c)))
         reel__cache_make_room(c, cap);
+}
+
+void reel__cache_demote(reel_cache *c, uint64_t store, int64_t seq, int64_t idx)
+{
+    uint64_t h = hash_key(store, seq, idx);
+    shard *s = &c->shards[h % SHARDS];
+    centry *e;
+    pthread_mutex_lock(&s->lock);
+    e = *slot(s, h, store, seq, idx);
+    if (e && e->scan && e->pins == 0 && e->prev) { /* on the list: unpinned, clean */
+        lru_unlink(s, e);
+        relist(s, e, REEL__UNPIN_COLD);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 int reel__cache_put_dirty(reel_cache *c, const reel__pin_req *r, const void *pixels,
@@ -712,4 +738,51 @@ int reel__cache_list_seq(reel_cache *c, uint64_t store, int64_t seq, reel__cfram
     *out = l.v;
     *n = l.n;
     return REEL_OK;
+}
+
+/* ---- which frames are resident -------------------------------------------------------------- */
+
+typedef struct res_map {
+    int64_t first, count, n;
+    unsigned char *out;
+} res_map;
+
+static int is_resident(const centry *e) { return e->state == READY && e->rc == REEL_OK && !e->orphan; }
+
+static int mark(reel_cache *c, shard *s, centry *e, void *ctx)
+{
+    res_map *m = ctx;
+    (void)c, (void)s;
+    if (e->idx >= m->first && e->idx - m->first < m->count && is_resident(e)) {
+        m->out[e->idx - m->first] = 1;
+        m->n++;
+    }
+    return 0;
+}
+
+/* A short range is looked up frame by frame; a long one in one pass over the table. */
+int64_t reel__cache_resident_map(reel_cache *c, uint64_t store, int64_t seq, int64_t first,
+                                 int64_t count, unsigned char *out)
+{
+    res_map m = {first, count, 0, out};
+    int64_t k;
+    if (count > 0)
+        memset(out, 0, (size_t)count);
+    if (count > 4 * SHARDS) {
+        each_entry(c, store, seq, mark, &m);
+        return m.n;
+    }
+    for (k = 0; k < count; k++) {
+        uint64_t h = hash_key(store, seq, first + k);
+        shard *s = &c->shards[h % SHARDS];
+        centry *e;
+        pthread_mutex_lock(&s->lock);
+        e = *slot(s, h, store, seq, first + k);
+        if (e && is_resident(e)) {
+            out[k] = 1;
+            m.n++;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return m.n;
 }

@@ -85,8 +85,21 @@ REEL__HIDDEN int reel__cache_pin(reel_cache *c, const reel__pin_req *r, reel__pi
  * no statistics: REEL_OK, or REEL_NOTFOUND (r->load is not called). For references. */
 REEL__HIDDEN int reel__cache_pin_resident(reel_cache *c, const reel__pin_req *r,
                                           reel__pinned *out);
-/* Unpin; once puts the entry at the cold end (a one-pass read). */
-REEL__HIDDEN void reel__cache_unpin(reel_cache *c, void *entry, int once);
+/* Where an unpin puts the entry when its last pin goes. */
+enum {
+    REEL__UNPIN_HOT = 0,  /* the hot end (a reader's read) */
+    REEL__UNPIN_COLD = 1, /* the cold end, first to go (a one-pass read) */
+    REEL__UNPIN_SCAN = 2, /* the hot end, marked as read by a one-pass scan: it is the
+                             reference of the scan's next temporal frame, and goes to the cold
+                             end on reel__cache_demote once that one is read */
+    REEL__UNPIN_REF = 3   /* used as a reference in a decode: where it was (the cold end when
+                             it was there), its scan mark kept */
+};
+/* Unpin; how is one of REEL__UNPIN_* (0 and 1: hot and cold, as a bool reads). */
+REEL__HIDDEN void reel__cache_unpin(reel_cache *c, void *entry, int how);
+/* Move frame idx of a sequence of store to the cold end if it is resident, unpinned and
+ * marked by REEL__UNPIN_SCAN (and not read since); otherwise nothing. */
+REEL__HIDDEN void reel__cache_demote(reel_cache *c, uint64_t store, int64_t seq, int64_t idx);
 /* Enter a frame put by the application as dirty (resident, off the LRU list, never evicted)
  * with a copy of its pixels (r->load unused); *entry stays valid until the sequence is purged.
  * reel__cache_clean marks it written (it becomes evictable). */
@@ -113,6 +126,11 @@ REEL__HIDDEN int reel__cache_list_seq(reel_cache *c, uint64_t store, int64_t seq
 /* Pinned bytes and hits of the resident frames of one sequence of a store (a full scan). */
 REEL__HIDDEN void reel__cache_seq_scan(reel_cache *c, uint64_t store, int64_t seq,
                                        size_t *pinned, uint64_t *hits);
+/* Which of frames [first, first + count) of a sequence of store are resident (loaded, not
+ * failed): out[k] = 1 or 0 for frame first + k; the number resident. No statistics, no LRU
+ * change; each shard locked in turn (the answer is a snapshot). */
+REEL__HIDDEN int64_t reel__cache_resident_map(reel_cache *c, uint64_t store, int64_t seq,
+                                              int64_t first, int64_t count, unsigned char *out);
 /* Hand the accesses counted in one entry, or in all entries of a store, to their owners. */
 REEL__HIDDEN void reel__cache_hand_over(reel_cache *c, void *entry);
 REEL__HIDDEN void reel__cache_harvest(reel_cache *c, uint64_t store);

@@ -25,6 +25,7 @@ typedef struct centry {
     int orphan; /* purged while pinned: out of the table, freed by its last unpin */
     int dirty;  /* put through the cache and not yet written to the store: off the LRU list */
     int prefetched; /* loaded by read-ahead and not read since */
+    int scan;       /* released by a one-pass scan, not read since (REEL__UNPIN_SCAN) */
     int prio;       /* its eviction class, 0..NPRIO-1 */
     const reel__owner_ops *ops; /* its owner, told what happens to it (may be NULL) */
     void *owner;

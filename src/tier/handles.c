@@ -63,7 +63,7 @@ static const void *held_have(void *ctx, int64_t idx, void **token)
 static void held_release(void *ctx, void *token)
 {
     reel_seq *q = ctx;
-    reel__cache_unpin(q->store->cache, token, 0);
+    reel__cache_unpin(q->store->cache, token, REEL__UNPIN_REF);
 }
 
 int reel__seq_read(reel_seq *q, int64_t idx, uint8_t *pixels, reel_frame_info *info)

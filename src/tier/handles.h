@@ -56,6 +56,8 @@ struct reel_seq {
     uint8_t *last_px;         /* temporal sequences: the raw pixels of the last frame this
                                  handle appended, the reference of its next (writer lock) */
     int64_t last_idx;         /* its index; -1 when none is kept */
+    _Atomic int64_t scan_last; /* temporal sequences: the frame a one-pass read released last
+                                  (REEL__UNPIN_SCAN, the next one's reference); -1 none */
 };
 
 /* Around a raw append through q (writer locked): offer the frame q appended last as the
