@@ -372,7 +372,7 @@ REEL_API int reel_frame_read(reel_seq *seq, int64_t index, void *dst, size_t dst
 /*
  * Decode the n frames [first, first + n) into dst, one after another (frame k at
  * dst + k * frame_size; dst_capacity >= n * frame_size). Reads one consistent snapshot.
- * All must exist (REEL_NOTFOUND) and have pixels (REEL_NODATA); on error dst is unspecified.
+ * first < 0 or first + n past INT64_MAX is REEL_INVALID. All must exist (REEL_NOTFOUND) and have pixels (REEL_NODATA); on error dst is unspecified.
  */
 REEL_API int reel_frame_read_range(reel_seq *seq, int64_t first, size_t n, void *dst,
                                    size_t dst_capacity);
@@ -456,8 +456,8 @@ typedef struct reel_pressure_options {
     int moderate_percent;  /* headroom below this: cut (MODERATE); 0 = 15 */
     int critical_percent;  /* headroom below this: drop every unpinned frame (CRITICAL); 0 = 5 */
     double psi_moderate;   /* PSI "some avg10" (% of time stalled on memory) at which pressure
-                              is moderate; 0 = 10 */
-    double psi_critical;   /* ... and critical; 0 = 40 */
+                              is moderate, 0..100 (NaN, inf: REEL_INVALID); 0 = 10 */
+    double psi_critical;   /* ... and critical, 0..100; 0 = 40 */
     const char *root;      /* directory holding proc/ and sys/ to read; NULL = "/" (tests
                               point it at files of their own); copied */
     int target_percent;    /* a MODERATE cut frees enough to bring the headroom back to this
@@ -588,7 +588,8 @@ REEL_API int reel_frame_release(reel_frame *frame);
 
 /*
  * Get n frames at once: frames[k] is the handle of indexes[k]. Indexes may come in any order
- * and repeat (each frame is loaded once). All or nothing: on an error no handle is left
+ * and repeat (each frame is loaded once); n larger than an array can hold (SIZE_MAX / 8) is
+ * REEL_INVALID. All or nothing: on an error no handle is left
  * pinned and frames[] is unspecified.
  */
 REEL_API int reel_frames_get(reel_seq *seq, const int64_t *indexes, size_t n, unsigned flags,
@@ -597,6 +598,7 @@ REEL_API int reel_frames_get(reel_seq *seq, const int64_t *indexes, size_t n, un
 /*
  * The window of frames [center - radius, center + radius], clipped to the sequence: *count
  * handles are written to frames (room for 2 * radius + 1), *first is the index of frames[0].
+ * radius is 0..2^30 (REEL_INVALID otherwise); a center outside the sequence is REEL_NOTFOUND.
  */
 REEL_API int reel_frames_get_window(reel_seq *seq, int64_t center, int64_t radius,
                                     unsigned flags, reel_frame **frames, size_t *count,

@@ -27,6 +27,9 @@ int reel_frames_get(reel_seq *seq, const int64_t *indexes, size_t n, unsigned fl
         return reel__null_arg(__func__);
     if (n == 0)
         return REEL_OK;
+    if (n > SIZE_MAX / sizeof *order) /* no array of indexes holds that many */
+        return reel__err(REEL_INVALID, "reel_frames_get: n = %zu is more than an array holds "
+                         "(at most %zu)", n, SIZE_MAX / sizeof *order);
     if (!(order = reel__malloc(n * sizeof *order)))
         return reel__err(REEL_NOMEM, "out of memory");
     /* load in index order (sequential blobs, one load per distinct frame); hand out in the
@@ -58,7 +61,8 @@ int reel_frames_get_window(reel_seq *seq, int64_t center, int64_t radius, unsign
     if (!frames || !count)
         return reel__null_arg(__func__);
     if (radius < 0 || radius > (int64_t)1 << 30)
-        return reel__err(REEL_INVALID, "reel_frames_get_window: radius %lld", (long long)radius);
+        return reel__err(REEL_INVALID, "reel_frames_get_window: radius %lld is not from 0 to 2^30",
+                         (long long)radius);
     if ((rc = reel_seq_frame_count(seq, &total)) != REEL_OK)
         return rc;
     if (center < 0 || center >= total)
@@ -96,7 +100,7 @@ int reel_seq_foreach(reel_seq *seq, int64_t first, int64_t count, size_t batch,
                          REEL__PREFETCH_MAX / 2);
     if ((rc = reel_seq_frame_count(seq, &total)) != REEL_OK)
         return rc;
-    end = count < 0 || first + count > total ? total : first + count;
+    end = count < 0 || first >= total || count > total - first ? total : first + count;
     frames = reel__malloc(batch * sizeof *frames);
     idx = reel__malloc(batch * sizeof *idx);
     if (!frames || !idx) {

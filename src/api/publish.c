@@ -185,6 +185,9 @@ static int check_options(const reel_publish_options *opts)
     if (opts->part_bytes < 0 || opts->part_bytes > REEL__PART_MAX)
         return reel__err(REEL_INVALID, "reel_publish: part size %lld is not from 0 to 1 GiB",
                          (long long)opts->part_bytes);
+    if (opts->nsequences > SIZE_MAX / sizeof *opts->sequences) /* no array holds that many */
+        return reel__err(REEL_INVALID, "reel_publish: nsequences %zu is more than an array holds",
+                         opts->nsequences);
     if (opts->nsequences && !opts->sequences)
         return reel__err(REEL_INVALID, "reel_publish: %zu sequences but no list",
                          opts->nsequences);

@@ -215,6 +215,9 @@ int reel_frames_append(reel_seq *q, const reel_frame_in *frames, size_t n, int64
         return REEL_MISUSE;
     if (!frames && n)
         return reel__null_arg(__func__);
+    if (n > SIZE_MAX / sizeof *frames) /* no array of frames holds that many */
+        return reel__err(REEL_INVALID, "reel_frames_append: n = %zu is more than an array "
+                         "holds (at most %zu)", n, SIZE_MAX / sizeof *frames);
     for (i = 0; i < n; i++)
         if ((rc = reel__frame_check(&q->rec, &frames[i], i)) != REEL_OK)
             return rc;
@@ -256,11 +259,13 @@ int reel_frame_read_range(reel_seq *q, int64_t first, size_t n, void *dst, size_
     if (!dst && n)
         return reel__null_arg(__func__);
     if (first < 0 || n > (size_t)INT64_MAX - (size_t)first)
-        return reel__err(REEL_INVALID, "reel_frame_read_range: bad range");
+        return reel__err(REEL_INVALID,
+                         "reel_frame_read_range: first %lld, n %zu is not a range of indexes "
+                         "(first >= 0, first + n <= INT64_MAX)", (long long)first, n);
     if (n && cap / n < q->rec.frame_size)
         return reel__err(REEL_FULL,
-                         "reel_frame_read_range: buffer of %zu bytes, %zu frames need %zu", cap,
-                         n, n * q->rec.frame_size);
+                         "reel_frame_read_range: buffer of %zu bytes, less than %zu frames of "
+                         "%zu bytes", cap, n, q->rec.frame_size);
     return reel__frame_read_range(q->store->db, &q->rec, first, n, dst);
 }
 

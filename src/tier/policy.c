@@ -28,6 +28,12 @@ static int by_tick(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* |a - b| for any two indexes, without overflow (a window may be up to INT64_MAX). */
+static uint64_t distance(int64_t a, int64_t b)
+{
+    return a >= b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
 /* Decide which of the n droppable frames v[] to drop (marked by cost = 0 for "keep") under p,
  * with `frames` and `bytes` resident in all (pinned ones included). trim: down to the limits
  * themselves (to nothing without limits or window); else down to 7/8 of an exceeded limit. */
@@ -43,7 +49,7 @@ static void choose(const reel_seq_policy *p, int64_t pos, int trim, reel__cframe
     if (n > 1)
         qsort(v, n, sizeof *v, by_tick); /* least recently used first */
     for (i = 0; i < n; i++) {
-        int outside = p->window > 0 && (v[i].idx < pos - p->window || v[i].idx > pos + p->window);
+        int outside = p->window > 0 && distance(v[i].idx, pos) > (uint64_t)p->window;
         int over = (maxf && frames > maxf) || (maxb && bytes > maxb);
         int all = trim && !p->max_frames && !p->max_bytes && p->window <= 0;
         if (outside || over || all) {
@@ -86,8 +92,8 @@ static int over(reel_seq *q, const reel__seqpol *pol, int64_t idx)
         return 0;
     /* frames outside the window: more than it holds, or the reader moved far enough that
      * some may be */
-    return frames > (uint64_t)(2 * p->window + 1) ||
-           llabs(idx - atomic_load(&pol->enforced_pos)) > p->window;
+    return frames / 2 > (uint64_t)p->window || /* more than 2 * window + 1, without overflow */
+           distance(idx, atomic_load(&pol->enforced_pos)) > (uint64_t)p->window;
 }
 
 void reel__policy_keep(reel_seq *q, int64_t idx)
