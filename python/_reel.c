@@ -324,9 +324,14 @@ static FrameObject *frame_new(SeqObject *seq, int64_t index, const reel_frame_in
 /* The exception of a failed get or lookup of a frame: NOTFOUND is an IndexError. */
 static void *frame_fail(int rc)
 {
-    if (rc == REEL_NOTFOUND)
-        return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
-    return fail(rc);
+    PyObject *text;
+    if (rc != REEL_NOTFOUND)
+        return fail(rc);
+    if ((text = python_message(reel_errmsg()))) { /* as fail() says it: no C names */
+        PyErr_SetObject(PyExc_IndexError, text);
+        Py_DECREF(text);
+    }
+    return NULL;
 }
 
 /* A new Frame of seq at index: flags REEL_GET_LAZY (a handle with metadata only: counts one
@@ -809,9 +814,7 @@ static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
     PyMem_Free(f);
     if (rc != REEL_OK) {
         Py_DECREF(arr);
-        if (rc == REEL_NOTFOUND)
-            return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
-        return fail(rc);
+        return frame_fail(rc);
     }
     return arr;
 }
@@ -1360,10 +1363,8 @@ static PyObject *gather(SeqObject *q, const int64_t *idx, Py_ssize_t n, unsigned
         Py_DECREF(arr);
         if (rc == REEL_NOMEM)
             return PyErr_NoMemory();
-        if (rc == REEL_NOTFOUND)
-            return PyErr_Format(PyExc_IndexError, "%s", reel_errmsg());
         if (rc != REEL_NODATA)
-            return fail(rc);
+            return frame_fail(rc);
         return raise_coded(errors[REEL_NODATA], rc,
                            PyUnicode_FromFormat(
                                "sequence %R frame %lld has no pixels (status 'skipped': it failed to "
