@@ -1,0 +1,105 @@
+#!/bin/sh
+# check_annot_sql.sh - annotations from the sqlite3 shell on a real store (schema/010): the
+# table's checks and triggers, the reel_frame_annotations view and its plan, and what `reel rm`
+# and `import --replace` do to annotations (removed by default; orphaned, then taken back by an
+# import of the same frames, with annotations.on_remove = 'orphan'), including a new sequence
+# that gets a removed one's id.
+. "$(dirname "$0")/testlib.sh"
+testlib_init annot-sql
+q() { sqlite3 -batch "$@"; }
+
+ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 10 \
+    -c:v libx264 -preset veryfast -pix_fmt yuv420p "$dir/v.mp4" || exit 1
+ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 12 \
+    -c:v libx264 -preset veryfast -pix_fmt yuv420p "$dir/w.mp4" || exit 1
+S="$dir/s.reel"
+"$reel" import "$S" "$dir/v.mp4" --sequence a --quiet || exit 1
+"$reel" import "$S" "$dir/w.mp4" --sequence b --quiet || exit 1
+A=$(q "$S" "SELECT id FROM reel_sequence WHERE name = 'a'")
+B=$(q "$S" "SELECT id FROM reel_sequence WHERE name = 'b'")
+same "$(q "$S" "SELECT value >= 10 FROM reel_meta WHERE key = 'schema_version'")" 1 "schema version"
+ann() { # SEQ_ID IDX KEY JSON
+    q "$S" "INSERT INTO reel_annotation(seq_id, idx, key, kind, value, producer) VALUES($1, $2, '$3', 'json', '$4', 'test')"
+}
+
+# the table's checks: each bad row refused, nothing written
+for bad in "(99, 0, 'k', 'json', '1', NULL, NULL)" "($A, -1, 'k', 'json', '1', NULL, NULL)" \
+    "($A, 0, '', 'json', '1', NULL, NULL)" "($A, 0, 'k', 'text', '1', NULL, NULL)" \
+    "($A, 0, 'k', 'json', '{nope', NULL, NULL)" "($A, 0, 'k', 'json', x'00', NULL, NULL)" \
+    "($A, 0, 'k', 'blob', x'0000', NULL, NULL)" "($A, 0, 'k', 'blob', x'0000', 'float7', NULL)" \
+    "($A, 0, 'k', 'blob', '12', 'uint8', '[2]')" "($A, 0, 'k', 'blob', x'0000', 'uint8', '2')" \
+    "($A, 0, 'k', 'json', '1', 'uint8', NULL)" "($A, 1.5, 'k', 'json', '1', NULL, NULL)"; do
+    q "$S" "INSERT INTO reel_annotation(seq_id, idx, key, kind, value, dtype, shape) VALUES $bad" \
+        2>/dev/null && bad "accepted $bad" || ok
+done
+q "$S" "UPDATE reel_annotation SET seq_id = 99" 2>/dev/null
+same "$(q "$S" "SELECT count(*) FROM reel_annotation")" 0 "no bad row written"
+q "$S" "INSERT INTO reel_annotation(seq_id, idx, key, kind, value, dtype, shape) VALUES($A, 2, 'kp', 'blob', zeroblob(12), 'float32', '[3]')" && ok || bad "a good blob row refused"
+ann "$A" 3 tag '"walk"' && ok || bad "a good json row refused"
+ann "$A" 3 tag '"run"' 2>/dev/null && bad "a second value under one key of one frame" || ok
+q "$S" "UPDATE reel_annotation SET seq_id = 99 WHERE key = 'tag'" 2>"$dir/err" && bad "moved to no sequence" || ok
+contains "$dir/err" "no sequence has this seq_id" "the trigger's message"
+ann "$A" 50 tag '"past the end"'
+ann "$B" 3 tag '"b3"'
+
+# the view: annotations of existing frames only, with the frames' times; indexes only
+same "$(q "$S" "SELECT group_concat(sequence || ':' || idx || ':' || key || ':' || time_s, ' ') FROM (SELECT * FROM reel_frame_annotations ORDER BY sequence, idx, key)")" \
+    "a:2:kp:0.08 a:3:tag:0.12 b:3:tag:0.12" "reel_frame_annotations rows"
+for where in "sequence = 'a' AND key = 'tag'" "sequence = 'a' AND idx = 3" "1"; do
+    q "$S" "EXPLAIN QUERY PLAN SELECT * FROM reel_frame_annotations WHERE $where" >"$dir/plan"
+    if grep -q "SEARCH f USING PRIMARY KEY" "$dir/plan" && ! grep -q "SCAN f\|SCAN a" "$dir/plan"; then ok
+    else bad "plan for $where: $(cat "$dir/plan")"; fi
+done
+
+# default: removed with their sequence, by rm and by --replace; a new sequence with a reused id
+# starts without any
+"$reel" rm "$S" b >/dev/null || bad "rm b"
+same "$(q "$S" "SELECT count(*) FROM reel_annotation WHERE seq_id = $B OR orphan_of = $B")" 0 "rm removes annotations"
+"$reel" import "$S" "$dir/w.mp4" --sequence c --quiet || bad "import c"
+C=$(q "$S" "SELECT id FROM reel_sequence WHERE name = 'c'")
+same "$C" "$B" "ids are reused (the case the triggers are for)"
+same "$(q "$S" "SELECT count(*) FROM reel_frame_annotations WHERE sequence = 'c'")" 0 "no annotations inherited"
+"$reel" import "$S" "$dir/w.mp4" --sequence a --replace --quiet || bad "replace a"
+same "$(q "$S" "SELECT count(*) FROM reel_annotation")" 0 "--replace removes annotations"
+
+# orphan: kept with the frames' identity, joined to nothing, then taken back by an import of the
+# same file with the same options (not by another file, nor by other options)
+q "$S" "INSERT INTO reel_meta(key, value) VALUES('annotations.on_remove', 'orphan')"
+"$reel" import "$S" "$dir/v.mp4" --sequence d --quiet || bad "import d"
+D=$(q "$S" "SELECT id FROM reel_sequence WHERE name = 'd'")
+ann "$D" 1 tag '"d1"'
+ann "$D" 2 tag '"d2"'
+"$reel" rm "$S" d >/dev/null || bad "rm d (orphan)"
+same "$(q "$S" "SELECT count(*), count(DISTINCT orphan_of), min(orphan_of), min(source_hash LIKE '% pix_fmt=%') FROM reel_annotation WHERE seq_id IS NULL")" \
+    "2|1|$D|1" "rm orphans: seq_id NULL, orphan_of, source_hash"
+same "$(q "$S" "SELECT count(*) FROM reel_frame_annotations")" 0 "orphans join no frames"
+"$reel" import "$S" "$dir/w.mp4" --sequence e --quiet || bad "import e"
+same "$(q "$S" "SELECT count(*) FROM reel_annotation WHERE seq_id IS NOT NULL")" 0 "another file takes nothing"
+"$reel" import "$S" "$dir/v.mp4" --sequence f --pix-fmt native --quiet || bad "import f"
+same "$(q "$S" "SELECT count(*) FROM reel_annotation WHERE seq_id IS NOT NULL")" 0 "other options take nothing"
+"$reel" import "$S" "$dir/v.mp4" --sequence g --quiet || bad "import g"
+same "$(q "$S" "SELECT group_concat(sequence || ':' || idx || ':' || value, ' ') FROM (SELECT * FROM reel_frame_annotations ORDER BY idx)")" \
+    'g:1:"d1" g:2:"d2"' "the same frames take their annotations back"
+same "$(q "$S" "SELECT count(*) FROM reel_annotation WHERE seq_id IS NULL OR orphan_of IS NOT NULL OR source_hash IS NOT NULL")" 0 "no orphan left"
+# --replace by another file orphans them; replacing back re-attaches
+"$reel" import "$S" "$dir/w.mp4" --sequence g --replace --quiet || bad "replace g by w"
+same "$(q "$S" "SELECT count(*) FROM reel_annotation WHERE seq_id IS NULL")" 2 "--replace orphans"
+same "$(q "$S" "SELECT count(*) FROM reel_frame_annotations WHERE sequence = 'g'")" 0 "not joined to the new frames"
+"$reel" import "$S" "$dir/v.mp4" --sequence g --replace --quiet || bad "replace g by v"
+same "$(q "$S" "SELECT count(*) FROM reel_frame_annotations WHERE sequence = 'g'")" 2 "replacing back re-attaches"
+# two orphan sets for the same frames: one value per key and frame comes back, none is lost
+G=$(q "$S" "SELECT id FROM reel_sequence WHERE name = 'g'")
+"$reel" import "$S" "$dir/v.mp4" --sequence h --quiet 2>/dev/null || bad "import h"
+H=$(q "$S" "SELECT id FROM reel_sequence WHERE name = 'h'")
+ann "$H" 1 tag '"h1"'
+ann "$H" 5 tag '"h5"'
+"$reel" rm "$S" g >/dev/null && "$reel" rm "$S" h >/dev/null || bad "rm g h"
+"$reel" import "$S" "$dir/v.mp4" --sequence i --quiet || bad "import i"
+same "$(q "$S" "SELECT (SELECT count(*) FROM reel_frame_annotations WHERE sequence = 'i'), (SELECT count(*) FROM reel_annotation WHERE seq_id IS NULL)")" \
+    "3|1" "two orphan sets: 3 back, the duplicate kept orphaned"
+# back to the default: removal again
+q "$S" "DELETE FROM reel_meta WHERE key = 'annotations.on_remove'"
+"$reel" rm "$S" i >/dev/null || bad "rm i"
+same "$(q "$S" "SELECT count(*) FROM reel_annotation WHERE seq_id IS NOT NULL")" 0 "default mode removes again"
+same "$(q "$S" "PRAGMA integrity_check")" ok "integrity"
+testlib_done
