@@ -12,7 +12,8 @@
 CREATE TABLE reel_annotation(
     seq_id      INTEGER REFERENCES reel_sequence(id),  -- NULL: orphaned
     idx         INTEGER NOT NULL CHECK (typeof(idx) = 'integer' AND idx >= 0),
-    key         TEXT NOT NULL CHECK (typeof(key) = 'text' AND length(key) BETWEEN 1 AND 256),
+    key         TEXT NOT NULL CHECK (typeof(key) = 'text' AND length(CAST(key AS BLOB)) BETWEEN 1 AND
+                                 255),
     kind        TEXT NOT NULL CHECK (kind IN ('json', 'blob')),
     value       NOT NULL,  -- kind 'json': JSON text; 'blob': little-endian array of dtype
     dtype       TEXT CHECK (dtype IS NULL OR dtype IN ('bool', 'int8', 'uint8', 'int16',

@@ -941,6 +941,66 @@ typedef struct reel_remote_stats {
 /* REEL_INVALID when store is not a published store. */
 REEL_API int reel_store_remote_stats(reel_store *store, reel_remote_stats *stats);
 
+/* ---- annotations: per-frame data kept beside the frames --------------------------------- */
+
+/*
+ * An annotation is a value kept in the store under a key for one frame of a sequence: JSON
+ * text, or an array of numbers (its bytes, little-endian, of a dtype in a shape), such as
+ * keypoints of shape (17, 3) in float32. A key has at most one value per frame; setting it
+ * again replaces the value. The frame need not exist yet. Annotations live in the table
+ * reel_annotation (README, "Annotations"), keyed by the sequence's id, and go with their
+ * sequence: reel_seq_remove() and an import's replace remove them (or orphan them, as
+ * reel_meta('annotations.on_remove') says), and a publish copies those of the sequences it
+ * publishes. Writes wait for another writer (an import) up to the open's busy timeout, then
+ * answer REEL_BUSY; a write on a read-only store is REEL_READONLY; one on a handle whose
+ * sequence was removed meanwhile is REEL_NOTFOUND. All calls are thread-safe.
+ */
+#define REEL_ANNOT_JSON 1              /* the value is JSON text (UTF-8) */
+#define REEL_ANNOT_BLOB 2              /* the value is an array of dtype in shape */
+#define REEL_ANNOT_MAX_KEY 255         /* bytes of a key (valid UTF-8, at least 1) */
+#define REEL_ANNOT_MAX_DIMS 8          /* dimensions of an array */
+#define REEL_ANNOT_MAX_BYTES (64 << 20) /* bytes of one value */
+
+typedef struct reel_annot {
+    int64_t index;        /* the frame, >= 0 */
+    int kind;             /* REEL_ANNOT_JSON or REEL_ANNOT_BLOB */
+    const void *value;    /* JSON text (no NUL needed, none inside) or the array's bytes */
+    size_t size;          /* bytes at value, <= REEL_ANNOT_MAX_BYTES */
+    const char *dtype;    /* BLOB: numpy's name: "bool", "int8", "uint8", "int16", "uint16",
+                             "int32", "uint32", "int64", "uint64", "float16", "float32",
+                             "float64"; NULL for JSON */
+    int ndim;             /* BLOB: 0 (a scalar) .. REEL_ANNOT_MAX_DIMS; 0 for JSON */
+    int64_t shape[REEL_ANNOT_MAX_DIMS]; /* BLOB: size == product of shape[0..ndim) * itemsize */
+    const char *producer; /* who made it (a model, a tool); NULL: not said */
+} reel_annot;
+
+/* Set key for frame a->index of seq to a's value (replacing one there). REEL_INVALID, naming
+ * what, for a bad key or value (a dtype, shape or size that do not agree, JSON that is not). */
+REEL_API int reel_annot_set(reel_seq *seq, const char *key, const reel_annot *a);
+
+/* Set key for n frames, all in one transaction: all are written or none (the first bad one is
+ * named, by its position in a). */
+REEL_API int reel_annots_set(reel_seq *seq, const char *key, const reel_annot *a, size_t n);
+
+/* The value of key for frame index, in *out: one allocation holding the struct and what its
+ * pointers point to (JSON text gets a NUL after it), freed with reel_free(). REEL_NOTFOUND
+ * when the frame has no such key; REEL_CORRUPT, naming the row, for a stored row that does not
+ * agree with itself (a dtype, shape and size that do not match). */
+REEL_API int reel_annot_get(reel_seq *seq, const char *key, int64_t index, reel_annot **out);
+
+/* Call cb(ctx, key, a) for every annotation of seq under key (NULL: under every key), in
+ * frame order, then key order. key and a are valid during the call only. A non-zero return
+ * from cb stops and is returned. Rows are checked as by reel_annot_get(). */
+REEL_API int reel_annot_foreach(reel_seq *seq, const char *key,
+                                int (*cb)(void *ctx, const char *key, const reel_annot *a),
+                                void *ctx);
+
+/* Remove key from frame index; REEL_NOTFOUND when it had none. */
+REEL_API int reel_annot_delete(reel_seq *seq, const char *key, int64_t index);
+
+/* How many annotations seq has under key (NULL: under every key). */
+REEL_API int reel_annot_count(reel_seq *seq, const char *key, int64_t *count);
+
 /* ---- sampling: each training worker's share of the items ---------------------------------- */
 
 /*

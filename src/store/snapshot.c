@@ -71,6 +71,10 @@ int reel__sdb_snapshot(reel__sdb *d, const char *out_path, const char *const *na
         rc = reel__exec(db, "PRAGMA journal_mode = DELETE; BEGIN IMMEDIATE");
     if (rc == REEL_OK && names)
         rc = keep_only(db, names, n);
+    /* the annotations of the chosen sequences only: removing the others removed theirs, or
+     * orphaned them (annotations.on_remove), and orphans belong to no published sequence */
+    if (rc == REEL_OK)
+        rc = reel__exec(db, "DELETE FROM reel_annotation WHERE seq_id IS NULL");
     if (rc == REEL_OK)
         rc = reel__exec(db, "DELETE FROM reel_access; DELETE FROM reel_claim; COMMIT; "
                             "PRAGMA page_size = 65536; VACUUM");
