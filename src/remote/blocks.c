@@ -298,24 +298,6 @@ static void touch(int fd)
         futimens(fd, NULL);
 }
 
-static int hex_digit(int ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/* n bytes from 2n lowercase hex digits; -1 when h is not that. */
-int reel__unhex(const char *h, uint8_t *out, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        int a = hex_digit(h[2 * i]), b = a < 0 ? -1 : hex_digit(h[2 * i + 1]);
-        if (b < 0)
-            return -1;
-        out[i] = (uint8_t)(a * 16 + b);
-    }
-    return h[2 * n] ? -1 : 0;
-}
-
 /* An index object's name, "parts/<SHA-256 of its content>.idx": where the hex digits start,
  * or NULL when key is not one. */
 const char *reel__index_hex(const char *key)
@@ -635,8 +617,10 @@ static void *ahead_main(void *arg)
 void reel__ahead_post(reel__remote *r, int64_t b)
 {
     pthread_mutex_lock(&r->ahead_lock);
-    if (!r->ahead_started && !r->ahead_stop)
+    if (!r->ahead_started && !r->ahead_stop) {
         r->ahead_started = pthread_create(&r->ahead_thread, NULL, ahead_main, r) == 0;
+        r->ahead_pid = getpid();
+    }
     r->ahead_want = b;
     pthread_cond_signal(&r->ahead_cond);
     pthread_mutex_unlock(&r->ahead_lock);
@@ -644,12 +628,15 @@ void reel__ahead_post(reel__remote *r, int64_t b)
 
 void reel__ahead_stop(reel__remote *r)
 {
-    /* it ends after its request (never used in a child after fork(): the store refuses
-     * handles the parent made) */
+    /* it ends after its request (at exit, vfs.c has made every transfer end at once); a child
+     * after fork() has no such thread, though it has the parent's handle */
+    int join;
     pthread_mutex_lock(&r->ahead_lock);
     r->ahead_stop = 1;
+    join = r->ahead_started && r->ahead_pid == getpid();
+    r->ahead_started = 0; /* joined once: a second stop (exit, then close) joins nothing */
     pthread_cond_signal(&r->ahead_cond);
     pthread_mutex_unlock(&r->ahead_lock);
-    if (r->ahead_started)
+    if (join)
         pthread_join(r->ahead_thread, NULL);
 }

@@ -13,8 +13,9 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,19 @@
 #define TRIES 5
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static atomic_int aborting; /* reel__loc_abort_all: the process is exiting */
 static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/* Whether transfers end now: the process interrupted (reel_interrupt) or exiting. */
+static int stopping(void)
+{
+    return reel__interrupted() || atomic_load_explicit(&aborting, memory_order_relaxed);
+}
+
+void reel__loc_abort_all(void)
+{
+    atomic_store(&aborting, 1);
+}
 
 /* Characters a prefix or key may hold: none that a URL or a signature would escape. */
 static int plain_path(const char *s)
@@ -248,7 +261,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     (void)ctx, (void)dt, (void)dn, (void)ut, (void)un;
-    return reel__interrupted();
+    return stopping();
 }
 
 static int request(reel__loc *l, const char *base, CURL *c, const char *key, const char *query,
@@ -293,7 +306,7 @@ static int transient(CURLcode cc, long status)
 static int status_error(const reel__loc *l, const char *key, const char *what, CURLcode cc,
                         long status)
 {
-    if (cc == CURLE_ABORTED_BY_CALLBACK || reel__interrupted())
+    if (cc == CURLE_ABORTED_BY_CALLBACK || stopping())
         return reel__err(REEL_INTERRUPTED, "%s: %s %s: interrupted", l->display, what, key);
     if (cc != CURLE_OK)
         return reel__err(REEL_IO, "%s: %s %s: %s (after %d tries)", l->display, what, key,
@@ -316,7 +329,7 @@ static void backoff(int attempt, int64_t end)
 {
     const struct timespec step = {0, 50000000L};
     int n;
-    for (n = 2 << attempt; n > 0 && !reel__interrupted() && (!end || reel__mono_ms() < end); n--)
+    for (n = 2 << attempt; n > 0 && !stopping() && (!end || reel__mono_ms() < end); n--)
         nanosleep(&step, NULL);
 }
 
@@ -334,7 +347,7 @@ static int perform_at(reel__loc *l, const char *base, const char *key, const cha
     *status = 0;
     if (!c)
         return reel__err(REEL_NOMEM, "out of memory");
-    if (reel__interrupted()) {
+    if (stopping()) {
         give(l, c);
         *cc = CURLE_ABORTED_BY_CALLBACK;
         return REEL_OK;
@@ -355,7 +368,7 @@ static int perform_at(reel__loc *l, const char *base, const char *key, const cha
 static int get_error(const reel__loc *l, const char *key, size_t len, size_t got, CURLcode cc,
                      long status, int tries, int64_t end)
 {
-    if (cc == CURLE_ABORTED_BY_CALLBACK || reel__interrupted())
+    if (cc == CURLE_ABORTED_BY_CALLBACK || stopping())
         return status_error(l, key, "reading", cc, status);
     if (reel__mono_ms() >= end)
         return reel__err(REEL_IO, "%s: reading %s: no whole answer within %.1f s (%d tr%s%s; "
@@ -418,7 +431,7 @@ static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sin
     for (attempt = 0; attempt < tries && reel__mono_ms() < g.end; attempt++) {
         if (attempt) {
             backoff(attempt - 1, g.end);
-            if (reel__mono_ms() >= g.end || reel__interrupted())
+            if (reel__mono_ms() >= g.end || stopping())
                 break;
         }
         if ((rc = perform(l, key, NULL, setup_get, &g, &cc, &status)) != REEL_OK)

@@ -75,6 +75,9 @@ REEL__HIDDEN int reel__loc_size(reel__loc *l, const char *key, int64_t *size);
  * upload under the prefix (so two publishes to one prefix must not run at once). *removed: how
  * many. Errors: only a listing S3 refused. */
 REEL__HIDDEN int reel__loc_clean(reel__loc *l, int *removed);
+/* The process is exiting: from now on every transfer of every location ends at once, as an
+ * interrupted one does (REEL_INTERRUPTED), and none starts. Async-signal-unsafe, thread-safe. */
+REEL__HIDDEN void reel__loc_abort_all(void);
 /* Whether name is before + a pid + suffix, and that pid is not a live process (nor this one). */
 REEL__HIDDEN int reel__pid_dead(const char *name, const char *before, const char *suffix);
 

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,29 +139,26 @@ void reel__publish_cuts_free(reel__cuts *c)
 static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *buf,
                      uint8_t *idx, char *key)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[32];
-    unsigned int mdlen = 0;
+    reel__sha256_ctx ctx;
+    uint8_t md[REEL__SHA256_BYTES];
     int64_t at;
-    int rc = REEL_OK;
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-        rc = reel__err(REEL_NOMEM, "out of memory");
+    int rc = reel__sha256_begin(&ctx);
+    if (rc != REEL_OK)
+        return rc;
     for (at = 0; rc == REEL_OK && at < n; at += READ_BYTES) {
         size_t k = (size_t)(n - at < READ_BYTES ? n - at : READ_BYTES), b;
         if (pread(fd, buf, k, (off_t)(off + at)) != (ssize_t)k) {
             rc = reel__err(REEL_IO, "%s: short read", path);
             break;
         }
-        EVP_DigestUpdate(ctx, buf, k);
+        reel__sha256_add(&ctx, buf, k);
         for (b = 0; b < k; b += REEL__BLOCK_SIZE, idx += REEL__HASH_BYTES) {
-            uint8_t md32[32];
-            reel__sha256(buf + b, k - b < REEL__BLOCK_SIZE ? k - b : REEL__BLOCK_SIZE, md32);
-            memcpy(idx, md32, REEL__HASH_BYTES);
+            reel__sha256(buf + b, k - b < REEL__BLOCK_SIZE ? k - b : REEL__BLOCK_SIZE, md);
+            memcpy(idx, md, REEL__HASH_BYTES);
         }
     }
-    if (rc == REEL_OK && !EVP_DigestFinal_ex(ctx, md, &mdlen))
-        rc = reel__err(REEL_ERROR, "SHA-256 failed");
-    EVP_MD_CTX_free(ctx);
+    if (reel__sha256_end(&ctx, md) != REEL_OK && rc == REEL_OK)
+        rc = REEL_ERROR;
     if (rc == REEL_OK) {
         char hex[65];
         reel__hex(md, hex, 64);
@@ -186,7 +182,7 @@ static int same_blocks(reel__loc *l, const char *key, int64_t n, const uint8_t *
             return REEL_OK;
         }
         for (b = 0; rc == REEL_OK && b < k; b += REEL__BLOCK_SIZE, idx += REEL__HASH_BYTES) {
-            uint8_t md[32];
+            uint8_t md[REEL__SHA256_BYTES];
             reel__sha256(buf + b, k - b < REEL__BLOCK_SIZE ? k - b : REEL__BLOCK_SIZE, md);
             if (memcmp(md, idx, REEL__HASH_BYTES)) {
                 *same = 0;

@@ -7,6 +7,7 @@
 #define REEL_REMOTE_REMOTE_H
 
 #include "base/common.h"
+#include "remote/digest.h"
 #include "remote/loc.h"
 
 #define REEL__MANIFEST "manifest.json"
@@ -81,12 +82,5 @@ REEL__HIDDEN void reel__remote_counts_path(const reel__remote *r, char *path, si
  * fetched, bytes fetched. */
 REEL__HIDDEN void reel__remote_stats(const reel__remote *r, int64_t *hits, int64_t *fetched,
                                      int64_t *bytes);
-
-/* SHA-256 of n bytes. */
-REEL__HIDDEN void reel__sha256(const void *data, size_t n, uint8_t md[32]);
-/* The first `digits` hex digits (lowercase) of a SHA-256 into hex (65 bytes). */
-REEL__HIDDEN void reel__hex(const uint8_t md[32], char *hex, int digits);
-/* SHA-256 of n bytes as lowercase hex (hex: 65 bytes; the first `digits` are written). */
-REEL__HIDDEN void reel__sha256_hex(const void *data, size_t n, char *hex, int digits);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "remote/remote.h"
 
@@ -43,6 +44,7 @@ struct reel__remote {
     pthread_cond_t ahead_cond;
     pthread_t ahead_thread;
     int ahead_started, ahead_stop;
+    pid_t ahead_pid;       /* the process that started it (a child after fork() has none) */
     int64_t ahead_want;    /* a block whose chunk to fetch; -1 none */
     reel__remote *next;    /* in the registry */
 };
@@ -72,13 +74,12 @@ REEL__HIDDEN int reel__block_get(reel__remote *r, const reel__getq *q, int *n);
 /* Find (from the environment: REEL_INVALID for a bad REEL_BLOCK_CACHE_MIB), make, open and
  * check the block cache directory (REEL_DENIED when another user owns it or can write it). */
 REEL__HIDDEN int reel__block_cache_open(reel__remote *r);
-/* Have the chunk of block b fetched in the background; and stop that (r closing). */
+/* Have the chunk of block b fetched in the background; and stop that (r closing, or the
+ * process exiting): the thread joined, never started again for r. */
 REEL__HIDDEN void reel__ahead_post(reel__remote *r, int64_t b);
 REEL__HIDDEN void reel__ahead_stop(reel__remote *r);
 /* An index object's name, "parts/<SHA-256 of its content>.idx": where the hex digits start,
  * or NULL when key is not one. */
 REEL__HIDDEN const char *reel__index_hex(const char *key);
-/* n bytes from 2n lowercase hex digits (and nothing after them); -1 when h is not that. */
-REEL__HIDDEN int reel__unhex(const char *h, uint8_t *out, size_t n);
 
 #endif

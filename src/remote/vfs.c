@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,27 +19,6 @@
 #include "base/db.h"
 #include "base/error.h"
 #include "remote/remote_impl.h"
-
-void reel__sha256(const void *data, size_t n, uint8_t md[32])
-{
-    unsigned int len = 0;
-    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
-}
-
-void reel__hex(const uint8_t md[32], char *hex, int digits)
-{
-    int i;
-    for (i = 0; i < digits && i < 64; i++)
-        hex[i] = "0123456789abcdef"[(md[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
-    hex[i] = 0;
-}
-
-void reel__sha256_hex(const void *data, size_t n, char *hex, int digits)
-{
-    uint8_t md[32];
-    reel__sha256(data, n, md);
-    reel__hex(md, hex, digits);
-}
 
 /* ---- the registry of open published stores (the VFS finds them by file name) ------------- */
 
@@ -62,6 +40,37 @@ static reel__remote *find(const char *name)
     r = find_locked(name);
     pthread_mutex_unlock(&reg_lock);
     return r;
+}
+
+/* ---- exiting with published stores open ---------------------------------------------------
+ *
+ * exit() runs OpenSSL's cleanup, which frees the tables a fetcher ahead hashing a block, or
+ * libcurl in one of its transfers, still reads. So before it: every transfer ends at once,
+ * and every fetcher ahead is joined (they never start again). OpenSSL's handler is
+ * registered first (reel__digest_init), so it runs after this one. In a child after fork()
+ * the parent's stores have no fetcher here, and the registry's lock may have been held by a
+ * thread that is not there: the child only tries it. */
+
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static pid_t exit_pid;
+
+static void at_exit(void)
+{
+    reel__remote *r;
+    if (getpid() == exit_pid ? pthread_mutex_lock(&reg_lock) != 0
+                             : pthread_mutex_trylock(&reg_lock) != 0)
+        return;
+    reel__loc_abort_all();
+    for (r = registry; r; r = r->next)
+        reel__ahead_stop(r);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+static void exit_register(void)
+{
+    reel__digest_init();
+    exit_pid = getpid();
+    atexit(at_exit);
 }
 
 /* r's file name (under reg_lock): its location as given, which SQLite's messages then name
@@ -293,6 +302,7 @@ int reel__remote_open(const char *name, int schema, reel__remote **out, const ch
     if (!r)
         return reel__err(REEL_NOMEM, "out of memory");
     pthread_once(&vfs_once, vfs_register);
+    pthread_once(&exit_once, exit_register);
     if (vfs_rc != SQLITE_OK) {
         free(r);
         return reel__err(REEL_ERROR, "cannot register the remote-store VFS with SQLite");
