@@ -193,11 +193,11 @@ static int prepare_schema(reel__sdb *s, sqlite3 *db, int page_size)
                          "(%d); upgrade reel",
                          s->path, version, REEL_VERSION_STRING, latest);
     if (s->flags & REEL_OPEN_READONLY) {
-        if (version < latest)
+        if (version < REEL__SCHEMA_READ_OLDEST)
             return reel__err(REEL_UNSUPPORTED,
                              "%s: store schema version %d is older than %d; open it read-write "
                              "once to migrate it",
-                             s->path, version, latest);
+                             s->path, version, REEL__SCHEMA_READ_OLDEST);
         return REEL_OK;
     }
     if (objects == 0) {
