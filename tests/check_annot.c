@@ -430,11 +430,12 @@ START_TEST(test_beside_import)
         reel_import_options o;
         memset(&o, 0, sizeof o);
         o.sequence = "video";
-        if (reel_open(store, 0, NULL, &is) != REEL_OK)
-            _exit(2);
-        _exit(reel_import(is, tu_path("v.mp4"), &o, NULL) == REEL_OK && reel_close(is) == REEL_OK
-                  ? 0
-                  : 3);
+        if (reel_open(store, 0, NULL, &is) != REEL_OK ||
+            reel_import(is, tu_path("v.mp4"), &o, NULL) != REEL_OK) {
+            fprintf(stderr, "the import beside the writes: %s\n", reel_errmsg());
+            _exit(3);
+        }
+        _exit(reel_close(is) == REEL_OK ? 0 : 4);
     }
     for (;;) {
         int rc, done = waitpid(pid, &status, WNOHANG) == pid;

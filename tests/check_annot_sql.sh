@@ -102,4 +102,68 @@ q "$S" "DELETE FROM reel_meta WHERE key = 'annotations.on_remove'"
 "$reel" rm "$S" i >/dev/null || bad "rm i"
 same "$(q "$S" "SELECT count(*) FROM reel_annotation WHERE seq_id IS NOT NULL")" 0 "default mode removes again"
 same "$(q "$S" "PRAGMA integrity_check")" ok "integrity"
+
+# reel annotate: COCO keypoints in (frames by file-name order or by id), reel's JSON and CSV
+# out and back in, counts in ls and info, bad files refused with nothing written
+P="$dir/p.reel"
+"$reel" import "$P" "$dir/v.mp4" --sequence walk --quiet || exit 1
+python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+imgs = [{"id": 100 + i, "file_name": "img_%d.png" % (9 - i)} for i in range(10)]
+anns = [{"image_id": 100 + i, "keypoints": [i * 1000.0 + j for j in range(51)]} for i in range(0, 10, 2)]
+json.dump({"images": imgs, "annotations": anns}, open(d + "/coco.json", "w"))
+json.dump({"images": imgs, "annotations": anns + [{"image_id": 102, "keypoints": [1.5] * 51}]}, open(d + "/multi.json", "w"))
+json.dump({"images": [{"id": 3, "file_name": "a.png"}], "annotations": [{"image_id": 3, "keypoints": [1.0] * 51}]}, open(d + "/byid.json", "w"))
+json.dump({"images": [{"id": 30, "file_name": "a.png"}], "annotations": [{"image_id": 30, "keypoints": [1.0] * 51}]}, open(d + "/past.json", "w"))
+json.dump({"images": imgs, "annotations": [{"image_id": 100, "keypoints": [1.0] * 50}]}, open(d + "/short.json", "w"))
+PY
+expect 0 "annotate --import coco" "$reel" annotate "$P" walk --import "$dir/coco.json"
+contains "$dir/out" "5 annotation(s)" "annotate summary"
+# img_1.png (id 108, values 8000..) is frame 1 by name
+same "$(q "$P" "SELECT group_concat(idx) FROM (SELECT idx FROM reel_frame_annotations WHERE key = 'keypoints' ORDER BY idx)")" "1,3,5,7,9" "COCO frames by file name"
+same "$(q "$P" "SELECT dtype, shape, length(value), hex(substr(value, 1, 4)) FROM reel_annotation WHERE idx = 1")" "float32|[17,3]|204|0000FA45" "COCO keypoints as float32 (17, 3)"
+expect 1 "several people without --multi" "$reel" annotate "$P" walk --import "$dir/multi.json" --key m
+contains "$dir/err" "img_7.png" "the image is named"
+same "$(q "$P" "SELECT count(*) FROM reel_annotation WHERE key = 'm'")" 0 "nothing written by a refused import"
+expect 0 "--multi" "$reel" annotate "$P" walk --import "$dir/multi.json" --key m --multi --quiet
+same "$(q "$P" "SELECT shape FROM reel_annotation WHERE key = 'm' AND idx = 7")" "[2,17,3]" "--multi shape"
+expect 0 "--by id" "$reel" annotate "$P" walk --import "$dir/byid.json" --by id --key byid --quiet
+same "$(q "$P" "SELECT idx FROM reel_annotation WHERE key = 'byid'")" 3 "--by id frame"
+expect 1 "a frame past the end" "$reel" annotate "$P" walk --import "$dir/past.json" --by id --key past
+contains "$dir/err" "frame 30 is not in the sequence" "past-the-end message"
+expect 1 "keypoints not of 3" "$reel" annotate "$P" walk --import "$dir/short.json" --key short
+echo '{"images": [' >"$dir/broken.json"
+expect 1 "broken JSON" "$reel" annotate "$P" walk --import "$dir/broken.json"
+contains "$dir/err" "broken.json:" "broken JSON message names the file"
+printf 'frame,key,value\n1,tag,"""walk"""\n2,tag,"{""a"": [1, 2]}"\n' >"$dir/t.csv"
+expect 0 "annotate --import csv" "$reel" annotate "$P" walk --import "$dir/t.csv" --quiet
+printf 'frame,key,value\n1,bad,{nope\n' >"$dir/bad.csv"
+expect 1 "a CSV value that is not JSON" "$reel" annotate "$P" walk --import "$dir/bad.csv"
+contains "$dir/err" "bad.csv:2: a row must be" "bad CSV value message"
+printf 'x,tag,1\n' >"$dir/bad2.csv"
+expect 1 "a CSV frame that is not a number" "$reel" annotate "$P" walk --import "$dir/bad2.csv"
+expect 2 "neither --import nor --export" "$reel" annotate "$P" walk
+expect 2 "both" "$reel" annotate "$P" walk --import a --export b
+expect 2 "--by what" "$reel" annotate "$P" walk --import a --by what
+expect 1 "no such sequence" "$reel" annotate "$P" nope --export -
+# out and back: reel's JSON and CSV into another store give the same rows
+expect 0 "annotate --export json" "$reel" annotate "$P" walk --export "$dir/all.json"
+json_ok "$dir/all.json" "export JSON"
+expect 0 "annotate --export csv" "$reel" annotate "$P" walk --export "$dir/all.csv"
+Q="$dir/q.reel"
+"$reel" import "$Q" "$dir/v.mp4" --sequence walk --quiet || exit 1
+"$reel" import "$Q" "$dir/v.mp4" --sequence walk2 --quiet || exit 1
+expect 0 "import reel's JSON" "$reel" annotate "$Q" walk --import "$dir/all.json" --quiet
+expect 0 "import reel's CSV" "$reel" annotate "$Q" walk2 --import "$dir/all.csv" --quiet
+rows="SELECT group_concat(idx || key || kind || coalesce(dtype, '') || coalesce(shape, '') || CASE kind WHEN 'json' THEN json(value) ELSE hex(value) END, ';') FROM (SELECT * FROM reel_annotation WHERE seq_id = (SELECT id FROM reel_sequence WHERE name = '%s') ORDER BY idx, key)"
+want=$(q "$P" "$(printf "$rows" walk)")
+same "$(q "$Q" "$(printf "$rows" walk)")" "$want" "JSON round trip"
+same "$(q "$Q" "$(printf "$rows" walk2)")" "$want" "CSV round trip"
+expect 0 "ls" "$reel" ls "$P"
+contains "$dir/out" "ANNOTS" "ls annotation column"
+contains "$dir/out" " 13  " "ls annotation count"
+expect 0 "info" "$reel" info "$P" walk --json
+contains "$dir/out" '"annotations": 13' "info annotation count"
+contains "$dir/out" 'keypoints (5)' "info keys"
 testlib_done

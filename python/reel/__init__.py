@@ -447,6 +447,10 @@ _extend(Sequence, "info")(property(_info, doc=(
     "(the video's codec; None for sequences not imported). No access is counted.")))
 
 
+from . import annotations as _annotations  # noqa: E402  store.sql(), seq.annotations
+_annotations.attach(_extend, Store, Sequence, _sys.modules[__name__])
+
+
 @_extend(Sequence, "_store_query")
 def _store_query(self, sql, params=()):
     return self._store._query(sql, params)

@@ -23,7 +23,7 @@ typedef struct command {
 } command;
 
 extern const command cmd_import, cmd_ls, cmd_info, cmd_cat, cmd_export, cmd_verify, cmd_rm,
-    cmd_stats, cmd_publish, cmd_bench;
+    cmd_stats, cmd_publish, cmd_bench, cmd_annotate;
 
 
 /* "reel: " + message on stderr; any URL in it is shown without its userinfo (user:password@),

@@ -44,24 +44,25 @@ static int ls_row(void *ctx, int n, const char *const *v, const int *t)
 {
     static const char *const keys[] = {"name",         "frames", "width",  "height",
                                        "pix_fmt",      "raw_bytes", "stored_bytes", "ratio",
-                                       "source",       "codec"};
+                                       "source",       "codec",     "annotations"};
     ls_ctx *c = ctx;
     char raw[32], stored[32], dims[32];
     int i;
     if (c->json) {
         json_t *o = json_object();
-        for (i = 0; i < n && i < 10; i++)
+        for (i = 0; i < n && i < 11; i++)
             cli_json_set(o, keys[i], cli_json_sql(v[i], t[i]));
         cli_json_append(c->json, o);
     } else {
         if (c->rows == 0)
-            printf("%-20s %8s %11s %-11s %-8s %10s %6s  %s\n", "SEQUENCE", "FRAMES", "SIZE",
-                   "FORMAT", "CODEC", "STORED", "RATIO", "SOURCE");
+            printf("%-20s %8s %11s %-11s %-8s %10s %6s %8s  %s\n", "SEQUENCE", "FRAMES", "SIZE",
+                   "FORMAT", "CODEC", "STORED", "RATIO", "ANNOTS", "SOURCE");
         snprintf(dims, sizeof dims, "%sx%s", v[2] ? v[2] : "?", v[3] ? v[3] : "?");
         human_bytes(v[5] ? atof(v[5]) : 0, raw);
-        printf("%-20s %8s %11s %-11s %-8s %10s %6s  %s\n", v[0] ? v[0] : "", v[1] ? v[1] : "?",
-               dims, v[4] ? v[4] : "?", v[9] ? v[9] : "?",
-               human_bytes(v[6] ? atof(v[6]) : 0, stored), v[7] ? v[7] : "-", v[8] ? v[8] : "");
+        printf("%-20s %8s %11s %-11s %-8s %10s %6s %8s  %s\n", v[0] ? v[0] : "",
+               v[1] ? v[1] : "?", dims, v[4] ? v[4] : "?", v[9] ? v[9] : "?",
+               human_bytes(v[6] ? atof(v[6]) : 0, stored), v[7] ? v[7] : "-",
+               n > 10 && v[10] ? v[10] : "0", v[8] ? v[8] : "");
     }
     c->rows++;
     return 0;
@@ -82,7 +83,9 @@ static int ls_run(int argc, char **argv)
         c.json = json_array();
     rc = cli_query(path,
                    "SELECT name, frames, width, height, pix_fmt, raw_bytes, stored_bytes, ratio, "
-                   "source, codec FROM reel_sequences ORDER BY name",
+                   "source, codec, (SELECT count(*) FROM reel_annotation WHERE seq_id = "
+                   "(SELECT id FROM reel_sequence WHERE name = reel_sequences.name)) "
+                   "FROM reel_sequences ORDER BY name",
                    NULL, ls_row, &c);
     if (json) {
         if (rc == 0)
@@ -148,6 +151,9 @@ static const char *const info_sql[] = {
     "r.rotated, 'import_complete', CASE r.complete WHEN 1 THEN 'yes' ELSE 'no' END, 'truncated', "
     "CASE r.truncated WHEN 1 THEN 'yes' ELSE 'no' END FROM reel_source AS r, s "
     "WHERE r.seq_id = s.id",
+    WITH_S "SELECT 'annotations', count(*), 'annotation_keys', (SELECT group_concat(key || "
+    "' (' || n || ')', ', ') FROM (SELECT key, count(*) AS n FROM reel_annotation, s WHERE "
+    "seq_id = s.id GROUP BY key ORDER BY key)) FROM reel_annotation, s WHERE seq_id = s.id",
 };
 
 static int info_run(int argc, char **argv)

@@ -8,7 +8,7 @@
 
 static const command *const commands[] = {&cmd_import, &cmd_ls,  &cmd_info,  &cmd_cat,
                                           &cmd_export, &cmd_verify, &cmd_rm, &cmd_stats,
-                                          &cmd_publish, &cmd_bench};
+                                          &cmd_publish, &cmd_bench, &cmd_annotate};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void help(FILE *f)
