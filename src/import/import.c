@@ -724,7 +724,12 @@ static int run(reel__import *im, reel_import_result *res)
     }
     set_workers(im);
     rc = run_pipeline(im);
-    if (rc == REEL_OK && im->committed == 0)
+    if (rc == REEL_OK && im->committed == 0 && im->yielded == 0 && !im->images &&
+        (im->opts.start_ms || im->opts.duration_ms))
+        rc = reel__err(REEL_NOTFOUND, "%s: no frame from %.3f s for %.3f s (the video is "
+                                      "shorter)",
+                       im->path, im->opts.start_ms / 1000.0, im->opts.duration_ms / 1000.0);
+    else if (rc == REEL_OK && im->committed == 0)
         rc = reel__err(REEL_CORRUPT, "%s: no frame could be decoded", im->path);
     if (rc == REEL_OK)
         rc = reel__source_finish(im->seq, im->truncated, im->coded);
