@@ -803,7 +803,9 @@ typedef struct reel_import_options {
     int pix_fmt;          /* REEL_PIX_* or REEL_PIX_NATIVE; 0 = rgb24. NATIVE keeps the
                              decoder's format when reel supports it, else the nearest lossless
                              one (deeper than 8 bits becomes gray16le or yuv420p10le) */
-    int width, height;    /* scale to this size; 0, 0 = the source size */
+    int width, height;    /* scale to this size; 0, 0 = the source size; one of them -1: that
+                             side from the other and the source's aspect ratio (rounded to
+                             the stored format's chroma subsampling, e.g. even for yuv420p) */
     int stream;           /* video stream index; 0 = the best video stream (pass index + 1) */
     int on_error;         /* REEL_ON_ERROR_* */
     int autorotate;       /* non-zero: apply the stream's rotation metadata to the pixels */
@@ -815,7 +817,16 @@ typedef struct reel_import_options {
     int log;              /* REEL_IMPORT_LOG_* */
     int codec;            /* REEL_CODEC_*; 0 = AUTO */
     int keyint;           /* for TEMPORAL and AUTO: 1..REEL_MAX_KEYINT; 0 = REEL_DEFAULT_KEYINT */
-    int reserved[5];      /* must be zero */
+    /* Which frames are kept (each recorded in the source's options, so a re-import with other
+     * values is another import: REEL_EXISTS unless replace). Kept frames are numbered from 0 and
+     * keep their source timestamps. */
+    int every;            /* keep every Nth frame (the first kept is the first in the window);
+                             0 or 1 = all */
+    int start_ms;         /* skip the frames before this time, in ms after the first frame */
+    int duration_ms;      /* keep the frames of this long after start_ms; 0 = to the end */
+    /* Image sequences (path a directory, a glob or a printf pattern, see reel_import): frame i
+     * has pts i (the file's position in the sorted list) in a time base of fps_den/fps_num s. */
+    int fps_num, fps_den; /* 0, 0 = 25/1 */
 } reel_import_options;
 
 /* What an import did. */
@@ -844,6 +855,16 @@ typedef struct reel_import_result {
  * sequence left by an interrupted or killed import, it resumes after the last committed frame
  * and ends with exactly the frames of an uninterrupted run. A sequence of that name made from
  * another file, or with other options, gives REEL_EXISTS unless opts->replace.
+ *
+ * Image sequences: when path is not a file but a directory (its regular files whose names do
+ * not begin with '.'), a glob (a name with *, ? or [...], e.g. "dir/img_?.png") or a printf
+ * pattern with one %d or %0Nd ("dir/img_%04d.png": the first number that exists from 0 to 4, then each next
+ * one until one is missing, as FFmpeg's image2), each file is one frame, in natural order
+ * (img2 before img10), decoded by FFmpeg exactly as `ffmpeg -i FILE` decodes it. Every image
+ * must have the first one's size unless opts->width/height scale them all (REEL_INVALID,
+ * naming the file); a file that is not an image FFmpeg reads is REEL_UNSUPPORTED naming it;
+ * one that fails to decode (a truncated PNG) follows opts->on_error. The source's hash covers
+ * the names (relative to the pattern's directory), sizes and contents of all the files.
  *
  * Errors (reel_errmsg() names the file and the reason): REEL_NOTFOUND (no such file),
  * REEL_UNSUPPORTED (not a video FFmpeg can open, no video stream, no decoder), REEL_CORRUPT

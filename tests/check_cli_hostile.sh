@@ -30,6 +30,9 @@ contains "$dir/out" "usage: reel cat" "cat ... --help prints usage"
 # numbers: the whole argument, in range, or a usage error naming the option and the value
 expect 2 "--level 5abc" "$reel" import "$S" "$dir/clip.mp4" --level 5abc
 contains "$dir/err" "--level wants a whole number from 1 to 22, not '5abc'" "--level message"
+# a bad value is one line naming the option and the way to the usage, not the whole usage
+same "$(wc -l <"$dir/err")" 1 "--level 5abc: one line"
+contains "$dir/err" "(try 'reel import --help')" "--level 5abc: points to --help"
 expect 2 "--level 23" "$reel" import "$S" "$dir/clip.mp4" --level 23
 expect 2 "--scale 640x360junk" "$reel" import "$S" "$dir/clip.mp4" --scale 640x360junk
 expect 2 "--scale x360" "$reel" import "$S" "$dir/clip.mp4" --scale x360

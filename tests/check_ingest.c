@@ -605,9 +605,9 @@ START_TEST(test_formats_scale_and_args)
     o.pix_fmt = 42;
     ck_assert_int_eq(reel_import(s, fixture("mpeg4.avi"), &o, &r), REEL_UNSUPPORTED);
     o.pix_fmt = 0;
-    o.reserved[0] = 1;
+    o.every = -1;
     ck_assert_int_eq(reel_import(s, fixture("mpeg4.avi"), &o, &r), REEL_INVALID);
-    o.reserved[0] = 0;
+    o.every = 0;
     o.log = 7;
     ck_assert_int_eq(reel_import(s, fixture("mpeg4.avi"), &o, &r), REEL_INVALID);
     o.log = REEL_IMPORT_LOG_DEFAULT;

@@ -958,15 +958,10 @@ IMPORT_FIELD(workers)
 IMPORT_FIELD(log)
 IMPORT_FIELD(codec)
 IMPORT_FIELD(keyint)
-static int c_imp_reserved(int64_t v)
-{
-    reel_import_options o;
-    memset(&o, 0, sizeof o);
-    o.sequence = "imp";
-    o.log = REEL_IMPORT_LOG_QUIET;
-    o.reserved[4] = (int)v;
-    return reel_import(g_store, g_video, &o, NULL);
-}
+IMPORT_FIELD(every)
+IMPORT_FIELD(start_ms)
+IMPORT_FIELD(duration_ms)
+IMPORT_FIELD(fps_num)
 
 START_TEST(test_import)
 {
@@ -1001,8 +996,17 @@ START_TEST(test_import)
         {"reel_import keyint", c_imp_keyint, -1, REEL_INVALID},
         {"reel_import keyint", c_imp_keyint, INT_MIN, REEL_INVALID},
         {"reel_import keyint", c_imp_keyint, INT_MAX, REEL_INVALID},
-        {"reel_import reserved", c_imp_reserved, -1, REEL_INVALID},
-        {"reel_import reserved", c_imp_reserved, INT_MIN, REEL_INVALID},
+        {"reel_import every", c_imp_every, -1, REEL_INVALID},
+        {"reel_import every", c_imp_every, INT_MIN, REEL_INVALID},
+        {"reel_import every", c_imp_every, INT_MAX, REEL_OK},
+        {"reel_import start_ms", c_imp_start_ms, -1, REEL_INVALID},
+        {"reel_import start_ms", c_imp_start_ms, INT_MIN, REEL_INVALID},
+        {"reel_import start_ms", c_imp_start_ms, INT_MAX, REEL_NOTFOUND},
+        {"reel_import duration_ms", c_imp_duration_ms, -1, REEL_INVALID},
+        {"reel_import duration_ms", c_imp_duration_ms, INT_MIN, REEL_INVALID},
+        {"reel_import duration_ms", c_imp_duration_ms, INT_MAX, REEL_OK},
+        {"reel_import fps_num", c_imp_fps_num, -1, REEL_INVALID},
+        {"reel_import fps_num", c_imp_fps_num, INT_MAX, REEL_INVALID}, /* without fps_den */
     };
     snprintf(g_video, sizeof g_video, "%s", tu_path("v.mkv"));
     ck_assert_int_eq(tu_sh("ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=32x24:rate=5 "

@@ -27,7 +27,7 @@
     X(avutil, av_image_fill_arrays) X(avutil, av_image_get_buffer_size) X(avutil, av_malloc)      \
     X(avutil, av_pix_fmt_desc_get) X(avutil, av_rescale_q) X(avutil, av_strerror)                 \
     X(avutil, av_frame_get_buffer) X(avutil, av_frame_make_writable) X(avutil, av_image_copy_plane) \
-    X(avutil, av_log_set_level)                                                                   \
+    X(avutil, av_log_set_level) X(avutil, av_dict_set) X(avutil, av_dict_free)                    \
     X(avcodec, av_packet_alloc) X(avcodec, av_packet_free) X(avcodec, av_packet_unref)            \
     X(avcodec, avcodec_alloc_context3) X(avcodec, avcodec_find_decoder)                           \
     X(avcodec, avcodec_find_encoder) X(avcodec, avcodec_free_context) X(avcodec, avcodec_get_name) \
@@ -72,6 +72,8 @@ REEL__HIDDEN int reel__av_load(void);
 #define av_frame_make_writable (*reel__av.av_frame_make_writable)
 #define av_image_copy_plane (*reel__av.av_image_copy_plane)
 #define av_log_set_level (*reel__av.av_log_set_level)
+#define av_dict_set (*reel__av.av_dict_set)
+#define av_dict_free (*reel__av.av_dict_free)
 #define av_packet_alloc (*reel__av.av_packet_alloc)
 #define av_packet_free (*reel__av.av_packet_free)
 #define av_packet_unref (*reel__av.av_packet_unref)

@@ -79,13 +79,16 @@ void cli_usage(const command *cmd, FILE *f)
     fprintf(f, "usage: reel %s\n\n%s\n", cmd->usage, cmd->summary);
 }
 
+/* One line: "reel: MESSAGE (try 'reel CMD --help')"; the whole usage only with --help. */
 int cli_usage_error(const command *cmd, const char *fmt, ...)
 {
+    char msg[2048], line[2300];
     va_list ap;
     va_start(ap, fmt);
-    print_error(fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "usage: reel %s\n(see reel %s --help)\n", cmd->usage, cmd->name);
+    snprintf(line, sizeof line, "%s (try 'reel %s --help')", msg, cmd->name);
+    cli_error("%s", line);
     return EXIT_USAGE;
 }
 

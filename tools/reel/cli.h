@@ -36,7 +36,8 @@ const char *cli_shown(const char *name);
 int cli_fail(const char *what, int rc);
 /* Print the usage of cmd to f (stderr for a usage error, stdout for --help). */
 void cli_usage(const command *cmd, FILE *f);
-/* A usage error: message, then usage on stderr; returns EXIT_USAGE. */
+/* A usage error: one line on stderr, the message and "(try 'reel CMD --help')" (the whole
+ * usage is for --help); returns EXIT_USAGE. */
 int cli_usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* How cli_open opens a store. */

@@ -77,14 +77,14 @@ static int on_progress(void *ctx, const reel_import_progress *p)
 }
 
 typedef struct import_args {
-    const char *store, *sequence;
+    const char *store, *sequence, *name; /* name: the --name template */
     char **videos;
     int nvideos, quiet, json, level;
     int wait_ms; /* --wait: how long a write waits for the store's lock; 0 = the default */
     reel_import_options o;
 } import_args;
 
-/* "WxH": two whole numbers from 1 to 65535 and nothing else. */
+/* "WxH" or "W:H": two whole numbers from 1 to 65535 (one of them may be -1) and nothing else. */
 static int parse_scale(const char *s, int *w, int *h)
 {
     char buf[32], *x;
@@ -92,19 +92,59 @@ static int parse_scale(const char *s, int *w, int *h)
     if (strlen(s) >= sizeof buf)
         return -1;
     strcpy(buf, s);
-    if (!(x = strpbrk(buf, "xX")))
+    if (!(x = strpbrk(buf, "xX:")))
         return -1;
     *x = 0;
-    if (cli_int64(buf, &v[0]) || cli_int64(x + 1, &v[1]) || v[0] < 1 || v[0] > 65535 ||
-        v[1] < 1 || v[1] > 65535)
+    if (cli_int64(buf, &v[0]) || cli_int64(x + 1, &v[1]) || v[0] < -1 || v[0] == 0 ||
+        v[0] > 65535 || v[1] < -1 || v[1] == 0 || v[1] > 65535 || (v[0] == -1 && v[1] == -1))
         return -1;
     *w = (int)v[0];
     *h = (int)v[1];
     return 0;
 }
 
+/* Seconds as a decimal ("12", "1.5") into whole milliseconds, 0 .. INT_MAX ms. */
+static int parse_seconds(const char *s, int *ms)
+{
+    char *end;
+    double v;
+    if (!*s || strspn(s, "0123456789.") != strlen(s))
+        return -1;
+    v = strtod(s, &end);
+    if (*end || !(v >= 0) || v * 1000 > INT_MAX)
+        return -1;
+    *ms = (int)(v * 1000 + 0.5);
+    return 0;
+}
+
+/* Frames per second: "25", "29.97" or "30000/1001", more than 0 and at most 10000. */
+static int parse_fps(const char *s, int *num, int *den)
+{
+    char buf[64], *slash;
+    long long n, d;
+    int ms;
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    strcpy(buf, s);
+    if ((slash = strchr(buf, '/'))) {
+        *slash = 0;
+        if (cli_int64(buf, &n) || cli_int64(slash + 1, &d) || n < 1 || d < 1 || n > INT_MAX ||
+            d > INT_MAX || n > 10000 * d)
+            return -1;
+        *num = (int)n, *den = (int)d;
+        return 0;
+    }
+    if (parse_seconds(buf, &ms) || ms < 1 || ms > 10000 * 1000) /* thousandths, as ms */
+        return -1;
+    *num = ms, *den = 1000;
+    while (*num % 10 == 0 && *den % 10 == 0)
+        *num /= 10, *den /= 10;
+    return 0;
+}
+
 enum { OPT_SEQUENCE = 256, OPT_PIX_FMT, OPT_SCALE, OPT_LEVEL, OPT_STREAM, OPT_ON_ERROR,
-       OPT_AUTOROTATE, OPT_REPLACE, OPT_JSON, OPT_CODEC, OPT_KEYINT, OPT_WAIT };
+       OPT_AUTOROTATE, OPT_REPLACE, OPT_JSON, OPT_CODEC, OPT_KEYINT, OPT_WAIT, OPT_NAME, OPT_FPS,
+       OPT_START, OPT_DURATION, OPT_EVERY };
 
 static const struct option options[] = {
     {"sequence", required_argument, NULL, OPT_SEQUENCE},
@@ -120,6 +160,11 @@ static const struct option options[] = {
     {"codec", required_argument, NULL, OPT_CODEC},
     {"keyint", required_argument, NULL, OPT_KEYINT},
     {"wait", required_argument, NULL, OPT_WAIT},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"fps", required_argument, NULL, OPT_FPS},
+    {"start", required_argument, NULL, OPT_START},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"every", required_argument, NULL, OPT_EVERY},
     CLI_OPT_HELP,
     CLI_OPT_END};
 
@@ -143,9 +188,35 @@ static int parse(int argc, char **argv, import_args *a)
         case OPT_SCALE:
             if (parse_scale(optarg, &a->o.width, &a->o.height))
                 return cli_usage_error(&cmd_import,
-                                       "--scale wants WxH with W and H from 1 to 65535 (e.g. "
-                                       "640x360), not '%s'",
+                                       "--scale wants WxH or W:H with W and H from 1 to 65535, "
+                                       "one of them may be -1 to keep the aspect ratio (e.g. "
+                                       "640x360, 640:-1), not '%s'",
                                        optarg);
+            break;
+        case OPT_NAME:
+            a->name = optarg;
+            break;
+        case OPT_FPS:
+            if (parse_fps(optarg, &a->o.fps_num, &a->o.fps_den))
+                return cli_usage_error(&cmd_import,
+                                       "--fps wants frames per second above 0 and up to 10000 "
+                                       "(25, 29.97 or 30000/1001), not '%s'",
+                                       optarg);
+            break;
+        case OPT_START:
+        case OPT_DURATION:
+            if (parse_seconds(optarg, c == OPT_START ? &a->o.start_ms : &a->o.duration_ms) ||
+                (c == OPT_DURATION && !a->o.duration_ms))
+                return cli_usage_error(&cmd_import,
+                                       "%s wants seconds (e.g. 12 or 1.5%s), not '%s'",
+                                       c == OPT_START ? "--start" : "--duration",
+                                       c == OPT_START ? ", 0 or more" : ", at least 0.001",
+                                       optarg);
+            break;
+        case OPT_EVERY:
+            if ((rc = cli_number(&cmd_import, "--every", optarg, 1, INT_MAX, &v)) != EXIT_OK)
+                return rc;
+            a->o.every = (int)v;
             break;
         case OPT_LEVEL:
             if ((rc = cli_number(&cmd_import, "--level", optarg, 1, 22, &v)) != EXIT_OK)
@@ -202,9 +273,153 @@ static int parse(int argc, char **argv, import_args *a)
     a->videos = argv + optind + 1;
     a->nvideos = argc - optind - 1;
     if (a->sequence && a->nvideos > 1)
-        return cli_usage_error(&cmd_import, "--sequence names one sequence: give one video");
+        return cli_usage_error(&cmd_import, "--sequence names one sequence: give one video, or "
+                                            "--name TEMPLATE for many");
+    if (a->sequence && a->name)
+        return cli_usage_error(&cmd_import, "give --sequence or --name, not both");
     a->o.sequence = a->sequence;
     return EXIT_OK;
+}
+
+/* The parts of an operand a --name template takes: path without trailing '/', split. */
+typedef struct name_parts {
+    char dir[1024];  /* the directory part, "." when none */
+    char name[512];  /* the last component */
+    char parent[512];/* the last component of dir ("" at the top) */
+} name_parts;
+
+static void split(const char *path, name_parts *np)
+{
+    size_t n = strlen(path), start, pstart;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    for (start = n; start > 0 && path[start - 1] != '/'; start--)
+        ;
+    snprintf(np->name, sizeof np->name, "%.*s", (int)(n - start), path + start);
+    n = start;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (n == 0)
+        snprintf(np->dir, sizeof np->dir, ".");
+    else
+        snprintf(np->dir, sizeof np->dir, "%.*s", (int)n, path);
+    for (pstart = n; pstart > 0 && path[pstart - 1] != '/'; pstart--)
+        ;
+    snprintf(np->parent, sizeof np->parent, "%.*s", (int)(n - pstart), path + pstart);
+    if (n == 0 || !strcmp(np->parent, "."))
+        np->parent[0] = 0;
+}
+
+/*
+ * The sequence name for operand number n (from 1) of path by the template t: {stem} (the last
+ * component without its extension), {name} (with it), {ext} (without the dot), {parent} (the
+ * directory holding it, last component only), {dir} (the whole directory part), {n}; "{{" and
+ * "}}" are braces. 0, or -1 with why set for a field that does not exist.
+ */
+static int expand(const char *t, const char *path, int n, char *out, size_t cap, char *why,
+                  size_t whycap)
+{
+    name_parts np;
+    size_t len = 0;
+    char num[32], stem[512];
+    const char *dot;
+    split(path, &np);
+    snprintf(stem, sizeof stem, "%s", np.name);
+    dot = strrchr(np.name, '.');
+    if (dot && dot != np.name)
+        stem[dot - np.name] = 0;
+    else
+        dot = NULL;
+    snprintf(num, sizeof num, "%d", n);
+    out[0] = 0;
+    while (*t) {
+        const char *v = NULL, *close;
+        char one[2] = {*t, 0};
+        if ((t[0] == '{' && t[1] == '{') || (t[0] == '}' && t[1] == '}')) {
+            v = one, t += 2;
+        } else if (*t == '{' && (close = strchr(t, '}'))) {
+            size_t k = (size_t)(close - t - 1);
+            v = !strncmp(t + 1, "stem", k) && k == 4     ? stem
+                : !strncmp(t + 1, "name", k) && k == 4   ? np.name
+                : !strncmp(t + 1, "ext", k) && k == 3    ? (dot ? dot + 1 : "")
+                : !strncmp(t + 1, "parent", k) && k == 6 ? np.parent
+                : !strncmp(t + 1, "dir", k) && k == 3    ? np.dir
+                : !strncmp(t + 1, "n", k) && k == 1      ? num
+                                                          : NULL;
+            if (!v) {
+                snprintf(why, whycap, "--name: unknown field {%.*s}: use {stem}, {name}, {ext}, "
+                         "{parent}, {dir} or {n} ({{ and }} for braces)", (int)k, t + 1);
+                return -1;
+            }
+            t = close + 1;
+        } else if (*t == '{' || *t == '}') {
+            snprintf(why, whycap, "--name: a lone '%c' (write {{ or }} for a brace)", *t);
+            return -1;
+        } else {
+            v = one, t++;
+        }
+        len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s", v);
+        if (len >= cap) {
+            snprintf(why, whycap, "--name gives a name longer than %zu bytes for %s", cap - 1,
+                     path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int by_text(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Every operand's name from the template, all different: EXIT_OK, or a usage error before
+ * anything is imported. names[i] are freed by the caller (free_names). */
+static int make_names(import_args *a, char ***out)
+{
+    char **names = calloc((size_t)a->nvideos + 1, sizeof *names), **sorted, why[512];
+    int i, rc = EXIT_OK;
+    *out = names;
+    if (!names || !(sorted = calloc((size_t)a->nvideos + 1, sizeof *sorted))) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    for (i = 0; rc == EXIT_OK && i < a->nvideos; i++) {
+        char buf[1024];
+        if (expand(a->name, a->videos[i], i + 1, buf, sizeof buf, why, sizeof why))
+            rc = cli_usage_error(&cmd_import, "%s", why);
+        else if (!buf[0])
+            rc = cli_usage_error(&cmd_import, "--name '%s' gives an empty name for %s", a->name,
+                                 a->videos[i]);
+        else if (!(names[i] = strdup(buf)))
+            rc = EXIT_FAIL;
+        sorted[i] = names[i];
+    }
+    if (rc == EXIT_OK) {
+        qsort(sorted, (size_t)a->nvideos, sizeof *sorted, by_text);
+        for (i = 1; rc == EXIT_OK && i < a->nvideos; i++)
+            if (!strcmp(sorted[i - 1], sorted[i])) {
+                int j, first = -1, second = -1;
+                for (j = 0; j < a->nvideos; j++)
+                    if (!strcmp(names[j], sorted[i]))
+                        first < 0 ? (void)(first = j) : second < 0 ? (void)(second = j) : (void)0;
+                rc = cli_usage_error(&cmd_import,
+                                     "--name '%s' gives %s and %s the same name '%s'; nothing "
+                                     "was imported (add a field that differs, e.g. {parent} or "
+                                     "{n})",
+                                     a->name, a->videos[first], a->videos[second], sorted[i]);
+            }
+    }
+    free(sorted);
+    return rc;
+}
+
+static void free_names(char **names, int n)
+{
+    int i;
+    for (i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 static void summary(const char *video, const reel_import_result *r, int rc, int quiet)
@@ -264,15 +479,21 @@ static int run(int argc, char **argv)
     reel_open_options oo;
     progress_state ps;
     json_t *results = NULL;
+    char **names = NULL;
     int i, rc, failures = 0;
 
     if ((rc = parse(argc, argv, &a)) != EXIT_OK)
         return rc;
+    if (a.name && (rc = make_names(&a, &names)) != EXIT_OK) {
+        free_names(names, a.nvideos);
+        return rc;
+    }
     memset(&oo, 0, sizeof oo);
     oo.compression_level = a.level;
     oo.busy_timeout_ms = a.wait_ms;
     if (reel_open(a.store, REEL_OPEN_CREATE, &oo, &store) != REEL_OK) {
         cli_error("%s", reel_errmsg());
+        free_names(names, a.nvideos);
         return EXIT_FAIL;
     }
     cli_catch_signals();
@@ -286,6 +507,8 @@ static int run(int argc, char **argv)
     for (i = 0; i < a.nvideos && !cli_interrupted(); i++) {
         reel_import_result r;
         ps.last_line = 0;
+        if (names)
+            a.o.sequence = names[i];
         rc = reel_import(store, a.videos[i], &a.o, &r);
         if (ps.mode == 1)
             fprintf(stderr, "\r\033[K");
@@ -309,20 +532,39 @@ static int run(int argc, char **argv)
     }
     if (a.json && cli_json_emit(results) != EXIT_OK)
         failures++;
+    free_names(names, a.nvideos);
     return failures ? EXIT_FAIL : EXIT_OK;
 }
 
 const command cmd_import = {
-    "import", "decode videos once and store every frame (resumable, idempotent)",
-    "import STORE VIDEO... [--sequence NAME] [--pix-fmt FMT] [--scale WxH] [--codec C]\n"
+    "import", "decode videos or image sequences once and store every frame (resumable, "
+              "idempotent)",
+    "import STORE VIDEO... [--sequence NAME | --name TEMPLATE] [--pix-fmt FMT] [--scale WxH]\n"
+    "                   [--fps F] [--start S] [--duration S] [--every N] [--codec C]\n"
     "                   [--keyint N] [--level N] [--stream N] [--on-error POLICY]\n"
     "                   [--autorotate] [--replace] [--wait SECONDS] [--quiet] [--json]\n\n"
     "  STORE              the store file; created if missing\n"
-    "  VIDEO              any file FFmpeg can read; each becomes one sequence\n"
-    "  --sequence NAME    sequence name (one video only; default: file name without extension)\n"
+    "  VIDEO              any file FFmpeg can read; each becomes one sequence. Or an image\n"
+    "                     sequence, one image per frame: a directory, a quoted glob\n"
+    "                     ('dir/*.png', in natural order: img2 before img10) or a pattern\n"
+    "                     ('dir/img_%04d.png', from the first of 0..4 to the first gap); any\n"
+    "                     image format FFmpeg reads, all of one size unless --scale\n"
+    "  --sequence NAME    sequence name (one video only; default: file name without extension,\n"
+    "                     for an image sequence the name of its directory)\n"
+    "  --name TEMPLATE    names for many videos from their paths: {stem} (file name without\n"
+    "                     extension), {name}, {ext}, {parent} (the directory holding it),\n"
+    "                     {dir} (the whole directory part), {n} (its position, from 1);\n"
+    "                     e.g. --name '{parent}/{stem}' for cam*/walk.mp4. Two videos given\n"
+    "                     one name: refused before anything is imported\n"
     "  --pix-fmt FMT      stored format: native (the decoder's own, lossless), rgb24 (default),\n"
     "                     bgr24, gray8, yuv420p, yuv444p, gray16le, yuv420p10le\n"
-    "  --scale WxH        resize to W x H while importing\n"
+    "  --scale WxH        resize to W x H while importing (also W:H); -1 for one side keeps\n"
+    "                     the aspect ratio (640:-1), rounded to even where the format needs it\n"
+    "  --fps F            image sequences: frames per second (25, 29.97, 30000/1001; default\n"
+    "                     25); frame i has timestamp i/F, i its position in the file order\n"
+    "  --start S          skip the frames of the first S seconds (decimal)\n"
+    "  --duration S       keep S seconds of frames from --start on\n"
+    "  --every N          keep every Nth frame of those (the first, N+1th...)\n"
     "  --codec C          intra: each frame alone (fastest to write and to read at random);\n"
     "                     temporal: a frame may be stored as its difference from the one\n"
     "                     before it, when that is smaller (still scenes, static cameras);\n"
@@ -342,5 +584,7 @@ const command cmd_import = {
     "Options may come before or after the operands; '--' ends them (for a name beginning with\n"
     "'-'). SIGINT or SIGTERM stops the import at a committed frame.\n"
     "Re-running the same import does nothing; after an interruption (Ctrl-C, kill) it resumes\n"
-    "from the last committed frame.",
+    "from the last committed frame. The options that change the frames (--pix-fmt, --scale,\n"
+    "--fps, --start, --duration, --every, --codec...) are recorded: the same source with other\n"
+    "values is another import, refused for an existing sequence unless --replace.",
     run};
