@@ -197,6 +197,40 @@ START_TEST(test_digest)
 }
 END_TEST
 
+/* Once the process is exiting, SHA-256 is computed without libcrypto: the same digests (of
+ * every length around the padding's boundaries, and of a large buffer). In a child: the
+ * switch is for good. */
+START_TEST(test_digest_at_exit)
+{
+    static const size_t lens[] = {0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 65536, 1 << 20};
+    uint8_t *data = malloc(1 << 20), (*want)[32] = malloc(sizeof lens / sizeof lens[0] * 32);
+    size_t i;
+    pid_t pid;
+    int status;
+    for (i = 0; i < (size_t)1 << 20; i++)
+        data[i] = (uint8_t)(i * 2654435761u >> 13);
+    for (i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        reel__sha256(data, lens[i], want[i]);
+    fflush(NULL);
+    if ((pid = fork()) == 0) {
+        reel__sha256_ctx c;
+        uint8_t md[32];
+        reel__digest_exit();
+        for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            reel__sha256(data, lens[i], md);
+            if (memcmp(md, want[i], 32))
+                _exit(10 + (int)i);
+        }
+        _exit(reel__sha256_begin(&c) == REEL_INTERRUPTED ? 0 : 9);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the digest without libcrypto differs (length case %d)", WEXITSTATUS(status) - 10);
+    free(data);
+    free(want);
+}
+END_TEST
+
 START_TEST(test_last_at_most)
 {
     const int64_t v[] = {0, 10, 10, 25, 40};
@@ -429,6 +463,7 @@ int main(void)
     tcase_add_test(tc, test_publish_and_read);
     tcase_add_test(tc, test_blocks);
     tcase_add_test(tc, test_digest);
+    tcase_add_test(tc, test_digest_at_exit);
     tcase_add_test(tc, test_last_at_most);
     tcase_add_test(tc, test_manifest_good);
     tcase_add_test(tc, test_manifest_hostile);

@@ -298,17 +298,6 @@ static void touch(int fd)
         futimens(fd, NULL);
 }
 
-/* An index object's name, "parts/<SHA-256 of its content>.idx": where the hex digits start,
- * or NULL when key is not one. */
-const char *reel__index_hex(const char *key)
-{
-    size_t n = key ? strlen(key) : 0;
-    if (n != 6 + 64 + 4 || strncmp(key, "parts/", 6) || strcmp(key + 70, ".idx") ||
-        strspn(key + 6, "0123456789abcdef") < 64)
-        return NULL;
-    return key + 6;
-}
-
 /* An index object checked against its name: its SHA-256, and want bytes. */
 static int index_ok(const char *key, const char *data, size_t len, size_t want)
 {

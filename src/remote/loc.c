@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/interrupt.h"
+#include "remote/digest.h"
 #include "remote/loc.h"
 
 #define TRIES 5
@@ -185,8 +186,11 @@ int reel__loc_open(const char *dest, reel__loc *l)
 void reel__loc_close(reel__loc *l)
 {
     int i;
-    for (i = 0; i < l->nidle; i++)
-        curl_easy_cleanup(l->idle[i]);
+    if (l->nidle && reel__crypto_hold()) { /* exiting: the handles are left to the exit */
+        for (i = 0; i < l->nidle; i++)
+            curl_easy_cleanup(l->idle[i]);
+        reel__crypto_release();
+    }
     free(l->display);
     free(l->base);
     free(l->ak);
@@ -341,14 +345,20 @@ static int perform_at(reel__loc *l, const char *base, const char *key, const cha
 {
     struct curl_slist *h = NULL;
     char *url = NULL;
-    CURL *c = take(l);
+    CURL *c;
     int rc;
-    *cc = CURLE_OK;
+    *cc = CURLE_ABORTED_BY_CALLBACK;
     *status = 0;
-    if (!c)
+    if (!reel__crypto_hold()) /* exiting: libcurl's TLS may be freed under it */
+        return REEL_OK;
+    if (!(c = take(l))) {
+        reel__crypto_release();
         return reel__err(REEL_NOMEM, "out of memory");
+    }
+    *cc = CURLE_OK;
     if (stopping()) {
         give(l, c);
+        reel__crypto_release();
         *cc = CURLE_ABORTED_BY_CALLBACK;
         return REEL_OK;
     }
@@ -360,6 +370,7 @@ static int perform_at(reel__loc *l, const char *base, const char *key, const cha
     curl_slist_free_all(h);
     free(url);
     give(l, c);
+    reel__crypto_release();
     return rc;
 }
 

@@ -44,8 +44,10 @@ static reel__remote *find(const char *name)
 
 /* ---- exiting with published stores open ---------------------------------------------------
  *
- * exit() runs OpenSSL's cleanup, which frees the tables a fetcher ahead hashing a block, or
- * libcurl in one of its transfers, still reads. So before it: every transfer ends at once,
+ * exit() runs OpenSSL's cleanup, which frees the tables a thread hashing a block (a fetcher
+ * ahead, the store's read-ahead, any reader), or libcurl in one of its transfers, still
+ * reads. So before it: every transfer ends at once, those in progress and every use of
+ * libcrypto are waited for, SHA-256 is computed without libcrypto from then on (digest.c),
  * and every fetcher ahead is joined (they never start again). OpenSSL's handler is
  * registered first (reel__digest_init), so it runs after this one. In a child after fork()
  * the parent's stores have no fetcher here, and the registry's lock may have been held by a
@@ -57,10 +59,11 @@ static pid_t exit_pid;
 static void at_exit(void)
 {
     reel__remote *r;
+    reel__loc_abort_all(); /* transfers end at once ... */
+    reel__digest_exit();   /* ... and those in progress are waited for */
     if (getpid() == exit_pid ? pthread_mutex_lock(&reg_lock) != 0
                              : pthread_mutex_trylock(&reg_lock) != 0)
         return;
-    reel__loc_abort_all();
     for (r = registry; r; r = r->next)
         reel__ahead_stop(r);
     pthread_mutex_unlock(&reg_lock);
