@@ -379,39 +379,71 @@ END_TEST
 
 /* ---- paths too long -------------------------------------------------------------------- */
 
+/* under, then '/' and c up to n bytes in all (malloc'd) */
+static char *long_name(const char *under, char c, size_t n)
+{
+    char *p = malloc(n + 1);
+    size_t k;
+    ck_assert_ptr_nonnull(p);
+    k = (size_t)snprintf(p, n + 1, "%s/", under);
+    memset(p + k, c, n - k);
+    p[n] = 0;
+    return p;
+}
+
+/* An open of name refused (rc), with a message saying what, then naming it (as far as a
+ * message goes: its first 200 characters). */
+static void refused(int rc, int want, const char *name, const char *what)
+{
+    char head[201];
+    snprintf(head, sizeof head, "%s", name);
+    ck_assert_msg(rc == want, "%d, not %d: %s", rc, want, reel_errmsg());
+    ck_assert_msg(strstr(reel_errmsg(), head), "the path is not named: %s", reel_errmsg());
+    ck_assert_msg(strstr(reel_errmsg(), what), "'%s' not in: %s", what, reel_errmsg());
+}
+
 START_TEST(test_long_paths)
 {
-    reel_store *s = make_store(), *p;
-    char *dir = malloc(PATH_MAX + 200), *env;
-    size_t n;
+    static const size_t lens[] = {4050, PATH_MAX + 100};
+    reel_store *s = make_store();
     reel__remote *r;
+    reel__loc l;
     const char *vfs, *file;
+    char *name;
+    size_t i;
     publish(s, 0, NULL);
-    /* a location whose name, with what reel puts after it, passes PATH_MAX */
-    snprintf(dir, PATH_MAX + 200, "%s/", tu_path("pub"));
-    for (n = strlen(dir); n < PATH_MAX + 100; n++)
-        dir[n] = 'x';
-    dir[n] = 0;
-    ck_assert_int_ne(reel_open(dir, REEL_OPEN_READONLY, NULL, &p), REEL_OK);
-    ck_assert_int_ne(reel__remote_open(dir, INT_MAX, &r, &vfs, &file), REEL_OK);
-    ck_assert_msg(strstr(reel_errmsg(), "xxxxxxxxxx"), "the path is not named: %s",
-                  reel_errmsg());
-    ck_assert_int_ne(reel_publish(s, dir, NULL, NULL), REEL_OK);
-    ck_assert_msg(strstr(reel_errmsg(), "xxxxxxxxxx"), "the path is not named: %s",
-                  reel_errmsg());
-    /* a block cache directory too long */
-    env = malloc(PATH_MAX + 200);
-    snprintf(env, PATH_MAX + 200, "%s/", tu_path("cache"));
-    for (n = strlen(env); n < PATH_MAX + 100; n++)
-        env[n] = 'y';
-    env[n] = 0;
-    setenv("REEL_BLOCK_CACHE", env, 1);
-    ck_assert_int_ne(reel__remote_open(tu_path("pub"), INT_MAX, &r, &vfs, &file), REEL_OK);
-    ck_assert_msg(strstr(reel_errmsg(), "yyyyyyyyyy"), "the path is not named: %s",
-                  reel_errmsg());
-    setenv("REEL_BLOCK_CACHE", tu_path("cache"), 1);
-    free(env);
-    free(dir);
+    for (i = 0; i < 2; i++) {
+        /* a location's name longer than reel takes (it was cut at 4000 bytes) */
+        name = long_name(tu_path("pub"), 'x', lens[i]);
+        refused(reel__remote_open(name, INT_MAX, &r, &vfs, &file), REEL_INVALID, name,
+                "longer than 4000");
+        ck_assert_int_ne(reel_publish(s, name, NULL, NULL), REEL_OK);
+        ck_assert_msg(strstr(reel_errmsg(), "xxxxxxxxxx"), "not named: %s", reel_errmsg());
+        free(name);
+        /* a block cache directory too long */
+        name = long_name(tu_path("cache"), 'y', lens[i]);
+        setenv("REEL_BLOCK_CACHE", name, 1);
+        refused(reel__remote_open(tu_path("pub"), INT_MAX, &r, &vfs, &file), REEL_INVALID, name,
+                "longer than 4000");
+        setenv("REEL_BLOCK_CACHE", tu_path("cache"), 1);
+        free(name);
+    }
+    /* S3: a prefix and a region too long for a request (no server is asked) */
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9", 1);
+    setenv("AWS_ACCESS_KEY_ID", "k", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+    name = long_name("s3://bucket", 'z', 600);
+    refused(reel__loc_open(name, &l), REEL_INVALID, name, "longer than 500");
+    reel__loc_close(&l);
+    free(name);
+    name = long_name("region", 'w', 100);
+    setenv("AWS_REGION", name, 1);
+    refused(reel__loc_open("s3://bucket/p", &l), REEL_INVALID, name, "longer than 60");
+    reel__loc_close(&l);
+    unsetenv("AWS_REGION");
+    free(name);
+    ck_assert_int_eq(reel__loc_open("s3://bucket/p", &l), REEL_OK);
+    reel__loc_close(&l);
     reel_close(s);
 }
 END_TEST

@@ -32,15 +32,19 @@
 /* Directories need their parts/ folder; servers make paths on PUT. */
 static int prepare(reel__loc *l)
 {
-    char path[4200];
+    char *path;
+    int rc = REEL_OK;
     if (l->kind != REEL__LOC_DIR)
         return REEL_OK;
     if (mkdir(l->base, 0755) != 0 && errno != EEXIST)
         return reel__err(REEL_IO, "%s: %s", l->display, strerror(errno));
-    snprintf(path, sizeof path, "%.4000s/parts", l->base);
+    if (!(path = reel__malloc(strlen(l->base) + 8)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    sprintf(path, "%s/parts", l->base);
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return reel__err(REEL_IO, "%s: %s", path, strerror(errno));
-    return REEL_OK;
+        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+    free(path);
+    return rc;
 }
 
 /* The bytes of the snapshot's head: its pages up to the highest root page, whole blocks. */

@@ -104,7 +104,9 @@ REEL__HIDDEN int reel__remote_open(const char *name, int schema, reel__remote **
                                    const char **vfs_name, const char **file_name);
 REEL__HIDDEN void reel__remote_close(reel__remote *r);
 
-/* The file of this node's access counts of r's location (in the block cache directory). */
+/* The file of this node's access counts of r's location (in the block cache directory), into
+ * path (cap bytes: at least REEL__COUNTS_PATH_CAP; with less it may be "", no file). */
+#define REEL__COUNTS_PATH_CAP 4100
 REEL__HIDDEN void reel__remote_counts_path(const reel__remote *r, char *path, size_t cap);
 
 /* Statistics of an open published store: blocks served from the node's cache, blocks
