@@ -197,6 +197,40 @@ START_TEST(test_digest)
 }
 END_TEST
 
+/* Once the process is exiting, SHA-256 is computed without libcrypto: the same digests (of
+ * every length around the padding's boundaries, and of a large buffer). In a child: the
+ * switch is for good. */
+START_TEST(test_digest_at_exit)
+{
+    static const size_t lens[] = {0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 65536, 1 << 20};
+    uint8_t *data = malloc(1 << 20), (*want)[32] = malloc(sizeof lens / sizeof lens[0] * 32);
+    size_t i;
+    pid_t pid;
+    int status;
+    for (i = 0; i < (size_t)1 << 20; i++)
+        data[i] = (uint8_t)(i * 2654435761u >> 13);
+    for (i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        reel__sha256(data, lens[i], want[i]);
+    fflush(NULL);
+    if ((pid = fork()) == 0) {
+        reel__sha256_ctx c;
+        uint8_t md[32];
+        reel__digest_exit();
+        for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            reel__sha256(data, lens[i], md);
+            if (memcmp(md, want[i], 32))
+                _exit(10 + (int)i);
+        }
+        _exit(reel__sha256_begin(&c) == REEL_INTERRUPTED ? 0 : 9);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the digest without libcrypto differs (length case %d)", WEXITSTATUS(status) - 10);
+    free(data);
+    free(want);
+}
+END_TEST
+
 START_TEST(test_last_at_most)
 {
     const int64_t v[] = {0, 10, 10, 25, 40};
@@ -345,39 +379,71 @@ END_TEST
 
 /* ---- paths too long -------------------------------------------------------------------- */
 
+/* under, then '/' and c up to n bytes in all (malloc'd) */
+static char *long_name(const char *under, char c, size_t n)
+{
+    char *p = malloc(n + 1);
+    size_t k;
+    ck_assert_ptr_nonnull(p);
+    k = (size_t)snprintf(p, n + 1, "%s/", under);
+    memset(p + k, c, n - k);
+    p[n] = 0;
+    return p;
+}
+
+/* An open of name refused (rc), with a message saying what, then naming it (as far as a
+ * message goes: its first 200 characters). */
+static void refused(int rc, int want, const char *name, const char *what)
+{
+    char head[201];
+    snprintf(head, sizeof head, "%s", name);
+    ck_assert_msg(rc == want, "%d, not %d: %s", rc, want, reel_errmsg());
+    ck_assert_msg(strstr(reel_errmsg(), head), "the path is not named: %s", reel_errmsg());
+    ck_assert_msg(strstr(reel_errmsg(), what), "'%s' not in: %s", what, reel_errmsg());
+}
+
 START_TEST(test_long_paths)
 {
-    reel_store *s = make_store(), *p;
-    char *dir = malloc(PATH_MAX + 200), *env;
-    size_t n;
+    static const size_t lens[] = {4050, PATH_MAX + 100};
+    reel_store *s = make_store();
     reel__remote *r;
+    reel__loc l;
     const char *vfs, *file;
+    char *name;
+    size_t i;
     publish(s, 0, NULL);
-    /* a location whose name, with what reel puts after it, passes PATH_MAX */
-    snprintf(dir, PATH_MAX + 200, "%s/", tu_path("pub"));
-    for (n = strlen(dir); n < PATH_MAX + 100; n++)
-        dir[n] = 'x';
-    dir[n] = 0;
-    ck_assert_int_ne(reel_open(dir, REEL_OPEN_READONLY, NULL, &p), REEL_OK);
-    ck_assert_int_ne(reel__remote_open(dir, INT_MAX, &r, &vfs, &file), REEL_OK);
-    ck_assert_msg(strstr(reel_errmsg(), "xxxxxxxxxx"), "the path is not named: %s",
-                  reel_errmsg());
-    ck_assert_int_ne(reel_publish(s, dir, NULL, NULL), REEL_OK);
-    ck_assert_msg(strstr(reel_errmsg(), "xxxxxxxxxx"), "the path is not named: %s",
-                  reel_errmsg());
-    /* a block cache directory too long */
-    env = malloc(PATH_MAX + 200);
-    snprintf(env, PATH_MAX + 200, "%s/", tu_path("cache"));
-    for (n = strlen(env); n < PATH_MAX + 100; n++)
-        env[n] = 'y';
-    env[n] = 0;
-    setenv("REEL_BLOCK_CACHE", env, 1);
-    ck_assert_int_ne(reel__remote_open(tu_path("pub"), INT_MAX, &r, &vfs, &file), REEL_OK);
-    ck_assert_msg(strstr(reel_errmsg(), "yyyyyyyyyy"), "the path is not named: %s",
-                  reel_errmsg());
-    setenv("REEL_BLOCK_CACHE", tu_path("cache"), 1);
-    free(env);
-    free(dir);
+    for (i = 0; i < 2; i++) {
+        /* a location's name longer than reel takes (it was cut at 4000 bytes) */
+        name = long_name(tu_path("pub"), 'x', lens[i]);
+        refused(reel__remote_open(name, INT_MAX, &r, &vfs, &file), REEL_INVALID, name,
+                "longer than 4000");
+        ck_assert_int_ne(reel_publish(s, name, NULL, NULL), REEL_OK);
+        ck_assert_msg(strstr(reel_errmsg(), "xxxxxxxxxx"), "not named: %s", reel_errmsg());
+        free(name);
+        /* a block cache directory too long */
+        name = long_name(tu_path("cache"), 'y', lens[i]);
+        setenv("REEL_BLOCK_CACHE", name, 1);
+        refused(reel__remote_open(tu_path("pub"), INT_MAX, &r, &vfs, &file), REEL_INVALID, name,
+                "longer than 4000");
+        setenv("REEL_BLOCK_CACHE", tu_path("cache"), 1);
+        free(name);
+    }
+    /* S3: a prefix and a region too long for a request (no server is asked) */
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9", 1);
+    setenv("AWS_ACCESS_KEY_ID", "k", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+    name = long_name("s3://bucket", 'z', 600);
+    refused(reel__loc_open(name, &l), REEL_INVALID, name, "longer than 500");
+    reel__loc_close(&l);
+    free(name);
+    name = long_name("region", 'w', 100);
+    setenv("AWS_REGION", name, 1);
+    refused(reel__loc_open("s3://bucket/p", &l), REEL_INVALID, name, "longer than 60");
+    reel__loc_close(&l);
+    unsetenv("AWS_REGION");
+    free(name);
+    ck_assert_int_eq(reel__loc_open("s3://bucket/p", &l), REEL_OK);
+    reel__loc_close(&l);
     reel_close(s);
 }
 END_TEST
@@ -429,6 +495,7 @@ int main(void)
     tcase_add_test(tc, test_publish_and_read);
     tcase_add_test(tc, test_blocks);
     tcase_add_test(tc, test_digest);
+    tcase_add_test(tc, test_digest_at_exit);
     tcase_add_test(tc, test_last_at_most);
     tcase_add_test(tc, test_manifest_good);
     tcase_add_test(tc, test_manifest_hostile);

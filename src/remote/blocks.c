@@ -63,19 +63,25 @@ typedef struct chead {
 
 static const char CHUNK_MAGIC[8] = "reelchk1";
 
+/* path and the directories above it made; -1 with errno set. */
 static int mkdirs(const char *path)
 {
-    char p[4096];
+    char *p = reel__strdup(path);
     size_t i;
-    snprintf(p, sizeof p, "%.4000s", path);
-    for (i = 1; p[i]; i++)
+    int rc = 0;
+    if (!p)
+        return errno = ENOMEM, -1;
+    for (i = 1; p[i] && rc == 0; i++)
         if (p[i] == '/') {
             p[i] = 0;
             if (mkdir(p, 0700) != 0 && errno != EEXIST)
-                return -1;
+                rc = -1;
             p[i] = '/';
         }
-    return mkdir(p, 0700) == 0 || errno == EEXIST ? 0 : -1;
+    if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
 }
 
 #define CACHE_MIB_MAX (INT64_MAX >> 20)
@@ -85,15 +91,16 @@ static int cache_dir(reel__remote *r)
 {
     const char *env = getenv("REEL_BLOCK_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME"), *mib = getenv("REEL_BLOCK_CACHE_MIB");
+    const char *base = env && *env ? env : xdg && *xdg ? xdg : home && *home ? home : NULL;
+    const char *tail = env && *env ? "" : xdg && *xdg ? "/reel/blocks" : "/.cache/reel/blocks";
     long long limit = 4096;
-    if (env && *env)
-        snprintf(r->cache, sizeof r->cache, "%s", env);
-    else if (xdg && *xdg)
-        snprintf(r->cache, sizeof r->cache, "%.4000s/reel/blocks", xdg);
-    else if (home && *home)
-        snprintf(r->cache, sizeof r->cache, "%.4000s/.cache/reel/blocks", home);
-    else
-        snprintf(r->cache, sizeof r->cache, "/tmp/reel-blocks-%d", (int)geteuid());
+    int n = base ? snprintf(r->cache, sizeof r->cache, "%s%s", base, tail)
+                 : snprintf(r->cache, sizeof r->cache, "/tmp/reel-blocks-%d", (int)geteuid());
+    if (n < 0 || (size_t)n >= sizeof r->cache)
+        return reel__err(REEL_INVALID,
+                         "the block cache: a path longer than %d bytes (set REEL_BLOCK_CACHE "
+                         "to a shorter one): %s%s",
+                         REEL__CACHE_PATH_MAX, base, tail);
     if (mib && *mib) {
         char *end;
         errno = 0;
@@ -240,13 +247,13 @@ typedef struct chunk {
 
 static void chunk_of(const reel__remote *r, int64_t b, chunk *c)
 {
-    char id[4200], hex[REEL__HASH_HEX + 1];
+    char id[REEL__KEY_BYTES + 24], hex[REEL__HASH_HEX + 1]; /* a key of reel's (manifest.c) */
     int64_t p = part_of(r, b), n = (b - r->part_first[p]) / REEL__CHUNK_BLOCKS;
     c->part = p;
     c->first = r->part_first[p] + n * REEL__CHUNK_BLOCKS;
     c->end = c->first + REEL__CHUNK_BLOCKS < r->part_first[p + 1] ? c->first + REEL__CHUNK_BLOCKS
                                                             : r->part_first[p + 1];
-    snprintf(id, sizeof id, "%.4000s#%lld", r->parts[p], (long long)n);
+    snprintf(id, sizeof id, "%s#%lld", r->parts[p], (long long)n);
     reel__sha256_hex(id, strlen(id), hex, REEL__HASH_HEX);
     snprintf(c->name, sizeof c->name, "%s%s", hex, CHUNK_SUFFIX);
 }
@@ -296,17 +303,6 @@ static void touch(int fd)
     struct stat st;
     if (fstat(fd, &st) == 0 && st.st_mtime + 10 < time(NULL))
         futimens(fd, NULL);
-}
-
-/* An index object's name, "parts/<SHA-256 of its content>.idx": where the hex digits start,
- * or NULL when key is not one. */
-const char *reel__index_hex(const char *key)
-{
-    size_t n = key ? strlen(key) : 0;
-    if (n != 6 + 64 + 4 || strncmp(key, "parts/", 6) || strcmp(key + 70, ".idx") ||
-        strspn(key + 6, "0123456789abcdef") < 64)
-        return NULL;
-    return key + 6;
 }
 
 /* An index object checked against its name: its SHA-256, and want bytes. */

@@ -12,7 +12,15 @@
  * Thread-safe; idempotent. */
 REEL__HIDDEN void reel__digest_init(void);
 
-/* SHA-256 of n bytes into md. Thread-safe. */
+/* Whether libcrypto (directly, or through libcurl's TLS) may be used now: 1, and it may until
+ * reel__crypto_release(); 0 once the process is exiting (reel__digest_exit). Holds nest. */
+REEL__HIDDEN int reel__crypto_hold(void);
+REEL__HIDDEN void reel__crypto_release(void);
+/* The process is exiting: wait for the holds in progress, refuse new ones (reel__sha256 then
+ * computes in plain C). Called by vfs.c's atexit handler, before OpenSSL's cleanup. */
+REEL__HIDDEN void reel__digest_exit(void);
+
+/* SHA-256 of n bytes into md. Thread-safe, also while the process exits. */
 REEL__HIDDEN void reel__sha256(const void *data, size_t n, uint8_t md[REEL__SHA256_BYTES]);
 /* The first `digits` hex digits (lowercase; at most 64) of md into hex (digits + 1 bytes,
  * NUL-terminated). */
@@ -23,8 +31,10 @@ REEL__HIDDEN void reel__sha256_hex(const void *data, size_t n, char *hex, int di
  * is not that (out then undefined). */
 REEL__HIDDEN int reel__unhex(const char *h, uint8_t *out, size_t n);
 
-/* SHA-256 of a stream of bytes: begin (REEL_NOMEM), add any number of times, end (which frees
- * the context whatever it returns; REEL_ERROR when libcrypto fails). */
+/* SHA-256 of a stream of bytes: begin (REEL_NOMEM; REEL_INTERRUPTED once the process is
+ * exiting), add any number of times, end (which frees the context whatever it returns;
+ * REEL_ERROR when libcrypto fails). The stream holds libcrypto (see reel__crypto_hold) from
+ * begin to end. */
 typedef struct reel__sha256_ctx {
     void *evp;
 } reel__sha256_ctx;

@@ -27,9 +27,13 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/interrupt.h"
+#include "remote/digest.h"
 #include "remote/loc.h"
 
 #define TRIES 5
+/* the longest s3://BUCKET/PREFIX after "s3://": S3's keys are at most 1024 bytes, and a
+ * listing's query holds the prefix %-encoded (3 bytes a character at most) */
+#define PREFIX_MAX 500
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static atomic_int aborting; /* reel__loc_abort_all: the process is exiting */
@@ -46,6 +50,16 @@ void reel__loc_abort_all(void)
     atomic_store(&aborting, 1);
 }
 
+/* a/b (one '/' between them; a alone when b is empty), malloc'd; NULL when out of memory. */
+static char *joined(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = reel__malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s", a, *b && *a && a[strlen(a) - 1] != '/' ? "/" : "", b);
+    return s;
+}
+
 /* Characters a prefix or key may hold: none that a URL or a signature would escape. */
 static int plain_path(const char *s)
 {
@@ -59,22 +73,15 @@ static int plain_path(const char *s)
 int reel__loc_is_remote(const char *name)
 {
     struct stat st;
-    char m[4200];
+    char *m;
+    int yes;
     if (!strncmp(name, "s3://", 5) || !strncmp(name, "http://", 7) || !strncmp(name, "https://", 8))
         return 1;
-    if (stat(name, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (stat(name, &st) != 0 || !S_ISDIR(st.st_mode) || !(m = joined(name, "manifest.json")))
         return 0;
-    snprintf(m, sizeof m, "%.4000s/manifest.json", name);
-    return access(m, R_OK) == 0;
-}
-
-static char *joined(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = reel__malloc(n);
-    if (s)
-        snprintf(s, n, "%s%s%s", a, *b && a[strlen(a) - 1] != '/' ? "/" : "", b);
-    return s;
+    yes = access(m, R_OK) == 0;
+    free(m);
+    return yes;
 }
 
 char *reel__loc_shown(const char *dest)
@@ -132,7 +139,12 @@ static int open_s3(const char *dest, reel__loc *l)
         return reel__err(REEL_INVALID, "%s: give s3://BUCKET/PREFIX with letters, digits, "
                                        "'.', '_', '-' and '/' only",
                          l->display);
-    snprintf(sig, sizeof sig, "aws:amz:%.60s:s3", region && *region ? region : "us-east-1");
+    if (region && strlen(region) > 60)
+        return reel__err(REEL_INVALID, "AWS_REGION longer than 60 characters: %s", region);
+    if (strlen(dest + 5) > PREFIX_MAX)
+        return reel__err(REEL_INVALID, "a bucket and prefix longer than %d characters: %s",
+                         PREFIX_MAX, l->display);
+    snprintf(sig, sizeof sig, "aws:amz:%s:s3", region && *region ? region : "us-east-1");
     bucket_path = reel__strdup(dest + 5);
     if (bucket_path && (n = strlen(bucket_path)) > 0 && bucket_path[n - 1] == '/')
         bucket_path[n - 1] = 0;
@@ -185,8 +197,11 @@ int reel__loc_open(const char *dest, reel__loc *l)
 void reel__loc_close(reel__loc *l)
 {
     int i;
-    for (i = 0; i < l->nidle; i++)
-        curl_easy_cleanup(l->idle[i]);
+    if (l->nidle && reel__crypto_hold()) { /* exiting: the handles are left to the exit */
+        for (i = 0; i < l->nidle; i++)
+            curl_easy_cleanup(l->idle[i]);
+        reel__crypto_release();
+    }
     free(l->display);
     free(l->base);
     free(l->ak);
@@ -341,14 +356,20 @@ static int perform_at(reel__loc *l, const char *base, const char *key, const cha
 {
     struct curl_slist *h = NULL;
     char *url = NULL;
-    CURL *c = take(l);
+    CURL *c;
     int rc;
-    *cc = CURLE_OK;
+    *cc = CURLE_ABORTED_BY_CALLBACK;
     *status = 0;
-    if (!c)
+    if (!reel__crypto_hold()) /* exiting: libcurl's TLS may be freed under it */
+        return REEL_OK;
+    if (!(c = take(l))) {
+        reel__crypto_release();
         return reel__err(REEL_NOMEM, "out of memory");
+    }
+    *cc = CURLE_OK;
     if (stopping()) {
         give(l, c);
+        reel__crypto_release();
         *cc = CURLE_ABORTED_BY_CALLBACK;
         return REEL_OK;
     }
@@ -360,6 +381,7 @@ static int perform_at(reel__loc *l, const char *base, const char *key, const cha
     curl_slist_free_all(h);
     free(url);
     give(l, c);
+    reel__crypto_release();
     return rc;
 }
 
@@ -584,7 +606,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
             i++;
         for (j = k; j > i && (p[j - 1] == '\r' || p[j - 1] == '\n' || p[j - 1] == ' '); j--)
             ;
-        snprintf(r->etag, sizeof r->etag, "%.*s", (int)(j - i), p + i);
+        if (j - i < sizeof r->etag) /* a longer one stays "": no usable ETag */
+            snprintf(r->etag, sizeof r->etag, "%.*s", (int)(j - i), p + i);
     }
     return k;
 }
@@ -635,7 +658,8 @@ static int http_send(reel__loc *l, const char *key, const char *query, int post,
     return status_error(l, key, what, cc, status);
 }
 
-/* s with every character but RFC 3986's unreserved ones %-encoded, into out (cap bytes). */
+/* s with every character but RFC 3986's unreserved ones %-encoded, into out (cap bytes: room
+ * for 3 bytes a character, which the callers' limits on s give). */
 static void encode(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
@@ -775,11 +799,14 @@ static int write_all(int fd, const char *buf, size_t n)
 /* The directory holding path synced (a rename in it made durable). */
 static int sync_parent(const char *path)
 {
-    char dir[4200];
     const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
     int fd, rc;
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    if ((fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    if (!dir)
+        return -1;
+    fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
         return -1;
     rc = fsync(fd);
     close(fd);
@@ -926,7 +953,6 @@ static void clean_dir(const char *path, int *removed)
 {
     DIR *d = opendir(path);
     struct dirent *e;
-    char file[4400];
     if (!d)
         return;
     while ((e = readdir(d))) {
@@ -938,8 +964,7 @@ static void clean_dir(const char *path, int *removed)
         if (p == dot || p == e->d_name || p[-1] != '.' ||
             !reel__pid_dead(p, "", ".tmp"))
             continue;
-        snprintf(file, sizeof file, "%.4000s/%.255s", path, e->d_name);
-        if (unlink(file) == 0)
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
             ++*removed;
     }
     closedir(d);
@@ -957,7 +982,7 @@ static void setup_get_body(CURL *c, void *ctx)
 static int abort_uploads(reel__loc *l, int *removed)
 {
     sink s = {NULL, 0, 0, 1, 0, 4 << 20};
-    char query[700], qp[600], key[1100], id[512], qid[1600], q2[1700];
+    char query[1700], qp[1600], key[1100], id[512], qid[1600], q2[1700]; /* PREFIX_MAX */
     int round, rc = REEL_OK, got = 1;
     long status;
     CURLcode cc;
@@ -999,14 +1024,16 @@ static int abort_uploads(reel__loc *l, int *removed)
 
 int reel__loc_clean(reel__loc *l, int *removed)
 {
-    char parts[4200];
+    char *parts;
     *removed = 0;
     if (l->kind == REEL__LOC_S3)
         return abort_uploads(l, removed);
     if (l->kind == REEL__LOC_DIR) {
         clean_dir(l->base, removed);
-        snprintf(parts, sizeof parts, "%.4000s/parts", l->base);
+        if (!(parts = joined(l->base, "parts")))
+            return reel__err(REEL_NOMEM, "out of memory");
         clean_dir(parts, removed);
+        free(parts);
     }
     return REEL_OK;
 }

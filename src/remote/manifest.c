@@ -1,7 +1,8 @@
 /*
- * manifest.c - the manifest of a published store, read: checked, then parsed into the parts,
- * where each begins, and the blocks' hashes (listed in it, versions 1 and 2, or named index
- * objects, version 3).
+ * manifest.c - the manifest of a published store, written (by a publish: version 3) and read
+ * (checked, then parsed into the parts, where each begins, and the blocks' hashes: listed in
+ * it, versions 1 and 2, or named index objects, version 3); and the names reel gives the
+ * objects it lists.
  *
  * The manifest comes from the location, which may be hostile. Before jansson builds anything,
  * one pass over the text (no allocation) checks its shape and blanks (to a 0) every value the
@@ -21,6 +22,104 @@
 
 #include "base/error.h"
 #include "remote/remote_impl.h"
+
+/* ---- the names of objects ------------------------------------------------------------ */
+
+void reel__object_key(const uint8_t md[REEL__SHA256_BYTES], const char *ext, char *key)
+{
+    char hex[2 * REEL__SHA256_BYTES + 1];
+    reel__hex(md, hex, 2 * REEL__SHA256_BYTES);
+    snprintf(key, REEL__KEY_BYTES, "parts/%s%.8s", hex, ext);
+}
+
+/* An index object's name, "parts/<SHA-256 of its content>.idx": where the hex digits start,
+ * or NULL when key is not one. */
+const char *reel__index_hex(const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    if (n != 6 + 64 + 4 || strncmp(key, "parts/", 6) || strcmp(key + 70, ".idx") ||
+        strspn(key + 6, "0123456789abcdef") < 64)
+        return NULL;
+    return key + 6;
+}
+
+/* Whether v is a part's name: "parts/<64 lowercase hex digits>.part", nothing else. */
+static int part_name(const json_t *v)
+{
+    const char *k = json_string_value(v);
+    return k && json_string_length(v) == 75 && strlen(k) == 75 && !strncmp(k, "parts/", 6) &&
+           strspn(k + 6, "0123456789abcdef") == 64 && !strcmp(k + 70, ".part");
+}
+
+size_t reel__last_at_most(const int64_t *v, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (v[mid] <= x)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* ---- writing -------------------------------------------------------------------------- */
+
+static json_t *sequences_json(const reel__pubseq *seqs, size_t n)
+{
+    json_t *a = json_array();
+    size_t i, j;
+    for (i = 0; a && i < n; i++) {
+        json_t *o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:i, s:I}", "name", seqs[i].name,
+                              "frames", (json_int_t)seqs[i].frames, "width", seqs[i].width,
+                              "height", seqs[i].height, "pix_fmt", seqs[i].pix_fmt, "codec",
+                              seqs[i].codec, "keyint", seqs[i].keyint, "stored_bytes",
+                              (json_int_t)seqs[i].stored_bytes);
+        json_t *r = seqs[i].ranges ? json_array() : NULL;
+        for (j = 0; r && j < seqs[i].nranges; j++)
+            if (json_array_append_new(r, json_pack("[I, I, I]", (json_int_t)seqs[i].ranges[j][0],
+                                                   (json_int_t)seqs[i].ranges[j][1],
+                                                   (json_int_t)seqs[i].ranges[j][2])) != 0) {
+                json_decref(r);
+                r = NULL;
+            }
+        if (!o || (seqs[i].ranges && (!r || json_object_set_new(o, "parts", r) != 0)) ||
+            json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *parts_json(const reel__pubpart *p, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+    for (i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_pack("{s:s, s:I, s:s}", "key", p[i].key, "bytes",
+                                               (json_int_t)p[i].bytes, "index", p[i].index)) !=
+            0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+int reel__manifest_write(const reel__manifest_out *o, char **text)
+{
+    json_t *m = json_pack("{s:s, s:i, s:i, s:I, s:i, s:I, s:s, s:o, s:o}", "format",
+                          "reel published store", "version", 3, "schema_version", o->schema,
+                          "bytes", (json_int_t)o->bytes, "block_size", REEL__BLOCK_SIZE,
+                          "part_size", (json_int_t)o->part_bytes, "published_by",
+                          "reel " REEL_VERSION_STRING, "sequences",
+                          sequences_json(o->seqs, o->nseqs), "parts",
+                          parts_json(o->parts, o->nparts));
+    *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    json_decref(m);
+    return *text ? REEL_OK : reel__err(REEL_NOMEM, "out of memory writing the manifest");
+}
 
 /* ---- the pass before jansson ---------------------------------------------------------------- */
 
@@ -219,14 +318,6 @@ static void shown(const char *name, char out[96])
     for (i = 0; name[i] && i < 80; i++)
         out[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
     snprintf(out + i, 96 - i, "%s", name[i] ? "..." : "");
-}
-
-/* Whether v is a part's name: "parts/<64 lowercase hex digits>.part", nothing else. */
-static int part_name(const json_t *v)
-{
-    const char *k = json_string_value(v);
-    return k && json_string_length(v) == 75 && strlen(k) == 75 && !strncmp(k, "parts/", 6) &&
-           strspn(k + 6, "0123456789abcdef") == 64 && !strcmp(k + 70, ".part");
 }
 
 /* A whole number of the manifest in [lo, hi] into *out; 0 when it is not one. */

@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,45 +29,22 @@
 #include "base/error.h"
 #include "remote/remote.h"
 
-static json_t *sequences_json(const reel__pubseq *seqs, size_t n)
-{
-    json_t *a = json_array();
-    size_t i, j;
-    for (i = 0; a && i < n; i++) {
-        json_t *o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:i, s:I}", "name", seqs[i].name,
-                              "frames", (json_int_t)seqs[i].frames, "width", seqs[i].width,
-                              "height", seqs[i].height, "pix_fmt", seqs[i].pix_fmt, "codec",
-                              seqs[i].codec, "keyint", seqs[i].keyint, "stored_bytes",
-                              (json_int_t)seqs[i].stored_bytes);
-        json_t *r = seqs[i].ranges ? json_array() : NULL;
-        for (j = 0; r && j < seqs[i].nranges; j++)
-            if (json_array_append_new(r, json_pack("[I, I, I]", (json_int_t)seqs[i].ranges[j][0],
-                                                   (json_int_t)seqs[i].ranges[j][1],
-                                                   (json_int_t)seqs[i].ranges[j][2])) != 0) {
-                json_decref(r);
-                r = NULL;
-            }
-        if (!o || (seqs[i].ranges && (!r || json_object_set_new(o, "parts", r) != 0)) ||
-            json_array_append_new(a, o) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
 /* Directories need their parts/ folder; servers make paths on PUT. */
 static int prepare(reel__loc *l)
 {
-    char path[4200];
+    char *path;
+    int rc = REEL_OK;
     if (l->kind != REEL__LOC_DIR)
         return REEL_OK;
     if (mkdir(l->base, 0755) != 0 && errno != EEXIST)
         return reel__err(REEL_IO, "%s: %s", l->display, strerror(errno));
-    snprintf(path, sizeof path, "%.4000s/parts", l->base);
+    if (!(path = reel__malloc(strlen(l->base) + 8)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    sprintf(path, "%s/parts", l->base);
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return reel__err(REEL_IO, "%s: %s", path, strerror(errno));
-    return REEL_OK;
+        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+    free(path);
+    return rc;
 }
 
 /* The bytes of the snapshot's head: its pages up to the highest root page, whole blocks. */
@@ -91,19 +67,6 @@ static int64_t head_bytes(const char *path)
 }
 
 #define READ_BYTES (16 * REEL__BLOCK_SIZE) /* read and hashed at a time: the parts are streamed */
-
-size_t reel__last_at_most(const int64_t *v, size_t n, int64_t x)
-{
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo + 1) / 2;
-        if (v[mid] <= x)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
-}
 
 int reel__publish_cut(const char *path, int64_t part_bytes, reel__cuts *c)
 {
@@ -135,7 +98,7 @@ void reel__publish_cuts_free(reel__cuts *c)
 }
 
 /* Bytes [off, off + n) of fd: every block's hash into idx, and the SHA-256 of the whole as the
- * part's key (90 bytes). */
+ * part's key (REEL__KEY_BYTES). */
 static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *buf,
                      uint8_t *idx, char *key)
 {
@@ -160,9 +123,7 @@ static int hash_part(int fd, const char *path, int64_t off, int64_t n, uint8_t *
     if (reel__sha256_end(&ctx, md) != REEL_OK && rc == REEL_OK)
         rc = REEL_ERROR;
     if (rc == REEL_OK) {
-        char hex[65];
-        reel__hex(md, hex, 64);
-        snprintf(key, 90, "parts/%s.part", hex);
+        reel__object_key(md, ".part", key);
     }
     return rc;
 }
@@ -218,16 +179,16 @@ static int is_there(reel__loc *l, const char *key, int64_t n, const void *mem,
 }
 
 /* Send bytes [off, off + n) of fd as object key unless it is there already, then its index
- * (n_idx bytes at idx) as "parts/<its SHA-256>.idx" (its name into ikey, 90 bytes) likewise.
+ * (n_idx bytes at idx) as "parts/<its SHA-256>.idx" (its name into ikey, REEL__KEY_BYTES) likewise.
  * An object there but short, or damaged (when its content is checked), is sent again. */
 static int put_part(reel__loc *l, const char *key, int fd, int64_t off, int64_t n,
                     const uint8_t *idx, size_t n_idx, char *ikey, uint8_t *buf,
                     reel__pubstat *st)
 {
-    char hex[65];
+    uint8_t md[REEL__SHA256_BYTES];
     int there = 0, rc, check = st->verify || l->kind == REEL__LOC_DIR;
-    reel__sha256_hex(idx, n_idx, hex, 64);
-    snprintf(ikey, 90, "parts/%s.idx", hex);
+    reel__sha256(idx, n_idx, md);
+    reel__object_key(md, ".idx", ikey);
     if ((rc = is_there(l, ikey, (int64_t)n_idx, idx, NULL, buf, check, &there, &st->repaired)) !=
             REEL_OK ||
         (!there && (rc = reel__loc_put(l, ikey, idx, n_idx)) != REEL_OK))
@@ -248,8 +209,8 @@ int reel__publish_file(const char *path, int schema, const reel__cuts *c, const 
                        const reel__pubseq *seqs, size_t nseqs, reel__pubstat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    json_t *m = NULL, *parts = json_array();
     uint8_t *buf = NULL, *idx = NULL;
+    reel__pubpart *parts = reel__calloc(c->n ? c->n : 1, sizeof *parts);
     reel__loc l;
     char *text = NULL;
     size_t i;
@@ -272,31 +233,20 @@ int reel__publish_file(const char *path, int schema, const reel__cuts *c, const 
         goto out;
     st->bytes = c->bytes;
     for (i = 0; rc == REEL_OK && i < c->n; i++) {
-        char key[90], ikey[90];
         int64_t off = c->starts[i], n = (i + 1 < c->n ? c->starts[i + 1] : c->bytes) - off;
         size_t n_idx = (size_t)((n + REEL__BLOCK_SIZE - 1) / REEL__BLOCK_SIZE) * REEL__HASH_BYTES;
-        if ((rc = hash_part(fd, path, off, n, buf, idx, key)) == REEL_OK &&
-            (rc = put_part(&l, key, fd, off, n, idx, n_idx, ikey, buf, st)) == REEL_OK &&
-            json_array_append_new(parts, json_pack("{s:s, s:I, s:s}", "key", key, "bytes",
-                                                   (json_int_t)n, "index", ikey)) != 0)
-            rc = reel__err(REEL_NOMEM, "out of memory");
+        parts[i].bytes = n;
+        if ((rc = hash_part(fd, path, off, n, buf, idx, parts[i].key)) == REEL_OK)
+            rc = put_part(&l, parts[i].key, fd, off, n, idx, n_idx, parts[i].index, buf, st);
     }
-    if (rc != REEL_OK)
-        goto out;
-    m = json_pack("{s:s, s:i, s:i, s:I, s:i, s:I, s:s, s:o, s:O}", "format",
-                  "reel published store", "version", 3, "schema_version", schema,
-                  "bytes", (json_int_t)st->bytes, "block_size", REEL__BLOCK_SIZE, "part_size",
-                  (json_int_t)c->part_bytes, "published_by", "reel " REEL_VERSION_STRING,
-                  "sequences", sequences_json(seqs, nseqs), "parts", parts);
-    if (!m || !(text = json_dumps(m, JSON_COMPACT))) {
-        rc = reel__err(REEL_NOMEM, "out of memory writing the manifest");
-        goto out;
+    if (rc == REEL_OK) {
+        reel__manifest_out m = {schema, c->bytes, c->part_bytes, parts, c->n, seqs, nseqs};
+        if ((rc = reel__manifest_write(&m, &text)) == REEL_OK) /* last: the switch */
+            rc = reel__loc_put(&l, REEL__MANIFEST, text, strlen(text));
     }
-    rc = reel__loc_put(&l, REEL__MANIFEST, text, strlen(text)); /* last: the switch */
 out:
     free(text);
-    json_decref(m);
-    json_decref(parts);
+    free(parts);
     free(buf);
     free(idx);
     if (opened)

@@ -60,6 +60,35 @@ REEL__HIDDEN int reel__publish_file(const char *path, int schema, const reel__cu
                                     reel__pubstat *st);
 
 
+/* The longest object key reel gives, with its NUL: "parts/<64 hex digits>.part". */
+#define REEL__KEY_BYTES 80
+
+/* An object's key: "parts/" + the 64 hex digits of md + ext (".part" or ".idx"), into key
+ * (REEL__KEY_BYTES). */
+REEL__HIDDEN void reel__object_key(const uint8_t md[REEL__SHA256_BYTES], const char *ext,
+                                   char *key);
+
+/* One part as the manifest lists it: its key, its size, its index object's key. */
+typedef struct reel__pubpart {
+    char key[REEL__KEY_BYTES], index[REEL__KEY_BYTES];
+    int64_t bytes;
+} reel__pubpart;
+
+/* What a manifest written says: the store schema, the snapshot's size, the part size it was
+ * cut for, its parts in order, the sequences published. */
+typedef struct reel__manifest_out {
+    int schema;
+    int64_t bytes, part_bytes;
+    const reel__pubpart *parts;
+    size_t nparts;
+    const reel__pubseq *seqs;
+    size_t nseqs;
+} reel__manifest_out;
+
+/* The manifest (version 3, JSON) for m into *text (malloc'd, NUL-terminated; the caller frees
+ * it). REEL_NOMEM. Its reader: reel__manifest_parse (remote_impl.h). */
+REEL__HIDDEN int reel__manifest_write(const reel__manifest_out *m, char **text);
+
 /* The last i < n with v[i] <= x, v ascending, v[0] <= x (which part holds offset or block x,
  * given where the parts begin). */
 REEL__HIDDEN size_t reel__last_at_most(const int64_t *v, size_t n, int64_t x);
@@ -75,7 +104,9 @@ REEL__HIDDEN int reel__remote_open(const char *name, int schema, reel__remote **
                                    const char **vfs_name, const char **file_name);
 REEL__HIDDEN void reel__remote_close(reel__remote *r);
 
-/* The file of this node's access counts of r's location (in the block cache directory). */
+/* The file of this node's access counts of r's location (in the block cache directory), into
+ * path (cap bytes: at least REEL__COUNTS_PATH_CAP; with less it may be "", no file). */
+#define REEL__COUNTS_PATH_CAP 4100
 REEL__HIDDEN void reel__remote_counts_path(const reel__remote *r, char *path, size_t cap);
 
 /* Statistics of an open published store: blocks served from the node's cache, blocks

@@ -10,6 +10,10 @@
 
 #include "remote/remote.h"
 
+/* the longest block cache directory: with a file name of the cache after it, within PATH_MAX */
+#define REEL__CACHE_PATH_MAX 4000
+/* the longest location name (SQLite's file name for it, a VFS path name: within PATH_MAX) */
+#define REEL__NAME_MAX 4000
 #define REEL__CHUNK_BLOCKS 16 /* blocks per cache file, and the most fetched in one request */
 /* the largest store a manifest may describe (8 PiB): every block number, offset and size
  * computed from it stays far from overflowing */
@@ -19,7 +23,7 @@ struct reel__remote {
     reel__loc loc;
     /* the file name SQLite opens through the VFS: the location as given (SQLite's messages
      * name it), " (2)" and so on after it when that location is open more than once */
-    char name[4128];
+    char *name;            /* malloc'd; at most REEL__NAME_MAX bytes */
     int64_t bytes;
     char **parts;          /* object keys */
     int64_t *part_first;   /* each part's first block; [nparts]: the number of blocks */
@@ -35,7 +39,7 @@ struct reel__remote {
     /* per part, a bit per block: checked against its hash by this process (made with the
      * part's hashes, under index_lock; read without it) */
     uint64_t **seen;
-    char cache[4096];      /* the block cache directory */
+    char cache[REEL__CACHE_PATH_MAX + 1]; /* the block cache directory (longer is refused) */
     int cache_fd;          /* open on it (-1: not yet); every cache file is opened relative to it */
     int64_t cache_limit;
     atomic_llong hits, fetched, fetched_bytes, since_trim;

@@ -44,8 +44,10 @@ static reel__remote *find(const char *name)
 
 /* ---- exiting with published stores open ---------------------------------------------------
  *
- * exit() runs OpenSSL's cleanup, which frees the tables a fetcher ahead hashing a block, or
- * libcurl in one of its transfers, still reads. So before it: every transfer ends at once,
+ * exit() runs OpenSSL's cleanup, which frees the tables a thread hashing a block (a fetcher
+ * ahead, the store's read-ahead, any reader), or libcurl in one of its transfers, still
+ * reads. So before it: every transfer ends at once, those in progress and every use of
+ * libcrypto are waited for, SHA-256 is computed without libcrypto from then on (digest.c),
  * and every fetcher ahead is joined (they never start again). OpenSSL's handler is
  * registered first (reel__digest_init), so it runs after this one. In a child after fork()
  * the parent's stores have no fetcher here, and the registry's lock may have been held by a
@@ -57,10 +59,11 @@ static pid_t exit_pid;
 static void at_exit(void)
 {
     reel__remote *r;
+    reel__loc_abort_all(); /* transfers end at once ... */
+    reel__digest_exit();   /* ... and those in progress are waited for */
     if (getpid() == exit_pid ? pthread_mutex_lock(&reg_lock) != 0
                              : pthread_mutex_trylock(&reg_lock) != 0)
         return;
-    reel__loc_abort_all();
     for (r = registry; r; r = r->next)
         reel__ahead_stop(r);
     pthread_mutex_unlock(&reg_lock);
@@ -75,14 +78,18 @@ static void exit_register(void)
 
 /* r's file name (under reg_lock): its location as given, which SQLite's messages then name
  * ("./" before a name starting with ':', which SQLite could take for ":memory:"); " (2)",
- * " (3)", ... after it while that name is taken by another open of it. */
-static void name_it(reel__remote *r)
+ * " (3)", ... after it while that name is taken by another open of it. REEL_NOMEM. */
+static int name_it(reel__remote *r)
 {
     const char *dot = r->loc.display[0] == ':' ? "./" : "";
+    size_t cap = strlen(r->loc.display) + 32;
     unsigned long k;
-    snprintf(r->name, sizeof r->name, "%s%.4000s", dot, r->loc.display);
+    if (!(r->name = reel__malloc(cap)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    snprintf(r->name, cap, "%s%s", dot, r->loc.display);
     for (k = 2; find_locked(r->name); k++)
-        snprintf(r->name, sizeof r->name, "%s%.4000s (%lu)", dot, r->loc.display, k);
+        snprintf(r->name, cap, "%s%s (%lu)", dot, r->loc.display, k);
+    return REEL_OK;
 }
 
 /* ---- the VFS ---------------------------------------------------------------------------- */
@@ -247,7 +254,9 @@ static int x_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
 static int x_full(sqlite3_vfs *vfs, const char *name, int n, char *out)
 {
     (void)vfs;
-    snprintf(out, (size_t)n, "%s", name);
+    if (n < 1 || strlen(name) >= (size_t)n) /* never cut: reel__remote_open refuses longer */
+        return SQLITE_CANTOPEN;
+    memcpy(out, name, strlen(name) + 1);
     return SQLITE_OK;
 }
 
@@ -277,7 +286,7 @@ static int x_error(sqlite3_vfs *vfs, int n, char *msg)
     return 0;
 }
 
-static sqlite3_vfs remote_vfs = {1,      (int)sizeof(vfile), 4096,   NULL,     "reel-remote",
+static sqlite3_vfs remote_vfs = {1,      (int)sizeof(vfile), REEL__NAME_MAX + 32, NULL,     "reel-remote",
                                  NULL,   x_open,             x_delete, x_access, x_full,
                                  NULL,   NULL,               NULL,   NULL,     x_random,
                                  x_sleep, x_time,            x_error, NULL,    NULL,
@@ -312,7 +321,10 @@ int reel__remote_open(const char *name, int schema, reel__remote **out, const ch
     pthread_cond_init(&r->ahead_cond, NULL);
     r->ahead_want = -1;
     r->cache_fd = -1;
-    if ((rc = reel__loc_open(name, &r->loc)) == REEL_OK &&
+    if ((rc = reel__loc_open(name, &r->loc)) == REEL_OK && strlen(r->loc.display) > REEL__NAME_MAX)
+        rc = reel__err(REEL_INVALID, "a location name longer than %d bytes: %s",
+                       REEL__NAME_MAX, r->loc.display);
+    if (rc == REEL_OK &&
         (rc = reel__loc_read_all(&r->loc, REEL__MANIFEST, REEL__MANIFEST_MAX, &text, &len)) ==
             REEL_OK)
         rc = reel__manifest_parse(r, text, len, schema);
@@ -331,10 +343,15 @@ int reel__remote_open(const char *name, int schema, reel__remote **out, const ch
         return rc;
     }
     pthread_mutex_lock(&reg_lock);
-    name_it(r);
-    r->next = registry;
-    registry = r;
+    if ((rc = name_it(r)) == REEL_OK) {
+        r->next = registry;
+        registry = r;
+    }
     pthread_mutex_unlock(&reg_lock);
+    if (rc != REEL_OK) {
+        reel__remote_close(r);
+        return rc;
+    }
     *out = r;
     *vfs_name = remote_vfs.zName;
     *file_name = r->name;
@@ -376,6 +393,7 @@ void reel__remote_close(reel__remote *r)
         close(r->cache_fd);
     pthread_mutex_destroy(&r->index_lock);
     reel__loc_close(&r->loc);
+    free(r->name);
     free(r);
 }
 
@@ -390,7 +408,10 @@ void reel__remote_counts_path(const reel__remote *r, char *path, size_t cap)
 {
     char hex[65], *real = r->loc.kind == REEL__LOC_DIR ? realpath(r->loc.base, NULL) : NULL;
     const char *where = real ? real : r->loc.display; /* a directory by its one name */
+    int n;
     reel__sha256_hex(where, strlen(where), hex, REEL__HASH_HEX);
-    snprintf(path, cap, "%.4000s/counts-%s.db", r->cache, hex);
+    n = snprintf(path, cap, "%s/counts-%s.db", r->cache, hex);
+    if (n < 0 || (size_t)n >= cap) /* never with cap as remote.h asks: an empty name, no file */
+        path[0] = 0;
     free(real);
 }
