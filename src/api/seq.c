@@ -10,6 +10,8 @@
 #include "base/db.h"
 #include "base/error.h"
 #include "store/frame.h"
+#include "store/store.h"
+#include "tier/share.h"
 
 int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **out)
 {

@@ -8,11 +8,15 @@
 #include "api/api.h"
 #include "base/db.h"
 #include "base/error.h"
+#include "base/fork.h"
 #include "remote/loc.h"
 #include "remote/remote.h"
 #include "store/counts.h"
 #include "store/schema.h"
-#include "tier/pressure.h"
+#include "store/store.h"
+#include "tier/default_cache.h"
+#include "tier/flusher.h"
+#include "tier/share.h"
 
 /* A published store: its manifest, then the snapshot through the remote VFS. */
 static int open_remote(reel_store *s, const char *name, int flags, const reel_open_options *opts)
@@ -53,6 +57,34 @@ static int open_remote(reel_store *s, const char *name, int flags, const reel_op
 static int counts_go(const reel_store *s)
 {
     return s->db->wdb || s->counts;
+}
+
+/* What s holds only in memory, to its file (the flusher's timer, reel_flush(), reel_close(),
+ * and the cache's sink before it drops what that state stands behind): the harvested access
+ * counts of its entries and, for a read-write store, its queued frames first; the first error
+ * is returned, what failed stays in memory. A published store's counts go to this node's
+ * file of them. */
+static int store_sink(void *store)
+{
+    reel_store *s = store;
+    int rc, r;
+    reel__cache_harvest(s->cache, s->serial);
+    if (!s->db->wdb && s->counts) /* a published store: counts, into this node's file */
+        return reel__access_flush(s->access, s->counts, 0);
+    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
+        return rc;
+    rc = reel__wb_flush_locked(s, NULL);
+    if ((r = reel__access_flush(s->access, s->db->wdb, 1)) != REEL_OK && rc == REEL_OK)
+        rc = r;
+    reel__writer_unlock(s->db);
+    return rc;
+}
+
+int reel_flush(reel_store *s)
+{
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    return store_sink(s);
 }
 
 static int store_open(const char *path, int flags, const reel_open_options *opts,
@@ -96,7 +128,7 @@ static int store_open(const char *path, int flags, const reel_open_options *opts
     if (s->db->wdb)
         s->wb = reel__wb_new();
     if (counts_go(s))
-        s->flusher = reel__flusher_new(reel__store_sink, s);
+        s->flusher = reel__flusher_new(store_sink, s);
     if (!s->cache || !s->share || !s->prefetch || (s->db->wdb && !s->wb) ||
         (counts_go(s) && !s->flusher)) {
         reel__share_put(s->share);
@@ -113,7 +145,7 @@ static int store_open(const char *path, int flags, const reel_open_options *opts
     }
     reel__cache_use(s->cache, 1);
     if (counts_go(s))
-        reel__cache_add_sink(s->cache, reel__store_sink, s);
+        reel__cache_add_sink(s->cache, store_sink, s);
     *out = s;
     return REEL_OK;
 }
@@ -225,7 +257,7 @@ static int set_cache(reel_store *s, reel_cache *cache)
     reel__cache_use(cache, 1);
     s->cache = cache;
     if (counts_go(s))
-        reel__cache_add_sink(cache, reel__store_sink, s);
+        reel__cache_add_sink(cache, store_sink, s);
     return REEL_OK;
 }
 

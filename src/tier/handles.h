@@ -1,26 +1,28 @@
 /*
  * handles.h - the bodies of the public handles reel_store and reel_seq (handles.c): a store's
  * SQLite side (src/store) with the RAM-tier services of this layer, and a sequence's record
- * with its per-handle state of each service. Each service keeps its own state behind its own
- * header; these structs only hold them together.
+ * with its per-handle state of each service (reel__wbseq, reel__raseq). Each service keeps its
+ * own state in its own struct behind its own header; these structs only hold them together,
+ * and this header includes only what they hold by value.
  */
 #ifndef REEL_TIER_HANDLES_H
 #define REEL_TIER_HANDLES_H
 
 #include <pthread.h>
 
-#include "base/fork.h"
 #include "base/pins.h"
 #include "cache/cache.h"
-#include "store/frame.h"
 #include "store/sequence.h"
-#include "store/store.h"
-#include "tier/access.h"
-#include "tier/flusher.h"
 #include "tier/prefetch.h"
-#include "tier/share.h"
 #include "tier/stats.h"
 #include "tier/writeback.h"
+
+/* What the handles hold by pointer only: each behind its own header, which the files that use
+ * it include themselves. */
+typedef struct reel__sdb reel__sdb;           /* store/store.h */
+typedef struct reel__append reel__append;     /* store/frame.h */
+typedef struct reel__flusher reel__flusher;   /* tier/flusher.h */
+typedef struct reel__share reel__share;       /* tier/share.h */
 
 struct reel_store {
     uint32_t magic;
@@ -53,7 +55,7 @@ struct reel_seq {
                                  NULL if out of memory */
     reel__seqpol *pol;        /* its policy (in stat), NULL with it */
     reel__wbseq wb;           /* frames it put through the cache (writeback.c) */
-    int ra_inflight;          /* read-ahead loads running on it (prefetch.c, under its lock) */
+    reel__raseq ra;           /* its read-ahead (prefetch.c) */
     uint8_t *last_px;         /* temporal sequences: the raw pixels of the last frame this
                                  handle appended, the reference of its next (writer lock) */
     int64_t last_idx;         /* its index; -1 when none is kept */
