@@ -12,6 +12,8 @@
 #include "base/error.h"
 #include "store/counts.h"
 #include "store/frame.h"
+#include "store/store.h"
+#include "tier/flusher.h"
 #include "tier/policy.h"
 
 #define MAGIC_FRAME 0x7266726du /* "rfrm" */

@@ -10,6 +10,8 @@
 #include "base/db.h"
 #include "base/error.h"
 #include "store/frame.h"
+#include "store/store.h"
+#include "tier/share.h"
 
 int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **out)
 {
@@ -25,7 +27,7 @@ int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **o
     q->last_idx = -1;
     atomic_init(&q->scan_last, -1);
     pthread_mutex_lock(&s->lock);
-    q->stat = reel__seqstat_find(&s->stats, q->rec.id, s->access);
+    q->stat = reel__share_seqstat(s->share, q->rec.id);
     q->pol = reel__seqstat_policy(q->stat);
     s->open_seqs++;
     q->next_open = s->seqs;

@@ -8,11 +8,15 @@
 #include "api/api.h"
 #include "base/db.h"
 #include "base/error.h"
+#include "base/fork.h"
 #include "remote/loc.h"
 #include "remote/remote.h"
 #include "store/counts.h"
 #include "store/schema.h"
-#include "tier/pressure.h"
+#include "store/store.h"
+#include "tier/default_cache.h"
+#include "tier/flusher.h"
+#include "tier/share.h"
 
 /* A published store: its manifest, then the snapshot through the remote VFS. */
 static int open_remote(reel_store *s, const char *name, int flags, const reel_open_options *opts)
@@ -55,6 +59,34 @@ static int counts_go(const reel_store *s)
     return s->db->wdb || s->counts;
 }
 
+/* What s holds only in memory, to its file (the flusher's timer, reel_flush(), reel_close(),
+ * and the cache's sink before it drops what that state stands behind): the harvested access
+ * counts of its entries and, for a read-write store, its queued frames first; the first error
+ * is returned, what failed stays in memory. A published store's counts go to this node's
+ * file of them. */
+static int store_sink(void *store)
+{
+    reel_store *s = store;
+    int rc, r;
+    reel__cache_harvest(s->cache, s->serial);
+    if (!s->db->wdb && s->counts) /* a published store: counts, into this node's file */
+        return reel__access_flush(s->access, s->counts, 0);
+    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
+        return rc;
+    rc = reel__wb_flush_locked(s, NULL);
+    if ((r = reel__access_flush(s->access, s->db->wdb, 1)) != REEL_OK && rc == REEL_OK)
+        rc = r;
+    reel__writer_unlock(s->db);
+    return rc;
+}
+
+int reel_flush(reel_store *s)
+{
+    if (reel__store_check(s, __func__) != REEL_OK)
+        return REEL_MISUSE;
+    return store_sink(s);
+}
+
 static int store_open(const char *path, int flags, const reel_open_options *opts,
                       reel_store **out);
 
@@ -87,17 +119,19 @@ static int store_open(const char *path, int flags, const reel_open_options *opts
     }
     s->magic = REEL__MAGIC_STORE;
     s->forks = reel__fork_generation();
-    s->serial = reel__cache_serial();
     s->cache = reel_cache_default();
-    s->access = reel__access_new();
+    if (s->cache && reel__share_get(s->cache, s->db, &s->share) == REEL_OK) {
+        s->serial = reel__share_serial(s->share);
+        s->access = reel__share_access(s->share);
+    }
     s->prefetch = reel__prefetch_new();
     if (s->db->wdb)
         s->wb = reel__wb_new();
     if (counts_go(s))
-        s->flusher = reel__flusher_new(reel__store_sink, s);
-    if (!s->cache || !s->access || !s->prefetch || (s->db->wdb && !s->wb) ||
+        s->flusher = reel__flusher_new(store_sink, s);
+    if (!s->cache || !s->share || !s->prefetch || (s->db->wdb && !s->wb) ||
         (counts_go(s) && !s->flusher)) {
-        reel__access_free(s->access);
+        reel__share_put(s->share);
         reel__prefetch_free(s->prefetch);
         reel__wb_free(s->wb);
         reel__flusher_free(s->flusher);
@@ -111,7 +145,7 @@ static int store_open(const char *path, int flags, const reel_open_options *opts
     }
     reel__cache_use(s->cache, 1);
     if (counts_go(s))
-        reel__cache_add_sink(s->cache, reel__store_sink, s);
+        reel__cache_add_sink(s->cache, store_sink, s);
     *out = s;
     return REEL_OK;
 }
@@ -152,10 +186,8 @@ static int store_close(reel_store *s)
         reel__cache_remove_sink(s->cache, s);
     }
     s->magic = REEL__MAGIC_DEAD;
-    reel__cache_purge(s->cache, s->serial, -1);
+    reel__share_put(s->share); /* the last open of the file in the cache purges its frames */
     reel__cache_use(s->cache, -1);
-    reel__access_free(s->access);
-    reel__seqstat_free_list(&s->stats);
     reel__wb_free(s->wb);
     reel__sdb_close(s->db);
     sqlite3_close(s->counts);
@@ -166,32 +198,67 @@ static int store_close(reel_store *s)
     return REEL_OK;
 }
 
+static int set_cache(reel_store *s, reel_cache *cache);
+
 int reel_store_set_cache(reel_store *s, reel_cache *cache)
 {
-    int64_t pinned;
+    int rc;
     if (reel__store_check(s, __func__) != REEL_OK)
         return REEL_MISUSE;
     if (!cache && !(cache = reel_cache_default()))
         return reel__err(REEL_NOMEM, "no default cache");
-    pinned = reel__store_pinned(s);
-    if (pinned == 0 && counts_go(s)) {
-        int rc = reel_flush(s); /* queued frames are stored before their entries go */
-        if (rc != REEL_OK)
+    reel__db_begin(); /* a share's connection opens or closes: inside the fork gate */
+    rc = set_cache(s, cache);
+    reel__db_end();
+    return rc;
+}
+
+/* Move the open sequences of s to the counters and policies of share sh (a policy set through
+ * s is kept where sh has none of its own). */
+static void move_seqs(reel_store *s, reel__share *sh)
+{
+    reel_seq *q;
+    pthread_mutex_lock(&s->lock);
+    for (q = s->seqs; q; q = q->next_open) {
+        reel__seqstat *st = reel__share_seqstat(sh, q->rec.id);
+        reel__seqstat_adopt(st, q->stat);
+        q->stat = st;
+        q->pol = reel__seqstat_policy(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int set_cache(reel_store *s, reel_cache *cache)
+{
+    int64_t pinned = reel__store_pinned(s);
+    reel__share *sh, *old = s->share;
+    int rc;
+    if (pinned)
+        return reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
+                         (long long)pinned);
+    if (cache == s->cache)
+        return REEL_OK;
+    if ((rc = reel__share_get(cache, s->db, &sh)) != REEL_OK)
+        return rc;
+    if (counts_go(s)) {
+        if ((rc = reel_flush(s)) != REEL_OK) { /* queued frames are stored before they go */
+            reel__share_put(sh);
             return rc;
+        }
         reel__cache_remove_sink(s->cache, s);
     }
-    if (pinned == 0) {
-        reel__prefetch_quiesce(s->prefetch); /* no read-ahead still loading into the old one */
-        reel__cache_purge(s->cache, s->serial, -1);
-        reel__cache_use(s->cache, -1);
-        reel__cache_use(cache, 1);
-        s->cache = cache;
-        if (counts_go(s))
-            reel__cache_add_sink(cache, reel__store_sink, s);
-    }
-    return pinned ? reel__err(REEL_MISUSE, "reel_store_set_cache: %lld frames are pinned",
-                              (long long)pinned)
-                  : REEL_OK;
+    reel__prefetch_quiesce(s->prefetch); /* no read-ahead still loading into the old one */
+    move_seqs(s, sh);
+    s->share = sh;
+    s->serial = reel__share_serial(sh);
+    s->access = reel__share_access(sh);
+    reel__share_put(old);
+    reel__cache_use(s->cache, -1);
+    reel__cache_use(cache, 1);
+    s->cache = cache;
+    if (counts_go(s))
+        reel__cache_add_sink(cache, store_sink, s);
+    return REEL_OK;
 }
 
 int reel_store_set_readahead(reel_store *s, int workers, int window)

@@ -1,8 +1,8 @@
 /*
- * flusher.c - what a store holds only in memory goes to its file: frames put through the
- * cache (writeback.c) and access counts (access.c). A thread per read-write store does it
- * every interval once the first access was counted; reel_flush() and reel_close() do it on
- * request; the cache does it (reel__store_sink) before dropping what that state stands behind.
+ * flusher.c - the timer of a store's flush: a thread per read-write store calls its flush
+ * (the api layer's: frames put through the cache, then access counts) every interval once the
+ * first access was counted. reel_flush(), reel_close() and the cache's sink call the same
+ * flush directly (src/api/store.c).
  */
 #include "config.h"
 
@@ -13,7 +13,6 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "tier/flusher.h"
-#include "tier/handles.h"
 
 struct reel__flusher {
     pthread_mutex_t lock;
@@ -91,27 +90,4 @@ void reel__flusher_set_interval(reel__flusher *f, int ms)
     f->ms = ms;
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);
-}
-
-int reel__store_sink(void *store)
-{
-    reel_store *s = store;
-    int rc, r;
-    reel__cache_harvest(s->cache, s->serial);
-    if (!s->db->wdb && s->counts) /* a published store: counts, into this node's file */
-        return reel__access_flush(s->access, s->counts, 0);
-    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
-        return rc;
-    rc = reel__wb_flush_locked(s, NULL);
-    if ((r = reel__access_flush(s->access, s->db->wdb, 1)) != REEL_OK && rc == REEL_OK)
-        rc = r;
-    reel__writer_unlock(s->db);
-    return rc;
-}
-
-int reel_flush(reel_store *s)
-{
-    if (reel__store_check(s, __func__) != REEL_OK)
-        return REEL_MISUSE;
-    return reel__store_sink(s);
 }

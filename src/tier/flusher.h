@@ -1,5 +1,5 @@
-/* flusher.h - what a store holds only in memory goes to its file (flusher.c): on a timer
- * (a thread started by the first counted access), on reel_flush() and when the cache needs it. */
+/* flusher.h - the timer of a store's flush (flusher.c): a thread, started by the first counted
+ * access, calling the flush it was given every interval. */
 #ifndef REEL_TIER_FLUSHER_H
 #define REEL_TIER_FLUSHER_H
 
@@ -15,9 +15,5 @@ REEL__HIDDEN void reel__flusher_start(reel__flusher *f);
 REEL__HIDDEN void reel__flusher_free(reel__flusher *f);
 /* 0: only explicit flushes. */
 REEL__HIDDEN void reel__flusher_set_interval(reel__flusher *f, int ms);
-
-/* The cache's write-back callback of a read-write store (a reel_store *): its queued frames,
- * then its access counts; the first error is returned, what failed stays in memory. */
-REEL__HIDDEN int reel__store_sink(void *store);
 
 #endif

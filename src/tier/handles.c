@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "base/error.h"
+#include "base/fork.h"
 #include "store/frame.h"
 #include "tier/handles.h"
 

@@ -1,40 +1,43 @@
 /*
  * handles.h - the bodies of the public handles reel_store and reel_seq (handles.c): a store's
  * SQLite side (src/store) with the RAM-tier services of this layer, and a sequence's record
- * with its per-handle state of each service. Each service keeps its own state behind its own
- * header; these structs only hold them together.
+ * with its per-handle state of each service (reel__wbseq, reel__raseq). Each service keeps its
+ * own state in its own struct behind its own header; these structs only hold them together,
+ * and this header includes only what they hold by value.
  */
 #ifndef REEL_TIER_HANDLES_H
 #define REEL_TIER_HANDLES_H
 
 #include <pthread.h>
 
-#include "base/fork.h"
 #include "base/pins.h"
 #include "cache/cache.h"
-#include "store/frame.h"
 #include "store/sequence.h"
-#include "store/store.h"
-#include "tier/access.h"
-#include "tier/flusher.h"
 #include "tier/prefetch.h"
 #include "tier/stats.h"
 #include "tier/writeback.h"
 
+/* What the handles hold by pointer only: each behind its own header, which the files that use
+ * it include themselves. */
+typedef struct reel__sdb reel__sdb;           /* store/store.h */
+typedef struct reel__append reel__append;     /* store/frame.h */
+typedef struct reel__flusher reel__flusher;   /* tier/flusher.h */
+typedef struct reel__share reel__share;       /* tier/share.h */
+
 struct reel_store {
     uint32_t magic;
     unsigned forks;           /* the fork generation it was opened in (base/fork.h) */
-    uint64_t serial;          /* this open's key in shared caches */
+    uint64_t serial;          /* its file's key in its cache (share's) */
     reel__sdb *db;            /* the file */
     reel_cache *cache;
-    reel__access *access;     /* counts not yet in the file */
+    reel__share *share;       /* what it shares with other opens of its file in its cache */
+    reel__access *access;     /* counts not yet in the file (share's) */
     reel__prefetch *prefetch;
     reel__flusher *flusher;   /* NULL when read-only */
     reel__wb *wb;             /* NULL when read-only */
-    pthread_mutex_t lock;     /* guards seqs, open_seqs, stats */
+    pthread_mutex_t lock;     /* guards seqs, open_seqs */
     int open_seqs;
     reel_seq *seqs;           /* the open sequence handles */
-    reel__seqstat *stats;     /* per sequence opened; freed at close */
     void *remote;             /* a published store: its reel__remote (src/remote), which the
                                  api layer opens and closes; NULL for a file */
     sqlite3 *counts;          /* a published store: this node's file of its access counts
@@ -48,11 +51,11 @@ struct reel_seq {
     reel__seqrec rec;         /* id, name, geometry */
     reel__pins pins;          /* frame handles of this sequence not yet released */
     reel_seq *next_open;      /* in the store's list (under its lock) */
-    reel__seqstat *stat;      /* the store's counters and policy of this sequence; NULL if out
-                                 of memory */
+    reel__seqstat *stat;      /* the counters and policy of this sequence (store's share);
+                                 NULL if out of memory */
     reel__seqpol *pol;        /* its policy (in stat), NULL with it */
     reel__wbseq wb;           /* frames it put through the cache (writeback.c) */
-    int ra_inflight;          /* read-ahead loads running on it (prefetch.c, under its lock) */
+    reel__raseq ra;           /* its read-ahead (prefetch.c) */
     uint8_t *last_px;         /* temporal sequences: the raw pixels of the last frame this
                                  handle appended, the reference of its next (writer lock) */
     int64_t last_idx;         /* its index; -1 when none is kept */

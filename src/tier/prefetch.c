@@ -99,7 +99,7 @@ static void *worker(void *arg)
             break;
         j = p->queue[(p->head + p->count - 1) % QCAP]; /* the newest: the farthest ahead */
         p->count--;
-        j.seq->ra_inflight++;
+        j.seq->ra.inflight++;
         p->inflight++;
         pthread_mutex_unlock(&p->lock);
 
@@ -110,7 +110,7 @@ static void *worker(void *arg)
             reel__cache_unpin(s->cache, pinned.entry, 0);
 
         pthread_mutex_lock(&p->lock);
-        j.seq->ra_inflight--;
+        j.seq->ra.inflight--;
         p->inflight--;
         pthread_cond_broadcast(&p->idle);
     }
@@ -224,7 +224,7 @@ void reel__prefetch_forget(reel_seq *seq)
             q[(p->head + kept++) % QCAP] = j;
     }
     p->count = kept;
-    while (seq->ra_inflight > 0)
+    while (seq->ra.inflight > 0)
         pthread_cond_wait(&p->idle, &p->lock);
     pthread_mutex_unlock(&p->lock);
     if (ra.seq == seq)
@@ -265,7 +265,7 @@ int reel_seq_prefetch_wait(reel_seq *seq, int timeout_ms)
     p = seq->store->prefetch;
     until = reel__deadline(timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&p->lock);
-    while (rc == REEL_OK && (seq->ra_inflight > 0 || queued_locked(p, seq) > 0))
+    while (rc == REEL_OK && (seq->ra.inflight > 0 || queued_locked(p, seq) > 0))
         if (timeout_ms < 0)
             pthread_cond_wait(&p->idle, &p->lock);
         else if (pthread_cond_timedwait(&p->idle, &p->lock, &until) != 0)

@@ -7,6 +7,12 @@
 
 typedef struct reel__prefetch reel__prefetch;
 
+/* What read-ahead keeps per sequence handle (its reel_seq holds it; under the store's
+ * read-ahead lock). */
+typedef struct reel__raseq {
+    int inflight; /* loads running on the handle */
+} reel__raseq;
+
 REEL__HIDDEN reel__prefetch *reel__prefetch_new(void);
 REEL__HIDDEN void reel__prefetch_free(reel__prefetch *p);
 /* Called by every successful get: detects sequential reading on this thread, queues ahead. */

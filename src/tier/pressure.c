@@ -43,9 +43,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
-#include "base/fork.h"
 #include "cache/cache.h"
-#include "tier/pressure.h"
 
 #define UNLIMITED ((double)(1ull << 60)) /* cgroup "no limit" values are at least this */
 #define REDISCOVER_MS 1000               /* how often to look for a changed cgroup */
@@ -605,43 +603,4 @@ int reel_cache_stop_pressure_monitor(reel_cache *c)
     reel__cache_attach(c, NULL, NULL);
     reel__cache_attach_lock(c, 0);
     return REEL_OK;
-}
-
-/* ---- the process's default cache ---------------------------------------------------------- */
-
-/* The default cache of this process: one made in a parent before fork() is the parent's (its
- * monitor thread did not follow, its locks may be held): a child gets a new one. */
-static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
-static reel_cache *default_cache;
-static unsigned default_forks;
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-
-/* held across fork() after the database gate's uses end: reel_open, inside one, takes it */
-static void default_install(void) { reel__fork_hold(&default_lock); }
-
-static reel_cache *default_make(void)
-{
-    reel_cache *c;
-    if (reel_cache_new(REEL__DEFAULT_CACHE_BUDGET, &c) != REEL_OK)
-        return NULL;
-    reel__cache_mark_default(c);
-    /* the default cache gives memory back when the system runs short */
-    reel__cache_attach_lock(c, 1);
-    monitor_start(c, NULL);
-    reel__cache_attach_lock(c, 0);
-    return c;
-}
-
-reel_cache *reel_cache_default(void)
-{
-    reel_cache *c;
-    pthread_once(&default_once, default_install);
-    pthread_mutex_lock(&default_lock);
-    if (!default_cache || default_forks != reel__fork_generation()) {
-        default_cache = default_make();
-        default_forks = reel__fork_generation();
-    }
-    c = default_cache;
-    pthread_mutex_unlock(&default_lock);
-    return c;
 }

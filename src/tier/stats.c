@@ -106,6 +106,24 @@ int64_t reel__seqstat_get(const reel__seqstat *st, int which)
 
 reel__seqpol *reel__seqstat_policy(reel__seqstat *st) { return st ? &st->pol : NULL; }
 
+void reel__seqstat_adopt(reel__seqstat *dst, reel__seqstat *src)
+{
+    reel_seq_policy p;
+    if (!dst || !src || dst == src)
+        return;
+    pthread_mutex_lock(&src->pol.lock);
+    p = src->pol.p;
+    pthread_mutex_unlock(&src->pol.lock);
+    pthread_mutex_lock(&dst->pol.lock);
+    if (!atomic_load(&dst->pol.active) && dst->pol.p.priority == 0) {
+        dst->pol.p = p;
+        atomic_store(&dst->pol.priority, p.priority);
+        atomic_store(&dst->pol.active, p.max_frames || p.max_bytes || p.window ||
+                                           p.trim_every || p.trim_ms);
+    }
+    pthread_mutex_unlock(&dst->pol.lock);
+}
+
 void reel__seqstat_resident_now(reel__seqstat *st, uint64_t *frames, uint64_t *bytes)
 {
     *frames = (uint64_t)reel__seqstat_get(st, REEL__EV_RESIDENT_FRAMES);

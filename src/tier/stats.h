@@ -45,6 +45,8 @@ REEL__HIDDEN int64_t reel__seqstat_get(const reel__seqstat *st, int which);
 /* Frames and bytes of the sequence resident now (pinned ones included). */
 REEL__HIDDEN void reel__seqstat_resident_now(reel__seqstat *st, uint64_t *frames,
                                             uint64_t *bytes);
+/* Give dst (when it has no policy set) the policy of src; either may be NULL. */
+REEL__HIDDEN void reel__seqstat_adopt(reel__seqstat *dst, reel__seqstat *src);
 /* The policy of the sequence (NULL with st). */
 REEL__HIDDEN reel__seqpol *reel__seqstat_policy(reel__seqstat *st);
 
