@@ -728,13 +728,28 @@ static Py_ssize_t seq_len(SeqObject *q)
     return (Py_ssize_t)n;
 }
 
-/* A Python index (an int or any object with __index__, such as numpy's integers; negative
- * from the end) as a frame index; -1 with IndexError (TypeError, OverflowError) set. */
+/* A Python index (an int or any object with __index__, such as numpy's integers, a 0-d integer
+ * array or tensor; negative from the end) as a frame index; -1 with IndexError or TypeError
+ * set. Booleans and floats are TypeErrors, as numpy makes them. */
 static int64_t seq_index(SeqObject *q, PyObject *key)
 {
-    PyObject *num = PyNumber_Index(key);
-    long long i = num ? PyLong_AsLongLong(num) : -1;
-    Py_XDECREF(num);
+    PyObject *num;
+    long long i;
+    if (PyLong_CheckExact(key))
+        num = (Py_INCREF(key), key);
+    else if (PyBool_Check(key) || PyArray_IsScalar(key, Bool) ||
+             (PyArray_Check(key) && !PyArray_ISINTEGER((PyArrayObject *)key)))
+        num = NULL;
+    else if (!(num = PyNumber_Index(key)) && PyErr_ExceptionMatches(PyExc_TypeError))
+        PyErr_Clear();
+    if (!num) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "index: a frame index is an integer, not %s",
+                         Py_TYPE(key)->tp_name);
+        return -1;
+    }
+    i = PyLong_AsLongLong(num);
+    Py_DECREF(num);
     if (i == -1 && PyErr_Occurred()) {
         if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
             PyErr_Clear();
@@ -753,6 +768,16 @@ static int64_t seq_index(SeqObject *q, PyObject *key)
         }
     }
     return (int64_t)i;
+}
+
+/* Whether obj is an array other than numpy's that converts to one (a torch tensor: it has
+ * __array__), and not a list, tuple or string. */
+static int array_like(PyObject *obj)
+{
+    if (PyArray_Check(obj) || PyList_Check(obj) || PyTuple_Check(obj) || PyUnicode_Check(obj) ||
+        PyBytes_Check(obj) || PyLong_Check(obj))
+        return 0;
+    return PyObject_HasAttrString(obj, "__array__");
 }
 
 static PyObject *seq_fancy(SeqObject *q, PyObject *key); /* the Python face, below */
@@ -821,9 +846,10 @@ static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
 
 static PyObject *seq_subscript(SeqObject *q, PyObject *key)
 {
+    PyObject *arr, *res;
     if (check_seq(q))
         return NULL;
-    if (PyLong_Check(key) || (PyIndex_Check(key) && !PyArray_Check(key))) {
+    if (PyLong_CheckExact(key) || PyArray_IsScalar(key, Integer)) {
         int64_t i = seq_index(q, key);
         FrameObject *fo;
         if (i < 0 || !(fo = frame_get(q, i, 0)))
@@ -833,7 +859,6 @@ static PyObject *seq_subscript(SeqObject *q, PyObject *key)
     if (PySlice_Check(key)) {
         Py_ssize_t start, stop, step, n, k, len = seq_len(q);
         int64_t *idx;
-        PyObject *arr;
         if (len < 0 || PySlice_Unpack(key, &start, &stop, &step) < 0)
             return NULL;
         n = PySlice_AdjustIndices(len, &start, &stop, step);
@@ -845,10 +870,32 @@ static PyObject *seq_subscript(SeqObject *q, PyObject *key)
         PyMem_Free(idx);
         return arr;
     }
-    if (PyList_Check(key) || PyArray_Check(key) || PyRange_Check(key))
+    if (PyList_Check(key) || PyRange_Check(key))
         return seq_fancy(q, key);
-    return PyErr_Format(PyExc_TypeError, "sequence indexes are integers or slices, not %s",
-                        Py_TYPE(key)->tp_name);
+    if (PyArray_Check(key) || (array_like(key) && !PyArray_IsAnyScalar(key))) { /* numpy arrays, torch tensors */
+        if (!(arr = PyArray_FromAny(key, NULL, 0, 0, 0, NULL)))
+            return NULL;
+        if (PyArray_NDIM((PyArrayObject *)arr) != 0) {
+            res = seq_fancy(q, arr);
+        } else if (PyArray_ISINTEGER((PyArrayObject *)arr)) {
+            int64_t i = seq_index(q, arr);
+            FrameObject *fo = i < 0 ? NULL : frame_get(q, i, 0);
+            res = fo ? view_of(q, fo) : NULL;
+        } else {
+            res = PyErr_Format(PyExc_TypeError, "index: an integer, a slice, or a list or 1-D "
+                               "array of integers (or booleans, a mask), not a 0-d %s array",
+                               PyArray_DESCR((PyArrayObject *)arr)->typeobj->tp_name);
+        }
+        Py_DECREF(arr);
+        return res;
+    }
+    if (PyIndex_Check(key) && !PyBool_Check(key) && !PyArray_IsScalar(key, Bool)) {
+        int64_t i = seq_index(q, key); /* any other object with __index__ */
+        FrameObject *fo = i < 0 ? NULL : frame_get(q, i, 0);
+        return fo ? view_of(q, fo) : NULL;
+    }
+    return PyErr_Format(PyExc_TypeError, "index: an integer, a slice, or a list or 1-D array of "
+                        "integers, not %s", Py_TYPE(key)->tp_name);
 }
 
 /* An index list from any sequence of integers (negative from the end); NULL with an error. */
@@ -867,11 +914,7 @@ static int64_t *index_list(SeqObject *q, PyObject *obj, Py_ssize_t *n)
     }
     for (k = 0; k < *n; k++) {
         PyObject *item = PySequence_Fast_GET_ITEM(fast, k);
-        if (!PyLong_Check(item) && !PyIndex_Check(item)) {
-            PyErr_SetString(PyExc_TypeError, "indexes must be integers");
-            break;
-        }
-        if ((idx[k] = seq_index(q, item)) < 0)
+        if ((idx[k] = seq_index(q, item)) < 0) /* a TypeError for what is not an integer */
             break;
     }
     Py_DECREF(fast);
@@ -1462,6 +1505,12 @@ static int64_t *indexes_of(SeqObject *q, PyObject *obj, Py_ssize_t *n)
     }
     if (PyArray_Check(obj))
         return array_indexes(q, obj, n);
+    if (array_like(obj)) { /* a torch tensor */
+        PyObject *arr = PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
+        int64_t *idx = arr ? array_indexes(q, arr, n) : NULL;
+        Py_XDECREF(arr);
+        return idx;
+    }
     if (PyUnicode_Check(obj) || PyBytes_Check(obj) || !PySequence_Check(obj)) {
         PyErr_Format(PyExc_TypeError, "indexes: a sequence, array or slice of frame indexes, "
                      "not %s", Py_TYPE(obj)->tp_name);
@@ -1853,9 +1902,10 @@ static PyTypeObject SeqType = {
     .tp_iter = (getiterfunc)seq_iter,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The frames of one video in a store. seq[i] is a read-only numpy view of the "
-              "cached frame (no copy; negative indexes count from the end); seq[a:b:c], "
-              "seq[[i, j, k]], seq[int array] and seq[bool mask] copy frames into one "
-              "(N, ...) array. for frame in seq gives every frame (views, read ahead). len(seq) "
+              "cached frame (no copy; negative indexes count from the end; i may be a numpy "
+              "integer, a 0-d integer array or tensor); seq[a:b:c], seq[[i, j, k]], seq[int "
+              "array or 1-D tensor] and seq[bool mask] copy frames into one (N, ...) array; "
+              "booleans and floats as indexes are TypeErrors. for frame in seq gives every frame (views, read ahead). len(seq) "
               "is the live frame count. Times: timestamps, pts, durations, index_at, "
               "get_frames_at. Pickles as (store, name).",
     .tp_methods = seq_methods,

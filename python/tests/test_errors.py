@@ -88,3 +88,26 @@ def test_import_errors(tmp_path):
         reel.import_video(tmp_path / "s.reel", tmp_path / "missing.mp4", progress=False)
     with pytest.raises(ValueError):
         reel.import_video(tmp_path / "s.reel", junk, on_error="explode", progress=False)
+
+
+def test_bool_and_float_indexes(stores):
+    import numpy as np
+    import torch
+    with reel.open(stores) as s:
+        q = s["rgb"]
+        for bad in [True, False, np.True_, 1.5, np.float64(2), np.array(2.0), np.array(True),
+                    torch.tensor(1.5), torch.tensor(True), (1, 2)]:
+            with pytest.raises(TypeError) as e:
+                q[bad]
+            assert str(e.value).startswith("index: an integer, a slice") and \
+                "integers" in str(e.value), (bad, str(e.value))
+        for bad in [[1.0, 2.0], [True, 1], np.array([1.5]), torch.tensor([0.5, 1.0])]:
+            with pytest.raises(TypeError) as e:
+                q[bad]
+            assert str(e.value).startswith(("index: ", "indexes: ")), str(e.value)
+            with pytest.raises(TypeError):
+                q.get_batch(bad)
+        for bad in [True, 2.0]:
+            with pytest.raises(TypeError) as e:
+                q.frame(bad)
+            assert "index: a frame index is an integer" in str(e.value)

@@ -325,3 +325,28 @@ def test_cli_bar_fits_the_terminal(tmp_path, media, reel_tool):
     assert bars, text
     assert all(len(b) <= 59 for b in bars), [b for b in bars if len(b) > 59]
     assert any(b.startswith("[#") or b.startswith("[.") for b in bars)
+
+
+def test_tensor_and_0d_array_indexes(stores):
+    import torch
+    with reel.open(stores) as s:
+        q = s["rgb"]
+        want = q[3].copy()
+        for key in [torch.tensor(3), np.array(3), np.array(3, dtype=np.uint8), np.int64(3),
+                    torch.tensor(-45), np.array(-45)]:
+            got = q[key]
+            assert got.shape == want.shape and np.array_equal(got, want), key
+        for key in [torch.tensor([5, 1, 5]), np.array([5, 1, 5], dtype=np.int32),
+                    torch.tensor([5, 1, -43])]:
+            got = q[key]
+            assert got.shape == (3,) + want.shape
+            assert np.array_equal(got[0], q[5]) and np.array_equal(got[1], q[1])
+            assert np.array_equal(got[2], q[5])
+            assert np.array_equal(q.get_batch(key), got)
+        mask = torch.zeros(len(q), dtype=torch.bool)
+        mask[[2, 7]] = True
+        assert np.array_equal(q[mask], q[[2, 7]])
+        with pytest.raises(IndexError):
+            q[torch.tensor(48)]
+        with pytest.raises(IndexError):
+            q[torch.tensor([1, 48])]
