@@ -17,7 +17,7 @@
                                   block by block: skipped, its difference, or predicted
                                   spatially (see blocks.c), then zstd */
 #define REEL__FILTER_RANS 4    /* STRIP16's residuals (bits 4.. its mask, as there), coded by
-                                  htscodecs' order-1 rANS in 16 stripes instead of zstd */
+                                  htscodecs' rANS (rANS_static4x16) instead of zstd */
 #define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
 #define REEL__FILTER_BEST (-2) /* encoder only: the smallest of AUTO, NONE and (given a
                                   reference) BLOCKS */
