@@ -45,7 +45,8 @@ static int decode(reel__codec *c, int filter, int fmt, int w, int h, const void 
     return reel__decode(c, &g, &b, dst, why);
 }
 
-/* Filter ids to try on a format: none, all MED, all AVG, and the encoder's choice. */
+/* Filter ids to try on a format: none, all MED, all AVG, the same two with rANS, and the
+ * encoder's choice. */
 static int filter_id(int which, int fmt)
 {
     reel__plane p[REEL__MAX_PLANES];
@@ -54,6 +55,8 @@ static int filter_id(int which, int fmt)
     case 0: return REEL__FILTER_NONE;
     case 1: return REEL__FILTER_STRIP16;
     case 2: return REEL__FILTER_STRIP16 | (((1 << np) - 1) << 4);
+    case 3: return REEL__FILTER_RANS;
+    case 4: return REEL__FILTER_RANS | (((1 << np) - 1) << 4);
     default: return REEL__FILTER_AUTO;
     }
 }
@@ -99,7 +102,7 @@ START_TEST(test_roundtrip_all_formats_and_sizes)
 {
     reel__codec *c = reel__codec_new();
     int f, s, which;
-    for (which = 0; which < 4; which++)
+    for (which = 0; which < 6; which++)
         for (f = 0; f < NFORMATS; f++)
             for (s = 0; s < NSIZES; s++) {
                 size_t len;
@@ -116,7 +119,7 @@ START_TEST(test_roundtrip_extremes)
 {
     reel__codec *c = reel__codec_new();
     int f, pattern, which;
-    for (which = 1; which < 4; which++)
+    for (which = 1; which < 6; which++)
     for (f = 0; f < NFORMATS; f++)
         for (pattern = 0; pattern < 3; pattern++) {
             int w = 37, h = 41;
@@ -178,7 +181,7 @@ START_TEST(test_scalar_matches_simd)
     reel__codec *c = reel__codec_new();
     int s, which, scalar;
     for (scalar = 0; scalar < 2; scalar++)
-        for (which = 1; which < 3; which++)
+        for (which = 1; which < 5; which++)
             for (s = 0; s < NSIZES; s++) {
                 size_t len;
                 uint64_t sum;
@@ -251,7 +254,10 @@ START_TEST(test_predictor_choice)
                      REEL_OK);
     ck_assert_int_eq(used, REEL__FILTER_STRIP16 | (1 << 4));
     /* ids that name no filter are refused by both sides */
-    ck_assert_int_eq(encode(c, 4, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
+    ck_assert_int_eq(encode(c, 5, 1, REEL_PIX_GRAY8, w, h, in, &blob, &len, &sum, &used),
+                     REEL_UNSUPPORTED);
+    ck_assert_int_eq(encode(c, REEL__FILTER_RANS | (2 << 4), 1, REEL_PIX_GRAY8, w, h, in,
+                            &blob, &len, &sum, &used),
                      REEL_UNSUPPORTED);
     ck_assert_int_eq(encode(c, REEL__FILTER_STRIP16 | (2 << 4), 1, REEL_PIX_GRAY8, w, h, in,
                                   &blob, &len, &sum, &used),
@@ -324,9 +330,10 @@ START_TEST(test_untrusted_blobs)
     }
     /* unknown filter ids: another family, a mask naming a fourth plane, negative */
     {
-        static const int bad_ids[] = {4, 99, REEL__FILTER_DELTA | (1 << 4),
+        static const int bad_ids[] = {5, 99, REEL__FILTER_DELTA | (1 << 4),
                                       REEL__FILTER_BLOCKS | (1 << 4),
-                                      REEL__FILTER_STRIP16 | (8 << 4), -1};
+                                      REEL__FILTER_STRIP16 | (8 << 4),
+                                      REEL__FILTER_RANS | (8 << 4), -1};
         uint8_t out[64 * 48 * 2];
         for (i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++)
             ck_assert_int_eq(decode(c, bad_ids[i], REEL_PIX_YUV420P, 64, 48, b, len, sum,
@@ -340,6 +347,95 @@ START_TEST(test_untrusted_blobs)
     }
     free(b);
     free(big);
+    reel__codec_free(c);
+}
+END_TEST
+
+/* RANS blobs (htscodecs' format) are untrusted like zstd's: truncated, extended, flipped,
+ * another geometry's, or a zstd frame under the RANS id: refused, never a crash. */
+START_TEST(test_untrusted_rans_blobs)
+{
+    reel__codec *c = reel__codec_new();
+    size_t len, len2, i;
+    uint64_t sum, sum2;
+    const char *why;
+    uint8_t out[64 * 48 * 3 / 2];
+    uint8_t *b = roundtrip(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, 3, &len, &sum);
+    uint8_t *other = roundtrip(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 64, 3, &len2, &sum2);
+    uint8_t *z = roundtrip(c, REEL__FILTER_STRIP16, REEL_PIX_YUV420P, 64, 48, 3, &len2, &sum2);
+    uint8_t *big = malloc(len + 16);
+    for (i = 0; i < len; i += 1 + i / 8) {
+        ck_assert_int_eq(decode(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, b, i, sum, out,
+                                &why),
+                         REEL_CORRUPT);
+        ck_assert_ptr_nonnull(why);
+    }
+    ck_assert_int_eq(decode(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, NULL, 0, sum, out,
+                            &why),
+                     REEL_CORRUPT);
+    ck_assert_str_eq(why, "empty blob");
+    for (i = 0; i < len; i++) {
+        int rc;
+        b[i] ^= 0x5a;
+        rc = decode(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, b, len, sum, out, &why);
+        b[i] ^= 0x5a;
+        ck_assert_msg(rc == REEL_CORRUPT || rc == REEL_OK, "flip at %zu gave %d", i, rc);
+        ck_assert_msg(rc == REEL_OK || why != NULL, "flip at %zu: no reason", i);
+    }
+    memcpy(big, b, len);
+    memset(big + len, 0x77, 16);
+    { /* trailing bytes: htscodecs reads only what its stripes declare; the pixels are checked */
+        int rc = decode(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, big, len + 16, sum, out,
+                        &why);
+        ck_assert(rc == REEL_OK || rc == REEL_CORRUPT);
+    }
+    /* a 64x64 frame's blob read as 64x48, a zstd frame read as rANS */
+    ck_assert_int_eq(decode(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, other, len2, sum,
+                            out, &why),
+                     REEL_CORRUPT);
+    ck_assert_str_eq(why, "rANS data is damaged");
+    ck_assert_int_eq(decode(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, z, len2, sum2, out,
+                            &why),
+                     REEL_CORRUPT);
+    ck_assert_int_eq(decode(c, REEL__FILTER_RANS, REEL_PIX_YUV420P, 64, 48, b, len, sum ^ 1,
+                            out, &why),
+                     REEL_CORRUPT);
+    ck_assert_str_eq(why, "checksum mismatch");
+    free(b);
+    free(other);
+    free(z);
+    free(big);
+    reel__codec_free(c);
+}
+END_TEST
+
+/* BEST codes clean content's residuals with rANS (much smaller there) and noisy content's
+ * with zstd (rANS would save little and decodes slower). */
+START_TEST(test_best_chooses_rans)
+{
+    reel__codec *c = reel__codec_new();
+    reel__geom g = {REEL_PIX_GRAY8, 320, 240};
+    int x, y;
+    uint8_t *in = malloc(320 * 240);
+    uint32_t rng = 3;
+    reel__blob b, z;
+    for (y = 0; y < 240; y++) /* a smooth picture: residuals mostly 0 and +-1 */
+        for (x = 0; x < 320; x++) {
+            rng = rng * 1664525u + 1013904223u;
+            in[y * 320 + x] = (uint8_t)((x * 3 + y * 2) / 4 + (rng >> 31));
+        }
+    ck_assert_int_eq(reel__encode(c, REEL__FILTER_STRIP16, 1, &g, in, &z), REEL_OK);
+    ck_assert_int_eq(reel__encode_ref(c, REEL__FILTER_BEST, 1, &g, in, NULL, &b, NULL), REEL_OK);
+    ck_assert_int_eq(b.filter & 0xf, REEL__FILTER_RANS);
+    ck_assert_msg(b.len * 16 < z.len * 15, "rANS %zu bytes, zstd %zu", b.len, z.len);
+    for (y = 0; y < 240; y++) /* noise: residuals spread over 64 values */
+        for (x = 0; x < 320; x++) {
+            rng = rng * 1664525u + 1013904223u;
+            in[y * 320 + x] = (uint8_t)(100 + (rng >> 26));
+        }
+    ck_assert_int_eq(reel__encode_ref(c, REEL__FILTER_BEST, 1, &g, in, NULL, &b, NULL), REEL_OK);
+    ck_assert_int_ne(b.filter & 0xf, REEL__FILTER_RANS);
+    free(in);
     reel__codec_free(c);
 }
 END_TEST
@@ -637,6 +733,8 @@ int main(void)
     tcase_add_test(tc, test_filter_compresses);
     tcase_add_test(tc, test_predictor_choice);
     tcase_add_test(tc, test_untrusted_blobs);
+    tcase_add_test(tc, test_untrusted_rans_blobs);
+    tcase_add_test(tc, test_best_chooses_rans);
     tcase_add_test(tc, test_temporal_roundtrip);
     tcase_add_test(tc, test_block_modes);
     tcase_add_test(tc, test_untrusted_block_blobs);

@@ -2,7 +2,7 @@
 # deps.sh - install the Debian 12 packages reel needs to build, test and run, if any are missing.
 # Uses apt-get directly as root, sudo otherwise. Prints what it installs; silent when all are there.
 set -eu
-PACKAGES="gcc make autoconf automake libtool pkg-config libsqlite3-dev libzstd-dev check
+PACKAGES="gcc make autoconf automake libtool pkg-config libsqlite3-dev libzstd-dev libhtscodecs-dev check
 sqlite3 python3 ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
 python3-dev python3-numpy python3-pytest python3-torch python3-opencv python3-av
 libjansson-dev libxxhash-dev clang libclang-rt-14-dev libcurl4-openssl-dev libssl-dev curl nginx ceph-mon ceph-osd radosgw valgrind"

@@ -10,6 +10,12 @@
  * frames 0.5% (make bench's static camera) to 5.4% (Megamind.avi) smaller, block-wise temporal
  * ones 3.6% (static camera), plain zstd's "none" frames (tree.avi) the same.
  *
+ * Filter RANS (id 4 | mask << 4) is STRIP16's filtered frame coded by htscodecs' static rANS
+ * (order 0, 32 states; RANS_ORDER) instead of zstd: on clean frames, where most residuals are
+ * 0 or +-1 and Huffman's whole bits are far from their entropy, it stores ~19% smaller and
+ * decodes as fast; BEST tries it only where zstd's frame says the residuals are that skewed
+ * (try_rans), as its encoder is slower than zstd's.
+ *
  * Every blob is untrusted: the filter id must be known, the zstd frame must declare exactly
  * the filtered size and decompress to exactly that size, and the pixels must match the stored
  * checksum (XXH64 of the raw frame). Scratch memory is allocated only after those size checks.
@@ -18,6 +24,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <htscodecs/rANS_static4x16.h>
+#include <limits.h>
 #include <zstd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -106,7 +114,7 @@ static int parse_filter(int id, int np, unsigned *mask)
         *mask = 0;
         return 1;
     }
-    if (id < 0 || (id & 0xf) != REEL__FILTER_STRIP16 || (id >> 4) >= (1 << np))
+    if (!reel__filter_is_strip(id) || (id >> 4) >= (1 << np))
         return 0;
     *mask = (unsigned)id >> 4;
     return 1;
@@ -143,6 +151,33 @@ static void delta_apply(int fmt, uint8_t *d, const uint8_t *a, const uint8_t *b,
     }
 }
 
+/* htscodecs' rANS as RANS frames are written: order 0, 32 interleaved states (SIMD on both
+ * sides). Measured on Megamind.avi's residuals against zstd's Huffman stage: this one 18.6%
+ * smaller, decoding 2.6x faster than the 4-state order 0 and no slower than zstd; order 1 in
+ * 16 stripes (one per strip, so the context is the residual to the left) 33.5% smaller but
+ * decoding at a third of zstd's speed and encoding at a seventh, which the issue's encoder and
+ * decode-speed targets cannot afford; on noisy camera frames no variant saved more than 3%.
+ * The stream names its own order and layout (its first byte): a decoder reads any of them. */
+#define RANS_ORDER RANS_ORDER_X32
+
+/* The largest filtered frame rANS takes (its sizes are unsigned int). */
+#define RANS_MOST ((size_t)UINT_MAX / 2)
+
+/* rANS-code n filtered bytes into *buf (grown as needed); the coded length, 0 on failure. */
+static size_t rans_code(uint8_t **buf, size_t *cap, const uint8_t *in, size_t n)
+{
+    unsigned int len;
+    if (n == 0 || n > RANS_MOST)
+        return 0;
+    len = rans_compress_bound_4x16((unsigned int)n, RANS_ORDER);
+    if (!reserve(buf, cap, len))
+        return 0;
+    if (!rans_compress_to_4x16((unsigned char *)(uintptr_t)in, (unsigned int)n, *buf, &len,
+                               RANS_ORDER))
+        return 0;
+    return len;
+}
+
 /* Compress one frame with one filter (an id, or AUTO) into c->blob. */
 static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g,
                       const void *pixels, const void *ref, reel__blob *out)
@@ -152,6 +187,7 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
     size_t raw = 0, filtered = 0, bound, n;
     const uint8_t *src = pixels, *in;
     unsigned mask = 0;
+    int rans = filter >= 0 && (filter & 0xf) == REEL__FILTER_RANS;
 
     if (!np)
         return reel__err(REEL_INVALID, "bad pixel format or size");
@@ -193,7 +229,17 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
         reel__filter(&io, src, filter == REEL__FILTER_AUTO, &mask, c->scratch);
         in = c->scratch;
         n = filtered;
-        filter = REEL__FILTER_STRIP16 | (int)(mask << 4);
+        filter = (rans ? REEL__FILTER_RANS : REEL__FILTER_STRIP16) | (int)(mask << 4);
+    }
+    if (rans) {
+        if (filtered > RANS_MOST)
+            return reel__err(REEL_UNSUPPORTED, "a %zu-byte frame is too large for rANS", filtered);
+        if (!(n = rans_code(&c->blob, &c->blob_cap, in, n)))
+            return reel__err(REEL_NOMEM, "rANS could not code a %zu-byte frame", filtered);
+        out->data = c->blob;
+        out->len = n;
+        out->filter = filter;
+        return REEL_OK;
     }
     bound = ZSTD_compressBound(n);
     if (!reserve(&c->blob, &c->blob_cap, bound))
@@ -264,23 +310,60 @@ static size_t estimate(reel__codec *c, const uint8_t *pixels, size_t raw, int le
  * space), and gating it so left Megamind.avi 19% larger, the handheld stand-in 2.6%. */
 #define TRY_NONE_WITHIN 1.15
 
+/* RANS is tried where zstd took the residuals below a third of their size (clean content,
+ * where most residuals are near zero and Huffman's whole bits lose most: Megamind.avi, 4.6x,
+ * comes out ~19% smaller), and kept when it saves at least 1/32 of the frame (below that the
+ * difference is noise, and zstd's frames are the well-trodden path); on noisy camera frames
+ * (2-3x) it saved 0.5% only, not worth its encoder's time there. */
+#define RANS_FROM 3
+#define RANS_KEEP(rans, zstd) ((rans) < (zstd) - (zstd) / 32)
+
+/* BEST's spatial candidate, c->blob (out, STRIP16), coded again with rANS from the residuals
+ * still in c->scratch (filtered bytes): kept in c->blob when it saves enough. */
+static void try_rans(reel__codec *c, size_t filtered, reel__blob *out)
+{
+    uint8_t *t;
+    size_t tc, n, band = filtered / 8 / REEL__LANES * REEL__LANES, at;
+    if (out->len * RANS_FROM >= filtered || filtered > RANS_MOST)
+        return;
+    /* first an eighth of the frame from its middle, scaled up: a frame it would not make
+     * smaller is not coded in full (that halved the encoder's time on the handheld stand-in,
+     * whose frames sit near the threshold) */
+    at = (filtered - band) / 2 / REEL__LANES * REEL__LANES;
+    if (band >= 4096 && (!(n = rans_code(&c->trial, &c->trial_cap, c->scratch + at, band)) ||
+                         !RANS_KEEP((size_t)((double)n * (double)filtered / (double)band),
+                                    out->len)))
+        return;
+    if (!(n = rans_code(&c->trial, &c->trial_cap, c->scratch, filtered)) ||
+        !RANS_KEEP(n, out->len))
+        return; /* zstd's frame stays (also when rANS had no memory: it is only smaller) */
+    t = c->trial, c->trial = c->blob, c->blob = t;
+    tc = c->trial_cap, c->trial_cap = c->blob_cap, c->blob_cap = tc;
+    out->data = c->blob;
+    out->len = n;
+    out->filter = REEL__FILTER_RANS | (out->filter & ~0xf);
+}
+
 int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
                      const void *pixels, const void *ref, reel__blob *out, size_t *intra_len)
 {
     reel__plane p[REEL__MAX_PLANES];
     int np = reel__planes(g->fmt, g->width, g->height, p), i, rc;
-    size_t raw = 0, est;
+    size_t raw = 0, filtered = 0, est;
     if (intra_len)
         *intra_len = 0;
     if (filter != REEL__FILTER_BEST)
         return encode_one(c, filter, level, g, pixels, ref, out);
-    for (i = 0; i < np; i++)
+    for (i = 0; i < np; i++) {
         raw += reel__plane_bytes(&p[i]);
+        filtered += reel__filtered_bytes(&p[i]);
+    }
     /* the prediction that serves: spatial (most camera frames), none (flat or synthetic
      * content, where predicting only adds noise; tried in full only when a band of the frame
      * says it may win), or the frame before, block by block (still scenes, static cameras) */
     if ((rc = encode_one(c, REEL__FILTER_AUTO, level, g, pixels, NULL, out)) != REEL_OK)
         return rc;
+    try_rans(c, filtered, out); /* its residuals, context-coded, where that pays */
     /* plain zstd at level 3 at least: never larger than `zstd -3` of the frame */
     est = estimate(c, pixels, raw, level > 3 ? level : 3);
     if (est && est < (size_t)(TRY_NONE_WITHIN * (double)out->len) &&
@@ -366,10 +449,16 @@ static int decode_plain(reel__codec *c, const reel__geom *g, const reel__plane *
         filtered += reel__filtered_bytes(&p[i]);
     }
     want = filter == REEL__FILTER_NONE || filter == REEL__FILTER_DELTA ? raw : filtered;
-    if ((*why = check_frame(b->data, b->len, want, want, &want)) != NULL)
+    if ((filter & 0xf) == REEL__FILTER_RANS)
+        *why = !b->data || b->len == 0              ? "empty blob"
+               : b->len > RANS_MOST || want > RANS_MOST ? "rANS blob or frame too large"
+                                                      : NULL;
+    else
+        *why = check_frame(b->data, b->len, want, want, &want);
+    if (*why)
         return REEL_CORRUPT;
     /* Only now, with the sizes checked, allocate the scratch for the filtered frame. */
-    if ((filter & 0xf) == REEL__FILTER_STRIP16) {
+    if (reel__filter_is_strip(filter)) {
         if (!reserve(&c->scratch, &c->scratch_cap, filtered) ||
             (is_rgb(fmt) && !reserve(&c->planes, &c->planes_cap, raw)) ||
             !reserve(&c->rows, &c->rows_cap, (size_t)p[0].width * REEL__LANES * 2 * 2)) {
@@ -378,12 +467,23 @@ static int decode_plain(reel__codec *c, const reel__geom *g, const reel__plane *
         }
         target = c->scratch;
     }
-    got = ZSTD_decompressDCtx(c->dctx, target, want, b->data, b->len);
-    if (ZSTD_isError(got) || got != want) {
-        *why = "zstd data is damaged";
-        return REEL_CORRUPT;
+    if ((filter & 0xf) == REEL__FILTER_RANS) {
+        /* htscodecs checks its stripes' sizes against the room given: exactly the frame's */
+        unsigned int n = (unsigned int)want;
+        if (!rans_uncompress_to_4x16((unsigned char *)(uintptr_t)b->data, (unsigned int)b->len,
+                                     target, &n) ||
+            n != want) {
+            *why = "rANS data is damaged";
+            return REEL_CORRUPT;
+        }
+    } else {
+        got = ZSTD_decompressDCtx(c->dctx, target, want, b->data, b->len);
+        if (ZSTD_isError(got) || got != want) {
+            *why = "zstd data is damaged";
+            return REEL_CORRUPT;
+        }
     }
-    if ((filter & 0xf) == REEL__FILTER_STRIP16) {
+    if (reel__filter_is_strip(filter)) {
         reel__filter_io io = {fmt, p, np, c->planes, c->rows, c->scalar};
         reel__unfilter(&io, c->scratch, mask, dst);
     } else if (filter == REEL__FILTER_DELTA) {

@@ -6,8 +6,8 @@
 
 /*
  * Filter ids, recorded per frame in reel_frame.filter. Never renumber.
- * The low 4 bits name the family; for STRIP16, bit 4 + i set means plane i was predicted with
- * AVG instead of MED (see filter.c).
+ * The low 4 bits name the family; for STRIP16 and RANS, bit 4 + i set means plane i was
+ * predicted with AVG instead of MED (see filter.c).
  */
 #define REEL__FILTER_NONE 0    /* zstd of the raw frame */
 #define REEL__FILTER_STRIP16 1 /* RGB colour transform, 16 interleaved strips, MED/AVG, zstd */
@@ -16,6 +16,8 @@
 #define REEL__FILTER_BLOCKS 3  /* a temporal frame too, predicted from the frame before it
                                   block by block: skipped, its difference, or predicted
                                   spatially (see blocks.c), then zstd */
+#define REEL__FILTER_RANS 4    /* STRIP16's residuals (bits 4.. its mask, as there), coded by
+                                  htscodecs' rANS (rANS_static4x16) instead of zstd */
 #define REEL__FILTER_AUTO (-1) /* encoder only: STRIP16 with each plane's predictor chosen */
 #define REEL__FILTER_BEST (-2) /* encoder only: the smallest of AUTO, NONE and (given a
                                   reference) BLOCKS */
@@ -25,6 +27,12 @@
 static inline int reel__filter_is_delta(int id)
 {
     return id == REEL__FILTER_DELTA || id == REEL__FILTER_BLOCKS;
+}
+
+/* Whether a recorded filter id is one of the spatial prediction's (STRIP16 or RANS). */
+static inline int reel__filter_is_strip(int id)
+{
+    return id >= 0 && ((id & 0xf) == REEL__FILTER_STRIP16 || (id & 0xf) == REEL__FILTER_RANS);
 }
 
 /* The most a zstd frame expands: an RLE block of 3 + 1 bytes holds at most 128 KiB. A blob of

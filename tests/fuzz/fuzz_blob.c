@@ -3,7 +3,8 @@
  * rows. The first 18 bytes choose the row's claims (format, size up to 96x96, filter,
  * status, whether a reference frame is at hand, recorded sizes, checksum), the rest is the
  * blob (tests/fuzz/corpus/blob/ holds real rows in this form, made by tests/fuzz/make_seeds.sh,
- * the temporal ones - whole-frame DELTA and block-wise BLOCKS - with a reference at hand).
+ * the temporal ones - whole-frame DELTA and block-wise BLOCKS - with a reference at hand, and
+ * spatial frames coded by rANS, filter 4).
  * Whatever it is, the decoder must answer with a result code and never read or write out of
  * bounds (ASan and UBSan watch).
  */

@@ -4,7 +4,10 @@
 # stored format (store/), and every frame row of those stores in fuzz_blob's form (blob/: an
 # 18-byte header of the row's claims, then the blob), with the block-wise temporal rows of a
 # still scene's stores (blob/blocks-*). Run by hand when the formats change; the
-# result is committed under tests/fuzz/corpus/.
+# result is committed under tests/fuzz/corpus/. blob/rans-* (filter 4, RANS: spatial residuals
+# coded by rANS, which BEST picks only on clean frames larger than the harness's 96x96) are not
+# made here: they were written once with reel__encode(REEL__FILTER_RANS [| mask]) on a smooth
+# ramp with 1-bit noise, 40x30 and 96x96, in each format (keep them when remaking the rest).
 set -eu
 reel=$1
 out=$2

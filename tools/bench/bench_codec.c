@@ -136,6 +136,10 @@ int bench_codecs(bench *b, const uint8_t *raw, size_t n)
                      rawb / (double)cd.temporal, "FFV1 level 3", rawb / (double)ffv1);
     f->target = ">= 1.30x (camera)";
     f->met = f->ratio >= 1.30;
+    f = bench_versus(b, "ratio_intra_ffv1", "ratio, intra mode", "x", rawb / (double)cd.intra,
+                     "FFV1 level 3", rawb / (double)ffv1);
+    f->target = ">= 1x";
+    f->met = f->ratio >= 0.9995;
     f = bench_versus(b, "ratio_temporal_intra", "ratio, temporal mode", "x",
                      rawb / (double)cd.temporal, "intra mode", rawb / (double)cd.intra);
     f->target = ">= 1x";

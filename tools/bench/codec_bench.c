@@ -1,7 +1,7 @@
 /*
  * reel-codec-bench - the frame codec against plain zstd, and store page sizes, in one run.
  *
- *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--filter auto|med|avg] [--level N]
+ *   reel-codec-bench RAWFILE WIDTHxHEIGHT [--pix-fmt FMT] [--filter auto|med|avg|rans|best] [--level N]
  *                    [--baseline-level N]
  *                    [--frames N] [--reps N] [--pages] [--temporal KEYINT]
  * Defaults: reel at zstd level 1 (the store's default), the plain-zstd baseline at level 3.
@@ -103,7 +103,8 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
         b = bench_now() - t0;
         t0 = bench_now();
         for (i = 0; i < n; i++)
-            if (ZSTD_isError(ZSTD_decompressDCtx(dctx, scratch, scap, med[i].data, med[i].len)))
+            if ((med[i].filter & 0xf) != REEL__FILTER_RANS && /* rANS, not zstd */
+                ZSTD_isError(ZSTD_decompressDCtx(dctx, scratch, scap, med[i].data, med[i].len)))
                 die("zstd part of reel decode failed");
         t_zmed += bench_now() - t0;
         t_plain += a;
@@ -114,7 +115,12 @@ static void bench_codec(const uint8_t *raw, size_t n, size_t fs, int fmt, int w,
     printf("frames            %zu of %dx%d %s, %d repetitions\n", n, w, h,
            reel_pix_fmt_name(fmt), reps);
     printf("baseline          plain zstd level %d on raw frames; reel: filter %s + zstd level %d\n",
-           base_level, filter == REEL__FILTER_AUTO ? "auto" : filter == 1 ? "med" : "avg", level);
+           base_level, filter == REEL__FILTER_AUTO   ? "auto"
+           : filter == REEL__FILTER_BEST ? "best (auto, none or rANS)"
+           : (filter & 0xf) == REEL__FILTER_RANS ? "med + rANS instead of"
+           : filter == 1                 ? "med"
+                                         : "avg",
+           level);
     {
         size_t k, avg_planes = 0;
         for (k = 0; k < n; k++)
@@ -343,7 +349,7 @@ int main(int argc, char **argv)
     uint8_t *raw;
     FILE *f;
     if (argc < 3 || sscanf(argv[2], "%dx%d", &w, &h) != 2) {
-        fprintf(stderr, "usage: reel-codec-bench RAWFILE WxH [--pix-fmt FMT] [--filter auto|med|avg] "
+        fprintf(stderr, "usage: reel-codec-bench RAWFILE WxH [--pix-fmt FMT] [--filter auto|med|avg|rans|best] "
                         "[--level N] [--baseline-level N] [--frames N] [--reps N] [--pages] "
                         "[--temporal KEYINT]\n");
         return 2;
@@ -358,6 +364,8 @@ int main(int argc, char **argv)
             const char *f = argv[++i];
             filter = !strcmp(f, "med") ? REEL__FILTER_STRIP16
                      : !strcmp(f, "avg") ? REEL__FILTER_STRIP16 | (7 << 4)
+                     : !strcmp(f, "rans") ? REEL__FILTER_RANS
+                     : !strcmp(f, "best") ? REEL__FILTER_BEST
                      : REEL__FILTER_AUTO;
         } else if (!strcmp(argv[i], "--baseline-level") && i + 1 < argc)
             base_level = atoi(argv[++i]);
