@@ -97,6 +97,13 @@ void tu_read_fixture_seq(reel_store *s, const char *name, int64_t frames, int co
         ck_assert_msg(reel_frame_read(q, i, buf, info.frame_size, NULL) == REEL_OK, "%s %lld: %s",
                       name, (long long)i, reel_errmsg());
     free(buf);
+    { /* a fixture predates annotations (a read-only open of schema 9 has no table for them) */
+        int64_t n = -1;
+        reel_annot *a = NULL;
+        ck_assert_int_eq(reel_annot_count(q, NULL, &n), REEL_OK);
+        ck_assert_int_eq(n, 0);
+        ck_assert_int_eq(reel_annot_get(q, "keypoints", 0, &a), REEL_NOTFOUND);
+    }
     ck_assert_int_eq(reel_seq_close(q), REEL_OK);
 }
 

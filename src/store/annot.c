@@ -290,6 +290,14 @@ static int read_row(sqlite3_stmt *st, const reel__seqrec *q, reel_annot *a)
     return REEL_OK;
 }
 
+/* A store of schema 9 opened read-only (REEL__SCHEMA_READ_OLDEST) has no annotation table: it
+ * has no annotations. */
+static int predates_annotations(sqlite3 *db)
+{
+    return sqlite3_table_column_metadata(db, NULL, "reel_annotation", NULL, NULL, NULL, NULL, NULL,
+                                         NULL) != SQLITE_OK;
+}
+
 int reel__annot_each(sqlite3 *db, const reel__seqrec *q, const char *key, int64_t index,
                      reel__annot_fn fn, void *ctx)
 {
@@ -303,6 +311,8 @@ int reel__annot_each(sqlite3 *db, const reel__seqrec *q, const char *key, int64_
              "SELECT idx, key, kind, value, dtype, shape, producer FROM reel_annotation WHERE %s",
              where[(key != NULL) + 2 * (index >= 0)]);
     rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_ERROR && predates_annotations(db))
+        return REEL_OK;
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, q->id);
         if (key)
@@ -331,6 +341,10 @@ int reel__annot_count(sqlite3 *db, const reel__seqrec *q, const char *key, int64
                                       "AND key = ?2"
                                     : "SELECT count(*) FROM reel_annotation WHERE seq_id = ?1",
                                 -1, &st, NULL);
+    if (rc == SQLITE_ERROR && predates_annotations(db)) {
+        *count = 0;
+        return REEL_OK;
+    }
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, q->id);
         if (key)
