@@ -14,11 +14,14 @@ CREATE TABLE reel_annotation(
     idx         INTEGER NOT NULL CHECK (typeof(idx) = 'integer' AND idx >= 0),
     key         TEXT NOT NULL CHECK (typeof(key) = 'text' AND length(CAST(key AS BLOB)) BETWEEN 1 AND
                                  255),
-    kind        TEXT NOT NULL CHECK (kind IN ('json', 'blob')),
+    kind        TEXT NOT NULL CHECK (kind = 'json' OR kind = 'blob'),
     value       NOT NULL,  -- kind 'json': JSON text; 'blob': little-endian array of dtype
-    dtype       TEXT CHECK (dtype IS NULL OR dtype IN ('bool', 'int8', 'uint8', 'int16',
-                            'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float16',
-                            'float32', 'float64')),
+    -- (CASE, not IN: an IN list is built again at every run of an INSERT)
+    dtype       TEXT CHECK (dtype IS NULL OR CASE dtype WHEN 'bool' THEN 1 WHEN 'int8' THEN 1
+                            WHEN 'uint8' THEN 1 WHEN 'int16' THEN 1 WHEN 'uint16' THEN 1
+                            WHEN 'int32' THEN 1 WHEN 'uint32' THEN 1 WHEN 'int64' THEN 1
+                            WHEN 'uint64' THEN 1 WHEN 'float16' THEN 1 WHEN 'float32' THEN 1
+                            WHEN 'float64' THEN 1 ELSE 0 END),
     shape       TEXT CHECK (shape IS NULL OR (json_valid(shape) AND json_type(shape) = 'array')),
     producer    TEXT,      -- who wrote it (a model, a tool, a person)
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),

@@ -29,18 +29,18 @@ _DTYPES = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64
 _errors = None  # the reel module's exception classes, set by attach()
 
 
-def _store_sql(store, writable=False):
+def _store_sql(self, writable=False):
     """A sqlite3 connection on the store's file: read-only (URI mode=ro) unless writable=True,
     which needs a store opened for writing. Its busy timeout is 5 s, as reel's own; the store
     is in WAL mode, so readers never wait for writers. Close it when done."""
-    if store.closed:
-        raise _errors.StoreClosedError(f"{store.path}: the store is closed")
-    path = _os.fsdecode(store.path)
+    if self.closed:
+        raise _errors.StoreClosedError(f"{self.path}: the store is closed")
+    path = _os.fsdecode(self.path)
     if "://" in path or not _os.path.isfile(path):
         raise _errors.UnsupportedError(
             f"{path}: store.sql() opens a local store file; a published store is read with "
             f"its views through reel itself")
-    if writable and not store.writable:
+    if writable and not self.writable:
         raise _errors.ReadOnlyError(f"{path}: the store was opened for reading; "
                                     f"store.sql(writable=True) needs reel.open(path, 'w')")
     uri = "file:" + _urlparse.quote(_os.path.abspath(path)) + ("?mode=rw" if writable
