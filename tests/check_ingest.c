@@ -19,11 +19,7 @@ static char fx[256]; /* fixture directory, made once for the whole suite */
 
 static const char *fixture(const char *name)
 {
-    static char path[2][512];
-    static int k;
-    k ^= 1;
-    snprintf(path[k], sizeof path[k], "%s/%s", fx, name);
-    return path[k];
+    return tu_join(fx, name);
 }
 
 #define FF "ffmpeg -nostdin -v error -y "
