@@ -15,11 +15,7 @@ static char fx[256];
 
 static const char *fixture(const char *name)
 {
-    static char path[2][512];
-    static int k;
-    k ^= 1;
-    snprintf(path[k], sizeof path[k], "%s/%s", fx, name);
-    return path[k];
+    return tu_join(fx, name);
 }
 
 #define FF "ffmpeg -nostdin -v error -y "
@@ -156,7 +152,7 @@ START_TEST(test_jpeg_glob_natural_native)
     reel_store *s;
     reel_import_result r;
     reel_import_options o;
-    char glob[600], cmd[1200];
+    char glob[600], cmd[1200], mix[512];
     snprintf(glob, sizeof glob, "%s", fixture("jpg/f*.jpg"));
     ck_assert_int_eq(reel_open(tu_path("s.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
     memset(&o, 0, sizeof o);
@@ -169,6 +165,21 @@ START_TEST(test_jpeg_glob_natural_native)
              "ffmpeg -nostdin -v error -start_number 1 -i '%s' -f rawvideo -pix_fmt yuvj420p -",
              fixture("jpg/f%d.jpg"));
     expect_ffmpeg(s, "j", cmd);
+    /* PNGs and JPEGs in one folder: the decoder changes with the codec, the order stays; each
+     * frame is what ffmpeg makes of its file alone */
+    snprintf(mix, sizeof mix, "%s", tu_path("mix"));
+    ck_assert_int_eq(tu_sh("mkdir '%s' && cd '%s' && cp png/img_0[1-4].png png/img_0[6-9].png "
+                           "'%s' && cp jpg/f5.jpg '%s/img_05.jpg' && cp jpg/f1.jpg "
+                           "'%s/img_10.jpg'",
+                           mix, fx, mix, mix, mix),
+                     0);
+    ck_assert_msg(import(s, tu_path("mix"), "mix", NULL, &r) == REEL_OK, "%s", reel_errmsg());
+    ck_assert_int_eq(r.frames, 10);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && for f in $(ls | sort -V); do ffmpeg -nostdin -v error -i $f -f rawvideo "
+             "-pix_fmt rgb24 - || exit 1; done",
+             tu_path("mix"));
+    expect_ffmpeg(s, "mix", cmd);
     reel_close(s);
 }
 END_TEST

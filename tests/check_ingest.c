@@ -19,11 +19,7 @@ static char fx[256]; /* fixture directory, made once for the whole suite */
 
 static const char *fixture(const char *name)
 {
-    static char path[2][512];
-    static int k;
-    k ^= 1;
-    snprintf(path[k], sizeof path[k], "%s/%s", fx, name);
-    return path[k];
+    return tu_join(fx, name);
 }
 
 #define FF "ffmpeg -nostdin -v error -y "
@@ -539,7 +535,7 @@ START_TEST(test_double_import)
 }
 END_TEST
 
-/* Files that are not regular (a device that never ends, a directory) are refused at once. */
+/* Files that are not regular (a device that never ends) are refused at once. */
 START_TEST(test_not_regular_files)
 {
     reel_store *s;
@@ -547,7 +543,14 @@ START_TEST(test_not_regular_files)
     ck_assert_int_eq(reel_open(tu_path("nr.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
     ck_assert_int_eq(import(s, "/dev/zero", "z", 0, &r), REEL_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(reel_errmsg(), "not a regular file"));
-    ck_assert_int_eq(import(s, "/tmp", "z", 0, &r), REEL_UNSUPPORTED);
+    /* a directory is an image sequence (check_images): one of only folders has no image, one
+     * of text files is refused naming the first */
+    ck_assert_int_eq(tu_sh("mkdir -p '%s/sub' && touch '%s/.hidden'", tu_path("d"), tu_path("d")),
+                     0);
+    ck_assert_int_eq(import(s, tu_path("d"), "z", 0, &r), REEL_NOTFOUND);
+    ck_assert_int_eq(tu_sh("echo text > '%s/a.txt'", tu_path("d")), 0);
+    ck_assert_int_eq(import(s, tu_path("d"), "z", 0, &r), REEL_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(reel_errmsg(), "a.txt: not an image"));
     {
         char name[300];
         memset(name, 'n', 256);

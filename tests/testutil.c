@@ -194,3 +194,12 @@ char *tu_slurp(size_t *len, const char *fmt, ...)
         *len = n;
     return buf;
 }
+
+const char *tu_join(const char *dir, const char *name)
+{
+    static char path[2][512];
+    static int k;
+    k ^= 1;
+    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
+    return path[k];
+}

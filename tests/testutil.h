@@ -34,6 +34,8 @@ void tu_read_fixture_seq(reel_store *s, const char *name, int64_t frames, int co
 /* The first column of the first row of sql as an integer (or -1 when there is none). */
 long long tu_sql_int(const char *path, const char *sql);
 
+/* dir/name in one of two static buffers that alternate (two may be used in one call). */
+const char *tu_join(const char *dir, const char *name);
 /* Run a shell command (printf-style); its exit status. */
 int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Run a shell command and return all of its stdout (malloc'd, NUL-terminated; *len bytes). */

@@ -268,7 +268,7 @@ int reel__images_hash(const reel__images *set, int64_t *size, char hex[17],
         sums[2 * i] = reel__checksum(name, strlen(name) + 1) ^ (uint64_t)n;
         sums[2 * i + 1] = strtoull(one, NULL, 16);
         total += n;
-        if (tick && tick(ctx, total))
+        if (tick && (i % 256 == 255 || n >= 64 << 20) && tick(ctx, total))
             rc = reel__err(REEL_INTERRUPTED, "%s: stopped while reading it", set->files[i]);
     }
     if (rc == REEL_OK) {

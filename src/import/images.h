@@ -21,7 +21,7 @@ REEL__HIDDEN int reel__images_is(const char *path);
 REEL__HIDDEN int reel__images_list(const char *path, reel__images *set);
 REEL__HIDDEN void reel__images_free(reel__images *set);
 /* The set's total size and a hex XXH64 over each file's name (after root), size and content
- * hash; tick as reel__file_hash (every file). */
+ * hash; tick as reel__file_hash (every 256 files, and after a file of 64 MiB or more). */
 REEL__HIDDEN int reel__images_hash(const reel__images *set, int64_t *size, char hex[17],
                                    int (*tick)(void *ctx, int64_t bytes), void *ctx);
 
