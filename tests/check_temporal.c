@@ -332,6 +332,54 @@ START_TEST(test_blocks_store_of_codec_v3)
 }
 END_TEST
 
+/* Clean frames store their residuals with rANS (filter 4): keyframes of chains whose
+ * block-wise frames reference them, read back bit-exact through the store, in any order. */
+START_TEST(test_rans_keyframes_in_chains)
+{
+    reel_seq_params p = {320, 240, REEL_PIX_GRAY8, {1, 25}, NULL, REEL_CODEC_TEMPORAL, 4};
+    const char *path = tu_path("r.reel");
+    static uint8_t px[6][320 * 240], out[320 * 240];
+    reel_store *s;
+    reel_seq *q;
+    uint32_t rng = 5;
+    int i, x, y;
+    ck_assert_int_eq(reel_open(path, REEL_OPEN_CREATE, NULL, &s), REEL_OK);
+    ck_assert_int_eq(reel_seq_create(s, "c", &p, &q), REEL_OK);
+    for (i = 0; i < 6; i++) {
+        for (y = 0; y < 240; y++) /* a smooth ramp with 1-bit noise, a box moving across */
+            for (x = 0; x < 320; x++) {
+                rng = rng * 1664525u + 1013904223u;
+                px[i][y * 320 + x] = (uint8_t)((x * 3 + y * 2) / 4 + (rng >> 31));
+            }
+        for (y = 100; y < 140; y++)
+            for (x = 40 * i; x < 40 * i + 40; x++)
+                px[i][y * 320 + x] = 250;
+        if (i % 4) /* the background of a frame in a chain: as the frame before's */
+            for (y = 0; y < 240; y++)
+                if (y < 100 || y >= 140)
+                    memcpy(px[i] + y * 320, px[i - 1] + y * 320, 320);
+        {
+            reel_frame_in in = {px[i], sizeof px[i], i, 1, 0, REEL_STATUS_OK};
+            ck_assert_int_eq(reel_frame_append(q, &in, NULL), REEL_OK);
+        }
+    }
+    ck_assert_int_eq(reel_seq_close(q), REEL_OK);
+    ck_assert_int_eq(reel_close(s), REEL_OK);
+    ck_assert_int_eq(tu_sql_int(path, "SELECT count(*) FROM reel_frame WHERE filter & 15 = 4 "
+                                      "AND idx IN (0, 4)"),
+                     2);
+    ck_assert_int_eq(tu_sql_int(path, "SELECT count(*) FROM reel_frame WHERE filter = 3"), 4);
+    ck_assert_int_eq(reel_open(path, REEL_OPEN_READONLY, NULL, &s), REEL_OK);
+    ck_assert_int_eq(reel_seq_open(s, "c", &q), REEL_OK);
+    for (i = 5; i >= 0; i--) {
+        ck_assert_int_eq(reel_frame_read(q, i, out, sizeof out, NULL), REEL_OK);
+        ck_assert_mem_eq(out, px[i], sizeof out);
+    }
+    reel_seq_close(q);
+    reel_close(s);
+}
+END_TEST
+
 START_TEST(test_hostile_chains)
 {
     const char *p = tu_path("h.reel");
@@ -396,6 +444,7 @@ int main(void)
     tcase_add_test(tc, test_damaged_reference);
     tcase_add_test(tc, test_delta_store_of_codec_v2);
     tcase_add_test(tc, test_blocks_store_of_codec_v3);
+    tcase_add_test(tc, test_rans_keyframes_in_chains);
     tcase_add_test(tc, test_hostile_chains);
     tcase_add_test(tc, test_bad_parameters);
     return tu_run("temporal", tc);

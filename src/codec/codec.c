@@ -13,8 +13,9 @@
  * Filter RANS (id 4 | mask << 4) is STRIP16's filtered frame coded by htscodecs' static rANS
  * (order 0, 32 states; RANS_ORDER) instead of zstd: on clean frames, where most residuals are
  * 0 or +-1 and Huffman's whole bits are far from their entropy, it stores ~19% smaller and
- * decodes as fast; BEST tries it only where zstd's frame says the residuals are that skewed
- * (try_rans), as its encoder is slower than zstd's.
+ * decodes faster; on noisy camera frames it is about as large and fast as zstd. BEST codes
+ * with it first and with zstd only where a band of the frame says zstd's matches win
+ * (try_zstd).
  *
  * Every blob is untrusted: the filter id must be known, the zstd frame must declare exactly
  * the filtered size and decompress to exactly that size, and the pixels must match the stored
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <htscodecs/rANS_static4x16.h>
 #include <limits.h>
+#include <math.h>
 #include <zstd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -178,7 +180,56 @@ static size_t rans_code(uint8_t **buf, size_t *cap, const uint8_t *in, size_t n)
     return len;
 }
 
-/* Compress one frame with one filter (an id, or AUTO) into c->blob. */
+/* zstd of n bytes into *buf (grown as needed), its length in *len: residuals (filtered) with
+ * the small window and table they want, else zstd's defaults for the level. */
+static int zstd_code(reel__codec *c, uint8_t **buf, size_t *cap, const uint8_t *in, size_t n,
+                     int level, int residuals, size_t *len)
+{
+    size_t bound = ZSTD_compressBound(n);
+    if (!reserve(buf, cap, bound))
+        return reel__err(REEL_NOMEM, "out of memory for a %zu-byte blob", bound);
+    ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
+    if (residuals) {
+        /* Residuals hold few real matches: a small window and hash table with long minimum
+         * matches avoid false ones, which makes frames smaller and both directions faster. */
+        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_windowLog, 16);
+        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_hashLog, 6);
+        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_minMatch, 7);
+    }
+    *len = ZSTD_compress2(c->cctx, *buf, *cap, in, n);
+    if (ZSTD_isError(*len))
+        return reel__err(REEL_ERROR, "zstd: %s", ZSTD_getErrorName(*len));
+    return REEL_OK;
+}
+
+/* The order-0 entropy in bits per byte of n bytes (a band of residuals). */
+static double entropy(const uint8_t *p, size_t n)
+{
+    uint32_t h[256] = {0};
+    double bits = 0;
+    size_t i;
+    int k;
+    for (i = 0; i < n; i++)
+        h[p[i]]++;
+    for (k = 0; k < 256; k++)
+        if (h[k])
+            bits += h[k] * log2((double)n / h[k]);
+    return n ? bits / (double)n : 8;
+}
+
+/* Residuals of at most this entropy (bits per byte, over a band of the frame) are coded with
+ * rANS first; above it, with zstd only. Megamind.avi's residuals sit near 1.7, the handheld
+ * stand-in's near 2.7 (both smaller and no slower with rANS), the static camera's near 3.5,
+ * where rANS saved 0.5% for 14% more decode time and 20% more encode time. */
+#define RANS_BELOW 3.0
+
+/* encode_one's spatial filter with each plane's predictor chosen (as AUTO), coded by rANS
+ * where the residuals' entropy is low (RANS_BELOW), else (or for a frame too large for rANS)
+ * by zstd: BEST's first candidate. */
+#define AUTO_RANS (-3)
+
+/* Compress one frame with one filter (an id, AUTO or AUTO_RANS) into c->blob. */
 static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g,
                       const void *pixels, const void *ref, reel__blob *out)
 {
@@ -187,11 +238,12 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
     size_t raw = 0, filtered = 0, bound, n;
     const uint8_t *src = pixels, *in;
     unsigned mask = 0;
-    int rans = filter >= 0 && (filter & 0xf) == REEL__FILTER_RANS;
+    int choose = filter == REEL__FILTER_AUTO || filter == AUTO_RANS;
+    int rans = filter == AUTO_RANS || (filter >= 0 && (filter & 0xf) == REEL__FILTER_RANS);
 
     if (!np)
         return reel__err(REEL_INVALID, "bad pixel format or size");
-    if (filter != REEL__FILTER_AUTO && !parse_filter(filter, np, &mask))
+    if (!choose && !parse_filter(filter, np, &mask))
         return reel__err(REEL_UNSUPPORTED, "unknown filter %d", filter);
     for (i = 0; i < np; i++) {
         raw += reel__plane_bytes(&p[i]);
@@ -226,9 +278,15 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
             !reserve(&c->rows, &c->rows_cap, (size_t)w * 2 * (REEL__LANES + 1)))
             return reel__err(REEL_NOMEM, "out of memory for a %zu-byte frame", filtered);
         reel__filter_io io = {fmt, p, np, c->planes, c->rows, c->scalar};
-        reel__filter(&io, src, filter == REEL__FILTER_AUTO, &mask, c->scratch);
+        reel__filter(&io, src, choose, &mask, c->scratch);
         in = c->scratch;
         n = filtered;
+        if (filter == AUTO_RANS) { /* the entropy of an eighth of the frame, from its middle */
+            size_t band = filtered / 8 / REEL__LANES * REEL__LANES;
+            band = band < 4096 ? filtered : band;
+            rans = filtered <= RANS_MOST &&
+                   entropy(c->scratch + (filtered - band) / 2, band) <= RANS_BELOW;
+        }
         filter = (rans ? REEL__FILTER_RANS : REEL__FILTER_STRIP16) | (int)(mask << 4);
     }
     if (rans) {
@@ -241,21 +299,9 @@ static int encode_one(reel__codec *c, int filter, int level, const reel__geom *g
         out->filter = filter;
         return REEL_OK;
     }
-    bound = ZSTD_compressBound(n);
-    if (!reserve(&c->blob, &c->blob_cap, bound))
-        return reel__err(REEL_NOMEM, "out of memory for a %zu-byte blob", bound);
-    ZSTD_CCtx_reset(c->cctx, ZSTD_reset_session_and_parameters);
-    ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level);
-    if (filter != REEL__FILTER_NONE) {
-        /* Residuals hold few real matches: a small window and hash table with long minimum
-         * matches avoid false ones, which makes frames smaller and both directions faster. */
-        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_windowLog, 16);
-        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_hashLog, 6);
-        ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_minMatch, 7);
-    }
-    bound = ZSTD_compress2(c->cctx, c->blob, c->blob_cap, in, n);
-    if (ZSTD_isError(bound))
-        return reel__err(REEL_ERROR, "zstd: %s", ZSTD_getErrorName(bound));
+    if ((i = zstd_code(c, &c->blob, &c->blob_cap, in, n, level, filter != REEL__FILTER_NONE,
+                       &bound)) != REEL_OK)
+        return i;
     out->data = c->blob;
     out->len = bound;
     out->filter = filter;
@@ -310,38 +356,44 @@ static size_t estimate(reel__codec *c, const uint8_t *pixels, size_t raw, int le
  * space), and gating it so left Megamind.avi 19% larger, the handheld stand-in 2.6%. */
 #define TRY_NONE_WITHIN 1.15
 
-/* RANS is tried where zstd took the residuals below a third of their size (clean content,
- * where most residuals are near zero and Huffman's whole bits lose most: Megamind.avi, 4.6x,
- * comes out ~19% smaller), and kept when it saves at least 1/32 of the frame (below that the
- * difference is noise, and zstd's frames are the well-trodden path); on noisy camera frames
- * (2-3x) it saved 0.5% only, not worth its encoder's time there. */
-#define RANS_FROM 3
-#define RANS_KEEP(rans, zstd) ((rans) < (zstd) - (zstd) / 32)
+/* BEST codes low-entropy residuals with rANS first: in CPU time per frame (first 40 frames,
+ * one thread) it encoded faster than zstd on every clip (Megamind.avi 1.3 against 1.8-2.2 ms,
+ * the static and handheld stand-ins 1.4 and 1.6 against 1.5 and 1.7), stored them smaller
+ * (18.6%, 0.5%, 2.0%) and decoded them in 0.70x, 1.16x and 1.00x of zstd's time. zstd wins
+ * where the residuals repeat (long matches: synthetic or block-coded sources such as
+ * tree.avi's Cinepak, where its frames are 5% smaller): it is tried in full only when zstd of
+ * an eighth of the frame from its middle, scaled up, comes out 1/32 smaller than rANS. */
+#define ZSTD_WINS(zstd, rans) ((zstd) < (rans) - (rans) / 32)
 
-/* BEST's spatial candidate, c->blob (out, STRIP16), coded again with rANS from the residuals
- * still in c->scratch (filtered bytes): kept in c->blob when it saves enough. */
-static void try_rans(reel__codec *c, size_t filtered, reel__blob *out)
+/* BEST's spatial candidate, c->blob (out, RANS), coded again with zstd from the residuals
+ * still in c->scratch (filtered bytes) where a band says zstd may win: kept when smaller. */
+static int try_zstd(reel__codec *c, int level, size_t filtered, reel__blob *out)
 {
     uint8_t *t;
-    size_t tc, n, band = filtered / 8 / REEL__LANES * REEL__LANES, at;
-    if (out->len * RANS_FROM >= filtered || filtered > RANS_MOST)
-        return;
-    /* first an eighth of the frame from its middle, scaled up: a frame it would not make
-     * smaller is not coded in full (that halved the encoder's time on the handheld stand-in,
-     * whose frames sit near the threshold) */
+    size_t tc, n, band = filtered / 8 / REEL__LANES * REEL__LANES, at, est;
+    int rc;
+    if ((out->filter & 0xf) != REEL__FILTER_RANS)
+        return REEL_OK; /* already zstd's (a frame too large for rANS) */
     at = (filtered - band) / 2 / REEL__LANES * REEL__LANES;
-    if (band >= 4096 && (!(n = rans_code(&c->trial, &c->trial_cap, c->scratch + at, band)) ||
-                         !RANS_KEEP((size_t)((double)n * (double)filtered / (double)band),
-                                    out->len)))
-        return;
-    if (!(n = rans_code(&c->trial, &c->trial_cap, c->scratch, filtered)) ||
-        !RANS_KEEP(n, out->len))
-        return; /* zstd's frame stays (also when rANS had no memory: it is only smaller) */
+    if (band >= 4096) {
+        if ((rc = zstd_code(c, &c->trial, &c->trial_cap, c->scratch + at, band, level, 1, &n)) !=
+            REEL_OK)
+            return rc;
+        est = (size_t)((double)n * (double)filtered / (double)band);
+        if (!ZSTD_WINS(est, out->len))
+            return REEL_OK;
+    }
+    if ((rc = zstd_code(c, &c->trial, &c->trial_cap, c->scratch, filtered, level, 1, &n)) !=
+        REEL_OK)
+        return rc;
+    if (n >= out->len)
+        return REEL_OK;
     t = c->trial, c->trial = c->blob, c->blob = t;
     tc = c->trial_cap, c->trial_cap = c->blob_cap, c->blob_cap = tc;
     out->data = c->blob;
     out->len = n;
-    out->filter = REEL__FILTER_RANS | (out->filter & ~0xf);
+    out->filter = REEL__FILTER_STRIP16 | (out->filter & ~0xf);
+    return REEL_OK;
 }
 
 int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
@@ -361,9 +413,9 @@ int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
     /* the prediction that serves: spatial (most camera frames), none (flat or synthetic
      * content, where predicting only adds noise; tried in full only when a band of the frame
      * says it may win), or the frame before, block by block (still scenes, static cameras) */
-    if ((rc = encode_one(c, REEL__FILTER_AUTO, level, g, pixels, NULL, out)) != REEL_OK)
+    if ((rc = encode_one(c, AUTO_RANS, level, g, pixels, NULL, out)) != REEL_OK ||
+        (rc = try_zstd(c, level, filtered, out)) != REEL_OK)
         return rc;
-    try_rans(c, filtered, out); /* its residuals, context-coded, where that pays */
     /* plain zstd at level 3 at least: never larger than `zstd -3` of the frame */
     est = estimate(c, pixels, raw, level > 3 ? level : 3);
     if (est && est < (size_t)(TRY_NONE_WITHIN * (double)out->len) &&
