@@ -17,7 +17,8 @@ enum { REEL__LOC_DIR = 1, REEL__LOC_HTTP, REEL__LOC_S3 };
 #define REEL__LOC_SLOW_S 10        /* ... for this long (s) fails, and may be tried again */
 
 typedef struct reel__loc {
-    int kind;
+    int kind;               /* REEL__LOC_* */
+    const struct reel__loc_ops *ops; /* what its kind does (loc.c's table) */
     char *display;          /* the location as given, without a URL's userinfo (messages;
                                never holds a key or a password) */
     char *base;             /* directory, or the URL objects are under (ends without '/') */
