@@ -52,6 +52,7 @@ typedef struct reel__loc_ops {
     int (*put)(reel__loc *l, const char *key, body *b);
     int (*size)(reel__loc *l, const char *key, int64_t *size);
     int (*clean)(reel__loc *l, int *removed);
+    int (*prepare)(reel__loc *l); /* or NULL: nothing to make */
     void (*sign)(const reel__loc *l, CURL *c, struct curl_slist **h); /* or NULL */
 } loc_ops;
 
@@ -196,7 +197,28 @@ static int open_http(const char *dest, reel__loc *l)
 
 static int open_dir(const char *dest, reel__loc *l)
 {
+    l->local = 1;
     return (l->base = reel__strdup(dest)) ? REEL_OK : reel__err(REEL_NOMEM, "out of memory");
+}
+
+/* A directory and its parts/ folder made. */
+static int dir_prepare(reel__loc *l)
+{
+    char *path;
+    int rc = REEL_OK;
+    if (mkdir(l->base, 0755) != 0 && errno != EEXIST)
+        return reel__err(REEL_IO, "%s: %s", l->display, strerror(errno));
+    if (!(path = joined(l->base, "parts")))
+        return reel__err(REEL_NOMEM, "out of memory");
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+int reel__loc_prepare(reel__loc *l)
+{
+    return l->ops->prepare ? l->ops->prepare(l) : REEL_OK;
 }
 
 int reel__loc_open(const char *dest, reel__loc *l)
@@ -1085,10 +1107,12 @@ int reel__loc_clean(reel__loc *l, int *removed)
 /* ---- the kinds of location ------------------------------------------------------------------ */
 
 static const loc_ops kinds[] = {
-    {"s3://", REEL__LOC_S3, open_s3, http_get, s3_put, http_size, abort_uploads, s3_sign},
-    {"http://", REEL__LOC_HTTP, open_http, http_get, http_put, http_size, http_clean, NULL},
-    {"https://", REEL__LOC_HTTP, open_http, http_get, http_put, http_size, http_clean, NULL},
-    {"", REEL__LOC_DIR, open_dir, dir_read, dir_put, dir_size, dir_clean, NULL}, /* the rest */
+    {"s3://", REEL__LOC_S3, open_s3, http_get, s3_put, http_size, abort_uploads, NULL, s3_sign},
+    {"http://", REEL__LOC_HTTP, open_http, http_get, http_put, http_size, http_clean, NULL, NULL},
+    {"https://", REEL__LOC_HTTP, open_http, http_get, http_put, http_size, http_clean, NULL,
+     NULL},
+    {"", REEL__LOC_DIR, open_dir, dir_read, dir_put, dir_size, dir_clean, dir_prepare,
+     NULL}, /* the rest: a directory */
 };
 
 /* The kind of location dest names: the first whose scheme it starts with. */
