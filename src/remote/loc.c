@@ -39,6 +39,25 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static atomic_int aborting; /* reel__loc_abort_all: the process is exiting */
 static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/* ---- what each kind of location does (its table at the end of the file) ----------------- */
+
+typedef struct sink sink;
+typedef struct body body;
+typedef struct reel__loc_ops {
+    const char *scheme;                          /* what its names start with ("" at last) */
+    int kind;                                    /* REEL__LOC_* */
+    int (*open)(const char *dest, reel__loc *l); /* l->display is set */
+    /* a range of an object (len 0: all of it, into s grown) */
+    int (*read)(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s, int tries);
+    int (*put)(reel__loc *l, const char *key, body *b);
+    int (*size)(reel__loc *l, const char *key, int64_t *size);
+    int (*clean)(reel__loc *l, int *removed);
+    int (*prepare)(reel__loc *l); /* or NULL: nothing to make */
+    void (*sign)(const reel__loc *l, CURL *c, struct curl_slist **h); /* or NULL */
+} loc_ops;
+
+static const loc_ops *kind_of(const char *dest);
+
 /* Whether transfers end now: the process interrupted (reel_interrupt) or exiting. */
 static int stopping(void)
 {
@@ -75,7 +94,7 @@ int reel__loc_is_remote(const char *name)
     struct stat st;
     char *m;
     int yes;
-    if (!strncmp(name, "s3://", 5) || !strncmp(name, "http://", 7) || !strncmp(name, "https://", 8))
+    if (kind_of(name)->kind != REEL__LOC_DIR)
         return 1;
     if (stat(name, &st) != 0 || !S_ISDIR(st.st_mode) || !(m = joined(name, "manifest.json")))
         return 0;
@@ -127,7 +146,6 @@ static int open_s3(const char *dest, reel__loc *l)
     const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
     char sig[128], *bucket_path;
     size_t n;
-    l->kind = REEL__LOC_S3;
     if (!ep || !*ep)
         return reel__err(REEL_INVALID, "%s: set AWS_ENDPOINT_URL to the S3 endpoint "
                                        "(e.g. http://127.0.0.1:17480)",
@@ -162,7 +180,45 @@ static int open_s3(const char *dest, reel__loc *l)
     l->sigv4 = reel__strdup(sig);
     if (!l->base || !l->ak || !l->sk || !l->sigv4 || !l->bucket || !l->prefix)
         return reel__err(REEL_NOMEM, "out of memory");
+    pthread_once(&curl_once, curl_init);
     return REEL_OK;
+}
+
+static int open_http(const char *dest, reel__loc *l)
+{
+    size_t n = strlen(dest);
+    if (!(l->base = reel__strdup(dest)))
+        return reel__err(REEL_NOMEM, "out of memory");
+    if (n > 8 && l->base[n - 1] == '/')
+        l->base[n - 1] = 0;
+    pthread_once(&curl_once, curl_init);
+    return REEL_OK;
+}
+
+static int open_dir(const char *dest, reel__loc *l)
+{
+    l->local = 1;
+    return (l->base = reel__strdup(dest)) ? REEL_OK : reel__err(REEL_NOMEM, "out of memory");
+}
+
+/* A directory and its parts/ folder made. */
+static int dir_prepare(reel__loc *l)
+{
+    char *path;
+    int rc = REEL_OK;
+    if (mkdir(l->base, 0755) != 0 && errno != EEXIST)
+        return reel__err(REEL_IO, "%s: %s", l->display, strerror(errno));
+    if (!(path = joined(l->base, "parts")))
+        return reel__err(REEL_NOMEM, "out of memory");
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+int reel__loc_prepare(reel__loc *l)
+{
+    return l->ops->prepare ? l->ops->prepare(l) : REEL_OK;
 }
 
 int reel__loc_open(const char *dest, reel__loc *l)
@@ -174,24 +230,9 @@ int reel__loc_open(const char *dest, reel__loc *l)
         return reel__err(REEL_NOMEM, "out of memory");
     if ((rc = read_timeout(l)) != REEL_OK)
         return rc;
-    if (!strncmp(dest, "s3://", 5)) {
-        if ((rc = open_s3(dest, l)) != REEL_OK)
-            return rc;
-    } else if (!strncmp(dest, "http://", 7) || !strncmp(dest, "https://", 8)) {
-        size_t n = strlen(dest);
-        l->kind = REEL__LOC_HTTP;
-        if (!(l->base = reel__strdup(dest)))
-            return reel__err(REEL_NOMEM, "out of memory");
-        if (n > 8 && l->base[n - 1] == '/')
-            l->base[n - 1] = 0;
-    } else {
-        l->kind = REEL__LOC_DIR;
-        if (!(l->base = reel__strdup(dest)))
-            return reel__err(REEL_NOMEM, "out of memory");
-    }
-    if (l->kind != REEL__LOC_DIR)
-        pthread_once(&curl_once, curl_init);
-    return REEL_OK;
+    l->ops = kind_of(dest);
+    l->kind = l->ops->kind;
+    return l->ops->open(dest, l);
 }
 
 void reel__loc_close(reel__loc *l)
@@ -242,12 +283,12 @@ static void give(reel__loc *l, CURL *c)
 }
 
 /* Where a response body goes. */
-typedef struct sink {
+struct sink {
     char *buf;
     size_t len, cap; /* cap: what buf holds; grow: buf is ours to grow */
     int grow, over;
     size_t max;      /* grow: the most it may grow to (0: no limit) */
-} sink;
+};
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
@@ -298,14 +339,19 @@ static int request(reel__loc *l, const char *base, CURL *c, const char *key, con
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)REEL__LOC_SLOW_S);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    if (l->kind == REEL__LOC_S3) {
-        *h = curl_slist_append(*h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
-        curl_easy_setopt(c, CURLOPT_AWS_SIGV4, l->sigv4);
-        curl_easy_setopt(c, CURLOPT_USERNAME, l->ak);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, l->sk);
-    }
+    if (l->ops->sign)
+        l->ops->sign(l, c, h);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
     return REEL_OK;
+}
+
+/* S3: SigV4 (libcurl's), with the header RGW needs and the keys as user and password. */
+static void s3_sign(const reel__loc *l, CURL *c, struct curl_slist **h)
+{
+    *h = curl_slist_append(*h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, l->sigv4);
+    curl_easy_setopt(c, CURLOPT_USERNAME, l->ak);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, l->sk);
 }
 
 /* Whether a failed try is worth another: the network or the server, not the request. */
@@ -483,12 +529,13 @@ static int http_get(reel__loc *l, const char *key, uint64_t off, size_t len, sin
 
 /* ---- directories --------------------------------------------------------------------------- */
 
-static int dir_read(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s)
+static int dir_read(reel__loc *l, const char *key, uint64_t off, size_t len, sink *s, int tries)
 {
     char *path = joined(l->base, key);
     struct stat st = {0};
     int fd, rc = REEL_OK;
     ssize_t got;
+    (void)tries; /* a local read is not tried again */
     if (!path)
         return reel__err(REEL_NOMEM, "out of memory");
     /* not blocking: a FIFO or a device there must not hang the reader, only be refused */
@@ -532,15 +579,13 @@ int reel__loc_read(reel__loc *l, const char *key, uint64_t off, size_t len, void
     sink s = {buf, 0, len, 0, 0, 0};
     if (len == 0)
         return REEL_OK;
-    return l->kind == REEL__LOC_DIR ? dir_read(l, key, off, len, &s)
-                                    : http_get(l, key, off, len, &s, tries > 0 ? tries : TRIES);
+    return l->ops->read(l, key, off, len, &s, tries > 0 ? tries : TRIES);
 }
 
 int reel__loc_read_all(reel__loc *l, const char *key, size_t max, char **data, size_t *len)
 {
     sink s = {NULL, 0, 0, 1, 0, max};
-    int rc = l->kind == REEL__LOC_DIR ? dir_read(l, key, 0, 0, &s)
-                                      : http_get(l, key, 0, 0, &s, TRIES);
+    int rc = l->ops->read(l, key, 0, 0, &s, TRIES);
     if (rc == REEL_OK && !s.buf && !(s.buf = malloc(1)))
         rc = reel__err(REEL_NOMEM, "out of memory");
     if (rc != REEL_OK) {
@@ -562,11 +607,11 @@ static void setup_delete(CURL *c, void *ctx)
 /* ---- writing ------------------------------------------------------------------------------ */
 
 /* What a PUT or POST sends: size bytes from off of the file fd, or of mem. */
-typedef struct body {
+struct body {
     int fd;
     const char *mem;
     uint64_t off, size, pos;
-} body;
+};
 
 static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 {
@@ -847,14 +892,11 @@ static int dir_put(reel__loc *l, const char *key, body *b)
     return rc;
 }
 
-static int put(reel__loc *l, const char *key, body *b)
+/* HTTP: one PUT. */
+static int http_put(reel__loc *l, const char *key, body *b)
 {
     send_req r;
     int rc;
-    if (l->kind == REEL__LOC_DIR)
-        return dir_put(l, key, b);
-    if (l->kind == REEL__LOC_S3 && b->size > REEL__MULTIPART_MIN)
-        return s3_multipart(l, key, b);
     memset(&r, 0, sizeof r);
     r.reply.grow = 1;
     rc = http_send(l, key, NULL, 0, b, &r, "writing");
@@ -862,16 +904,22 @@ static int put(reel__loc *l, const char *key, body *b)
     return rc;
 }
 
+/* S3: one PUT, or a multipart upload above REEL__MULTIPART_MIN. */
+static int s3_put(reel__loc *l, const char *key, body *b)
+{
+    return b->size > REEL__MULTIPART_MIN ? s3_multipart(l, key, b) : http_put(l, key, b);
+}
+
 int reel__loc_put_fd(reel__loc *l, const char *key, int fd, uint64_t off, uint64_t size)
 {
     body b = {fd, NULL, off, size, 0};
-    return put(l, key, &b);
+    return l->ops->put(l, key, &b);
 }
 
 int reel__loc_put(reel__loc *l, const char *key, const void *data, size_t len)
 {
     body b = {-1, data, 0, len, 0};
-    return put(l, key, &b);
+    return l->ops->put(l, key, &b);
 }
 
 /* A HEAD's Content-Length header into *(int64_t *)ctx. */
@@ -896,27 +944,30 @@ static void setup_head(CURL *c, void *ctx)
     curl_easy_setopt(c, CURLOPT_HEADERDATA, ctx);
 }
 
-int reel__loc_size(reel__loc *l, const char *key, int64_t *size)
+static int dir_size(reel__loc *l, const char *key, int64_t *size)
+{
+    char *path = joined(l->base, key);
+    struct stat st;
+    int rc;
+    if (!path)
+        return reel__err(REEL_NOMEM, "out of memory");
+    rc = lstat(path, &st) == 0 ? REEL_OK : errno;
+    free(path);
+    if (rc == REEL_OK && S_ISREG(st.st_mode))
+        *size = (int64_t)st.st_size;
+    else if (rc == REEL_OK) /* a directory, FIFO or link in its place: not a part */
+        *size = -2;
+    else if (rc != ENOENT)
+        return reel__err(REEL_IO, "%s: %s: %s", l->display, key, strerror(rc));
+    return REEL_OK;
+}
+
+/* HTTP and S3: a HEAD. */
+static int http_size(reel__loc *l, const char *key, int64_t *size)
 {
     long status = 0;
     CURLcode cc;
     int rc;
-    *size = -1;
-    if (l->kind == REEL__LOC_DIR) {
-        char *path = joined(l->base, key);
-        struct stat st;
-        if (!path)
-            return reel__err(REEL_NOMEM, "out of memory");
-        rc = lstat(path, &st) == 0 ? REEL_OK : errno;
-        free(path);
-        if (rc == REEL_OK && S_ISREG(st.st_mode))
-            *size = (int64_t)st.st_size;
-        else if (rc == REEL_OK) /* a directory, FIFO or link in its place: not a part */
-            *size = -2;
-        else if (rc != ENOENT)
-            return reel__err(REEL_IO, "%s: %s: %s", l->display, key, strerror(rc));
-        return REEL_OK;
-    }
     if ((rc = perform(l, key, NULL, setup_head, size, &cc, &status)) != REEL_OK)
         return rc;
     if (cc == CURLE_OK && status == 404)
@@ -926,6 +977,12 @@ int reel__loc_size(reel__loc *l, const char *key, int64_t *size)
     else if (!(cc == CURLE_OK && status == 200))
         return status_error(l, key, "looking for", cc, status);
     return REEL_OK;
+}
+
+int reel__loc_size(reel__loc *l, const char *key, int64_t *size)
+{
+    *size = -1;
+    return l->ops->size(l, key, size);
 }
 
 /* ---- what killed publishes left ------------------------------------------------------------ */
@@ -1022,18 +1079,47 @@ static int abort_uploads(reel__loc *l, int *removed)
     return rc;
 }
 
+/* A directory: its temporaries and those of its parts/ folder. */
+static int dir_clean(reel__loc *l, int *removed)
+{
+    char *parts = joined(l->base, "parts");
+    if (!parts)
+        return reel__err(REEL_NOMEM, "out of memory");
+    clean_dir(l->base, removed);
+    clean_dir(parts, removed);
+    free(parts);
+    return REEL_OK;
+}
+
+/* An HTTP server: a PUT leaves nothing behind when it fails. */
+static int http_clean(reel__loc *l, int *removed)
+{
+    (void)l, (void)removed;
+    return REEL_OK;
+}
+
 int reel__loc_clean(reel__loc *l, int *removed)
 {
-    char *parts;
     *removed = 0;
-    if (l->kind == REEL__LOC_S3)
-        return abort_uploads(l, removed);
-    if (l->kind == REEL__LOC_DIR) {
-        clean_dir(l->base, removed);
-        if (!(parts = joined(l->base, "parts")))
-            return reel__err(REEL_NOMEM, "out of memory");
-        clean_dir(parts, removed);
-        free(parts);
-    }
-    return REEL_OK;
+    return l->ops->clean(l, removed);
+}
+
+/* ---- the kinds of location ------------------------------------------------------------------ */
+
+static const loc_ops kinds[] = {
+    {"s3://", REEL__LOC_S3, open_s3, http_get, s3_put, http_size, abort_uploads, NULL, s3_sign},
+    {"http://", REEL__LOC_HTTP, open_http, http_get, http_put, http_size, http_clean, NULL, NULL},
+    {"https://", REEL__LOC_HTTP, open_http, http_get, http_put, http_size, http_clean, NULL,
+     NULL},
+    {"", REEL__LOC_DIR, open_dir, dir_read, dir_put, dir_size, dir_clean, dir_prepare,
+     NULL}, /* the rest: a directory */
+};
+
+/* The kind of location dest names: the first whose scheme it starts with. */
+static const loc_ops *kind_of(const char *dest)
+{
+    size_t i;
+    for (i = 0; strncmp(dest, kinds[i].scheme, strlen(kinds[i].scheme)); i++)
+        ;
+    return &kinds[i];
 }

@@ -17,7 +17,9 @@ enum { REEL__LOC_DIR = 1, REEL__LOC_HTTP, REEL__LOC_S3 };
 #define REEL__LOC_SLOW_S 10        /* ... for this long (s) fails, and may be tried again */
 
 typedef struct reel__loc {
-    int kind;
+    int kind;               /* REEL__LOC_* */
+    int local;              /* a directory: reading back what is there costs a local read */
+    const struct reel__loc_ops *ops; /* what its kind does (loc.c's table) */
     char *display;          /* the location as given, without a URL's userinfo (messages;
                                never holds a key or a password) */
     char *base;             /* directory, or the URL objects are under (ends without '/') */
@@ -70,6 +72,9 @@ REEL__HIDDEN int reel__loc_put(reel__loc *l, const char *key, const void *data, 
  * when something is there whose size is not known (an answer without Content-Length; in a
  * directory, anything but a regular file). */
 REEL__HIDDEN int reel__loc_size(reel__loc *l, const char *key, int64_t *size);
+/* l made ready to take objects: a directory and its parts/ folder made (servers make paths on
+ * PUT). Errors name the path. */
+REEL__HIDDEN int reel__loc_prepare(reel__loc *l);
 /* What publishes killed before they finished left at l, removed: in a directory, the
  * temporary files "KEY.<pid>.tmp" of processes that are gone; on S3, every unfinished multipart
  * upload under the prefix (so two publishes to one prefix must not run at once). *removed: how

@@ -29,24 +29,6 @@
 #include "base/error.h"
 #include "remote/remote.h"
 
-/* Directories need their parts/ folder; servers make paths on PUT. */
-static int prepare(reel__loc *l)
-{
-    char *path;
-    int rc = REEL_OK;
-    if (l->kind != REEL__LOC_DIR)
-        return REEL_OK;
-    if (mkdir(l->base, 0755) != 0 && errno != EEXIST)
-        return reel__err(REEL_IO, "%s: %s", l->display, strerror(errno));
-    if (!(path = reel__malloc(strlen(l->base) + 8)))
-        return reel__err(REEL_NOMEM, "out of memory");
-    sprintf(path, "%s/parts", l->base);
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        rc = reel__err(REEL_IO, "%s: %s", path, strerror(errno));
-    free(path);
-    return rc;
-}
-
 /* The bytes of the snapshot's head: its pages up to the highest root page, whole blocks. */
 static int64_t head_bytes(const char *path)
 {
@@ -186,7 +168,7 @@ static int put_part(reel__loc *l, const char *key, int fd, int64_t off, int64_t 
                     reel__pubstat *st)
 {
     uint8_t md[REEL__SHA256_BYTES];
-    int there = 0, rc, check = st->verify || l->kind == REEL__LOC_DIR;
+    int there = 0, rc, check = st->verify || l->local;
     reel__sha256(idx, n_idx, md);
     reel__object_key(md, ".idx", ikey);
     if ((rc = is_there(l, ikey, (int64_t)n_idx, idx, NULL, buf, check, &there, &st->repaired)) !=
@@ -229,7 +211,7 @@ int reel__publish_file(const char *path, int schema, const reel__cuts *c, const 
     if ((rc = reel__loc_open(dest, &l)) != REEL_OK)
         goto out;
     opened = 1;
-    if ((rc = prepare(&l)) != REEL_OK || (rc = reel__loc_clean(&l, &cleaned)) != REEL_OK)
+    if ((rc = reel__loc_prepare(&l)) != REEL_OK || (rc = reel__loc_clean(&l, &cleaned)) != REEL_OK)
         goto out;
     st->bytes = c->bytes;
     for (i = 0; rc == REEL_OK && i < c->n; i++) {

@@ -2,7 +2,10 @@
  * parts with their index objects and a manifest (publish.c), and read back anywhere through a
  * read-only SQLite VFS (vfs.c) that fetches fixed-size blocks, checks each against its
  * published hash and keeps them in a block cache on the node shared by its processes
- * (blocks.c); locations and their objects in loc.c. */
+ * (blocks.c). The manifest is written and parsed in manifest.c, SHA-256 and hex are
+ * digest.c's, locations (directory, HTTP, S3, behind a method table) and their objects
+ * loc.c's. Within the folder the files use each other without a circle (check_layers.sh):
+ * vfs -> blocks -> manifest -> digest, publish -> manifest, and all of them -> loc -> digest. */
 #ifndef REEL_REMOTE_REMOTE_H
 #define REEL_REMOTE_REMOTE_H
 

@@ -406,7 +406,7 @@ void reel__remote_stats(const reel__remote *r, int64_t *hits, int64_t *fetched, 
 
 void reel__remote_counts_path(const reel__remote *r, char *path, size_t cap)
 {
-    char hex[65], *real = r->loc.kind == REEL__LOC_DIR ? realpath(r->loc.base, NULL) : NULL;
+    char hex[65], *real = r->loc.local ? realpath(r->loc.base, NULL) : NULL;
     const char *where = real ? real : r->loc.display; /* a directory by its one name */
     int n;
     reel__sha256_hex(where, strlen(where), hex, REEL__HASH_HEX);
