@@ -201,6 +201,13 @@ typedef struct reel_open_options {
  * was renamed over it (or it was removed), new reads and writes of this handle fail with
  * REEL_IO ("STORE was replaced on disk since it was opened: open it again").
  *
+ * Opens of one store file in this process that use the same cache share its cached frames
+ * (one copy, decoded once: a frame read through one is a hit through another), the counters
+ * of reel_seq_cache_stats and the policies of its sequences; the accesses counted through any
+ * of them are written to the file by a read-write one. Closing one leaves the others' frames.
+ * A file renamed over the path, or removed and made again, is another file and shares nothing
+ * with opens of the one it replaced. Published stores share nothing.
+ *
  * A process that forks must open stores again in the child: handles made before the fork
  * answer REEL_MISUSE there (the parent's unsaved state, counts and queued frames, belongs to
  * the parent and is written by it alone). fork() waits (at most 3 s) for the library's SQLite
@@ -524,7 +531,8 @@ typedef struct reel_cache_stats {
 REEL_API int reel_cache_stats_get(reel_cache *cache, reel_cache_stats *stats);
 
 /* The same counters for the frames of one sequence in its store's cache, summed over every
- * handle of the sequence in this open store (budget is the cache's). */
+ * handle of the sequence in this open store and in the other opens of its file that share the
+ * cache (see reel_open; budget is the cache's). */
 REEL_API int reel_seq_cache_stats(reel_seq *seq, reel_cache_stats *stats);
 
 /*
@@ -540,8 +548,9 @@ REEL_API int reel_seq_resident(reel_seq *seq, int64_t first, int64_t count, unsi
                                int64_t *resident);
 
 /* Give store its own cache (NULL: back to the default). Only while none of its frames is
- * pinned (REEL_MISUSE otherwise); its frames in the previous cache are dropped. Meant for
- * set-up: not while other threads read through the store. */
+ * pinned (REEL_MISUSE otherwise); its frames in the previous cache are dropped (unless another
+ * open of the file still uses it), its sequences' policies kept. Meant for set-up: not
+ * while other threads read through the store. */
 REEL_API int reel_store_set_cache(reel_store *store, reel_cache *cache);
 
 #define REEL_GET_LAZY 0x1 /* the handle holds metadata only; pixels load on reel_frame_pixels */
@@ -706,13 +715,15 @@ typedef struct reel_seq_policy {
 } reel_seq_policy;
 
 /*
- * Set the RAM-tier policy of a sequence in this open store (every handle of it shares it; it
- * lasts until the store is closed). Limits are kept as frames are loaded: when the sequence
- * goes over max_frames or max_bytes, its least recently used unpinned frames are dropped down
- * to 7/8 of the limit (the work is amortised over several loads); a window drops the frames
- * outside it. A trim drops every unpinned frame the limits and the window do not keep (all of
- * them without limits or window; a trim that a get sets off keeps the frame being got).
- * Pinned frames and frames waiting for write-back are never dropped. What the policy dropped shows in reel_seq_cache_stats().policy_evictions.
+ * Set the RAM-tier policy of a sequence in this open store (every handle of it shares it, as
+ * do the other opens of its file sharing the cache; it lasts until the last is closed).
+ * Limits are kept as frames are loaded: when the sequence goes over max_frames or max_bytes,
+ * its least recently used unpinned frames are dropped down to 7/8 of the limit (the work is
+ * amortised over several loads); a window drops the frames outside it. A trim drops every
+ * unpinned frame the limits and the window do not keep (all of them without limits or
+ * window; a trim that a get sets off keeps the frame being got). Pinned frames and frames
+ * waiting for write-back are never dropped. What the policy dropped shows in
+ * reel_seq_cache_stats().policy_evictions.
  * REEL_INVALID for a bad priority or non-zero reserved fields. Thread-safe.
  */
 REEL_API int reel_seq_set_policy(reel_seq *seq, const reel_seq_policy *policy);

@@ -315,7 +315,8 @@ static void *reader(void *arg)
         if (reel_open(thread_path, REEL_OPEN_READONLY, NULL, &s) != REEL_OK)
             return (void *)1;
         if (reel_store_set_readahead(s, (int)(r & 1), 4) != REEL_OK ||
-            reel_store_set_cache(s, thread_cache) != REEL_OK || reel_seq_open(s, "s", &q) != REEL_OK)
+            reel_store_set_cache(s, thread_cache) != REEL_OK ||
+            reel_seq_open(s, "s", &q) != REEL_OK)
             return (void *)2;
         for (i = 0; i < N; i++) {
             int64_t k = (i * 7 + t + r) % N;

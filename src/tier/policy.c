@@ -3,8 +3,8 @@
  * of frames around the latest index read, an eviction priority, and trims every K gets or T ms;
  * and dropping single frames (reel_frame_unload).
  *
- * The policy lives with the sequence's counters in its open store (stats.c), so every handle
- * of the sequence shares it. It is kept after gets: a get of a sequence without a policy
+ * The policy lives with the sequence's counters in its file's share (stats.c, share.c), so
+ * every handle of the sequence shares it, in every open of the file using the same cache. It is kept after gets: a get of a sequence without a policy
  * reads one flag. The cache knows nothing of policies; they ask it for the sequence's
  * droppable frames (reel__cache_list_seq) and drop the ones they do not keep one by one
  * (reel__cache_unload), so the frames are chosen with no cache lock held and each is checked

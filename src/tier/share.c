@@ -8,7 +8,9 @@
  * read connection of its own to the file while it lives: no other file can then have the
  * same identity, and a store renamed over the path, or removed and made again, never finds
  * the frames of the file it replaced. (An fd of our own would do the same, but closing it
- * would drop SQLite's POSIX locks on the file; SQLite's own connections are safe.) The list
+ * would drop SQLite's POSIX locks on the file; SQLite's own connections are safe.) A file
+ * written over in place (same inode) while it is open is not told apart: SQLite does not
+ * support that under open connections either (it is how SQLite files get corrupted). The list
  * of shares is process state behind one lock, held across fork() (base/fork.h); a child
  * skips its parent's shares by their fork generation.
  */
@@ -129,13 +131,4 @@ reel__seqstat *reel__share_seqstat(reel__share *sh, int64_t seq)
     st = reel__seqstat_find(&sh->stats, seq, sh->access);
     pthread_mutex_unlock(&sh->lock);
     return st;
-}
-
-int reel__share_users(reel__share *sh)
-{
-    int n;
-    pthread_mutex_lock(&list_lock);
-    n = sh->users;
-    pthread_mutex_unlock(&list_lock);
-    return n;
 }

@@ -26,7 +26,5 @@ REEL__HIDDEN uint64_t reel__share_serial(const reel__share *sh);
 REEL__HIDDEN reel__access *reel__share_access(reel__share *sh);
 /* The counters and policy of sequence seq (made on first use; NULL when out of memory). */
 REEL__HIDDEN reel__seqstat *reel__share_seqstat(reel__share *sh, int64_t seq);
-/* Opens using it now (for tests and statistics). */
-REEL__HIDDEN int reel__share_users(reel__share *sh);
 
 #endif

@@ -2,12 +2,13 @@
  * stats.c - the RAM tier's counters of one sequence (reel_seq_cache_stats) and the home of its
  * policy.
  *
- * A store keeps one reel__seqstat per sequence it has opened, shared by every handle of that
- * sequence and freed with the store. It owns the sequence's cache entries: the cache tells it
+ * A store file's share (share.c) keeps one reel__seqstat per sequence opened, shared by every
+ * handle of that sequence in every open of the file using that cache, and freed with the
+ * share. It owns the sequence's cache entries: the cache tells it
  * what happens to them (reel__seqstat_ops), on loads and evictions only, so nothing shared is
  * written on the hit path. Hits are counted in each entry under its shard lock and told here
  * when the entry leaves; pinned bytes and the hits of resident frames are summed from the
- * cache when asked for. Accesses counted in an entry are handed to the store's access table.
+ * cache when asked for. Accesses counted in an entry are handed to the share's access table.
  */
 #include "config.h"
 

@@ -34,7 +34,7 @@ typedef struct reel__seqstat reel__seqstat;
 REEL__HIDDEN extern const reel__owner_ops reel__seqstat_ops;
 
 /* A new set for sequence seq, whose accesses go to a; freed with reel__seqstat_free. The
- * caller keeps them (a store keeps one per sequence it opened: reel__seqstat_find). */
+ * caller keeps them (a file's share keeps one per sequence opened: reel__seqstat_find). */
 REEL__HIDDEN reel__seqstat *reel__seqstat_new(int64_t seq, reel__access *a);
 REEL__HIDDEN void reel__seqstat_free(reel__seqstat *st);
 /* Find seq's in the list at *head, or make it (NULL only when out of memory). */
