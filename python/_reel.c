@@ -25,8 +25,10 @@
 
 #include <limits.h>
 #include <math.h>
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -93,24 +95,58 @@ static PyObject *raise_coded(PyObject *cls, int rc, PyObject *text)
     return NULL;
 }
 
-/* Raise the exception of rc with libreel's message for this thread; NULL. */
-static PyObject *fail(int rc)
+/* Raise the exception of rc with libreel's message msg (NULL: this thread's last); NULL. */
+static PyObject *fail_msg(int rc, const char *msg)
 {
     PyObject *cls = rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error;
-    const char *msg = reel_errmsg();
+    if (!msg)
+        msg = reel_errmsg();
     if (rc == REEL_INTERRUPTED && PyErr_CheckSignals() < 0)
         return NULL; /* Ctrl-C during a remote call (see sigint_guard): KeyboardInterrupt */
     return raise_coded(cls, rc, python_message(msg && *msg ? msg : reel_errstr(rc)));
 }
 
-/* fail() for opening a file: a missing one raises NoSuchFile (NotFoundError and
- * FileNotFoundError). */
-static PyObject *fail_file(int rc)
+/* Raise the exception of rc with libreel's message for this thread; NULL. */
+static PyObject *fail(int rc)
 {
-    const char *msg = reel_errmsg();
+    return fail_msg(rc, NULL);
+}
+
+/* fail() for opening a file, with libreel's message msg (NULL: this thread's last): a missing
+ * file raises NoSuchFile (NotFoundError and FileNotFoundError) with errno ENOENT, strerror the
+ * message and filename the file (a path as bytes from PyUnicode_FSConverter), as
+ * FileNotFoundError has them. */
+static PyObject *fail_file(int rc, const char *msg, PyObject *filename)
+{
+    PyObject *text, *e, *v;
     if (rc != REEL_NOTFOUND)
-        return fail(rc);
-    return raise_coded(NoSuchFile, rc, python_message(msg && *msg ? msg : reel_errstr(rc)));
+        return fail_msg(rc, msg);
+    if (!msg)
+        msg = reel_errmsg();
+    if (!msg || !*msg)
+        msg = reel_errstr(rc);
+    if (!(text = python_message(msg)))
+        return NULL;
+    e = PyObject_CallOneArg(NoSuchFile, text); /* str(e) stays the message (see __init__.py) */
+    if (e) {
+        v = PyLong_FromLong(ENOENT);
+        if (!v || PyObject_SetAttrString(e, "errno", v) < 0 ||
+            PyObject_SetAttrString(e, "strerror", text) < 0)
+            Py_CLEAR(e);
+        Py_XDECREF(v);
+    }
+    if (e && filename) {
+        v = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(filename));
+        if (!v || PyObject_SetAttrString(e, "filename", v) < 0)
+            Py_CLEAR(e);
+        Py_XDECREF(v);
+    }
+    Py_DECREF(text);
+    if (e) {
+        PyErr_SetObject(NoSuchFile, e);
+        Py_DECREF(e);
+    }
+    return NULL;
 }
 
 /* A pixel format name (any case; "native" where allow_native) as a reel_pix_fmt: 0, or -1
@@ -2375,6 +2411,7 @@ static int own_cache(reel_store *s, size_t bytes, reel_cache **out)
 static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"path", "mode", "count", "cache_bytes", NULL};
+    static const char *const modes[] = {"r", "w"};
     PyObject *path, *cb = Py_None;
     const char *mode = "r", *p;
     int count = 1, rc, flags, rw = 0, remote, want = 0;
@@ -2392,12 +2429,11 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     p = PyBytes_AS_STRING(path);
-    if (strcmp(mode, "r") && strcmp(mode, "w")) {
+    if (named("mode", mode, modes, 2, &rw) < 0) { /* an InvalidError listing the choices */
         Py_DECREF(path);
-        return PyErr_Format(PyExc_ValueError, "mode '%s': 'r' (read) or 'w' (read and write, "
-                                              "create if missing)",
-                            mode);
+        return NULL;
     }
+    rw = 0;
     flags = !strcmp(mode, "w") ? REEL_OPEN_CREATE : REEL_OPEN_READONLY;
     remote = strstr(p, "://") != NULL;
     if (remote)
@@ -2418,10 +2454,11 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     if (remote)
         sigint_guard(0);
     if (rc != REEL_OK) {
+        if (!*why)
+            snprintf(why, sizeof why, "%s", reel_errmsg());
+        fail_file(rc, why, remote ? NULL : path);
         Py_DECREF(path);
-        return *why ? raise_coded(rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error, rc,
-                                  python_message(why))
-                    : fail_file(rc);
+        return NULL;
     }
     if (!(st = PyObject_New(StoreObject, &StoreType))) {
         reel_close(s);
@@ -2524,6 +2561,49 @@ static int wait_ms(PyObject *o, int *ms)
     return 0;
 }
 
+/* Before the open (made NULL): whether path is a local file that does not exist yet (so an
+ * import would create it). After it: whether path is a file, with its identity in *made. */
+static int created_store(const char *path, struct stat *made)
+{
+    struct stat st;
+    if (strstr(path, "://"))
+        return 0;
+    if (!made)
+        return stat(path, &st) < 0 && errno == ENOENT;
+    return stat(path, made) == 0 && S_ISREG(made->st_mode);
+}
+
+static int count_name(void *ctx, const char *name)
+{
+    (void)name;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* After a failed import into a store it created (made: the file it created): remove the file
+ * (and SQLite's side files) if it is still that file and holds no sequence, so that a failed
+ * first import leaves nothing behind. A file that existed before is never touched. */
+static void drop_created_store(const char *path, const struct stat *made)
+{
+    static const char *const side[] = {"-wal", "-shm", "-journal"};
+    reel_store *s = NULL;
+    struct stat now;
+    int n = -1;
+    size_t k;
+    char aux[4096];
+    if (reel_open(path, REEL_OPEN_READONLY, NULL, &s) == REEL_OK) {
+        if (reel_seq_list(s, count_name, (n = 0, &n)) != REEL_OK)
+            n = -1;
+        reel_close(s);
+    }
+    if (n != 0 || stat(path, &now) < 0 || now.st_dev != made->st_dev ||
+        now.st_ino != made->st_ino || unlink(path) < 0)
+        return;
+    for (k = 0; k < sizeof side / sizeof side[0]; k++)
+        if (snprintf(aux, sizeof aux, "%s%s", path, side[k]) < (int)sizeof aux)
+            unlink(aux);
+}
+
 static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"store",   "video", "sequence", "pix_fmt", "on_error", "progress",
@@ -2540,6 +2620,9 @@ static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
     reel_import_result r;
     progress_ctx pc = {NULL, 0, 0};
     reel_store *s = NULL;
+    struct stat made;
+    char why[1024] = "";
+    int created, opened;
     (void)self;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|zssOpOisiO:import_video", kwlist,
                                      PyUnicode_FSConverter, &spath, PyUnicode_FSConverter,
@@ -2578,20 +2661,36 @@ static PyObject *mod_import(PyObject *self, PyObject *args, PyObject *kw)
     o.progress = on_progress;
     o.progress_ctx = &pc;
     Py_BEGIN_ALLOW_THREADS
+    created = created_store(PyBytes_AS_STRING(spath), NULL);
     rc = reel_open(PyBytes_AS_STRING(spath), REEL_OPEN_CREATE, &oo, &s);
+    opened = rc == REEL_OK;
+    if (opened)
+        created = created ? created_store(PyBytes_AS_STRING(spath), &made) : 0;
     if (rc == REEL_OK) {
         rc = reel_import(s, PyBytes_AS_STRING(vpath), &o, &r);
+        snprintf(why, sizeof why, "%s", reel_errmsg()); /* before the close may change it */
         reel_close(s);
+    } else {
+        snprintf(why, sizeof why, "%s", reel_errmsg());
     }
+    if (rc != REEL_OK && rc != REEL_DONE && created)
+        drop_created_store(PyBytes_AS_STRING(spath), &made);
     Py_END_ALLOW_THREADS
     if (pc.bar)
         fputc('\n', stderr);
+    if (pc.interrupted && PyErr_Occurred()) {
+        Py_DECREF(spath);
+        Py_DECREF(vpath);
+        return NULL; /* KeyboardInterrupt, or what the callback raised */
+    }
+    if (rc != REEL_OK && rc != REEL_DONE) {
+        fail_file(rc, why, opened ? vpath : spath);
+        Py_DECREF(spath);
+        Py_DECREF(vpath);
+        return NULL;
+    }
     Py_DECREF(spath);
     Py_DECREF(vpath);
-    if (pc.interrupted && PyErr_Occurred())
-        return NULL; /* KeyboardInterrupt, or what the callback raised */
-    if (rc != REEL_OK && rc != REEL_DONE)
-        return fail_file(rc);
     return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:O,s:i,s:s,s:(ii),s:d,s:O}", "frames",
                          (long long)r.frames, "resumed_from", (long long)r.resumed_from,
                          "skipped", (long long)r.skipped, "repeated", (long long)r.repeated,
@@ -2856,16 +2955,28 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "reel._reel",
                                     module_methods, NULL, NULL, NULL, NULL};
 
 /* A class reel.<name> of two bases, added to m; a new reference kept by the caller, or NULL. */
+/* cls.code = code (a class attribute: the code of what cls stands for, also when an instance
+ * was raised without one); 0, or -1 with an exception. */
+static int set_code(PyObject *cls, int code)
+{
+    PyObject *v = PyLong_FromLong(code);
+    int rc = v ? PyObject_SetAttrString(cls, "code", v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
 static PyObject *add_error2(PyObject *m, const char *name, const char *doc, PyObject *base1,
-                            PyObject *base2)
+                            PyObject *base2, int code)
 {
     char full[64];
     PyObject *b = PyTuple_Pack(2, base1, base2), *cls;
     snprintf(full, sizeof full, "reel.%s", name);
     cls = b ? PyErr_NewExceptionWithDoc(full, doc, b, NULL) : NULL;
     Py_XDECREF(b);
-    if (!cls)
+    if (!cls || set_code(cls, code) < 0) {
+        Py_XDECREF(cls);
         return NULL;
+    }
     Py_INCREF(cls);
     if (PyModule_AddObject(m, name, cls) < 0) {
         Py_DECREF(cls);
@@ -2880,12 +2991,13 @@ static int add_face_errors(PyObject *m)
     NoSuchFile = add_error2(m, "NoSuchFileError",
                             "No such store or video file (a NotFoundError and a "
                             "FileNotFoundError).",
-                            errors[REEL_NOTFOUND], PyExc_FileNotFoundError);
+                            errors[REEL_NOTFOUND], PyExc_FileNotFoundError, REEL_NOTFOUND);
     FormatError = NoSuchFile ? add_error2(m, "PixelFormatError",
                                           "An unknown pixel format name (an UnsupportedError "
                                           "and an InvalidError, so a ValueError); the message "
                                           "lists the choices.",
-                                          errors[REEL_UNSUPPORTED], errors[REEL_INVALID])
+                                          errors[REEL_UNSUPPORTED], errors[REEL_INVALID],
+                                          REEL_UNSUPPORTED)
                              : NULL;
     return FormatError ? 0 : -1;
 }
@@ -2922,10 +3034,11 @@ static int add_errors(PyObject *m)
     bases[REEL_DENIED] = PyExc_PermissionError;
     bases[REEL_MISUSE] = PyExc_ValueError; /* a closed store, as a closed file is */
     if (!(Error = PyErr_NewExceptionWithDoc(
-              "reel.Error", "Every error of reel: .code is libreel's result code, the message "
-                            "says what failed and where.",
+              "reel.Error", "Every error of reel: .code is libreel's result code (each class "
+                            "has its own as a class attribute), the message says what failed "
+                            "and where.",
               NULL, NULL)) ||
-        PyModule_AddObject(m, "Error", Error) < 0)
+        set_code(Error, REEL_ERROR) < 0 || PyModule_AddObject(m, "Error", Error) < 0)
         return -1;
     Py_INCREF(Error);
     for (i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -2936,7 +3049,7 @@ static int add_errors(PyObject *m)
         snprintf(full, sizeof full, "reel.%s", table[i].name);
         errors[table[i].code] = PyErr_NewExceptionWithDoc(full, table[i].doc, b, NULL);
         Py_XDECREF(b);
-        if (!errors[table[i].code])
+        if (!errors[table[i].code] || set_code(errors[table[i].code], table[i].code) < 0)
             return -1;
         Py_INCREF(errors[table[i].code]);
         if (PyModule_AddObject(m, table[i].name, errors[table[i].code]) < 0)
@@ -2944,11 +3057,13 @@ static int add_errors(PyObject *m)
     }
     return (SequenceNotFound = add_error2(m, "SequenceNotFoundError",
                                           "No sequence of that name (also a KeyError).",
-                                          errors[REEL_NOTFOUND], PyExc_KeyError)) &&
+                                          errors[REEL_NOTFOUND], PyExc_KeyError,
+                                          REEL_NOTFOUND)) &&
                    (StoreClosed = add_error2(m, "StoreClosedError",
                                              "A read or write on a closed store (also a "
                                              "ValueError).",
-                                             errors[REEL_MISUSE], PyExc_ValueError))
+                                             errors[REEL_MISUSE], PyExc_ValueError,
+                                             REEL_MISUSE))
                ? add_face_errors(m)
                : -1;
 }

@@ -70,6 +70,15 @@ from ._reel import (  # noqa: F401  (the public names)
 )
 from . import _reel
 
+
+def _no_such_file_str(self):
+    """A NoSuchFileError says reel's message (which names the file) as it is; errno, strerror
+    and filename are set as on a FileNotFoundError."""
+    return str(self.args[0]) if len(self.args) == 1 else OSError.__str__(self)
+
+
+NoSuchFileError.__str__ = _no_such_file_str
+
 __all__ = [
     "open", "Store", "Sequence", "Frame", "import_video", "memory_stats", "set_memory_budget",
     "memory_budget", "optimize_memory", "parse_size", "Error", "NotFoundError",
@@ -671,9 +680,11 @@ def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", 
     Ctrl-C stops it cleanly: committed frames are kept, KeyboardInterrupt is raised, and running
     it again resumes. Returns a dict: frames, resumed_from, skipped, repeated, black,
     stored_bytes, raw_bytes, truncated, rotation, pix_fmt, size, seconds, done (True when it
-    was imported already). Raises NoSuchFileError (a FileNotFoundError) for a missing video,
-    UnsupportedError for a file that is not a video, ExistsError, InvalidError/TypeError
-    naming a bad argument, CorruptError under on_error='fail'.
+    was imported already). Raises NoSuchFileError (a FileNotFoundError, .filename the missing
+    file) for a missing video, UnsupportedError for a file that is not a video, ExistsError,
+    InvalidError/TypeError naming a bad argument, CorruptError under on_error='fail'. A failed
+    import into a store file it created itself, with no sequence committed, removes that file;
+    a file that existed before is never removed.
     """
     if isinstance(scale, str):
         m = _re.fullmatch(r"\s*([0-9]+)\s*[xX:]\s*([0-9]+)\s*", scale)

@@ -15,8 +15,49 @@ def test_missing_store(tmp_path):
 
 
 def test_bad_mode(stores):
-    with pytest.raises(ValueError):
-        reel.open(stores, mode="x")
+    for bad in ["x", "rw", "R", ""]:
+        with pytest.raises(reel.InvalidError) as e:    # a ValueError
+            reel.open(stores, mode=bad)
+        assert isinstance(e.value, ValueError)
+        assert str(e.value) == f"mode='{bad}': must be 'r' or 'w'"
+
+
+def test_class_codes():
+    want = {"Error": 1, "NotFoundError": 2, "SequenceNotFoundError": 2, "NoSuchFileError": 2,
+            "CorruptError": 3, "NoMemoryError": 4, "StoreIOError": 5, "MisuseError": 6,
+            "StoreClosedError": 6, "InvalidError": 7, "UnsupportedError": 8,
+            "PixelFormatError": 8, "ReadOnlyError": 9, "ExistsError": 10, "BusyError": 11,
+            "FullError": 12, "NoDataError": 13, "InterruptedImport": 14, "DeniedError": 16}
+    classes = {n: getattr(reel, n) for n in reel.__all__
+               if isinstance(getattr(reel, n), type) and issubclass(getattr(reel, n), reel.Error)}
+    assert set(classes) == set(want)
+    for name, cls in classes.items():
+        assert cls.code == want[name], name
+
+
+def test_no_such_file_is_a_file_not_found(tmp_path):
+    import errno
+    import pickle
+    path = tmp_path / "nope.reel"
+    with pytest.raises(FileNotFoundError) as e:
+        reel.open(path)
+    assert isinstance(e.value, reel.NoSuchFileError)
+    assert e.value.errno == errno.ENOENT and e.value.filename == str(path)
+    assert e.value.strerror == str(e.value) and str(path) in str(e.value)
+    assert "mode='w'" in str(e.value) and "REEL_" not in str(e.value)
+    assert isinstance(pickle.loads(pickle.dumps(e.value)), reel.NoSuchFileError)
+    video = tmp_path / "missing.mp4"
+    with pytest.raises(FileNotFoundError) as e:
+        reel.import_video(tmp_path / "s.reel", video, progress=False)
+    assert e.value.errno == errno.ENOENT and e.value.filename == str(video)
+    assert str(video) in str(e.value)
+    with pytest.raises(FileNotFoundError) as e:
+        reel.import_video(tmp_path / "no" / "dir" / "s.reel", video, progress=False)
+    assert e.value.filename == str(tmp_path / "no" / "dir" / "s.reel")
+    with pytest.raises(reel.StoreClosedError):   # raised without an instance code
+        s = reel.open(tmp_path / "new.reel", mode="w")
+        s.close()
+        s.sequences
 
 
 def test_read_only_write(stores):

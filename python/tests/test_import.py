@@ -7,6 +7,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 import reel
 from conftest import python_env
 
@@ -47,3 +49,27 @@ def test_ctrl_c_keeps_committed_frames_and_resumes(tmp_path, media):
     assert p.returncode != 0 and "KeyboardInterrupt" in err, err
     r = reel.import_video(store, media["long"], sequence="v", progress=False)
     assert 0 < r["resumed_from"] < 400 and r["frames"] == 400
+
+
+def test_failed_import_leaves_no_store(tmp_path, media):
+    """A failed import_video removes the store file it created itself (nothing committed),
+    never a file that was there before."""
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all" * 100)
+    fresh = tmp_path / "fresh.reel"
+    for video, cls in [(junk, reel.UnsupportedError), (tmp_path / "gone.mp4", FileNotFoundError)]:
+        with pytest.raises(cls):
+            reel.import_video(fresh, video, progress=False)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mp4"]
+    empty = tmp_path / "empty.reel"     # a store that existed, with no sequence
+    reel.open(empty, mode="w").close()
+    before = empty.read_bytes()
+    with pytest.raises(reel.UnsupportedError):
+        reel.import_video(empty, junk, progress=False)
+    assert empty.read_bytes() == before
+    full = tmp_path / "full.reel"       # one with a sequence
+    assert reel.import_video(full, media["small"], progress=False)["frames"] == 48
+    with pytest.raises(reel.UnsupportedError):
+        reel.import_video(full, junk, sequence="second", progress=False)
+    with reel.open(full) as s:
+        assert s.sequences == ["small"] and len(s["small"]) == 48
