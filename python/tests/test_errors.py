@@ -24,7 +24,7 @@ def test_bad_mode(stores):
 
 def test_class_codes():
     want = {"Error": 1, "NotFoundError": 2, "SequenceNotFoundError": 2, "NoSuchFileError": 2,
-            "CorruptError": 3, "NoMemoryError": 4, "StoreIOError": 5, "MisuseError": 6,
+            "AnnotationNotFoundError": 2, "CorruptError": 3, "NoMemoryError": 4, "StoreIOError": 5, "MisuseError": 6,
             "StoreClosedError": 6, "InvalidError": 7, "UnsupportedError": 8,
             "PixelFormatError": 8, "ReadOnlyError": 9, "ExistsError": 10, "BusyError": 11,
             "FullError": 12, "NoDataError": 13, "InterruptedImport": 14, "DeniedError": 16}
