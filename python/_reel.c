@@ -234,6 +234,7 @@ typedef struct {
     PyObject_HEAD
     reel_store *s;   /* NULL once closed for good */
     int closed;      /* close() was called: no new reads */
+    int closing;     /* store_settle is in reel_close (the GIL released) */
     Py_ssize_t busy; /* calls on its handles in flight with the GIL released (call_begin) */
     int remote;      /* a URL (HTTP/S3): its calls run under sigint_guard */
     int writable;    /* the file is open read-write (counts are kept) */
@@ -299,10 +300,24 @@ static void store_settle(StoreObject *st)
     for (q = st->seqs; q; q = q->next)
         if (q->q)
             return;
-    if (st->s && reel_close(st->s) == REEL_OK)
-        st->s = NULL;
-    if (!st->s && st->cache && reel_cache_free(st->cache) == REEL_OK)
-        st->cache = NULL; /* nothing of it is pinned: every frame handle went before the close */
+    if (!st->closing && (st->s || st->cache)) {
+        reel_store *s = st->s;
+        reel_cache *c = st->cache;
+        int rc = REEL_OK, rcc = REEL_ERROR;
+        st->closing = 1;
+        /* without the GIL: reel_close joins libreel's threads, and a remote store's may be
+         * waiting for a gateway served by a Python thread of this process */
+        Py_BEGIN_ALLOW_THREADS
+        rc = s ? reel_close(s) : REEL_OK;
+        if (rc == REEL_OK && c) /* nothing of it is pinned: every frame handle went before */
+            rcc = reel_cache_free(c);
+        Py_END_ALLOW_THREADS
+        st->closing = 0;
+        if (rc == REEL_OK)
+            st->s = NULL;
+        if (rcc == REEL_OK)
+            st->cache = NULL;
+    }
 }
 
 /* Begin a call on st's handles that releases the GIL: 0, or -1 with StoreClosed set. */
@@ -706,7 +721,10 @@ static int shape_of(SeqObject *q)
     return 0;
 }
 
-static SeqObject *seq_new(StoreObject *st, reel_seq *handle, PyObject *name)
+/* A Sequence of handle (its info got by the caller, with the GIL released), or NULL with the
+ * handle closed. */
+static SeqObject *seq_new(StoreObject *st, reel_seq *handle, PyObject *name,
+                          const reel_seq_info *info)
 {
     SeqObject *q = PyObject_New(SeqObject, &SeqType);
     if (!q) {
@@ -719,7 +737,7 @@ static SeqObject *seq_new(StoreObject *st, reel_seq *handle, PyObject *name)
     Py_INCREF(name);
     q->name = name;
     q->frames_pinned = 0;
-    reel_seq_info_get(handle, &q->info);
+    q->info = *info;
     shape_of(q);
     q->next = st->seqs;
     st->seqs = q;
@@ -1024,8 +1042,17 @@ static int seconds_to_pts(SeqObject *q, PyObject *sobj, int zero, int64_t *pts)
         return -1;
     }
     *pts = (int64_t)floor(v + 1e-9);
-    if (zero && reel_frame_info_get(q->q, 0, &fi) == REEL_OK)
-        *pts += fi.pts;
+    if (zero) {
+        int rc;
+        if (seq_begin(q) < 0)
+            return -1;
+        Py_BEGIN_ALLOW_THREADS
+        rc = reel_frame_info_get(q->q, 0, &fi);
+        Py_END_ALLOW_THREADS
+        call_end(q->store);
+        if (rc == REEL_OK)
+            *pts += fi.pts;
+    }
     return 0;
 }
 
@@ -1230,9 +1257,13 @@ static PyObject *seq_info(SeqObject *q, void *c)
     reel_seq_info i;
     int rc;
     (void)c;
-    if (check_seq(q))
+    if (seq_begin(q) < 0)
         return NULL;
-    if ((rc = reel_seq_info_get(q->q, &i)) != REEL_OK)
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_info_get(q->q, &i);
+    Py_END_ALLOW_THREADS
+    call_end(q->store);
+    if (rc != REEL_OK)
         return fail(rc);
     return Py_BuildValue("{s:O,s:z,s:i,s:i,s:s,s:n,s:(ii),s:L,s:L,s:L,s:L,s:s,s:i}", "name",
                          q->name, "source", i.source, "width", i.width, "height", i.height,
@@ -1249,15 +1280,22 @@ static PyObject *seq_fps(SeqObject *q, void *c)
 {
     reel_frame_info a, b;
     reel_rational tb = q->info.time_base;
+    int ra, rb = REEL_ERROR;
     (void)c;
-    if (check_seq(q))
+    if (seq_begin(q) < 0)
         return NULL;
     /* from the first frame's duration, as the video stated it, else the first step */
-    if (reel_frame_info_get(q->q, 0, &a) != REEL_OK)
+    Py_BEGIN_ALLOW_THREADS
+    ra = reel_frame_info_get(q->q, 0, &a);
+    if (ra == REEL_OK && a.duration <= 0)
+        rb = reel_frame_info_get(q->q, 1, &b);
+    Py_END_ALLOW_THREADS
+    call_end(q->store);
+    if (ra != REEL_OK)
         Py_RETURN_NONE;
     if (a.duration > 0)
         return PyFloat_FromDouble((double)tb.den / ((double)tb.num * (double)a.duration));
-    if (reel_frame_info_get(q->q, 1, &b) == REEL_OK && b.pts > a.pts)
+    if (rb == REEL_OK && b.pts > a.pts)
         return PyFloat_FromDouble((double)tb.den / ((double)tb.num * (double)(b.pts - a.pts)));
     Py_RETURN_NONE;
 }
@@ -1969,32 +2007,76 @@ static int store_check_w(StoreObject *st)
     return 0;
 }
 
+typedef struct {
+    char *buf; /* the names, each with its NUL */
+    size_t len, cap;
+} names;
+
+/* reel_seq_list's callback (no GIL): the name appended to ctx, a names. */
 static int add_name(void *ctx, const char *name)
 {
-    PyObject *s = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "surrogateescape");
-    int rc = s ? PyList_Append((PyObject *)ctx, s) : -1;
-    Py_XDECREF(s);
-    return rc < 0 ? REEL_NOMEM : 0;
+    names *n = ctx;
+    size_t k = strlen(name) + 1;
+    if (n->len + k > n->cap) {
+        size_t cap = (n->cap ? n->cap * 2 : 256) + k;
+        char *more = realloc(n->buf, cap);
+        if (!more)
+            return REEL_NOMEM;
+        n->buf = more, n->cap = cap;
+    }
+    memcpy(n->buf + n->len, name, k);
+    n->len += k;
+    return 0;
 }
 
 static PyObject *store_sequences(StoreObject *st, void *c)
 {
-    PyObject *list;
+    PyObject *list = NULL, *s;
+    names n = {NULL, 0, 0};
+    size_t at;
     int rc;
     (void)c;
-    if (store_check(st) || !(list = PyList_New(0)))
+    if (call_begin(st) < 0)
         return NULL;
-    rc = reel_seq_list(st->s, add_name, list);
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_list(st->s, add_name, &n);
+    Py_END_ALLOW_THREADS
+    call_end(st);
     if (rc != REEL_OK) {
-        Py_DECREF(list);
-        return PyErr_Occurred() ? NULL : fail(rc);
+        free(n.buf);
+        return fail(rc);
     }
+    for (at = 0, list = PyList_New(0); list && at < n.len; at += strlen(n.buf + at) + 1) {
+        s = PyUnicode_DecodeUTF8(n.buf + at, (Py_ssize_t)strlen(n.buf + at), "surrogateescape");
+        if (!s || PyList_Append(list, s) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(s);
+    }
+    free(n.buf);
     return list;
+}
+
+#define WHY 512 /* room for a libreel message kept across other calls */
+
+/* After an open or create gave rc: the info of the sequence *q (no GIL needed). REEL_OK, or
+ * the code with libreel's message in why (WHY bytes) and *q closed and NULL. */
+static int seq_info_or_close(int rc, reel_seq **q, reel_seq_info *info, char *why)
+{
+    if (rc == REEL_OK && (rc = reel_seq_info_get(*q, info)) != REEL_OK) {
+        snprintf(why, WHY, "%s", reel_errmsg());
+        reel_seq_close(*q);
+        *q = NULL;
+    } else if (rc != REEL_OK) {
+        snprintf(why, WHY, "%s", reel_errmsg());
+    }
+    return rc;
 }
 
 static PyObject *store_getitem(StoreObject *st, PyObject *key)
 {
     const char *name;
+    char why[WHY] = "";
+    reel_seq_info info;
     reel_seq *q = NULL;
     SeqObject *seq = NULL;
     int rc;
@@ -2006,15 +2088,15 @@ static PyObject *store_getitem(StoreObject *st, PyObject *key)
     if (!(name = PyUnicode_AsUTF8(key)) || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_seq_open(st->s, name, &q);
+    rc = seq_info_or_close(reel_seq_open(st->s, name, &q), &q, &info, why);
     Py_END_ALLOW_THREADS
     if (rc == REEL_OK) /* in st->seqs before the bracket ends: a close meanwhile closes it */
-        seq = seq_new(st, q, key);
+        seq = seq_new(st, q, key, &info);
     call_end(st);
     if (rc == REEL_NOTFOUND)
         PyErr_SetObject(SequenceNotFound, key);
     else if (rc != REEL_OK)
-        fail(rc);
+        fail_msg(rc, why);
     return (PyObject *)seq;
 }
 
@@ -2032,12 +2114,32 @@ static int store_contains(StoreObject *st, PyObject *key)
     return -1;
 }
 
+/* close(): the access counts (and frames appended through the RAM tier) written first, then
+ * the store marked closed whatever the write gave; the write's failure is raised after (its
+ * code's class: StoreIOError, BusyError, ...). A read-only store's counts are not kept. */
 static PyObject *store_close(StoreObject *st, PyObject *unused)
 {
+    PyObject *text, *msg;
+    char why[WHY] = "";
+    int rc = REEL_OK;
     (void)unused;
+    if (!st->closed && st->s && call_begin(st) == 0) {
+        Py_BEGIN_ALLOW_THREADS
+        if ((rc = reel_flush(st->s)) != REEL_OK)
+            snprintf(why, sizeof why, "%s", reel_errmsg());
+        Py_END_ALLOW_THREADS
+        call_end(st);
+    }
     st->closed = 1;
     store_settle(st);
-    Py_RETURN_NONE;
+    if (rc == REEL_OK || rc == REEL_READONLY)
+        Py_RETURN_NONE;
+    if (!(text = python_message(*why ? why : reel_errstr(rc))))
+        return NULL;
+    msg = PyUnicode_FromFormat("%S: closed, but the access counts could not be saved: %U",
+                               st->path, text);
+    Py_DECREF(text);
+    return raise_coded(rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error, rc, msg);
 }
 
 static PyObject *store_flush(StoreObject *st, PyObject *unused)
@@ -2062,10 +2164,29 @@ static PyObject *store_enter(StoreObject *st, PyObject *unused)
     return (PyObject *)st;
 }
 
+/* __exit__: close(); when an exception is propagating already, a failure of the close is a
+ * RuntimeWarning instead, so that it does not mask that exception. */
 static PyObject *store_exit(StoreObject *st, PyObject *args)
 {
-    (void)args;
-    return store_close(st, NULL);
+    PyObject *r = store_close(st, NULL), *type, *value, *tb, *msg;
+    int warned;
+    if (r || PyTuple_GET_SIZE(args) < 1 || PyTuple_GET_ITEM(args, 0) == Py_None ||
+        !PyErr_ExceptionMatches(Error))
+        return r;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    msg = value ? PyObject_Str(value) : NULL;
+    warned = msg ? PyErr_WarnFormat(PyExc_RuntimeWarning, 1, "%U (while an exception was "
+                                                             "propagating)",
+                                    msg)
+                 : -1;
+    Py_XDECREF(msg);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    if (warned < 0)
+        return NULL;
+    Py_RETURN_FALSE;
 }
 
 static int named(const char *what, const char *value, const char *const *names, int n,
@@ -2079,6 +2200,8 @@ static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
     const char *name, *fmt = "rgb24", *source = NULL, *codec = "intra";
     int w, h, num = 1, den = 25, rc, keyint = 0, which;
     reel_seq_params p;
+    reel_seq_info info;
+    char why[WHY] = "";
     reel_seq *q = NULL;
     SeqObject *seq;
     PyObject *key;
@@ -2094,11 +2217,11 @@ static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
     if (pix_fmt_arg("pix_fmt", fmt, 0, &p.pix_fmt) < 0 || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_seq_create(st->s, name, &p, &q);
+    rc = seq_info_or_close(reel_seq_create(st->s, name, &p, &q), &q, &info, why);
     Py_END_ALLOW_THREADS
-    seq = rc == REEL_OK ? seq_new(st, q, key) : NULL;
+    seq = rc == REEL_OK ? seq_new(st, q, key, &info) : NULL;
     call_end(st);
-    return rc == REEL_OK ? (PyObject *)seq : fail(rc);
+    return rc == REEL_OK ? (PyObject *)seq : fail_msg(rc, why);
 }
 
 static PyObject *store_remove(StoreObject *st, PyObject *key)
@@ -2138,12 +2261,20 @@ static PyObject *sql_value(sqlite3_stmt *st, int k)
     }
 }
 
-/* The rows of a prepared statement as a list of tuples (the GIL held: the rows are few). */
+/* The rows of a prepared statement as a list of tuples (each step without the GIL; the
+ * caller holds a call_begin bracket on the store). */
 static PyObject *sql_rows(sqlite3 *db, sqlite3_stmt *st)
 {
     PyObject *list = PyList_New(0), *row;
     int step = SQLITE_DONE, k, n = sqlite3_column_count(st);
-    while (list && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    for (;;) {
+        if (!list)
+            break;
+        Py_BEGIN_ALLOW_THREADS /* a remote store's step may wait for the network */
+        step = sqlite3_step(st);
+        Py_END_ALLOW_THREADS
+        if (step != SQLITE_ROW)
+            break;
         if (!(row = PyTuple_New(n)))
             Py_CLEAR(list);
         for (k = 0; row && k < n; k++) {
@@ -2174,17 +2305,20 @@ static PyObject *store_query(StoreObject *st, PyObject *args)
     sqlite3 *db = NULL;
     sqlite3_stmt *stmt = NULL;
     Py_ssize_t k;
-    int rc;
+    int rc, prep = SQLITE_ERROR;
     if (!PyArg_ParseTuple(args, "s|O!:_query", &sql, &PyTuple_Type, &params) || store_check(st) ||
-        call_begin(st) < 0)
+        call_begin(st) < 0) /* ended after the statement: a remote store's VFS serves it */
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_store_sql(st->s, &db);
+    if (rc == REEL_OK)
+        prep = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
     Py_END_ALLOW_THREADS
-    call_end(st);
-    if (rc != REEL_OK)
+    if (rc != REEL_OK) {
+        call_end(st);
         return fail(rc);
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    }
+    if (prep != SQLITE_OK) {
         raise_coded(errors[REEL_INVALID], REEL_INVALID,
                     PyUnicode_FromFormat("SQL: %s", sqlite3_errmsg(db)));
         goto done;
@@ -2203,8 +2337,11 @@ static PyObject *store_query(StoreObject *st, PyObject *args)
     }
     rows = PyErr_Occurred() ? NULL : sql_rows(db, stmt);
 done:
+    Py_BEGIN_ALLOW_THREADS
     sqlite3_finalize(stmt);
     sqlite3_close(db);
+    Py_END_ALLOW_THREADS
+    call_end(st);
     return rows;
 }
 
@@ -2226,23 +2363,27 @@ static PyObject *store_open_warm(StoreObject *st, PyObject *args)
     const char *name;
     double share;
     reel_seq *q = NULL;
+    reel_seq_info info;
+    char why[WHY] = "";
     size_t loaded = 0;
-    SeqObject *so;
+    SeqObject *so = NULL;
     int rc;
     if (!PyArg_ParseTuple(args, "Ud:_open_warm", &key, &share) || store_check(st) ||
         !(name = PyUnicode_AsUTF8(key)) || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_seq_open_warm(st->s, name, share, &q, &loaded);
+    rc = seq_info_or_close(reel_seq_open_warm(st->s, name, share, &q, &loaded), &q, &info, why);
     Py_END_ALLOW_THREADS
+    if (rc == REEL_OK) /* in st->seqs before the bracket ends, as store[name] does */
+        so = seq_new(st, q, key, &info);
     call_end(st);
     if (rc == REEL_NOTFOUND) {
         PyErr_SetObject(SequenceNotFound, key);
         return NULL;
     }
     if (rc != REEL_OK)
-        return fail(rc);
-    if (!(so = seq_new(st, q, key)))
+        return fail_msg(rc, why);
+    if (!so)
         return NULL;
     return Py_BuildValue("(Nn)", (PyObject *)so, (Py_ssize_t)loaded);
 }
@@ -2329,9 +2470,11 @@ static PyMemberDef store_members[] = {
 static PyMethodDef store_methods[] = {
     {"close", (PyCFunction)store_close, METH_NOARGS,
      "close($self, /)\n--\n\nClose the store: no new reads (later calls raise StoreClosedError, a "
-     "ValueError). Arrays already made stay valid; the file is closed when the last of them is "
-     "gone and calls running in other threads have returned. Access counts are written at "
-     "that point."},
+     "ValueError). The access counts are written first: when that fails the store is closed "
+     "all the same and the failure raised (StoreIOError, BusyError: 'closed, but the access "
+     "counts could not be saved'); in a with block whose body raised, it is a RuntimeWarning "
+     "instead. Arrays already made stay valid; the file is closed when the last of them is "
+     "gone and calls running in other threads have returned. Closing again does nothing."},
     {"flush", (PyCFunction)store_flush, METH_NOARGS,
      "flush($self, /)\n--\n\nWrite what is only in memory (access counts) to the file now."},
     {"create_sequence", (PyCFunction)(void (*)(void))store_create, METH_VARARGS | METH_KEYWORDS,
@@ -2476,6 +2619,7 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     st->seqs = NULL;
     st->stray = NULL;
     st->nstray = 0;
+    st->closing = 0;
     st->path = PyUnicode_DecodeFSDefault(p);
     Py_DECREF(path);
     return (PyObject *)st;
