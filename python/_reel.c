@@ -59,6 +59,10 @@ static PyObject *python_message(const char *msg)
         {"an open reel_seq handle", "an open sequence (in this process)"},
         {"a reel_frame handle", "a frame of this process"},
         {"a reel_cache handle", "a RAM tier of this process"},
+        {"wait longer with reel_open_options.busy_timeout_ms, `reel import --wait SECONDS`",
+         "wait longer with import_video(..., wait=SECONDS)"},
+        {" (reel_open_options.max_frame_mib)", ""},
+        {" / reel_import_options.width", ""},
     };
     PyObject *s, *t;
     size_t i, n = strspn(msg, "abcdefghijklmnopqrstuvwxyz_.");
@@ -94,6 +98,8 @@ static PyObject *raise_coded(PyObject *cls, int rc, PyObject *text)
     Py_DECREF(e);
     return NULL;
 }
+
+#define WHY 512 /* room for a libreel message kept across other calls */
 
 /* Raise the exception of rc with libreel's message msg (NULL: this thread's last); NULL. */
 static PyObject *fail_msg(int rc, const char *msg)
@@ -854,6 +860,7 @@ static PyObject *view_of(SeqObject *q, FrameObject *fo)
 /* A new array of n frames, each copied from a get of idx[k] (GIL released for the gets). */
 static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
 {
+    char why[WHY] = "";
     npy_intp dims[4];
     PyObject *arr;
     reel_frame **f;
@@ -888,12 +895,24 @@ static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
         }
         reel_frames_release(f, (size_t)n);
     }
+    if (rc != REEL_OK) /* before call_end: a settle there may make other calls */
+        snprintf(why, sizeof why, "%s", reel_errmsg());
     Py_END_ALLOW_THREADS
     call_end(q->store);
     PyMem_Free(f);
+    if (rc == REEL_NODATA) { /* slices, lists, windows: say how to read past it */
+        PyObject *text = python_message(why), *msg;
+        Py_DECREF(arr);
+        msg = text ? PyUnicode_FromFormat("%U; seq.get_batch(indexes, missing='skip', 'repeat' "
+                                          "or 'black') reads past it",
+                                          text)
+                   : NULL;
+        Py_XDECREF(text);
+        return raise_coded(errors[REEL_NODATA], rc, msg);
+    }
     if (rc != REEL_OK) {
         Py_DECREF(arr);
-        return frame_fail(rc);
+        return rc == REEL_NOTFOUND ? frame_fail(rc) : fail_msg(rc, why);
     }
     return arr;
 }
@@ -2055,8 +2074,6 @@ static PyObject *store_sequences(StoreObject *st, void *c)
     free(n.buf);
     return list;
 }
-
-#define WHY 512 /* room for a libreel message kept across other calls */
 
 /* After an open or create gave rc: the info of the sequence *q (no GIL needed). REEL_OK, or
  * the code with libreel's message in why (WHY bytes) and *q closed and NULL. */

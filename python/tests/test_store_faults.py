@@ -80,6 +80,7 @@ def test_import_waits_for_the_lock(tmp_path, media):
     assert str(path) in msg and "locked by another writer" in msg
     assert "held by another process (no running import claims a sequence of it)" in msg
     assert "gave up after waiting 0.2 s" in msg
+    assert "reel_open_options" not in msg and "import_video(..., wait=SECONDS)" in msg
     r = reel.import_video(path, media["small"], sequence="b", progress=False, wait=0)
     assert r["frames"] == 48
 
