@@ -675,13 +675,27 @@ static PyGetSetDef frame_getset[] = {
      "The address of the pixels in the RAM tier (for tests: arrays view exactly this).", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
+/* The keys of the RAM tier's counters (memory_stats, Store.cache_stats, Sequence.cache_stats). */
+#define STATS_KEYS                                                                                 \
+    "budget and effective_budget (what it may fill now: less under memory pressure), "            \
+    "resident_bytes, pinned_bytes (held by arrays and Frames), dirty_bytes (not yet written), "   \
+    "resident_frames; hits, misses, loads, evictions; prefetch_loads, prefetch_hits, "            \
+    "prefetch_wasted (read-ahead); bytes_decompressed, written_back, load_seconds_total, "        \
+    "load_seconds_max; policy_evictions and policy_bytes_freed (sequence policies)"
+#define PRESSURE_KEYS                                                                              \
+    "; and pressure_events, pressure_freed, pressure_idle, pressure_bytes_freed, "                \
+    "pressure_level (the monitor's last: 0 none, 1 moderate, 2 critical, -1 not running), "       \
+    "growth_checks"
+
 static PyMethodDef frame_methods[] = {
     {"unload", (PyCFunction)frame_unload, METH_NOARGS,
-     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop the frame from the RAM tier. "
-     "Returns True when it is no longer there; False when it stays because something else pins "
-     "it (an array of seq[i], another Frame, a read in another thread). Raises BufferError while "
-     "arrays of this Frame view them. f.data loads them again. After the store is closed it "
-     "only releases this Frame's pixels (True)."},
+     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop the frame from the RAM "
+     "tier. f.data loads them again. After the store is closed it only releases this Frame's "
+     "pixels.\n\n"
+     "Returns True when the frame is no longer in the RAM tier (always after close); False when "
+     "it stays because something else pins it (an array of seq[i], another Frame, a read in "
+     "another thread).\n\n"
+     "Raises BufferError while arrays made from this Frame (f.data, np.asarray(f)) view them."},
     {"__array__", (PyCFunction)(void (*)(void))frame_array, METH_VARARGS | METH_KEYWORDS,
      "__array__($self, /, dtype=None, copy=None)\n--\n\nnp.asarray(frame): the view of data; "
      "raises what loading the pixels raised (NoDataError for a skipped frame)."},
@@ -1902,9 +1916,12 @@ static PyMemberDef seq_members[] = {
 
 static PyMethodDef seq_methods[] = {
     {"frame", (PyCFunction)seq_frame, METH_O,
-     "frame($self, index, /)\n--\n\nA lazy Frame: metadata now (pts, time, status: no access "
-     "counted), pixels on first use (f.data, np.asarray(f)), which counts one access. Raises "
-     "IndexError out of range."},
+     "frame($self, index, /)\n--\n\nA lazy Frame: metadata now (pts, time, duration, keyframe, "
+     "status: no access counted), pixels on first use (f.data, np.asarray(f), f.planes), which "
+     "counts one access.\n\n"
+     "index: an integer (negative from the end; numpy integers and anything with __index__).\n\n"
+     "Returns a Frame. Raises IndexError out of range, TypeError for another index type; "
+     "reading the pixels of a frame without them (status 'skipped') raises NoDataError."},
     {"get_batch", (PyCFunction)(void (*)(void))seq_get_batch2, METH_VARARGS | METH_KEYWORDS,
      "get_batch($self, /, indexes, missing='raise')\n--\n\n"
      "The frames of indexes copied into one (N, ...) array (one copy; each distinct frame is "
@@ -1937,8 +1954,8 @@ static PyMethodDef seq_methods[] = {
      "_get_policy($self, /)\n--\n\nThe policy as a tuple in _set_policy's order."},
     {"trim", (PyCFunction)seq_trim, METH_NOARGS,
      "trim($self, /)\n--\n\nApply the sequence's RAM-tier policy now: drop every unpinned "
-     "frame of it that its limits and window do not keep (all of them without a policy). "
-     "Returns the bytes freed."},
+     "frame of it that its limits and window do not keep (all of them without a policy).\n\n"
+     "Returns the bytes freed (an int). Raises StoreClosedError after close."},
     {"window", (PyCFunction)(void (*)(void))seq_window, METH_VARARGS | METH_KEYWORDS,
      "window($self, /, center, radius)\n--\n\nFrames center-radius .. center+radius, clamped at the "
      "ends of the sequence, as one array."},
@@ -1950,7 +1967,9 @@ static PyMethodDef seq_methods[] = {
      "InvalidError (a ValueError) for NaN or infinite seconds, TypeError for a non-number."},
     {"at", (PyCFunction)(void (*)(void))seq_at, METH_VARARGS | METH_KEYWORDS,
      "at($self, /, seconds=None, *, pts=None, zero=False)\n--\n\nThe frame shown at a time, "
-     "as seq[index_at(...)]: a read-only view. Raises as index_at."},
+     "as seq[index_at(...)].\n\n"
+     "Returns a read-only view of the cached frame. Raises as index_at (IndexError, "
+     "InvalidError, TypeError), and NoDataError for a frame without pixels."},
     {"prefetch", (PyCFunction)seq_prefetch, METH_VARARGS,
      "prefetch($self, first, count, /)\n--\n\nAsk the read-ahead workers to load frames [first, first + count) "
      "into the RAM tier; returns at once. The range is cut to the sequence (nothing past its "
@@ -1959,8 +1978,10 @@ static PyMethodDef seq_methods[] = {
      "prefetch_wait($self, timeout=None, /)\n--\n\nWait for the read-ahead of this sequence; False when "
      "the timeout (seconds) passed first."},
     {"cache_stats", (PyCFunction)seq_cache_stats, METH_NOARGS,
-     "cache_stats($self, /)\n--\n\nThe RAM tier's counters for this sequence: resident and pinned "
-     "bytes, hits, misses, loads, evictions, read-ahead, policy evictions, ..."},
+     "cache_stats($self, /)\n--\n\nThe RAM tier's counters for this sequence's frames (of "
+     "this open store).\n\n"
+     "Returns a dict of ints and floats: " STATS_KEYS ". Counts no access. Raises "
+     "StoreClosedError after close."},
     {"batches", (PyCFunction)(void (*)(void))seq_batches, METH_VARARGS | METH_KEYWORDS,
      "batches($self, /, size, start=0, stop=None, *, missing='raise', with_index=False, "
      "progress=False)\n--\n\n"
@@ -1976,9 +1997,13 @@ static PyMethodDef seq_methods[] = {
      "Raises TypeError/ValueError for bad arguments (naming them), NoDataError under "
      "missing='raise'."},
     {"get", (PyCFunction)(void (*)(void))seq_get, METH_VARARGS | METH_KEYWORDS,
-     "get($self, /, index, pix_fmt=None)\n--\n\nseq[index]; with pix_fmt ('rgb24', 'gray8', "
-     "..., any case) other than the stored format, a converted copy (FFmpeg's swscale). Raises "
-     "PixelFormatError (a ValueError) for an unknown pix_fmt, listing the choices."},
+     "get($self, /, index, pix_fmt=None)\n--\n\nseq[index], or converted to another pixel "
+     "format.\n\n"
+     "index: an integer (negative from the end). pix_fmt: None or the stored format: the "
+     "read-only view seq[index] gives; another ('rgb24', 'bgr24', 'gray8', 'gray16le', "
+     "'yuv420p', 'yuv444p', 'yuv420p10le'; any case): a converted copy (FFmpeg's swscale).\n\n"
+     "Returns a numpy array. Raises IndexError, TypeError, PixelFormatError (a ValueError) for "
+     "an unknown pix_fmt, listing the choices, NoDataError for a frame without pixels."},
     {NULL, NULL, 0, NULL}};
 
 static PySequenceMethods seq_as_sequence = {.sq_length = (lenfunc)seq_len};
@@ -2486,14 +2511,19 @@ static PyMemberDef store_members[] = {
 
 static PyMethodDef store_methods[] = {
     {"close", (PyCFunction)store_close, METH_NOARGS,
-     "close($self, /)\n--\n\nClose the store: no new reads (later calls raise StoreClosedError, a "
-     "ValueError). The access counts are written first: when that fails the store is closed "
-     "all the same and the failure raised (StoreIOError, BusyError: 'closed, but the access "
-     "counts could not be saved'); in a with block whose body raised, it is a RuntimeWarning "
-     "instead. Arrays already made stay valid; the file is closed when the last of them is "
-     "gone and calls running in other threads have returned. Closing again does nothing."},
+     "close($self, /)\n--\n\nClose the store: no new reads (later calls raise "
+     "StoreClosedError, a ValueError). The access counts are written first. Arrays already "
+     "made stay valid; the file is closed when the last of them is gone and calls running in "
+     "other threads have returned. Closing again does nothing.\n\n"
+     "Returns None. Raises StoreIOError or BusyError ('closed, but the access counts could "
+     "not be saved: ...') when the counts cannot be written: the store is closed all the same. "
+     "Leaving a with block whose body raised, that is a RuntimeWarning instead, so that the "
+     "body's exception propagates."},
     {"flush", (PyCFunction)store_flush, METH_NOARGS,
-     "flush($self, /)\n--\n\nWrite what is only in memory (access counts) to the file now."},
+     "flush($self, /)\n--\n\nWrite what is only in memory (access counts) to the file now "
+     "(close() does it too).\n\n"
+     "Returns None. Raises StoreIOError or BusyError when the file cannot take the write, "
+     "StoreClosedError after close."},
     {"create_sequence", (PyCFunction)(void (*)(void))store_create, METH_VARARGS | METH_KEYWORDS,
      "create_sequence($self, /, name, width, height, pix_fmt='rgb24', time_base=(1, 25), "
      "source=None, codec='intra', keyint=0)\n--\n\nAn empty sequence (the store must be open with mode 'w')."},
@@ -2505,8 +2535,10 @@ static PyMethodDef store_methods[] = {
     {"_set_readahead", (PyCFunction)store_set_readahead, METH_VARARGS,
      "_set_readahead($self, workers, window, /)\n--\n\nSee Store.set_readahead."},
     {"cache_stats", (PyCFunction)store_cache_stats, METH_NOARGS,
-     "cache_stats($self, /)\n--\n\nThe counters of the RAM tier this store reads through (its "
-     "own with open(cache_bytes=...), else the process's: as reel.memory_stats()), a dict."},
+     "cache_stats($self, /)\n--\n\nThe counters of the RAM tier this store reads through: its "
+     "own with open(cache_bytes=...), else the process's (as reel.memory_stats()).\n\n"
+     "Returns a dict of ints and floats: " STATS_KEYS PRESSURE_KEYS ". Raises StoreClosedError "
+     "after close."},
     {"_open_warm", (PyCFunction)store_open_warm, METH_VARARGS,
      "_open_warm($self, name, share, /)\n--\n\n(Sequence, frames loaded): see Store.open_warm."},
     {"__enter__", (PyCFunction)store_enter, METH_NOARGS, NULL},
@@ -3088,9 +3120,9 @@ static PyMethodDef module_methods[] = {
      "(another import) holds it (None: 5); BusyError names the holder. Returns what the "
      "import did."},
     {"memory_stats", mod_memory_stats, METH_NOARGS,
-     "memory_stats()\n--\n\nThe process-wide RAM tier's counters: budget, effective budget, "
-     "resident and pinned bytes, frames, hits, misses, evictions, read-ahead, pressure events, "
-     "..."},
+     "memory_stats()\n--\n\nThe counters of the process-wide RAM tier (every store opened "
+     "without cache_bytes reads through it).\n\n"
+     "Returns a dict of ints and floats: " STATS_KEYS PRESSURE_KEYS ". Sizes are bytes."},
     {"_set_budget", mod_set_budget, METH_VARARGS, "The process-wide budget in bytes."},
     {"_push_budget", mod_push_budget, METH_VARARGS, "Push a temporary budget (bytes)."},
     {"_pop_budget", mod_pop_budget, METH_NOARGS, "Restore the budget before the last push."},

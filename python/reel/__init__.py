@@ -180,20 +180,38 @@ def parse_size(size):
 
 
 def set_memory_budget(size):
-    """Set the process-wide RAM tier's budget: bytes, or a size string such as '2GiB'."""
+    """Set the budget of the process-wide RAM tier (every store without cache_bytes).
+
+    size: bytes (an int), a size string ('2GiB', '512MB') or a share of the memory this process
+    may use ('50%': of the RAM, or of the memory cgroup's limit when smaller). A smaller budget
+    evicts unpinned frames at once; frames held by arrays stay.
+
+    Returns None. Raises InvalidError (a ValueError) for a malformed size.
+    """
     _reel._set_budget(parse_size(size))
 
 
 def optimize_memory(target=None):
-    """Shrink the RAM tier now: write back what is only in memory, then drop unpinned frames
-    down to target (bytes or a size string; None: all of them). Frames held by arrays stay."""
+    """Shrink the process-wide RAM tier now.
+
+    Writes back what is only in memory, then drops unpinned frames down to target (bytes, a
+    size string or a share such as '10%'; None: all of them). Frames held by arrays stay.
+
+    Returns None. Raises InvalidError (a ValueError) for a malformed target.
+    """
     _reel._trim(0 if target is None else parse_size(target))
 
 
 @_contextlib.contextmanager
 def memory_budget(size):
-    """A scoped budget: `with reel.memory_budget("256MiB"): ...` sets it for the block and
-    restores the previous one on exit, exceptions included. Blocks nest (16 deep)."""
+    """A scoped budget of the process-wide RAM tier.
+
+    `with reel.memory_budget("256MiB"): ...` sets it for the block and restores the previous
+    one on exit, exceptions included. Blocks nest (16 deep). size: as set_memory_budget.
+
+    Returns a context manager. Raises InvalidError (a ValueError) for a malformed size,
+    FullError past 16 nested blocks.
+    """
     _reel._push_budget(parse_size(size))
     try:
         yield
@@ -387,6 +405,8 @@ def times(self, zero=False):
 
     zero: False for the stream's own clock (as Frame.time), True to count from the first frame
     (which is then at 0.0). One SQL read of the store; no access is counted.
+
+    Returns a float64 array of len(seq) values. Raises StoreClosedError after close.
     """
     return _seconds(self, self._times(1)[0], zero)
 
@@ -627,12 +647,15 @@ def resident(self, start=0, stop=None, *, mask=False):
 
 @_extend(Sequence)
 def process_in_batches(self, fn, batch_size, unload_after_processing=True, **batches_options):
-    """fn(batch) for each batch of batch_size frames; returns the list of fn's results.
+    """fn(batch) for each batch of batch_size frames.
 
     The seed's name for `[fn(b) for b in seq.batches(batch_size)]`: batches are fresh copies,
     so nothing stays pinned whatever unload_after_processing says (True, the default, also
     drops the sequence's unpinned frames from the RAM tier at the end, as seq.trim()).
     batches_options: as batches (missing=, start=, stop=, progress=).
+
+    Returns the list of fn's results. Raises TypeError when fn is not callable, and what
+    batches raises (NoDataError under missing='raise').
     """
     if not callable(fn):
         raise TypeError(f"fn: a callable taking a batch, not {type(fn).__name__}")
@@ -644,7 +667,11 @@ def process_in_batches(self, fn, batch_size, unload_after_processing=True, **bat
 
 @_extend(Frame)
 def load(self):
-    """Load the pixels now (they load on first use anyway: f.data); returns the frame."""
+    """Load the pixels now (they load on first use anyway: f.data), one access counted.
+
+    Returns the Frame itself (f = seq.frame(i).load()). Raises NoDataError for a frame without
+    pixels (status 'skipped'), StoreClosedError after close, CorruptError.
+    """
     self._address   # loads and pins them
     return self
 
@@ -730,8 +757,13 @@ def open_warm(self, name, share=0.25):
 
 
 def set_strict(on=True):
-    """Strict budget mode of the RAM tier: a read that would need room that pinned frames leave
-    none of fails with FullError instead of going over the budget (off by default)."""
+    """Strict budget mode of the process-wide RAM tier (off by default).
+
+    on: True for strict: a read that would need room that pinned frames leave none of fails
+    with FullError instead of going over the budget; False: such a read goes over it.
+
+    Returns None.
+    """
     _reel._set_strict(bool(on))
 
 
@@ -752,7 +784,14 @@ def monitor_memory_pressure(interval_ms=0, moderate_percent=0, critical_percent=
     """Watch the process's memory (cgroup limit or MemAvailable, and PSI) on a thread and give
     memory back before the kernel has to: below moderate_percent of headroom (default 15) the
     RAM tier is cut back to target_percent (25), below critical_percent (5) it keeps only
-    pinned frames. 0 means the default for each. stop_memory_monitor() ends it."""
+    pinned frames. psi_moderate and psi_critical (default 10 and 40): the kernel's memory
+    pressure stall share in percent (PSI 'some avg10') that counts as moderate or critical.
+    interval_ms: how often it looks (100); calm_ms: how long pressure must be gone before the
+    RAM tier grows back. 0 means the default for each. stop_memory_monitor() ends it.
+
+    Returns None. Raises TypeError/InvalidError (a ValueError) naming a bad argument, e.g. a
+    percentage outside 0..100.
+    """
     pct = {}
     for name, v in (("moderate_percent", moderate_percent), ("critical_percent",
                     critical_percent), ("target_percent", target_percent)):
@@ -770,7 +809,11 @@ def monitor_memory_pressure(interval_ms=0, moderate_percent=0, critical_percent=
 
 
 def stop_memory_monitor():
-    """Stop the thread monitor_memory_pressure() started (nothing if none runs)."""
+    """Stop the thread monitor_memory_pressure() started.
+
+    Returns None; does nothing when none runs. The RAM tier's effective budget goes back to
+    its budget.
+    """
     _reel._stop_pressure()
 
 

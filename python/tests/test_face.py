@@ -297,6 +297,28 @@ def test_signatures():
     assert "Raises" in reel.Sequence.get_batch.__doc__
 
 
+def test_docstrings_say_what_comes_back_and_what_is_raised(stores):
+    """Every public function and method says what it returns or raises (Jupyter's `?`), and
+    the stats dicts' docstrings name every key the dicts have."""
+    for name in reel.__all__:
+        obj = getattr(reel, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            continue
+        found = [(name, obj)] if not isinstance(obj, type) else [
+            (f"{name}.{k}", v) for k, v in vars(obj).items()
+            if not k.startswith("_") and callable(v) and k != "sql"]   # sql: annotations.py
+        for what, fn in found:
+            doc = inspect.getdoc(fn) or ""
+            assert "Returns" in doc or "Raises" in doc, what
+            assert "REEL_" not in doc and "reel_" not in doc, what
+    with reel.open(stores) as s:
+        for fn, keys in ((reel.memory_stats, reel.memory_stats()),
+                         (reel.Store.cache_stats, s.cache_stats()),
+                         (reel.Sequence.cache_stats, s["rgb"].cache_stats())):
+            missing = [k for k in keys if k not in fn.__doc__]
+            assert missing == [], (fn, missing)
+
+
 def test_pickle_reopens(stores, store_copy):
     with reel.open(stores) as s:
         q = s["rgb"]
