@@ -251,6 +251,9 @@ typedef struct {
     Py_ssize_t nstray;
     reel_cache *cache; /* its own RAM tier (open(cache_bytes=...)), freed right after
                           reel_close; NULL: the process's shared one */
+    int own_cache;     /* it was given one, of own_budget bytes (cache_bytes reads these, never
+                          cache: a close in another thread may be freeing it without the GIL) */
+    size_t own_budget;
 } StoreObject;
 
 struct SeqObject {
@@ -1900,8 +1903,11 @@ static PyGetSetDef seq_getset[] = {
     {"height", (getter)seq_height, NULL, "Frame height in pixels.", NULL},
     {"pix_fmt", (getter)seq_pix_fmt, NULL, "The stored pixel format: 'rgb24', 'yuv420p', ...",
      NULL},
-    {"fps", (getter)seq_fps, NULL, "Frames per second from the first frame's duration (None when "
-                                   "unknown).", NULL},
+    {"fps", (getter)seq_fps, NULL,
+     "The nominal frame rate: frames per second from the first frame's duration, as the video "
+     "stated it (None when unknown). For a variable frame rate (info['variable_rate']) it is "
+     "not the average: info['avg_fps'] is, from the pts.",
+     NULL},
     {"time_base", (getter)seq_time_base, NULL, "(num, den): seconds per pts unit.", NULL},
     {"info", (getter)seq_info, NULL,
      "Metadata as a dict: name, source, size, format, time base, frames, duration, bytes.", NULL},
@@ -2445,11 +2451,10 @@ static PyObject *store_counting(StoreObject *st, void *c)
 /* cache_bytes: the budget of the store's own RAM tier, or None when it shares the process's. */
 static PyObject *store_cache_bytes(StoreObject *st, void *c)
 {
-    size_t b = 0;
     (void)c;
-    if (!st->cache || reel_cache_get_budget(st->cache, &b) != REEL_OK)
+    if (!st->own_cache)
         Py_RETURN_NONE;
-    return PyLong_FromSize_t(b);
+    return PyLong_FromSize_t(st->own_budget);
 }
 
 static PyObject *stats_dict(const reel_cache_stats *st, int cache);
@@ -2565,20 +2570,33 @@ static PyTypeObject StoreType = {
 
 /* ---- module functions ------------------------------------------------------------------------ */
 
-/* open's cache_bytes: None (0 and *want 0), or an int >= 0; 0 with an exception set. */
+/* open's cache_bytes: None (0 and *want 0), an int >= 0 (anything with __index__), or a size
+ * string ('256MiB', '10%': reel.parse_size, which the package puts in the_module as
+ * _parse_size); 0 with an exception set. */
 static int cache_bytes_arg(PyObject *o, size_t *bytes, int *want)
 {
     unsigned long long v;
+    PyObject *n, *parse;
     *want = 0;
     if (o == Py_None)
         return 1;
-    if (!PyLong_Check(o) || PyBool_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "cache_bytes: an integer number of bytes or None, not %s "
-                                      "(reel.parse_size turns '256MiB' or '10%%' into bytes)",
+    if (PyUnicode_Check(o) && (parse = PyObject_GetAttrString(the_module, "_parse_size"))) {
+        n = PyObject_CallOneArg(parse, o); /* InvalidError naming the size when malformed */
+        Py_DECREF(parse);
+    } else if (PyUnicode_Check(o)) {
+        return 0;
+    } else if (PyBool_Check(o) || !PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "cache_bytes: bytes (an int), a size string such as "
+                                      "'256MiB' or '10%%', or None; not %s",
                      Py_TYPE(o)->tp_name);
         return 0;
+    } else {
+        n = PyNumber_Index(o);
     }
-    v = PyLong_AsUnsignedLongLong(o);
+    if (!n)
+        return 0;
+    v = PyLong_AsUnsignedLongLong(n);
+    Py_DECREF(n);
     if (v == (unsigned long long)-1 && PyErr_Occurred()) {
         PyErr_Clear();
         PyErr_SetString(errors[REEL_INVALID], "cache_bytes: must be >= 0 (and fit in a size_t)");
@@ -2660,6 +2678,8 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     }
     st->s = s;
     st->cache = c;
+    st->own_cache = want;
+    st->own_budget = bytes;
     st->closed = 0;
     st->busy = 0;
     st->remote = remote;
@@ -3100,12 +3120,14 @@ static PyMethodDef module_methods[] = {
      "reads; 'w' also creates the file if missing and makes sequences. With count (the "
      "default), reads are counted in the file when it is writable (as the reel tool does); on "
      "read-only media they stay in memory. cache_bytes: None (the default) reads through the "
-     "process's RAM tier, shared with every store (reel.memory_stats()); an integer gives this "
-     "store a RAM tier of its own with that budget in bytes (reel.parse_size('256MiB') makes "
-     "one from a string), freed when the store is closed and its last array is gone "
-     "(Store.cache_bytes, Store.cache_stats()).\n\nRaises NoSuchFileError (a "
-     "FileNotFoundError), ValueError for a bad mode, InvalidError (a ValueError) for a "
-     "negative cache_bytes, TypeError for a cache_bytes that is not an integer."},
+     "process's RAM tier, shared with every store (reel.memory_stats()); a size gives this "
+     "store a RAM tier of its own with that budget: bytes (an int), a string such as '256MiB' "
+     "or a share of the memory this process may use such as '10%' (as reel.parse_size), freed "
+     "when the store is closed and its last array is gone (Store.cache_bytes, "
+     "Store.cache_stats()).\n\nReturns a Store (a context manager). Raises NoSuchFileError (a "
+     "FileNotFoundError) for a missing store, InvalidError (a ValueError) for a bad mode or a "
+     "negative or malformed cache_bytes, TypeError for a cache_bytes of another type, "
+     "CorruptError for a file that is not a store."},
     {"import_video", (PyCFunction)(void (*)(void))mod_import, METH_VARARGS | METH_KEYWORDS,
      "import_video(store, video, sequence=None, pix_fmt='rgb24', on_error='skip', progress=True,"
      " replace=False, scale=None, workers=0, codec='auto', keyint=0, wait=None)\n--\n\n"

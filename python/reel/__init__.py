@@ -179,6 +179,17 @@ def parse_size(size):
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
+def _cache_bytes(size):
+    """open(cache_bytes='256MiB') calls this (from C) for a string."""
+    try:
+        return parse_size(size)
+    except InvalidError as e:
+        raise InvalidError(f"cache_bytes: {e}") from None
+
+
+_reel._parse_size = _cache_bytes
+
+
 def set_memory_budget(size):
     """Set the budget of the process-wide RAM tier (every store without cache_bytes).
 
