@@ -59,6 +59,10 @@ static PyObject *python_message(const char *msg)
         {"an open reel_seq handle", "an open sequence (in this process)"},
         {"a reel_frame handle", "a frame of this process"},
         {"a reel_cache handle", "a RAM tier of this process"},
+        {"wait longer with reel_open_options.busy_timeout_ms, `reel import --wait SECONDS`",
+         "wait longer with import_video(..., wait=SECONDS)"},
+        {" (reel_open_options.max_frame_mib)", ""},
+        {" / reel_import_options.width", ""},
     };
     PyObject *s, *t;
     size_t i, n = strspn(msg, "abcdefghijklmnopqrstuvwxyz_.");
@@ -94,6 +98,8 @@ static PyObject *raise_coded(PyObject *cls, int rc, PyObject *text)
     Py_DECREF(e);
     return NULL;
 }
+
+#define WHY 512 /* room for a libreel message kept across other calls */
 
 /* Raise the exception of rc with libreel's message msg (NULL: this thread's last); NULL. */
 static PyObject *fail_msg(int rc, const char *msg)
@@ -234,6 +240,7 @@ typedef struct {
     PyObject_HEAD
     reel_store *s;   /* NULL once closed for good */
     int closed;      /* close() was called: no new reads */
+    int closing;     /* store_settle is in reel_close (the GIL released) */
     Py_ssize_t busy; /* calls on its handles in flight with the GIL released (call_begin) */
     int remote;      /* a URL (HTTP/S3): its calls run under sigint_guard */
     int writable;    /* the file is open read-write (counts are kept) */
@@ -244,6 +251,9 @@ typedef struct {
     Py_ssize_t nstray;
     reel_cache *cache; /* its own RAM tier (open(cache_bytes=...)), freed right after
                           reel_close; NULL: the process's shared one */
+    int own_cache;     /* it was given one, of own_budget bytes (cache_bytes reads these, never
+                          cache: a close in another thread may be freeing it without the GIL) */
+    size_t own_budget;
 } StoreObject;
 
 struct SeqObject {
@@ -299,10 +309,24 @@ static void store_settle(StoreObject *st)
     for (q = st->seqs; q; q = q->next)
         if (q->q)
             return;
-    if (st->s && reel_close(st->s) == REEL_OK)
-        st->s = NULL;
-    if (!st->s && st->cache && reel_cache_free(st->cache) == REEL_OK)
-        st->cache = NULL; /* nothing of it is pinned: every frame handle went before the close */
+    if (!st->closing && (st->s || st->cache)) {
+        reel_store *s = st->s;
+        reel_cache *c = st->cache;
+        int rc = REEL_OK, rcc = REEL_ERROR;
+        st->closing = 1;
+        /* without the GIL: reel_close joins libreel's threads, and a remote store's may be
+         * waiting for a gateway served by a Python thread of this process */
+        Py_BEGIN_ALLOW_THREADS
+        rc = s ? reel_close(s) : REEL_OK;
+        if (rc == REEL_OK && c) /* nothing of it is pinned: every frame handle went before */
+            rcc = reel_cache_free(c);
+        Py_END_ALLOW_THREADS
+        st->closing = 0;
+        if (rc == REEL_OK)
+            st->s = NULL;
+        if (rcc == REEL_OK)
+            st->cache = NULL;
+    }
 }
 
 /* Begin a call on st's handles that releases the GIL: 0, or -1 with StoreClosed set. */
@@ -654,13 +678,27 @@ static PyGetSetDef frame_getset[] = {
      "The address of the pixels in the RAM tier (for tests: arrays view exactly this).", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
+/* The keys of the RAM tier's counters (memory_stats, Store.cache_stats, Sequence.cache_stats). */
+#define STATS_KEYS                                                                                 \
+    "budget and effective_budget (what it may fill now: less under memory pressure), "            \
+    "resident_bytes, pinned_bytes (held by arrays and Frames), dirty_bytes (not yet written), "   \
+    "resident_frames; hits, misses, loads, evictions; prefetch_loads, prefetch_hits, "            \
+    "prefetch_wasted (read-ahead); bytes_decompressed, written_back, load_seconds_total, "        \
+    "load_seconds_max; policy_evictions and policy_bytes_freed (sequence policies)"
+#define PRESSURE_KEYS                                                                              \
+    "; and pressure_events, pressure_freed, pressure_idle, pressure_bytes_freed, "                \
+    "pressure_level (the monitor's last: 0 none, 1 moderate, 2 critical, -1 not running), "       \
+    "growth_checks"
+
 static PyMethodDef frame_methods[] = {
     {"unload", (PyCFunction)frame_unload, METH_NOARGS,
-     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop the frame from the RAM tier. "
-     "Returns True when it is no longer there; False when it stays because something else pins "
-     "it (an array of seq[i], another Frame, a read in another thread). Raises BufferError while "
-     "arrays of this Frame view them. f.data loads them again. After the store is closed it "
-     "only releases this Frame's pixels (True)."},
+     "unload($self, /)\n--\n\nRelease the pixels: unpin them and drop the frame from the RAM "
+     "tier. f.data loads them again. After the store is closed it only releases this Frame's "
+     "pixels.\n\n"
+     "Returns True when the frame is no longer in the RAM tier (always after close); False when "
+     "it stays because something else pins it (an array of seq[i], another Frame, a read in "
+     "another thread).\n\n"
+     "Raises BufferError while arrays made from this Frame (f.data, np.asarray(f)) view them."},
     {"__array__", (PyCFunction)(void (*)(void))frame_array, METH_VARARGS | METH_KEYWORDS,
      "__array__($self, /, dtype=None, copy=None)\n--\n\nnp.asarray(frame): the view of data; "
      "raises what loading the pixels raised (NoDataError for a skipped frame)."},
@@ -706,7 +744,10 @@ static int shape_of(SeqObject *q)
     return 0;
 }
 
-static SeqObject *seq_new(StoreObject *st, reel_seq *handle, PyObject *name)
+/* A Sequence of handle (its info got by the caller, with the GIL released), or NULL with the
+ * handle closed. */
+static SeqObject *seq_new(StoreObject *st, reel_seq *handle, PyObject *name,
+                          const reel_seq_info *info)
 {
     SeqObject *q = PyObject_New(SeqObject, &SeqType);
     if (!q) {
@@ -719,7 +760,7 @@ static SeqObject *seq_new(StoreObject *st, reel_seq *handle, PyObject *name)
     Py_INCREF(name);
     q->name = name;
     q->frames_pinned = 0;
-    reel_seq_info_get(handle, &q->info);
+    q->info = *info;
     shape_of(q);
     q->next = st->seqs;
     st->seqs = q;
@@ -836,6 +877,7 @@ static PyObject *view_of(SeqObject *q, FrameObject *fo)
 /* A new array of n frames, each copied from a get of idx[k] (GIL released for the gets). */
 static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
 {
+    char why[WHY] = "";
     npy_intp dims[4];
     PyObject *arr;
     reel_frame **f;
@@ -870,12 +912,24 @@ static PyObject *copy_frames(SeqObject *q, const int64_t *idx, Py_ssize_t n)
         }
         reel_frames_release(f, (size_t)n);
     }
+    if (rc != REEL_OK) /* before call_end: a settle there may make other calls */
+        snprintf(why, sizeof why, "%s", reel_errmsg());
     Py_END_ALLOW_THREADS
     call_end(q->store);
     PyMem_Free(f);
+    if (rc == REEL_NODATA) { /* slices, lists, windows: say how to read past it */
+        PyObject *text = python_message(why), *msg;
+        Py_DECREF(arr);
+        msg = text ? PyUnicode_FromFormat("%U; seq.get_batch(indexes, missing='skip', 'repeat' "
+                                          "or 'black') reads past it",
+                                          text)
+                   : NULL;
+        Py_XDECREF(text);
+        return raise_coded(errors[REEL_NODATA], rc, msg);
+    }
     if (rc != REEL_OK) {
         Py_DECREF(arr);
-        return frame_fail(rc);
+        return rc == REEL_NOTFOUND ? frame_fail(rc) : fail_msg(rc, why);
     }
     return arr;
 }
@@ -1024,8 +1078,17 @@ static int seconds_to_pts(SeqObject *q, PyObject *sobj, int zero, int64_t *pts)
         return -1;
     }
     *pts = (int64_t)floor(v + 1e-9);
-    if (zero && reel_frame_info_get(q->q, 0, &fi) == REEL_OK)
-        *pts += fi.pts;
+    if (zero) {
+        int rc;
+        if (seq_begin(q) < 0)
+            return -1;
+        Py_BEGIN_ALLOW_THREADS
+        rc = reel_frame_info_get(q->q, 0, &fi);
+        Py_END_ALLOW_THREADS
+        call_end(q->store);
+        if (rc == REEL_OK)
+            *pts += fi.pts;
+    }
     return 0;
 }
 
@@ -1230,9 +1293,13 @@ static PyObject *seq_info(SeqObject *q, void *c)
     reel_seq_info i;
     int rc;
     (void)c;
-    if (check_seq(q))
+    if (seq_begin(q) < 0)
         return NULL;
-    if ((rc = reel_seq_info_get(q->q, &i)) != REEL_OK)
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_info_get(q->q, &i);
+    Py_END_ALLOW_THREADS
+    call_end(q->store);
+    if (rc != REEL_OK)
         return fail(rc);
     return Py_BuildValue("{s:O,s:z,s:i,s:i,s:s,s:n,s:(ii),s:L,s:L,s:L,s:L,s:s,s:i}", "name",
                          q->name, "source", i.source, "width", i.width, "height", i.height,
@@ -1249,15 +1316,22 @@ static PyObject *seq_fps(SeqObject *q, void *c)
 {
     reel_frame_info a, b;
     reel_rational tb = q->info.time_base;
+    int ra, rb = REEL_ERROR;
     (void)c;
-    if (check_seq(q))
+    if (seq_begin(q) < 0)
         return NULL;
     /* from the first frame's duration, as the video stated it, else the first step */
-    if (reel_frame_info_get(q->q, 0, &a) != REEL_OK)
+    Py_BEGIN_ALLOW_THREADS
+    ra = reel_frame_info_get(q->q, 0, &a);
+    if (ra == REEL_OK && a.duration <= 0)
+        rb = reel_frame_info_get(q->q, 1, &b);
+    Py_END_ALLOW_THREADS
+    call_end(q->store);
+    if (ra != REEL_OK)
         Py_RETURN_NONE;
     if (a.duration > 0)
         return PyFloat_FromDouble((double)tb.den / ((double)tb.num * (double)a.duration));
-    if (reel_frame_info_get(q->q, 1, &b) == REEL_OK && b.pts > a.pts)
+    if (rb == REEL_OK && b.pts > a.pts)
         return PyFloat_FromDouble((double)tb.den / ((double)tb.num * (double)(b.pts - a.pts)));
     Py_RETURN_NONE;
 }
@@ -1829,8 +1903,11 @@ static PyGetSetDef seq_getset[] = {
     {"height", (getter)seq_height, NULL, "Frame height in pixels.", NULL},
     {"pix_fmt", (getter)seq_pix_fmt, NULL, "The stored pixel format: 'rgb24', 'yuv420p', ...",
      NULL},
-    {"fps", (getter)seq_fps, NULL, "Frames per second from the first frame's duration (None when "
-                                   "unknown).", NULL},
+    {"fps", (getter)seq_fps, NULL,
+     "The nominal frame rate: frames per second from the first frame's duration, as the video "
+     "stated it (None when unknown). For a variable frame rate (info['variable_rate']) it is "
+     "not the average: info['avg_fps'] is, from the pts.",
+     NULL},
     {"time_base", (getter)seq_time_base, NULL, "(num, den): seconds per pts unit.", NULL},
     {"info", (getter)seq_info, NULL,
      "Metadata as a dict: name, source, size, format, time base, frames, duration, bytes.", NULL},
@@ -1845,9 +1922,12 @@ static PyMemberDef seq_members[] = {
 
 static PyMethodDef seq_methods[] = {
     {"frame", (PyCFunction)seq_frame, METH_O,
-     "frame($self, index, /)\n--\n\nA lazy Frame: metadata now (pts, time, status: no access "
-     "counted), pixels on first use (f.data, np.asarray(f)), which counts one access. Raises "
-     "IndexError out of range."},
+     "frame($self, index, /)\n--\n\nA lazy Frame: metadata now (pts, time, duration, keyframe, "
+     "status: no access counted), pixels on first use (f.data, np.asarray(f), f.planes), which "
+     "counts one access.\n\n"
+     "index: an integer (negative from the end; numpy integers and anything with __index__).\n\n"
+     "Returns a Frame. Raises IndexError out of range, TypeError for another index type; "
+     "reading the pixels of a frame without them (status 'skipped') raises NoDataError."},
     {"get_batch", (PyCFunction)(void (*)(void))seq_get_batch2, METH_VARARGS | METH_KEYWORDS,
      "get_batch($self, /, indexes, missing='raise')\n--\n\n"
      "The frames of indexes copied into one (N, ...) array (one copy; each distinct frame is "
@@ -1880,8 +1960,8 @@ static PyMethodDef seq_methods[] = {
      "_get_policy($self, /)\n--\n\nThe policy as a tuple in _set_policy's order."},
     {"trim", (PyCFunction)seq_trim, METH_NOARGS,
      "trim($self, /)\n--\n\nApply the sequence's RAM-tier policy now: drop every unpinned "
-     "frame of it that its limits and window do not keep (all of them without a policy). "
-     "Returns the bytes freed."},
+     "frame of it that its limits and window do not keep (all of them without a policy).\n\n"
+     "Returns the bytes freed (an int). Raises StoreClosedError after close."},
     {"window", (PyCFunction)(void (*)(void))seq_window, METH_VARARGS | METH_KEYWORDS,
      "window($self, /, center, radius)\n--\n\nFrames center-radius .. center+radius, clamped at the "
      "ends of the sequence, as one array."},
@@ -1893,7 +1973,9 @@ static PyMethodDef seq_methods[] = {
      "InvalidError (a ValueError) for NaN or infinite seconds, TypeError for a non-number."},
     {"at", (PyCFunction)(void (*)(void))seq_at, METH_VARARGS | METH_KEYWORDS,
      "at($self, /, seconds=None, *, pts=None, zero=False)\n--\n\nThe frame shown at a time, "
-     "as seq[index_at(...)]: a read-only view. Raises as index_at."},
+     "as seq[index_at(...)].\n\n"
+     "Returns a read-only view of the cached frame. Raises as index_at (IndexError, "
+     "InvalidError, TypeError), and NoDataError for a frame without pixels."},
     {"prefetch", (PyCFunction)seq_prefetch, METH_VARARGS,
      "prefetch($self, first, count, /)\n--\n\nAsk the read-ahead workers to load frames [first, first + count) "
      "into the RAM tier; returns at once. The range is cut to the sequence (nothing past its "
@@ -1902,8 +1984,10 @@ static PyMethodDef seq_methods[] = {
      "prefetch_wait($self, timeout=None, /)\n--\n\nWait for the read-ahead of this sequence; False when "
      "the timeout (seconds) passed first."},
     {"cache_stats", (PyCFunction)seq_cache_stats, METH_NOARGS,
-     "cache_stats($self, /)\n--\n\nThe RAM tier's counters for this sequence: resident and pinned "
-     "bytes, hits, misses, loads, evictions, read-ahead, policy evictions, ..."},
+     "cache_stats($self, /)\n--\n\nThe RAM tier's counters for this sequence's frames (of "
+     "this open store).\n\n"
+     "Returns a dict of ints and floats: " STATS_KEYS ". Counts no access. Raises "
+     "StoreClosedError after close."},
     {"batches", (PyCFunction)(void (*)(void))seq_batches, METH_VARARGS | METH_KEYWORDS,
      "batches($self, /, size, start=0, stop=None, *, missing='raise', with_index=False, "
      "progress=False)\n--\n\n"
@@ -1919,9 +2003,13 @@ static PyMethodDef seq_methods[] = {
      "Raises TypeError/ValueError for bad arguments (naming them), NoDataError under "
      "missing='raise'."},
     {"get", (PyCFunction)(void (*)(void))seq_get, METH_VARARGS | METH_KEYWORDS,
-     "get($self, /, index, pix_fmt=None)\n--\n\nseq[index]; with pix_fmt ('rgb24', 'gray8', "
-     "..., any case) other than the stored format, a converted copy (FFmpeg's swscale). Raises "
-     "PixelFormatError (a ValueError) for an unknown pix_fmt, listing the choices."},
+     "get($self, /, index, pix_fmt=None)\n--\n\nseq[index], or converted to another pixel "
+     "format.\n\n"
+     "index: an integer (negative from the end). pix_fmt: None or the stored format: the "
+     "read-only view seq[index] gives; another ('rgb24', 'bgr24', 'gray8', 'gray16le', "
+     "'yuv420p', 'yuv444p', 'yuv420p10le'; any case): a converted copy (FFmpeg's swscale).\n\n"
+     "Returns a numpy array. Raises IndexError, TypeError, PixelFormatError (a ValueError) for "
+     "an unknown pix_fmt, listing the choices, NoDataError for a frame without pixels."},
     {NULL, NULL, 0, NULL}};
 
 static PySequenceMethods seq_as_sequence = {.sq_length = (lenfunc)seq_len};
@@ -1969,32 +2057,74 @@ static int store_check_w(StoreObject *st)
     return 0;
 }
 
+typedef struct {
+    char *buf; /* the names, each with its NUL */
+    size_t len, cap;
+} names;
+
+/* reel_seq_list's callback (no GIL): the name appended to ctx, a names. */
 static int add_name(void *ctx, const char *name)
 {
-    PyObject *s = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "surrogateescape");
-    int rc = s ? PyList_Append((PyObject *)ctx, s) : -1;
-    Py_XDECREF(s);
-    return rc < 0 ? REEL_NOMEM : 0;
+    names *n = ctx;
+    size_t k = strlen(name) + 1;
+    if (n->len + k > n->cap) {
+        size_t cap = (n->cap ? n->cap * 2 : 256) + k;
+        char *more = realloc(n->buf, cap);
+        if (!more)
+            return REEL_NOMEM;
+        n->buf = more, n->cap = cap;
+    }
+    memcpy(n->buf + n->len, name, k);
+    n->len += k;
+    return 0;
 }
 
 static PyObject *store_sequences(StoreObject *st, void *c)
 {
-    PyObject *list;
+    PyObject *list = NULL, *s;
+    names n = {NULL, 0, 0};
+    size_t at;
     int rc;
     (void)c;
-    if (store_check(st) || !(list = PyList_New(0)))
+    if (call_begin(st) < 0)
         return NULL;
-    rc = reel_seq_list(st->s, add_name, list);
+    Py_BEGIN_ALLOW_THREADS
+    rc = reel_seq_list(st->s, add_name, &n);
+    Py_END_ALLOW_THREADS
+    call_end(st);
     if (rc != REEL_OK) {
-        Py_DECREF(list);
-        return PyErr_Occurred() ? NULL : fail(rc);
+        free(n.buf);
+        return fail(rc);
     }
+    for (at = 0, list = PyList_New(0); list && at < n.len; at += strlen(n.buf + at) + 1) {
+        s = PyUnicode_DecodeUTF8(n.buf + at, (Py_ssize_t)strlen(n.buf + at), "surrogateescape");
+        if (!s || PyList_Append(list, s) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(s);
+    }
+    free(n.buf);
     return list;
+}
+
+/* After an open or create gave rc: the info of the sequence *q (no GIL needed). REEL_OK, or
+ * the code with libreel's message in why (WHY bytes) and *q closed and NULL. */
+static int seq_info_or_close(int rc, reel_seq **q, reel_seq_info *info, char *why)
+{
+    if (rc == REEL_OK && (rc = reel_seq_info_get(*q, info)) != REEL_OK) {
+        snprintf(why, WHY, "%s", reel_errmsg());
+        reel_seq_close(*q);
+        *q = NULL;
+    } else if (rc != REEL_OK) {
+        snprintf(why, WHY, "%s", reel_errmsg());
+    }
+    return rc;
 }
 
 static PyObject *store_getitem(StoreObject *st, PyObject *key)
 {
     const char *name;
+    char why[WHY] = "";
+    reel_seq_info info;
     reel_seq *q = NULL;
     SeqObject *seq = NULL;
     int rc;
@@ -2006,15 +2136,15 @@ static PyObject *store_getitem(StoreObject *st, PyObject *key)
     if (!(name = PyUnicode_AsUTF8(key)) || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_seq_open(st->s, name, &q);
+    rc = seq_info_or_close(reel_seq_open(st->s, name, &q), &q, &info, why);
     Py_END_ALLOW_THREADS
     if (rc == REEL_OK) /* in st->seqs before the bracket ends: a close meanwhile closes it */
-        seq = seq_new(st, q, key);
+        seq = seq_new(st, q, key, &info);
     call_end(st);
     if (rc == REEL_NOTFOUND)
         PyErr_SetObject(SequenceNotFound, key);
     else if (rc != REEL_OK)
-        fail(rc);
+        fail_msg(rc, why);
     return (PyObject *)seq;
 }
 
@@ -2032,12 +2162,32 @@ static int store_contains(StoreObject *st, PyObject *key)
     return -1;
 }
 
+/* close(): the access counts (and frames appended through the RAM tier) written first, then
+ * the store marked closed whatever the write gave; the write's failure is raised after (its
+ * code's class: StoreIOError, BusyError, ...). A read-only store's counts are not kept. */
 static PyObject *store_close(StoreObject *st, PyObject *unused)
 {
+    PyObject *text, *msg;
+    char why[WHY] = "";
+    int rc = REEL_OK;
     (void)unused;
+    if (!st->closed && st->s && call_begin(st) == 0) {
+        Py_BEGIN_ALLOW_THREADS
+        if ((rc = reel_flush(st->s)) != REEL_OK)
+            snprintf(why, sizeof why, "%s", reel_errmsg());
+        Py_END_ALLOW_THREADS
+        call_end(st);
+    }
     st->closed = 1;
     store_settle(st);
-    Py_RETURN_NONE;
+    if (rc == REEL_OK || rc == REEL_READONLY)
+        Py_RETURN_NONE;
+    if (!(text = python_message(*why ? why : reel_errstr(rc))))
+        return NULL;
+    msg = PyUnicode_FromFormat("%S: closed, but the access counts could not be saved: %U",
+                               st->path, text);
+    Py_DECREF(text);
+    return raise_coded(rc > 0 && rc < NCODES && errors[rc] ? errors[rc] : Error, rc, msg);
 }
 
 static PyObject *store_flush(StoreObject *st, PyObject *unused)
@@ -2062,10 +2212,29 @@ static PyObject *store_enter(StoreObject *st, PyObject *unused)
     return (PyObject *)st;
 }
 
+/* __exit__: close(); when an exception is propagating already, a failure of the close is a
+ * RuntimeWarning instead, so that it does not mask that exception. */
 static PyObject *store_exit(StoreObject *st, PyObject *args)
 {
-    (void)args;
-    return store_close(st, NULL);
+    PyObject *r = store_close(st, NULL), *type, *value, *tb, *msg;
+    int warned;
+    if (r || PyTuple_GET_SIZE(args) < 1 || PyTuple_GET_ITEM(args, 0) == Py_None ||
+        !PyErr_ExceptionMatches(Error))
+        return r;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    msg = value ? PyObject_Str(value) : NULL;
+    warned = msg ? PyErr_WarnFormat(PyExc_RuntimeWarning, 1, "%U (while an exception was "
+                                                             "propagating)",
+                                    msg)
+                 : -1;
+    Py_XDECREF(msg);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    if (warned < 0)
+        return NULL;
+    Py_RETURN_FALSE;
 }
 
 static int named(const char *what, const char *value, const char *const *names, int n,
@@ -2079,6 +2248,8 @@ static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
     const char *name, *fmt = "rgb24", *source = NULL, *codec = "intra";
     int w, h, num = 1, den = 25, rc, keyint = 0, which;
     reel_seq_params p;
+    reel_seq_info info;
+    char why[WHY] = "";
     reel_seq *q = NULL;
     SeqObject *seq;
     PyObject *key;
@@ -2094,11 +2265,11 @@ static PyObject *store_create(StoreObject *st, PyObject *args, PyObject *kw)
     if (pix_fmt_arg("pix_fmt", fmt, 0, &p.pix_fmt) < 0 || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_seq_create(st->s, name, &p, &q);
+    rc = seq_info_or_close(reel_seq_create(st->s, name, &p, &q), &q, &info, why);
     Py_END_ALLOW_THREADS
-    seq = rc == REEL_OK ? seq_new(st, q, key) : NULL;
+    seq = rc == REEL_OK ? seq_new(st, q, key, &info) : NULL;
     call_end(st);
-    return rc == REEL_OK ? (PyObject *)seq : fail(rc);
+    return rc == REEL_OK ? (PyObject *)seq : fail_msg(rc, why);
 }
 
 static PyObject *store_remove(StoreObject *st, PyObject *key)
@@ -2138,12 +2309,20 @@ static PyObject *sql_value(sqlite3_stmt *st, int k)
     }
 }
 
-/* The rows of a prepared statement as a list of tuples (the GIL held: the rows are few). */
+/* The rows of a prepared statement as a list of tuples (each step without the GIL; the
+ * caller holds a call_begin bracket on the store). */
 static PyObject *sql_rows(sqlite3 *db, sqlite3_stmt *st)
 {
     PyObject *list = PyList_New(0), *row;
     int step = SQLITE_DONE, k, n = sqlite3_column_count(st);
-    while (list && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    for (;;) {
+        if (!list)
+            break;
+        Py_BEGIN_ALLOW_THREADS /* a remote store's step may wait for the network */
+        step = sqlite3_step(st);
+        Py_END_ALLOW_THREADS
+        if (step != SQLITE_ROW)
+            break;
         if (!(row = PyTuple_New(n)))
             Py_CLEAR(list);
         for (k = 0; row && k < n; k++) {
@@ -2174,17 +2353,20 @@ static PyObject *store_query(StoreObject *st, PyObject *args)
     sqlite3 *db = NULL;
     sqlite3_stmt *stmt = NULL;
     Py_ssize_t k;
-    int rc;
+    int rc, prep = SQLITE_ERROR;
     if (!PyArg_ParseTuple(args, "s|O!:_query", &sql, &PyTuple_Type, &params) || store_check(st) ||
-        call_begin(st) < 0)
+        call_begin(st) < 0) /* ended after the statement: a remote store's VFS serves it */
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     rc = reel_store_sql(st->s, &db);
+    if (rc == REEL_OK)
+        prep = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
     Py_END_ALLOW_THREADS
-    call_end(st);
-    if (rc != REEL_OK)
+    if (rc != REEL_OK) {
+        call_end(st);
         return fail(rc);
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    }
+    if (prep != SQLITE_OK) {
         raise_coded(errors[REEL_INVALID], REEL_INVALID,
                     PyUnicode_FromFormat("SQL: %s", sqlite3_errmsg(db)));
         goto done;
@@ -2203,8 +2385,11 @@ static PyObject *store_query(StoreObject *st, PyObject *args)
     }
     rows = PyErr_Occurred() ? NULL : sql_rows(db, stmt);
 done:
+    Py_BEGIN_ALLOW_THREADS
     sqlite3_finalize(stmt);
     sqlite3_close(db);
+    Py_END_ALLOW_THREADS
+    call_end(st);
     return rows;
 }
 
@@ -2226,23 +2411,27 @@ static PyObject *store_open_warm(StoreObject *st, PyObject *args)
     const char *name;
     double share;
     reel_seq *q = NULL;
+    reel_seq_info info;
+    char why[WHY] = "";
     size_t loaded = 0;
-    SeqObject *so;
+    SeqObject *so = NULL;
     int rc;
     if (!PyArg_ParseTuple(args, "Ud:_open_warm", &key, &share) || store_check(st) ||
         !(name = PyUnicode_AsUTF8(key)) || call_begin(st) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
-    rc = reel_seq_open_warm(st->s, name, share, &q, &loaded);
+    rc = seq_info_or_close(reel_seq_open_warm(st->s, name, share, &q, &loaded), &q, &info, why);
     Py_END_ALLOW_THREADS
+    if (rc == REEL_OK) /* in st->seqs before the bracket ends, as store[name] does */
+        so = seq_new(st, q, key, &info);
     call_end(st);
     if (rc == REEL_NOTFOUND) {
         PyErr_SetObject(SequenceNotFound, key);
         return NULL;
     }
     if (rc != REEL_OK)
-        return fail(rc);
-    if (!(so = seq_new(st, q, key)))
+        return fail_msg(rc, why);
+    if (!so)
         return NULL;
     return Py_BuildValue("(Nn)", (PyObject *)so, (Py_ssize_t)loaded);
 }
@@ -2262,11 +2451,10 @@ static PyObject *store_counting(StoreObject *st, void *c)
 /* cache_bytes: the budget of the store's own RAM tier, or None when it shares the process's. */
 static PyObject *store_cache_bytes(StoreObject *st, void *c)
 {
-    size_t b = 0;
     (void)c;
-    if (!st->cache || reel_cache_get_budget(st->cache, &b) != REEL_OK)
+    if (!st->own_cache)
         Py_RETURN_NONE;
-    return PyLong_FromSize_t(b);
+    return PyLong_FromSize_t(st->own_budget);
 }
 
 static PyObject *stats_dict(const reel_cache_stats *st, int cache);
@@ -2328,12 +2516,19 @@ static PyMemberDef store_members[] = {
 
 static PyMethodDef store_methods[] = {
     {"close", (PyCFunction)store_close, METH_NOARGS,
-     "close($self, /)\n--\n\nClose the store: no new reads (later calls raise StoreClosedError, a "
-     "ValueError). Arrays already made stay valid; the file is closed when the last of them is "
-     "gone and calls running in other threads have returned. Access counts are written at "
-     "that point."},
+     "close($self, /)\n--\n\nClose the store: no new reads (later calls raise "
+     "StoreClosedError, a ValueError). The access counts are written first. Arrays already "
+     "made stay valid; the file is closed when the last of them is gone and calls running in "
+     "other threads have returned. Closing again does nothing.\n\n"
+     "Returns None. Raises StoreIOError or BusyError ('closed, but the access counts could "
+     "not be saved: ...') when the counts cannot be written: the store is closed all the same. "
+     "Leaving a with block whose body raised, that is a RuntimeWarning instead, so that the "
+     "body's exception propagates."},
     {"flush", (PyCFunction)store_flush, METH_NOARGS,
-     "flush($self, /)\n--\n\nWrite what is only in memory (access counts) to the file now."},
+     "flush($self, /)\n--\n\nWrite what is only in memory (access counts) to the file now "
+     "(close() does it too).\n\n"
+     "Returns None. Raises StoreIOError or BusyError when the file cannot take the write, "
+     "StoreClosedError after close."},
     {"create_sequence", (PyCFunction)(void (*)(void))store_create, METH_VARARGS | METH_KEYWORDS,
      "create_sequence($self, /, name, width, height, pix_fmt='rgb24', time_base=(1, 25), "
      "source=None, codec='intra', keyint=0)\n--\n\nAn empty sequence (the store must be open with mode 'w')."},
@@ -2345,8 +2540,10 @@ static PyMethodDef store_methods[] = {
     {"_set_readahead", (PyCFunction)store_set_readahead, METH_VARARGS,
      "_set_readahead($self, workers, window, /)\n--\n\nSee Store.set_readahead."},
     {"cache_stats", (PyCFunction)store_cache_stats, METH_NOARGS,
-     "cache_stats($self, /)\n--\n\nThe counters of the RAM tier this store reads through (its "
-     "own with open(cache_bytes=...), else the process's: as reel.memory_stats()), a dict."},
+     "cache_stats($self, /)\n--\n\nThe counters of the RAM tier this store reads through: its "
+     "own with open(cache_bytes=...), else the process's (as reel.memory_stats()).\n\n"
+     "Returns a dict of ints and floats: " STATS_KEYS PRESSURE_KEYS ". Raises StoreClosedError "
+     "after close."},
     {"_open_warm", (PyCFunction)store_open_warm, METH_VARARGS,
      "_open_warm($self, name, share, /)\n--\n\n(Sequence, frames loaded): see Store.open_warm."},
     {"__enter__", (PyCFunction)store_enter, METH_NOARGS, NULL},
@@ -2373,20 +2570,33 @@ static PyTypeObject StoreType = {
 
 /* ---- module functions ------------------------------------------------------------------------ */
 
-/* open's cache_bytes: None (0 and *want 0), or an int >= 0; 0 with an exception set. */
+/* open's cache_bytes: None (0 and *want 0), an int >= 0 (anything with __index__), or a size
+ * string ('256MiB', '10%': reel.parse_size, which the package puts in the_module as
+ * _parse_size); 0 with an exception set. */
 static int cache_bytes_arg(PyObject *o, size_t *bytes, int *want)
 {
     unsigned long long v;
+    PyObject *n, *parse;
     *want = 0;
     if (o == Py_None)
         return 1;
-    if (!PyLong_Check(o) || PyBool_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "cache_bytes: an integer number of bytes or None, not %s "
-                                      "(reel.parse_size turns '256MiB' or '10%%' into bytes)",
+    if (PyUnicode_Check(o) && (parse = PyObject_GetAttrString(the_module, "_parse_size"))) {
+        n = PyObject_CallOneArg(parse, o); /* InvalidError naming the size when malformed */
+        Py_DECREF(parse);
+    } else if (PyUnicode_Check(o)) {
+        return 0;
+    } else if (PyBool_Check(o) || !PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "cache_bytes: bytes (an int), a size string such as "
+                                      "'256MiB' or '10%%', or None; not %s",
                      Py_TYPE(o)->tp_name);
         return 0;
+    } else {
+        n = PyNumber_Index(o);
     }
-    v = PyLong_AsUnsignedLongLong(o);
+    if (!n)
+        return 0;
+    v = PyLong_AsUnsignedLongLong(n);
+    Py_DECREF(n);
     if (v == (unsigned long long)-1 && PyErr_Occurred()) {
         PyErr_Clear();
         PyErr_SetString(errors[REEL_INVALID], "cache_bytes: must be >= 0 (and fit in a size_t)");
@@ -2468,6 +2678,8 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     }
     st->s = s;
     st->cache = c;
+    st->own_cache = want;
+    st->own_budget = bytes;
     st->closed = 0;
     st->busy = 0;
     st->remote = remote;
@@ -2476,6 +2688,7 @@ static PyObject *mod_open(PyObject *self, PyObject *args, PyObject *kw)
     st->seqs = NULL;
     st->stray = NULL;
     st->nstray = 0;
+    st->closing = 0;
     st->path = PyUnicode_DecodeFSDefault(p);
     Py_DECREF(path);
     return (PyObject *)st;
@@ -2907,12 +3120,14 @@ static PyMethodDef module_methods[] = {
      "reads; 'w' also creates the file if missing and makes sequences. With count (the "
      "default), reads are counted in the file when it is writable (as the reel tool does); on "
      "read-only media they stay in memory. cache_bytes: None (the default) reads through the "
-     "process's RAM tier, shared with every store (reel.memory_stats()); an integer gives this "
-     "store a RAM tier of its own with that budget in bytes (reel.parse_size('256MiB') makes "
-     "one from a string), freed when the store is closed and its last array is gone "
-     "(Store.cache_bytes, Store.cache_stats()).\n\nRaises NoSuchFileError (a "
-     "FileNotFoundError), ValueError for a bad mode, InvalidError (a ValueError) for a "
-     "negative cache_bytes, TypeError for a cache_bytes that is not an integer."},
+     "process's RAM tier, shared with every store (reel.memory_stats()); a size gives this "
+     "store a RAM tier of its own with that budget: bytes (an int), a string such as '256MiB' "
+     "or a share of the memory this process may use such as '10%' (as reel.parse_size), freed "
+     "when the store is closed and its last array is gone (Store.cache_bytes, "
+     "Store.cache_stats()).\n\nReturns a Store (a context manager). Raises NoSuchFileError (a "
+     "FileNotFoundError) for a missing store, InvalidError (a ValueError) for a bad mode or a "
+     "negative or malformed cache_bytes, TypeError for a cache_bytes of another type, "
+     "CorruptError for a file that is not a store."},
     {"import_video", (PyCFunction)(void (*)(void))mod_import, METH_VARARGS | METH_KEYWORDS,
      "import_video(store, video, sequence=None, pix_fmt='rgb24', on_error='skip', progress=True,"
      " replace=False, scale=None, workers=0, codec='auto', keyint=0, wait=None)\n--\n\n"
@@ -2927,9 +3142,9 @@ static PyMethodDef module_methods[] = {
      "(another import) holds it (None: 5); BusyError names the holder. Returns what the "
      "import did."},
     {"memory_stats", mod_memory_stats, METH_NOARGS,
-     "memory_stats()\n--\n\nThe process-wide RAM tier's counters: budget, effective budget, "
-     "resident and pinned bytes, frames, hits, misses, evictions, read-ahead, pressure events, "
-     "..."},
+     "memory_stats()\n--\n\nThe counters of the process-wide RAM tier (every store opened "
+     "without cache_bytes reads through it).\n\n"
+     "Returns a dict of ints and floats: " STATS_KEYS PRESSURE_KEYS ". Sizes are bytes."},
     {"_set_budget", mod_set_budget, METH_VARARGS, "The process-wide budget in bytes."},
     {"_push_budget", mod_push_budget, METH_VARARGS, "Push a temporary budget (bytes)."},
     {"_pop_budget", mod_pop_budget, METH_NOARGS, "Restore the budget before the last push."},

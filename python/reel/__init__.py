@@ -179,21 +179,50 @@ def parse_size(size):
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
+def _cache_bytes(size):
+    """open(cache_bytes='256MiB') calls this (from C) for a string."""
+    try:
+        return parse_size(size)
+    except InvalidError as e:
+        raise InvalidError(f"cache_bytes: {e}") from None
+
+
+_reel._parse_size = _cache_bytes
+
+
 def set_memory_budget(size):
-    """Set the process-wide RAM tier's budget: bytes, or a size string such as '2GiB'."""
+    """Set the budget of the process-wide RAM tier (every store without cache_bytes).
+
+    size: bytes (an int), a size string ('2GiB', '512MB') or a share of the memory this process
+    may use ('50%': of the RAM, or of the memory cgroup's limit when smaller). A smaller budget
+    evicts unpinned frames at once; frames held by arrays stay.
+
+    Returns None. Raises InvalidError (a ValueError) for a malformed size.
+    """
     _reel._set_budget(parse_size(size))
 
 
 def optimize_memory(target=None):
-    """Shrink the RAM tier now: write back what is only in memory, then drop unpinned frames
-    down to target (bytes or a size string; None: all of them). Frames held by arrays stay."""
+    """Shrink the process-wide RAM tier now.
+
+    Writes back what is only in memory, then drops unpinned frames down to target (bytes, a
+    size string or a share such as '10%'; None: all of them). Frames held by arrays stay.
+
+    Returns None. Raises InvalidError (a ValueError) for a malformed target.
+    """
     _reel._trim(0 if target is None else parse_size(target))
 
 
 @_contextlib.contextmanager
 def memory_budget(size):
-    """A scoped budget: `with reel.memory_budget("256MiB"): ...` sets it for the block and
-    restores the previous one on exit, exceptions included. Blocks nest (16 deep)."""
+    """A scoped budget of the process-wide RAM tier.
+
+    `with reel.memory_budget("256MiB"): ...` sets it for the block and restores the previous
+    one on exit, exceptions included. Blocks nest (16 deep). size: as set_memory_budget.
+
+    Returns a context manager. Raises InvalidError (a ValueError) for a malformed size,
+    FullError past 16 nested blocks.
+    """
     _reel._push_budget(parse_size(size))
     try:
         yield
@@ -387,6 +416,8 @@ def times(self, zero=False):
 
     zero: False for the stream's own clock (as Frame.time), True to count from the first frame
     (which is then at 0.0). One SQL read of the store; no access is counted.
+
+    Returns a float64 array of len(seq) values. Raises StoreClosedError after close.
     """
     return _seconds(self, self._times(1)[0], zero)
 
@@ -415,9 +446,12 @@ def get_frames_at(self, seconds=None, *, pts=None, zero=False, missing="raise"):
     if (seconds is None) == (pts is None):
         raise TypeError("get_frames_at: give seconds or pts (one of them)")
     if seconds is not None:
-        idx = [self.index_at(float(s), zero=zero) for s in _np.asarray(seconds, dtype=float)]
+        idx = [self.index_at(float(s), zero=zero) for s in _times_arg("seconds", seconds)]
     else:
-        idx = [self.index_at(pts=int(p)) for p in _np.asarray(pts).astype(_np.int64)]
+        p = _times_arg("pts", pts)
+        if not _np.array_equal(p, _np.floor(p)):
+            raise TypeError("pts: a list or 1-D array of integers (time-base units)")
+        idx = [self.index_at(pts=int(v)) for v in _np.asarray(pts).astype(_np.int64)]
     return self.get_batch(idx, missing=missing)
 
 
@@ -527,6 +561,74 @@ def _policy(self):
 _extend(Sequence, "policy")(property(_policy, doc="The RAM-tier policy as a dict (set_policy)."))
 
 
+def _number_arg(name, value, low=None, none=False, what="a number"):
+    """value as a float (an int, a float, numpy's scalars), else TypeError naming the
+    parameter; InvalidError (a ValueError) for NaN or below low."""
+    if value is None and none:
+        return None
+    if isinstance(value, (bool, _np.bool_)) or not isinstance(value, (int, float, _np.number)):
+        raise TypeError(f"{name}: {what}{' or None' if none else ''}, not "
+                        f"{type(value).__name__}")
+    v = float(value)
+    if v != v or (low is not None and v < low):
+        raise InvalidError(f"{name}={value!r}: must be {'>= ' + str(low) if low is not None else 'a number'}")
+    return v
+
+
+def _times_arg(name, values):
+    """A list, tuple or 1-D array of numbers as a float64 array, else TypeError naming it."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(f"{name}: a list or 1-D array of numbers, not {type(values).__name__}")
+    try:
+        a = _np.asarray(values, dtype=_np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: a list or 1-D array of numbers") from None
+    if a.ndim != 1:
+        raise TypeError(f"{name}: a list or 1-D array of numbers, not a {a.ndim}-D array")
+    return a
+
+
+_c_window = Sequence.window
+_c_prefetch = Sequence.prefetch
+_c_prefetch_wait = Sequence.prefetch_wait
+
+
+@_extend(Sequence)
+def window(self, center, radius):
+    """Frames center - radius .. center + radius, clamped at the ends of the sequence.
+
+    Returns one fresh (N, ...) array. Raises TypeError for an index that is not an integer,
+    InvalidError (a ValueError) for a negative radius, IndexError for a center outside the
+    sequence, NoDataError when one of the frames has no pixels (seq.get_batch(range(...),
+    missing=...) reads past it).
+    """
+    return _c_window(self, _int_arg("center", center), _int_arg("radius", radius, 0))
+
+
+@_extend(Sequence)
+def prefetch(self, first, count):
+    """Ask the read-ahead workers to load frames [first, first + count) into the RAM tier.
+
+    Returns at once. The range is cut to the sequence (nothing past its end) and to the
+    read-ahead queue: at most 1024 frames a call. Raises TypeError for what is not an integer,
+    InvalidError (a ValueError) for a negative one.
+    """
+    return _c_prefetch(self, _int_arg("first", first, 0), _int_arg("count", count, 0))
+
+
+@_extend(Sequence)
+def prefetch_wait(self, timeout=None):
+    """Wait for the read-ahead of this sequence to finish.
+
+    timeout: seconds (None or inf: as long as it takes). Returns True when it finished, False
+    when the timeout passed first. Raises TypeError/InvalidError for a bad timeout.
+    """
+    t = _number_arg("timeout", timeout, 0, none=True, what="seconds (a number)")
+    if t is None or t == float("inf"):
+        return _c_prefetch_wait(self)
+    return _c_prefetch_wait(self, min(t, 2_000_000.0))
+
+
 @_extend(Sequence)
 def prefetch_around(self, center, radius):
     """Ask the read-ahead workers to load frames center - radius .. center + radius (clamped to
@@ -556,13 +658,18 @@ def resident(self, start=0, stop=None, *, mask=False):
 
 @_extend(Sequence)
 def process_in_batches(self, fn, batch_size, unload_after_processing=True, **batches_options):
-    """fn(batch) for each batch of batch_size frames; returns the list of fn's results.
+    """fn(batch) for each batch of batch_size frames.
 
     The seed's name for `[fn(b) for b in seq.batches(batch_size)]`: batches are fresh copies,
     so nothing stays pinned whatever unload_after_processing says (True, the default, also
     drops the sequence's unpinned frames from the RAM tier at the end, as seq.trim()).
     batches_options: as batches (missing=, start=, stop=, progress=).
+
+    Returns the list of fn's results. Raises TypeError when fn is not callable, and what
+    batches raises (NoDataError under missing='raise').
     """
+    if not callable(fn):
+        raise TypeError(f"fn: a callable taking a batch, not {type(fn).__name__}")
     out = [fn(b) for b in self.batches(batch_size, **batches_options)]
     if unload_after_processing:
         self.trim()
@@ -571,9 +678,71 @@ def process_in_batches(self, fn, batch_size, unload_after_processing=True, **bat
 
 @_extend(Frame)
 def load(self):
-    """Load the pixels now (they load on first use anyway: f.data); returns the frame."""
+    """Load the pixels now (they load on first use anyway: f.data), one access counted.
+
+    Returns the Frame itself (f = seq.frame(i).load()). Raises NoDataError for a frame without
+    pixels (status 'skipped'), StoreClosedError after close, CorruptError.
+    """
     self._address   # loads and pins them
     return self
+
+
+_c_create_sequence = Store.create_sequence
+_c_remove = Store.remove
+
+
+def _name_arg(name, value):
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: a sequence name (a string), not {type(value).__name__}")
+    return value
+
+
+@_extend(Store)
+def create_sequence(self, name, width, height, pix_fmt="rgb24", time_base=(1, 25), source=None,
+                    codec="intra", keyint=0):
+    """A new, empty sequence to append frames to (the store must be open with mode='w').
+
+    name: its name (a string). width, height: 1..65535. pix_fmt: as import_video's (any case;
+    not 'native'). time_base: (num, den), both > 0: the unit of the frames' pts. source: a
+    note of where the frames come from (or None). codec: 'intra' (every frame alone) or
+    'temporal' (frames coded against the one before; keyint: a keyframe every keyint frames,
+    1..64, 0: 4).
+
+    Returns the Sequence. Raises ReadOnlyError for a store opened with mode='r', ExistsError
+    when the name is taken, TypeError/InvalidError (a ValueError) naming a bad argument,
+    PixelFormatError (a ValueError) listing the formats.
+    """
+    _name_arg("name", name)
+    w = _int_arg("width", width, 1)
+    h = _int_arg("height", height, 1)
+    for n, v in (("width", w), ("height", h)):
+        if v > 65535:
+            raise InvalidError(f"{n}={v}: sizes are 1 to 65535")
+    if isinstance(time_base, (str, bytes)) or not hasattr(time_base, "__len__") or \
+            len(time_base) != 2:
+        raise TypeError(f"time_base: a pair (num, den) of integers, not {time_base!r}")
+    tb = (_int_arg("time_base num", time_base[0]), _int_arg("time_base den", time_base[1]))
+    if tb[0] <= 0 or tb[1] <= 0 or max(tb) > 2**31 - 1:
+        raise InvalidError(f"time_base={tb}: both parts from 1 to 2**31 - 1")
+    if source is not None and not isinstance(source, str):
+        raise TypeError(f"source: a string or None, not {type(source).__name__}")
+    for n, v in (("pix_fmt", pix_fmt), ("codec", codec)):
+        if not isinstance(v, str):
+            raise TypeError(f"{n}: a string, not {type(v).__name__}")
+    k = _int_arg("keyint", keyint, 0)
+    if k > 64:
+        raise InvalidError(f"keyint={k}: 1 to 64 (0: the default, 4)")
+    return _c_create_sequence(self, name, w, h, pix_fmt, tb, source, codec, k)
+
+
+@_extend(Store)
+def remove(self, name):
+    """Delete a sequence with all its frames and counts (the store open with mode='w').
+
+    Raises SequenceNotFoundError (a KeyError) when there is none of that name, ReadOnlyError
+    for a store opened with mode='r', TypeError for a name that is not a string.
+    """
+    return _c_remove(self, _name_arg("name", name))
 
 
 @_extend(Store)
@@ -599,8 +768,13 @@ def open_warm(self, name, share=0.25):
 
 
 def set_strict(on=True):
-    """Strict budget mode of the RAM tier: a read that would need room that pinned frames leave
-    none of fails with FullError instead of going over the budget (off by default)."""
+    """Strict budget mode of the process-wide RAM tier (off by default).
+
+    on: True for strict: a read that would need room that pinned frames leave none of fails
+    with FullError instead of going over the budget; False: such a read goes over it.
+
+    Returns None.
+    """
     _reel._set_strict(bool(on))
 
 
@@ -621,17 +795,36 @@ def monitor_memory_pressure(interval_ms=0, moderate_percent=0, critical_percent=
     """Watch the process's memory (cgroup limit or MemAvailable, and PSI) on a thread and give
     memory back before the kernel has to: below moderate_percent of headroom (default 15) the
     RAM tier is cut back to target_percent (25), below critical_percent (5) it keeps only
-    pinned frames. 0 means the default for each. stop_memory_monitor() ends it."""
-    _reel._monitor_pressure(_int_arg("interval_ms", interval_ms, 0),
-                            _int_arg("moderate_percent", moderate_percent, 0),
-                            _int_arg("critical_percent", critical_percent, 0),
-                            float(psi_moderate), float(psi_critical),
-                            _int_arg("target_percent", target_percent, 0),
-                            _int_arg("calm_ms", calm_ms, 0))
+    pinned frames. psi_moderate and psi_critical (default 10 and 40): the kernel's memory
+    pressure stall share in percent (PSI 'some avg10') that counts as moderate or critical.
+    interval_ms: how often it looks (100); calm_ms: how long pressure must be gone before the
+    RAM tier grows back. 0 means the default for each. stop_memory_monitor() ends it.
+
+    Returns None. Raises TypeError/InvalidError (a ValueError) naming a bad argument, e.g. a
+    percentage outside 0..100.
+    """
+    pct = {}
+    for name, v in (("moderate_percent", moderate_percent), ("critical_percent",
+                    critical_percent), ("target_percent", target_percent)):
+        pct[name] = _int_arg(name, v, 0)
+        if pct[name] > 100:
+            raise InvalidError(f"{name}={pct[name]}: a percentage, 0 to 100")
+    psi = {}
+    for name, v in (("psi_moderate", psi_moderate), ("psi_critical", psi_critical)):
+        psi[name] = _number_arg(name, v, 0)
+        if psi[name] > 100:
+            raise InvalidError(f"{name}={v!r}: a PSI share in percent, 0 to 100")
+    _reel._monitor_pressure(_int_arg("interval_ms", interval_ms, 0), pct["moderate_percent"],
+                            pct["critical_percent"], psi["psi_moderate"], psi["psi_critical"],
+                            pct["target_percent"], _int_arg("calm_ms", calm_ms, 0))
 
 
 def stop_memory_monitor():
-    """Stop the thread monitor_memory_pressure() started (nothing if none runs)."""
+    """Stop the thread monitor_memory_pressure() started.
+
+    Returns None; does nothing when none runs. The RAM tier's effective budget goes back to
+    its budget.
+    """
     _reel._stop_pressure()
 
 
@@ -704,6 +897,7 @@ def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", 
     for name, v in (("pix_fmt", pix_fmt), ("on_error", on_error), ("codec", codec)):
         if not isinstance(v, str):
             raise TypeError(f"{name}: a string, not {type(v).__name__}")
+    wait = _number_arg("wait", wait, 0, none=True, what="seconds (a number)")
     meter = None
     if progress is True or (progress and not callable(progress)):
         label = sequence or _os.path.splitext(_os.path.basename(_os.fsdecode(video)))[0]

@@ -27,7 +27,8 @@ def test_class_codes():
             "AnnotationNotFoundError": 2, "CorruptError": 3, "NoMemoryError": 4, "StoreIOError": 5, "MisuseError": 6,
             "StoreClosedError": 6, "InvalidError": 7, "UnsupportedError": 8,
             "PixelFormatError": 8, "ReadOnlyError": 9, "ExistsError": 10, "BusyError": 11,
-            "FullError": 12, "NoDataError": 13, "InterruptedImport": 14, "DeniedError": 16}
+            "FullError": 12, "NoDataError": 13, "InterruptedImport": 14, "DeniedError": 16,
+            "AnnotationNotFoundError": 2}
     classes = {n: getattr(reel, n) for n in reel.__all__
                if isinstance(getattr(reel, n), type) and issubclass(getattr(reel, n), reel.Error)}
     assert set(classes) == set(want)

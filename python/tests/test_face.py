@@ -156,6 +156,64 @@ def test_bad_arguments_name_the_parameter(tmp_path, stores, media):
     assert "'intra', 'temporal' or 'auto'" in str(e.value)
 
 
+def test_more_arguments_name_the_parameter(tmp_path, stores):
+    """The methods whose arguments C parsed name the parameter and what it accepts."""
+    with reel.open(stores) as s:
+        q = s["rgb"]
+        cases = [(lambda: q.window("1", 2), TypeError, "center: an integer"),
+                 (lambda: q.window(5, 2.0), TypeError, "radius: an integer"),
+                 (lambda: q.window(5, -1), ValueError, "radius=-1"),
+                 (lambda: q.prefetch(1.5, 2), TypeError, "first: an integer"),
+                 (lambda: q.prefetch(0, -1), ValueError, "count=-1"),
+                 (lambda: q.prefetch_wait("x"), TypeError, "timeout"),
+                 (lambda: q.prefetch_wait(float("nan")), ValueError, "timeout=nan"),
+                 (lambda: q.get_frames_at(seconds="1"), TypeError, "seconds: a list"),
+                 (lambda: q.get_frames_at(seconds=[[0.1]]), TypeError, "seconds: a list"),
+                 (lambda: q.get_frames_at(pts=[0.5]), TypeError, "pts: a list"),
+                 (lambda: q.process_in_batches(None, 4), TypeError, "fn: a callable"),
+                 (lambda: reel.monitor_memory_pressure(moderate_percent=200), ValueError,
+                  "moderate_percent=200"),
+                 (lambda: reel.monitor_memory_pressure(psi_critical="x"), TypeError,
+                  "psi_critical")]
+        for call, cls, text in cases:
+            with pytest.raises(cls, match=text):
+                call()
+        assert q.prefetch_wait(None) is True and q.prefetch_wait(1e300) is True
+        assert q.window(np.int64(5), np.int64(1)).shape[0] == 3
+    with reel.open(tmp_path / "w.reel", mode="w") as w:
+        cases = [(lambda: w.create_sequence(5, 10, 10), TypeError, "name: a sequence name"),
+                 (lambda: w.create_sequence("a", "10", 10), TypeError, "width: an integer"),
+                 (lambda: w.create_sequence("a", 10, 0), ValueError, "height=0"),
+                 (lambda: w.create_sequence("a", 70000, 10), ValueError, "width=70000"),
+                 (lambda: w.create_sequence("a", 10, 10, time_base="1/25"), TypeError,
+                  "time_base: a pair"),
+                 (lambda: w.create_sequence("a", 10, 10, time_base=(0, 25)), ValueError,
+                  "time_base="),
+                 (lambda: w.create_sequence("a", 10, 10, keyint=99), ValueError, "keyint=99"),
+                 (lambda: w.create_sequence("a", 10, 10, source=3), TypeError, "source"),
+                 (lambda: w.create_sequence("a", 10, 10, codec=None), TypeError, "codec"),
+                 (lambda: w.remove(5), TypeError, "name: a sequence name")]
+        for call, cls, text in cases:
+            with pytest.raises(cls, match=text) as e:
+                call()
+            assert "format 2" not in str(e.value)
+        made = w.create_sequence("a", np.int64(16), 8, time_base=(np.int32(1), 30))
+        assert made.shape == (8, 16, 3) and made.time_base == (1, 30)
+        w.remove("a")
+        assert "a" not in w
+
+
+def test_slices_say_how_to_read_past_a_frame_without_pixels(face_store):
+    with reel.open(face_store) as s:
+        q = s["bad"]
+        b = bad_index(q)
+        for call in (lambda: q[b - 1:b + 1], lambda: q.window(b, 1), lambda: q[[0, b]],
+                     lambda: q[np.array([b])]):
+            with pytest.raises(reel.NoDataError, match="missing='skip', 'repeat' or 'black'"):
+                call()
+        assert q.get_batch(slice(b - 1, b + 1), missing="skip").shape[0] == 1
+
+
 def test_exception_conventions(tmp_path, stores, media):
     with pytest.raises(FileNotFoundError) as e:
         reel.open(tmp_path / "nope.reel")
@@ -237,6 +295,28 @@ def test_signatures():
     assert "missing" in inspect.signature(reel.Sequence.get_batch).parameters
     assert "with_index" in inspect.signature(reel.Sequence.batches).parameters
     assert "Raises" in reel.Sequence.get_batch.__doc__
+
+
+def test_docstrings_say_what_comes_back_and_what_is_raised(stores):
+    """Every public function and method says what it returns or raises (Jupyter's `?`), and
+    the stats dicts' docstrings name every key the dicts have."""
+    for name in reel.__all__:
+        obj = getattr(reel, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            continue
+        found = [(name, obj)] if not isinstance(obj, type) else [
+            (f"{name}.{k}", v) for k, v in vars(obj).items()
+            if not k.startswith("_") and callable(v) and k != "sql"]   # sql: annotations.py
+        for what, fn in found:
+            doc = inspect.getdoc(fn) or ""
+            assert "Returns" in doc or "Raises" in doc, what
+            assert "REEL_" not in doc and "reel_" not in doc, what
+    with reel.open(stores) as s:
+        for fn, keys in ((reel.memory_stats, reel.memory_stats()),
+                         (reel.Store.cache_stats, s.cache_stats()),
+                         (reel.Sequence.cache_stats, s["rgb"].cache_stats())):
+            missing = [k for k in keys if k not in fn.__doc__]
+            assert missing == [], (fn, missing)
 
 
 def test_pickle_reopens(stores, store_copy):

@@ -344,6 +344,37 @@ def test_ctrl_c_during_remote_open():
     assert lines == [["KeyboardInterrupt", "True"]] * 2, (r.stdout, r.stderr)
 
 
+# A gateway in this process: the published store in argv[1] over HTTP at url (GET with
+# Range), its requests counted in hits; stall.set() makes it never answer again.
+SERVE = """
+    import http.server, os, re, sys, threading, time
+    root, hits, stall = sys.argv[1], [0], threading.Event()
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+        def do_GET(self):
+            hits[0] += 1
+            if stall.is_set():
+                time.sleep(3600)   # never answers
+            try:
+                data = open(os.path.join(root, self.path.split("/", 2)[2]), "rb").read()
+            except OSError:
+                return self.send_error(404)
+            m = re.match(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range") or "")
+            a, b = (int(m[1]), int(m[2]) if m[2] else len(data) - 1) if m else (0, len(data) - 1)
+            self.send_response(206 if m else 200)
+            if m:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (a, b, len(data)))
+            self.send_header("Content-Length", str(b + 1 - a))
+            self.end_headers()
+            self.wfile.write(data[a:b + 1])
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d/pub" % srv.server_port
+"""
+
+
 def test_ctrl_c_during_remote_read(stores, reel_tool, tmp_path):
     """A published store served over HTTP by a server that stalls after the open: Ctrl-C 1 s
     into a read of a block not yet fetched raises KeyboardInterrupt at once."""
@@ -352,31 +383,9 @@ def test_ctrl_c_during_remote_read(stores, reel_tool, tmp_path):
                    capture_output=True)
     env_cache = tmp_path / "blocks"
     env_cache.mkdir(mode=0o700)
-    code = """
-        import http.server, os, re, signal, sys, threading, time, reel
-        root, stall = sys.argv[1], threading.Event()
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-            def do_GET(self):
-                if stall.is_set():
-                    time.sleep(3600)   # never answers
-                try:
-                    data = open(os.path.join(root, self.path.split("/", 2)[2]), "rb").read()
-                except OSError:
-                    return self.send_error(404)
-                m = re.match(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range") or "")
-                a, b = (int(m[1]), int(m[2]) if m[2] else len(data) - 1) if m else (0, len(data) - 1)
-                self.send_response(206 if m else 200)
-                if m:
-                    self.send_header("Content-Range", "bytes %d-%d/%d" % (a, b, len(data)))
-                self.send_header("Content-Length", str(b + 1 - a))
-                self.end_headers()
-                self.wfile.write(data[a:b + 1])
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        srv.daemon_threads = True
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        s = reel.open("http://127.0.0.1:%d/pub" % srv.server_port)
+    code = textwrap.dedent(SERVE) + textwrap.dedent("""
+        import signal, reel
+        s = reel.open(url)
         q = s["rgb"]
         q[0]
         stall.set()
@@ -386,12 +395,51 @@ def test_ctrl_c_during_remote_read(stores, reel_tool, tmp_path):
             print("read")
         except KeyboardInterrupt:
             print("KeyboardInterrupt")
-        """
+        """)
     env = python_env()
     env["REEL_BLOCK_CACHE"] = str(env_cache)
     try:
-        r = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(pub)], env=env,
+        r = subprocess.run([sys.executable, "-c", code, str(pub)], env=env,
                            capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"hung: {e.stdout!r} {e.stderr!r}")
     assert r.stdout.strip() == "KeyboardInterrupt", (r.stdout, r.stderr)
+
+
+
+
+def test_metadata_calls_release_the_gil(stores, reel_tool, tmp_path):
+    """The metadata calls on a remote store (info, fps, index_at, sequences, store[name], in,
+    open_warm, SQL) release the GIL while they wait for the gateway: the gateway here is a
+    Python thread of the same process, so a call holding the GIL would never get its blocks
+    (a hang, caught by the subprocess's timeout). Each call runs on a store opened afresh over
+    an empty block cache, and the calls that fetch are counted."""
+    pub = tmp_path / "pub"
+    subprocess.run([reel_tool, "publish", str(stores), str(pub)], check=True,
+                   capture_output=True)
+    code = textwrap.dedent(SERVE) + textwrap.dedent("""
+        import tempfile, reel
+        calls = {
+            "sequences": lambda s, q: s.sequences,
+            "getitem": lambda s, q: s["gray16"],
+            "contains": lambda s, q: "bgr" in s,
+            "info": lambda s, q: q.info,
+            "fps": lambda s, q: q.fps,
+            "index_at": lambda s, q: q.index_at(seconds=1.0, zero=True),
+            "open_warm": lambda s, q: s._open_warm("yuv", 0.5),
+            "query": lambda s, q: s._query("SELECT count(*) FROM reel_frames"),
+        }
+        for name, call in calls.items():
+            os.environ["REEL_BLOCK_CACHE"] = tempfile.mkdtemp(dir=sys.argv[2])
+            s = reel.open(url)
+            q = s["rgb"]
+            before = hits[0]
+            call(s, q)
+            print(name, hits[0] - before, flush=True)
+            s.close()
+        """)
+    r = run_python(code, pub, tmp_path)
+    fetched = dict(line.split() for line in r.stdout.splitlines())
+    assert r.returncode == 0 and len(fetched) == 8, (r.stdout, r.stderr)
+    # the calls that had to fetch blocks (the others found theirs in the open's pages)
+    assert int(fetched["info"]) > 0 and int(fetched["query"]) > 0, fetched
