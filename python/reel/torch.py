@@ -242,7 +242,7 @@ class FrameDataset(torch.utils.data.Dataset):
                                                 mode="bilinear", align_corners=False,
                                                 antialias=True)
             if self.dtype == torch.float32:
-                y.div_(scale)
+                y.div_(scale).clamp_(0.0, 1.0)   # rounding may pass 1 by an ulp
             else:
                 y = y.round_().clamp_(0, scale).to(x.dtype)
             return y if self.layout == "CHW" else y.permute(0, 2, 3, 1).contiguous()

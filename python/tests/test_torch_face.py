@@ -45,6 +45,20 @@ def test_size(stores):
     assert np.abs(f.permute(1, 2, 0).numpy() - want).mean() < 0.05  # near a 2x2 box
 
 
+def test_size_batches_sequences_of_several_sizes(face_store):
+    """size= makes the 320x240 'rgb' and 160x120 'vfr' sequences one batch; without it they
+    are items of their own sizes."""
+    ds = rt.FrameDataset(face_store, sequences=["rgb", "vfr"], clip_len=2, size=(60, 80),
+                         layout="CHW", dtype=torch.float32)
+    first, last = ds.locate(0)[0], ds.locate(len(ds) - 1)[0]
+    assert {first, last} == {"rgb", "vfr"}
+    batch = next(iter(DataLoader(ds, batch_size=len(ds))))
+    assert batch.shape == (len(ds), 2, 3, 60, 80) and batch.dtype == torch.float32
+    assert 0.0 <= float(batch.min()) and float(batch.max()) <= 1.0
+    raw = rt.FrameDataset(face_store, sequences=["rgb", "vfr"])
+    assert raw[0].shape == (240, 320, 3) and raw[len(raw) - 1].shape == (120, 160, 3)
+
+
 def test_missing_clips_left_out(face_store):
     with reel.open(face_store) as s:
         b = bad_index(s["bad"])
