@@ -35,7 +35,7 @@ import torch
 
 import reel
 
-__all__ = ["FrameDataset", "ShardSampler"]
+__all__ = ["FrameDataset", "ShardSampler", "collate"]
 
 
 _LAYOUTS = ("HWC", "CHW")
@@ -82,6 +82,18 @@ class FrameDataset(torch.utils.data.Dataset):
     in ('rgb24' by default; frames stored otherwise are converted; None: as stored, for packed
     formats). transform: applied to each item last.
 
+    targets: an annotation key (README, "Annotations"; e.g. 'keypoints') or a list of keys:
+    items are (frames, target) pairs, target being the key's values on the item's frames, as
+    seq.annotations[key] reads them: for clips, one array of all clip_len frames stacked
+    ((clip_len, 17, 3) for keypoints of shape (17, 3)), for single frames the frame's value;
+    arrays become tensors, JSON values stay Python values; a list of keys gives a dict {key:
+    target}. Clips with a frame that lacks a key are left out of the index, as clips with a
+    frame without pixels are (len(ds) counts fully annotated clips only); when no clip is left,
+    AnnotationNotFoundError (a KeyError) names the key. Targets are read per item, so values
+    changed after construction are seen; a frame's annotation removed meanwhile raises
+    AnnotationNotFoundError naming the sequence, key and frame. Needs a local store file.
+    collate (reel.torch.collate) stacks frames and targets of a batch.
+
     missing: clips with a frame that is not 'ok' (it failed to decode at import: 'skipped',
     'repeated', 'black'): 'exclude' (the default) leaves them out of the index, so len(ds)
     counts clean clips only; 'raise', 'repeat' or 'black' keep every clip and read a frame
@@ -90,6 +102,7 @@ class FrameDataset(torch.utils.data.Dataset):
     (False: reads leave the file as it is). return_index: items are (tensor, info) with info
     {'sequence': name, 'index': int64 tensor of the frame indexes (an int for single frames),
     'seconds': float64 tensor of their times (a float)}; DataLoader's collate batches them.
+    With targets and return_index, items are (frames, target, info).
 
     Works with any sampler and with DataLoader(num_workers=N), fork or spawn: each process opens
     the store once, on its first item; the dataset pickles without its open store. Raises
@@ -99,7 +112,7 @@ class FrameDataset(torch.utils.data.Dataset):
 
     def __init__(self, path, sequences=None, clip_len=1, stride=1, pix_fmt="rgb24",
                  transform=None, *, clip_step=1, layout="HWC", dtype=torch.uint8, size=None,
-                 missing="exclude", count=True, return_index=False):
+                 missing="exclude", count=True, return_index=False, targets=None):
         self.clip_len = reel._int_arg("clip_len", clip_len, 1)
         self.stride = reel._int_arg("stride", stride, 1)
         self.clip_step = reel._int_arg("clip_step", clip_step, 1)
@@ -126,6 +139,7 @@ class FrameDataset(torch.utils.data.Dataset):
         self.pix_fmt, self.transform = pix_fmt, transform
         self.layout, self.dtype, self.size = layout, dtype, size
         self.missing, self.count, self.return_index = missing, bool(count), bool(return_index)
+        self.targets = _targets_arg(targets)
         counts, bad = self._index()
         if isinstance(sequences, str):
             sequences = [sequences]
@@ -133,19 +147,73 @@ class FrameDataset(torch.utils.data.Dataset):
         for n in names:
             if n not in counts:
                 raise reel.SequenceNotFoundError(n)
+        if self.targets is not None:
+            bad = self._unlabelled(names, counts, bad if missing == "exclude" else {})
+            missing_bad = True
+        else:
+            missing_bad = missing == "exclude"
         self._seqs = []   # (name, first item, clips, explicit starts or None)
         total = 0
         for n in names:
-            starts = self._starts(counts[n], bad.get(n, ()) if missing == "exclude" else ())
+            starts = self._starts(counts[n], bad.get(n, ()) if missing_bad else ())
             clips = starts if isinstance(starts, int) else len(starts)
             self._seqs.append((n, total, clips, None if isinstance(starts, int) else starts))
             total += clips
         self._len = total
+        if self.targets is not None and total == 0 and any(counts[n] for n in names):
+            raise reel.AnnotationNotFoundError(
+                f"{self.path}: no clip of {self.clip_len} frame(s) of sequence(s) "
+                f"{', '.join(map(repr, names))} has annotation(s) "
+                f"{', '.join(map(repr, self._keys()))} on every frame")
         self._first = np.array([q[1] for q in self._seqs] + [total], dtype=np.int64)
         self._pid = None
         self._store = None
         self._open = {}
         self._times = {}
+        self._cols = {}
+
+    def _keys(self):
+        return [self.targets] if isinstance(self.targets, str) else list(self.targets)
+
+    def _unlabelled(self, names, counts, bad):
+        """bad ({name: indexes of frames left out}) with, added, the frames of names that lack
+        one of the target keys: read once, with the standard library's sqlite3."""
+        if "://" in self.path or not os.path.isfile(self.path):
+            raise reel.UnsupportedError(f"{self.path}: targets= reads annotations of a local "
+                                        f"store file, not of a published store")
+        keys = self._keys()
+        have = {n: np.zeros(counts[n], dtype=np.int64) for n in names}
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            for key in keys:
+                for n in names:
+                    rows = db.execute("SELECT a.idx FROM reel_annotation a JOIN reel_sequence s "
+                                      "ON s.id = a.seq_id WHERE s.name = ? AND a.key = ? AND "
+                                      "a.idx < ?", (n, key, counts[n])).fetchall()
+                    idx = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                    have[n][idx] += 1
+        except sqlite3.DatabaseError as e:
+            raise reel.CorruptError(f"{self.path}: its annotations cannot be read ({e})") from None
+        finally:
+            db.close()
+        out = {}
+        for n in names:
+            lack = np.flatnonzero(have[n] < len(keys))
+            out[n] = np.union1d(np.asarray(bad.get(n, ()), dtype=np.int64), lack)
+        return out
+
+    def _target(self, name, q, idx):
+        """The targets of frames idx of sequence name: per key, the stacked array (a tensor)
+        for a clip, the value for one frame; a dict for several keys."""
+        cols = self._cols.get(name)
+        if cols is None:
+            ann = q.annotations
+            cols = self._cols[name] = {k: ann[k] for k in self._keys()}
+        out = {}
+        for k, col in cols.items():
+            v = col[idx[0]] if self.clip_len == 1 else col[idx]
+            out[k] = torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+        return out[self.targets] if isinstance(self.targets, str) else out
 
     def _starts(self, frames, bad):
         """The clip starts of a sequence: their number when every one is clean, else the array
@@ -267,21 +335,65 @@ class FrameDataset(torch.utils.data.Dataset):
             item = item[0]
         if self.transform:
             item = self.transform(item)
+        head = (item,) if self.targets is None else (item, self._target(name, q, idx))
         if not self.return_index:
-            return item
+            return head[0] if self.targets is None else head
         sec = self._seconds(name, q, idx)
         if self.clip_len == 1:
-            return item, {"sequence": name, "index": idx[0], "seconds": float(sec[0])}
-        return item, {"sequence": name, "index": torch.tensor(idx, dtype=torch.int64),
-                      "seconds": torch.from_numpy(np.ascontiguousarray(sec))}
+            return head + ({"sequence": name, "index": idx[0], "seconds": float(sec[0])},)
+        return head + ({"sequence": name, "index": torch.tensor(idx, dtype=torch.int64),
+                        "seconds": torch.from_numpy(np.ascontiguousarray(sec))},)
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_store"] = None
         state["_open"] = {}
         state["_times"] = {}
+        state["_cols"] = {}
         state["_pid"] = None
         return state
+
+
+def _targets_arg(targets):
+    if targets is None:
+        return None
+    keys = [targets] if isinstance(targets, str) else targets
+    try:
+        keys = list(keys)
+    except TypeError:
+        keys = None
+    if not keys or not all(isinstance(k, str) and k for k in keys):
+        raise TypeError(f"targets: an annotation key (a str), a list of keys or None, not "
+                        f"{targets!r}")
+    return targets if isinstance(targets, str) else tuple(dict.fromkeys(keys))
+
+
+def _stack(values):
+    """Values of one field over a batch: one tensor when they are tensors of one shape and
+    dtype, else a list of them (e.g. (people, 17, 3) keypoints, people varying), else
+    PyTorch's default collate."""
+    first = values[0]
+    if isinstance(first, torch.Tensor):
+        if all(isinstance(v, torch.Tensor) and v.shape == first.shape and
+               v.dtype == first.dtype for v in values):
+            return torch.utils.data.default_collate(values)
+        return list(values)
+    if isinstance(first, dict):
+        return {k: _stack([v[k] for v in values]) for k in first}
+    return torch.utils.data.default_collate(values)
+
+
+def collate(batch):
+    """DataLoader's collate_fn for FrameDataset: frames stacked into one tensor, targets
+    stacked (a list where their shapes differ: a variable number of people), infos collated
+    as PyTorch's default does. Items that are plain tensors collate as default_collate."""
+    first = batch[0]
+    if not isinstance(first, tuple):
+        return torch.utils.data.default_collate(batch)
+    fields = list(zip(*batch))
+    out = [torch.utils.data.default_collate(list(fields[0]))]
+    out += [_stack(list(f)) for f in fields[1:]]
+    return tuple(out)
 
 
 class ShardSampler(torch.utils.data.Sampler):
