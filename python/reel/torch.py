@@ -99,20 +99,27 @@ class FrameDataset(torch.utils.data.Dataset):
     counts clean clips only; 'raise', 'repeat' or 'black' keep every clip and read a frame
     without pixels as Sequence.get_batch does ('repeat': the nearest earlier frame of the same
     clip, else the next one). count: whether reads are counted in the store
-    (False: reads leave the file as it is). return_index: items are (tensor, info) with info
+    (False: reads leave the file as it is). cache_bytes: a RAM tier of that many bytes (or a
+    size string, "512MiB", "10%") of its own in each process that reads (the main one and
+    every DataLoader worker); None: the process's shared one. return_index: items are (tensor, info) with info
     {'sequence': name, 'index': int64 tensor of the frame indexes (an int for single frames),
     'seconds': float64 tensor of their times (a float)}; DataLoader's collate batches them.
     With targets and return_index, items are (frames, target, info).
 
     Works with any sampler and with DataLoader(num_workers=N), fork or spawn: each process opens
-    the store once, on its first item; the dataset pickles without its open store. Raises
+    the store once, on its first item; the dataset pickles without its open store. DataLoader
+    fetches a batch at once (__getitems__): with collate_fn=reel.torch.collate, a worker reads
+    the batch's frames straight into one tensor in shared memory, which reaches the main
+    process by file descriptor, not copied through a pipe. A worker's store reads without
+    read-ahead (the workers are the parallelism). Raises
     SequenceNotFoundError (a KeyError), NoSuchFileError (a FileNotFoundError), TypeError and
     InvalidError (a ValueError) naming a bad argument.
     """
 
     def __init__(self, path, sequences=None, clip_len=1, stride=1, pix_fmt="rgb24",
                  transform=None, *, clip_step=1, layout="HWC", dtype=torch.uint8, size=None,
-                 missing="exclude", count=True, return_index=False, targets=None):
+                 missing="exclude", count=True, return_index=False, targets=None,
+                 cache_bytes=None):
         self.clip_len = reel._int_arg("clip_len", clip_len, 1)
         self.stride = reel._int_arg("stride", stride, 1)
         self.clip_step = reel._int_arg("clip_step", clip_step, 1)
@@ -140,6 +147,9 @@ class FrameDataset(torch.utils.data.Dataset):
         self.layout, self.dtype, self.size = layout, dtype, size
         self.missing, self.count, self.return_index = missing, bool(count), bool(return_index)
         self.targets = _targets_arg(targets)
+        if isinstance(cache_bytes, str):
+            cache_bytes = reel.parse_size(cache_bytes)
+        self.cache_bytes = reel._int_arg("cache_bytes", cache_bytes, 0, none=True)
         counts, bad = self._index()
         if isinstance(sequences, str):
             sequences = [sequences]
@@ -264,7 +274,12 @@ class FrameDataset(torch.utils.data.Dataset):
 
     def _seq(self, name):
         if self._pid != os.getpid():   # a new process (a DataLoader worker): its own store
-            self._store = reel.open(self.path, "r", count=self.count)
+            self._store = reel.open(self.path, "r", count=self.count,
+                                    cache_bytes=self.cache_bytes)
+            if torch.utils.data.get_worker_info() is not None:
+                # the workers read in parallel: a worker's read-ahead past the end of its clip
+                # would take their cores for frames no item needs
+                self._store.set_readahead(0)
             self._open = {}
             self._pid = os.getpid()
         q = self._open.get(name)
@@ -299,8 +314,9 @@ class FrameDataset(torch.utils.data.Dataset):
                 out.append(None)
         return np.stack(_stand_in(out, missing, q, self.pix_fmt))
 
-    def _to_tensor(self, a):
-        """(T, H, W[, C]) pixels as the item's tensor: layout, dtype, size."""
+    def _to_tensor(self, a, out=None):
+        """(T, H, W[, C]) pixels as the item's tensor: layout, dtype, size; written into out
+        (a tensor of the item's shape and dtype) when given."""
         if a.ndim == 3:               # grey: (T, H, W) -> (T, H, W, 1)
             a = a[..., None]
         x = torch.from_numpy(a)
@@ -313,12 +329,16 @@ class FrameDataset(torch.utils.data.Dataset):
                 y.div_(scale).clamp_(0.0, 1.0)   # rounding may pass 1 by an ulp
             else:
                 y = y.round_().clamp_(0, scale).to(x.dtype)
-            return y if self.layout == "CHW" else y.permute(0, 2, 3, 1).contiguous()
-        if self.layout == "CHW":
-            x = x.permute(0, 3, 1, 2)
-        if self.dtype == torch.float32:
-            return x.to(torch.float32).div_(scale).contiguous()
-        return x.contiguous()
+            y = y if self.layout == "CHW" else y.permute(0, 2, 3, 1)
+        else:
+            y = x.permute(0, 3, 1, 2) if self.layout == "CHW" else x
+            if self.dtype == torch.float32:
+                if out is not None:
+                    return torch.div(y, scale, out=out)
+                return y.to(torch.float32).div_(scale).contiguous()
+        if out is not None:
+            return out.copy_(y)
+        return y.contiguous()
 
     def _seconds(self, name, q, idx):
         t = self._times.get(name)
@@ -338,11 +358,66 @@ class FrameDataset(torch.utils.data.Dataset):
         head = (item,) if self.targets is None else (item, self._target(name, q, idx))
         if not self.return_index:
             return head[0] if self.targets is None else head
+        return head + (self._info(name, q, idx),)
+
+    def _info(self, name, q, idx):
         sec = self._seconds(name, q, idx)
         if self.clip_len == 1:
-            return head + ({"sequence": name, "index": idx[0], "seconds": float(sec[0])},)
-        return head + ({"sequence": name, "index": torch.tensor(idx, dtype=torch.int64),
-                        "seconds": torch.from_numpy(np.ascontiguousarray(sec))},)
+            return {"sequence": name, "index": idx[0], "seconds": float(sec[0])}
+        return {"sequence": name, "index": torch.tensor(idx, dtype=torch.int64),
+                "seconds": torch.from_numpy(np.ascontiguousarray(sec))}
+
+    def _shape_of(self, q):
+        """(shape, dtype) of a clip's tensor from sequence q as stored, by the item's options;
+        None for frames that are not 8-bit."""
+        if q.dtype != np.uint8:
+            return None
+        d = list(q.shape)
+        if len(d) == 2:               # grey: (H, W, 1)
+            d.append(1)
+        if len(d) == 3 and self.size is not None:
+            d[0:2] = self.size
+        if len(d) == 3 and self.layout == "CHW":
+            d = [d[2], d[0], d[1]]
+        dtype = torch.float32 if self.dtype == torch.float32 else torch.uint8
+        return (self.clip_len, *d), dtype
+
+    def __getitems__(self, indexes):
+        """Items indexes read as one batch (DataLoader calls this with each batch's indexes):
+        the frames of all of them go into one tensor, in shared memory in a DataLoader worker,
+        which collate (reel.torch.collate) hands on without a copy; PyTorch's default collate
+        copies it as it does other items. With a transform or a pixel format conversion the
+        items are read one by one."""
+        where = [self.locate(i) for i in indexes]
+        seqs = [self._seq(name) for name, _ in where]
+        if (not where or self.transform is not None or
+                any(self.pix_fmt is not None and self.pix_fmt != q.pix_fmt for q in seqs)):
+            return [self[i] for i in indexes]
+        shapes = {self._shape_of(q) for q in seqs}
+        if len(shapes) != 1 or None in shapes:   # several sizes, 16-bit: items as they come
+            return [self[i] for i in indexes]
+        (shape, dtype), = shapes
+        out = _empty((len(where),) + shape, dtype,
+                     torch.utils.data.get_worker_info() is not None)
+        missing = "raise" if self.missing == "exclude" else self.missing
+        direct = self.size is None and self.layout == "HWC" and dtype != torch.float32
+        idxs = []
+        for k, ((name, t), q) in enumerate(zip(where, seqs)):
+            idx = [t + j * self.stride for j in range(self.clip_len)]
+            idxs.append(idx)
+            if direct:                 # the frames' bytes straight into the batch
+                q._gather_into(idx, out[k].numpy(), missing=missing)
+            else:
+                self._to_tensor(q.get_batch(idx, missing=missing), out=out[k])
+        frames = out if self.clip_len > 1 else out[:, 0]
+        items = _Batch(frames)
+        for k, ((name, t), q) in enumerate(zip(where, seqs)):
+            head = (frames[k],) if self.targets is None else (frames[k],
+                                                               self._target(name, q, idxs[k]))
+            if self.return_index:
+                head += (self._info(name, q, idxs[k]),)
+            items.append(head[0] if len(head) == 1 else head)
+        return items
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -352,6 +427,26 @@ class FrameDataset(torch.utils.data.Dataset):
         state["_cols"] = {}
         state["_pid"] = None
         return state
+
+
+class _Batch(list):
+    """Items of a batch whose frames are views of one tensor, .frames (see __getitems__)."""
+
+    def __init__(self, frames):
+        super().__init__()
+        self.frames = frames
+
+
+def _empty(shape, dtype, shared):
+    """An uninitialised tensor, in shared memory when shared (as PyTorch's collate makes its
+    batches in a worker: a tensor sent to another process then passes by its file
+    descriptor, not by copying its bytes through a pipe)."""
+    if not shared:
+        return torch.empty(shape, dtype=dtype)
+    elem = torch.empty(0, dtype=dtype)
+    numel = int(np.prod(shape))
+    typed = getattr(elem, "_typed_storage", elem.storage)()
+    return elem.new(typed._new_shared(numel)).view(shape)
 
 
 def _targets_arg(targets):
@@ -384,14 +479,17 @@ def _stack(values):
 
 
 def collate(batch):
-    """DataLoader's collate_fn for FrameDataset: frames stacked into one tensor, targets
+    """DataLoader's collate_fn for FrameDataset: frames stacked into one tensor (the batch
+    FrameDataset read them into, without a copy, in shared memory from a worker), targets
     stacked (a list where their shapes differ: a variable number of people), infos collated
     as PyTorch's default does. Items that are plain tensors collate as default_collate."""
+    whole = batch.frames if isinstance(batch, _Batch) and len(batch) == len(batch.frames) \
+        else None
     first = batch[0]
     if not isinstance(first, tuple):
-        return torch.utils.data.default_collate(batch)
+        return whole if whole is not None else torch.utils.data.default_collate(batch)
     fields = list(zip(*batch))
-    out = [torch.utils.data.default_collate(list(fields[0]))]
+    out = [whole if whole is not None else torch.utils.data.default_collate(list(fields[0]))]
     out += [_stack(list(f)) for f in fields[1:]]
     return tuple(out)
 
