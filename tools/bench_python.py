@@ -1,4 +1,4 @@
-"""python3 -m reel.bench VIDEO: reel from Python against OpenCV and PyAV, in one run.
+"""tools/bench_python.py VIDEO (`make bench-python`): reel from Python against OpenCV and PyAV, in one run.
 
 Each figure is measured in this process against the baseline a Python user would otherwise
 use, on the same video, and printed as a ratio (the machine is shared and noisy: ratios drift
@@ -18,8 +18,8 @@ less than absolute times):
   C API                  with --reel PATH: the same cold random reads measured by `reel bench`
                          in C, run here on the same store (Python within 1.15x of it)
 
-Usage: python3 -m reel.bench VIDEO [--store PATH] [--reel PATH] [--random N] [--seeks N]
-                             [--clips N] [--json]
+Usage: python3 tools/bench_python.py VIDEO [--store PATH] [--reel PATH] [--random N]
+                                         [--seeks N] [--clips N] [--json]
 """
 
 import argparse
@@ -256,7 +256,7 @@ def c_figures(reel_tool, store, video, nrandom):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m reel.bench", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="bench_python.py", description=__doc__.split("\n")[0])
     ap.add_argument("video")
     ap.add_argument("--store", help="store to import into (default: a scratch file, removed)")
     ap.add_argument("--reel", help="the reel tool: also run `reel bench` for the C figure")
@@ -279,7 +279,7 @@ def main(argv=None):
 
 
 def run(a):
-    say = (lambda m: None) if a.json else (lambda m: print("reel.bench: " + m, file=sys.stderr))
+    say = (lambda m: None) if a.json else (lambda m: print("bench_python: " + m, file=sys.stderr))
     say(f"importing {a.video} (native pixel format)")
     reel.import_video(a.store, a.video, sequence="bench", pix_fmt="native", progress=False)
     rows = []
