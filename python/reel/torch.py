@@ -29,6 +29,7 @@ on its first item.
 
 import os
 import sqlite3
+import sys
 
 import numpy as np
 import torch
@@ -386,12 +387,12 @@ class FrameDataset(torch.utils.data.Dataset):
     def __getitems__(self, indexes):
         """Items indexes read as one batch (DataLoader calls this with each batch's indexes):
         the frames of all of them go into one tensor, in shared memory in a DataLoader worker,
-        which collate (reel.torch.collate) hands on without a copy; PyTorch's default collate
-        copies it as it does other items. With a transform or a pixel format conversion the
-        items are read one by one."""
+        which collate (reel.torch.collate) hands on without a copy. Under a DataLoader with
+        another collate_fn (PyTorch's default: it would copy the batch again), with a transform
+        or a pixel format conversion, the items are read one by one."""
         where = [self.locate(i) for i in indexes]
         seqs = [self._seq(name) for name, _ in where]
-        if (not where or self.transform is not None or
+        if (not where or self.transform is not None or not _collates_whole() or
                 any(self.pix_fmt is not None and self.pix_fmt != q.pix_fmt for q in seqs)):
             return [self[i] for i in indexes]
         shapes = {self._shape_of(q) for q in seqs}
@@ -436,6 +437,17 @@ class _Batch(list):
     def __init__(self, frames):
         super().__init__()
         self.frames = frames
+
+
+def _collates_whole():
+    """False when the caller is a DataLoader fetcher (torch.utils.data's _MapDatasetFetcher,
+    which calls __getitems__) whose collate_fn is not collate; True otherwise."""
+    try:
+        caller = sys._getframe(2).f_locals.get("self")
+    except ValueError:             # called from no Python frame
+        return True
+    fn = getattr(caller, "collate_fn", collate) if hasattr(caller, "dataset") else collate
+    return fn is collate
 
 
 def _empty(shape, dtype, shared):

@@ -253,3 +253,24 @@ def test_cache_bytes_per_process(face_store):
         rt.FrameDataset(face_store, cache_bytes=1.5)
     with pytest.raises(ValueError, match="cache_bytes"):
         rt.FrameDataset(face_store, cache_bytes=-1)
+
+
+class CountingDataset(rt.FrameDataset):
+    """Counts the items read one by one."""
+    ones = 0
+
+    def __getitem__(self, i):
+        CountingDataset.ones += 1
+        return super().__getitem__(i)
+
+
+def test_batch_reads_only_under_reel_collate(face_store):
+    """Under PyTorch's default collate (which would copy a batch tensor again) items are read
+    one by one; under reel.torch.collate each batch is read whole."""
+    ds = CountingDataset(face_store, sequences="rgb", clip_len=2)
+    CountingDataset.ones = 0
+    default = torch.cat(list(DataLoader(ds, batch_size=4)))
+    assert CountingDataset.ones == len(ds)
+    CountingDataset.ones = 0
+    whole = torch.cat(list(DataLoader(ds, batch_size=4, collate_fn=rt.collate)))
+    assert CountingDataset.ones == 0 and torch.equal(default, whole)
