@@ -14,6 +14,7 @@ less than absolute times):
                          `reel bench` (with --reel) and the seq[i] loop
   timestamps             seq.timestamps of a sequence of 1 M frames (made in a scratch store)
   FrameDataset           CHW float32 at 224x224 against uint8 HWC at 224x224, clips of 8
+                         (the same clips, item by item in turns, a RAM tier each)
   DataLoader             reel.torch.FrameDataset clips of 8 rgb24 frames, num_workers 0 and 2
                          (persistent), collate_fn=reel.torch.collate and PyTorch's default:
                          an epoch reads every frame once (clip_step 8, in random order), each
@@ -160,16 +161,23 @@ def timestamps_of(path, frames):
     return best
 
 
-def dataset_rate(store, clips, **options):
-    """Clips/s of FrameDataset items (clips of 8) of the rgb24 sequence, in this process."""
+def dataset_rates(store, clips, *variants):
+    """Clips/s of FrameDataset items (clips of 8 of the rgb24 sequence, in this process) for
+    each dict of options in variants: the same clips, each dataset with a RAM tier of its
+    own (so that none reads what another decoded), taking turns item by item."""
     import reel.torch as rt
-    ds = rt.FrameDataset(store, sequences="bench_rgb", clip_len=8, pix_fmt=None, **options)
-    pick = random.Random(5).sample(range(len(ds)), min(clips, len(ds)))
-    ds[pick[0]]
-    t = now()
+    sets = [rt.FrameDataset(store, sequences="bench_rgb", clip_len=8, pix_fmt=None,
+                            count=False, cache_bytes=BUDGET, **o) for o in variants]
+    pick = random.Random(5).sample(range(len(sets[0])), min(clips, len(sets[0])))
+    took = [0.0] * len(sets)
+    for ds in sets:
+        ds[pick[-1]]
     for i in pick:
-        ds[i]
-    return len(pick) / (now() - t)
+        for k, ds in enumerate(sets):
+            t = now()
+            ds[i]
+            took[k] += now() - t
+    return [len(pick) / t for t in took]
 
 
 def opencv_random(video, idx):
@@ -357,9 +365,8 @@ def run(a):
     say("FrameDataset layouts at 224x224 (the video imported again as rgb24)")
     import torch
     reel.import_video(a.store, a.video, sequence="bench_rgb", pix_fmt="rgb24", progress=False)
-    hwc = dataset_rate(a.store, a.clips // 4, size=(224, 224))
-    chw = dataset_rate(a.store, a.clips // 4, size=(224, 224), layout="CHW",
-                       dtype=torch.float32)
+    hwc, chw = dataset_rates(a.store, a.clips // 4, {"size": (224, 224)},
+                             {"size": (224, 224), "layout": "CHW", "dtype": torch.float32})
     row("dataset_chw_float", "FrameDataset CHW float32 224x224", "clips/s", chw, hwc,
         "uint8 HWC 224x224", ">= 0.8x")
     say("DataLoader (0 workers, 2 workers, 2 workers with default_collate, taking turns)")
