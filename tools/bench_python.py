@@ -5,9 +5,10 @@ use, on the same video, and printed as a ratio (the machine is shared and noisy:
 less than absolute times):
 
   random access, cold    seq[i] of uniformly random frames (those `reel bench` reads) through
-                         a 64 MiB RAM tier that was emptied first, vs OpenCV (VideoCapture + CAP_PROP_POS_FRAMES) and PyAV
-                         (seek to the keyframe before, decode forward); PyAV's planes are
-                         checked equal to reel's (a native yuv420p store)
+                         a 64 MiB RAM tier that was emptied first, vs OpenCV (VideoCapture +
+                         CAP_PROP_POS_FRAMES) and PyAV (seek to the keyframe before, decode
+                         forward); PyAV's planes are checked equal to reel's (a native yuv420p
+                         store)
   random access, cached  seq[i] of resident frames: the cost of one call
   sequential scan        every frame in order, vs OpenCV reading and PyAV decoding
   iteration              `for f in seq` (one-pass reads, read-ahead) against the C scan of
@@ -299,7 +300,8 @@ def main(argv=None):
     ap.add_argument("--reel", help="the reel tool: also run `reel bench` for the C figure")
     ap.add_argument("--random", type=int, default=1000, help="random reads through reel")
     ap.add_argument("--seeks", type=int, default=30, help="random reads by OpenCV and PyAV")
-    ap.add_argument("--clips", type=int, default=400, help="4x the clips read by the FrameDataset figure")
+    ap.add_argument("--clips", type=int, default=400,
+                    help="4x the clips read by the FrameDataset figure")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     tmp = None
@@ -386,7 +388,8 @@ def run(a):
             row("iterate_vs_c", "for f in seq", "frames/s", it, c["scan_1"],
                 "the C scan (reel bench)", ">= 0.9x")
     info = {"cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
-            "load_start": start_load, "load_end": load(), "video": a.video, "frames": n, "frame_shape": shape,
+            "load_start": start_load, "load_end": load(), "video": a.video, "frames": n,
+            "frame_shape": shape,
             "pixels_checked": checked, "pixels_mismatched": bad, "python": sys.version.split()[0],
             "figures": rows}
     if a.json:

@@ -103,9 +103,10 @@ class FrameDataset(torch.utils.data.Dataset):
     clip, else the next one). count: whether reads are counted in the store
     (False: reads leave the file as it is). cache_bytes: a RAM tier of that many bytes (or a
     size string, "512MiB", "10%") of its own in each process that reads (the main one and
-    every DataLoader worker); None: the process's shared one. return_index: items are (tensor, info) with info
-    {'sequence': name, 'index': int64 tensor of the frame indexes (an int for single frames),
-    'seconds': float64 tensor of their times (a float)}; DataLoader's collate batches them.
+    every DataLoader worker); None: the process's shared one. return_index: items are
+    (tensor, info) with info {'sequence': name, 'index': int64 tensor of the frame indexes
+    (an int for single frames), 'seconds': float64 tensor of their times (a float)};
+    DataLoader's collate batches them.
     With targets and return_index, items are (frames, target, info).
 
     Works with any sampler and with DataLoader(num_workers=N), fork or spawn: each process opens
