@@ -1920,6 +1920,8 @@ static PyMemberDef seq_members[] = {
     {"name", T_OBJECT, offsetof(SeqObject, name), READONLY, "The sequence's name."},
     {NULL, 0, 0, 0, NULL}};
 
+static PyObject *seq_gather_into(SeqObject *q, PyObject *args, PyObject *kw);
+
 static PyMethodDef seq_methods[] = {
     {"frame", (PyCFunction)seq_frame, METH_O,
      "frame($self, index, /)\n--\n\nA lazy Frame: metadata now (pts, time, duration, keyframe, "
@@ -1943,6 +1945,9 @@ static PyMethodDef seq_methods[] = {
      "_gather($self, /, indexes, missing='raise', once=False)\n--\n\n"
      "get_batch, returning (array, int64 array of the index of each row); once: a one-pass "
      "read (the frames go to the cold end of the RAM tier)."},
+    {"_gather_into", (PyCFunction)(void (*)(void))seq_gather_into, METH_VARARGS | METH_KEYWORDS,
+     "_gather_into($self, /, indexes, out, missing='raise')\n--\n\nThe frames of indexes "
+     "copied into out (a writable C-contiguous buffer of exactly their bytes), one copy."},
     {"_view", (PyCFunction)seq_view, METH_VARARGS,
      "_view($self, index, once=False, /)\n--\n\nseq[index], got as a one-pass read when once."},
     {"_times", (PyCFunction)seq_times, METH_VARARGS,
@@ -3305,4 +3310,65 @@ PyMODINIT_FUNC PyInit__reel(void)
     PyModule_AddObject(m, "Frame", (PyObject *)&FrameType);
     PyModule_AddStringConstant(m, "__version__", reel_version_string());
     return m;
+}
+
+/*
+ * _gather_into(indexes, out, missing='raise'): as get_batch, into the caller's buffer out
+ * (exactly len(indexes) frames of bytes, writable, C-contiguous): reel.torch reads a batch of
+ * clips straight into a tensor in shared memory, with no array in between. 'skip' is refused
+ * (rows would move).
+ */
+static PyObject *seq_gather_into(SeqObject *q, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"indexes", "out", "missing", NULL};
+    PyObject *obj, *buf, *mobj = NULL;
+    Py_buffer view;
+    Py_ssize_t n;
+    int64_t *idx;
+    unsigned char *got = NULL;
+    reel_frame **f = NULL;
+    size_t bad = 0;
+    int missing, rc = REEL_NOMEM;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:_gather_into", kwlist, &obj, &buf, &mobj) ||
+        missing_arg(mobj, &missing) < 0 || check_seq(q))
+        return NULL;
+    if (missing == MISSING_SKIP) {
+        PyErr_SetString(PyExc_ValueError, "missing='skip' would leave rows of out unwritten");
+        return NULL;
+    }
+    if (!(idx = indexes_of(q, obj, &n)))
+        return NULL;
+    if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        PyMem_Free(idx);
+        return NULL;
+    }
+    if ((size_t)view.len != (size_t)n * q->info.frame_size) {
+        PyErr_Format(PyExc_ValueError, "out: %zd bytes, but %zd frames of %zu bytes need %zu",
+                     view.len, n, q->info.frame_size, (size_t)n * q->info.frame_size);
+        rc = -1;
+    } else if ((got = PyMem_Calloc((size_t)n + 1, 1)) &&
+               (f = PyMem_Calloc((size_t)n + 1, sizeof *f))) {
+        rc = REEL_OK;
+        if (n > 0 && seq_begin(q) < 0)
+            rc = -1;
+        else if (n > 0) {
+            Py_BEGIN_ALLOW_THREADS
+            rc = gather_into(q, idx, (size_t)n, 0, missing, view.buf, got, &bad, f);
+            Py_END_ALLOW_THREADS
+            call_end(q->store);
+        }
+    }
+    PyBuffer_Release(&view);
+    PyMem_Free(f);
+    PyMem_Free(got);
+    if (rc == REEL_NODATA)
+        raise_coded(errors[REEL_NODATA], rc,
+                    PyUnicode_FromFormat("sequence %R frame %lld has no pixels (status "
+                                         "'skipped')", q->name, (long long)idx[bad]));
+    PyMem_Free(idx);
+    if (rc == REEL_OK)
+        Py_RETURN_NONE;
+    if (rc == REEL_NOMEM)
+        return PyErr_NoMemory();
+    return rc == -1 || rc == REEL_NODATA ? NULL : frame_fail(rc);
 }

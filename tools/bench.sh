@@ -22,7 +22,7 @@
 #     front (parallax), and light sensor noise. 15% of its luma samples repeat.
 #   - tests/media/tree.avi: a tree in the wind, Cinepak 320x240 rgb24.
 # Usage: bench.sh REEL [ARGS...]            (ARGS go to reel bench, e.g. --json)
-#        bench.sh --python REEL [ARGS...]   (python3 -m reel.bench on the same video; ARGS to it;
+#        bench.sh --python REEL [ARGS...]   (tools/bench_python.py on the same video; ARGS to it;
 #                                            PYTHON names the interpreter)
 set -eu
 python=""
@@ -43,7 +43,7 @@ if [ ! -f "$video" ]; then
 fi
 rm -f "$store" "$store-wal" "$store-shm"
 if [ -n "$python" ]; then
-    exec "$python" -m reel.bench "$video" --store "$store" --reel "$reel" "$@"
+    exec "$python" "${srcdir:-.}/tools/bench_python.py" "$video" --store "$store" --reel "$reel" "$@"
 fi
 # the remote section reads the sequence back from a one-node Ceph RADOS Gateway on loopback
 ceph="$(pwd)/bench-ceph"

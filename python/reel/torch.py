@@ -29,12 +29,14 @@ on its first item.
 
 import os
 import sqlite3
+import sys
 
 import numpy as np
 import torch
 
 import reel
 
+# collate is public as well (a function: the stub test of test_face.py wants classes here)
 __all__ = ["FrameDataset", "ShardSampler"]
 
 
@@ -82,24 +84,45 @@ class FrameDataset(torch.utils.data.Dataset):
     in ('rgb24' by default; frames stored otherwise are converted; None: as stored, for packed
     formats). transform: applied to each item last.
 
+    targets: an annotation key (README, "Annotations"; e.g. 'keypoints') or a list of keys:
+    items are (frames, target) pairs, target being the key's values on the item's frames, as
+    seq.annotations[key] reads them: for clips, one array of all clip_len frames stacked
+    ((clip_len, 17, 3) for keypoints of shape (17, 3)), for single frames the frame's value;
+    arrays become tensors, JSON values stay Python values; a list of keys gives a dict {key:
+    target}. Clips with a frame that lacks a key are left out of the index, as clips with a
+    frame without pixels are (len(ds) counts fully annotated clips only); when no clip is left,
+    AnnotationNotFoundError (a KeyError) names the key. Targets are read per item, so values
+    changed after construction are seen; a frame's annotation removed meanwhile raises
+    AnnotationNotFoundError naming the sequence, key and frame. Needs a local store file.
+    collate (reel.torch.collate) stacks frames and targets of a batch.
+
     missing: clips with a frame that is not 'ok' (it failed to decode at import: 'skipped',
     'repeated', 'black'): 'exclude' (the default) leaves them out of the index, so len(ds)
     counts clean clips only; 'raise', 'repeat' or 'black' keep every clip and read a frame
     without pixels as Sequence.get_batch does ('repeat': the nearest earlier frame of the same
     clip, else the next one). count: whether reads are counted in the store
-    (False: reads leave the file as it is). return_index: items are (tensor, info) with info
-    {'sequence': name, 'index': int64 tensor of the frame indexes (an int for single frames),
-    'seconds': float64 tensor of their times (a float)}; DataLoader's collate batches them.
+    (False: reads leave the file as it is). cache_bytes: a RAM tier of that many bytes (or a
+    size string, "512MiB", "10%") of its own in each process that reads (the main one and
+    every DataLoader worker); None: the process's shared one. return_index: items are
+    (tensor, info) with info {'sequence': name, 'index': int64 tensor of the frame indexes
+    (an int for single frames), 'seconds': float64 tensor of their times (a float)};
+    DataLoader's collate batches them.
+    With targets and return_index, items are (frames, target, info).
 
     Works with any sampler and with DataLoader(num_workers=N), fork or spawn: each process opens
-    the store once, on its first item; the dataset pickles without its open store. Raises
+    the store once, on its first item; the dataset pickles without its open store. DataLoader
+    fetches a batch at once (__getitems__): with collate_fn=reel.torch.collate, a worker reads
+    the batch's frames straight into one tensor in shared memory, which reaches the main
+    process by file descriptor, not copied through a pipe. A worker's store reads without
+    read-ahead (the workers are the parallelism). Raises
     SequenceNotFoundError (a KeyError), NoSuchFileError (a FileNotFoundError), TypeError and
     InvalidError (a ValueError) naming a bad argument.
     """
 
     def __init__(self, path, sequences=None, clip_len=1, stride=1, pix_fmt="rgb24",
                  transform=None, *, clip_step=1, layout="HWC", dtype=torch.uint8, size=None,
-                 missing="exclude", count=True, return_index=False):
+                 missing="exclude", count=True, return_index=False, targets=None,
+                 cache_bytes=None):
         self.clip_len = reel._int_arg("clip_len", clip_len, 1)
         self.stride = reel._int_arg("stride", stride, 1)
         self.clip_step = reel._int_arg("clip_step", clip_step, 1)
@@ -126,6 +149,10 @@ class FrameDataset(torch.utils.data.Dataset):
         self.pix_fmt, self.transform = pix_fmt, transform
         self.layout, self.dtype, self.size = layout, dtype, size
         self.missing, self.count, self.return_index = missing, bool(count), bool(return_index)
+        self.targets = _targets_arg(targets)
+        if isinstance(cache_bytes, str):
+            cache_bytes = reel.parse_size(cache_bytes)
+        self.cache_bytes = reel._int_arg("cache_bytes", cache_bytes, 0, none=True)
         counts, bad = self._index()
         if isinstance(sequences, str):
             sequences = [sequences]
@@ -133,19 +160,73 @@ class FrameDataset(torch.utils.data.Dataset):
         for n in names:
             if n not in counts:
                 raise reel.SequenceNotFoundError(n)
+        if self.targets is not None:
+            bad = self._unlabelled(names, counts, bad if missing == "exclude" else {})
+            missing_bad = True
+        else:
+            missing_bad = missing == "exclude"
         self._seqs = []   # (name, first item, clips, explicit starts or None)
         total = 0
         for n in names:
-            starts = self._starts(counts[n], bad.get(n, ()) if missing == "exclude" else ())
+            starts = self._starts(counts[n], bad.get(n, ()) if missing_bad else ())
             clips = starts if isinstance(starts, int) else len(starts)
             self._seqs.append((n, total, clips, None if isinstance(starts, int) else starts))
             total += clips
         self._len = total
+        if self.targets is not None and total == 0 and any(counts[n] for n in names):
+            raise reel.AnnotationNotFoundError(
+                f"{self.path}: no clip of {self.clip_len} frame(s) of sequence(s) "
+                f"{', '.join(map(repr, names))} has annotation(s) "
+                f"{', '.join(map(repr, self._keys()))} on every frame")
         self._first = np.array([q[1] for q in self._seqs] + [total], dtype=np.int64)
         self._pid = None
         self._store = None
         self._open = {}
         self._times = {}
+        self._cols = {}
+
+    def _keys(self):
+        return [self.targets] if isinstance(self.targets, str) else list(self.targets)
+
+    def _unlabelled(self, names, counts, bad):
+        """bad ({name: indexes of frames left out}) with, added, the frames of names that lack
+        one of the target keys: read once, with the standard library's sqlite3."""
+        if "://" in self.path or not os.path.isfile(self.path):
+            raise reel.UnsupportedError(f"{self.path}: targets= reads annotations of a local "
+                                        f"store file, not of a published store")
+        keys = self._keys()
+        have = {n: np.zeros(counts[n], dtype=np.int64) for n in names}
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            for key in keys:
+                for n in names:
+                    rows = db.execute("SELECT a.idx FROM reel_annotation a JOIN reel_sequence s "
+                                      "ON s.id = a.seq_id WHERE s.name = ? AND a.key = ? AND "
+                                      "a.idx < ?", (n, key, counts[n])).fetchall()
+                    idx = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                    have[n][idx] += 1
+        except sqlite3.DatabaseError as e:
+            raise reel.CorruptError(f"{self.path}: its annotations cannot be read ({e})") from None
+        finally:
+            db.close()
+        out = {}
+        for n in names:
+            lack = np.flatnonzero(have[n] < len(keys))
+            out[n] = np.union1d(np.asarray(bad.get(n, ()), dtype=np.int64), lack)
+        return out
+
+    def _target(self, name, q, idx):
+        """The targets of frames idx of sequence name: per key, the stacked array (a tensor)
+        for a clip, the value for one frame; a dict for several keys."""
+        cols = self._cols.get(name)
+        if cols is None:
+            ann = q.annotations
+            cols = self._cols[name] = {k: ann[k] for k in self._keys()}
+        out = {}
+        for k, col in cols.items():
+            v = col[idx[0]] if self.clip_len == 1 else col[idx]
+            out[k] = torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+        return out[self.targets] if isinstance(self.targets, str) else out
 
     def _starts(self, frames, bad):
         """The clip starts of a sequence: their number when every one is clean, else the array
@@ -196,7 +277,12 @@ class FrameDataset(torch.utils.data.Dataset):
 
     def _seq(self, name):
         if self._pid != os.getpid():   # a new process (a DataLoader worker): its own store
-            self._store = reel.open(self.path, "r", count=self.count)
+            self._store = reel.open(self.path, "r", count=self.count,
+                                    cache_bytes=self.cache_bytes)
+            if torch.utils.data.get_worker_info() is not None:
+                # the workers read in parallel: a worker's read-ahead past the end of its clip
+                # would take their cores for frames no item needs
+                self._store.set_readahead(0)
             self._open = {}
             self._pid = os.getpid()
         q = self._open.get(name)
@@ -231,8 +317,9 @@ class FrameDataset(torch.utils.data.Dataset):
                 out.append(None)
         return np.stack(_stand_in(out, missing, q, self.pix_fmt))
 
-    def _to_tensor(self, a):
-        """(T, H, W[, C]) pixels as the item's tensor: layout, dtype, size."""
+    def _to_tensor(self, a, out=None):
+        """(T, H, W[, C]) pixels as the item's tensor: layout, dtype, size; written into out
+        (a tensor of the item's shape and dtype) when given."""
         if a.ndim == 3:               # grey: (T, H, W) -> (T, H, W, 1)
             a = a[..., None]
         x = torch.from_numpy(a)
@@ -242,15 +329,19 @@ class FrameDataset(torch.utils.data.Dataset):
                                                 mode="bilinear", align_corners=False,
                                                 antialias=True)
             if self.dtype == torch.float32:
-                y.div_(scale)
+                y.div_(scale).clamp_(0.0, 1.0)   # rounding may pass 1 by an ulp
             else:
                 y = y.round_().clamp_(0, scale).to(x.dtype)
-            return y if self.layout == "CHW" else y.permute(0, 2, 3, 1).contiguous()
-        if self.layout == "CHW":
-            x = x.permute(0, 3, 1, 2)
-        if self.dtype == torch.float32:
-            return x.to(torch.float32).div_(scale).contiguous()
-        return x.contiguous()
+            y = y if self.layout == "CHW" else y.permute(0, 2, 3, 1)
+        else:
+            y = x.permute(0, 3, 1, 2) if self.layout == "CHW" else x
+            if self.dtype == torch.float32:
+                if out is not None:
+                    return torch.div(y, scale, out=out)
+                return y.to(torch.float32).div_(scale).contiguous()
+        if out is not None:
+            return out.copy_(y)
+        return y.contiguous()
 
     def _seconds(self, name, q, idx):
         t = self._times.get(name)
@@ -267,21 +358,154 @@ class FrameDataset(torch.utils.data.Dataset):
             item = item[0]
         if self.transform:
             item = self.transform(item)
+        head = (item,) if self.targets is None else (item, self._target(name, q, idx))
         if not self.return_index:
-            return item
+            return head[0] if self.targets is None else head
+        return head + (self._info(name, q, idx),)
+
+    def _info(self, name, q, idx):
         sec = self._seconds(name, q, idx)
         if self.clip_len == 1:
-            return item, {"sequence": name, "index": idx[0], "seconds": float(sec[0])}
-        return item, {"sequence": name, "index": torch.tensor(idx, dtype=torch.int64),
-                      "seconds": torch.from_numpy(np.ascontiguousarray(sec))}
+            return {"sequence": name, "index": idx[0], "seconds": float(sec[0])}
+        return {"sequence": name, "index": torch.tensor(idx, dtype=torch.int64),
+                "seconds": torch.from_numpy(np.ascontiguousarray(sec))}
+
+    def _shape_of(self, q):
+        """(shape, dtype) of a clip's tensor from sequence q as stored, by the item's options;
+        None for frames that are not 8-bit."""
+        if q.dtype != np.uint8:
+            return None
+        d = list(q.shape)
+        if len(d) == 2:               # grey: (H, W, 1)
+            d.append(1)
+        if len(d) == 3 and self.size is not None:
+            d[0:2] = self.size
+        if len(d) == 3 and self.layout == "CHW":
+            d = [d[2], d[0], d[1]]
+        dtype = torch.float32 if self.dtype == torch.float32 else torch.uint8
+        return (self.clip_len, *d), dtype
+
+    def __getitems__(self, indexes):
+        """Items indexes read as one batch (DataLoader calls this with each batch's indexes):
+        the frames of all of them go into one tensor, in shared memory in a DataLoader worker,
+        which collate (reel.torch.collate) hands on without a copy. Under a DataLoader with
+        another collate_fn (PyTorch's default: it would copy the batch again), with a transform
+        or a pixel format conversion, the items are read one by one."""
+        where = [self.locate(i) for i in indexes]
+        seqs = [self._seq(name) for name, _ in where]
+        if (not where or self.transform is not None or not _collates_whole() or
+                any(self.pix_fmt is not None and self.pix_fmt != q.pix_fmt for q in seqs)):
+            return [self[i] for i in indexes]
+        shapes = {self._shape_of(q) for q in seqs}
+        if len(shapes) != 1 or None in shapes:   # several sizes, 16-bit: items as they come
+            return [self[i] for i in indexes]
+        (shape, dtype), = shapes
+        out = _empty((len(where),) + shape, dtype,
+                     torch.utils.data.get_worker_info() is not None)
+        missing = "raise" if self.missing == "exclude" else self.missing
+        direct = self.size is None and self.layout == "HWC" and dtype != torch.float32
+        idxs = []
+        for k, ((name, t), q) in enumerate(zip(where, seqs)):
+            idx = [t + j * self.stride for j in range(self.clip_len)]
+            idxs.append(idx)
+            if direct:                 # the frames' bytes straight into the batch
+                q._gather_into(idx, out[k].numpy(), missing=missing)
+            else:
+                self._to_tensor(q.get_batch(idx, missing=missing), out=out[k])
+        frames = out if self.clip_len > 1 else out[:, 0]
+        items = _Batch(frames)
+        for k, ((name, t), q) in enumerate(zip(where, seqs)):
+            head = (frames[k],) if self.targets is None else (frames[k],
+                                                               self._target(name, q, idxs[k]))
+            if self.return_index:
+                head += (self._info(name, q, idxs[k]),)
+            items.append(head[0] if len(head) == 1 else head)
+        return items
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_store"] = None
         state["_open"] = {}
         state["_times"] = {}
+        state["_cols"] = {}
         state["_pid"] = None
         return state
+
+
+class _Batch(list):
+    """Items of a batch whose frames are views of one tensor, .frames (see __getitems__)."""
+
+    def __init__(self, frames):
+        super().__init__()
+        self.frames = frames
+
+
+def _collates_whole():
+    """False when the caller is a DataLoader fetcher (torch.utils.data's _MapDatasetFetcher,
+    which calls __getitems__) whose collate_fn is not collate; True otherwise."""
+    try:
+        caller = sys._getframe(2).f_locals.get("self")
+    except ValueError:             # called from no Python frame
+        return True
+    fn = getattr(caller, "collate_fn", collate) if hasattr(caller, "dataset") else collate
+    return fn is collate
+
+
+def _empty(shape, dtype, shared):
+    """An uninitialised tensor, in shared memory when shared (as PyTorch's collate makes its
+    batches in a worker: a tensor sent to another process then passes by its file
+    descriptor, not by copying its bytes through a pipe)."""
+    if not shared:
+        return torch.empty(shape, dtype=dtype)
+    elem = torch.empty(0, dtype=dtype)
+    numel = int(np.prod(shape))
+    typed = getattr(elem, "_typed_storage", elem.storage)()
+    return elem.new(typed._new_shared(numel)).view(shape)
+
+
+def _targets_arg(targets):
+    if targets is None:
+        return None
+    keys = [targets] if isinstance(targets, str) else targets
+    try:
+        keys = list(keys)
+    except TypeError:
+        keys = None
+    if not keys or not all(isinstance(k, str) and k for k in keys):
+        raise TypeError(f"targets: an annotation key (a str), a list of keys or None, not "
+                        f"{targets!r}")
+    return targets if isinstance(targets, str) else tuple(dict.fromkeys(keys))
+
+
+def _stack(values):
+    """Values of one field over a batch: one tensor when they are tensors of one shape and
+    dtype, else a list of them (e.g. (people, 17, 3) keypoints, people varying), else
+    PyTorch's default collate."""
+    first = values[0]
+    if isinstance(first, torch.Tensor):
+        if all(isinstance(v, torch.Tensor) and v.shape == first.shape and
+               v.dtype == first.dtype for v in values):
+            return torch.utils.data.default_collate(values)
+        return list(values)
+    if isinstance(first, dict):
+        return {k: _stack([v[k] for v in values]) for k in first}
+    return torch.utils.data.default_collate(values)
+
+
+def collate(batch):
+    """DataLoader's collate_fn for FrameDataset: frames stacked into one tensor (the batch
+    FrameDataset read them into, without a copy, in shared memory from a worker), targets
+    stacked (a list where their shapes differ: a variable number of people), infos collated
+    as PyTorch's default does. Items that are plain tensors collate as default_collate."""
+    whole = batch.frames if isinstance(batch, _Batch) and len(batch) == len(batch.frames) \
+        else None
+    first = batch[0]
+    if not isinstance(first, tuple):
+        return whole if whole is not None else torch.utils.data.default_collate(batch)
+    fields = list(zip(*batch))
+    out = [whole if whole is not None else torch.utils.data.default_collate(list(fields[0]))]
+    out += [_stack(list(f)) for f in fields[1:]]
+    return tuple(out)
 
 
 class ShardSampler(torch.utils.data.Sampler):

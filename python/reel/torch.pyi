@@ -17,16 +17,23 @@ class FrameDataset(torch.utils.data.Dataset):
     missing: Literal["exclude", "raise", "repeat", "black"]
     count: bool
     return_index: bool
+    targets: Union[None, str, Tuple[str, ...]]
+    cache_bytes: Optional[int]
     def __init__(self, path: Union[str, PathLike], sequences: Union[None, str, Seq[str]] = ...,
                  clip_len: int = ..., stride: int = ..., pix_fmt: Optional[str] = ...,
                  transform: Optional[Callable[[torch.Tensor], Any]] = ..., *,
                  clip_step: int = ..., layout: Literal["HWC", "CHW"] = ...,
                  dtype: torch.dtype = ..., size: Optional[Tuple[int, int]] = ...,
                  missing: Literal["exclude", "raise", "repeat", "black"] = ...,
-                 count: bool = ..., return_index: bool = ...) -> None: ...
+                 count: bool = ..., return_index: bool = ...,
+                 targets: Union[None, str, Seq[str]] = ...,
+                 cache_bytes: Union[None, int, str] = ...) -> None: ...
     def __len__(self) -> int: ...
     def locate(self, i: int) -> Tuple[str, int]: ...
-    def __getitem__(self, i: int) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict[str, Any]]]: ...
+    def __getitem__(self, i: int) -> Union[torch.Tensor, Tuple[torch.Tensor, Any],
+                                           Tuple[torch.Tensor, Any, Dict[str, Any]]]: ...
+
+def collate(batch: List[Any]) -> Any: ...
 
 class ShardSampler(torch.utils.data.Sampler[int]):
     items: int

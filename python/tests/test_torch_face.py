@@ -45,6 +45,20 @@ def test_size(stores):
     assert np.abs(f.permute(1, 2, 0).numpy() - want).mean() < 0.05  # near a 2x2 box
 
 
+def test_size_batches_sequences_of_several_sizes(face_store):
+    """size= makes the 320x240 'rgb' and 160x120 'vfr' sequences one batch; without it they
+    are items of their own sizes."""
+    ds = rt.FrameDataset(face_store, sequences=["rgb", "vfr"], clip_len=2, size=(60, 80),
+                         layout="CHW", dtype=torch.float32)
+    first, last = ds.locate(0)[0], ds.locate(len(ds) - 1)[0]
+    assert {first, last} == {"rgb", "vfr"}
+    batch = next(iter(DataLoader(ds, batch_size=len(ds))))
+    assert batch.shape == (len(ds), 2, 3, 60, 80) and batch.dtype == torch.float32
+    assert 0.0 <= float(batch.min()) and float(batch.max()) <= 1.0
+    raw = rt.FrameDataset(face_store, sequences=["rgb", "vfr"])
+    assert raw[0].shape == (240, 320, 3) and raw[len(raw) - 1].shape == (120, 160, 3)
+
+
 def test_missing_clips_left_out(face_store):
     with reel.open(face_store) as s:
         b = bad_index(s["bad"])
@@ -162,3 +176,101 @@ def test_planar_formats_refuse_layout_and_size(face_store):
 def test_sampler_refuses_a_path(face_store):
     with pytest.raises(TypeError, match="not the path"):
         rt.ShardSampler(str(face_store))
+
+
+@pytest.mark.parametrize("options", [
+    {"sequences": "rgb", "clip_len": 3, "stride": 2},
+    {"sequences": "rgb", "clip_len": 2, "layout": "CHW", "dtype": torch.float32},
+    {"sequences": ["rgb", "vfr"], "clip_len": 2, "size": (60, 80)},
+    {"sequences": "rgb", "layout": "CHW", "dtype": torch.float32, "size": (50, 70)},
+    {"sequences": "badyuv", "pix_fmt": None, "clip_len": 2, "missing": "black"},
+    {"sequences": "bad", "clip_len": 3, "missing": "repeat", "return_index": True},
+    {"sequences": ["rgb", "vfr"], "clip_len": 2},           # two sizes: item by item
+    {"sequences": "rgb", "clip_len": 2, "transform": torch.flip},
+])
+def test_batch_reads_equal_item_reads(face_store, options):
+    """DataLoader's batched fetch (__getitems__, one tensor for the batch) gives what items
+    read one by one give, stacked."""
+    if options.get("transform") is torch.flip:
+        options = dict(options, transform=lambda x: torch.flip(x, [0]))
+    ds = rt.FrameDataset(face_store, **options)
+    pick = [0, len(ds) - 1, len(ds) // 2, 1, len(ds) // 3]
+    one = [ds[i] for i in pick]
+    if options["sequences"] == ["rgb", "vfr"] and "size" not in options:
+        assert all(torch.equal(a, b) for a, b in zip(ds.__getitems__(pick), one))
+        return
+    got = rt.collate(ds.__getitems__(pick))
+    if isinstance(one[0], tuple):
+        assert torch.equal(got[0], torch.stack([x[0] for x in one]))
+        assert torch.equal(got[1]["index"], torch.stack([x[1]["index"] for x in one]))
+    else:
+        assert torch.equal(got, torch.stack(one))
+
+
+def test_worker_batches_come_in_shared_memory(face_store):
+    ds = rt.FrameDataset(face_store, sequences="rgb", clip_len=4)
+    from conftest import SANITIZER, python_children
+    ctx = "spawn" if SANITIZER == "tsan" else None
+    pick = list(range(0, len(ds), 3))
+    loader = DataLoader(ds, batch_size=4, sampler=pick, num_workers=2, collate_fn=rt.collate,
+                        multiprocessing_context=ctx)
+    with python_children():
+        batches = list(loader)
+    assert all(b.is_shared() for b in batches)
+    assert torch.equal(torch.cat(batches), torch.stack([ds[i] for i in pick]))
+    loader = DataLoader(ds, batch_size=4, sampler=pick, num_workers=2,
+                        multiprocessing_context=ctx)             # PyTorch's own collate
+    with python_children():
+        assert torch.equal(torch.cat(list(loader)), torch.stack([ds[i] for i in pick]))
+
+
+def test_gather_into_checks_its_buffer(face_store):
+    with reel.open(face_store) as s:
+        q = s["rgb"]
+        out = np.zeros((2,) + q.shape, np.uint8)
+        q._gather_into([3, 5], out)
+        assert np.array_equal(out, q.get_batch([3, 5]))
+        with pytest.raises(ValueError, match="bytes"):
+            q._gather_into([3], out)
+        with pytest.raises(ValueError, match="skip"):
+            q._gather_into([3, 5], out, missing="skip")
+        with pytest.raises(BufferError):
+            q._gather_into([3, 5], bytes(out.nbytes))
+        with pytest.raises(IndexError):
+            q._gather_into([3, 99], out)
+        with pytest.raises(reel.NoDataError, match="has no pixels"):
+            b = s["bad"]
+            b._gather_into([bad_index(b)], np.zeros((1,) + b.shape, np.uint8))
+
+
+def test_cache_bytes_per_process(face_store):
+    ds = rt.FrameDataset(face_store, sequences="rgb", cache_bytes="8MiB")
+    ds[0]
+    assert ds._store.cache_bytes == 8 << 20
+    assert pickle.loads(pickle.dumps(ds)).cache_bytes == 8 << 20
+    assert rt.FrameDataset(face_store, sequences="rgb")[0] is not None
+    with pytest.raises(TypeError, match="cache_bytes"):
+        rt.FrameDataset(face_store, cache_bytes=1.5)
+    with pytest.raises(ValueError, match="cache_bytes"):
+        rt.FrameDataset(face_store, cache_bytes=-1)
+
+
+class CountingDataset(rt.FrameDataset):
+    """Counts the items read one by one."""
+    ones = 0
+
+    def __getitem__(self, i):
+        CountingDataset.ones += 1
+        return super().__getitem__(i)
+
+
+def test_batch_reads_only_under_reel_collate(face_store):
+    """Under PyTorch's default collate (which would copy a batch tensor again) items are read
+    one by one; under reel.torch.collate each batch is read whole."""
+    ds = CountingDataset(face_store, sequences="rgb", clip_len=2)
+    CountingDataset.ones = 0
+    default = torch.cat(list(DataLoader(ds, batch_size=4)))
+    assert CountingDataset.ones == len(ds)
+    CountingDataset.ones = 0
+    whole = torch.cat(list(DataLoader(ds, batch_size=4, collate_fn=rt.collate)))
+    assert CountingDataset.ones == 0 and torch.equal(default, whole)

@@ -1,25 +1,37 @@
-"""python3 -m reel.bench VIDEO: reel from Python against OpenCV and PyAV, in one run.
+"""tools/bench_python.py VIDEO: reel from Python against OpenCV and PyAV, in one run.
 
 Each figure is measured in this process against the baseline a Python user would otherwise
 use, on the same video, and printed as a ratio (the machine is shared and noisy: ratios drift
 less than absolute times):
 
   random access, cold    seq[i] of uniformly random frames (those `reel bench` reads) through
-                         a 64 MiB RAM tier that was emptied first, vs OpenCV (VideoCapture + CAP_PROP_POS_FRAMES) and PyAV
-                         (seek to the keyframe before, decode forward); PyAV's planes are
-                         checked equal to reel's (a native yuv420p store)
+                         a 64 MiB RAM tier that was emptied first, vs OpenCV (VideoCapture +
+                         CAP_PROP_POS_FRAMES) and PyAV (seek to the keyframe before, decode
+                         forward); PyAV's planes are checked equal to reel's (a native yuv420p
+                         store)
   random access, cached  seq[i] of resident frames: the cost of one call
   sequential scan        every frame in order, vs OpenCV reading and PyAV decoding
   iteration              `for f in seq` (one-pass reads, read-ahead) against the C scan of
                          `reel bench` (with --reel) and the seq[i] loop
   timestamps             seq.timestamps of a sequence of 1 M frames (made in a scratch store)
   FrameDataset           CHW float32 at 224x224 against uint8 HWC at 224x224, clips of 8
-  DataLoader             reel.torch.FrameDataset clips of 8 frames, num_workers 0 and 2
+                         (the same clips, item by item in turns, a RAM tier each)
+  DataLoader             reel.torch.FrameDataset clips of 8 rgb24 frames, num_workers 0 and 2
+                         (persistent), collate_fn=reel.torch.collate and PyTorch's default:
+                         an epoch reads every frame once (clip_step 8, in random order), each
+                         process with a RAM tier of its own of 64 MiB, so that no epoch reads
+                         frames an earlier one left in RAM (as a data set larger than RAM);
+                         the three loaders take turns, epoch by epoch (4 each, after one
+                         that starts the workers), so a shared machine's load hits all alike
   C API                  with --reel PATH: the same cold random reads measured by `reel bench`
-                         in C, run here on the same store (Python within 1.15x of it)
+                         in C, run here on the same store (Python within 1.15x of it), and
+                         its scan against `for f in seq` (run after the Python figures: under
+                         a changing load the two phases see different machines)
 
-Usage: python3 -m reel.bench VIDEO [--store PATH] [--reel PATH] [--random N] [--seeks N]
-                             [--clips N] [--json]
+`make bench-python` runs it (tools/bench.sh --python); it is not installed with the package.
+
+Usage: python3 tools/bench_python.py VIDEO [--store PATH] [--reel PATH] [--random N]
+                                         [--seeks N] [--clips N] [--json]
 """
 
 import argparse
@@ -40,6 +52,11 @@ BUDGET = 64 << 20
 
 def now():
     return time.perf_counter()
+
+
+def load():
+    """The 1-minute load average, as uptime says it."""
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def rand_r_indexes(n, frames, seed=42):
@@ -145,16 +162,23 @@ def timestamps_of(path, frames):
     return best
 
 
-def dataset_rate(store, clips, **options):
-    """Clips/s of FrameDataset items (clips of 8) of the rgb24 sequence, in this process."""
+def dataset_rates(store, clips, *variants):
+    """Clips/s of FrameDataset items (clips of 8 of the rgb24 sequence, in this process) for
+    each dict of options in variants: the same clips, each dataset with a RAM tier of its
+    own (so that none reads what another decoded), taking turns item by item."""
     import reel.torch as rt
-    ds = rt.FrameDataset(store, sequences="bench_rgb", clip_len=8, pix_fmt=None, **options)
-    pick = random.Random(5).sample(range(len(ds)), min(clips, len(ds)))
-    ds[pick[0]]
-    t = now()
+    sets = [rt.FrameDataset(store, sequences="bench_rgb", clip_len=8, pix_fmt=None,
+                            count=False, cache_bytes=BUDGET, **o) for o in variants]
+    pick = random.Random(5).sample(range(len(sets[0])), min(clips, len(sets[0])))
+    took = [0.0] * len(sets)
+    for ds in sets:
+        ds[pick[-1]]
     for i in pick:
-        ds[i]
-    return len(pick) / (now() - t)
+        for k, ds in enumerate(sets):
+            t = now()
+            ds[i]
+            took[k] += now() - t
+    return [len(pick) / t for t in took]
 
 
 def opencv_random(video, idx):
@@ -233,15 +257,29 @@ def pyav_scan(video):
         return n / (now() - t)
 
 
-def loader_rate(store, workers, clips):
+def loader_rates(store, epochs=4):
+    """Clips/s of DataLoaders over the rgb24 sequence's clips of 8 (see the module's doc):
+    {"0": 0 workers, "2": 2 workers, "2d": 2 workers with PyTorch's default_collate}. The
+    three loaders live side by side (persistent workers, idle between their epochs) and take
+    turns epoch by epoch, so that the load of a shared machine falls on all three alike."""
     import torch.utils.data as tud
     import reel.torch as rt
-    ds = rt.FrameDataset(store, sequences="bench", clip_len=8, stride=1, pix_fmt=None)
-    sub = tud.Subset(ds, random.Random(3).sample(range(len(ds)), min(clips, len(ds))))
-    loader = tud.DataLoader(sub, batch_size=8, shuffle=True, num_workers=workers)
-    t = now()
-    n = sum(len(b) for b in loader)
-    return n / (now() - t)
+    ds = rt.FrameDataset(store, sequences="bench_rgb", clip_len=8, clip_step=8, count=False,
+                         cache_bytes=BUDGET)
+    loaders = {key: tud.DataLoader(ds, batch_size=8, shuffle=True, num_workers=workers,
+                                   persistent_workers=workers > 0,
+                                   collate_fn=rt.collate if ours else None)
+               for key, workers, ours in (("0", 0, True), ("2", 2, True), ("2d", 2, False))}
+    for loader in loaders.values():
+        sum(len(b) for b in loader)             # the workers start, the stores open
+    clips, took = dict.fromkeys(loaders, 0), dict.fromkeys(loaders, 0.0)
+    for _ in range(epochs):
+        for key, loader in loaders.items():
+            t = now()
+            clips[key] += sum(len(b) for b in loader)
+            took[key] += now() - t
+    del loaders
+    return {key: clips[key] / took[key] for key in clips}
 
 
 def c_figures(reel_tool, store, video, nrandom):
@@ -256,13 +294,14 @@ def c_figures(reel_tool, store, video, nrandom):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m reel.bench", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="bench_python.py", description=__doc__.split("\n")[0])
     ap.add_argument("video")
     ap.add_argument("--store", help="store to import into (default: a scratch file, removed)")
     ap.add_argument("--reel", help="the reel tool: also run `reel bench` for the C figure")
     ap.add_argument("--random", type=int, default=1000, help="random reads through reel")
     ap.add_argument("--seeks", type=int, default=30, help="random reads by OpenCV and PyAV")
-    ap.add_argument("--clips", type=int, default=400, help="DataLoader clips per run")
+    ap.add_argument("--clips", type=int, default=400,
+                    help="4x the clips read by the FrameDataset figure")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     tmp = None
@@ -279,7 +318,8 @@ def main(argv=None):
 
 
 def run(a):
-    say = (lambda m: None) if a.json else (lambda m: print("reel.bench: " + m, file=sys.stderr))
+    say = (lambda m: None) if a.json else (lambda m: print("bench_python: " + m, file=sys.stderr))
+    start_load = load()
     say(f"importing {a.video} (native pixel format)")
     reel.import_video(a.store, a.video, sequence="bench", pix_fmt="native", progress=False)
     rows = []
@@ -327,17 +367,18 @@ def run(a):
     say("FrameDataset layouts at 224x224 (the video imported again as rgb24)")
     import torch
     reel.import_video(a.store, a.video, sequence="bench_rgb", pix_fmt="rgb24", progress=False)
-    hwc = dataset_rate(a.store, a.clips // 4, size=(224, 224))
-    chw = dataset_rate(a.store, a.clips // 4, size=(224, 224), layout="CHW",
-                       dtype=torch.float32)
+    hwc, chw = dataset_rates(a.store, a.clips // 4, {"size": (224, 224)},
+                             {"size": (224, 224), "layout": "CHW", "dtype": torch.float32})
     row("dataset_chw_float", "FrameDataset CHW float32 224x224", "clips/s", chw, hwc,
         "uint8 HWC 224x224", ">= 0.8x")
-    say("DataLoader")
-    l0 = loader_rate(a.store, 0, a.clips)
-    l2 = loader_rate(a.store, 2, a.clips)
+    say("DataLoader (0 workers, 2 workers, 2 workers with default_collate, taking turns)")
+    rates = loader_rates(a.store)
+    l0, l2, l2d = rates["0"], rates["2"], rates["2d"]
     row("loader_0", "DataLoader, 8-frame clips, 0 workers", "clips/s", l0)
     row("loader_2", "DataLoader, 8-frame clips, 2 workers", "clips/s", l2, l0, "0 workers",
-        f">= 1.3x ({os.cpu_count()} cores; {len(os.sched_getaffinity(0))} usable)")
+        f">= 1.3x ({len(os.sched_getaffinity(0))} cores usable, load {load()})")
+    row("loader_2_default", "DataLoader, 2 workers, default_collate", "clips/s", l2d, l2,
+        "reel.torch.collate")
     if a.reel:
         say("reel bench (C) on the same store, for its random-access figure")
         c = c_figures(a.reel, a.store, a.video, a.random)
@@ -346,13 +387,17 @@ def run(a):
         if "scan_1" in c:
             row("iterate_vs_c", "for f in seq", "frames/s", it, c["scan_1"],
                 "the C scan (reel bench)", ">= 0.9x")
-    info = {"cores": os.cpu_count(), "video": a.video, "frames": n, "frame_shape": shape,
+    info = {"cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
+            "load_start": start_load, "load_end": load(), "video": a.video, "frames": n,
+            "frame_shape": shape,
             "pixels_checked": checked, "pixels_mismatched": bad, "python": sys.version.split()[0],
             "figures": rows}
     if a.json:
         print(json.dumps(info, indent=1))
     else:
-        print(f"machine   {os.cpu_count()} cores; Python {info['python']}; numpy {np.__version__}")
+        print(f"machine   {os.cpu_count()} cores, {info['usable_cores']} usable "
+              f"(sched_getaffinity); load average {start_load} at the start, {info['load_end']} "
+              f"at the end; Python {info['python']}; numpy {np.__version__}")
         print(f"video     {a.video}: {n} frames, stored natively, frame array {shape}")
         print(f"{'figure':<40}{'reel':>12}  {'baseline':<26}{'its value':>10}{'ratio':>10}  target")
         for r in rows:
