@@ -160,6 +160,45 @@ rows="SELECT group_concat(idx || key || kind || coalesce(dtype, '') || coalesce(
 want=$(q "$P" "$(printf "$rows" walk)")
 same "$(q "$Q" "$(printf "$rows" walk)")" "$want" "JSON round trip"
 same "$(q "$Q" "$(printf "$rows" walk2)")" "$want" "CSV round trip"
+# COCO keypoints out and back: every frame an image (id = index), every person an annotation;
+# read back by file-name order and by id, and --multi's (people, 17, 3), to the same bytes
+expect 0 "annotate --export coco" "$reel" annotate "$P" walk --export "$dir/out.coco.json" --format coco
+json_ok "$dir/out.coco.json" "COCO export"
+same "$(python3 - "$dir/out.coco.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+imgs, anns, cat = d["images"], d["annotations"], d["categories"][0]
+print(len(imgs), [i["id"] for i in imgs] == list(range(10)), imgs[3]["file_name"], imgs[3]["width"], imgs[3]["height"],
+      [a["image_id"] for a in anns], anns[0]["keypoints"][:2], anns[0]["num_keypoints"], len(anns[0]["keypoints"]),
+      len({a["id"] for a in anns}), cat["name"], cat["keypoints"][0], cat["keypoints"][16], len(cat["skeleton"]), d["sequence"])
+PY
+)" "10 True 000003.png 64 48 [1, 3, 5, 7, 9] [8000.0, 8001.0] 17 51 5 person nose right_ankle 19 walk" "COCO export content"
+expect 0 "annotate --export coco --key m" "$reel" annotate "$P" walk --export "$dir/m.coco.json" --format coco --key m
+same "$(python3 -c 'import json, sys; print([a["image_id"] for a in json.load(open(sys.argv[1]))["annotations"]])' "$dir/m.coco.json")" \
+    "[1, 3, 5, 7, 7, 9]" "(people, 17, 3): one annotation a person"
+R="$dir/r.reel"
+"$reel" import "$R" "$dir/v.mp4" --sequence walk --quiet || exit 1
+"$reel" import "$R" "$dir/v.mp4" --sequence walk2 --quiet || exit 1
+expect 0 "import the COCO export by order" "$reel" annotate "$R" walk --import "$dir/out.coco.json" --quiet
+expect 0 "import the COCO export by id" "$reel" annotate "$R" walk2 --import "$dir/out.coco.json" --by id --quiet
+expect 0 "import the --multi COCO export" "$reel" annotate "$R" walk --import "$dir/m.coco.json" --multi --key m --quiet
+krows="SELECT group_concat(idx || key || dtype || shape || hex(value), ';') FROM (SELECT * FROM reel_annotation WHERE seq_id = (SELECT id FROM reel_sequence WHERE name = '%s') AND key IN ('keypoints', 'm') ORDER BY idx, key)"
+want=$(q "$P" "$(printf "$krows" walk)")
+same "$(q "$R" "$(printf "$krows" walk)")" "$want" "COCO round trip (by order, --multi)"
+same "$(q "$R" "$(printf "$krows" walk2 | sed "s/'keypoints', 'm'/'keypoints'/")")" \
+    "$(q "$P" "$(printf "$krows" walk | sed "s/'keypoints', 'm'/'keypoints'/")")" "COCO round trip (by id)"
+# a key that is not keypoints, or a value JSON cannot hold: refused naming sequence, key and
+# frame, no file written
+expect 1 "COCO export of a JSON key" "$reel" annotate "$P" walk --export "$dir/tag.coco.json" --format coco --key tag
+contains "$dir/err" "walk: 'tag' of frame 1 is not COCO keypoints" "not-keypoints message"
+[ ! -e "$dir/tag.coco.json" ] && ok || bad "a refused COCO export left a file"
+q "$P" "INSERT INTO reel_annotation(seq_id, idx, key, kind, value, dtype, shape) SELECT id, 4, 'nan', 'blob', x'0000c07f0000803f0000803f', 'float32', '[1,3]' FROM reel_sequence WHERE name = 'walk'"
+expect 1 "COCO export of a NaN" "$reel" annotate "$P" walk --export "$dir/nan.coco.json" --format coco --key nan
+contains "$dir/err" "'nan' of frame 4: value 0 is not a finite number" "NaN message (COCO)"
+expect 1 "JSON export of a NaN" "$reel" annotate "$P" walk --export "$dir/nan.json" --key nan
+contains "$dir/err" "'nan' of frame 4: value 0 is NaN" "NaN message (reel's JSON)"
+[ ! -e "$dir/nan.json" ] && [ ! -e "$dir/nan.coco.json" ] && ok || bad "a refused export left a file"
+q "$P" "DELETE FROM reel_annotation WHERE key = 'nan'"
 expect 0 "ls" "$reel" ls "$P"
 contains "$dir/out" "ANNOTS" "ls annotation column"
 contains "$dir/out" " 13  " "ls annotation count"
