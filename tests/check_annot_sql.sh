@@ -3,7 +3,9 @@
 # table's checks and triggers, the reel_frame_annotations view and its plan, and what `reel rm`
 # and `import --replace` do to annotations (removed by default; orphaned, then taken back by an
 # import of the same frames, with annotations.on_remove = 'orphan'), including a new sequence
-# that gets a removed one's id.
+# that gets a removed one's id; `reel annotate` in and out (COCO keypoints both ways, reel's
+# JSON, CSV), counts in ls and info, and a published directory's readers seeing the chosen
+# sequence's annotations.
 . "$(dirname "$0")/testlib.sh"
 testlib_init annot-sql
 q() { sqlite3 -batch "$@"; }
@@ -205,4 +207,23 @@ contains "$dir/out" " 13  " "ls annotation count"
 expect 0 "info" "$reel" info "$P" walk --json
 contains "$dir/out" '"annotations": 13' "info annotation count"
 contains "$dir/out" 'keypoints (5)' "info keys"
+
+# reel publish of one sequence to a directory: its annotations go, another's do not, and
+# readers of the published store (ls, info, annotate --export) see them as in the store
+"$reel" import "$P" "$dir/w.mp4" --sequence run --quiet || exit 1
+printf 'frame,key,value\n0,tag,"""run"""\n' >"$dir/run.csv"
+expect 0 "annotate run" "$reel" annotate "$P" run --import "$dir/run.csv" --quiet
+expect 0 "publish walk" "$reel" publish "$P" "$dir/pub" --sequence walk --quiet
+expect 0 "ls the published store" "$reel" ls "$dir/pub" --json
+same "$(python3 -c 'import json, sys; print([(s["name"], s["annotations"]) for s in json.load(open(sys.argv[1]))])' "$dir/out")" \
+    "[('walk', 13)]" "published: the chosen sequence and its annotation count"
+expect 0 "info on the published store" "$reel" info "$dir/pub" walk --json
+contains "$dir/out" 'byid (1), keypoints (5), m (5), tag (2)' "published: the count per key"
+expect 0 "export from the store" "$reel" annotate "$P" walk --export "$dir/here.json"
+expect 0 "export from the published store" "$reel" annotate "$dir/pub" walk --export "$dir/there.json"
+cmp -s "$dir/here.json" "$dir/there.json" && ok || bad "the published annotations differ from the store's"
+expect 0 "COCO export from the published store" "$reel" annotate "$dir/pub" walk --export "$dir/there.coco.json" --format coco
+cmp -s "$dir/out.coco.json" "$dir/there.coco.json" && ok || bad "the published COCO export differs"
+expect 1 "the unchosen sequence is not published" "$reel" annotate "$dir/pub" run --export -
+expect 1 "annotate --import into a published store" "$reel" annotate "$dir/pub" walk --import "$dir/t.csv"
 testlib_done
