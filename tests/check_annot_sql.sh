@@ -53,6 +53,29 @@ for where in "sequence = 'a' AND key = 'tag'" "sequence = 'a' AND idx = 3" "1"; 
     else bad "plan for $where: $(cat "$dir/plan")"; fi
 done
 
+# the same plans on a sequence of 100,000 frames with an annotation on each (rows made in SQL,
+# in a copy read by sqlite3 only), before and after ANALYZE gives the planner the tables' sizes:
+# annotations and frames always searched by index; with ANALYZE's figures SQLite may scan
+# reel_sequence instead (a row per sequence: 3 here), never the other two
+cp "$S" "$dir/big.reel"
+q "$dir/big.reel" "WITH RECURSIVE n(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM n WHERE i < 100009)
+    INSERT INTO reel_frame(seq_id, idx, pts, duration, flags, status, filter, level, checksum, raw_bytes, stored_bytes, blob_id)
+    SELECT seq_id, i, 1000000000000 + i, duration, flags, status, filter, level, checksum, raw_bytes, stored_bytes, blob_id FROM n, reel_frame WHERE seq_id = $A AND idx = 0;
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 100009)
+    INSERT OR IGNORE INTO reel_annotation(seq_id, idx, key, kind, value, dtype, shape) SELECT $A, i, 'kp', 'blob', zeroblob(12), 'float32', '[3]' FROM n" ||
+    bad "making the 100k-frame copy"
+same "$(q "$dir/big.reel" "SELECT count(*) FROM reel_frame_annotations WHERE sequence = 'a' AND key = 'kp'")" 100010 "100k rows joined (frames 0..100009)"
+for stats in "" "ANALYZE;"; do
+    for where in "sequence = 'a' AND key = 'kp'" "sequence = 'a' AND idx = 5000" "sequence = 'a'" "1"; do
+        q "$dir/big.reel" "$stats EXPLAIN QUERY PLAN SELECT * FROM reel_frame_annotations WHERE $where" >"$dir/plan"
+        if grep -q "SEARCH s USING" "$dir/plan" || [ "$where" = 1 ] || [ -n "$stats" ]; then s_ok=1; else s_ok=0; fi
+        if [ $s_ok = 1 ] && grep -q "SEARCH a USING" "$dir/plan" && grep -q "SEARCH f USING PRIMARY KEY" "$dir/plan" &&
+            ! grep -q "SCAN f\|SCAN a" "$dir/plan"; then ok
+        else bad "100k plan ${stats:+after ANALYZE }for $where: $(cat "$dir/plan")"; fi
+    done
+done
+rm -f "$dir/big.reel"*
+
 # default: removed with their sequence, by rm and by --replace; a new sequence with a reused id
 # starts without any
 "$reel" rm "$S" b >/dev/null || bad "rm b"
