@@ -3,7 +3,9 @@
 # table's checks and triggers, the reel_frame_annotations view and its plan, and what `reel rm`
 # and `import --replace` do to annotations (removed by default; orphaned, then taken back by an
 # import of the same frames, with annotations.on_remove = 'orphan'), including a new sequence
-# that gets a removed one's id.
+# that gets a removed one's id; `reel annotate` in and out (COCO keypoints both ways, reel's
+# JSON, CSV), counts in ls and info, and a published directory's readers seeing the chosen
+# sequence's annotations.
 . "$(dirname "$0")/testlib.sh"
 testlib_init annot-sql
 q() { sqlite3 -batch "$@"; }
@@ -50,6 +52,29 @@ for where in "sequence = 'a' AND key = 'tag'" "sequence = 'a' AND idx = 3" "1"; 
     if grep -q "SEARCH f USING PRIMARY KEY" "$dir/plan" && ! grep -q "SCAN f\|SCAN a" "$dir/plan"; then ok
     else bad "plan for $where: $(cat "$dir/plan")"; fi
 done
+
+# the same plans on a sequence of 100,000 frames with an annotation on each (rows made in SQL,
+# in a copy read by sqlite3 only), before and after ANALYZE gives the planner the tables' sizes:
+# annotations and frames always searched by index; with ANALYZE's figures SQLite may scan
+# reel_sequence instead (a row per sequence: 3 here), never the other two
+cp "$S" "$dir/big.reel"
+q "$dir/big.reel" "WITH RECURSIVE n(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM n WHERE i < 100009)
+    INSERT INTO reel_frame(seq_id, idx, pts, duration, flags, status, filter, level, checksum, raw_bytes, stored_bytes, blob_id)
+    SELECT seq_id, i, 1000000000000 + i, duration, flags, status, filter, level, checksum, raw_bytes, stored_bytes, blob_id FROM n, reel_frame WHERE seq_id = $A AND idx = 0;
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 100009)
+    INSERT OR IGNORE INTO reel_annotation(seq_id, idx, key, kind, value, dtype, shape) SELECT $A, i, 'kp', 'blob', zeroblob(12), 'float32', '[3]' FROM n" ||
+    bad "making the 100k-frame copy"
+same "$(q "$dir/big.reel" "SELECT count(*) FROM reel_frame_annotations WHERE sequence = 'a' AND key = 'kp'")" 100010 "100k rows joined (frames 0..100009)"
+for stats in "" "ANALYZE;"; do
+    for where in "sequence = 'a' AND key = 'kp'" "sequence = 'a' AND idx = 5000" "sequence = 'a'" "1"; do
+        q "$dir/big.reel" "$stats EXPLAIN QUERY PLAN SELECT * FROM reel_frame_annotations WHERE $where" >"$dir/plan"
+        if grep -q "SEARCH s USING" "$dir/plan" || [ "$where" = 1 ] || [ -n "$stats" ]; then s_ok=1; else s_ok=0; fi
+        if [ $s_ok = 1 ] && grep -q "SEARCH a USING" "$dir/plan" && grep -q "SEARCH f USING PRIMARY KEY" "$dir/plan" &&
+            ! grep -q "SCAN f\|SCAN a" "$dir/plan"; then ok
+        else bad "100k plan ${stats:+after ANALYZE }for $where: $(cat "$dir/plan")"; fi
+    done
+done
+rm -f "$dir/big.reel"*
 
 # default: removed with their sequence, by rm and by --replace; a new sequence with a reused id
 # starts without any
@@ -160,10 +185,68 @@ rows="SELECT group_concat(idx || key || kind || coalesce(dtype, '') || coalesce(
 want=$(q "$P" "$(printf "$rows" walk)")
 same "$(q "$Q" "$(printf "$rows" walk)")" "$want" "JSON round trip"
 same "$(q "$Q" "$(printf "$rows" walk2)")" "$want" "CSV round trip"
+# COCO keypoints out and back: every frame an image (id = index), every person an annotation;
+# read back by file-name order and by id, and --multi's (people, 17, 3), to the same bytes
+expect 0 "annotate --export coco" "$reel" annotate "$P" walk --export "$dir/out.coco.json" --format coco
+json_ok "$dir/out.coco.json" "COCO export"
+same "$(python3 - "$dir/out.coco.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+imgs, anns, cat = d["images"], d["annotations"], d["categories"][0]
+print(len(imgs), [i["id"] for i in imgs] == list(range(10)), imgs[3]["file_name"], imgs[3]["width"], imgs[3]["height"],
+      [a["image_id"] for a in anns], anns[0]["keypoints"][:2], anns[0]["num_keypoints"], len(anns[0]["keypoints"]),
+      len({a["id"] for a in anns}), cat["name"], cat["keypoints"][0], cat["keypoints"][16], len(cat["skeleton"]), d["sequence"])
+PY
+)" "10 True 000003.png 64 48 [1, 3, 5, 7, 9] [8000.0, 8001.0] 17 51 5 person nose right_ankle 19 walk" "COCO export content"
+expect 0 "annotate --export coco --key m" "$reel" annotate "$P" walk --export "$dir/m.coco.json" --format coco --key m
+same "$(python3 -c 'import json, sys; print([a["image_id"] for a in json.load(open(sys.argv[1]))["annotations"]])' "$dir/m.coco.json")" \
+    "[1, 3, 5, 7, 7, 9]" "(people, 17, 3): one annotation a person"
+R="$dir/r.reel"
+"$reel" import "$R" "$dir/v.mp4" --sequence walk --quiet || exit 1
+"$reel" import "$R" "$dir/v.mp4" --sequence walk2 --quiet || exit 1
+expect 0 "import the COCO export by order" "$reel" annotate "$R" walk --import "$dir/out.coco.json" --quiet
+expect 0 "import the COCO export by id" "$reel" annotate "$R" walk2 --import "$dir/out.coco.json" --by id --quiet
+expect 0 "import the --multi COCO export" "$reel" annotate "$R" walk --import "$dir/m.coco.json" --multi --key m --quiet
+krows="SELECT group_concat(idx || key || dtype || shape || hex(value), ';') FROM (SELECT * FROM reel_annotation WHERE seq_id = (SELECT id FROM reel_sequence WHERE name = '%s') AND key IN ('keypoints', 'm') ORDER BY idx, key)"
+want=$(q "$P" "$(printf "$krows" walk)")
+same "$(q "$R" "$(printf "$krows" walk)")" "$want" "COCO round trip (by order, --multi)"
+same "$(q "$R" "$(printf "$krows" walk2 | sed "s/'keypoints', 'm'/'keypoints'/")")" \
+    "$(q "$P" "$(printf "$krows" walk | sed "s/'keypoints', 'm'/'keypoints'/")")" "COCO round trip (by id)"
+# a key that is not keypoints, or a value JSON cannot hold: refused naming sequence, key and
+# frame, no file written
+expect 1 "COCO export of a JSON key" "$reel" annotate "$P" walk --export "$dir/tag.coco.json" --format coco --key tag
+contains "$dir/err" "walk: 'tag' of frame 1 is not COCO keypoints" "not-keypoints message"
+[ ! -e "$dir/tag.coco.json" ] && ok || bad "a refused COCO export left a file"
+q "$P" "INSERT INTO reel_annotation(seq_id, idx, key, kind, value, dtype, shape) SELECT id, 4, 'nan', 'blob', x'0000c07f0000803f0000803f', 'float32', '[1,3]' FROM reel_sequence WHERE name = 'walk'"
+expect 1 "COCO export of a NaN" "$reel" annotate "$P" walk --export "$dir/nan.coco.json" --format coco --key nan
+contains "$dir/err" "'nan' of frame 4: value 0 is not a finite number" "NaN message (COCO)"
+expect 1 "JSON export of a NaN" "$reel" annotate "$P" walk --export "$dir/nan.json" --key nan
+contains "$dir/err" "'nan' of frame 4: value 0 is NaN" "NaN message (reel's JSON)"
+[ ! -e "$dir/nan.json" ] && [ ! -e "$dir/nan.coco.json" ] && ok || bad "a refused export left a file"
+q "$P" "DELETE FROM reel_annotation WHERE key = 'nan'"
 expect 0 "ls" "$reel" ls "$P"
 contains "$dir/out" "ANNOTS" "ls annotation column"
 contains "$dir/out" " 13  " "ls annotation count"
 expect 0 "info" "$reel" info "$P" walk --json
 contains "$dir/out" '"annotations": 13' "info annotation count"
 contains "$dir/out" 'keypoints (5)' "info keys"
+
+# reel publish of one sequence to a directory: its annotations go, another's do not, and
+# readers of the published store (ls, info, annotate --export) see them as in the store
+"$reel" import "$P" "$dir/w.mp4" --sequence run --quiet || exit 1
+printf 'frame,key,value\n0,tag,"""run"""\n' >"$dir/run.csv"
+expect 0 "annotate run" "$reel" annotate "$P" run --import "$dir/run.csv" --quiet
+expect 0 "publish walk" "$reel" publish "$P" "$dir/pub" --sequence walk --quiet
+expect 0 "ls the published store" "$reel" ls "$dir/pub" --json
+same "$(python3 -c 'import json, sys; print([(s["name"], s["annotations"]) for s in json.load(open(sys.argv[1]))])' "$dir/out")" \
+    "[('walk', 13)]" "published: the chosen sequence and its annotation count"
+expect 0 "info on the published store" "$reel" info "$dir/pub" walk --json
+contains "$dir/out" 'byid (1), keypoints (5), m (5), tag (2)' "published: the count per key"
+expect 0 "export from the store" "$reel" annotate "$P" walk --export "$dir/here.json"
+expect 0 "export from the published store" "$reel" annotate "$dir/pub" walk --export "$dir/there.json"
+cmp -s "$dir/here.json" "$dir/there.json" && ok || bad "the published annotations differ from the store's"
+expect 0 "COCO export from the published store" "$reel" annotate "$dir/pub" walk --export "$dir/there.coco.json" --format coco
+cmp -s "$dir/out.coco.json" "$dir/there.coco.json" && ok || bad "the published COCO export differs"
+expect 1 "the unchosen sequence is not published" "$reel" annotate "$dir/pub" run --export -
+expect 1 "annotate --import into a published store" "$reel" annotate "$dir/pub" walk --import "$dir/t.csv"
 testlib_done

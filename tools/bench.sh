@@ -102,3 +102,6 @@ for v in "$static" "$handheld" "${srcdir:-.}/tests/media/tree.avi"; do
     "$reel" bench "$store" codecs --video "$v" --pix-fmt native "$@"
 done
 rm -f "$store" "$store-wal" "$store-shm"
+# frames in from image files and numpy, annotations joined to frames (issue 20)
+echo >&2
+sh "${srcdir:-.}/tools/bench/ingest.sh" "$reel"

@@ -111,4 +111,37 @@ typedef int (*cli_row_fn)(void *ctx, int n, const char *const *values, const int
  * row. Returns 0, row's nonzero status, or -1 (error shown). */
 int cli_query(const char *path, const char *sql, const char *bind, cli_row_fn row, void *ctx);
 
+/* ---- `reel annotate`'s two files (cmd_annotate.c, annotate_coco.c) share these ---- */
+
+enum { ANN_FMT_AUTO, ANN_FMT_COCO, ANN_FMT_JSON, ANN_FMT_CSV };
+
+typedef struct ann_opts {
+    const char *in, *out, *key, *producer;
+    int format, by_id, multi, quiet;
+} ann_opts;
+
+/* Rows to write, with the memory they own. */
+typedef struct ann_rows {
+    reel_annot *a;
+    char **keys; /* each row's key (CSV and reel JSON: any; COCO: the one --key) */
+    size_t n, cap;
+    int64_t frames; /* of the sequence: indexes past it are refused */
+    const char *file;
+} ann_rows;
+
+/* Take value (malloc'd) as a new row; -1 (message shown) when out of memory or out of range. */
+int ann_rows_add(ann_rows *r, const char *key, int64_t index, reel_annot *a, void *value);
+/* The place of a dtype in the table of numpy's names, or -1 (NULL too). */
+int ann_dtype(const char *name);
+/* Its kind: 'f' float, 'h' float16, 'i' signed, 'u' unsigned, 'b' bool. */
+int ann_dtype_kind(int t);
+/* Element i of an array of dtype t as a double (little-endian hosts, as the store's bytes). */
+double ann_element(const unsigned char *p, int t, size_t i);
+
+/* COCO keypoints JSON (doc) as rows: annotate_coco.c. 0, or -1 with the error shown. */
+int ann_read_coco(const ann_opts *o, json_t *doc, ann_rows *r);
+/* The sequence's annotations under o->key (default "keypoints") as a COCO keypoints
+ * document, or NULL with the error shown. */
+json_t *ann_coco_doc(reel_seq *q, const ann_opts *o, const reel_seq_info *info);
+
 #endif

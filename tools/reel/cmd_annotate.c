@@ -1,32 +1,19 @@
 /*
  * cmd_annotate.c - `reel annotate`: per-frame annotations of a sequence in from a file (COCO
- * keypoints JSON, reel's own JSON, CSV of frame,key,value) and out to one (reel's JSON or CSV).
+ * keypoints JSON, reel's own JSON, CSV of frame,key,value) and out to one (the same three);
+ * COCO's side is annotate_coco.c.
  */
-#define _GNU_SOURCE /* strverscmp: image file names in natural order */
+#define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
-enum { FMT_AUTO, FMT_COCO, FMT_JSON, FMT_CSV };
 
-typedef struct opts {
-    const char *in, *out, *key, *producer;
-    int format, by_id, multi, quiet;
-} opts;
-
-/* Rows to write, with the memory they own. */
-typedef struct rows {
-    reel_annot *a;
-    char **keys; /* each row's key (CSV and reel JSON: any; COCO: the one --key) */
-    size_t n, cap;
-    int64_t frames; /* of the sequence: indexes past it are refused */
-    const char *file;
-} rows;
-
-static void rows_free(rows *r)
+static void rows_free(ann_rows *r)
 {
     size_t i;
     for (i = 0; i < r->n; i++) {
@@ -37,8 +24,7 @@ static void rows_free(rows *r)
     free(r->keys);
 }
 
-/* Take value (malloc'd) as a new row; -1 (message shown) when out of memory or out of range. */
-static int rows_add(rows *r, const char *key, int64_t index, reel_annot *a, void *value)
+int ann_rows_add(ann_rows *r, const char *key, int64_t index, reel_annot *a, void *value)
 {
     if (index < 0 || index >= r->frames) {
         cli_error("%s: frame %lld is not in the sequence (it has %lld frames)", r->file,
@@ -68,158 +54,6 @@ static int rows_add(rows *r, const char *key, int64_t index, reel_annot *a, void
     return 0;
 }
 
-static int by_image_id(const void *x, const void *y)
-{
-    json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "id"));
-    json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "id"));
-    return a < b ? -1 : a > b;
-}
-
-static int by_name(const void *x, const void *y)
-{
-    const char *a = json_string_value(json_object_get(*(json_t *const *)x, "file_name"));
-    const char *b = json_string_value(json_object_get(*(json_t *const *)y, "file_name"));
-    return strverscmp(a ? a : "", b ? b : "");
-}
-
-static json_int_t image_of(json_t *a) { return json_integer_value(json_object_get(a, "image_id")); }
-
-static int by_image(const void *x, const void *y)
-{
-    json_int_t a = image_of(*(json_t *const *)x), b = image_of(*(json_t *const *)y);
-    return a < b ? -1 : a > b;
-}
-
-/* The keypoints of the annotations of image id (anns sorted by image) as float32 (persons, K,
- * 3); *at ends past them. *persons: how many; NULL when none (or an error,
- * shown: *persons < 0). */
-static float *coco_points(const opts *o, json_t **anns, size_t nanns, size_t *at, json_int_t id,
-                          int *k, long *persons)
-{
-    size_t j, len;
-    json_t *kp;
-    float *v = NULL, *g;
-    size_t lo = 0, hi = nanns;
-    *persons = 0;
-    while (lo < hi) { /* the first of image id */
-        size_t mid = lo + (hi - lo) / 2;
-        if (image_of(anns[mid]) < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *at = lo;
-    for (; *at < nanns && image_of(anns[*at]) == id; ++*at) {
-        if (!(kp = json_object_get(anns[*at], "keypoints")))
-            continue;
-        len = json_array_size(kp);
-        if (!json_is_array(kp) || len == 0 || len % 3 || (*k && len != (size_t)*k * 3)) {
-            cli_error("%s: image id %lld: keypoints must be a list of 3 x %d numbers", o->in,
-                      (long long)id, *k ? *k : 17);
-            goto fail;
-        }
-        *k = (int)(len / 3);
-        if (!(g = realloc(v, (size_t)(*persons + 1) * len * sizeof *v))) {
-            cli_fail("annotate", REEL_NOMEM);
-            goto fail;
-        }
-        v = g;
-        for (j = 0; j < len; j++) {
-            json_t *x = json_array_get(kp, j);
-            if (!json_is_number(x)) {
-                cli_error("%s: image id %lld: keypoint value %zu is not a number", o->in,
-                          (long long)id, j);
-                goto fail;
-            }
-            v[(size_t)*persons * len + j] = (float)json_number_value(x);
-        }
-        ++*persons;
-    }
-    return v;
-fail:
-    free(v);
-    *persons = -1;
-    return NULL;
-}
-
-/* json's list (an array) as a malloc'd vector of its items, or NULL (shown). */
-static json_t **items(json_t *list, size_t *n)
-{
-    json_t **v = calloc((*n = json_array_size(list)) + 1, sizeof *v);
-    size_t i;
-    if (!v) {
-        cli_fail("annotate", REEL_NOMEM);
-        return NULL;
-    }
-    for (i = 0; i < *n; i++)
-        v[i] = json_array_get(list, i);
-    return v;
-}
-
-/* The rows of image i: its people's keypoints as one array. */
-static int coco_image(const opts *o, rows *r, json_t *img, int64_t frame, float *v, long persons,
-                      int k)
-{
-    reel_annot a;
-    if (persons > 1 && !o->multi) {
-        cli_error("%s: image '%s' has %ld people's keypoints; give --multi to keep them all, "
-                  "as (people, %d, 3)",
-                  o->in, json_string_value(json_object_get(img, "file_name")), persons, k);
-        free(v);
-        return -1;
-    }
-    memset(&a, 0, sizeof a);
-    a.kind = REEL_ANNOT_BLOB;
-    a.dtype = "float32";
-    a.ndim = o->multi ? 3 : 2;
-    a.shape[0] = persons;
-    a.shape[a.ndim - 2] = k;
-    a.shape[a.ndim - 1] = 3;
-    a.size = (size_t)persons * (size_t)k * 3 * sizeof(float);
-    a.producer = o->producer;
-    return rows_add(r, o->key ? o->key : "keypoints", frame, &a, v);
-}
-
-static int read_coco(const opts *o, json_t *doc, rows *r)
-{
-    json_t *imgs = json_object_get(doc, "images"), *anns = json_object_get(doc, "annotations");
-    json_t **images = NULL, **ann = NULL;
-    size_t n = 0, na = 0, i, at = 0;
-    int k = 0, rc = 0;
-    if (!json_is_array(imgs) || !json_is_array(anns)) {
-        cli_error("%s: not COCO keypoints: no \"images\" and \"annotations\" lists", o->in);
-        return -1;
-    }
-    if (!(images = items(imgs, &n)) || !(ann = items(anns, &na)))
-        rc = -1;
-    for (i = 0; rc == 0 && i < n; i++)
-        if (!json_is_integer(json_object_get(images[i], "id")) ||
-            !json_is_string(json_object_get(images[i], "file_name"))) {
-            cli_error("%s: image %zu has no integer \"id\" and \"file_name\"", o->in, i);
-            rc = -1;
-        }
-    for (i = 0; rc == 0 && i < na; i++)
-        if (!json_is_integer(json_object_get(ann[i], "image_id"))) {
-            cli_error("%s: annotation %zu has no integer \"image_id\"", o->in, i);
-            rc = -1;
-        }
-    if (rc == 0) {
-        qsort(images, n, sizeof *images, o->by_id ? by_image_id : by_name);
-        qsort(ann, na, sizeof *ann, by_image);
-    }
-    for (i = 0; rc == 0 && i < n; i++) {
-        json_int_t id = json_integer_value(json_object_get(images[i], "id"));
-        long persons;
-        float *v = coco_points(o, ann, na, &at, id, &k, &persons);
-        if (persons != 0)
-            rc = persons < 0 ? -1
-                             : coco_image(o, r, images[i], o->by_id ? (int64_t)id : (int64_t)i,
-                                          v, persons, k);
-    }
-    free(images);
-    free(ann);
-    return rc;
-}
 
 static const struct {
     const char *name;
@@ -229,7 +63,9 @@ static const struct {
               {"uint16", 2, 'u'}, {"int32", 4, 'i'},   {"uint32", 4, 'u'},  {"int64", 8, 'i'},
               {"uint64", 8, 'u'}, {"float16", 2, 'h'}, {"float32", 4, 'f'}, {"float64", 8, 'f'}};
 
-static int dtype_at(const char *name)
+int ann_dtype_kind(int t) { return dtypes[t].kind; }
+
+int ann_dtype(const char *name)
 {
     int i;
     for (i = 0; name && i < (int)(sizeof dtypes / sizeof dtypes[0]); i++)
@@ -238,8 +74,7 @@ static int dtype_at(const char *name)
     return -1;
 }
 
-/* Element i of an array of dtype t as a double (little-endian hosts, as the store's bytes). */
-static double element(const unsigned char *p, int t, size_t i)
+double ann_element(const unsigned char *p, int t, size_t i)
 {
     const void *e = p + i * dtypes[t].size;
     union { int8_t i8; uint8_t u8; int16_t i16; uint16_t u16; int32_t i32; uint32_t u32;
@@ -293,7 +128,7 @@ static int put_element(unsigned char *p, int t, size_t i, double v)
 }
 
 /* One entry of reel's JSON ({"frame", "key", "value", and for arrays "dtype", "shape"}). */
-static int read_entry(const opts *o, rows *r, json_t *e, size_t at)
+static int read_entry(const ann_opts *o, ann_rows *r, json_t *e, size_t at)
 {
     json_t *f = json_object_get(e, "frame"), *k = json_object_get(e, "key");
     json_t *v = json_object_get(e, "value"), *shape = json_object_get(e, "shape");
@@ -301,7 +136,7 @@ static int read_entry(const opts *o, rows *r, json_t *e, size_t at)
     reel_annot a;
     unsigned char *buf = NULL;
     size_t i, n = 1;
-    int t = dtype_at(dt);
+    int t = ann_dtype(dt);
     memset(&a, 0, sizeof a);
     a.producer = o->producer;
     if (!json_is_integer(f) || !json_is_string(k) || !v) {
@@ -312,7 +147,7 @@ static int read_entry(const opts *o, rows *r, json_t *e, size_t at)
         char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         a.kind = REEL_ANNOT_JSON;
         a.size = text ? strlen(text) : 0;
-        return text ? rows_add(r, json_string_value(k), json_integer_value(f), &a, text)
+        return text ? ann_rows_add(r, json_string_value(k), json_integer_value(f), &a, text)
                     : (cli_fail("annotate", REEL_NOMEM), -1);
     }
     if (t < 0 || t == 9 || !json_is_array(shape) || !json_is_array(v) ||
@@ -343,10 +178,10 @@ static int read_entry(const opts *o, rows *r, json_t *e, size_t at)
         }
     }
     a.size = n * dtypes[t].size;
-    return rows_add(r, json_string_value(k), json_integer_value(f), &a, buf);
+    return ann_rows_add(r, json_string_value(k), json_integer_value(f), &a, buf);
 }
 
-static int read_json(const opts *o, rows *r)
+static int read_json(const ann_opts *o, ann_rows *r)
 {
     json_error_t err;
     json_t *doc = json_load_file(o->in, JSON_REJECT_DUPLICATES, &err), *list, *e;
@@ -356,9 +191,9 @@ static int read_json(const opts *o, rows *r)
         cli_error("%s:%d: %s", o->in, err.line, err.text);
         return -1;
     }
-    coco = o->format == FMT_COCO || json_is_array(json_object_get(doc, "images"));
+    coco = o->format == ANN_FMT_COCO || json_is_array(json_object_get(doc, "images"));
     if (coco) {
-        rc = read_coco(o, doc, r);
+        rc = ann_read_coco(o, doc, r);
     } else if (!json_is_array(list = json_object_get(doc, "annotations"))) {
         cli_error("%s: neither COCO keypoints nor reel's JSON (an \"annotations\" list)", o->in);
         rc = -1;
@@ -424,7 +259,7 @@ static json_t *csv_entry(char **f, int wide)
     return e;
 }
 
-static int read_csv(const opts *o, rows *r)
+static int read_csv(const ann_opts *o, ann_rows *r)
 {
     FILE *f = fopen(o->in, "r");
     char *line = NULL, *fields[5];
@@ -463,7 +298,7 @@ static int read_csv(const opts *o, rows *r)
 }
 
 /* Write the rows: those of one key in one transaction. */
-static int write_rows(reel_seq *q, const opts *o, rows *r)
+static int write_rows(reel_seq *q, const ann_opts *o, ann_rows *r)
 {
     size_t i = 0, j;
     while (i < r->n) {
@@ -479,17 +314,17 @@ static int write_rows(reel_seq *q, const opts *o, rows *r)
     return EXIT_OK;
 }
 
-static int import_file(reel_seq *q, const opts *o, int64_t frames)
+static int import_file(reel_seq *q, const ann_opts *o, int64_t frames)
 {
-    rows r;
+    ann_rows r;
     const char *dot = strrchr(o->in, '.');
     int fmt = o->format, rc;
     memset(&r, 0, sizeof r);
     r.frames = frames;
     r.file = o->in;
-    if (fmt == FMT_AUTO)
-        fmt = dot && !strcmp(dot, ".csv") ? FMT_CSV : FMT_JSON;
-    rc = fmt == FMT_CSV ? read_csv(o, &r) : read_json(o, &r);
+    if (fmt == ANN_FMT_AUTO)
+        fmt = dot && !strcmp(dot, ".csv") ? ANN_FMT_CSV : ANN_FMT_JSON;
+    rc = fmt == ANN_FMT_CSV ? read_csv(o, &r) : read_json(o, &r);
     rc = rc == 0 ? write_rows(q, o, &r) : EXIT_FAIL;
     rows_free(&r);
     return rc;
@@ -500,7 +335,7 @@ static int import_file(reel_seq *q, const opts *o, int64_t frames)
 typedef struct out_ctx {
     FILE *f;
     json_t *list; /* reel JSON */
-    int csv, failed;
+    int csv, failed, shown; /* shown: a value JSON cannot hold, said */
 } out_ctx;
 
 static json_t *entry(const char *key, const reel_annot *a)
@@ -514,7 +349,7 @@ static json_t *entry(const char *key, const reel_annot *a)
         v = json_loadb(a->value, a->size, JSON_DECODE_ANY, NULL);
         cli_json_set(e, "value", v ? v : cli_json_text(a->value));
     } else {
-        t = dtype_at(a->dtype);
+        t = ann_dtype(a->dtype);
         shape = json_array();
         for (d = 0; d < a->ndim; d++) {
             cli_json_append(shape, json_integer(a->shape[d]));
@@ -522,7 +357,15 @@ static json_t *entry(const char *key, const reel_annot *a)
         }
         v = json_array();
         for (i = 0; i < n; i++) {
-            double x = element(a->value, t, i);
+            double x = ann_element(a->value, t, i);
+            if (!isfinite(x)) {
+                cli_error("'%s' of frame %lld: value %zu is %s: JSON has no such number",
+                          key, (long long)a->index, i, isnan(x) ? "NaN" : "infinite");
+                json_decref(shape);
+                json_decref(v);
+                json_decref(e);
+                return NULL;
+            }
             cli_json_append(v, dtypes[t].kind == 'f' || dtypes[t].kind == 'h' ? json_real(x)
                                : dtypes[t].kind == 'b'                       ? json_boolean(x)
                                                                              : json_integer((json_int_t)x));
@@ -551,6 +394,10 @@ static int out_one(void *ctx, const char *key, const reel_annot *a)
     out_ctx *c = ctx;
     json_t *e = entry(key, a);
     char *v, *shape;
+    if (!e) { /* shown */
+        c->shown = 1;
+        return 1;
+    }
     if (!c->csv) {
         cli_json_append(c->list, e);
         return 0;
@@ -569,36 +416,55 @@ static int out_one(void *ctx, const char *key, const reel_annot *a)
     return 0;
 }
 
-static int export_file(reel_seq *q, const opts *o, const char *seq)
+/* doc (taken) into c's file: 0, or 1 when it could not be written whole. */
+static int dump(out_ctx *c, json_t *doc)
 {
-    out_ctx c = {NULL, NULL, 0, 0};
+    int failed = !doc || json_dumpf(doc, c->f, JSON_INDENT(1)) != 0 || fputc('\n', c->f) == EOF;
+    json_decref(doc);
+    return failed;
+}
+
+static int export_file(reel_seq *q, const ann_opts *o, const reel_seq_info *info)
+{
+    out_ctx c = {NULL, NULL, 0, 0, 0};
     const char *dot = strrchr(o->out, '.');
-    json_t *doc;
-    int rc, stdout_ = !strcmp(o->out, "-");
-    c.csv = o->format == FMT_CSV || (o->format == FMT_AUTO && dot && !strcmp(dot, ".csv"));
+    json_t *doc = NULL;
+    int rc = REEL_OK, stdout_ = !strcmp(o->out, "-");
+    c.csv = o->format == ANN_FMT_CSV || (o->format == ANN_FMT_AUTO && dot && !strcmp(dot, ".csv"));
+    /* COCO is made whole before the file is opened: a key that is not keypoints writes none */
+    if (o->format == ANN_FMT_COCO && !(doc = ann_coco_doc(q, o, info)))
+        return EXIT_FAIL;
     if (!(c.f = stdout_ ? stdout : fopen(o->out, "w"))) {
         cli_error("%s: cannot be written", o->out);
+        json_decref(doc);
         return EXIT_FAIL;
     }
-    if (c.csv)
-        fputs("frame,key,dtype,shape,value\n", c.f);
-    else
-        c.list = json_array();
-    rc = reel_annot_foreach(q, o->key, out_one, &c);
-    if (rc == REEL_OK && !c.csv) {
-        doc = json_object();
-        cli_json_set(doc, "sequence", cli_json_text(seq));
-        cli_json_set(doc, "annotations", c.list);
-        c.list = NULL;
-        c.failed |= json_dumpf(doc, c.f, JSON_INDENT(1)) != 0 || fputc('\n', c.f) == EOF;
-        json_decref(doc);
+    if (doc) {
+        c.failed = dump(&c, doc);
+    } else {
+        if (c.csv)
+            fputs("frame,key,dtype,shape,value\n", c.f);
+        else
+            c.list = json_array();
+        rc = reel_annot_foreach(q, o->key, out_one, &c);
+        if (rc == REEL_OK && !c.csv) {
+            doc = json_object();
+            cli_json_set(doc, "sequence", cli_json_text(info->name));
+            cli_json_set(doc, "annotations", c.list);
+            c.list = NULL;
+            c.failed |= dump(&c, doc);
+        }
+        json_decref(c.list);
     }
-    json_decref(c.list);
     c.failed |= ferror(c.f) != 0;
     if (!stdout_)
         c.failed |= fclose(c.f) != 0;
+    if (!stdout_ && (rc != REEL_OK || c.failed))
+        unlink(o->out); /* no half-written file left behind */
+    if (c.shown)
+        return EXIT_FAIL;
     if (rc != REEL_OK)
-        return cli_fail(seq, rc);
+        return cli_fail(info->name, rc);
     if (c.failed) {
         cli_error("%s: could not be written in full", o->out);
         return EXIT_FAIL;
@@ -606,7 +472,7 @@ static int export_file(reel_seq *q, const opts *o, const char *seq)
     return EXIT_OK;
 }
 
-static int parse(int argc, char **argv, opts *o)
+static int parse(int argc, char **argv, ann_opts *o)
 {
     static const struct option options[] = {
         {"import", required_argument, NULL, 'i'}, {"export", required_argument, NULL, 'e'},
@@ -625,8 +491,8 @@ static int parse(int argc, char **argv, opts *o)
         case 'm': o->multi = 1; break;
         case 'q': o->quiet = 1; break;
         case 'f':
-            o->format = !strcmp(optarg, "coco") ? FMT_COCO : !strcmp(optarg, "json") ? FMT_JSON
-                        : !strcmp(optarg, "csv")  ? FMT_CSV : -1;
+            o->format = !strcmp(optarg, "coco") ? ANN_FMT_COCO : !strcmp(optarg, "json") ? ANN_FMT_JSON
+                        : !strcmp(optarg, "csv")  ? ANN_FMT_CSV : -1;
             if (o->format < 0)
                 return cli_usage_error(&cmd_annotate, "--format is coco, json or csv, not '%s'",
                                        optarg);
@@ -643,14 +509,12 @@ static int parse(int argc, char **argv, opts *o)
         return c;
     if (!o->in == !o->out)
         return cli_usage_error(&cmd_annotate, "give --import FILE or --export FILE");
-    if (o->out && o->format == FMT_COCO)
-        return cli_usage_error(&cmd_annotate, "--export writes reel's JSON or CSV, not COCO");
     return EXIT_OK;
 }
 
 static int run(int argc, char **argv)
 {
-    opts o;
+    ann_opts o;
     reel_store *s;
     reel_seq *q;
     reel_seq_info info;
@@ -673,7 +537,7 @@ static int run(int argc, char **argv)
     } else if (cli_open_seq(argv[optind], argv[optind + 1], 0, &s, &q, &info) != EXIT_OK) {
         return EXIT_FAIL;
     }
-    rc = o.in ? import_file(q, &o, info.frame_count) : export_file(q, &o, argv[optind + 1]);
+    rc = o.in ? import_file(q, &o, info.frame_count) : export_file(q, &o, &info);
     reel_seq_close(q);
     reel_close(s);
     return rc;
@@ -687,9 +551,13 @@ const command cmd_annotate = {
     "                     --export writes it), or CSV rows frame,key,value (value: JSON);\n"
     "                     each key is written in one transaction; a value already there is\n"
     "                     replaced\n"
-    "  --export FILE      reel's JSON, or CSV for a .csv name ('-': standard output)\n"
+    "  --export FILE      reel's JSON, or CSV for a .csv name, or with --format coco COCO\n"
+    "                     keypoints JSON: every frame an image (id: its index, file_name:\n"
+    "                     000012.png), every person of --key's (K, 3) or (people, K, 3)\n"
+    "                     arrays an annotation ('-': standard output)\n"
     "  --format FMT       coco, json or csv (default: from the file's name and content)\n"
-    "  --key KEY          COCO: the key to write; --export: only this key\n"
+    "  --key KEY          COCO: the key to read or write (default 'keypoints'); --export\n"
+    "                     to JSON or CSV: only this key (default: all)\n"
     "  --by order|id      COCO: an image's frame is its place in file-name order (default) or\n"
     "                     its id\n"
     "  --multi            COCO: several people per image, as float32 (people, 17, 3)\n"
