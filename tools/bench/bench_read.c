@@ -12,6 +12,7 @@
 
 #include "bench_run.h"
 #include "codec/codec.h"
+#include "store/frame.h"
 
 /* ---- 3. cold reads, against plain zstd and pread ------------------------------------------- */
 
@@ -67,35 +68,42 @@ static double time_codec(bench *b, size_t n)
     uint8_t *out = malloc(2 * b->info.frame_size);
     double t = -1;
     const char *why;
+    int bad = 0;
+    reel__geom g = {b->info.pix_fmt, b->info.width, b->info.height};
     if (codec && blob && len && filter && sum && out &&
         sqlite3_open_v2(b->path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(db,
-                           "SELECT f.idx, f.filter, f.checksum, b.data FROM reel_frame f "
-                           "JOIN reel_sequence s ON s.id = f.seq_id JOIN reel_blob b ON "
-                           "b.id = f.blob_id WHERE s.name = ?1 AND f.idx < ?2",
+                           "SELECT f.idx, " REEL__FRAME_COLUMNS REEL__FRAME_FROM
+                           "JOIN reel_sequence AS s ON s.id = f.seq_id WHERE s.name = ?1 "
+                           "AND f.idx < ?2",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, b->name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
         while (sqlite3_step(st) == SQLITE_ROW) {
             int64_t k = sqlite3_column_int64(st, 0);
+            reel__stored row = {.geom = g};
             if (k < 0 || k >= (int64_t)n || blob[k])
                 continue;
-            len[k] = (size_t)sqlite3_column_bytes(st, 3);
-            if ((blob[k] = malloc(len[k] ? len[k] : 1)))
-                memcpy(blob[k], sqlite3_column_blob(st, 3), len[k]);
-            filter[k] = sqlite3_column_int(st, 1);
-            sum[k] = (uint64_t)sqlite3_column_int64(st, 2);
+            reel__frame_row(st, 1, &row); /* the checksum as the store reads it (its version) */
+            len[k] = row.len;
+            if (row.present && (blob[k] = malloc(len[k] ? len[k] : 1)))
+                memcpy(blob[k], row.data, len[k]);
+            filter[k] = row.filter;
+            sum[k] = row.checksum;
         }
         t = bench_now();
-        for (i = 0; i < n; i++) { /* in order: a temporal frame's reference is the one before */
-            reel__geom g = {b->info.pix_fmt, b->info.width, b->info.height};
+        for (i = 0; i < n && !bad; i++) { /* in order: a temporal frame's reference is the one before */
             reel__blob bl = {blob[i], len[i], filter[i], sum[i]};
             uint8_t *dst = out + (i & 1) * b->info.frame_size;
             const uint8_t *ref = i ? out + ((i - 1) & 1) * b->info.frame_size : NULL;
-            if (!blob[i] || reel__decode_ref(codec, &g, &bl, ref, dst, &why) != REEL_OK)
-                t = -1e9; /* a frame without pixels, or damaged: no baseline */
+            why = "no stored pixels";
+            if (!blob[i] || reel__decode_ref(codec, &g, &bl, ref, dst, &why) != REEL_OK) {
+                cli_error("bench: the codec alone: frame %zu (filter %d): %s", i, filter[i],
+                          why); /* damaged, or not stored: no baseline */
+                bad = 1;
+            }
         }
-        t = bench_now() - t;
+        t = bad ? -1 : bench_now() - t;
     }
     sqlite3_finalize(st);
     sqlite3_close(db);

@@ -72,7 +72,8 @@ void bench_probe_stop(bench_probe *p);
 /* Random access and the reader's peak RSS (once the sequence exists). */
 int bench_random(bench *b, bench_probe *p);
 /* FFmpeg seeking in video to frames idx[0..n) of the sequence, decoding forward; each frame
- * is compared with reel's (*checked, *mismatches counted). EXIT_OK or EXIT_FAIL. */
+ * is compared with reel's (*checked, *mismatches counted); *seconds per frame found. A frame
+ * no decoded frame has the timestamp of is left out, said on stderr. EXIT_OK or EXIT_FAIL. */
 int bench_ffmpeg_random(bench *b, const char *video, const int64_t *idx, long long n,
                         double *seconds, int *checked, int *mismatches);
 /* The same pseudo-random frame indexes every run: n of them in [0, frames). */

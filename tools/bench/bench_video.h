@@ -23,7 +23,8 @@ int bv_open(bench_video *v, const char *path, int threads, const reel_seq_info *
 void bv_close(bench_video *v);
 
 /* Decode the frame whose best-effort timestamp is pts the way decord and torchcodec do: seek
- * to the keyframe before it, decode forward to it, convert it into out. 0 or -1. */
+ * to the keyframe before it, decode forward to it, convert it into out (further back when
+ * that keyframe comes out after the frame). 0, 1 when no frame has that timestamp, or -1. */
 int bv_seek_decode(bench_video *v, int64_t pts, uint8_t *out);
 
 /* The timestamp in v's stream of a sequence frame at pts (the sequence's time base tb, its
