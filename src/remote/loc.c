@@ -4,7 +4,8 @@
  *
  * What S3 servers need beyond the signature (learnt against Ceph's RADOS Gateway): an
  * x-amz-content-sha256: UNSIGNED-PAYLOAD header, and keys passed as CURLOPT_USERNAME and
- * CURLOPT_PASSWORD (a key may hold ':'). Objects are addressed path-style:
+ * CURLOPT_PASSWORD (a key may hold ':'); temporary credentials' AWS_SESSION_TOKEN as an
+ * x-amz-security-token header, which libcurl signs with the others. Objects are addressed path-style:
  * ENDPOINT/BUCKET/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
  * escaping, so the signed path is the path sent.
  */
@@ -34,6 +35,7 @@
 /* the longest s3://BUCKET/PREFIX after "s3://": S3's keys are at most 1024 bytes, and a
  * listing's query holds the prefix %-encoded (3 bytes a character at most) */
 #define PREFIX_MAX 500
+#define TOKEN_MAX 8192 /* an AWS_SESSION_TOKEN (STS's are about 1 KB) */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static atomic_int aborting; /* reel__loc_abort_all: the process is exiting */
@@ -144,6 +146,7 @@ static int open_s3(const char *dest, reel__loc *l)
 {
     const char *ep = getenv("AWS_ENDPOINT_URL"), *region = getenv("AWS_REGION");
     const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+    const char *token = getenv("AWS_SESSION_TOKEN");
     char sig[128], *bucket_path;
     size_t n;
     if (!ep || !*ep)
@@ -157,6 +160,10 @@ static int open_s3(const char *dest, reel__loc *l)
         return reel__err(REEL_INVALID, "%s: give s3://BUCKET/PREFIX with letters, digits, "
                                        "'.', '_', '-' and '/' only",
                          l->display);
+    if (token && (strlen(token) > TOKEN_MAX || strpbrk(token, "\r\n")))
+        return reel__err(REEL_INVALID, "AWS_SESSION_TOKEN: longer than %d bytes or holding a "
+                                       "line break: not a session token",
+                         TOKEN_MAX);
     if (region && strlen(region) > 60)
         return reel__err(REEL_INVALID, "AWS_REGION longer than 60 characters: %s", region);
     if (strlen(dest + 5) > PREFIX_MAX)
@@ -178,7 +185,13 @@ static int open_s3(const char *dest, reel__loc *l)
     l->ak = reel__strdup(ak);
     l->sk = reel__strdup(sk);
     l->sigv4 = reel__strdup(sig);
-    if (!l->base || !l->ak || !l->sk || !l->sigv4 || !l->bucket || !l->prefix)
+    if (token && *token) { /* temporary credentials: the token goes in a signed header */
+        size_t tn = strlen(token) + sizeof "x-amz-security-token: ";
+        if ((l->token = reel__malloc(tn)))
+            snprintf(l->token, tn, "x-amz-security-token: %s", token);
+    }
+    if (!l->base || !l->ak || !l->sk || !l->sigv4 || !l->bucket || !l->prefix ||
+        (token && *token && !l->token))
         return reel__err(REEL_NOMEM, "out of memory");
     pthread_once(&curl_once, curl_init);
     return REEL_OK;
@@ -248,6 +261,7 @@ void reel__loc_close(reel__loc *l)
     free(l->ak);
     free(l->sk);
     free(l->sigv4);
+    free(l->token);
     free(l->bucket);
     free(l->prefix);
     pthread_mutex_destroy(&l->lock);
@@ -349,6 +363,8 @@ static int request(reel__loc *l, const char *base, CURL *c, const char *key, con
 static void s3_sign(const reel__loc *l, CURL *c, struct curl_slist **h)
 {
     *h = curl_slist_append(*h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    if (l->token) /* libcurl signs every header it is given */
+        *h = curl_slist_append(*h, l->token);
     curl_easy_setopt(c, CURLOPT_AWS_SIGV4, l->sigv4);
     curl_easy_setopt(c, CURLOPT_USERNAME, l->ak);
     curl_easy_setopt(c, CURLOPT_PASSWORD, l->sk);
