@@ -6,7 +6,8 @@
  * x-amz-content-sha256: UNSIGNED-PAYLOAD header, and keys passed as CURLOPT_USERNAME and
  * CURLOPT_PASSWORD (a key may hold ':'); temporary credentials' AWS_SESSION_TOKEN as an
  * x-amz-security-token header, which libcurl signs with the others. Objects are addressed path-style:
- * ENDPOINT/BUCKET/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
+ * ENDPOINT/BUCKET/PREFIX/KEY, or with REEL_S3_ADDRESSING=virtual
+ * virtual-hosted style: BUCKET.HOST/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
  * escaping, so the signed path is the path sent.
  */
 #include "config.h"
@@ -142,6 +143,42 @@ static int read_timeout(reel__loc *l)
     return REEL_OK;
 }
 
+/* The bucket's URL into l->bucket: ENDPOINT/BUCKET (path style, the default), or with
+ * REEL_S3_ADDRESSING=virtual, SCHEME://BUCKET.HOST[:PORT][/PATH]/ (virtual-hosted style, as
+ * AWS prefers and some servers require; the bucket must then be a DNS name). REEL_INVALID for
+ * another value, a bucket that cannot be a host name, or an endpoint that is not a URL. */
+static int bucket_url(reel__loc *l, const char *ep, const char *bucket)
+{
+    const char *style = getenv("REEL_S3_ADDRESSING"), *host = strstr(ep, "://"), *b;
+    size_t n;
+    if (!style || !*style || !strcmp(style, "path")) {
+        l->bucket = joined(ep, bucket);
+        return REEL_OK;
+    }
+    if (strcmp(style, "virtual"))
+        return reel__err(REEL_INVALID, "REEL_S3_ADDRESSING='%.40s': give path (the default: "
+                                       "ENDPOINT/BUCKET/KEY) or virtual (BUCKET.HOST/KEY)",
+                         style);
+    for (b = bucket; *b; b++)
+        if (!((*b >= 'a' && *b <= 'z') || (*b >= '0' && *b <= '9') || *b == '-' || *b == '.'))
+            break;
+    if (*b || bucket[0] == '-' || bucket[0] == '.' || strlen(bucket) > 63)
+        return reel__err(REEL_INVALID, "%s: bucket '%s' cannot be a host name, as "
+                                       "REEL_S3_ADDRESSING=virtual needs (lowercase letters, "
+                                       "digits, '-' and '.'; at most 63): use path style",
+                         l->display, bucket);
+    if (!host || host == ep || !host[3])
+        return reel__err(REEL_INVALID, "AWS_ENDPOINT_URL='%.100s' is not a URL (http://HOST:PORT)",
+                         ep);
+    n = strlen(ep) + strlen(bucket) + 3;
+    if (!(l->bucket = reel__malloc(n)))
+        return REEL_OK; /* the caller reports it */
+    host += 3;
+    snprintf(l->bucket, n, "%.*s%s.%s%s", (int)(host - ep), ep, bucket, host,
+             ep[strlen(ep) - 1] == '/' ? "" : "/");
+    return REEL_OK;
+}
+
 static int open_s3(const char *dest, reel__loc *l)
 {
     const char *ep = getenv("AWS_ENDPOINT_URL"), *region = getenv("AWS_REGION");
@@ -149,6 +186,7 @@ static int open_s3(const char *dest, reel__loc *l)
     const char *token = getenv("AWS_SESSION_TOKEN");
     char sig[128], *bucket_path;
     size_t n;
+    int rc;
     if (!ep || !*ep)
         return reel__err(REEL_INVALID, "%s: set AWS_ENDPOINT_URL to the S3 endpoint "
                                        "(e.g. http://127.0.0.1:17480)",
@@ -173,13 +211,18 @@ static int open_s3(const char *dest, reel__loc *l)
     bucket_path = reel__strdup(dest + 5);
     if (bucket_path && (n = strlen(bucket_path)) > 0 && bucket_path[n - 1] == '/')
         bucket_path[n - 1] = 0;
-    l->base = bucket_path ? joined(ep, bucket_path) : NULL;
     if (bucket_path) { /* "BUCKET/PREFIX": the bucket's URL and the prefix, for listings */
         char *slash = strchr(bucket_path, '/');
         l->prefix = reel__strdup(slash ? slash + 1 : "");
         if (slash)
             *slash = 0;
-        l->bucket = joined(ep, bucket_path);
+        if ((rc = bucket_url(l, ep, bucket_path)) != REEL_OK) {
+            free(bucket_path);
+            return rc;
+        }
+        l->base = l->bucket && l->prefix ? joined(l->bucket, l->prefix) : NULL;
+        if (l->base && (n = strlen(l->base)) > 0 && l->base[n - 1] == '/')
+            l->base[n - 1] = 0; /* virtual style, no prefix: keys go after one '/' */
     }
     free(bucket_path);
     l->ak = reel__strdup(ak);

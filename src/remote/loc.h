@@ -39,7 +39,7 @@ REEL__HIDDEN int reel__loc_is_remote(const char *name);
 
 /* Parse dest: "s3://BUCKET/PREFIX" (endpoint, region and keys from AWS_ENDPOINT_URL,
  * AWS_REGION (us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for temporary
- * credentials, AWS_SESSION_TOKEN), "http(s)://HOST/PATH"
+ * credentials, AWS_SESSION_TOKEN; REEL_S3_ADDRESSING path or virtual), "http(s)://HOST/PATH"
  * (userinfo in it is sent as the server's credentials and appears in no message), or a
  * directory. REEL_REMOTE_TIMEOUT (seconds, default 30) bounds each read. REEL_INVALID with a
  * message for anything else (or junk in REEL_REMOTE_TIMEOUT). */
