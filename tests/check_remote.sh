@@ -5,7 +5,8 @@
 # back bit-exact through each; publishing again sends nothing; four processes sharing a block
 # cache fetch each block once; the server stopped mid-way fails reads clearly and restarted
 # serves them again; a damaged part on the server is detected and never served; a missing
-# part and wrong keys give clear errors.
+# part and wrong keys give clear errors; virtual-hosted addressing and temporary credentials
+# (AWS_SESSION_TOKEN, from the gateway's STS) work.
 . "$(dirname "$0")/testlib.sh"
 testlib_init remote
 src=${srcdir:-.}
@@ -225,6 +226,49 @@ export REEL_BLOCK_CACHE="$dir/cache-big"
 "$reel" cat "$G" more | md5sum >"$dir/more.md5"
 same "$("$reel" cat s3://frames/big more | md5sum)" "$(cat "$dir/more.md5")" "every frame read back from parts sent in pieces"
 same "$("$reel" cat s3://frames/big yuv | md5sum)" "$(cat "$dir/yuv.md5")" "and from the other parts"
+
+# virtual-hosted style (REEL_S3_ADDRESSING=virtual: BUCKET.localhost, the gateway's rgw dns
+# name): published and read back; the objects are where path style finds them
+export REEL_BLOCK_CACHE="$dir/cache-vhost"
+expect 0 "publish in virtual-hosted style" env REEL_S3_ADDRESSING=virtual \
+    AWS_ENDPOINT_URL="http://localhost:$cport" "$reel" publish "$S" s3://frames/vhost --part-size 1M
+same "$(env REEL_S3_ADDRESSING=virtual AWS_ENDPOINT_URL="http://localhost:$cport" "$reel" cat s3://frames/vhost yuv | md5sum)" \
+    "$(cat "$dir/yuv.md5")" "every frame read back in virtual-hosted style"
+same "$(s3c -o /dev/null -w '%{http_code}' "$ENDPOINT/frames/vhost/manifest.json")" 200 \
+    "the virtual-hosted publish wrote bucket frames, prefix vhost"
+expect 1 "a bucket that is no host name, virtual style" env REEL_S3_ADDRESSING=virtual "$reel" ls s3://Frames_1/x
+contains "$dir/err" "cannot be a host name" "a bucket that cannot be a host name is refused"
+expect 1 "an unknown addressing style" env REEL_S3_ADDRESSING=sideways "$reel" ls s3://frames/vhost
+contains "$dir/err" "REEL_S3_ADDRESSING='sideways'" "an unknown addressing style is named"
+
+# temporary credentials from the gateway's STS (AssumeRole): AWS_SESSION_TOKEN is sent, signed
+export REEL_BLOCK_CACHE="$dir/cache-sts"
+rgwa="radosgw-admin -c $C/ceph.conf"
+$rgwa caps add --uid=reeltest --caps="roles=*" >/dev/null 2>&1
+$rgwa role create --role-name=reader --path=/ --assume-role-policy-doc='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/reeltest"]},"Action":["sts:AssumeRole"]}]}' >/dev/null 2>&1
+$rgwa role-policy put --role-name=reader --policy-name=all --policy-doc='{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::*"}}' >/dev/null 2>&1
+curl -s --aws-sigv4 "aws:amz:us-east-1:sts" --user "$ACCESS_KEY:$SECRET_KEY" \
+    -d "Action=AssumeRole&RoleArn=arn:aws:iam:::role/reader&RoleSessionName=reeltest&Version=2011-06-15&DurationSeconds=3600" \
+    "$ENDPOINT/" >"$dir/sts.xml"
+python3 - "$dir/sts.xml" >"$dir/sts.env" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+for k, v in (("AccessKeyId", "TAK"), ("SecretAccessKey", "TSK"), ("SessionToken", "TTOK")):
+    m = re.search("<%s>([^<]+)</%s>" % (k, k), t)
+    print("%s='%s'" % (v, m.group(1) if m else ""))
+PY
+. "$dir/sts.env"
+if [ -n "$TTOK" ]; then ok; else bad "the gateway gave no session token: $(cat "$dir/sts.xml")"; fi
+expect 0 "publish with temporary credentials" env AWS_ACCESS_KEY_ID="$TAK" AWS_SECRET_ACCESS_KEY="$TSK" \
+    AWS_SESSION_TOKEN="$TTOK" "$reel" publish "$S" s3://frames/sts --part-size 20M
+same "$(env AWS_ACCESS_KEY_ID="$TAK" AWS_SECRET_ACCESS_KEY="$TSK" AWS_SESSION_TOKEN="$TTOK" "$reel" cat s3://frames/sts rgb | md5sum)" \
+    "$(cat "$dir/rgb.md5")" "every frame read back with temporary credentials"
+expect 1 "temporary keys without their token" env AWS_ACCESS_KEY_ID="$TAK" AWS_SECRET_ACCESS_KEY="$TSK" \
+    "$reel" ls s3://frames/sts
+contains "$dir/err" "access denied (HTTP 403)" "temporary keys without their session token are refused"
+expect 1 "a wrong session token" env AWS_ACCESS_KEY_ID="$TAK" AWS_SECRET_ACCESS_KEY="$TSK" \
+    AWS_SESSION_TOKEN="x$TTOK" "$reel" ls s3://frames/sts
+if grep -q "$TSK\|$TTOK" "$dir/out" "$dir/err"; then bad "a temporary secret or token was printed"; else ok; fi
 
 # wrong keys, a bucket that does not exist
 export AWS_SECRET_ACCESS_KEY=wrongsecret

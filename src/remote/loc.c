@@ -4,8 +4,10 @@
  *
  * What S3 servers need beyond the signature (learnt against Ceph's RADOS Gateway): an
  * x-amz-content-sha256: UNSIGNED-PAYLOAD header, and keys passed as CURLOPT_USERNAME and
- * CURLOPT_PASSWORD (a key may hold ':'). Objects are addressed path-style:
- * ENDPOINT/BUCKET/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
+ * CURLOPT_PASSWORD (a key may hold ':'); temporary credentials' AWS_SESSION_TOKEN as an
+ * x-amz-security-token header, which libcurl signs with the others. Objects are addressed path-style:
+ * ENDPOINT/BUCKET/PREFIX/KEY, or with REEL_S3_ADDRESSING=virtual
+ * virtual-hosted style: BUCKET.HOST/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
  * escaping, so the signed path is the path sent.
  */
 #include "config.h"
@@ -34,6 +36,7 @@
 /* the longest s3://BUCKET/PREFIX after "s3://": S3's keys are at most 1024 bytes, and a
  * listing's query holds the prefix %-encoded (3 bytes a character at most) */
 #define PREFIX_MAX 500
+#define TOKEN_MAX 8192 /* an AWS_SESSION_TOKEN (STS's are about 1 KB) */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static atomic_int aborting; /* reel__loc_abort_all: the process is exiting */
@@ -140,12 +143,50 @@ static int read_timeout(reel__loc *l)
     return REEL_OK;
 }
 
+/* The bucket's URL into l->bucket: ENDPOINT/BUCKET (path style, the default), or with
+ * REEL_S3_ADDRESSING=virtual, SCHEME://BUCKET.HOST[:PORT][/PATH]/ (virtual-hosted style, as
+ * AWS prefers and some servers require; the bucket must then be a DNS name). REEL_INVALID for
+ * another value, a bucket that cannot be a host name, or an endpoint that is not a URL. */
+static int bucket_url(reel__loc *l, const char *ep, const char *bucket)
+{
+    const char *style = getenv("REEL_S3_ADDRESSING"), *host = strstr(ep, "://"), *b;
+    size_t n;
+    if (!style || !*style || !strcmp(style, "path")) {
+        l->bucket = joined(ep, bucket);
+        return REEL_OK;
+    }
+    if (strcmp(style, "virtual"))
+        return reel__err(REEL_INVALID, "REEL_S3_ADDRESSING='%.40s': give path (the default: "
+                                       "ENDPOINT/BUCKET/KEY) or virtual (BUCKET.HOST/KEY)",
+                         style);
+    for (b = bucket; *b; b++)
+        if (!((*b >= 'a' && *b <= 'z') || (*b >= '0' && *b <= '9') || *b == '-' || *b == '.'))
+            break;
+    if (*b || bucket[0] == '-' || bucket[0] == '.' || strlen(bucket) > 63)
+        return reel__err(REEL_INVALID, "%s: bucket '%s' cannot be a host name, as "
+                                       "REEL_S3_ADDRESSING=virtual needs (lowercase letters, "
+                                       "digits, '-' and '.'; at most 63): use path style",
+                         l->display, bucket);
+    if (!host || host == ep || !host[3])
+        return reel__err(REEL_INVALID, "AWS_ENDPOINT_URL='%.100s' is not a URL (http://HOST:PORT)",
+                         ep);
+    n = strlen(ep) + strlen(bucket) + 3;
+    if (!(l->bucket = reel__malloc(n)))
+        return REEL_OK; /* the caller reports it */
+    host += 3;
+    snprintf(l->bucket, n, "%.*s%s.%s%s", (int)(host - ep), ep, bucket, host,
+             ep[strlen(ep) - 1] == '/' ? "" : "/");
+    return REEL_OK;
+}
+
 static int open_s3(const char *dest, reel__loc *l)
 {
     const char *ep = getenv("AWS_ENDPOINT_URL"), *region = getenv("AWS_REGION");
     const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+    const char *token = getenv("AWS_SESSION_TOKEN");
     char sig[128], *bucket_path;
     size_t n;
+    int rc;
     if (!ep || !*ep)
         return reel__err(REEL_INVALID, "%s: set AWS_ENDPOINT_URL to the S3 endpoint "
                                        "(e.g. http://127.0.0.1:17480)",
@@ -157,6 +198,10 @@ static int open_s3(const char *dest, reel__loc *l)
         return reel__err(REEL_INVALID, "%s: give s3://BUCKET/PREFIX with letters, digits, "
                                        "'.', '_', '-' and '/' only",
                          l->display);
+    if (token && (strlen(token) > TOKEN_MAX || strpbrk(token, "\r\n")))
+        return reel__err(REEL_INVALID, "AWS_SESSION_TOKEN: longer than %d bytes or holding a "
+                                       "line break: not a session token",
+                         TOKEN_MAX);
     if (region && strlen(region) > 60)
         return reel__err(REEL_INVALID, "AWS_REGION longer than 60 characters: %s", region);
     if (strlen(dest + 5) > PREFIX_MAX)
@@ -166,19 +211,30 @@ static int open_s3(const char *dest, reel__loc *l)
     bucket_path = reel__strdup(dest + 5);
     if (bucket_path && (n = strlen(bucket_path)) > 0 && bucket_path[n - 1] == '/')
         bucket_path[n - 1] = 0;
-    l->base = bucket_path ? joined(ep, bucket_path) : NULL;
     if (bucket_path) { /* "BUCKET/PREFIX": the bucket's URL and the prefix, for listings */
         char *slash = strchr(bucket_path, '/');
         l->prefix = reel__strdup(slash ? slash + 1 : "");
         if (slash)
             *slash = 0;
-        l->bucket = joined(ep, bucket_path);
+        if ((rc = bucket_url(l, ep, bucket_path)) != REEL_OK) {
+            free(bucket_path);
+            return rc;
+        }
+        l->base = l->bucket && l->prefix ? joined(l->bucket, l->prefix) : NULL;
+        if (l->base && (n = strlen(l->base)) > 0 && l->base[n - 1] == '/')
+            l->base[n - 1] = 0; /* virtual style, no prefix: keys go after one '/' */
     }
     free(bucket_path);
     l->ak = reel__strdup(ak);
     l->sk = reel__strdup(sk);
     l->sigv4 = reel__strdup(sig);
-    if (!l->base || !l->ak || !l->sk || !l->sigv4 || !l->bucket || !l->prefix)
+    if (token && *token) { /* temporary credentials: the token goes in a signed header */
+        size_t tn = strlen(token) + sizeof "x-amz-security-token: ";
+        if ((l->token = reel__malloc(tn)))
+            snprintf(l->token, tn, "x-amz-security-token: %s", token);
+    }
+    if (!l->base || !l->ak || !l->sk || !l->sigv4 || !l->bucket || !l->prefix ||
+        (token && *token && !l->token))
         return reel__err(REEL_NOMEM, "out of memory");
     pthread_once(&curl_once, curl_init);
     return REEL_OK;
@@ -248,6 +304,7 @@ void reel__loc_close(reel__loc *l)
     free(l->ak);
     free(l->sk);
     free(l->sigv4);
+    free(l->token);
     free(l->bucket);
     free(l->prefix);
     pthread_mutex_destroy(&l->lock);
@@ -349,6 +406,8 @@ static int request(reel__loc *l, const char *base, CURL *c, const char *key, con
 static void s3_sign(const reel__loc *l, CURL *c, struct curl_slist **h)
 {
     *h = curl_slist_append(*h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    if (l->token) /* libcurl signs every header it is given */
+        *h = curl_slist_append(*h, l->token);
     curl_easy_setopt(c, CURLOPT_AWS_SIGV4, l->sigv4);
     curl_easy_setopt(c, CURLOPT_USERNAME, l->ak);
     curl_easy_setopt(c, CURLOPT_PASSWORD, l->sk);

@@ -24,6 +24,7 @@ typedef struct reel__loc {
                                never holds a key or a password) */
     char *base;             /* directory, or the URL objects are under (ends without '/') */
     char *ak, *sk, *sigv4;  /* S3: keys and the CURLOPT_AWS_SIGV4 provider string */
+    char *token;            /* S3: "x-amz-security-token: ..." (AWS_SESSION_TOKEN), or NULL */
     char *bucket, *prefix;  /* S3: the bucket's URL, and the prefix in it (no '/' at the end) */
     pthread_mutex_t lock;   /* guards the idle handles */
     void *idle[8];          /* libcurl easy handles kept for their connections */
@@ -37,7 +38,8 @@ typedef struct reel__loc {
 REEL__HIDDEN int reel__loc_is_remote(const char *name);
 
 /* Parse dest: "s3://BUCKET/PREFIX" (endpoint, region and keys from AWS_ENDPOINT_URL,
- * AWS_REGION (us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), "http(s)://HOST/PATH"
+ * AWS_REGION (us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for temporary
+ * credentials, AWS_SESSION_TOKEN; REEL_S3_ADDRESSING path or virtual), "http(s)://HOST/PATH"
  * (userinfo in it is sent as the server's credentials and appears in no message), or a
  * directory. REEL_REMOTE_TIMEOUT (seconds, default 30) bounds each read. REEL_INVALID with a
  * message for anything else (or junk in REEL_REMOTE_TIMEOUT). */

@@ -5,7 +5,8 @@
 # ACCESS_KEY=..., SECRET_KEY=...; stop ends the daemons it started (their pid files).
 # What makes it start in seconds on one node: a 50 ms paxos proposal interval, pools of 8
 # placement groups and a raised limit of placement groups per OSD (the gateway makes many
-# pools), pool size 1.
+# pools), pool size 1. The gateway also takes virtual-hosted requests (BUCKET.localhost:PORT,
+# which libcurl resolves to 127.0.0.1 itself).
 set -eu
 cmd=$1
 d=$2
@@ -69,6 +70,9 @@ osd memory target = 939524096
 rgw data = $d/rgw
 rgw frontends = beast endpoint=127.0.0.1:$port
 rgw thread pool size = 32
+rgw dns name = localhost
+rgw sts key = reeltestststkey1
+rgw s3 auth use sts = true
 CONF
 k="$d/keyring"
 ceph-authtool --create-keyring "$k" --gen-key -n mon. --cap mon 'allow *' >/dev/null
