@@ -526,6 +526,7 @@ _extend(Sequence, "info")(property(_info, doc=(
 
 from . import annotations as _annotations  # noqa: E402  store.sql(), seq.annotations
 _annotations.attach(_extend, Store, Sequence, _sys.modules[__name__])
+del _annotations   # reel.annotations stays; help(reel) lists no private alias of it
 
 
 @_extend(Sequence, "_store_query")

@@ -319,6 +319,14 @@ def test_docstrings_say_what_comes_back_and_what_is_raised(stores):
             assert missing == [], (fn, missing)
 
 
+def test_help_reads_well():
+    """help(reel): the quick start in the module's docstring, no private submodule listed."""
+    import pydoc
+    text = pydoc.render_doc(reel, renderer=pydoc.plaintext)
+    assert "reel.open(" in text and "missing='raise'" in text and "_annotations" not in text
+    assert "SUBMODULES" not in text
+
+
 def test_pickle_reopens(stores, store_copy):
     with reel.open(stores) as s:
         q = s["rgb"]
