@@ -2003,8 +2003,9 @@ static PyMethodDef seq_methods[] = {
      "missing: as get_batch ('raise', 'skip', 'repeat', 'black'). with_index: yield "
      "FrameBatch objects (.data, .indexes, .seconds) instead of arrays. progress: True writes "
      "a line every few seconds to stderr with fps and ETA (a bar as wide as the terminal on "
-     "a terminal); a callable is called as tqdm's update(n), with the frames of each batch "
-     "(progress=tqdm(total=len(seq)).update).\n\n"
+     "a terminal); a callable is called as tqdm's update(n), with the frames of each batch, "
+     "its return value ignored; a tqdm bar itself works too (progress=tqdm(), its total "
+     "set when it has none).\n\n"
      "Raises TypeError/ValueError for bad arguments (naming them), NoDataError under "
      "missing='raise'."},
     {"get", (PyCFunction)(void (*)(void))seq_get, METH_VARARGS | METH_KEYWORDS,

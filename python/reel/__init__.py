@@ -296,12 +296,45 @@ class FrameBatch:
         return f"<reel.FrameBatch {len(self)} frames from {first}, shape {self.data.shape}>"
 
 
+def _bar_of(progress):
+    """(bar, its update) for a tqdm-like progress: an object with update(n) that is not itself
+    callable (tqdm(...)), or such an object's bound update method (tqdm(...).update); else
+    None."""
+    if progress is None or isinstance(progress, int):   # True/False (bool is an int)
+        return None
+    if not callable(progress) and callable(getattr(progress, "update", None)):
+        return progress, progress.update
+    if getattr(progress, "__name__", None) == "update" and getattr(progress, "__self__", None) \
+            is not None:
+        return progress.__self__, progress
+    return None
+
+
+def _set_total(bar, total):
+    """Give a tqdm-like bar its total when it has none yet (tqdm(total=None))."""
+    if bar is not None and total and getattr(bar, "total", 0) is None:
+        try:
+            bar.total = total
+            getattr(bar, "refresh", lambda: None)()
+        except (AttributeError, TypeError):
+            pass
+
+
 class _Progress:
     """Progress of a long read or import, on stderr: a bar that fits the terminal on a tty, else
-    a line every `every` seconds (logs, Jupyter, nohup) with fps and ETA; or a callable."""
+    a line every `every` seconds (logs, Jupyter, nohup) with fps and ETA; or a callable (or a
+    tqdm bar) given the frames done since the last call, its return value ignored."""
 
     def __init__(self, what, total, progress, every=5.0):
         self.what, self.total, self.every = what, total, every
+        bar = _bar_of(progress)
+        self.bar = bar[0] if bar else None
+        if bar:
+            _set_total(self.bar, total)
+            progress = bar[1]
+        elif progress is not None and not isinstance(progress, int) and not callable(progress):
+            raise TypeError(f"progress: True, False, a callable or a tqdm bar, not "
+                            f"{type(progress).__name__}")
         self.fn = progress if callable(progress) else None
         self.on = bool(progress) and self.fn is None
         self.tty = self.on and _sys.stderr.isatty()
@@ -326,7 +359,9 @@ class _Progress:
     def update(self, done, end=False):
         if self.fn is not None:   # as tqdm's update(n): the frames since the last call
             step, self.done = done - self.done, done
-            return self.fn(step)
+            if step:
+                self.fn(step)     # tqdm's update returns True when it redraws: not a stop
+            return None
         if not self.on:
             return None
         now = _time.monotonic()
@@ -383,8 +418,7 @@ def _batch_iter(self, size, start, stop, missing, meter, times):
             self.prefetch(ahead, min(size, stop - ahead))
         data, kept = self._gather(range(first, first + count), missing, True)
         done += count
-        if meter.update(done, end=ahead >= stop):
-            return
+        meter.update(done, end=ahead >= stop)
         if times is not None:
             yield FrameBatch(data, kept, times[0][kept], times[1][kept])
         else:
@@ -492,6 +526,7 @@ _extend(Sequence, "info")(property(_info, doc=(
 
 from . import annotations as _annotations  # noqa: E402  store.sql(), seq.annotations
 _annotations.attach(_extend, Store, Sequence, _sys.modules[__name__])
+del _annotations   # reel.annotations stays; help(reel) lists no private alias of it
 
 
 @_extend(Sequence, "_store_query")
@@ -672,6 +707,7 @@ def process_in_batches(self, fn, batch_size, unload_after_processing=True, **bat
         raise TypeError(f"fn: a callable taking a batch, not {type(fn).__name__}")
     out = [fn(b) for b in self.batches(batch_size, **batches_options)]
     if unload_after_processing:
+        self.prefetch_wait()   # the read-ahead of the last batches lands first, then goes too
         self.trim()
     return out
 
@@ -863,8 +899,10 @@ def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", 
     decoder's own; any case). on_error: what a packet that fails to decode becomes: 'skip' (a
     frame without pixels, status 'skipped'), 'repeat', 'black' or 'fail'. progress: True
     writes progress to stderr (a bar fitting the terminal, else a line every 5 s with fps and
-    ETA); a callable gets a dict (frames_done, frames_expected, seconds, ...) about every
-    100 ms and stops the import by returning True; False: nothing. replace: replace a sequence
+    ETA); a tqdm bar (progress=tqdm() or tqdm().update) gets update(n) with the frames done
+    since the last call, its total set when it has none; any other callable gets a dict
+    (frames_done, frames_expected, seconds, ...) about every 100 ms and stops the import by
+    returning True; False: nothing. replace: replace a sequence
     of that name made from another file or options. scale: (width, height) or 'WxH'. workers:
     compression threads (0: one per core). codec: 'intra', 'temporal' or 'auto'. keyint: for
     temporal coding, 1..64 (0: 4). wait: seconds each write waits for the store's lock while
@@ -899,7 +937,17 @@ def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", 
             raise TypeError(f"{name}: a string, not {type(v).__name__}")
     wait = _number_arg("wait", wait, 0, none=True, what="seconds (a number)")
     meter = None
-    if progress is True or (progress and not callable(progress)):
+    bar = _bar_of(progress)
+    if bar is not None:           # a tqdm bar: the frames since the last call, its total set
+        steps = _Progress(None, None, progress)
+
+        def progress(p):
+            _set_total(steps.bar, p["frames_expected"])
+            steps.update(p["frames_done"])
+    elif progress is not None and not isinstance(progress, int) and not callable(progress):
+        raise TypeError(f"progress: True, False, a callable or a tqdm bar, not "
+                        f"{type(progress).__name__}")
+    if isinstance(progress, int) and progress:
         label = sequence or _os.path.splitext(_os.path.basename(_os.fsdecode(video)))[0]
         meter = _Progress(label, None, True)
 
@@ -912,4 +960,7 @@ def import_video(store, video, sequence=None, pix_fmt="rgb24", on_error="skip", 
     if meter is not None:
         meter.total = r["frames"]
         meter.update(r["frames"], end=True)
+    if bar is not None and r["frames"] > steps.done:
+        _set_total(steps.bar, r["frames"])
+        steps.update(r["frames"])
     return r

@@ -319,6 +319,14 @@ def test_docstrings_say_what_comes_back_and_what_is_raised(stores):
             assert missing == [], (fn, missing)
 
 
+def test_help_reads_well():
+    """help(reel): the quick start in the module's docstring, no private submodule listed."""
+    import pydoc
+    text = pydoc.render_doc(reel, renderer=pydoc.plaintext)
+    assert "reel.open(" in text and "missing='raise'" in text and "_annotations" not in text
+    assert "SUBMODULES" not in text
+
+
 def test_pickle_reopens(stores, store_copy):
     with reel.open(stores) as s:
         q = s["rgb"]
@@ -359,6 +367,47 @@ def test_batches_progress(stores, capfd):
         list(s["rgb"].batches(10, progress=True))
         err = capfd.readouterr().err
         assert "rgb: 48/48 frames" in err and "fps" in err
+
+
+class FakeTqdm:
+    """What reel relies on of a tqdm bar: update(n) (which returns True when tqdm redraws),
+    total (None when not given), refresh()."""
+
+    def __init__(self, total=None):
+        self.total, self.n, self.calls = total, 0, []
+
+    def update(self, n=1):
+        self.n += n
+        self.calls.append(n)
+        return True
+
+    def refresh(self):
+        pass
+
+
+def test_tqdm_bars(stores, tmp_path, media):
+    """A tqdm bar, or its update method, follows batches() and import_video(); update's True
+    (tqdm redrew) does not stop a scan."""
+    with reel.open(stores) as s:
+        q = s["rgb"]
+        for make in (lambda bar: bar.update, lambda bar: bar):
+            bar = FakeTqdm()
+            assert sum(len(b) for b in q.batches(10, progress=make(bar))) == 48
+            assert bar.calls == [10, 10, 10, 10, 8] and bar.n == 48
+        bar = FakeTqdm()
+        assert bar.total is None
+        list(q.batches(16, progress=bar))
+        assert bar.total == 48                       # set when it had none
+        with pytest.raises(TypeError, match="progress"):
+            list(q.batches(16, progress="yes"))
+    for k, make in enumerate((lambda bar: bar.update, lambda bar: bar)):
+        bar = FakeTqdm()
+        r = reel.import_video(tmp_path / "t.reel", media["small"], sequence=f"s{k}",
+                              progress=make(bar))
+        assert r["frames"] == 48 and bar.n == 48 and bar.total == 48
+        assert all(n > 0 for n in bar.calls)
+    with pytest.raises(TypeError, match="progress"):
+        reel.import_video(tmp_path / "t.reel", media["small"], sequence="x", progress=3.5)
 
 
 def test_stubs_cover_the_public_names():
