@@ -547,6 +547,9 @@ START_TEST(test_block_modes)
         }
         for (m = 0; m < 3; m++)
             ck_assert_msg(count[m] > 0, "%s: no block in mode %d", reel_pix_fmt_name(fmt), m);
+        /* the encoder's count of skipped blocks (its gate) agrees with the filter's modes */
+        ck_assert_uint_eq(reel__blocks_skipped(bp, np, cur, ref), count[0]);
+        ck_assert_uint_eq(reel__blocks_skipped(bp, np, ref, ref), nblocks);
         ck_assert_uint_eq(reel__blocks_filter(bp, np, ref, ref, f), nblocks);
         for (i = 0; i < nblocks; i++)
             ck_assert_uint_eq(f[i], 0);
@@ -560,9 +563,16 @@ START_TEST(test_block_modes)
         uint8_t *ref = malloc(fs);
         reel__blob b;
         tu_fill(ref, REEL_PIX_YUV420P, 640, 480, 2);
+        size_t alone = 0;
+        reel__geom g = {REEL_PIX_YUV420P, 640, 480};
         free(roundtrip_ref(c, REEL__FILTER_BEST, REEL_PIX_YUV420P, 640, 480, ref, ref, fs, &b));
         ck_assert_int_eq(b.filter, REEL__FILTER_BLOCKS);
         ck_assert_uint_lt(b.len, 64);
+        /* every block skipped: the block frame alone, its intra length estimated above it */
+        ck_assert_int_eq(reel__encode_ref(c, REEL__FILTER_BEST, 1, &g, ref, ref, &b, &alone),
+                         REEL_OK);
+        ck_assert_int_eq(b.filter, REEL__FILTER_BLOCKS);
+        ck_assert_uint_gt(alone, b.len);
         free(ref);
         reel__codec_free(c);
     }

@@ -21,6 +21,8 @@
 #     interpolation: sub-pixel motion every frame) with a nearer layer moving 4-5x faster in
 #     front (parallax), and light sensor noise. 15% of its luma samples repeat.
 #   - tests/media/tree.avi: a tree in the wind, Cinepak 320x240 rgb24.
+#   Each of them is also stored at keyint 1 (intra), 4, 8 and 16 (--keyints): size against
+#   lossless x264 -g 10 and random access against seeking in it and against intra.
 # Usage: bench.sh REEL [ARGS...]            (ARGS go to reel bench, e.g. --json)
 #        bench.sh --python REEL [ARGS...]   (tools/bench_python.py on the same video; ARGS to it;
 #                                            PYTHON names the interpreter)
@@ -99,7 +101,7 @@ for v in "$static" "$handheld" "${srcdir:-.}/tests/media/tree.avi"; do
     echo >&2
     echo "bench.sh: the codec modes on $v" >&2
     rm -f "$store" "$store-wal" "$store-shm"
-    "$reel" bench "$store" codecs --video "$v" --pix-fmt native "$@"
+    "$reel" bench "$store" codecs --video "$v" --pix-fmt native --keyints 1,4,8,16 "$@"
 done
 rm -f "$store" "$store-wal" "$store-shm"
 # frames in from image files and numpy, annotations joined to frames (issue 20)

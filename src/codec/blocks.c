@@ -217,6 +217,26 @@ size_t reel__blocks_filter(const reel__bplane *bp, int np, const uint8_t *cur,
     return (size_t)(ip - out);
 }
 
+size_t reel__blocks_skipped(const reel__bplane *bp, int np, const uint8_t *cur,
+                           const uint8_t *ref)
+{
+    size_t k = 0;
+    int i, bx, by;
+    for (i = 0; i < np; i++)
+        for (by = 0; by < bp[i].nby; by++)
+            for (bx = 0; bx < bp[i].nbx; bx++) {
+                block b = block_at(&bp[i], bx, by);
+                size_t rowb = row_bytes(&bp[i]), xb = b.x0 * (size_t)bp[i].bytes,
+                       n = b.cw * (size_t)bp[i].bytes, y;
+                const uint8_t *c = cur + bp[i].off, *r = ref + bp[i].off;
+                for (y = b.y0; y < b.y0 + b.ch; y++)
+                    if (memcmp(c + y * rowb + xb, r + y * rowb + xb, n) != 0)
+                        break;
+                k += y == b.y0 + b.ch;
+            }
+    return k;
+}
+
 /* ---- decoder ---------------------------------------------------------------------------- */
 
 /* Check the mode map (f, nblocks bytes) against the data's length; *dbytes gets the bytes of

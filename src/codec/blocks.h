@@ -25,6 +25,10 @@ REEL__HIDDEN int reel__bplanes(int fmt, int w, int h, reel__bplane bp[REEL__MAX_
 REEL__HIDDEN size_t reel__blocks_filter(const reel__bplane *bp, int np, const uint8_t *cur,
                                         const uint8_t *ref, uint8_t *out);
 
+/* How many blocks of cur equal ref's, sample for sample (those reel__blocks_filter skips). */
+REEL__HIDDEN size_t reel__blocks_skipped(const reel__bplane *bp, int np, const uint8_t *cur,
+                                         const uint8_t *ref);
+
 /* Undo reel__blocks_filter: f (len bytes, untrusted) and ref into dst. rows: scratch for one
  * pointer per block of the widest block row. Returns NULL, or why f is not a valid filtered
  * frame of this geometry. */

@@ -406,6 +406,20 @@ int reel__encode_ref(reel__codec *c, int filter, int level, const reel__geom *g,
         *intra_len = 0;
     if (filter != REEL__FILTER_BEST)
         return encode_one(c, filter, level, g, pixels, ref, out);
+    if (ref) { /* most blocks skipped: the block-wise frame wins without a trial */
+        reel__bplane bp[REEL__MAX_PLANES];
+        size_t nblocks = 0, rawb = 0, same;
+        int nb = reel__bplanes(g->fmt, g->width, g->height, bp, &nblocks, &rawb);
+        if (nb > 0 && nblocks > 0 &&
+            (same = reel__blocks_skipped(bp, nb, pixels, ref)) >= nblocks / 3) {
+            if ((rc = encode_one(c, REEL__FILTER_BLOCKS, level, g, pixels, ref, out)) != REEL_OK)
+                return rc;
+            if (intra_len) /* not tried: estimated as the coded blocks' share scaled up */
+                *intra_len = (size_t)((double)out->len * (double)nblocks /
+                                      (double)(nblocks - same > 0 ? nblocks - same : 1)) + 1;
+            return REEL_OK;
+        }
+    }
     for (i = 0; i < np; i++) {
         raw += reel__plane_bytes(&p[i]);
         filtered += reel__filtered_bytes(&p[i]);

@@ -300,6 +300,7 @@ static void print_table(const bench *b, size_t sample)
            b->mismatches ? " (the sequence was scaled or rotated at import, or made from other "
                             "frames)"
                           : "");
+    bench_keyints_print(b);
 }
 
 static int print_json(const bench *b, size_t sample)
@@ -349,6 +350,7 @@ static int print_json(const bench *b, size_t sample)
         cli_json_append(figs, o);
     }
     cli_json_set(doc, "figures", figs);
+    bench_keyints_json(b, doc);
     return cli_json_emit(doc);
 }
 
@@ -358,7 +360,7 @@ static int run(int argc, char **argv);
 static const command bench_cmd = {
     "bench", "measure reel against FFmpeg, zstd, FFV1 and pread on one video, in one run",
     "bench STORE SEQUENCE --video SOURCE [--json] [--pix-fmt FMT] [--codec C] [--random N]\n"
-    "            [--seeks N] [--sample N] [--budget MIB] [--remote LOCATION]\n\n"
+    "            [--seeks N] [--sample N] [--budget MIB] [--remote LOCATION] [--keyints LIST]\n\n"
     "  Imports SOURCE into STORE as SEQUENCE if it is not there (with --pix-fmt, default\n"
     "  rgb24, and --codec, default auto; else into a scratch store beside STORE, removed\n"
     "  after), then measures, each against its baseline in the same run:\n"
@@ -389,6 +391,10 @@ static const command bench_cmd = {
     "                   the node's block cache cold (>= 20x FFmpeg seeking) and warm (>= 0.8x\n"
     "                   the local store), a scan with it cold (>= 1x FFmpeg on 1 thread) and\n"
     "                   the bytes it fetched (<= 1.05x the published size)\n"
+    "  --keyints LIST   also store the whole sequence again at each keyint of LIST (e.g.\n"
+    "                   1,4,8,16; 1: intra) and measure its size against lossless H.264 -g 10\n"
+    "                   and its random access (the same reads, in this process) against\n"
+    "                   seeking in that file and against keyint 1's\n"
     "  The FFV1 and H.264 transcodes run the ffmpeg program (Debian's ffmpeg package).\n"
     "  Reads are not counted as accesses. Progress goes to stderr; --json prints the figures\n"
     "  for scripts.",
@@ -402,7 +408,7 @@ static int parse(bench *b, int argc, char **argv)
         {"pix-fmt", required_argument, NULL, 'p'}, {"random", required_argument, NULL, 'r'},
         {"seeks", required_argument, NULL, 's'},   {"sample", required_argument, NULL, 'n'},
         {"budget", required_argument, NULL, 'b'},  {"codec", required_argument, NULL, 'c'},
-        {"remote", required_argument, NULL, 'R'},
+        {"remote", required_argument, NULL, 'R'},  {"keyints", required_argument, NULL, 'k'},
         CLI_OPT_HELP,
         CLI_OPT_END};
     long long v;
@@ -411,6 +417,22 @@ static int parse(bench *b, int argc, char **argv)
         switch (c) {
         case 'j': b->json = 1; break;
         case 'R': b->remote = optarg; break;
+        case 'k': {
+            char *p = optarg, *end;
+            for (b->nkeyints = 0; *p; p = *end ? end + 1 : end) {
+                long k = strtol(p, &end, 10);
+                if (end == p || (*end && (*end != ',' || !end[1])) || k < 1 ||
+                    k > REEL_MAX_KEYINT || b->nkeyints == 8)
+                    return cli_usage_error(&bench_cmd,
+                                           "--keyints wants up to 8 comma-separated keyints "
+                                           "of 1..%d (1: intra), not '%s'",
+                                           REEL_MAX_KEYINT, optarg);
+                b->keyints[b->nkeyints++] = (int)k;
+            }
+            if (!b->nkeyints)
+                return cli_usage_error(&bench_cmd, "--keyints wants at least one keyint");
+            break;
+        }
         case 'c':
             b->codec = !strcmp(optarg, "intra")      ? REEL_CODEC_INTRA
                        : !strcmp(optarg, "temporal") ? REEL_CODEC_TEMPORAL
@@ -550,6 +572,7 @@ static int run(int argc, char **argv)
         (rc = bench_readahead(&b)) != EXIT_OK || (rc = bench_scan(&b)) != EXIT_OK ||
         (rc = bench_size(&b, raw, sample)) != EXIT_OK ||
         (rc = bench_codecs(&b, raw, sample)) != EXIT_OK || (rc = bench_outer(&b)) != EXIT_OK ||
+        (rc = bench_keyints(&b)) != EXIT_OK ||
         (b.remote && (rc = bench_remote(&b)) != EXIT_OK))
         goto out;
     if (!b.json)

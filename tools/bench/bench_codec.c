@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -231,6 +232,7 @@ int bench_outer(bench *b)
         unlink(h264);
         return rc;
     }
+    b->h264_ratio = (double)b->info.raw_bytes / (double)file_bytes(h264);
     f = bench_versus(b, "ratio_h264", "ratio, stored sequence", "x",
                      (double)b->info.raw_bytes / (double)b->info.stored_bytes,
                      "lossless H.264, -g 10", (double)b->info.raw_bytes / (double)file_bytes(h264));
@@ -244,9 +246,185 @@ int bench_outer(bench *b)
     unlink(h264);
     if (rc != EXIT_OK)
         return rc;
+    b->h264_seek_fps = 1 / t_seek;
     f = bench_versus(b, "random_h264", "random access", "frames/s", b->random_fps,
                      "seeking lossless H.264 -g 10", 1 / t_seek);
     f->target = ">= 10x";
     f->met = f->ratio >= 10;
     return EXIT_OK;
+}
+
+/* ---- --keyints: the clip at other chain lengths ------------------------------------------- */
+
+/* CPU seconds of this process (every thread). */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void remove_scratch(const char *path)
+{
+    static const char *const ends[] = {"", "-wal", "-shm", "-journal"};
+    char p[4200];
+    size_t i;
+    for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        snprintf(p, sizeof p, "%.4000s%s", path, ends[i]);
+        unlink(p);
+    }
+}
+
+#define KEYINT_ROUNDS 3 /* random-access rounds over the keyints, interleaved */
+
+/* Store every frame of the sequence as sequence name of the store s with keyint k (1:
+ * intra); its compression CPU per frame in *encode_ms. */
+static int store_at(bench *b, reel_store *s, const char *name, int k, uint8_t *px,
+                    double *encode_ms)
+{
+    reel_seq *q = NULL;
+    reel_seq_params sp = {b->info.width, b->info.height, b->info.pix_fmt, b->info.time_base,
+                          "bench --keyints", k > 1 ? REEL_CODEC_TEMPORAL : REEL_CODEC_INTRA,
+                          k > 1 ? k : 0};
+    int64_t i;
+    double cpu = 0;
+    int rc;
+    if ((rc = reel_seq_create(s, name, &sp, &q)) != REEL_OK)
+        return rc;
+    for (i = 0; i < b->info.frame_count && rc == REEL_OK; i++) {
+        reel_frame_info fi;
+        reel_frame_in in;
+        double t0;
+        if ((rc = reel_frame_read(b->q, i, px, b->info.frame_size, &fi)) != REEL_OK &&
+            rc != REEL_NODATA)
+            break;
+        in = (reel_frame_in){rc == REEL_OK ? px : NULL, rc == REEL_OK ? b->info.frame_size : 0,
+                             fi.pts, fi.duration, fi.flags, fi.status};
+        t0 = cpu_now();
+        rc = reel_frame_append(q, &in, NULL); /* compresses, then commits the frame */
+        cpu += cpu_now() - t0;
+    }
+    *encode_ms = 1e3 * cpu / (double)(b->info.frame_count ? b->info.frame_count : 1);
+    reel_seq_close(q);
+    return rc;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Every keyint's sequence in one scratch store (the import's scratch name: removed on
+ * signals), then KEYINT_ROUNDS rounds of random access over them in turn, so that a change
+ * of the machine's load falls on all of them alike; the median round and the range. */
+int bench_keyints(bench *b)
+{
+    reel_store *s = NULL;
+    uint8_t *px;
+    double fps[8][KEYINT_ROUNDS];
+    int i, j, rc = REEL_OK;
+    char name[8][32];
+    if (!b->nkeyints)
+        return EXIT_OK;
+    if (!(px = malloc(b->info.frame_size)))
+        return cli_fail("bench", REEL_NOMEM);
+    snprintf(b->scratch, sizeof b->scratch, "%.4000s.bench-import", b->path);
+    remove_scratch(b->scratch);
+    bench_say(b, "--keyints: the whole clip stored at each keyint");
+    if ((rc = reel_open(b->scratch, REEL_OPEN_CREATE, NULL, &s)) == REEL_OK) {
+        for (i = 0; i < b->nkeyints && rc == REEL_OK; i++) {
+            b->keyint_rows[i].keyint = b->keyints[i];
+            snprintf(name[i], sizeof name[i], "keyint-%d-%d", b->keyints[i], i);
+            rc = store_at(b, s, name[i], b->keyints[i], px, &b->keyint_rows[i].encode_ms);
+        }
+        if (reel_close(s) != REEL_OK && rc == REEL_OK)
+            rc = REEL_IO;
+    }
+    bench_say(b, "--keyints: random access at each keyint, rounds in turn");
+    for (j = 0; j < KEYINT_ROUNDS && rc == REEL_OK; j++)
+        for (i = 0; i < b->nkeyints && rc == REEL_OK; i++) {
+            int64_t stored = 0;
+            double t = 0;
+            if ((rc = bench_random_reads(b, b->scratch, name[i], &t, &stored)) == REEL_OK) {
+                fps[i][j] = (double)b->nrandom / t;
+                b->keyint_rows[i].ratio =
+                    stored > 0 ? (double)b->info.raw_bytes / (double)stored : 0;
+            }
+        }
+    remove_scratch(b->scratch);
+    free(px);
+    if (rc != REEL_OK)
+        return cli_fail(b->path, rc);
+    for (i = 0; i < b->nkeyints; i++) {
+        qsort(fps[i], KEYINT_ROUNDS, sizeof fps[i][0], cmp_double);
+        b->keyint_rows[i].random_fps = fps[i][KEYINT_ROUNDS / 2];
+        b->keyint_rows[i].fps_lo = fps[i][0];
+        b->keyint_rows[i].fps_hi = fps[i][KEYINT_ROUNDS - 1];
+    }
+    return EXIT_OK;
+}
+/* The intra row's random access (keyint 1), 0 without one. */
+static double intra_fps(const bench *b)
+{
+    int i;
+    for (i = 0; i < b->nkeyints; i++)
+        if (b->keyint_rows[i].keyint == 1)
+            return b->keyint_rows[i].random_fps;
+    return 0;
+}
+
+void bench_keyints_print(const bench *b)
+{
+    double intra = intra_fps(b);
+    int i;
+    if (!b->nkeyints)
+        return;
+    printf("\nthe whole clip stored at each keyint (1: intra), %lld random reads through a "
+           "fresh %.0f MiB cache in this process, median of %d rounds (range); ",
+           b->nrandom, (double)b->budget / MIB, KEYINT_ROUNDS);
+    if (b->h264_ratio > 0)
+        printf("lossless H.264 -g 10: %.2fx, seeking %.0f frames/s\n", b->h264_ratio,
+               b->h264_seek_fps);
+    else
+        printf("no lossless H.264 (yuv420p sequences only)\n");
+    printf("%-7s %8s %10s %20s %12s %12s %12s\n", "keyint", "ratio", "vs x264",
+           "random frames/s", "vs seeking", "vs intra", "encode ms");
+    for (i = 0; i < b->nkeyints; i++) {
+        const struct keyint_row *r = &b->keyint_rows[i];
+        char fps[40], vs_x264[16] = "-", vs_seek[16] = "-", vs_intra[16] = "-";
+        snprintf(fps, sizeof fps, "%.0f (%.0f-%.0f)", r->random_fps, r->fps_lo, r->fps_hi);
+        if (b->h264_ratio > 0 && b->h264_seek_fps > 0) {
+            snprintf(vs_x264, sizeof vs_x264, "%.2fx", r->ratio / b->h264_ratio);
+            snprintf(vs_seek, sizeof vs_seek, "%.1fx", r->random_fps / b->h264_seek_fps);
+        }
+        if (intra > 0)
+            snprintf(vs_intra, sizeof vs_intra, "%.2fx", r->random_fps / intra);
+        printf("%-7d %7.2fx %10s %20s %12s %12s %12.2f\n", r->keyint, r->ratio, vs_x264, fps,
+               vs_seek, vs_intra, r->encode_ms);
+    }
+}
+
+void bench_keyints_json(const bench *b, json_t *doc)
+{
+    json_t *rows = json_array();
+    int i;
+    if (!b->nkeyints) {
+        json_decref(rows);
+        return;
+    }
+    for (i = 0; i < b->nkeyints; i++) {
+        const struct keyint_row *r = &b->keyint_rows[i];
+        json_t *o = json_object();
+        cli_json_set(o, "keyint", json_integer(r->keyint));
+        cli_json_set(o, "ratio", json_real(r->ratio));
+        cli_json_set(o, "random_fps", json_real(r->random_fps));
+        cli_json_set(o, "random_fps_min", json_real(r->fps_lo));
+        cli_json_set(o, "random_fps_max", json_real(r->fps_hi));
+        cli_json_set(o, "encode_cpu_ms", json_real(r->encode_ms));
+        cli_json_append(rows, o);
+    }
+    cli_json_set(doc, "keyints", rows);
+    cli_json_set(doc, "h264_lossless_ratio", json_real(b->h264_ratio));
+    cli_json_set(doc, "h264_lossless_seek_fps", json_real(b->h264_seek_fps));
 }

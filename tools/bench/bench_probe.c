@@ -45,8 +45,8 @@ int64_t *bench_random_indexes(long long n, int64_t frames)
     return idx;
 }
 
-/* In the reader: open the store with a private cache of the budget, read n random frames. */
-static void probe_read(const bench *b, probe_result *r)
+int bench_random_reads(const bench *b, const char *path, const char *name, double *seconds,
+                       int64_t *stored)
 {
     reel_store *s = NULL;
     reel_seq *q = NULL;
@@ -55,33 +55,43 @@ static void probe_read(const bench *b, probe_result *r)
     int64_t *idx = NULL;
     long long i;
     double t0;
-    r->start_kib = status_kib("VmRSS:");
-    if ((r->rc = reel_open(b->path, REEL_OPEN_READONLY, NULL, &s)) != REEL_OK ||
-        (r->rc = reel_cache_new(b->budget, &c)) != REEL_OK ||
-        (r->rc = reel_store_set_cache(s, c)) != REEL_OK ||
-        (r->rc = reel_store_set_readahead(s, 0, 1)) != REEL_OK ||
-        (r->rc = reel_seq_open(s, b->name, &q)) != REEL_OK ||
-        (r->rc = reel_seq_info_get(q, &info)) != REEL_OK)
+    int rc;
+    if ((rc = reel_open(path, REEL_OPEN_READONLY, NULL, &s)) != REEL_OK ||
+        (rc = reel_cache_new(b->budget, &c)) != REEL_OK ||
+        (rc = reel_store_set_cache(s, c)) != REEL_OK ||
+        (rc = reel_store_set_readahead(s, 0, 1)) != REEL_OK ||
+        (rc = reel_seq_open(s, name, &q)) != REEL_OK ||
+        (rc = reel_seq_info_get(q, &info)) != REEL_OK)
         goto out;
+    if (stored)
+        *stored = info.stored_bytes;
     if (!(idx = bench_random_indexes(b->nrandom, info.frame_count))) {
-        r->rc = REEL_NOMEM;
+        rc = REEL_NOMEM;
         goto out;
     }
     t0 = bench_now();
-    for (i = 0; i < b->nrandom && r->rc == REEL_OK; i++) {
+    for (i = 0; i < b->nrandom && rc == REEL_OK; i++) {
         reel_frame *f;
         const void *px;
-        if ((r->rc = reel_frame_get(q, idx[i], 0, &f)) == REEL_OK)
-            r->rc = reel_frame_pixels(f, &px, NULL);
+        if ((rc = reel_frame_get(q, idx[i], 0, &f)) == REEL_OK)
+            rc = reel_frame_pixels(f, &px, NULL);
         reel_frame_release(f);
     }
-    r->seconds = bench_now() - t0;
-    r->hwm_kib = status_kib("VmHWM:");
+    *seconds = bench_now() - t0;
 out:
     free(idx);
     reel_seq_close(q);
     reel_close(s);
     reel_cache_free(c);
+    return rc;
+}
+
+/* In the reader: n random frames through a private cache of the budget, and the peak RSS. */
+static void probe_read(const bench *b, probe_result *r)
+{
+    r->start_kib = status_kib("VmRSS:");
+    r->rc = bench_random_reads(b, b->path, b->name, &r->seconds, NULL);
+    r->hwm_kib = status_kib("VmHWM:");
 }
 
 void bench_probe_start(const bench *b, bench_probe *p)

@@ -92,7 +92,8 @@ static double time_codec(bench *b, size_t n)
             sum[k] = row.checksum;
         }
         t = bench_now();
-        for (i = 0; i < n && !bad; i++) { /* in order: a temporal frame's reference is the one before */
+        /* in order: a temporal frame's reference is the one before */
+        for (i = 0; i < n && !bad; i++) {
             reel__blob bl = {blob[i], len[i], filter[i], sum[i]};
             uint8_t *dst = out + (i & 1) * b->info.frame_size;
             const uint8_t *ref = i ? out + ((i - 1) & 1) * b->info.frame_size : NULL;

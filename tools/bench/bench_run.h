@@ -49,6 +49,12 @@ typedef struct bench {
     double ffmpeg_fps1;      /* FFmpeg decoding the video on 1 thread, frames/s */
     double ffmpeg_seek_fps;  /* FFmpeg seek + decode of random frames, frames/s */
     const char *remote;      /* --remote LOCATION: publish there and measure reads from it */
+    double h264_ratio, h264_seek_fps; /* lossless H.264 -g 10: raw/file, seek + decode fps */
+    int keyints[8], nkeyints;         /* --keyints: chain lengths to store the clip at (1: intra) */
+    struct keyint_row {
+        int keyint;
+        double ratio, random_fps, fps_lo, fps_hi, encode_ms; /* fps: median, range */
+    } keyint_rows[8];
 } bench;
 
 /* A progress line on stderr. */
@@ -76,6 +82,11 @@ int bench_random(bench *b, bench_probe *p);
  * no decoded frame has the timestamp of is left out, said on stderr. EXIT_OK or EXIT_FAIL. */
 int bench_ffmpeg_random(bench *b, const char *video, const int64_t *idx, long long n,
                         double *seconds, int *checked, int *mismatches);
+/* b->nrandom random reads (bench_random_indexes) of sequence name of the store at path through
+ * a fresh private cache of b->budget, read-ahead off: their seconds, and the sequence's stored
+ * bytes in *stored (may be NULL). A reel status. */
+int bench_random_reads(const bench *b, const char *path, const char *name, double *seconds,
+                       int64_t *stored);
 /* The same pseudo-random frame indexes every run: n of them in [0, frames). */
 int64_t *bench_random_indexes(long long n, int64_t frames);
 
@@ -83,6 +94,12 @@ int64_t *bench_random_indexes(long long n, int64_t frames);
  * instead of reel (FFmpeg transcoding to FFV1, to lossless H.264). */
 int bench_codecs(bench *b, const uint8_t *raw, size_t n);
 int bench_outer(bench *b);
+/* --keyints: the whole clip stored again at each keyint (scratch stores beside STORE), its
+ * size and random access (the same reads, budget and indexes as bench_random's, in this
+ * process) against lossless H.264 -g 10 and intra; printed after the table / in the JSON. */
+int bench_keyints(bench *b);
+void bench_keyints_print(const bench *b);
+void bench_keyints_json(const bench *b, json_t *doc);
 /* bench_remote.c: the sequence published to b->remote and read back from it. */
 int bench_remote(bench *b);
 /* Scratch files of bench_outer, beside STORE (removed on signals too). */
