@@ -5,9 +5,9 @@
  * What S3 servers need beyond the signature (learnt against Ceph's RADOS Gateway): an
  * x-amz-content-sha256: UNSIGNED-PAYLOAD header, and keys passed as CURLOPT_USERNAME and
  * CURLOPT_PASSWORD (a key may hold ':'); temporary credentials' AWS_SESSION_TOKEN as an
- * x-amz-security-token header, which libcurl signs with the others. Objects are addressed path-style:
- * ENDPOINT/BUCKET/PREFIX/KEY, or with REEL_S3_ADDRESSING=virtual
- * virtual-hosted style: BUCKET.HOST/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
+ * x-amz-security-token header, which libcurl signs with the others. Objects are addressed
+ * path-style, ENDPOINT/BUCKET/PREFIX/KEY, or with REEL_S3_ADDRESSING=virtual virtual-hosted
+ * style, BUCKET.HOST/PREFIX/KEY. Keys and prefixes are restricted to characters that need no
  * escaping, so the signed path is the path sent.
  */
 #include "config.h"

@@ -99,7 +99,8 @@ typedef struct vfile {
     reel__remote *r;
     int64_t first;     /* blocks [first, first + n) are in buf */
     int n;
-    int run;           /* blocks to take on the next miss: doubles while reads go forward */
+    int run;           /* blocks to take on a miss */
+    int64_t prev;      /* the block after those the last miss brought (-1: none yet) */
     int64_t posted;    /* the last block asked of the fetcher ahead */
     uint8_t *buf;      /* room for a chunk */
 } vfile;
@@ -127,11 +128,12 @@ static int v_read(sqlite3_file *f, void *dst, int n, sqlite3_int64 off)
             return SQLITE_IOERR_SHORT_READ;
         }
         if (b < v->first || b >= v->first + v->n) {
-            /* near the last blocks (SQLite reads a blob's leaf page, then its overflow pages
-             * from a little before it on): reads go forward through the file */
-            v->run = b >= v->first - REEL__CHUNK_BLOCKS && b <= v->first + v->n + REEL__CHUNK_BLOCKS
-                         ? (v->run < REEL__CHUNK_BLOCKS ? 2 * v->run : REEL__CHUNK_BLOCKS)
-                         : 1;
+            /* a miss takes the rest of b's chunk (what its file lacks) in one request: a
+             * random read then costs one request where it cost one per block run (SQLite
+             * reads a blob's leaf page, then its overflow pages one by one; a temporal
+             * frame's chain is the rows before it), and the gateway's cost is per request
+             * more than per byte. At most a chunk (1 MiB) a miss. */
+            v->run = REEL__CHUNK_BLOCKS;
             v->n = 0;
             if (!v->buf && !(v->buf = reel__malloc((size_t)REEL__CHUNK_BLOCKS * REEL__BLOCK_SIZE)))
                 return SQLITE_IOERR_NOMEM;
@@ -141,11 +143,14 @@ static int v_read(sqlite3_file *f, void *dst, int n, sqlite3_int64 off)
                 return rc == REEL_CORRUPT ? SQLITE_CORRUPT : SQLITE_IOERR_READ;
             }
             v->first = b;
-            if (v->run == REEL__CHUNK_BLOCKS) { /* going forward: the next chunk comes meanwhile */
+            /* going forward (this miss right after the last blocks): the next chunk comes
+             * meanwhile */
+            if (b >= v->prev && b <= v->prev + REEL__CHUNK_BLOCKS) {
                 int64_t end = reel__chunk_end(r, b);
                 if (end < r->nblocks && end != v->posted)
                     reel__ahead_post(r, v->posted = end);
             }
+            v->prev = b + v->n;
         }
         len = reel__block_len(r, b);
         k = len - (size_t)in < (size_t)n ? len - (size_t)in : (size_t)n;
@@ -229,7 +234,8 @@ static int x_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
     v->r = r;
     v->first = -1;
     v->n = 0;
-    v->run = 1;
+    v->run = REEL__CHUNK_BLOCKS;
+    v->prev = -1;
     v->posted = -1;
     v->buf = NULL;
     f->pMethods = &methods;

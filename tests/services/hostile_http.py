@@ -6,12 +6,20 @@ PUT), and misbehaves as the file ROOT/.mode says, read at each request:
   drip    send the headers, then the body at 2 bytes/s
   stall   read the request and answer nothing
   reset   send the headers and part of the body, then reset the connection
+  quirky  answer as some S3 servers do: GET bodies chunked (no Content-Length), HEAD without
+          Content-Length, ETags without their quotes
+It also takes S3's multipart uploads (POST ?uploads, PUT ?partNumber=N&uploadId=ID, POST
+?uploadId=ID checking each piece's ETag as sent back, DELETE ?uploadId=ID, GET ?uploads),
+with no signature checked, so that s3:// can point at it (path style: /BUCKET/KEY).
 (PUT obeys stall only.) A second word in .mode limits the misbehaviour to paths holding it (e.g. "drip .part").
 Each request is logged to ROOT/.log as "METHOD PATH AUTH" (AUTH: "basic" when an Authorization
 header came, else "-"). It writes ROOT/.ready once listening and stops itself after LIFETIME
 seconds (default 600), whatever happens, so that a test that dies leaves nothing running."""
+import hashlib
 import http.server
 import os
+import re
+import urllib.parse
 import socket
 import struct
 import sys
@@ -56,24 +64,72 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.answer(body=True)
 
+    def query(self):
+        return urllib.parse.parse_qs(self.path.partition("?")[2], keep_blank_values=True)
+
+    def reply(self, status, text=b"", etag=None):
+        self.send_response(status)
+        if etag:
+            quoted = mode_for(self.path) != "quirky"
+            self.send_header("ETag", '"%s"' % etag if quoted else etag)
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
     def do_PUT(self):
         self.note()
         if mode_for(self.path) == "stall":
             time.sleep(lifetime)
             return
-        n = int(self.headers.get("Content-Length", "0"))
-        data = self.rfile.read(n)
+        data, q = self.body(), self.query()
         path = self.file()
+        if "uploadId" in q:  # a piece of a multipart upload
+            path = os.path.join(root, ".mp", q["uploadId"][0], q["partNumber"][0])
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
-        self.send_response(201)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.reply(200 if "uploadId" in q else 201, etag=hashlib.md5(data).hexdigest())
+
+    def do_POST(self):
+        self.note()
+        data, q = self.body(), self.query()
+        if "uploads" in q:
+            uid = hashlib.md5(self.path.encode() + str(time.time()).encode()).hexdigest()
+            os.makedirs(os.path.join(root, ".mp", uid))
+            self.reply(200, b"<InitiateMultipartUploadResult><UploadId>%s</UploadId>"
+                       b"</InitiateMultipartUploadResult>" % uid.encode())
+            return
+        d = os.path.join(root, ".mp", q.get("uploadId", ["-"])[0])
+        out = b""
+        for n, etag in re.findall(rb"<PartNumber>(\d+)</PartNumber><ETag>([^<]*)</ETag>", data):
+            piece = open(os.path.join(d, n.decode()), "rb").read()
+            if etag.strip(b'"') != hashlib.md5(piece).hexdigest().encode():
+                self.reply(400, b"<Error><Code>InvalidPart</Code></Error>")
+                return
+            out += piece
+        path = self.file()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(out)
+        for n in os.listdir(d):
+            os.unlink(os.path.join(d, n))
+        os.rmdir(d)
+        self.reply(200, b"<CompleteMultipartUploadResult><ETag>x</ETag></CompleteMultipartUploadResult>")
+
+    def do_DELETE(self):
+        self.note()
+        self.reply(204)
 
     def answer(self, body):
         self.note()
         mode = mode_for(self.path)
+        if "uploads" in self.query():  # the unfinished uploads: none listed
+            self.reply(200, b"<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+                       b"</ListMultipartUploadsResult>")
+            return
         if mode == "stall":
             time.sleep(lifetime)
             return
@@ -96,6 +152,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = data[a:b + 1]
         else:
             self.send_response(status)
+        if mode == "quirky":  # chunked, and HEAD says no length
+            self.send_header("ETag", hashlib.md5(data).hexdigest())
+            if body:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(data) if body else 0, 7000):
+                piece = data[i:i + 7000]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            if body:
+                self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if not body:
