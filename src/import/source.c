@@ -229,26 +229,29 @@ static int decide(sqlite3 *db, const char *name, const reel_seq_params *p,
     return insert_source(db, id, src);
 }
 
+typedef struct {
+    const char *name;
+    const reel_seq_params *p;
+    const reel__source *src;
+    int replace;
+    int64_t replaced, id;
+} begin_args;
+
+static int begin_in(void *ctx, sqlite3 *db)
+{
+    begin_args *b = ctx;
+    int rc = decide(db, b->name, b->p, b->src, b->replace, &b->replaced, &b->id);
+    return rc == REEL_OK ? claim(db, b->id, b->src->token) : rc;
+}
+
 int reel__source_begin(reel_store *s, const char *name, const reel_seq_params *p,
                        const reel__source *src, int replace, reel_seq **seq, int64_t *resume)
 {
-    int rc, done;
-    int64_t replaced = -1, id = 0;
-    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
-        return rc;
-    rc = reel__writer_begin(s->db);
-    if (rc == REEL_OK) {
-        rc = decide(s->db->wdb, name, p, src, replace, &replaced, &id);
-        if (rc == REEL_OK)
-            rc = claim(s->db->wdb, id, src->token);
-        if (rc == REEL_OK)
-            rc = reel__exec(s->db->wdb, "COMMIT");
-        if (rc != REEL_OK) {
-            rc = reel__writer_full(s->db, rc, name);
-            sqlite3_exec(s->db->wdb, "ROLLBACK", NULL, NULL, NULL);
-        }
-    }
-    reel__writer_unlock(s->db);
+    begin_args b = {name, p, src, replace, -1, 0};
+    int64_t replaced, id;
+    int rc = reel__writer_txn(s->db, name, begin_in, &b), done;
+    replaced = b.replaced;
+    id = b.id;
     if (rc == REEL_OK && replaced >= 0)
         reel__seq_forget(s, replaced);
     if (rc != REEL_OK && rc != REEL_DONE)
