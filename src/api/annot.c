@@ -10,24 +10,26 @@
 #include "base/error.h"
 #include "store/annot.h"
 
+typedef struct {
+    reel_seq *q;
+    const char *key;
+    const reel_annot *a;
+    size_t n;
+} put_args;
+
+static int put_in(void *ctx, sqlite3 *db)
+{
+    put_args *p = ctx;
+    return reel__annot_put(db, &p->q->rec, p->key, p->a, p->n);
+}
+
 static int put(reel_seq *q, const char *key, const reel_annot *a, size_t n)
 {
-    reel__sdb *d = q->store->db;
+    put_args p = {q, key, a, n};
     int rc;
     if ((rc = reel__annot_check(key, a, n)) != REEL_OK)
         return rc;
-    if ((rc = reel__writer_lock(d)) != REEL_OK)
-        return rc;
-    if ((rc = reel__writer_begin(d)) == REEL_OK) {
-        if ((rc = reel__annot_put(d->wdb, &q->rec, key, a, n)) == REEL_OK)
-            rc = reel__exec(d->wdb, "COMMIT");
-        if (rc != REEL_OK) {
-            rc = reel__writer_full(d, rc, q->rec.name);
-            sqlite3_exec(d->wdb, "ROLLBACK", NULL, NULL, NULL);
-        }
-    }
-    reel__writer_unlock(d);
-    return rc;
+    return reel__writer_txn(q->store->db, q->rec.name, put_in, &p);
 }
 
 int reel_annot_set(reel_seq *q, const char *key, const reel_annot *a)

@@ -116,32 +116,29 @@ void reel__seq_forget(reel_store *s, int64_t id)
     reel__access_forget(s->access, id);
 }
 
+typedef struct {
+    const char *name;
+    int64_t id;
+} remove_args;
+
+static int remove_in(void *ctx, sqlite3 *db)
+{
+    remove_args *r = ctx;
+    int rc = reel__seq_id(db, r->name, &r->id);
+    return rc == REEL_OK ? reel__seq_delete(db, r->id) : rc;
+}
+
 int reel_seq_remove(reel_store *s, const char *name)
 {
-    int64_t id = 0;
-    sqlite3 *db;
+    remove_args r = {name, 0};
     int rc;
     if (reel__store_check(s, __func__) != REEL_OK)
         return REEL_MISUSE;
     if (!name)
         return reel__null_arg(__func__);
-    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
-        return rc;
-    db = s->db->wdb;
-    if ((rc = reel__writer_begin(s->db)) != REEL_OK) {
-        reel__writer_unlock(s->db);
-        return rc;
-    }
-    rc = reel__seq_id(db, name, &id);
+    rc = reel__writer_txn(s->db, NULL, remove_in, &r);
     if (rc == REEL_OK)
-        rc = reel__seq_delete(db, id);
-    if (rc == REEL_OK)
-        rc = reel__exec(db, "COMMIT");
-    if (rc != REEL_OK)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    reel__writer_unlock(s->db);
-    if (rc == REEL_OK)
-        reel__seq_forget(s, id);
+        reel__seq_forget(s, r.id);
     return rc;
 }
 

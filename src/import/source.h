@@ -1,21 +1,10 @@
-/* source.h - where an imported sequence came from (source.c): the reel_source table, which
- * makes imports idempotent and resumable. */
+/* source.h - where an imported sequence came from (source.c) around the import records of
+ * store/source.c (the reel_source table), which make imports idempotent and resumable. */
 #ifndef REEL_IMPORT_SOURCE_H
 #define REEL_IMPORT_SOURCE_H
 
 #include "base/common.h"
-
-typedef struct reel__source {
-    const char *path;
-    int64_t size;
-    char hash[17];
-    char options[256];
-    const char *codec;
-    int stream;
-    int rotation, rotated;
-    int64_t frames_expected; /* -1 when unknown */
-    int64_t token;           /* this import's mark on its claim of the sequence */
-} reel__source;
+#include "store/source.h"
 
 /* Size and content hash (hex XXH64 over the XXH64s of 1 MiB chunks) of a regular file.
  * tick(ctx, bytes) is called every 64 MiB (may be NULL); non-zero stops it (REEL_INTERRUPTED). */

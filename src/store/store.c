@@ -286,6 +286,24 @@ int reel__writer_begin(reel__sdb *d)
                      d->path, who, d->busy_ms / 1000.0);
 }
 
+int reel__writer_txn(reel__sdb *d, const char *seq, reel__txn_fn fn, void *ctx)
+{
+    int rc;
+    if ((rc = reel__writer_lock(d)) != REEL_OK)
+        return rc;
+    if ((rc = reel__writer_begin(d)) == REEL_OK) {
+        if ((rc = fn(ctx, d->wdb)) == REEL_OK)
+            rc = reel__exec(d->wdb, "COMMIT");
+        if (rc != REEL_OK) {
+            if (seq)
+                rc = reel__writer_full(d, rc, seq);
+            sqlite3_exec(d->wdb, "ROLLBACK", NULL, NULL, NULL);
+        }
+    }
+    reel__writer_unlock(d);
+    return rc;
+}
+
 static int check_options(int flags, const reel_open_options *o)
 {
     size_t i;

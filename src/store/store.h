@@ -80,6 +80,12 @@ REEL__HIDDEN void reel__writer_unlock(reel__sdb *d);
  * write lock past the open's busy timeout: REEL_BUSY naming the store, what holds it (an
  * import's claim: its process, host and start) and how long it waited. */
 REEL__HIDDEN int reel__writer_begin(reel__sdb *d);
+/* One transaction on the writer: lock it, BEGIN IMMEDIATE (as reel__writer_begin), fn(ctx, the
+ * writer's connection), COMMIT, unlock. When fn or COMMIT fails: ROLLBACK, and fn's rc, through
+ * reel__writer_full when seq (the sequence written) is not NULL. The one place outside
+ * store/ that needs the writer's transaction calls this. */
+typedef int (*reel__txn_fn)(void *ctx, sqlite3 *db);
+REEL__HIDDEN int reel__writer_txn(reel__sdb *d, const char *seq, reel__txn_fn fn, void *ctx);
 /* rc of a failed write of frames of sequence seq on the writer, before its ROLLBACK: a full
  * disk (SQLITE_FULL, ENOSPC) said so, naming store and sequence; any other rc as it is. */
 REEL__HIDDEN int reel__writer_full(reel__sdb *d, int rc, const char *seq);
