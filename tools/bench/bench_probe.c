@@ -61,7 +61,7 @@ static void probe_read(const bench *b, probe_result *r)
         (r->rc = reel_store_set_cache(s, c)) != REEL_OK ||
         (r->rc = reel_store_set_readahead(s, 0, 1)) != REEL_OK ||
         (r->rc = reel_seq_open(s, b->name, &q)) != REEL_OK ||
-        (r->rc = reel_seq_info_get(q, &info)) != REEL_OK)
+        (r->rc = reel_seq_get_info(q, &info)) != REEL_OK)
         goto out;
     if (!(idx = bench_random_indexes(b->nrandom, info.frame_count))) {
         r->rc = REEL_NOMEM;
@@ -158,7 +158,7 @@ int bench_ffmpeg_random(bench *b, const char *video, const int64_t *idx, long lo
         int64_t pts;
         double t0;
         if (reel_frame_read(b->q, idx[i], want, b->info.frame_size, &fi) != REEL_OK ||
-            reel_frame_info_get(b->q, 0, &first) != REEL_OK) {
+            reel_frame_get_info(b->q, 0, &first) != REEL_OK) {
             rc = cli_fail(b->path, REEL_ERROR);
             break;
         }
