@@ -132,7 +132,8 @@ keys = [f["key"] for f in d["figures"]]
 want = ["import", "import_efficiency", "compress_cpu", "random_access", "peak_rss",
         "cold_read_codec", "cold_read_fill", "cold_read_zstd", "cold_read_pread", "hits_1",
         "hits_2", "cpu_scaling", "readahead", "scan_1", "scan_all", "size_zstd", "size_ffv1",
-        "ratio_temporal_ffv1", "ratio_temporal_intra", "ratio_temporal_zstd", "ratio_intra_zstd",
+        "ratio_temporal_ffv1", "ratio_intra_ffv1", "ratio_temporal_intra", "ratio_temporal_zstd",
+        "ratio_intra_zstd",
         "delta_decode", "temporal_share", "import_ffv1", "ratio_h264", "random_h264"]
 assert keys == want, keys
 assert d["pixels_checked"] == 3 and d["pixels_mismatched"] == 0
