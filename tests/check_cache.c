@@ -69,14 +69,14 @@ START_TEST(test_budget_never_exceeded)
         if (i % 500 == 250)
             ck_assert_int_eq(reel_cache_set_budget(c, (size_t)(rand_r(&seed) % 12) * COST),
                              REEL_OK);
-        ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+        ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
         ck_assert_msg(st.resident_bytes <= st.budget + st.pinned_bytes,
                       "op %d: resident %zu > budget %zu + pinned %zu", i, st.resident_bytes,
                       st.budget, st.pinned_bytes);
     }
     for (i = 0; i < 8; i++)
         reel_frame_release(held[i]);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.pinned_bytes, 0);
     ck_assert_uint_le(st.resident_bytes, st.budget);
     ck_assert_uint_eq(st.misses, st.loads); /* every miss loaded, none failed */
@@ -104,7 +104,7 @@ START_TEST(test_pins_survive)
     }
     ck_assert_int_eq(reel_cache_trim(c, 0), REEL_OK);
     ck_assert_int_eq(reel_cache_set_budget(c, 0), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.resident_frames, 3);
     ck_assert_uint_eq(st.resident_bytes, st.pinned_bytes);
     for (i = 0; i < 3; i++)
@@ -115,7 +115,7 @@ START_TEST(test_pins_survive)
     ck_assert_int_eq(reel_cache_free(c), REEL_MISUSE);
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(reel_frame_release(keep[i]), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.resident_frames, 0); /* budget 0: released frames leave at once */
     ck_assert_int_eq(reel_seq_close(q), REEL_OK);
     ck_assert_int_eq(reel_close(s), REEL_OK);
@@ -139,7 +139,7 @@ START_TEST(test_hits_and_lru_order)
         ck_assert(expect_pixels(f, i % N));
         reel_frame_release(f);
     }
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.misses, N);
     ck_assert_uint_eq(st.hits, N);
     ck_assert_uint_eq(st.resident_frames, N);
@@ -148,7 +148,7 @@ START_TEST(test_hits_and_lru_order)
     ck_assert_int_eq(reel_frame_get(q, 0, 0, &f), REEL_OK);
     reel_frame_release(f);
     ck_assert_int_eq(reel_cache_trim(c, st.resident_bytes - st.resident_bytes / N), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.resident_frames, N - 1);
     {
         uint64_t hits = st.hits, misses = st.misses;
@@ -156,15 +156,15 @@ START_TEST(test_hits_and_lru_order)
         reel_frame_release(f);
         ck_assert_int_eq(reel_frame_get(q, 2, 0, &f), REEL_OK);
         reel_frame_release(f);
-        ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+        ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
         ck_assert_uint_eq(st.hits, hits + 2);
         ck_assert_int_eq(reel_frame_get(q, 1, 0, &f), REEL_OK);
         reel_frame_release(f);
-        ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+        ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
         ck_assert_uint_eq(st.misses, misses + 1);
     }
     ck_assert_int_eq(reel_cache_trim(c, 0), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.resident_bytes, 0);
     ck_assert_uint_eq(st.evictions, N + 1);
     reel_seq_close(q);
@@ -182,7 +182,7 @@ START_TEST(test_lazy_and_errors)
     reel_cache_stats before, after;
     const void *px;
     open_store("l.reel", &s, &q);
-    reel_cache_stats_get(reel_cache_default(), &before);
+    reel_cache_get_stats(reel_cache_default(), &before);
     ck_assert_int_eq(reel_frame_get(q, 5, REEL_GET_LAZY, &f), REEL_OK);
     ck_assert_int_eq(reel_frame_meta(f, &fi), REEL_OK);
     ck_assert_int_eq(fi.index, 5);
@@ -199,11 +199,11 @@ START_TEST(test_lazy_and_errors)
         ck_assert_uint_eq(d.planes[0].stride, W);
         ck_assert_int_eq(reel_frame_describe(NULL, &d), REEL_MISUSE);
     }
-    reel_cache_stats_get(reel_cache_default(), &after);
+    reel_cache_get_stats(reel_cache_default(), &after);
     ck_assert_uint_eq(after.loads, before.loads); /* nothing decoded yet */
     ck_assert(expect_pixels(f, 5));
     ck_assert_int_eq(reel_frame_pixels(f, &px, NULL), REEL_OK); /* second call: same pin */
-    reel_cache_stats_get(reel_cache_default(), &after);
+    reel_cache_get_stats(reel_cache_default(), &after);
     ck_assert_uint_eq(after.loads, before.loads + 1);
     ck_assert_int_eq(reel_frame_release(f), REEL_OK);
     /* errors */
@@ -218,7 +218,7 @@ START_TEST(test_lazy_and_errors)
     ck_assert_int_eq(reel_cache_new(1, NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_cache_set_budget(NULL, 1), REEL_MISUSE);
     ck_assert_int_eq(reel_cache_trim(NULL, 1), REEL_MISUSE);
-    ck_assert_int_eq(reel_cache_stats_get(NULL, &before), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_get_stats(NULL, &before), REEL_MISUSE);
     ck_assert_int_eq(reel_cache_free(reel_cache_default()), REEL_MISUSE);
     ck_assert_int_eq(reel_cache_free(NULL), REEL_OK);
     ck_assert_int_eq(reel_store_set_cache(NULL, NULL), REEL_MISUSE);
@@ -249,18 +249,18 @@ START_TEST(test_shared_and_private)
     reel_frame_pixels(fa, &pa, NULL);
     reel_frame_pixels(fb, &pb, NULL);
     ck_assert_ptr_ne(pa, pb);
-    reel_cache_stats_get(shared, &st);
+    reel_cache_get_stats(shared, &st);
     ck_assert_uint_eq(st.misses, 2);
     ck_assert_uint_eq(st.resident_frames, 2);
     reel_frame_release(fa);
     reel_frame_release(fb);
     ck_assert_int_eq(reel_cache_free(shared), REEL_MISUSE); /* stores still use it */
     ck_assert_int_eq(reel_store_set_cache(b, priv), REEL_OK);
-    reel_cache_stats_get(shared, &st);
+    reel_cache_get_stats(shared, &st);
     ck_assert_uint_eq(st.resident_frames, 1); /* b's frame left with it */
     ck_assert_int_eq(reel_frame_get(qb, 1, 0, &fb), REEL_OK);
     reel_frame_release(fb);
-    reel_cache_stats_get(priv, &st);
+    reel_cache_get_stats(priv, &st);
     ck_assert_uint_eq(st.misses, 1);
     reel_seq_close(qa);
     reel_seq_close(qb);
@@ -344,13 +344,13 @@ START_TEST(test_scan_resistance)
             ck_assert_int_eq(reel_frame_get(q, i, pass == 0 ? REEL_GET_ONCE : 0, &f), REEL_OK);
             reel_frame_release(f);
         }
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         misses = st.misses;
         for (i = 0; i < 8; i++) {
             ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
             reel_frame_release(f);
         }
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         if (pass == 0)
             ck_assert_uint_eq(st.misses, misses); /* the hot set survived the scan */
         else
@@ -411,14 +411,14 @@ START_TEST(test_scan_resistance_temporal)
         ck_assert_int_eq(reel_frame_release(f), REEL_OK);
         ck_assert_int_eq(resident(q, i), 1); /* the next one's reference */
     }
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     misses = st.misses;
     for (i = 0; i < 4; i++) {
         ck_assert_int_eq(reel_frame_get(q, 2 * i, 0, &f), REEL_OK);
         ck_assert(expect_pixels(f, 2 * i));
         reel_frame_release(f);
     }
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     ck_assert_uint_eq(st.misses, misses); /* the hot set survived the scan */
     ck_assert_uint_le(st.resident_bytes, st.budget);
     reel_seq_close(q);
@@ -445,7 +445,7 @@ START_TEST(test_resident_map)
         ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
         reel_frame_release(f);
     }
-    reel_cache_stats_get(c, &a);
+    reel_cache_get_stats(c, &a);
     ck_assert_int_eq(reel_seq_resident(q, 0, N, m, &n), REEL_OK);
     ck_assert_int_eq(n, (N - 3 + 6) / 7);
     for (i = 0; i < N; i++)
@@ -456,7 +456,7 @@ START_TEST(test_resident_map)
     for (i = 0; i < 10000; i++)
         ck_assert_int_eq(m[i], i + 2 < N && (i + 2) % 7 == 3);
     ck_assert_int_eq(reel_seq_resident(q, 10, 0, NULL, NULL), REEL_OK);
-    reel_cache_stats_get(c, &b);
+    reel_cache_get_stats(c, &b);
     ck_assert_uint_eq(a.hits, b.hits);
     ck_assert_uint_eq(a.misses, b.misses);
     ck_assert_uint_eq(a.resident_frames, b.resident_frames);
@@ -490,12 +490,12 @@ START_TEST(test_batch_and_window)
         ck_assert_int_eq(fi.index, want[k]);
         ck_assert(expect_pixels(fr[k], want[k]));
     }
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     ck_assert_uint_eq(st.loads, 4); /* 9, 3, 40, 0: duplicates loaded once */
     reel_frames_release(fr, 6);
     /* all or nothing */
     ck_assert_int_eq(reel_frames_get(q, bad, 3, 0, fr), REEL_NOTFOUND);
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     ck_assert_uint_eq(st.pinned_bytes, 0);
     /* windows, clipped at both ends */
     ck_assert_int_eq(reel_frames_get_window(q, 10, 3, 0, fr, &n, &first), REEL_OK);
@@ -561,12 +561,12 @@ START_TEST(test_strict_mode)
     ck_assert_int_eq(reel_frame_get(q, 3, 0, &f[3]), REEL_FULL);
     ck_assert_int_eq(reel_frame_get(q, 1, 0, &g), REEL_OK); /* resident already: fine */
     reel_frame_release(g);
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     ck_assert_uint_le(st.resident_bytes, st.budget);
     reel_frame_release(f[0]);
     ck_assert_int_eq(reel_frame_get(q, 3, 0, &f[3]), REEL_OK); /* frame 0 made room */
     ck_assert(expect_pixels(f[3], 3));
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     ck_assert_uint_le(st.resident_bytes, st.budget);
     for (i = 1; i < 4; i++)
         reel_frame_release(f[i]);
@@ -589,22 +589,22 @@ START_TEST(test_scoped_budget)
     reel_cache_get_budget(c, &b);
     ck_assert_uint_eq(b, 20);
     ck_assert_int_eq(reel_cache_set_budget(c, 25), REEL_OK); /* changed inside the scope */
-    ck_assert_int_eq(reel_cache_pop(c), REEL_OK);
+    ck_assert_int_eq(reel_cache_pop_budget(c), REEL_OK);
     reel_cache_get_budget(c, &b);
     ck_assert_uint_eq(b, 10);
-    ck_assert_int_eq(reel_cache_pop(c), REEL_OK);
+    ck_assert_int_eq(reel_cache_pop_budget(c), REEL_OK);
     reel_cache_get_budget(c, &b);
     ck_assert_uint_eq(b, 1000);
-    ck_assert_int_eq(reel_cache_pop(c), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_pop_budget(c), REEL_MISUSE);
     for (i = 0; i < 16; i++)
         ck_assert_int_eq(reel_cache_push_budget(c, (size_t)i), REEL_OK);
     ck_assert_int_eq(reel_cache_push_budget(c, 99), REEL_FULL);
     for (i = 0; i < 16; i++)
-        ck_assert_int_eq(reel_cache_pop(c), REEL_OK);
+        ck_assert_int_eq(reel_cache_pop_budget(c), REEL_OK);
     reel_cache_get_budget(c, &b);
     ck_assert_uint_eq(b, 1000);
     ck_assert_int_eq(reel_cache_push_budget(NULL, 1), REEL_MISUSE);
-    ck_assert_int_eq(reel_cache_pop(NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_pop_budget(NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_cache_free(c), REEL_OK);
 }
 END_TEST
@@ -626,7 +626,7 @@ START_TEST(test_readahead)
         reel_frame_release(f);
     }
     for (tries = 0; tries < 2000; tries++) { /* wait for the worker */
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         if (st.resident_frames >= 11)
             break;
         usleep(1000);
@@ -638,24 +638,24 @@ START_TEST(test_readahead)
         ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
         ck_assert(expect_pixels(f, i));
         reel_frame_release(f);
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         ck_assert_uint_eq(st.misses, misses);
     }
     /* explicit prefetch of a range far away */
     ck_assert_int_eq(reel_seq_prefetch(q, 40, 5), REEL_OK);
     for (tries = 0; tries < 2000; tries++) {
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         /* 0..18 (the reader at 6 and 10 queued 11..14 and 15..18) and 40..44 */
         if (st.resident_frames >= 24)
             break;
         usleep(1000);
     }
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     {
         uint64_t misses = st.misses;
         ck_assert_int_eq(reel_frame_get(q, 42, 0, &f), REEL_OK);
         reel_frame_release(f);
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         ck_assert_uint_eq(st.misses, misses);
     }
     ck_assert_int_eq(reel_seq_prefetch(q, -1, 5), REEL_INVALID);
@@ -703,7 +703,7 @@ START_TEST(test_foreach)
     ck_assert_uint_eq(e.max_batch, 10);
     /* every batch was released; read-ahead may still hold a load's transient pin: stop it */
     ck_assert_int_eq(reel_store_set_readahead(s, 0, 1), REEL_OK);
-    reel_cache_stats_get(c, &st);
+    reel_cache_get_stats(c, &st);
     ck_assert_uint_eq(st.pinned_bytes, 0);
     ck_assert_int_eq(reel_store_set_readahead(s, 1, 8), REEL_OK);
     e = (each_ctx){0, 0, 0, 2};
@@ -756,7 +756,7 @@ START_TEST(test_lazy_race)
     for (round = 0; round < 20; round++) {
         uint64_t loads;
         ck_assert_int_eq(reel_cache_trim(c, 0), REEL_OK);
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         loads = st.loads;
         ck_assert_int_eq(reel_frame_get(r.q, 7, REEL_GET_LAZY, &r.shared), REEL_OK);
         pthread_barrier_init(&r.go, NULL, 4);
@@ -766,7 +766,7 @@ START_TEST(test_lazy_race)
             pthread_join(t[i], NULL);
         pthread_barrier_destroy(&r.go);
         ck_assert_int_eq(reel_frame_release(r.shared), REEL_OK);
-        reel_cache_stats_get(c, &st);
+        reel_cache_get_stats(c, &st);
         ck_assert_uint_eq(st.loads, loads + 1); /* 5 handles, 8 asks, one decode */
     }
     ck_assert_int_eq(atomic_load(&r.bad), 0);
@@ -943,7 +943,7 @@ START_TEST(test_threads_temporal_scans)
     atomic_store(&st.stop, 1);
     pthread_join(sq, NULL);
     ck_assert_int_eq(atomic_load(&st.bad), 0);
-    ck_assert_int_eq(reel_cache_stats_get(st.c, &cs), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(st.c, &cs), REEL_OK);
     ck_assert_uint_eq(cs.pinned_bytes, 0);
     ck_assert_uint_eq(cs.hits + cs.misses, 3 * 60 * 12);
     reel_seq_close(st.q);
@@ -971,7 +971,7 @@ START_TEST(test_threads_stress)
     atomic_store(&st.stop, 1);
     pthread_join(sq, NULL);
     ck_assert_int_eq(atomic_load(&st.bad), 0);
-    ck_assert_int_eq(reel_cache_stats_get(st.c, &cs), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(st.c, &cs), REEL_OK);
     ck_assert_uint_eq(cs.pinned_bytes, 0);
     ck_assert_uint_eq(cs.hits + cs.misses, 4 * 1500); /* one pin per get, lazy ones too */
     reel_seq_close(st.q);

@@ -57,7 +57,7 @@ START_TEST(test_roundtrip_formats_reopen)
             reel_seq_info info;
             snprintf(name, sizeof name, "%s-%d", reel_pix_fmt_name(fmts[f]), (int)d);
             ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
-            ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+            ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
             ck_assert_int_eq(info.frame_count, 3);
             ck_assert_int_eq(info.duration, 120);
             for (i = 0; i < 3; i++) {
@@ -197,7 +197,7 @@ START_TEST(test_timestamps_variable_durations)
                           (long long)cases[i].t, rc, (long long)idx);
         }
     }
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
     ck_assert_int_eq(info.duration, 120);
     /* a last frame of duration 0 covers its own pts only */
     {
@@ -234,16 +234,16 @@ START_TEST(test_skipped_frames)
     ck_assert_ptr_nonnull(strstr(reel_errmsg(), "frame 1"));
     ck_assert_int_eq(reel_frame_read_range(q, 0, 3, px, 0), REEL_FULL);
     ck_assert_int_eq(reel_frame_read_range(q, 0, 3, px, 3 * sizeof px), REEL_NODATA);
-    ck_assert_int_eq(reel_frame_info_get(q, 1, &fi), REEL_OK);
+    ck_assert_int_eq(reel_frame_get_info(q, 1, &fi), REEL_OK);
     ck_assert_int_eq(fi.status, REEL_STATUS_SKIPPED);
     ck_assert_uint_eq(fi.stored_bytes, 0);
-    ck_assert_int_eq(reel_frame_info_get(q, 2, &fi), REEL_OK);
+    ck_assert_int_eq(reel_frame_get_info(q, 2, &fi), REEL_OK);
     ck_assert_int_eq(fi.status, REEL_STATUS_REPEATED);
-    ck_assert_int_eq(reel_frame_info_get(q, 0, &fi), REEL_OK);
+    ck_assert_int_eq(reel_frame_get_info(q, 0, &fi), REEL_OK);
     ck_assert_uint_eq(fi.flags, REEL_FRAME_KEY);
-    ck_assert_int_eq(reel_frame_info_get(q, 3, &fi), REEL_NOTFOUND);
+    ck_assert_int_eq(reel_frame_get_info(q, 3, &fi), REEL_NOTFOUND);
     ck_assert_int_eq(reel_frame_read(q, 2, px, sizeof px, NULL), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
     ck_assert_int_eq(info.raw_bytes, 128);
     reel_seq_close(q);
     reel_close(s);
@@ -474,8 +474,8 @@ START_TEST(test_misuse)
     ck_assert_int_eq(reel_frame_read(q, 0, NULL, sizeof buf, NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_frame_read_range(NULL, 0, 1, buf, sizeof buf), REEL_MISUSE);
     ck_assert_int_eq(reel_frame_read_range(q, 0, 1, NULL, sizeof buf), REEL_MISUSE);
-    ck_assert_int_eq(reel_frame_info_get(NULL, 0, &fi), REEL_MISUSE);
-    ck_assert_int_eq(reel_frame_info_get(q, 0, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_get_info(NULL, 0, &fi), REEL_MISUSE);
+    ck_assert_int_eq(reel_frame_get_info(q, 0, NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_find_pts(NULL, 0, &idx), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_find_pts(q, 0, NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_find_pts((reel_seq *)fake, 0, &idx), REEL_MISUSE);

@@ -1,7 +1,8 @@
 /* check_images.c - image sequences into reel_import (src/import/images.c): PNG and JPEG
  * folders made by ffmpeg here, bit-exact against ffmpeg's own decode; the directory, glob and
  * %0Nd listings in natural order; timestamps from fps; start/duration/every and aspect-ratio
- * scaling (for videos too); idempotence, other options, resume; and hostile folders. */
+ * scaling (for videos too); idempotence, other options, resume; hostile folders; and
+ * reel_png_encode (src/import/png.c), decoded back through an import. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ static uint8_t *read_all(reel_store *s, const char *name, size_t *len, reel_seq_
     reel_seq *q;
     uint8_t *buf;
     ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, info), REEL_OK);
     *len = info->frame_size * (size_t)info->frame_count;
     buf = malloc(*len + 1);
     ck_assert_int_eq(reel_frame_read_range(q, 0, (size_t)info->frame_count, buf, *len), REEL_OK);
@@ -96,7 +97,7 @@ static int64_t pts_of(reel_store *s, const char *name, int64_t i)
     reel_seq *q;
     reel_frame_info fi;
     ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
-    ck_assert_int_eq(reel_frame_info_get(q, i, &fi), REEL_OK);
+    ck_assert_int_eq(reel_frame_get_info(q, i, &fi), REEL_OK);
     reel_seq_close(q);
     return fi.pts;
 }
@@ -119,7 +120,7 @@ START_TEST(test_png_pattern_exact)
     expect_ffmpeg(s, "p", cmd);
     /* frame i at i / 25 s by default; --fps 30000/1001 gives that time base */
     ck_assert_int_eq(reel_seq_open(s, "p", &q), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
     ck_assert_int_eq(info.time_base.num, 1);
     ck_assert_int_eq(info.time_base.den, 25);
     reel_seq_close(q);
@@ -129,7 +130,7 @@ START_TEST(test_png_pattern_exact)
     o.fps_den = 1001;
     ck_assert_int_eq(import(s, pat, "p30", &o, &r), REEL_OK);
     ck_assert_int_eq(reel_seq_open(s, "p30", &q), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
     ck_assert_int_eq(info.time_base.num, 1001);
     ck_assert_int_eq(info.time_base.den, 30000);
     reel_seq_close(q);
@@ -338,10 +339,10 @@ START_TEST(test_hostile_folders)
     ck_assert_int_eq(r.frames, 12);
     ck_assert_int_eq(r.skipped, 1);
     ck_assert_int_eq(reel_seq_open(s, "cut", &q), REEL_OK);
-    ck_assert_int_eq(reel_frame_info_get(q, 2, &fi), REEL_OK);
+    ck_assert_int_eq(reel_frame_get_info(q, 2, &fi), REEL_OK);
     ck_assert_int_eq(fi.status, REEL_STATUS_SKIPPED);
     ck_assert_int_eq(fi.pts, 2);
-    ck_assert_int_eq(reel_frame_info_get(q, 3, &fi), REEL_OK);
+    ck_assert_int_eq(reel_frame_get_info(q, 3, &fi), REEL_OK);
     ck_assert_int_eq(fi.status, REEL_STATUS_OK);
     reel_seq_close(q);
     memset(&o, 0, sizeof o);
@@ -385,6 +386,88 @@ START_TEST(test_hostile_folders)
 }
 END_TEST
 
+/* Big-endian 32-bit integer at p. */
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* reel_png_encode: a PNG of the right size, depth and colour type for each format; the
+ * lossless ones (grey, RGB, BGR) decode back through reel_import bit-exact; YUV becomes 8-bit
+ * RGB; bad arguments are refused and leave the OUT parameters alone. */
+START_TEST(test_png_encode)
+{
+    static const struct {
+        int fmt, depth, colour, exact;
+    } cases[] = {
+        {REEL_PIX_GRAY8, 8, 0, 1},    {REEL_PIX_RGB24, 8, 2, 1},  {REEL_PIX_BGR24, 8, 2, 1},
+        {REEL_PIX_GRAY16LE, 16, 0, 1}, {REEL_PIX_YUV420P, 8, 2, 0}, {REEL_PIX_YUV444P, 8, 2, 0},
+    };
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const int w = 37, h = 21; /* odd: chroma planes round up */
+    reel_store *s;
+    size_t i;
+    ck_assert_int_eq(reel_open(tu_path("png.reel"), REEL_OPEN_CREATE, NULL, &s), REEL_OK);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *name = reel_pix_fmt_name(cases[i].fmt);
+        size_t size, png_size = 0, len;
+        uint8_t *px, *back;
+        void *png = NULL;
+        char dir[512], file[600];
+        FILE *f;
+        reel_seq_info info;
+        reel_import_options o = {0};
+        ck_assert_int_eq(reel_frame_size(cases[i].fmt, w, h, &size), REEL_OK);
+        px = malloc(size);
+        ck_assert_ptr_nonnull(px);
+        tu_fill(px, cases[i].fmt, w, h, 7 + (uint32_t)i);
+        ck_assert_int_eq(reel_png_encode(cases[i].fmt, w, h, px, size, &png, &png_size), REEL_OK);
+        ck_assert_msg(png_size > 33 && memcmp(png, sig, 8) == 0, "%s: not a PNG", name);
+        ck_assert_msg(memcmp((uint8_t *)png + 12, "IHDR", 4) == 0, "%s: no IHDR first", name);
+        ck_assert_uint_eq(be32((uint8_t *)png + 16), (uint32_t)w);
+        ck_assert_uint_eq(be32((uint8_t *)png + 20), (uint32_t)h);
+        ck_assert_msg(((uint8_t *)png)[24] == cases[i].depth && ((uint8_t *)png)[25] ==
+                      cases[i].colour, "%s: depth %d colour type %d", name,
+                      ((uint8_t *)png)[24], ((uint8_t *)png)[25]);
+        /* back through FFmpeg's PNG decoder, as an image sequence of one */
+        snprintf(dir, sizeof dir, "%s", tu_path(name));
+        ck_assert_int_eq(tu_sh("mkdir '%s'", dir), 0);
+        snprintf(file, sizeof file, "%s/0.png", dir);
+        f = fopen(file, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(png, 1, png_size, f), png_size);
+        ck_assert_int_eq(fclose(f), 0);
+        reel_free(png);
+        o.pix_fmt = cases[i].exact ? cases[i].fmt : REEL_PIX_RGB24;
+        ck_assert_int_eq(import(s, dir, name, &o, NULL), REEL_OK);
+        back = read_all(s, name, &len, &info);
+        ck_assert_int_eq(info.frame_count, 1);
+        ck_assert_int_eq(info.width, w);
+        ck_assert_int_eq(info.height, h);
+        if (cases[i].exact)
+            ck_assert_msg(len == size && memcmp(back, px, size) == 0,
+                          "%s: the PNG does not decode to the frame's pixels", name);
+        free(back);
+        /* refusals: a size that is not one frame, NULL pixels, a format that is none */
+        png = (void *)1;
+        png_size = 99;
+        ck_assert_int_eq(reel_png_encode(cases[i].fmt, w, h, px, size - 1, &png, &png_size),
+                         REEL_INVALID);
+        ck_assert_ptr_nonnull(strstr(reel_errmsg(), "is not one 37x21 frame"));
+        ck_assert_int_eq(reel_png_encode(cases[i].fmt, w, h, NULL, size, &png, &png_size),
+                         REEL_MISUSE);
+        ck_assert_int_eq(reel_png_encode(cases[i].fmt, w, h, px, size, NULL, &png_size),
+                         REEL_MISUSE);
+        ck_assert_int_eq(reel_png_encode(99, w, h, px, size, &png, &png_size), REEL_INVALID);
+        ck_assert_int_eq(reel_png_encode(cases[i].fmt, 0, h, px, size, &png, &png_size),
+                         REEL_INVALID);
+        ck_assert_msg(png == (void *)1 && png_size == 99, "%s: a refusal wrote its OUT", name);
+        free(px);
+    }
+    reel_close(s);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tu_tcase("images", 300);
@@ -394,5 +477,6 @@ int main(void)
     tcase_add_test(tc, test_window_every_and_aspect);
     tcase_add_test(tc, test_idempotent_resume_and_change);
     tcase_add_test(tc, test_hostile_folders);
+    tcase_add_test(tc, test_png_encode);
     return tu_run("images", tc);
 }

@@ -97,7 +97,7 @@ static uint8_t *read_all(reel_store *s, const char *name, size_t *len, int64_t *
     reel_seq_info info;
     uint8_t *buf;
     ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
     *len = info.frame_size * (size_t)info.frame_count;
     buf = malloc(*len + 1);
     ck_assert_int_eq(reel_frame_read_range(q, 0, (size_t)info.frame_count, buf, *len), REEL_OK);
@@ -162,7 +162,7 @@ START_TEST(test_vfr_timestamps)
         *next = 0;
         if (!*line)
             continue; /* ffprobe prints a blank line after a frame with side data */
-        ck_assert_int_eq(reel_frame_info_get(q, i, &fi), REEL_OK);
+        ck_assert_int_eq(reel_frame_get_info(q, i, &fi), REEL_OK);
         ck_assert_int_eq(fi.pts, atoll(line));
         ck_assert_int_eq(reel_seq_find_pts(q, fi.pts, &idx), REEL_OK);
         ck_assert_int_eq(idx, i);
@@ -171,7 +171,7 @@ START_TEST(test_vfr_timestamps)
     ck_assert_int_eq(i, 24);
     ck_assert_int_eq(r.frames, 24);
     /* the gaps grow: frame 23 is far later than 23 frame durations */
-    ck_assert_int_eq(reel_frame_info_get(q, 23, &fi), REEL_OK);
+    ck_assert_int_eq(reel_frame_get_info(q, 23, &fi), REEL_OK);
     ck_assert_int_gt(fi.pts, 23 * 40 * 2);
     free(ref);
     reel_seq_close(q);
@@ -246,7 +246,7 @@ START_TEST(test_on_error_policies)
         ck_assert_int_eq(r.skipped + r.repeated + r.black, 1);
         ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
         for (i = 0; i < 30; i++) {
-            ck_assert_int_eq(reel_frame_info_get(q, i, &fi), REEL_OK);
+            ck_assert_int_eq(reel_frame_get_info(q, i, &fi), REEL_OK);
             if (fi.status != REEL_STATUS_OK) {
                 ck_assert_int_eq(fi.status, statuses[k]);
                 bad = (int)i;

@@ -375,7 +375,7 @@ START_TEST(test_append)
 END_TEST
 
 /* pts at INT64_MAX - 1 then INT64_MAX: legal, and the end of the last frame (pts + duration)
- * must not overflow in reel_seq_info_get or reel_seq_find_pts. */
+ * must not overflow in reel_seq_get_info or reel_seq_find_pts. */
 START_TEST(test_append_pts_end)
 {
     reel_frame_in f = base_in();
@@ -390,7 +390,7 @@ START_TEST(test_append_pts_end)
     ck_assert_int_eq(idx, NFRAMES + 1);
     f.pts = I64MAX;
     ck_assert_int_eq(reel_frame_append(g_seq, &f, NULL), REEL_INVALID);
-    ck_assert_int_eq(reel_seq_info_get(g_seq, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(g_seq, &info), REEL_OK);
     ck_assert_int_ge(info.duration, 0);
     ck_assert_int_eq(reel_seq_find_pts(g_seq, I64MAX, &idx), REEL_OK);
     ck_assert_int_eq(idx, NFRAMES + 1);
@@ -402,7 +402,7 @@ END_TEST
 
 /* ---- reads ------------------------------------------------------------------------------ */
 
-static int c_info(int64_t v) { reel_frame_info i; return reel_frame_info_get(g_seq, v, &i); }
+static int c_info(int64_t v) { reel_frame_info i; return reel_frame_get_info(g_seq, v, &i); }
 static int c_read_idx(int64_t v) { return reel_frame_read(g_seq, v, g_buf, sizeof g_buf, NULL); }
 static int c_read_cap(int64_t v) { return reel_frame_read(g_seq, 0, g_buf, (size_t)v, NULL); }
 static int c_range_first(int64_t v) { return reel_frame_read_range(g_seq, v, 1, g_buf, sizeof g_buf); }
@@ -454,12 +454,12 @@ static int c_win_both(int64_t v) { return c_win(v, v); }
 START_TEST(test_read)
 {
     static const row rows[] = {
-        {"reel_frame_info_get index", c_info, -1, REEL_NOTFOUND},
-        {"reel_frame_info_get index", c_info, I64MIN, REEL_NOTFOUND},
-        {"reel_frame_info_get index", c_info, I64MAX, REEL_NOTFOUND},
-        {"reel_frame_info_get index", c_info, I64MAX - 1, REEL_NOTFOUND},
-        {"reel_frame_info_get index", c_info, NFRAMES, REEL_NOTFOUND},
-        {"reel_frame_info_get index", c_info, 0, REEL_OK},
+        {"reel_frame_get_info index", c_info, -1, REEL_NOTFOUND},
+        {"reel_frame_get_info index", c_info, I64MIN, REEL_NOTFOUND},
+        {"reel_frame_get_info index", c_info, I64MAX, REEL_NOTFOUND},
+        {"reel_frame_get_info index", c_info, I64MAX - 1, REEL_NOTFOUND},
+        {"reel_frame_get_info index", c_info, NFRAMES, REEL_NOTFOUND},
+        {"reel_frame_get_info index", c_info, 0, REEL_OK},
         {"reel_frame_read index", c_read_idx, -1, REEL_NOTFOUND},
         {"reel_frame_read index", c_read_idx, I64MIN, REEL_NOTFOUND},
         {"reel_frame_read index", c_read_idx, I64MAX, REEL_NOTFOUND},
@@ -642,7 +642,7 @@ static int c_cset(int64_t v)
     return rc;
 }
 static int c_ctrim(int64_t v) { return reel_cache_trim(g_cache, (size_t)v); }
-static int c_cpress(int64_t v) { return reel_cache_pressure(g_cache, (int)v); }
+static int c_cpress(int64_t v) { return reel_cache_report_pressure(g_cache, (int)v); }
 static int c_cstrict(int64_t v)
 {
     int rc = reel_cache_set_strict(g_cache, (int)v);
@@ -653,7 +653,7 @@ static int c_cpush(int64_t v)
 {
     int rc = reel_cache_push_budget(g_cache, (size_t)v);
     if (rc == REEL_OK)
-        ck_assert_int_eq(reel_cache_pop(g_cache), REEL_OK);
+        ck_assert_int_eq(reel_cache_pop_budget(g_cache), REEL_OK);
     return rc;
 }
 /* A read after the budget is at a limit: it must fit what is there, not what the value says. */
@@ -662,7 +662,7 @@ static int c_cget_after(int64_t v)
     reel_cache_stats st;
     ck_assert_int_eq(reel_cache_set_budget(g_cache, (size_t)v), REEL_OK);
     ck_assert_int_eq(c_get(5), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(g_cache, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(g_cache, &st), REEL_OK);
     ck_assert_uint_le(st.resident_bytes, (size_t)W * H * NFRAMES + 4 * 4096 * NFRAMES);
     return reel_cache_set_budget(g_cache, 1 << 20);
 }
@@ -680,11 +680,11 @@ START_TEST(test_cache)
         {"reel_cache_set_budget then get", c_cget_after, 0, REEL_OK},
         {"reel_cache_trim target", c_ctrim, 0, REEL_OK},
         {"reel_cache_trim target", c_ctrim, SMAX, REEL_OK},
-        {"reel_cache_pressure level", c_cpress, -1, REEL_INVALID},
-        {"reel_cache_pressure level", c_cpress, INT_MIN, REEL_INVALID},
-        {"reel_cache_pressure level", c_cpress, INT_MAX, REEL_INVALID},
-        {"reel_cache_pressure level", c_cpress, 3, REEL_INVALID},
-        {"reel_cache_pressure level", c_cpress, REEL_PRESSURE_CRITICAL, REEL_OK},
+        {"reel_cache_report_pressure level", c_cpress, -1, REEL_INVALID},
+        {"reel_cache_report_pressure level", c_cpress, INT_MIN, REEL_INVALID},
+        {"reel_cache_report_pressure level", c_cpress, INT_MAX, REEL_INVALID},
+        {"reel_cache_report_pressure level", c_cpress, 3, REEL_INVALID},
+        {"reel_cache_report_pressure level", c_cpress, REEL_PRESSURE_CRITICAL, REEL_OK},
         {"reel_cache_set_strict on", c_cstrict, INT_MIN, REEL_OK},
         {"reel_cache_set_strict on", c_cstrict, -1, REEL_OK},
         {"reel_cache_push_budget", c_cpush, 0, REEL_OK},
@@ -699,7 +699,7 @@ END_TEST
 
 static int monitor_with(const reel_pressure_options *o)
 {
-    int rc = reel_cache_monitor_pressure(g_cache, o);
+    int rc = reel_cache_start_pressure_monitor(g_cache, o);
     ck_assert_int_eq(reel_cache_stop_pressure_monitor(g_cache), REEL_OK);
     return rc;
 }
@@ -742,41 +742,42 @@ static int c_pr_psi_crit(double v)
     return monitor_with(&o);
 }
 
+#define MON "reel_cache_start_pressure_monitor "
 START_TEST(test_pressure_options)
 {
     static const row rows[] = {
-        {"reel_cache_monitor_pressure interval_ms", c_pr_interval_ms, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure interval_ms", c_pr_interval_ms, INT_MIN, REEL_INVALID},
-        {"reel_cache_monitor_pressure interval_ms", c_pr_interval_ms, INT_MAX, REEL_OK},
-        {"reel_cache_monitor_pressure moderate_percent", c_pr_moderate_percent, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure moderate_percent", c_pr_moderate_percent, INT_MIN, REEL_INVALID},
-        {"reel_cache_monitor_pressure moderate_percent", c_pr_moderate_percent, INT_MAX, REEL_INVALID},
-        {"reel_cache_monitor_pressure critical_percent", c_pr_critical_percent, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure critical_percent", c_pr_critical_percent, INT_MIN, REEL_INVALID},
-        {"reel_cache_monitor_pressure critical_percent", c_pr_critical_percent, INT_MAX, REEL_INVALID},
-        {"reel_cache_monitor_pressure target_percent", c_pr_target_percent, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure target_percent", c_pr_target_percent, INT_MIN, REEL_INVALID},
-        {"reel_cache_monitor_pressure target_percent", c_pr_target_percent, INT_MAX, REEL_INVALID},
-        {"reel_cache_monitor_pressure calm_ms", c_pr_calm_ms, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure calm_ms", c_pr_calm_ms, INT_MIN, REEL_INVALID},
-        {"reel_cache_monitor_pressure calm_ms", c_pr_calm_ms, INT_MAX, REEL_OK},
-        {"reel_cache_monitor_pressure growth_check_kib", c_pr_growth_check_kib, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure growth_check_kib", c_pr_growth_check_kib, INT_MIN, REEL_INVALID},
-        {"reel_cache_monitor_pressure growth_check_kib", c_pr_growth_check_kib, INT_MAX, REEL_OK},
-        {"reel_cache_monitor_pressure reserved", c_pr_reserved, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure reserved", c_pr_reserved, INT_MIN, REEL_INVALID},
+        {MON "interval_ms", c_pr_interval_ms, -1, REEL_INVALID},
+        {MON "interval_ms", c_pr_interval_ms, INT_MIN, REEL_INVALID},
+        {MON "interval_ms", c_pr_interval_ms, INT_MAX, REEL_OK},
+        {MON "moderate_percent", c_pr_moderate_percent, -1, REEL_INVALID},
+        {MON "moderate_percent", c_pr_moderate_percent, INT_MIN, REEL_INVALID},
+        {MON "moderate_percent", c_pr_moderate_percent, INT_MAX, REEL_INVALID},
+        {MON "critical_percent", c_pr_critical_percent, -1, REEL_INVALID},
+        {MON "critical_percent", c_pr_critical_percent, INT_MIN, REEL_INVALID},
+        {MON "critical_percent", c_pr_critical_percent, INT_MAX, REEL_INVALID},
+        {MON "target_percent", c_pr_target_percent, -1, REEL_INVALID},
+        {MON "target_percent", c_pr_target_percent, INT_MIN, REEL_INVALID},
+        {MON "target_percent", c_pr_target_percent, INT_MAX, REEL_INVALID},
+        {MON "calm_ms", c_pr_calm_ms, -1, REEL_INVALID},
+        {MON "calm_ms", c_pr_calm_ms, INT_MIN, REEL_INVALID},
+        {MON "calm_ms", c_pr_calm_ms, INT_MAX, REEL_OK},
+        {MON "growth_check_kib", c_pr_growth_check_kib, -1, REEL_INVALID},
+        {MON "growth_check_kib", c_pr_growth_check_kib, INT_MIN, REEL_INVALID},
+        {MON "growth_check_kib", c_pr_growth_check_kib, INT_MAX, REEL_OK},
+        {MON "reserved", c_pr_reserved, -1, REEL_INVALID},
+        {MON "reserved", c_pr_reserved, INT_MIN, REEL_INVALID},
     };
     static const drow drows[] = {
-        {"reel_cache_monitor_pressure psi_moderate", c_pr_psi_mod, NAN, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_moderate", c_pr_psi_mod, INFINITY, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_moderate", c_pr_psi_mod, -INFINITY, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_moderate", c_pr_psi_mod, -1, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_moderate", c_pr_psi_mod, 101, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_moderate", c_pr_psi_mod, 20, REEL_OK},
-        {"reel_cache_monitor_pressure psi_critical", c_pr_psi_crit, NAN, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_critical", c_pr_psi_crit, INFINITY, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_critical", c_pr_psi_crit, -INFINITY, REEL_INVALID},
-        {"reel_cache_monitor_pressure psi_critical", c_pr_psi_crit, -1, REEL_INVALID},
+        {MON "psi_moderate", c_pr_psi_mod, NAN, REEL_INVALID},
+        {MON "psi_moderate", c_pr_psi_mod, INFINITY, REEL_INVALID},
+        {MON "psi_moderate", c_pr_psi_mod, -INFINITY, REEL_INVALID},
+        {MON "psi_moderate", c_pr_psi_mod, -1, REEL_INVALID},
+        {MON "psi_moderate", c_pr_psi_mod, 101, REEL_INVALID},
+        {MON "psi_moderate", c_pr_psi_mod, 20, REEL_OK},
+        {MON "psi_critical", c_pr_psi_crit, NAN, REEL_INVALID},
+        {MON "psi_critical", c_pr_psi_crit, INFINITY, REEL_INVALID},
+        {MON "psi_critical", c_pr_psi_crit, -INFINITY, REEL_INVALID},
+        {MON "psi_critical", c_pr_psi_crit, -1, REEL_INVALID},
     };
     open_fixture();
     ROWS(rows);
@@ -784,6 +785,7 @@ START_TEST(test_pressure_options)
     close_fixture();
 }
 END_TEST
+#undef MON
 
 /* ---- policies and warm opens ------------------------------------------------------------ */
 

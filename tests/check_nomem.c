@@ -98,7 +98,7 @@ static int op_open(void)
     if (rc == REEL_OK)
         rc = reel_seq_open(s, "s", &q);
     if (rc == REEL_OK)
-        rc = reel_seq_info_get(q, &info);
+        rc = reel_seq_get_info(q, &info);
     if (rc == REEL_OK && info.frame_count != FRAMES)
         rc = REEL_ERROR;
     if (q)
@@ -112,7 +112,7 @@ START_TEST(test_open)
 {
     tally t;
     make_store();
-    every_site("open (reel_open, reel_seq_open, reel_seq_info_get)", op_open, NULL, &t);
+    every_site("open (reel_open, reel_seq_open, reel_seq_get_info)", op_open, NULL, &t);
     ck_assert_int_gt(t.nsites, 3);
 }
 END_TEST

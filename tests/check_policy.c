@@ -48,7 +48,7 @@ static void teardown(reel_store *s, reel_cache *c, reel_seq *q, reel_seq *t)
 static reel_cache_stats seq_stats(reel_seq *q)
 {
     reel_cache_stats st;
-    ck_assert_int_eq(reel_seq_cache_stats(q, &st), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(q, &st), REEL_OK);
     return st;
 }
 
@@ -264,7 +264,7 @@ START_TEST(test_unload)
     st = seq_stats(q);
     ck_assert_uint_eq(st.resident_frames, 0);
     ck_assert_uint_eq(st.policy_evictions, 1);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.policy_evictions, 1);
     /* its access counts are kept */
     ck_assert_int_eq(reel_flush(s), REEL_OK);

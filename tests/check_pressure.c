@@ -48,7 +48,7 @@ static void teardown(reel_store *s, reel_cache *c, reel_seq *q)
 static reel_cache_stats stats(reel_cache *c)
 {
     reel_cache_stats st;
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     return st;
 }
 
@@ -139,7 +139,7 @@ START_TEST(test_monitor_levels)
     set_meminfo(1000000, 900000);
     write_file("proc/self/cgroup", "0::/\n");
     load_frames(q, 0, 40);
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_OK);
+    ck_assert_int_eq(reel_cache_start_pressure_monitor(c, &o), REEL_OK);
     ck_assert(wait_level(c, REEL_PRESSURE_NONE, 0));
     usleep(50000);
     st = stats(c);
@@ -210,15 +210,15 @@ START_TEST(test_monitor_levels)
 
     /* bad options; stop; a monitor still running is stopped by reel_cache_free */
     o.moderate_percent = 101;
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_INVALID);
+    ck_assert_int_eq(reel_cache_start_pressure_monitor(c, &o), REEL_INVALID);
     o.moderate_percent = 0;
     o.reserved[0] = 1;
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_INVALID);
+    ck_assert_int_eq(reel_cache_start_pressure_monitor(c, &o), REEL_INVALID);
     o.reserved[0] = 0;
     ck_assert_int_eq(reel_cache_stop_pressure_monitor(c), REEL_OK);
     ck_assert_int_eq(stats(c).pressure_level, -1);
-    ck_assert_int_eq(reel_cache_monitor_pressure(NULL, NULL), REEL_MISUSE);
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_OK);
+    ck_assert_int_eq(reel_cache_start_pressure_monitor(NULL, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_cache_start_pressure_monitor(c, &o), REEL_OK);
     teardown(s, c, q);
 }
 END_TEST
@@ -237,7 +237,7 @@ START_TEST(test_monitor_psi)
     write_file("proc/self/cgroup", "0::/\n");
     set_psi(total);
     load_frames(q, 0, 40);
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_OK);
+    ck_assert_int_eq(reel_cache_start_pressure_monitor(c, &o), REEL_OK);
     usleep(1300 * 1000); /* a full PSI window with no stall */
     ck_assert_uint_eq(stats(c).pressure_events, 0);
     /* stalled 30% of the time: moderate, half the frames go */
@@ -265,7 +265,7 @@ START_TEST(test_growth_check)
     o.growth_check_kib = 4; /* a look every ~3 frames */
     set_meminfo(1000000, 900000);
     write_file("proc/self/cgroup", "0::/\n");
-    ck_assert_int_eq(reel_cache_monitor_pressure(c, &o), REEL_OK);
+    ck_assert_int_eq(reel_cache_start_pressure_monitor(c, &o), REEL_OK);
     usleep(50000); /* the thread's first look */
     set_meminfo(1000000, 20000); /* 2% left */
     load_frames(q, 0, 12);
@@ -289,7 +289,7 @@ START_TEST(test_effective_budget)
     size_t low;
     load_frames(q, 0, 40);
     ck_assert_uint_eq(stats(c).effective_budget, 40 * COST);
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_MODERATE), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_MODERATE), REEL_OK);
     st = stats(c);
     ck_assert_uint_eq(st.effective_budget, 20 * COST);
     ck_assert_uint_le(st.resident_bytes, 20 * COST);
@@ -300,10 +300,10 @@ START_TEST(test_effective_budget)
     load_frames(q, 20, 40);
     ck_assert_uint_le(stats(c).resident_bytes, 20 * COST);
     /* a second MODERATE halves the effective budget again; CRITICAL keeps nothing */
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_MODERATE), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_MODERATE), REEL_OK);
     ck_assert_uint_eq(stats(c).effective_budget, 10 * COST);
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
     st = stats(c);
     ck_assert_uint_eq(st.effective_budget, 0);
     ck_assert_uint_eq(st.resident_bytes, 0);
@@ -346,7 +346,7 @@ static void *watcher(void *arg)
     watch *w = arg;
     while (!atomic_load(&w->stop)) {
         reel_cache_stats st;
-        reel_cache_stats_get(w->c, &st);
+        reel_cache_get_stats(w->c, &st);
         if (st.resident_bytes > w->max)
             w->max = st.resident_bytes;
     }
@@ -401,7 +401,7 @@ START_TEST(test_memory_returned)
     for (i = 0; i < 3; i++) /* evictions and reloads: the heap would keep what it was given */
         load_frames(q, i * 10, 48);
     full = rss_kib();
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
     after = rss_kib();
     ck_assert_uint_eq(stats(c).resident_bytes, 0);
     ck_assert_int_gt(full - before, 30 * 1024);

@@ -1,6 +1,6 @@
 /* check_remote.c - src/remote on a published directory, no servers: a store published with
  * reel_publish() and read back through the directory location, bit-exact, with the block
- * traffic reel_store_remote_stats() reports; the module's own calls (the manifest's parse of
+ * traffic reel_store_get_remote_stats() reports; the module's own calls (the manifest's parse of
  * hostile manifests, blocks from the block cache, the digest, where a part begins); paths too
  * long refused with an error naming them; and a process that exits with a published store
  * open while its fetcher ahead runs (the race with OpenSSL's exit-time cleanup that TSan
@@ -80,10 +80,10 @@ START_TEST(test_publish_and_read)
     ck_assert_int_eq(again.parts, res.parts);
     ck_assert_int_eq(again.uploaded_parts, 0);
     ck_assert_int_eq(again.uploaded_bytes, 0);
-    ck_assert_int_eq(reel_store_remote_stats(s, &st), REEL_INVALID); /* not a published one */
+    ck_assert_int_eq(reel_store_get_remote_stats(s, &st), REEL_INVALID); /* not a published one */
     ck_assert_int_eq(reel_open(tu_path("pub"), REEL_OPEN_READONLY, NULL, &p), REEL_OK);
     same_frames(s, p);
-    ck_assert_int_eq(reel_store_remote_stats(p, &st), REEL_OK);
+    ck_assert_int_eq(reel_store_get_remote_stats(p, &st), REEL_OK);
     ck_assert_int_gt(st.blocks_fetched, 0);
     ck_assert_int_le(st.bytes_fetched, res.bytes);
     ck_assert_int_ge(st.bytes_fetched, st.blocks_fetched); /* every block holds bytes */
@@ -91,12 +91,12 @@ START_TEST(test_publish_and_read)
     /* a second open on this node: every block from the block cache */
     ck_assert_int_eq(reel_open(tu_path("pub"), REEL_OPEN_READONLY, NULL, &p), REEL_OK);
     same_frames(s, p);
-    ck_assert_int_eq(reel_store_remote_stats(p, &st), REEL_OK);
+    ck_assert_int_eq(reel_store_get_remote_stats(p, &st), REEL_OK);
     ck_assert_int_eq(st.blocks_fetched, 0);
     ck_assert_int_eq(st.bytes_fetched, 0);
     ck_assert_int_gt(st.block_hits, 0);
-    ck_assert_int_eq(reel_store_remote_stats(NULL, &st), REEL_MISUSE);
-    ck_assert_int_eq(reel_store_remote_stats(p, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_store_get_remote_stats(NULL, &st), REEL_MISUSE);
+    ck_assert_int_eq(reel_store_get_remote_stats(p, NULL), REEL_MISUSE);
     reel_close(p);
     reel_close(s);
 }

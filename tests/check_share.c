@@ -73,7 +73,7 @@ static void pair_open(pair *p, const char *name, int fa, int fb)
 static reel_cache_stats cache_stats(reel_cache *c)
 {
     reel_cache_stats st;
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     return st;
 }
 
@@ -121,7 +121,7 @@ START_TEST(test_two_opens_share)
     ck_assert_int_eq(reel_frame_release(fa), REEL_OK);
     ck_assert_int_eq(reel_frame_release(fb), REEL_OK);
     /* the sequence's counters are the file's: both handles see the one miss and the one hit */
-    ck_assert_int_eq(reel_seq_cache_stats(p.qa, &st), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(p.qa, &st), REEL_OK);
     ck_assert_uint_eq(st.misses, 1);
     ck_assert_uint_eq(st.hits, 1);
     close_both(p.a, p.qa);
@@ -228,7 +228,7 @@ START_TEST(test_close_one_keeps_other)
     st = cache_stats(p.c);
     ck_assert_uint_eq(st.misses, N);
     ck_assert_uint_eq(st.hits, N);
-    ck_assert_int_eq(reel_seq_cache_stats(p.qb, &st), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(p.qb, &st), REEL_OK);
     ck_assert_uint_eq(st.resident_frames, N);
     /* the first open again: it joins b's frames, and keeps them when b closes */
     open_in(p.path, REEL_OPEN_READONLY, p.c, &p.a, &p.qa);

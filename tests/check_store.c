@@ -236,7 +236,7 @@ START_TEST(test_sequences)
     ck_assert_int_eq(reel_seq_list(s, collect, names), REEL_OK);
     ck_assert_str_eq(names, "run,walk,");
     ck_assert_int_eq(reel_seq_list(s, stop_at_first, NULL), 42);
-    ck_assert_int_eq(reel_seq_info_get(a, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(a, &info), REEL_OK);
     ck_assert_str_eq(info.name, "walk");
     ck_assert_str_eq(info.source, "unit test");
     ck_assert_int_eq(info.width, 64);
@@ -269,7 +269,7 @@ START_TEST(test_sequences)
     ck_assert_int_eq(reel_close(s), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_remove(s, "run"), REEL_OK);
     ck_assert_int_eq(reel_seq_remove(s, "run"), REEL_NOTFOUND);
-    ck_assert_int_eq(reel_seq_info_get(b, &info), REEL_NOTFOUND);
+    ck_assert_int_eq(reel_seq_get_info(b, &info), REEL_NOTFOUND);
     ck_assert_int_eq(reel_seq_open(s, "walk", &c), REEL_OK);
     names[0] = 0;
     reel_seq_list(s, collect, names);
@@ -302,13 +302,13 @@ START_TEST(test_misuse)
     ck_assert_int_eq(reel_seq_remove(s, NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_list(NULL, collect, NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_list(s, NULL, NULL), REEL_MISUSE);
-    ck_assert_int_eq(reel_seq_info_get(NULL, &info), REEL_MISUSE);
-    ck_assert_int_eq(reel_seq_info_get((reel_seq *)fake, &info), REEL_MISUSE);
+    ck_assert_int_eq(reel_seq_get_info(NULL, &info), REEL_MISUSE);
+    ck_assert_int_eq(reel_seq_get_info((reel_seq *)fake, &info), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_frame_count(NULL, &n), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_close((reel_seq *)fake), REEL_MISUSE);
     ck_assert_int_eq(reel_close((reel_store *)fake), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_create(s, "x", &params, &q), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, NULL), REEL_MISUSE);
+    ck_assert_int_eq(reel_seq_get_info(q, NULL), REEL_MISUSE);
     ck_assert_int_eq(reel_seq_frame_count(q, NULL), REEL_MISUSE);
     reel_seq_close(q);
     reel_close(s);

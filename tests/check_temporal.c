@@ -94,7 +94,7 @@ static void read_all_ways(reel_seq *q, int fmt, int w, int h)
     uint8_t *buf, *all;
     size_t k;
     int i;
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
     ck_assert_int_eq(info.frame_count, N);
     ck_assert_int_eq(info.codec, REEL_CODEC_TEMPORAL);
     ck_assert_int_eq(info.keyint, KEYINT);
@@ -428,7 +428,7 @@ START_TEST(test_bad_parameters)
     ck_assert_int_eq(reel_seq_create(s, "a", &p, &q), REEL_OK);
     {
         reel_seq_info info;
-        ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+        ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
         ck_assert_int_eq(info.keyint, REEL_DEFAULT_KEYINT);
     }
     reel_seq_close(q);

@@ -103,7 +103,7 @@ START_TEST(test_put_get_flush)
     ck_assert(same(px, SEED(7)));
     ck_assert_int_eq(reel_frame_meta(f, &info), REEL_OK);
     ck_assert_int_eq(info.pts, 14);
-    ck_assert_int_eq(reel_seq_cache_stats(p, &st), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(p, &st), REEL_OK);
     ck_assert_uint_eq(st.dirty_bytes, st.resident_bytes);
     ck_assert_uint_eq(st.hits, 1);
     ck_assert_uint_eq(st.loads, 0);
@@ -112,7 +112,7 @@ START_TEST(test_put_get_flush)
     ck_assert(stored_ok(tu_path("a.reel"), 9));
     ck_assert(same(px, SEED(7))); /* the pinned pointer stayed valid through the write */
     ck_assert_int_eq(reel_frame_release(f), REEL_OK);
-    ck_assert_int_eq(reel_seq_cache_stats(p, &st), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(p, &st), REEL_OK);
     ck_assert_uint_eq(st.dirty_bytes, 0);
     ck_assert_uint_eq(st.written_back, 10);
     ck_assert_int_eq(reel_frame_get(p, 3, 0, &f), REEL_OK);
@@ -238,12 +238,12 @@ START_TEST(test_writeback_before_eviction)
     ck_assert_int_eq(reel_store_set_writeback(s, 1000), REEL_OK);
     for (i = 0; i < 20; i++) {
         ck_assert_int_eq(put(p, i, &idx), REEL_OK);
-        ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+        ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
         ck_assert_uint_le(st.resident_bytes, st.budget);
         /* every frame not in RAM any more is in the file */
         ck_assert_int_ge(stored_frames(tu_path("w.reel")), i + 1 - (int64_t)st.resident_frames);
     }
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_ge(st.written_back, 16);
     ck_assert_uint_gt(st.evictions, 0);
     for (i = 0; i < 20; i++) { /* all readable, from RAM or from the file */
@@ -324,7 +324,7 @@ START_TEST(test_trim_and_pressure)
     ck_assert_int_eq(reel_cache_trim(c, 20 * COST), REEL_OK);
     ck_assert_int_eq(stored_frames(tu_path("t.reel")), 5);
     ck_assert_int_eq(tu_sql_int(tu_path("t.reel"), "SELECT sum(count) FROM reel_access"), 30);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_le(st.resident_bytes, 20 * COST);
     ck_assert_uint_eq(st.pressure_events, 0);
 
@@ -332,10 +332,10 @@ START_TEST(test_trim_and_pressure)
         ck_assert_int_eq(put(p, i, NULL), REEL_OK);
     ck_assert_int_eq(reel_frame_get(q, 40, 0, &f), REEL_OK);
     reel_frame_release(f);
-    ck_assert_int_eq(reel_cache_pressure(c, 3), REEL_INVALID);
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_NONE), REEL_OK);
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_MODERATE), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, 3), REEL_INVALID);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_NONE), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_MODERATE), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_le(st.resident_bytes, st.budget / 2);
     ck_assert_uint_eq(st.pressure_events, 1);
     ck_assert_uint_eq(st.dirty_bytes, 0);
@@ -343,8 +343,8 @@ START_TEST(test_trim_and_pressure)
     ck_assert_int_eq(tu_sql_int(tu_path("t.reel"), "SELECT sum(count) FROM reel_access"), 31);
     /* critical keeps pinned frames only */
     ck_assert_int_eq(reel_frame_get(q, 1, 0, &f), REEL_OK);
-    ck_assert_int_eq(reel_cache_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &st), REEL_OK);
+    ck_assert_int_eq(reel_cache_report_pressure(c, REEL_PRESSURE_CRITICAL), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &st), REEL_OK);
     ck_assert_uint_eq(st.resident_frames, 1);
     ck_assert_uint_eq(st.pressure_events, 2);
     reel_frame_release(f);
@@ -369,9 +369,9 @@ START_TEST(test_seq_stats)
     }
     ck_assert_int_eq(reel_seq_open(s, "s", &q2), REEL_OK); /* a second handle shares them */
     ck_assert_int_eq(reel_frame_get(q2, 0, 0, &f), REEL_OK);
-    ck_assert_int_eq(reel_seq_cache_stats(q, &a), REEL_OK);
-    ck_assert_int_eq(reel_seq_cache_stats(p, &b), REEL_OK);
-    ck_assert_int_eq(reel_cache_stats_get(c, &all), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(q, &a), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(p, &b), REEL_OK);
+    ck_assert_int_eq(reel_cache_get_stats(c, &all), REEL_OK);
     ck_assert_uint_eq(a.misses, 5);
     ck_assert_uint_eq(a.hits, 6);
     ck_assert_uint_eq(a.loads, 5);
@@ -385,11 +385,11 @@ START_TEST(test_seq_stats)
     ck_assert_uint_eq(a.budget, all.budget);
     reel_frame_release(f);
     ck_assert_int_eq(reel_cache_trim(c, 0), REEL_OK);
-    ck_assert_int_eq(reel_seq_cache_stats(q2, &a), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(q2, &a), REEL_OK);
     ck_assert_uint_eq(a.resident_frames, 0);
     ck_assert_uint_eq(a.evictions, 5);
     ck_assert_uint_eq(a.pinned_bytes, 0);
-    ck_assert_int_eq(reel_seq_cache_stats(NULL, &a), REEL_MISUSE);
+    ck_assert_int_eq(reel_seq_get_cache_stats(NULL, &a), REEL_MISUSE);
     reel_seq_close(q2);
     teardown(s, c, q, p);
 }
@@ -457,14 +457,14 @@ START_TEST(test_warm_start)
     ck_assert_int_eq(reel_seq_open_warm(s, "nope", 0.5, &q, &loaded), REEL_NOTFOUND);
     ck_assert_int_eq(reel_seq_open_warm(s, "s", 0.1, &q, &loaded), REEL_OK);
     ck_assert_uint_eq(loaded, 100 * COST / 10 / (FS + 256)); /* 10 frames fit in the share */
-    ck_assert_int_eq(reel_seq_cache_stats(q, &st), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(q, &st), REEL_OK);
     ck_assert_uint_eq(st.resident_frames, loaded);
     ck_assert_uint_eq(st.hits + st.misses, 0); /* warm-up is not an access */
     for (i = 19; i > 19 - (int64_t)loaded; i--) { /* the most accessed ones are hits */
         ck_assert_int_eq(reel_frame_get(q, i, 0, &f), REEL_OK);
         reel_frame_release(f);
     }
-    ck_assert_int_eq(reel_seq_cache_stats(q, &st), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_cache_stats(q, &st), REEL_OK);
     ck_assert_uint_eq(st.hits, loaded);
     ck_assert_uint_eq(st.misses, 0);
     ck_assert_uint_eq(st.prefetch_hits, loaded);
@@ -522,7 +522,7 @@ static void *squeezer(void *arg)
     while (!atomic_load(&st->stop)) {
         reel_cache_set_budget(st->c, (size_t)(rand_r(&seed) % 20 + 2) * COST);
         if (rand_r(&seed) % 4 == 0)
-            reel_cache_pressure(st->c, REEL_PRESSURE_MODERATE);
+            reel_cache_report_pressure(st->c, REEL_PRESSURE_MODERATE);
         else
             reel_cache_trim(st->c, (size_t)(rand_r(&seed) % 10) * COST);
     }

@@ -18,7 +18,7 @@
  *       at 10 s and no growth checks, so that only a kernel event can act, fill the cache to
  *       55% of the limit, then allocate memory 1 MiB at a time until the headroom (limit less
  *       usage less page cache) falls below the moderate share, and time the cut from there;
- *       (2) fill the cache again and time reel_cache_pressure(CRITICAL) until no unpinned
+ *       (2) fill the cache again and time reel_cache_report_pressure(CRITICAL) until no unpinned
  *       byte is left; (3) the process's RSS less the cache's resident bytes right after that
  *       cut and 100 ms later.
  *   pressure_reader idle SECONDS
@@ -170,7 +170,7 @@ static int read_frames(int argc, char **argv)
         return fail("monitor");
     if (reel_open(path, REEL_OPEN_READONLY, NULL, &s) != REEL_OK)
         return fail(path);
-    if (reel_seq_open(s, "s", &q) != REEL_OK || reel_seq_info_get(q, &info) != REEL_OK)
+    if (reel_seq_open(s, "s", &q) != REEL_OK || reel_seq_get_info(q, &info) != REEL_OK)
         return fail("sequence");
     if (n == 0)
         n = (long)info.frame_count;
@@ -205,7 +205,7 @@ static int read_frames(int argc, char **argv)
     secs = now_s() - t0;
     for (i = 0; i < hold; i++)
         reel_frame_release(held[i]);
-    reel_cache_stats_get(reel_cache_default(), &st);
+    reel_cache_get_stats(reel_cache_default(), &st);
     printf("frames=%ld seconds=%.3f fps=%.1f peak_rss_mib=%.1f resident_mib=%.1f "
            "budget_mib=%.1f effective_mib=%.1f pressure_events=%llu freed_events=%llu "
            "evictions=%llu\n",
@@ -283,7 +283,7 @@ static long rss_kib(void)
 static reel_cache_stats stats(void)
 {
     reel_cache_stats st;
-    reel_cache_stats_get(reel_cache_default(), &st);
+    reel_cache_get_stats(reel_cache_default(), &st);
     return st;
 }
 
@@ -316,11 +316,11 @@ static int latency(const char *path, const char *dir)
     long rss0, rss1;
     o.interval_ms = 10000;           /* only a kernel event can act in time */
     o.growth_check_kib = 1 << 30;    /* no checks on the loading path */
-    if (limit <= 0 || reel_cache_monitor_pressure(reel_cache_default(), &o) != REEL_OK ||
+    if (limit <= 0 || reel_cache_start_pressure_monitor(reel_cache_default(), &o) != REEL_OK ||
         reel_cache_set_budget(reel_cache_default(), (size_t)(limit * 0.55)) != REEL_OK)
         return fail("set-up");
     if (reel_open(path, REEL_OPEN_READONLY, NULL, &s) != REEL_OK ||
-        reel_seq_open(s, "s", &q) != REEL_OK || reel_seq_info_get(q, &info) != REEL_OK)
+        reel_seq_open(s, "s", &q) != REEL_OK || reel_seq_get_info(q, &info) != REEL_OK)
         return fail(path);
     reel_store_set_readahead(s, 0, 1);
     if (fill_cache(q, info.frame_count, (size_t)(limit * 0.5)))
@@ -350,7 +350,7 @@ static int latency(const char *path, const char *dir)
         return 1;
     st = stats();
     t0 = now_s();
-    reel_cache_pressure(reel_cache_default(), REEL_PRESSURE_CRITICAL);
+    reel_cache_report_pressure(reel_cache_default(), REEL_PRESSURE_CRITICAL);
     t1 = now_s();
     rss0 = rss_kib();
     usleep(100000);

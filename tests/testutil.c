@@ -87,7 +87,7 @@ void tu_read_fixture_seq(reel_store *s, const char *name, int64_t frames, int co
     uint8_t *buf;
     int64_t i;
     ck_assert_int_eq(reel_seq_open(s, name, &q), REEL_OK);
-    ck_assert_int_eq(reel_seq_info_get(q, &info), REEL_OK);
+    ck_assert_int_eq(reel_seq_get_info(q, &info), REEL_OK);
     ck_assert_int_eq(info.frame_count, frames);
     ck_assert_int_eq(info.codec, codec);
     ck_assert_int_eq(info.keyint, keyint);

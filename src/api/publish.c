@@ -42,7 +42,7 @@ static int add(void *ctx, const char *name)
         l->cap = cap;
     }
     if ((rc = reel_seq_open(l->s, name, &q)) != REEL_OK ||
-        (rc = reel_seq_info_get(q, &info)) != REEL_OK) {
+        (rc = reel_seq_get_info(q, &info)) != REEL_OK) {
         reel_seq_close(q);
         return l->rc = rc;
     }
@@ -254,7 +254,7 @@ int reel_publish(reel_store *s, const char *dest, const reel_publish_options *op
     return rc;
 }
 
-int reel_store_remote_stats(reel_store *s, reel_remote_stats *stats)
+int reel_store_get_remote_stats(reel_store *s, reel_remote_stats *stats)
 {
     if (reel__store_check(s, __func__) != REEL_OK)
         return REEL_MISUSE;
@@ -262,7 +262,7 @@ int reel_store_remote_stats(reel_store *s, reel_remote_stats *stats)
         return reel__null_arg(__func__);
     memset(stats, 0, sizeof *stats);
     if (!s->remote)
-        return reel__err(REEL_INVALID, "reel_store_remote_stats: not a published store");
+        return reel__err(REEL_INVALID, "reel_store_get_remote_stats: not a published store");
     reel__remote_stats(s->remote, &stats->block_hits, &stats->blocks_fetched,
                        &stats->bytes_fetched);
     return REEL_OK;

@@ -151,7 +151,7 @@ int reel_seq_list(reel_store *s, int (*cb)(void *, const char *), void *ctx)
     return reel__seq_list(s->db, cb, ctx);
 }
 
-int reel_seq_info_get(reel_seq *q, reel_seq_info *info)
+int reel_seq_get_info(reel_seq *q, reel_seq_info *info)
 {
     if (reel__seq_check(q, __func__) != REEL_OK)
         return REEL_MISUSE;
@@ -268,7 +268,7 @@ int reel_frame_read_range(reel_seq *q, int64_t first, size_t n, void *dst, size_
     return reel__frame_read_range(q->store->db, &q->rec, first, n, dst);
 }
 
-int reel_frame_info_get(reel_seq *q, int64_t index, reel_frame_info *info)
+int reel_frame_get_info(reel_seq *q, int64_t index, reel_frame_info *info)
 {
     if (reel__seq_check(q, __func__) != REEL_OK)
         return REEL_MISUSE;

@@ -189,7 +189,7 @@ int reel_cache_push_budget(reel_cache *c, size_t budget)
     return rc;
 }
 
-int reel_cache_pop(reel_cache *c)
+int reel_cache_pop_budget(reel_cache *c)
 {
     size_t budget = 0;
     int rc = REEL_OK;
@@ -197,7 +197,7 @@ int reel_cache_pop(reel_cache *c)
         return REEL_MISUSE;
     pthread_mutex_lock(&c->push_lock);
     if (c->npushed == 0)
-        rc = reel__err(REEL_MISUSE, "reel_cache_pop: nothing was pushed");
+        rc = reel__err(REEL_MISUSE, "reel_cache_pop_budget: nothing was pushed");
     else
         atomic_store(&c->budget, budget = c->pushed[--c->npushed]);
     pthread_mutex_unlock(&c->push_lock);
@@ -313,13 +313,13 @@ void reel__cache_set_grow_hook(reel_cache *c, void (*fn)(void *ctx), void *ctx, 
     pthread_mutex_unlock(&c->hook_lock);
 }
 
-int reel_cache_pressure(reel_cache *c, int level)
+int reel_cache_report_pressure(reel_cache *c, int level)
 {
     int rc;
     if (reel__cache_check(c, __func__) != REEL_OK)
         return REEL_MISUSE;
     if (level < REEL_PRESSURE_NONE || level > REEL_PRESSURE_CRITICAL)
-        return reel__err(REEL_INVALID, "reel_cache_pressure: unknown level %d", level);
+        return reel__err(REEL_INVALID, "reel_cache_report_pressure: unknown level %d", level);
     if (level == REEL_PRESSURE_NONE)
         return REEL_OK;
     reel__cache_cut(c, level == REEL_PRESSURE_MODERATE ? reel__cache_cap(c) / 2 : 0, &rc);
@@ -350,7 +350,7 @@ void reel__cache_set_level(reel_cache *c, int level) { atomic_store(&c->level, l
 
 void reel__cache_mark_default(reel_cache *c) { c->is_default = 1; }
 
-int reel_cache_stats_get(reel_cache *c, reel_cache_stats *st)
+int reel_cache_get_stats(reel_cache *c, reel_cache_stats *st)
 {
     int i;
     if (reel__cache_check(c, __func__) != REEL_OK)

@@ -485,7 +485,7 @@ static void fill_result(reel__import *im, reel_import_result *res, int rotation)
 {
     reel_seq_info info;
     memset(res, 0, sizeof *res);
-    if (im->seq && reel_seq_info_get(im->seq, &info) == REEL_OK) {
+    if (im->seq && reel_seq_get_info(im->seq, &info) == REEL_OK) {
         res->frames = info.frame_count;
         res->stored_bytes = info.stored_bytes;
         res->raw_bytes = info.raw_bytes;

@@ -26,7 +26,7 @@ static reel_cache *default_make(void)
     if (reel_cache_new(REEL__DEFAULT_CACHE_BUDGET, &c) != REEL_OK)
         return NULL;
     reel__cache_mark_default(c);
-    reel_cache_monitor_pressure(c, NULL); /* without a monitor it still works, as any cache */
+    reel_cache_start_pressure_monitor(c, NULL); /* without a monitor it still works, as any cache */
     return c;
 }
 

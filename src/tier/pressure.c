@@ -471,16 +471,19 @@ static int check_options(const reel_pressure_options *o)
     if (o->interval_ms < 0 || o->moderate_percent < 0 || o->moderate_percent > 100 ||
         o->critical_percent < 0 || o->critical_percent > 100 || o->target_percent < 0 ||
         o->target_percent > 100 || o->calm_ms < 0 || o->growth_check_kib < 0)
-        return reel__err(REEL_INVALID, "reel_cache_monitor_pressure: negative or > 100%% option");
+        return reel__err(REEL_INVALID,
+                         "reel_cache_start_pressure_monitor: negative or > 100%% option");
     /* written so that NaN fails too */
     if (!(o->psi_moderate >= 0 && o->psi_moderate <= 100) ||
         !(o->psi_critical >= 0 && o->psi_critical <= 100))
         return reel__err(REEL_INVALID,
-                         "reel_cache_monitor_pressure: psi_moderate %g and psi_critical %g must "
-                         "be from 0 to 100 (%% of time stalled)", o->psi_moderate, o->psi_critical);
+                         "reel_cache_start_pressure_monitor: psi_moderate %g and psi_critical "
+                         "%g must be from 0 to 100 (%% of time stalled)",
+                         o->psi_moderate, o->psi_critical);
     for (i = 0; i < (int)(sizeof o->reserved / sizeof o->reserved[0]); i++)
         if (o->reserved[i])
-            return reel__err(REEL_INVALID, "reel_cache_monitor_pressure: reserved must be zero");
+            return reel__err(REEL_INVALID,
+                             "reel_cache_start_pressure_monitor: reserved must be zero");
     return REEL_OK;
 }
 
@@ -584,7 +587,7 @@ static int monitor_start(reel_cache *c, const reel_pressure_options *opts)
     return REEL_OK;
 }
 
-int reel_cache_monitor_pressure(reel_cache *c, const reel_pressure_options *opts)
+int reel_cache_start_pressure_monitor(reel_cache *c, const reel_pressure_options *opts)
 {
     int rc;
     if (reel__cache_check(c, __func__) != REEL_OK)

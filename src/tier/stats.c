@@ -1,5 +1,5 @@
 /*
- * stats.c - the RAM tier's counters of one sequence (reel_seq_cache_stats) and the home of its
+ * stats.c - the RAM tier's counters of one sequence (reel_seq_get_cache_stats) and the home of its
  * policy.
  *
  * A store file's share (share.c) keeps one reel__seqstat per sequence opened, shared by every
@@ -131,7 +131,7 @@ void reel__seqstat_resident_now(reel__seqstat *st, uint64_t *frames, uint64_t *b
     *bytes = (uint64_t)reel__seqstat_get(st, REEL__EV_RESIDENT_BYTES);
 }
 
-int reel_seq_cache_stats(reel_seq *q, reel_cache_stats *out)
+int reel_seq_get_cache_stats(reel_seq *q, reel_cache_stats *out)
 {
     reel__seqstat *st;
     uint64_t hits;

@@ -1,5 +1,5 @@
 /* stats.h - what the RAM tier keeps per sequence of an open store (stats.c): the counters of
- * reel_seq_cache_stats, fed by the cache through the owner ops of its entries, and the
+ * reel_seq_get_cache_stats, fed by the cache through the owner ops of its entries, and the
  * sequence's policy (policy.c). Every handle of the sequence shares them. */
 #ifndef REEL_TIER_STATS_H
 #define REEL_TIER_STATS_H

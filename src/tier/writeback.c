@@ -4,7 +4,7 @@
  * A put copies the frame into the store's cache as a dirty entry (readable at once, never
  * evicted while dirty) and queues it here. The queue is written to the store, in one
  * transaction per sequence, when it reaches the batch size, on reel_flush() (and so on the
- * flusher's timer, reel_cache_trim() and reel_cache_pressure()), before reel_seq_close() and
+ * flusher's timer, reel_cache_trim() and reel_cache_report_pressure()), before reel_seq_close() and
  * whenever the cache needs the room its dirty frames take. Entries become clean (evictable)
  * only after their transaction committed, so a frame leaves memory only once it is stored.
  *

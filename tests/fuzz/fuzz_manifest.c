@@ -228,7 +228,7 @@ static int read_seq(void *ctx, const char *name)
     int64_t i, idx;
     if (reel_seq_open(s, name, &q) != REEL_OK)
         return 0;
-    if (reel_seq_info_get(q, &info) == REEL_OK && info.frame_size <= ((size_t)1 << 20)) {
+    if (reel_seq_get_info(q, &info) == REEL_OK && info.frame_size <= ((size_t)1 << 20)) {
         void *buf = malloc(info.frame_size ? info.frame_size : 1);
         for (i = 0; buf && i < info.frame_count && i < 6; i++) {
             reel_frame_info fi;

@@ -22,7 +22,7 @@ static int read_seq(void *ctx, const char *name)
     int64_t i, n, idx;
     if (reel_seq_open(s, name, &q) != REEL_OK)
         return 0;
-    if (reel_seq_info_get(q, &info) == REEL_OK) {
+    if (reel_seq_get_info(q, &info) == REEL_OK) {
         void *buf = malloc(info.frame_size ? info.frame_size : 1);
         n = info.frame_count < 4 ? info.frame_count : 4;
         for (i = 0; buf && i < n; i++) {

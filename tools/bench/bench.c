@@ -106,7 +106,7 @@ static int measure_gop(bench *b)
     b->keyframes = 0;
     for (i = 0; i < b->info.frame_count; i++) {
         reel_frame_info fi;
-        int rc = reel_frame_info_get(b->q, i, &fi);
+        int rc = reel_frame_get_info(b->q, i, &fi);
         if (rc != REEL_OK)
             return cli_fail(b->path, rc);
         if (fi.flags & REEL_FRAME_KEY) {
@@ -215,7 +215,7 @@ static int phase_import(bench *b)
         return EXIT_FAIL;
     }
     if (have) {
-        reel_seq_info_get(q, &b->info);
+        reel_seq_get_info(q, &b->info);
         b->pix_fmt = b->info.pix_fmt;
         reel_seq_close(q);
     }
@@ -237,7 +237,7 @@ static int phase_import(bench *b)
         if ((rc = reel_open(b->path, REEL_OPEN_READONLY, NULL, &s)) != REEL_OK ||
             (rc = reel_seq_open(s, b->name, &q)) != REEL_OK)
             return cli_fail(b->path, rc);
-        reel_seq_info_get(q, &b->info);
+        reel_seq_get_info(q, &b->info);
         o.pix_fmt = b->pix_fmt = b->info.pix_fmt;
         reel_seq_close(q);
         reel_close(s);
@@ -489,7 +489,7 @@ static int open_reader(bench *b)
     int rc;
     if ((rc = reel_open(b->path, REEL_OPEN_READONLY, NULL, &b->s)) != REEL_OK ||
         (rc = reel_seq_open(b->s, b->name, &b->q)) != REEL_OK ||
-        (rc = reel_seq_info_get(b->q, &b->info)) != REEL_OK ||
+        (rc = reel_seq_get_info(b->q, &b->info)) != REEL_OK ||
         (rc = reel_cache_new(b->budget, &b->cache)) != REEL_OK ||
         (rc = reel_store_set_cache(b->s, b->cache)) != REEL_OK)
         return cli_fail(b->path, rc);

@@ -61,7 +61,7 @@ int bench_random_reads(const bench *b, const char *path, const char *name, doubl
         (rc = reel_store_set_cache(s, c)) != REEL_OK ||
         (rc = reel_store_set_readahead(s, 0, 1)) != REEL_OK ||
         (rc = reel_seq_open(s, name, &q)) != REEL_OK ||
-        (rc = reel_seq_info_get(q, &info)) != REEL_OK)
+        (rc = reel_seq_get_info(q, &info)) != REEL_OK)
         goto out;
     if (stored)
         *stored = info.stored_bytes;
@@ -169,7 +169,7 @@ int bench_ffmpeg_random(bench *b, const char *video, const int64_t *idx, long lo
         double t0;
         int r;
         if (reel_frame_read(b->q, idx[i], want, b->info.frame_size, &fi) != REEL_OK ||
-            reel_frame_info_get(b->q, 0, &first) != REEL_OK) {
+            reel_frame_get_info(b->q, 0, &first) != REEL_OK) {
             rc = cli_fail(b->path, REEL_ERROR);
             break;
         }

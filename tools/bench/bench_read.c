@@ -297,14 +297,14 @@ int bench_hits(bench *b)
     reel_cache_set_budget(b->cache, (size_t)4 << 30); /* room for every warm frame */
     if (bench_read_frames(b, warm, 0) != EXIT_OK)
         return EXIT_FAIL;
-    reel_cache_stats_get(b->cache, &before);
+    reel_cache_get_stats(b->cache, &before);
     for (k = 0; k < 5; k++) {
         if ((rc = hit_round(b, warm, &r1, &r2)) != REEL_OK)
             return cli_fail(b->path, rc);
         best1 = r1 > best1 ? r1 : best1;
         best2 = r2 > best2 ? r2 : best2;
     }
-    reel_cache_stats_get(b->cache, &after);
+    reel_cache_get_stats(b->cache, &after);
     if (after.misses != before.misses) { /* the figure would measure loads, not hits */
         cli_error("bench: %llu gets of resident frames missed the cache",
                   (unsigned long long)(after.misses - before.misses));
@@ -420,7 +420,7 @@ int bench_size(bench *b, const uint8_t *raw, size_t n)
     bench_say(b, "sizes: zstd -3 and FFV1 on the same frames");
     for (i = 0; i < n; i++) {
         reel_frame_info fi;
-        if (reel_frame_info_get(b->q, (int64_t)i, &fi) != REEL_OK)
+        if (reel_frame_get_info(b->q, (int64_t)i, &fi) != REEL_OK)
             return cli_fail(b->path, REEL_ERROR);
         stored += (int64_t)fi.stored_bytes;
     }

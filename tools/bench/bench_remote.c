@@ -124,7 +124,7 @@ int bench_remote(bench *b)
         return EXIT_FAIL;
     }
     t_scan = read_frames(q, NULL, b->info.frame_count, &failed);
-    reel_store_remote_stats(s, &rs);
+    reel_store_get_remote_stats(s, &rs);
     close_remote(s, q, c);
     drop_cache(dir);
     unsetenv("REEL_BLOCK_CACHE");

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
     }
     if ((rc = reel_open(argv[1], REEL_OPEN_READONLY, NULL, &store)))
         return fail(argv[1], rc);
-    if ((rc = reel_seq_open(store, argv[2], &seq)) || (rc = reel_seq_info_get(seq, &info)))
+    if ((rc = reel_seq_open(store, argv[2], &seq)) || (rc = reel_seq_get_info(seq, &info)))
         return fail(argv[2], rc);
     if (info.frame_count == 0)
         return fail(argv[2], REEL_NOTFOUND);

@@ -138,7 +138,7 @@ int cli_open_seq(const char *path, const char *name, int counted, reel_store **s
     if (cli_open(path, counted ? CLI_READ_REPAIR : CLI_READ, store) != EXIT_OK)
         return EXIT_FAIL;
     if ((rc = reel_seq_open(*store, name, seq)) != REEL_OK ||
-        (rc = reel_seq_info_get(*seq, info)) != REEL_OK) {
+        (rc = reel_seq_get_info(*seq, info)) != REEL_OK) {
         rc = cli_fail(path, rc);
         reel_seq_close(*seq);
         reel_close(*store);

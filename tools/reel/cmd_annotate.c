@@ -530,7 +530,7 @@ static int run(int argc, char **argv)
         if (cli_open(argv[optind], CLI_WRITE, &s) != EXIT_OK)
             return EXIT_FAIL;
         if ((rc = reel_seq_open(s, argv[optind + 1], &q)) != REEL_OK ||
-            (rc = reel_seq_info_get(q, &info)) != REEL_OK) {
+            (rc = reel_seq_get_info(q, &info)) != REEL_OK) {
             reel_close(s);
             return cli_fail(argv[optind], rc);
         }

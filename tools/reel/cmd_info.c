@@ -170,7 +170,7 @@ static int info_run(int argc, char **argv)
     if (cli_open(path, CLI_READ_REPAIR, &s) != EXIT_OK)
         return EXIT_FAIL;
     if ((rc = reel_seq_open(s, name, &q)) != REEL_OK ||
-        (rc = reel_seq_info_get(q, &info)) != REEL_OK) {
+        (rc = reel_seq_get_info(q, &info)) != REEL_OK) {
         rc = cli_fail(path, rc);
         reel_seq_close(q);
         reel_close(s);

@@ -131,7 +131,7 @@ static int cat_run(int argc, char **argv)
     rgb = info.pix_fmt == REEL_PIX_RGB24 || info.pix_fmt == REEL_PIX_BGR24;
     if (a.y4m && rc == REEL_OK) {
         long long fn, fd;
-        if (reel_frame_info_get(q, a.from < end ? a.from : 0, &fi) != REEL_OK)
+        if (reel_frame_get_info(q, a.from < end ? a.from : 0, &fi) != REEL_OK)
             fi.duration = 0;
         y4m_rate(info.time_base.num, info.time_base.den, fi.duration, &fn, &fd);
         printf("YUV4MPEG2 W%d H%d F%lld:%lld Ip A1:1 C%s\n", info.width, info.height, fn, fd,
