@@ -11,7 +11,9 @@
 #      uses file B when A needs a reel__ symbol B defines; no two files may reach each other
 #      that way (a circle means the two are one module, or one needs a callback). The circles
 #      known when this check came (issue 23, item 2) are listed and reported; they do not fail
-#      it, but a new one does.
+#      it, but a new one does;
+#   5. the store's writer connection (reel__sdb.wdb) is named in src/store only: other modules
+#      write through the store's calls (reel__writer_txn, reel__writer_run, store/source.c).
 # Usage: srcdir=... top_builddir=... sh tests/check_layers.sh
 set -u
 srcdir=${srcdir:-.}
@@ -142,6 +144,15 @@ for d in $(cd "$srcdir/src" && ls -d */ | tr -d /); do
     if [ -n "$new" ]; then bad "src/$d: files that use each other (a circle): $new"; else pass=$((pass + 1)); fi
 done
 [ "$objs_found" -eq 1 ] || bad "no objects built under $top/src (check 4 reads them)"
+
+# 5. the writer connection stays in src/store
+uses=$(cd "$srcdir" && grep -n -w wdb $(find src tools -name '*.[ch]' ! -path 'src/store/*' | sort) \
+    /dev/null || true)
+if [ -n "$uses" ]; then
+    bad "the store's writer connection (wdb) used outside src/store: $(echo "$uses" | head -c 600)"
+else
+    pass=$((pass + 1))
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -119,20 +119,29 @@ int reel_annot_foreach(reel_seq *q, const char *key,
     return each(q, key, -1, cb, ctx);
 }
 
+typedef struct {
+    reel_seq *q;
+    const char *key;
+    int64_t index;
+    int gone;
+} delete_args;
+
+static int delete_in(void *ctx, sqlite3 *db)
+{
+    delete_args *a = ctx;
+    return reel__annot_delete(db, &a->q->rec, a->key, a->index, &a->gone);
+}
+
 int reel_annot_delete(reel_seq *q, const char *key, int64_t index)
 {
-    reel__sdb *d;
-    int rc, gone = 0;
+    delete_args a = {q, key, index, 0};
+    int rc;
     if (reel__seq_check(q, __func__) != REEL_OK)
         return REEL_MISUSE;
     if (!key)
         return reel__null_arg(__func__);
-    d = q->store->db;
-    if ((rc = reel__writer_lock(d)) != REEL_OK)
-        return rc;
-    rc = reel__annot_delete(d->wdb, &q->rec, key, index, &gone);
-    reel__writer_unlock(d);
-    if (rc == REEL_OK && !gone)
+    rc = reel__writer_run(q->store->db, delete_in, &a);
+    if (rc == REEL_OK && !a.gone)
         rc = reel__err(REEL_NOTFOUND, "sequence '%s' frame %lld has no annotation '%s'",
                        q->rec.name, (long long)index, key);
     return rc;

@@ -225,7 +225,7 @@ static int access_of(const reel_frame *f, int64_t *count, int64_t *last_ms)
     if (f->entry) /* the entry's own counts join the store's table first */
         reel__cache_hand_over(f->cache, f->entry);
     /* the writer locked: no flush moves counts meanwhile */
-    locked = s->db->wdb && reel__writer_lock(s->db) == REEL_OK;
+    locked = reel__sdb_writable(s->db) && reel__writer_lock(s->db) == REEL_OK;
     rc = reel__counts_stored(s->db, f->seq->rec.id, f->index, &stored, &stored_ms);
     *count = stored + reel__access_peek(s->access, f->seq->rec.id, f->index, &mem_ms);
     *last_ms = mem_ms > stored_ms ? mem_ms : stored_ms;

@@ -38,8 +38,23 @@ int reel__seq_open_on(reel_store *s, sqlite3 *db, const char *name, reel_seq **o
     return REEL_OK;
 }
 
+typedef struct {
+    reel_store *s;
+    const char *name;
+    const reel_seq_params *p;
+    reel_seq **out;
+} create_args;
+
+static int create_in(void *ctx, sqlite3 *db)
+{
+    create_args *c = ctx;
+    int rc = reel__seq_insert(db, c->name, c->p, NULL);
+    return rc == REEL_OK ? reel__seq_open_on(c->s, db, c->name, c->out) : rc;
+}
+
 int reel_seq_create(reel_store *s, const char *name, const reel_seq_params *p, reel_seq **out)
 {
+    create_args c = {s, name, p, out};
     size_t fs;
     int rc;
     if (reel__store_check(s, __func__) != REEL_OK)
@@ -49,13 +64,7 @@ int reel_seq_create(reel_store *s, const char *name, const reel_seq_params *p, r
     if ((rc = reel__seq_check_name(name)) != REEL_OK ||
         (rc = reel__seq_check_params(p, s->db->max_frame, &fs)) != REEL_OK)
         return rc;
-    if ((rc = reel__writer_lock(s->db)) != REEL_OK)
-        return rc;
-    rc = reel__seq_insert(s->db->wdb, name, p, NULL);
-    if (rc == REEL_OK)
-        rc = reel__seq_open_on(s, s->db->wdb, name, out);
-    reel__writer_unlock(s->db);
-    return rc;
+    return reel__writer_run(s->db, create_in, &c);
 }
 
 int reel_seq_open(reel_store *s, const char *name, reel_seq **out)

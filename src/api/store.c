@@ -56,7 +56,7 @@ static int open_remote(reel_store *s, const char *name, int flags, const reel_op
 /* Where counts go: the store's file, or a published store's node file of them. */
 static int counts_go(const reel_store *s)
 {
-    return s->db->wdb || s->counts;
+    return reel__sdb_writable(s->db) || s->counts;
 }
 
 /* What s holds only in memory, to its file (the flusher's timer, reel_flush(), reel_close(),
@@ -69,12 +69,12 @@ static int store_sink(void *store)
     reel_store *s = store;
     int rc, r;
     reel__cache_harvest(s->cache, s->serial);
-    if (!s->db->wdb && s->counts) /* a published store: counts, into this node's file */
+    if (!reel__sdb_writable(s->db) && s->counts) /* a published store: counts, into this node's file */
         return reel__access_flush(s->access, s->counts, 0);
     if ((rc = reel__writer_lock(s->db)) != REEL_OK)
         return rc;
     rc = reel__wb_flush_locked(s, NULL);
-    if ((r = reel__access_flush(s->access, s->db->wdb, 1)) != REEL_OK && rc == REEL_OK)
+    if ((r = reel__access_flush(s->access, reel__writer_conn(s->db), 1)) != REEL_OK && rc == REEL_OK)
         rc = r;
     reel__writer_unlock(s->db);
     return rc;
@@ -125,11 +125,11 @@ static int store_open(const char *path, int flags, const reel_open_options *opts
         s->access = reel__share_access(s->share);
     }
     s->prefetch = reel__prefetch_new();
-    if (s->db->wdb)
+    if (reel__sdb_writable(s->db))
         s->wb = reel__wb_new();
     if (counts_go(s))
         s->flusher = reel__flusher_new(store_sink, s);
-    if (!s->cache || !s->share || !s->prefetch || (s->db->wdb && !s->wb) ||
+    if (!s->cache || !s->share || !s->prefetch || (reel__sdb_writable(s->db) && !s->wb) ||
         (counts_go(s) && !s->flusher)) {
         reel__share_put(s->share);
         reel__prefetch_free(s->prefetch);

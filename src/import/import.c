@@ -777,7 +777,7 @@ int reel_import(reel_store *store, const char *path, const reel_import_options *
         return rc;
     if (im.opts.log == REEL_IMPORT_LOG_QUIET)
         av_log_set_level(AV_LOG_QUIET);
-    if (!store->db->wdb)
+    if (!reel__sdb_writable(store->db))
         return reel__err(REEL_READONLY, "%s: store was opened read-only", store->db->path);
     im.store = store;
     im.path = path;

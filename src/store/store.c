@@ -304,6 +304,16 @@ int reel__writer_txn(reel__sdb *d, const char *seq, reel__txn_fn fn, void *ctx)
     return rc;
 }
 
+int reel__writer_run(reel__sdb *d, reel__txn_fn fn, void *ctx)
+{
+    int rc;
+    if ((rc = reel__writer_lock(d)) != REEL_OK)
+        return rc;
+    rc = fn(ctx, d->wdb);
+    reel__writer_unlock(d);
+    return rc;
+}
+
 static int check_options(int flags, const reel_open_options *o)
 {
     size_t i;

@@ -86,6 +86,20 @@ REEL__HIDDEN int reel__writer_begin(reel__sdb *d);
  * store/ that needs the writer's transaction calls this. */
 typedef int (*reel__txn_fn)(void *ctx, sqlite3 *db);
 REEL__HIDDEN int reel__writer_txn(reel__sdb *d, const char *seq, reel__txn_fn fn, void *ctx);
+/* fn(ctx, the writer's connection) with the writer locked, outside any transaction (one
+ * statement, autocommitted); fn's rc. */
+REEL__HIDDEN int reel__writer_run(reel__sdb *d, reel__txn_fn fn, void *ctx);
+/* Whether the store was opened read-write (it has a writer). */
+static inline int reel__sdb_writable(const reel__sdb *d)
+{
+    return d->wdb != NULL;
+}
+/* The writer's connection, for a caller holding reel__writer_lock that hands it to a lower
+ * module's SQL (the access counts of tier/, flushed with the queued frames). */
+static inline sqlite3 *reel__writer_conn(const reel__sdb *d)
+{
+    return d->wdb;
+}
 /* rc of a failed write of frames of sequence seq on the writer, before its ROLLBACK: a full
  * disk (SQLITE_FULL, ENOSPC) said so, naming store and sequence; any other rc as it is. */
 REEL__HIDDEN int reel__writer_full(reel__sdb *d, int rc, const char *seq);

@@ -100,16 +100,70 @@ static int write_all(const void *p, size_t n)
     return fwrite(p, 1, n, stdout) == n ? 0 : -1;
 }
 
+/* The YUV4MPEG2 stream header of a sequence read from frame from (its rate from that frame's
+ * duration). */
+static void y4m_header(reel_seq *q, const reel_seq_info *info, long long from, long long end)
+{
+    reel_frame_info fi;
+    long long fn, fd;
+    if (reel_frame_get_info(q, from < end ? from : 0, &fi) != REEL_OK)
+        fi.duration = 0;
+    y4m_rate(info->time_base.num, info->time_base.den, fi.duration, &fn, &fd);
+    printf("YUV4MPEG2 W%d H%d F%lld:%lld Ip A1:1 C%s\n", info->width, info->height, fn, fd,
+           y4m_colorspace(info->pix_fmt));
+}
+
+/* A black frame of info's format into buf. */
+static void black_frame(uint8_t *buf, const reel_seq_info *info)
+{
+    size_t luma = (size_t)info->width * (size_t)info->height;
+    memset(buf, 0, info->frame_size);
+    if (info->pix_fmt == REEL_PIX_YUV420P || info->pix_fmt == REEL_PIX_YUV444P)
+        memset(buf + luma, 128, info->frame_size - luma);
+}
+
+/* Frame i to stdout (buf: room for it; *warned: skipped frames met so far). */
+static int cat_frame(const cat_args *a, reel_seq *q, const reel_seq_info *info, long long i,
+                     uint8_t *buf, long long *warned)
+{
+    int r = cli_read_counted(q, i, 1, buf, info->frame_size);
+    int rgb = info->pix_fmt == REEL_PIX_RGB24 || info->pix_fmt == REEL_PIX_BGR24;
+    const uint8_t *out = buf;
+    void *conv = NULL;
+    size_t size = info->frame_size;
+    if (r == REEL_NODATA) {
+        if (!(*warned)++)
+            cli_error("sequence '%s' frame %lld was skipped at import: writing a black frame "
+                      "(and the same for any other)",
+                      a->name, i);
+        black_frame(buf, info);
+    } else if (r != REEL_OK) {
+        return cli_fail(a->store, r);
+    }
+    if (a->y4m && rgb) {
+        reel_image im = {info->pix_fmt, info->width, info->height, buf, info->frame_size};
+        if ((r = reel_frame_convert(&im, REEL_PIX_YUV444P, &conv, &size)) != REEL_OK)
+            return cli_fail("converting frames to yuv444p", r);
+        out = conv;
+    }
+    if ((a->y4m && write_all("FRAME\n", 6)) || write_all(out, size)) {
+        reel_free(conv);
+        cli_error("writing frames: the output was closed");
+        return EXIT_FAIL;
+    }
+    reel_free(conv);
+    return EXIT_OK;
+}
+
 static int cat_run(int argc, char **argv)
 {
     cat_args a;
     reel_store *s;
     reel_seq *q;
     reel_seq_info info;
-    reel_frame_info fi;
     uint8_t *buf;
     long long i, end, warned = 0;
-    int rc = cat_parse(argc, argv, &a), rgb;
+    int rc = cat_parse(argc, argv, &a);
     if (rc != EXIT_OK)
         return rc;
     if (isatty(1)) {
@@ -128,15 +182,8 @@ static int cat_run(int argc, char **argv)
         return EXIT_FAIL;
     }
     end = a.count < 0 ? info.frame_count : a.from + a.count;
-    rgb = info.pix_fmt == REEL_PIX_RGB24 || info.pix_fmt == REEL_PIX_BGR24;
-    if (a.y4m && rc == REEL_OK) {
-        long long fn, fd;
-        if (reel_frame_get_info(q, a.from < end ? a.from : 0, &fi) != REEL_OK)
-            fi.duration = 0;
-        y4m_rate(info.time_base.num, info.time_base.den, fi.duration, &fn, &fd);
-        printf("YUV4MPEG2 W%d H%d F%lld:%lld Ip A1:1 C%s\n", info.width, info.height, fn, fd,
-               y4m_colorspace(info.pix_fmt));
-    }
+    if (a.y4m)
+        y4m_header(q, &info, a.from, end);
     buf = malloc(info.frame_size);
     if (!buf) {
         cli_error("out of memory for a frame of %zu bytes", info.frame_size);
@@ -149,38 +196,7 @@ static int cat_run(int argc, char **argv)
             rc = EXIT_FAIL;
             break;
         }
-        int r = cli_read_counted(q, i, 1, buf, info.frame_size);
-        const uint8_t *out = buf;
-        void *conv = NULL;
-        size_t size = info.frame_size;
-        if (r == REEL_NODATA) {
-            if (!warned++)
-                cli_error("sequence '%s' frame %lld was skipped at import: writing a black frame "
-                          "(and the same for any other)",
-                          a.name, i);
-            memset(buf, 0, info.frame_size);
-            if (info.pix_fmt == REEL_PIX_YUV420P || info.pix_fmt == REEL_PIX_YUV444P)
-                memset(buf + (size_t)info.width * (size_t)info.height, 128,
-                       info.frame_size - (size_t)info.width * (size_t)info.height);
-        } else if (r != REEL_OK) {
-            rc = cli_fail(a.store, r);
-            break;
-        }
-        if (a.y4m && rgb) {
-            reel_image im = {info.pix_fmt, info.width, info.height, buf, info.frame_size};
-            if ((r = reel_frame_convert(&im, REEL_PIX_YUV444P, &conv, &size)) != REEL_OK) {
-                rc = cli_fail("converting frames to yuv444p", r);
-                break;
-            }
-            out = conv;
-        }
-        if ((a.y4m && write_all("FRAME\n", 6)) || write_all(out, size)) {
-            reel_free(conv);
-            cli_error("writing frames: the output was closed");
-            rc = EXIT_FAIL;
-            break;
-        }
-        reel_free(conv);
+        rc = cat_frame(&a, q, &info, i, buf, &warned);
     }
     if (rc == EXIT_OK && fflush(stdout) != 0) {
         cli_error("writing frames: the output was closed");

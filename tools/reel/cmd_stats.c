@@ -171,60 +171,59 @@ static json_t *seq_json(const seq_stat *s)
     return o;
 }
 
-static int run(int argc, char **argv)
+/* The options and operands of `reel stats` into *json, *top, c->path and *name. */
+static int parse(int argc, char **argv, int *json, long long *top, stats_ctx *c,
+                 const char **name)
 {
-    const char *name;
-    stats_ctx c;
-    long long top = 10;
-    char sql[512];
-    int i, opt, json = 0, rc = 0;
-    reel_store *store;
-    json_t *doc = NULL, *seqs = NULL;
-    memset(&c, 0, sizeof c);
+    int opt, rc;
     while ((opt = cli_getopt(&cmd_stats, argc, argv, "", options)) != -1) {
         if (opt == 'j')
-            json = 1;
+            *json = 1;
         else if (opt == 't') {
-            if ((rc = cli_number(&cmd_stats, "--top", optarg, 0, 1000000, &top)) != EXIT_OK)
+            if ((rc = cli_number(&cmd_stats, "--top", optarg, 0, 1000000, top)) != EXIT_OK)
                 return rc;
         } else
             return EXIT_USAGE;
     }
     if ((rc = cli_operands(&cmd_stats, argc, argv, 1, 2, "a store")))
         return rc;
-    c.path = argv[optind];
-    name = optind + 1 < argc ? argv[optind + 1] : NULL;
-    /* checks the file and its schema version; puts dropped views back if it may */
-    if (cli_open(c.path, CLI_READ_REPAIR, &store) != EXIT_OK)
-        return EXIT_FAIL;
-    reel_close(store);
-    rc |= cli_query(c.path,
-                    "SELECT sequence, frames, accesses, frames_read FROM reel_sequence_stats "
-                    "WHERE ?1 IS NULL OR sequence = ?1 ORDER BY sequence",
-                    name, seq_row, &c);
-    if (name && c.n == 0 && rc == 0) {
-        cli_error("%s: no sequence named '%s'", c.path, name);
-        free(c.seqs);
-        return EXIT_FAIL;
+    c->path = argv[optind];
+    *name = optind + 1 < argc ? argv[optind + 1] : NULL;
+    return EXIT_OK;
+}
+
+/* The sequences (name: one of them, or all when NULL) with their access counts, binned; not 0
+ * on a failure (said). */
+static int load(stats_ctx *c, const char *name)
+{
+    int i, rc = cli_query(c->path,
+                          "SELECT sequence, frames, accesses, frames_read FROM "
+                          "reel_sequence_stats WHERE ?1 IS NULL OR sequence = ?1 ORDER BY sequence",
+                          name, seq_row, c);
+    if (name && c->n == 0 && rc == 0) {
+        cli_error("%s: no sequence named '%s'", c->path, name);
+        return 1;
     }
-    for (i = 0; i < c.n && rc == 0; i++) {
-        c.current = &c.seqs[i];
-        rc |= cli_query(c.path,
+    for (i = 0; i < c->n && rc == 0; i++) {
+        c->current = &c->seqs[i];
+        rc |= cli_query(c->path,
                         "SELECT a.idx, a.count FROM reel_access AS a JOIN reel_sequence AS s "
                         "ON s.id = a.seq_id WHERE s.name = ?1",
-                        c.seqs[i].name, access_row, &c);
-        bin_means(&c.seqs[i]);
+                        c->seqs[i].name, access_row, c);
+        bin_means(&c->seqs[i]);
     }
-    if (json) {
-        doc = json_object();
-        seqs = json_array();
-        c.hot = json_array();
-    } else if (rc == 0) {
+    return rc;
+}
+
+/* One line (or with json, a JSON object into seqs) per sequence. */
+static void sequences(const stats_ctx *c, int json, json_t *seqs)
+{
+    int i;
+    if (!json)
         printf("%-20s %8s %10s %11s %10s %10s\n", "SEQUENCE", "FRAMES", "ACCESSES", "FRAMES READ",
                "NEVER READ", "SHARE READ");
-    }
-    for (i = 0; i < c.n && rc == 0; i++) {
-        seq_stat *s = &c.seqs[i];
+    for (i = 0; i < c->n; i++) {
+        const seq_stat *s = &c->seqs[i];
         double share = s->frames ? 100.0 * (double)s->frames_read / (double)s->frames : 0;
         if (json)
             cli_json_append(seqs, seq_json(s));
@@ -233,12 +232,45 @@ static int run(int argc, char **argv)
                    s->frames_read, s->frames > s->frames_read ? s->frames - s->frames_read : 0,
                    share);
     }
+}
+
+/* The top hottest frames (into c->hot, or printed by hot_row). */
+static int hottest(stats_ctx *c, const char *name, long long top)
+{
+    char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT sequence, idx, access_count, last_access FROM reel_hot_frames "
              "WHERE ?1 IS NULL OR sequence = ?1 LIMIT %lld",
              top);
-    if (rc == 0)
-        rc |= cli_query(c.path, sql, name, hot_row, &c);
+    return cli_query(c->path, sql, name, hot_row, c);
+}
+
+static int run(int argc, char **argv)
+{
+    const char *name = NULL;
+    stats_ctx c;
+    long long top = 10;
+    int i, json = 0, rc = 0;
+    reel_store *store;
+    json_t *doc = NULL, *seqs = NULL;
+    memset(&c, 0, sizeof c);
+    if ((rc = parse(argc, argv, &json, &top, &c, &name)) != EXIT_OK)
+        return rc;
+    /* checks the file and its schema version; puts dropped views back if it may */
+    if (cli_open(c.path, CLI_READ_REPAIR, &store) != EXIT_OK)
+        return EXIT_FAIL;
+    reel_close(store);
+    if (load(&c, name) != 0) { /* nothing shown */
+        free(c.seqs);
+        return EXIT_FAIL;
+    }
+    if (json) {
+        doc = json_object();
+        seqs = json_array();
+        c.hot = json_array();
+    }
+    sequences(&c, json, seqs);
+    rc = hottest(&c, name, top);
     if (json) {
         cli_json_set(doc, "sequences", seqs);
         cli_json_set(doc, "hottest", c.hot);
