@@ -1921,6 +1921,8 @@ static PyMemberDef seq_members[] = {
     {NULL, 0, 0, 0, NULL}};
 
 static PyObject *seq_gather_into(SeqObject *q, PyObject *args, PyObject *kw);
+static PyObject *seq_append_raw(SeqObject *q, PyObject *args);
+static int store_check_w(StoreObject *st);
 
 static PyMethodDef seq_methods[] = {
     {"frame", (PyCFunction)seq_frame, METH_O,
@@ -1948,6 +1950,10 @@ static PyMethodDef seq_methods[] = {
     {"_gather_into", (PyCFunction)(void (*)(void))seq_gather_into, METH_VARARGS | METH_KEYWORDS,
      "_gather_into($self, /, indexes, out, missing='raise')\n--\n\nThe frames of indexes "
      "copied into out (a writable C-contiguous buffer of exactly their bytes), one copy."},
+    {"_append_raw", (PyCFunction)seq_append_raw, METH_VARARGS,
+     "_append_raw($self, data, pts, durations, /)\n--\n\nAppend the frames in data (a "
+     "C-contiguous buffer of whole frames) with the int64 buffers pts and durations (one "
+     "entry a frame) in one transaction; returns the index of the first."},
     {"_view", (PyCFunction)seq_view, METH_VARARGS,
      "_view($self, index, once=False, /)\n--\n\nseq[index], got as a one-pass read when once."},
     {"_times", (PyCFunction)seq_times, METH_VARARGS,
@@ -3372,4 +3378,73 @@ static PyObject *seq_gather_into(SeqObject *q, PyObject *args, PyObject *kw)
     if (rc == REEL_NOMEM)
         return PyErr_NoMemory();
     return rc == -1 || rc == REEL_NODATA ? NULL : frame_fail(rc);
+}
+
+/*
+ * _append_raw(data, pts, durations): the frames of data (a C-contiguous buffer of n whole
+ * frames) appended in one transaction through reel_frames_append, the GIL released, with
+ * pts[k] and durations[k] (C-contiguous int64 buffers of n entries). Sequence.append checks
+ * shapes and makes the timestamps; this checks only what C needs. Returns the first index.
+ */
+static PyObject *seq_append_raw(SeqObject *q, PyObject *args)
+{
+    PyObject *dobj, *pobj, *uobj;
+    Py_buffer data, pts, dur;
+    reel_frame_in *in = NULL;
+    size_t fs = q->info.frame_size, n = 0, k;
+    int64_t first = -1;
+    int rc = -1;
+    if (!PyArg_ParseTuple(args, "OOO:_append_raw", &dobj, &pobj, &uobj) || check_seq(q) ||
+        store_check_w(q->store))
+        return NULL;
+    if (PyObject_GetBuffer(dobj, &data, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(pobj, &pts, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(uobj, &dur, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&pts);
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    if (fs == 0 || (size_t)data.len % fs != 0)
+        PyErr_Format(PyExc_ValueError, "frames: %zd bytes is not a whole number of %zu-byte "
+                     "frames", data.len, fs);
+    else if ((n = (size_t)data.len / fs, (size_t)pts.len != n * sizeof(int64_t)) ||
+             (size_t)dur.len != n * sizeof(int64_t))
+        PyErr_Format(PyExc_ValueError, "pts: %zu frames need %zu timestamps and durations",
+                     n, n);
+    else if (n > 0 && !(in = PyMem_Calloc(n, sizeof *in)))
+        PyErr_NoMemory();
+    else
+        rc = REEL_OK;
+    if (rc == REEL_OK && n > 0) {
+        const int64_t *p = pts.buf, *u = dur.buf;
+        for (k = 0; k < n; k++) {
+            in[k].pixels = (const unsigned char *)data.buf + k * fs;
+            in[k].size = fs;
+            in[k].pts = p[k];
+            in[k].duration = u[k];
+            in[k].flags = 0;
+            in[k].status = REEL_STATUS_OK;
+        }
+        if (seq_begin(q) < 0)
+            rc = -1;
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            rc = reel_frames_append(q->q, in, n, &first);
+            Py_END_ALLOW_THREADS
+            call_end(q->store);
+        }
+    }
+    PyMem_Free(in);
+    PyBuffer_Release(&dur);
+    PyBuffer_Release(&pts);
+    PyBuffer_Release(&data);
+    if (rc == -1)
+        return NULL;
+    if (rc != REEL_OK)
+        return fail(rc);
+    return PyLong_FromLongLong(n > 0 ? (long long)first : -1);
 }

@@ -771,6 +771,107 @@ def create_sequence(self, name, width, height, pix_fmt="rgb24", time_base=(1, 25
     return _c_create_sequence(self, name, w, h, pix_fmt, tb, source, codec, k)
 
 
+def _frames_arg(seq, frames):
+    """frames as a C-contiguous array of whole frames of seq: (n, *seq.shape) or one frame."""
+    if isinstance(frames, (str, bytes)) or frames is None:
+        raise TypeError(f"frames: an array of shape {seq.shape} or (n, *{seq.shape}), "
+                        f"not {type(frames).__name__}")
+    a = _np.asarray(frames)
+    if a.dtype != seq.dtype:
+        if a.dtype.kind not in "ui":
+            raise TypeError(f"frames: dtype {seq.dtype} (the sequence's), not {a.dtype}")
+        info = _np.iinfo(seq.dtype)
+        if a.size and (a.min() < info.min or a.max() > info.max):
+            raise InvalidError(f"frames: values {a.min()}..{a.max()} do not fit {seq.dtype}")
+        a = a.astype(seq.dtype)
+    shape = tuple(seq.shape)
+    if a.shape == shape:
+        a = a[None]
+    elif a.shape[1:] != shape:
+        raise InvalidError(f"frames: shape {a.shape}; sequence {seq.name!r} takes frames of "
+                           f"shape {shape} (or a batch (n, *{shape}))")
+    return _np.ascontiguousarray(a)
+
+
+def _pts_arg(seq, n, pts, duration):
+    """(pts, durations) int64 arrays of n frames appended to seq: pts given (one int for one
+    frame, else n increasing ints), or following the last frame one duration apart."""
+    d = 1 if duration is None else _int_arg("duration", duration, 0)
+    if pts is None:
+        count = len(seq)
+        if count:
+            last = seq.frame(count - 1)
+            start = last.pts + max(last.duration, 1)
+        else:
+            start = 0
+        p = start + _np.arange(n, dtype=_np.int64) * max(d, 1)
+    else:
+        if _np.ndim(pts) == 0:
+            pts = [pts]
+        try:
+            p = _np.asarray(pts)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"pts: integers, not {pts!r}") from e
+        if p.ndim != 1 or (p.size and p.dtype.kind not in "ui"):
+            raise TypeError(f"pts: one integer a frame, not {pts!r}")
+        if len(p) != n:
+            raise InvalidError(f"pts: {len(p)} timestamps for {n} frames")
+        p = p.astype(_np.int64)
+        if n > 1 and not (p[1:] > p[:-1]).all():
+            raise InvalidError("pts: timestamps must increase from frame to frame")
+    return _np.ascontiguousarray(p), _np.full(n, d, dtype=_np.int64)
+
+
+@_extend(Sequence)
+def append(self, frames, pts=None, duration=None):
+    """Append one frame (an array of seq.shape and seq.dtype) or a batch (n, *seq.shape) at
+    the end of the sequence, in one transaction, compressed by its codec; the store must be
+    open with mode='w'.
+
+    pts: the frames' presentation timestamps in the sequence's time base (an int for one
+    frame, else one int a frame, increasing and after the last frame's); None: following the
+    last frame one duration apart, from 0 for an empty sequence. duration: each frame's
+    display duration in time-base units (default 1).
+
+    Returns the index of the first frame appended. Raises InvalidError (a ValueError) for a
+    shape that is not the sequence's or timestamps that do not increase, TypeError for other
+    dtypes or types, ReadOnlyError for a store opened with mode='r'.
+    """
+    a = _frames_arg(self, frames)
+    p, d = _pts_arg(self, len(a), pts, duration)
+    return self._append_raw(a, p, d)
+
+
+@_extend(Sequence)
+def extend(self, frames, batch_size=64, duration=None):
+    """Append every frame of an iterable (arrays of seq.shape, or batches of them) at the end
+    of the sequence, committed batch_size frames to a transaction, timestamps following the
+    last frame one duration apart (see append). A failure leaves the batches committed before
+    it in the sequence.
+
+    Returns the number of frames appended. Raises as append does.
+    """
+    size = _int_arg("batch_size", batch_size, 1)
+    pending, count, n = [], 0, 0
+    for item in frames:
+        a = _frames_arg(self, item)
+        pending.append(a)
+        n += len(a)
+        if n >= size:
+            count += _flush_pending(self, pending, duration)
+            pending, n = [], 0
+    if pending:
+        count += _flush_pending(self, pending, duration)
+    return count
+
+
+def _flush_pending(seq, pending, duration):
+    a = pending[0] if len(pending) == 1 else _np.concatenate(pending)
+    p, d = _pts_arg(seq, len(a), None, duration)
+    seq._append_raw(a, p, d)
+    return len(a)
+
+
 @_extend(Store)
 def remove(self, name):
     """Delete a sequence with all its frames and counts (the store open with mode='w').

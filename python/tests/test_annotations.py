@@ -5,6 +5,7 @@ one frame, many frames or all of them, the errors a user expects, hostile rows, 
 import json
 import sqlite3
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -204,12 +205,18 @@ def test_writes_beside_import(store_copy, media, reel_tool):
     with reel.open(store_copy, "w") as s:
         col = s["rgb"].annotations["kp"]
         p = subprocess.Popen([reel_tool, "import", str(store_copy), str(media["long"]),
-                              "--sequence", "long", "--quiet"])
+                              "--sequence", "long", "--quiet"], stderr=subprocess.PIPE,
+                             text=True)
         n = 0
         while p.poll() is None:
             col[n % 48] = keypoints(1, seed=n)[0]
             n += 1
-        assert p.wait() == 0
+            # a pause between writes, as a labelling loop has: a writer committing back to
+            # back can starve the import's own waits (SQLite's busy handler polls; README
+            # "Writers beside readers")
+            time.sleep(0.001)
+        err = p.stderr.read()
+        assert p.wait() == 0, err
         assert n > 0
         assert len(s["long"]) == 400
         np.testing.assert_array_equal(col[(n - 1) % 48], keypoints(1, seed=n - 1)[0])

@@ -427,7 +427,9 @@ def test_metadata_calls_release_the_gil(stores, reel_tool, tmp_path):
             "fps": lambda s, q: q.fps,
             "index_at": lambda s, q: q.index_at(seconds=1.0, zero=True),
             "open_warm": lambda s, q: s._open_warm("yuv", 0.5),
-            "query": lambda s, q: s._query("SELECT count(*) FROM reel_frames"),
+            # the last byte of every stored frame: blocks past what the open fetched
+            "query": lambda s, q: s._query(
+                "SELECT count(*) FROM reel_blob WHERE substr(data, -1) = x'00'"),
         }
         for name, call in calls.items():
             os.environ["REEL_BLOCK_CACHE"] = tempfile.mkdtemp(dir=sys.argv[2])
@@ -441,5 +443,6 @@ def test_metadata_calls_release_the_gil(stores, reel_tool, tmp_path):
     r = run_python(code, pub, tmp_path)
     fetched = dict(line.split() for line in r.stdout.splitlines())
     assert r.returncode == 0 and len(fetched) == 8, (r.stdout, r.stderr)
-    # the calls that had to fetch blocks (the others found theirs in the open's pages)
-    assert int(fetched["info"]) > 0 and int(fetched["query"]) > 0, fetched
+    # the query had to fetch blocks (the metadata calls may find theirs in what the open
+    # fetched: a miss brings the rest of its 1 MiB chunk)
+    assert int(fetched["query"]) > 0, fetched
