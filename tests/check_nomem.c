@@ -137,7 +137,7 @@ static int op_read(void)
     const void *px;
     int64_t idx[FRAMES] = {5, 1, 3, 1, 0, 4};
     size_t n;
-    int rc = reel_cache_new(1 << 20, &c), i;
+    int rc = reel_cache_new(1 << 20, &c), i, r;
     if (rc == REEL_OK)
         rc = reel_store_set_cache(rs, c);
     for (i = 0; rc == REEL_OK && i < FRAMES; i++) {
@@ -157,9 +157,17 @@ static int op_read(void)
     for (i = 0; rc == REEL_OK && i < FRAMES; i++)
         if ((rc = reel_frame_read(rq, i, buf, sizeof buf, NULL)) == REEL_OK)
             rc = check_pixels(buf, i);
-    reel_store_set_cache(rs, NULL);
-    if (c)
-        reel_cache_free(c);
+    /* back to the default cache: that opens a connection of the share's (allocations that may
+     * fail in turn, answered with REEL_NOMEM and the store left on c), so a second try, with
+     * no failure left to come, must move it; then c must free (nothing of it left in use) */
+    if ((r = reel_store_set_cache(rs, NULL)) != REEL_OK) {
+        if (rc == REEL_OK)
+            rc = r;
+        if (r != REEL_NOMEM || reel_store_set_cache(rs, NULL) != REEL_OK)
+            rc = REEL_ERROR;
+    }
+    if (c && reel_cache_free(c) != REEL_OK)
+        rc = REEL_ERROR;
     return rc;
 }
 
