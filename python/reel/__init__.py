@@ -774,7 +774,7 @@ def create_sequence(self, name, width, height, pix_fmt="rgb24", time_base=(1, 25
 def _frames_arg(seq, frames):
     """frames as a C-contiguous array of whole frames of seq: (n, *seq.shape) or one frame."""
     if isinstance(frames, (str, bytes)) or frames is None:
-        raise TypeError(f"frames: an array of shape {seq.shape} or (n, *{seq.shape}), "
+        raise TypeError(f"frames: an array of shape {seq.shape} or a batch of them, "
                         f"not {type(frames).__name__}")
     a = _np.asarray(frames)
     if a.dtype != seq.dtype:
@@ -788,8 +788,9 @@ def _frames_arg(seq, frames):
     if a.shape == shape:
         a = a[None]
     elif a.shape[1:] != shape:
+        dims = ", ".join(map(str, shape))
         raise InvalidError(f"frames: shape {a.shape}; sequence {seq.name!r} takes frames of "
-                           f"shape {shape} (or a batch (n, *{shape}))")
+                           f"shape ({dims}) or batches (n, {dims})")
     return _np.ascontiguousarray(a)
 
 
