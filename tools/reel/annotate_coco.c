@@ -210,9 +210,12 @@ static json_t *coco_person(coco_out *c, const reel_annot *a, int t, size_t first
     }
     bad = bad || json_object_set_new(ann, "id", json_integer(++c->id)) ||
           json_object_set_new(ann, "image_id", json_integer(a->index)) ||
-          json_object_set_new(ann, "category_id", json_integer(1)) ||
-          json_object_set_new(ann, "keypoints", pts) ||
-          json_object_set_new(ann, "num_keypoints", json_integer(visible)) ||
+          json_object_set_new(ann, "category_id", json_integer(1));
+    if (bad)
+        json_decref(pts); /* not ann's yet */
+    else
+        bad = json_object_set_new(ann, "keypoints", pts); /* ann's now, set or not */
+    bad = bad || json_object_set_new(ann, "num_keypoints", json_integer(visible)) ||
           json_object_set_new(ann, "iscrowd", json_integer(0));
     if (bad) {
         json_decref(ann);
