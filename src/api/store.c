@@ -207,9 +207,13 @@ int reel_store_set_cache(reel_store *s, reel_cache *cache)
         return REEL_MISUSE;
     if (!cache && !(cache = reel_cache_default()))
         return reel__err(REEL_NOMEM, "no default cache");
+    /* the flusher's flush reads the cache, serial and counts that move (taken first: its
+     * flush enters the fork gate inside its hold too) */
+    reel__flusher_hold(s->flusher, 1);
     reel__db_begin(); /* a share's connection opens or closes: inside the fork gate */
     rc = set_cache(s, cache);
     reel__db_end();
+    reel__flusher_hold(s->flusher, 0);
     return rc;
 }
 

@@ -16,6 +16,7 @@
 
 struct reel__flusher {
     pthread_mutex_t lock;
+    pthread_mutex_t run; /* held while flush runs, and by reel__flusher_hold */
     pthread_cond_t cond;
     pthread_t thread;
     atomic_int started;
@@ -30,6 +31,7 @@ reel__flusher *reel__flusher_new(int (*flush)(void *ctx), void *ctx)
     if (!f)
         return NULL;
     pthread_mutex_init(&f->lock, NULL);
+    pthread_mutex_init(&f->run, NULL);
     pthread_cond_init(&f->cond, NULL);
     f->ms = 5000;
     f->flush = flush;
@@ -51,7 +53,9 @@ static void *flusher_main(void *arg)
         if (pthread_cond_timedwait(&f->cond, &f->lock, &until) == 0)
             continue; /* woken: the interval changed or we stop */
         pthread_mutex_unlock(&f->lock);
+        pthread_mutex_lock(&f->run);
         f->flush(f->ctx); /* a failure keeps the counts for the next round */
+        pthread_mutex_unlock(&f->run);
         pthread_mutex_lock(&f->lock);
     }
     pthread_mutex_unlock(&f->lock);
@@ -80,6 +84,7 @@ void reel__flusher_free(reel__flusher *f)
     if (atomic_load(&f->started))
         pthread_join(f->thread, NULL);
     pthread_mutex_destroy(&f->lock);
+    pthread_mutex_destroy(&f->run);
     pthread_cond_destroy(&f->cond);
     free(f);
 }
@@ -90,4 +95,14 @@ void reel__flusher_set_interval(reel__flusher *f, int ms)
     f->ms = ms;
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);
+}
+
+void reel__flusher_hold(reel__flusher *f, int on)
+{
+    if (!f)
+        return;
+    if (on)
+        pthread_mutex_lock(&f->run);
+    else
+        pthread_mutex_unlock(&f->run);
 }

@@ -15,5 +15,8 @@ REEL__HIDDEN void reel__flusher_start(reel__flusher *f);
 REEL__HIDDEN void reel__flusher_free(reel__flusher *f);
 /* 0: only explicit flushes. */
 REEL__HIDDEN void reel__flusher_set_interval(reel__flusher *f, int ms);
+/* on: wait until no flush of f's runs and keep the next from starting; 0: let them run again.
+ * For changes to what the flush reads (a store moving to another cache). f may be NULL. */
+REEL__HIDDEN void reel__flusher_hold(reel__flusher *f, int on);
 
 #endif
